@@ -1,0 +1,104 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Koa from 'koa';
+import cors from '@koa/cors';
+import { bodyParser } from '@koa/bodyparser';
+import helmet from 'koa-helmet';
+import Joi from 'joi';
+import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import pkg from '../package.json';
+import type { Deps, Services } from './services';
+import { createServices } from './services';
+import { ApiRouter } from './shared/http/route';
+import { errorHandler, requestContext, requestLog } from './shared/http/middleware';
+import { HttpMetrics } from './shared/http/metrics';
+import { buildOpenApi, swaggerUiHtml } from './shared/http/openapi';
+import { poolStats } from './shared/db';
+import { AppError, CommonErrors } from './shared/errors';
+import { createAuthHooks } from './modules/auth/auth.hooks';
+import { registerAuthRoutes } from './modules/auth';
+import { registerClientRoutes } from './modules/clients';
+import { registerStaffRoutes } from './modules/staff';
+
+
+export interface AppHandle {
+  app: Koa;
+  api: ApiRouter;
+  services: Services;
+  metrics: HttpMetrics;
+  openapi(): ReturnType<typeof buildOpenApi>;
+}
+
+/** The Koa app with its middleware and routers. It never listens; main.ts and tests do that. */
+export function createApp(deps: Deps, services: Services = createServices(deps)): AppHandle {
+  const { config, db, logger } = deps;
+  const app = new Koa({ proxy: config.http.trustProxy });
+  const api = new ApiRouter(createAuthHooks(services.sessions, services.audit));
+  const metrics = new HttpMetrics(() => poolStats(db));
+  const openapi = () => buildOpenApi(api.specs, { title: '美颜客户管理 API (mini-program + staff)', version: pkg.version, serverUrl: config.publicUrl });
+
+  registerSystemRoutes(api, deps, metrics, openapi);
+  registerAuthRoutes(api, services);
+  registerClientRoutes(api, services);
+  registerStaffRoutes(api, services);
+
+  app.use(requestContext(logger));
+  app.use(metrics.middleware());
+  app.use(requestLog());
+  app.use(errorHandler());
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"] } } }));
+  app.use(
+    cors({
+      origin: (ctx) => {
+        const origin = ctx.get('origin');
+        return config.http.corsOrigins.includes(origin) ? origin : '';
+      },
+      allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+      exposeHeaders: ['X-Request-Id', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8' }));
+  app.use(api.middleware());
+  app.use(api.router.allowedMethods({ throw: true }) as unknown as Koa.Middleware);
+  return { app, api, services, metrics, openapi };
+}
+
+function registerSystemRoutes(api: ApiRouter, deps: Deps, metrics: HttpMetrics, openapi: () => object): void {
+  const docsDir = getAbsoluteFSPath();
+  const ok = Joi.object({ status: Joi.string() });
+  api
+    .add({ method: 'get', path: '/healthz', summary: 'Process is alive', tags: ['system'], auth: 'none', response: ok }, () => ({ status: 'ok' }))
+    .add(
+      { method: 'get', path: '/readyz', summary: 'MySQL and Redis answer (503 when one does not)', tags: ['system'], auth: 'none', errors: ['NOT_READY'] },
+      async () => {
+        const checks = await Promise.all([
+          deps.db.query('SELECT 1').then(() => 'ok', () => 'down'),
+          Promise.race([deps.redis.ping(), new Promise((_, reject) => setTimeout(reject, 1000))]).then(() => 'ok', () => 'down'),
+        ]);
+        const [mysql, redis] = checks;
+        if (mysql !== 'ok' || redis !== 'ok') throw new AppError(CommonErrors.NOT_READY, 'A dependency is not answering', { mysql, redis });
+        return { status: 'ready', mysql, redis };
+      },
+    )
+    .add({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', tags: ['system'], auth: 'none' }, async ({ ctx }) => {
+      ctx.type = metrics.registry.contentType;
+      return metrics.registry.metrics();
+    })
+    .add({ method: 'get', path: '/openapi.json', summary: 'This OpenAPI 3 document', tags: ['system'], auth: 'none' }, () => openapi())
+    .add({ method: 'get', path: '/docs', summary: 'Swagger UI', tags: ['system'], auth: 'none' }, ({ ctx }) => {
+      ctx.type = 'html';
+      return swaggerUiHtml('/openapi.json');
+    })
+    .add(
+      {
+        method: 'get', path: '/docs/:asset', summary: 'Swagger UI assets', tags: ['system'], auth: 'none',
+        params: Joi.object({ asset: Joi.string().valid('swagger-ui.css', 'swagger-ui-bundle.js').required() }), errors: ['NOT_FOUND'],
+      },
+      ({ params, ctx }) => {
+        ctx.type = path.extname(params.asset);
+        ctx.set('Cache-Control', 'public, max-age=86400');
+        return fs.createReadStream(path.join(docsDir, params.asset));
+      },
+    );
+}

@@ -1,0 +1,30 @@
+import type { Context } from 'koa';
+import { AppError, CommonErrors } from '../../shared/errors';
+import type { AuthHooks, Principal, RouteSpec, StaffPrincipal } from '../../shared/http/route';
+import type { AuditService } from '../audit';
+import { actorFromContext } from '../audit';
+import type { SessionStore } from './sessions';
+
+/** Bearer-token authentication for routes, and the audit row for a role that was turned away. */
+export function createAuthHooks(sessions: SessionStore, audit: AuditService): AuthHooks {
+  return {
+    async authenticate(ctx: Context, kind): Promise<Principal> {
+      const header = ctx.get('authorization');
+      const match = /^Bearer (\S+)$/i.exec(header);
+      if (!match) throw new AppError(CommonErrors.UNAUTHENTICATED, 'Log in first: send Authorization: Bearer <token>');
+      const session = await sessions.resolve(match[1]);
+      if (!session || session.kind !== kind) {
+        throw new AppError(CommonErrors.TOKEN_INVALID, 'Your session has expired or is not valid; please log in again');
+      }
+      return session.kind === 'client'
+        ? { kind: 'client', clientId: session.clientId, publicId: session.publicId, tokenHash: session.tokenHash }
+        : { kind: 'staff', staffId: session.staffId, publicId: session.publicId, role: session.role, tokenHash: session.tokenHash };
+    },
+    async onRoleDenied(ctx: Context, principal: StaffPrincipal, spec: RouteSpec): Promise<void> {
+      await audit.record(actorFromContext(ctx), 'route.denied', {
+        allowed: false,
+        details: { route: `${spec.method.toUpperCase()} ${spec.path}`, role: principal.role },
+      });
+    },
+  };
+}

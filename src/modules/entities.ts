@@ -1,0 +1,6 @@
+import { Client, ClientTouch, Consent, DataExport, MedicalRecord } from './clients/clients.entity';
+import { Staff } from './staff/staff.entity';
+import { AuditEntry } from './audit/audit.entity';
+
+/** Every entity the DataSource knows; add a module's entities here. */
+export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry];

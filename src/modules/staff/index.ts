@@ -1,0 +1,3 @@
+export { StaffService } from './staff.service';
+export { registerStaffRoutes } from './staff.routes';
+export * from './staff.entity';

@@ -1,0 +1,43 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+/** 院长 director, 医师 doctor, 咨询师 consultant, 客服 customer service (DOMAIN.md, the people). */
+export const STAFF_ROLES = ['director', 'doctor', 'consultant', 'customer_service'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+@Entity({ name: 'staff' })
+export class Staff {
+  @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
+  id!: number;
+
+  @Index('uq_staff_public_id', { unique: true })
+  @Column({ name: 'public_id', type: 'char', length: 22 })
+  publicId!: string;
+
+  @Index('uq_staff_username', { unique: true })
+  @Column({ type: 'varchar', length: 64 })
+  username!: string;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 64 })
+  displayName!: string;
+
+  @Column({ type: 'enum', enum: STAFF_ROLES })
+  role!: StaffRole;
+
+  @Column({ name: 'password_hash', type: 'varchar', length: 255 })
+  passwordHash!: string;
+
+  @Column({ name: 'failed_attempts', type: 'int', unsigned: true, default: 0 })
+  failedAttempts!: number;
+
+  @Column({ name: 'locked_until', type: 'datetime', precision: 3, nullable: true })
+  lockedUntil!: Date | null;
+
+  @Column({ type: 'boolean', default: true })
+  active!: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)', onUpdate: 'CURRENT_TIMESTAMP(3)' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,127 @@
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual, scrypt as scryptCb, createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { AppError, defineErrors } from './errors';
+
+const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
+
+export const CryptoErrors = defineErrors({ DECRYPT_FAILED: 500 });
+
+/**
+ * Field encryption for personal and health data (DESIGN.md, cross-cutting decisions).
+ * Layout of a ciphertext: [version:1][iv:12][tag:16][ciphertext]. The associated data binds it
+ * to its row and column, so a value copied onto another row fails to decrypt.
+ */
+export class FieldCipher {
+  constructor(
+    private readonly keys: Map<number, Buffer>,
+    private readonly currentVersion: number,
+    private readonly blindKey: Buffer,
+  ) {
+    if (!keys.has(currentVersion)) throw new Error(`no data key for version ${currentVersion}`);
+  }
+
+  encrypt(plain: string, aad: string): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentVersion)!, iv);
+    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+    return Buffer.concat([Buffer.from([this.currentVersion]), iv, cipher.getAuthTag(), body]);
+  }
+
+  decrypt(blob: Buffer, aad: string): string {
+    const key = this.keys.get(blob[0]);
+    if (!key || blob.length < 29) throw new AppError(CryptoErrors.DECRYPT_FAILED, 'Stored value cannot be decrypted');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(1, 13));
+      decipher.setAAD(Buffer.from(aad, 'utf8'));
+      decipher.setAuthTag(blob.subarray(13, 29));
+      return Buffer.concat([decipher.update(blob.subarray(29)), decipher.final()]).toString('utf8');
+    } catch {
+      throw new AppError(CryptoErrors.DECRYPT_FAILED, 'Stored value cannot be decrypted');
+    }
+  }
+
+  encryptOptional(plain: string | null | undefined, aad: string): Buffer | null {
+    return plain === null || plain === undefined ? null : this.encrypt(plain, aad);
+  }
+
+  decryptOptional(blob: Buffer | null | undefined, aad: string): string | null {
+    return blob ? this.decrypt(blob, aad) : null;
+  }
+
+  encryptJson(value: unknown, aad: string): Buffer {
+    return this.encrypt(JSON.stringify(value), aad);
+  }
+
+  decryptJson<T>(blob: Buffer | null | undefined, aad: string, fallback: T): T {
+    return blob ? (JSON.parse(this.decrypt(blob, aad)) as T) : fallback;
+  }
+
+  keyVersionOf(blob: Buffer): number {
+    return blob[0];
+  }
+
+  get currentKeyVersion(): number {
+    return this.currentVersion;
+  }
+
+  /** Deterministic keyed hash for equality lookups on encrypted columns. */
+  blindIndex(kind: string, normalized: string): string {
+    return createHmac('sha256', this.blindKey).update(`${kind}\u0000${normalized}`).digest('hex');
+  }
+}
+
+export function normalizePhone(phone: string): string {
+  const digits = phone.replace(/[^\d+]/g, '');
+  return digits.startsWith('+86') ? digits.slice(3) : digits.replace(/^0086/, '');
+}
+
+export function normalizeName(name: string): string {
+  return name.normalize('NFKC').replace(/\s+/g, '').toLowerCase();
+}
+
+/** Opaque random tokens; only their SHA-256 is stored server side. */
+export function newToken(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+// Unambiguous alphabet (no 0/O, 1/I/L): codes clients read aloud or type (referral, binding, vouchers).
+const CODE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
+export function randomCode(length: number, alphabet = CODE_ALPHABET): string {
+  const out: string[] = [];
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      // Rejection sampling keeps every character equally likely.
+      if (b < Math.floor(256 / alphabet.length) * alphabet.length) out.push(alphabet[b % alphabet.length]);
+      if (out.length === length) break;
+    }
+  }
+  return out.join('');
+}
+
+/** Public identifiers: 128 random bits, base64url (22 chars); never a sequence. */
+export function publicId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+// Password hashing: scrypt (memory-hard, in Node's crypto) with a per-password salt.
+const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password.normalize('NFKC'), salt, 32, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [alg, n, r, p, saltB64, hashB64] = stored.split('$');
+  if (alg !== 'scrypt') return false;
+  const expected = Buffer.from(hashB64, 'base64');
+  const actual = await scrypt(password.normalize('NFKC'), Buffer.from(saltB64, 'base64'), expected.length, {
+    N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem,
+  });
+  return timingSafeEqual(actual, expected);
+}

@@ -1,0 +1,85 @@
+import j2s from 'joi-to-swagger';
+import Joi from 'joi';
+import type { RouteSpec } from './route';
+import { statusOf } from '../errors';
+
+const errorBody = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+};
+
+function toOpenApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function parameters(where: 'path' | 'query', schema?: Joi.ObjectSchema): object[] {
+  if (!schema) return [];
+  const { swagger } = j2s(schema) as { swagger: { properties?: Record<string, object>; required?: string[] } };
+  return Object.entries(swagger.properties ?? {}).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (swagger.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+/** The OpenAPI 3 document, written from the same joi schemas that validate the requests. */
+export function buildOpenApi(specs: RouteSpec[], info: { title: string; version: string; serverUrl: string }, extra: RouteSpec[] = []) {
+  const paths: Record<string, Record<string, object>> = {};
+  for (const spec of [...specs, ...extra]) {
+    const p = toOpenApiPath(spec.path);
+    const responses: Record<string, object> = {
+      [spec.status ?? 200]: {
+        description: 'OK',
+        ...(spec.response ? { content: { 'application/json': { schema: j2s(spec.response).swagger } } } : {}),
+      },
+    };
+    const codes = new Set([...(spec.errors ?? []), ...(spec.body || spec.query || spec.params ? ['VALIDATION_FAILED'] : [])]);
+    if (spec.auth !== 'none') codes.add('UNAUTHENTICATED');
+    if (spec.roles) codes.add('FORBIDDEN');
+    const byStatus = new Map<number, string[]>();
+    for (const code of codes) byStatus.set(statusOf(code), [...(byStatus.get(statusOf(code)) ?? []), code]);
+    for (const [status, list] of byStatus) {
+      responses[status] = { description: list.join(', '), content: { 'application/json': { schema: errorBody } } };
+    }
+    paths[p] ??= {};
+    paths[p][spec.method] = {
+      summary: spec.summary,
+      tags: spec.tags,
+      operationId: `${spec.method}_${spec.path.replace(/[^A-Za-z0-9]+/g, '_')}`,
+      ...(spec.auth !== 'none' ? { security: [{ [spec.auth === 'client' ? 'clientToken' : 'staffToken']: [] }] } : {}),
+      ...(spec.roles ? { 'x-roles': spec.roles, description: `Roles: ${spec.roles.join(', ')}` } : {}),
+      parameters: [...parameters('path', spec.params), ...parameters('query', spec.query)],
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: j2s(spec.body).swagger } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: info.title, version: info.version },
+    servers: [{ url: info.serverUrl }],
+    components: {
+      securitySchemes: {
+        clientToken: { type: 'http', scheme: 'bearer', description: 'Mini-program session token from /api/mp/auth/login' },
+        staffToken: { type: 'http', scheme: 'bearer', description: 'Staff session token from /api/staff/auth/login' },
+      },
+    },
+    paths,
+  };
+}
+
+export function swaggerUiHtml(specUrl: string): string {
+  return `<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>API docs</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specUrl)}, dom_id: '#ui', deepLinking: true });</script>
+</body></html>`;
+}

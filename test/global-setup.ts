@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config';
+import { createDataSource, ensureDatabase } from '../src/shared/db';
+
+/**
+ * One database per test run, made from the real migrations: up, all the way down, and up again,
+ * so every migration is proven reversible (DESIGN.md, testing).
+ */
+export default async function globalSetup(): Promise<void> {
+  const run = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  process.env.NODE_ENV = 'test';
+  process.env.DB_NAME = `meiyan_test_${run}`;
+  process.env.REDIS_KEY_PREFIX = `meiyan-test:${run}:`;
+  process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+  process.env.DEMO_SEED = 'false';
+  const config = loadConfig(process.env, { dotenv: false });
+  await ensureDatabase(config.db);
+  const ds = createDataSource(config.db);
+  await ds.initialize();
+  try {
+    await ds.runMigrations({ transaction: 'each' });
+    for (let i = 0; i < ds.migrations.length; i++) await ds.undoLastMigration({ transaction: 'each' });
+    await ds.runMigrations({ transaction: 'each' });
+  } finally {
+    await ds.destroy();
+  }
+}

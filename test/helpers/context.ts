@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { loadConfig, Config } from '../../src/config';
+import { createDataSource } from '../../src/shared/db';
+import { createRedis } from '../../src/shared/redis';
+import { ManualClock } from '../../src/shared/clock';
+import { createLogger } from '../../src/shared/logger';
+import { createApp, AppHandle } from '../../src/app';
+import type { Deps } from '../../src/services';
+import { startWeChatStandIn, StandInHandle } from '../../src/integrations/wechat/standin';
+
+export interface TestContext {
+  deps: Deps;
+  config: Config;
+  clock: ManualClock;
+  handle: AppHandle;
+  services: AppHandle['services'];
+  http: TestAgent;
+  standIn: StandInHandle;
+  close(): Promise<void>;
+}
+
+/**
+ * A real app on the run's real database and Redis, with the WeChat stand-in on a free port and
+ * a manual clock. Call once per test file (beforeAll) and close in afterAll.
+ */
+export async function createTestContext(opts: { env?: Record<string, string>; now?: string } = {}): Promise<TestContext> {
+  const clock = new ManualClock(opts.now ?? new Date());
+  const base = loadConfig({ ...process.env, ...opts.env }, { dotenv: false });
+  const standIn = await startWeChatStandIn({ port: 0, clock, appId: base.wechat.appId, appSecret: base.wechat.appSecret });
+  const config: Config = { ...base, wechat: { ...base.wechat, apiBaseUrl: standIn.url, standIn: true } };
+  const db = createDataSource(config.db);
+  await db.initialize();
+  const redis = createRedis(config.redis);
+  const deps: Deps = { config, db, redis, clock, logger: createLogger(config.logLevel) };
+  const handle = createApp(deps);
+  const http = request(handle.app.callback());
+  return {
+    deps, config, clock, handle, services: handle.services, http, standIn,
+    async close() {
+      await standIn.close();
+      await redis.quit();
+      await db.destroy();
+    },
+  };
+}
