@@ -38,7 +38,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const sessions = new SessionStore(redis);
   const audit = new AuditService(db, clock);
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
-  const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions });
+  const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit });
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, logger: logger.child({ module: 'auth' }) });
   return { cipher, sessions, audit, wechat, clients, staff, mpAuth };

@@ -203,3 +203,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
     demoSeed: env.DEMO_SEED ?? env.NODE_ENV === 'development',
   };
 }
+
+/** The names of every environment variable the product reads (documented in .env.example). */
+export const CONFIG_VARIABLES: string[] = Object.keys((schema.describe() as { keys: Record<string, unknown> }).keys);

@@ -1,4 +1,5 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, type Logger as OrmLogger } from 'typeorm';
+import pino from 'pino';
 import type { Config } from '../config';
 import { entities } from '../modules/entities';
 import { migrations } from '../../migrations';
@@ -23,9 +24,35 @@ export function createDataSource(db: Config['db'], overrides: { database?: strin
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: db.logging ? ['query', 'error'] : ['error'],
+    logger: new SafeOrmLogger(db.logging),
     extra: { connectionLimit: db.poolSize, waitForConnections: true, enableKeepAlive: true },
   });
+}
+
+/**
+ * TypeORM's own loggers print failed queries with their parameters: ciphertexts, password hashes,
+ * blind indexes. This one logs the statement and the error, never the parameters.
+ */
+class SafeOrmLogger implements OrmLogger {
+  private readonly out = pino({ base: { module: 'typeorm' }, level: process.env.LOG_LEVEL ?? 'info' });
+  constructor(private readonly logQueries: boolean) {}
+  logQuery(query: string): void {
+    if (this.logQueries) this.out.debug({ query }, 'query');
+  }
+  logQueryError(error: string | Error, query: string): void {
+    const e = error as Error & { code?: string };
+    this.out.warn({ query: query.slice(0, 500), code: e.code, message: typeof error === 'string' ? error : e.message?.slice(0, 300) }, 'query failed');
+  }
+  logQuerySlow(time: number, query: string): void {
+    this.out.warn({ ms: time, query: query.slice(0, 500) }, 'slow query');
+  }
+  logSchemaBuild(): void {}
+  logMigration(message: string): void {
+    this.out.info(message);
+  }
+  log(level: 'log' | 'info' | 'warn', message: unknown): void {
+    if (level === 'warn') this.out.warn({ message }, 'typeorm');
+  }
 }
 
 /** Creates the database when it does not exist yet (local runs, tests, benchmarks). */

@@ -1,3 +1,6 @@
 export { SessionStore } from './sessions';
+export type { SessionData } from './sessions';
 export { MpAuthService } from './auth.service';
+export type { LaunchQuery, LoginInput, LoginResult } from './auth.service';
+export { AuthErrors } from './auth.errors';
 export { registerAuthRoutes } from './auth.routes';

@@ -1,4 +1,848 @@
-// STUB: replaced by the client archive work.
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import type { Config } from '../../config';
+import type { Clock } from '../../shared/clock';
+import { ageOn, shanghaiDate } from '../../shared/clock';
+import { FieldCipher, normalizeName, normalizePhone, publicId as newPublicId, randomCode } from '../../shared/crypto';
+import { AppError, notFound, validationError } from '../../shared/errors';
+import { isDuplicateKey } from '../../shared/db';
+import { createLogger, Logger } from '../../shared/logger';
+import type { AuditService, Actor } from '../audit';
+import type { SessionStore } from '../auth/sessions';
+import type { WeChatApi } from '../../integrations/wechat/types';
+import { WeChatError } from '../../integrations/wechat/types';
+import { Client, ClientTouch, Consent, ConsentPurpose, DataExport, Gender, MedicalRecord, Touch } from './clients.entity';
+import { ClientErrors } from './clients.errors';
+
+export interface ClientsDeps {
+  db: DataSource;
+  config: Config;
+  clock: Clock;
+  cipher: FieldCipher;
+  audit: AuditService;
+  wechat: WeChatApi;
+  sessions: SessionStore;
+  /** Module logger; one is made from config.logLevel when not given. */
+  logger?: Logger;
+}
+
+export const MEDICAL_FIELDS = ['allergies', 'medications', 'pastProcedures', 'conditions'] as const;
+export type MedicalField = (typeof MEDICAL_FIELDS)[number];
+/** Column of each medical field (the re-encryption command walks these). */
+export const MEDICAL_COLUMNS: Record<MedicalField, string> = {
+  allergies: 'allergies_enc',
+  medications: 'medications_enc',
+  pastProcedures: 'past_procedures_enc',
+  conditions: 'conditions_enc',
+};
+
+/**
+ * Associated data for every encrypted column: it binds a ciphertext to its row and column, so a
+ * value copied onto another row (or column) fails to decrypt. The re-encryption command uses the same.
+ */
+export const aad = {
+  client: (clientPublicId: string, field: 'name' | 'phone' | 'address') => `clients:${clientPublicId}:${field}`,
+  medical: (clientPublicId: string, field: MedicalField) => `medical:${clientPublicId}:${field}`,
+  guardianName: (consentPublicId: string) => `consents:${consentPublicId}:guardian_name`,
+  exportPayload: (exportPublicId: string) => `data_exports:${exportPublicId}:payload`,
+};
+
+export interface PastProcedure {
+  name: string;
+  year?: number;
+  satisfied?: boolean;
+}
+export interface MedicalHistory {
+  allergies: string[];
+  medications: string[];
+  pastProcedures: PastProcedure[];
+  conditions: string[];
+}
+export interface ConsentSummaryItem {
+  policyVersion: string;
+  /** The consent is for the policy version in force now. */
+  current: boolean;
+}
+export type ConsentSummary = Record<ConsentPurpose, ConsentSummaryItem | null>;
+
+export interface OwnProfile {
+  id: string;
+  name: string | null;
+  gender: Gender;
+  birthDate: string | null;
+  /** Masked: 138****5678. */
+  phone: string | null;
+  address: string | null;
+  referralCode: string;
+  stage: string;
+  consents: ConsentSummary;
+}
+
+export interface ProfileUpdate {
+  name?: string;
+  gender?: Gender;
+  birthDate?: string | null;
+  address?: string | null;
+}
+
+export interface ConsentView {
+  id: string;
+  purpose: ConsentPurpose;
+  policyVersion: string;
+  current: boolean;
+  guardianName: string | null;
+  guardianRelation: string | null;
+  grantedAt: Date;
+  withdrawnAt: Date | null;
+}
+
+export interface GrantConsentInput {
+  purpose: ConsentPurpose;
+  policyVersion: string;
+  guardianName?: string;
+  guardianRelation?: string;
+}
+
+export interface StaffListQuery {
+  phone?: string;
+  name?: string;
+  stage?: string;
+  page: number;
+  pageSize: number;
+}
+
+export interface StaffListItem {
+  id: string;
+  name: string | null;
+  gender: Gender;
+  phone: string | null;
+  stage: string;
+  consultant: { id: string; displayName: string } | null;
+  sourceChannel: string | null;
+  createdAt: Date;
+}
+
+export interface StaffArchive {
+  id: string;
+  status: string;
+  name: string | null;
+  gender: Gender;
+  birthDate: string | null;
+  age: number | null;
+  phone: string | null;
+  address: string | null;
+  referralCode: string;
+  stage: string;
+  sourceChannel: string | null;
+  firstTouch: Touch | null;
+  consultant: { id: string; displayName: string } | null;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+  /** Filled by the spend/procedure work (DOMAIN.md, consumption); placeholders for now. */
+  consumption: { visits: number; lifetimeSpendFen: number; lastVisitAt: string | null };
+  consents: ConsentView[];
+  /** Doctors and the director only (DOMAIN.md: three-tier access). */
+  medical?: MedicalHistory & { updatedAt: Date | null };
+}
+
+export interface StaffClientAssignment {
+  id: string;
+  stage: string;
+  consultant: { id: string; displayName: string } | null;
+}
+
+export interface NewClientInput {
+  openid: string;
+  unionid?: string | null;
+  name?: string | null;
+  phone?: string | null;
+  gender?: Gender;
+  birthDate?: string | null;
+  address?: string | null;
+  consultantId?: number | null;
+  referrerId?: number | null;
+  stage?: string;
+  sourceChannel?: string | null;
+  firstTouch?: Touch | null;
+}
+
+/** Staff who see every client; consultants see the ones assigned to them (DOMAIN.md, access tiers). */
+const SEES_ALL = new Set(['director', 'doctor', 'customer_service']);
+const SEES_HEALTH = new Set(['director', 'doctor']);
+
+const EXPORT_TTL_MS = 24 * 3600 * 1000;
+const MIN_BIRTH_DATE = '1900-01-01';
+
+interface ClientRow {
+  id: number;
+  publicId: string;
+  nameEnc: Buffer | null;
+  gender: Gender;
+  birthDate: string | null;
+  phoneEnc: Buffer | null;
+  addressEnc: Buffer | null;
+  referralCode: string;
+  stage: string;
+  status: 'active' | 'deleted';
+  sourceChannel: string | null;
+  firstTouch: Touch | string | null;
+  consultantId: number | null;
+  consultantPublicId: string | null;
+  consultantName: string | null;
+  createdAt: Date;
+  lastLoginAt: Date | null;
+}
+
+// Dates are formatted in SQL: the DATE column must not pass through a local-time Date.
+const CLIENT_COLUMNS = `c.id AS id, c.public_id AS publicId, c.name_enc AS nameEnc, c.gender AS gender,
+  DATE_FORMAT(c.birth_date, '%Y-%m-%d') AS birthDate, c.phone_enc AS phoneEnc, c.address_enc AS addressEnc,
+  c.referral_code AS referralCode, c.stage AS stage, c.status AS status, c.source_channel AS sourceChannel,
+  c.first_touch AS firstTouch, c.consultant_id AS consultantId, s.public_id AS consultantPublicId,
+  s.display_name AS consultantName, c.created_at AS createdAt, c.last_login_at AS lastLoginAt`;
+
+export function maskPhone(phone: string | null): string | null {
+  if (!phone) return null;
+  return phone.length >= 7 ? `${phone.slice(0, 3)}****${phone.slice(-4)}` : '****';
+}
+
+/**
+ * The client archive 客户档案: own profile, phone binding, consents, medical history, export and
+ * deletion for the client; list, search and archive reads for staff. Every staff read and every
+ * change writes an audit row (DOMAIN.md, 操作日志).
+ */
 export class ClientsService {
-  constructor(readonly deps: Record<string, unknown>) {}
+  private readonly log: Logger;
+
+  constructor(private readonly deps: ClientsDeps) {
+    this.log = deps.logger ?? createLogger(deps.config.logLevel, { module: 'clients' });
+  }
+
+  private get db(): DataSource {
+    return this.deps.db;
+  }
+
+  // ---------------------------------------------------------------- decryption that never crashes a read
+
+  /** A value that cannot be decrypted (copied from another row, unknown key) reads as null and is logged. */
+  private open(blob: Buffer | null | undefined, aadText: string, where: Record<string, unknown>): string | null {
+    if (!blob) return null;
+    try {
+      return this.deps.cipher.decrypt(blob, aadText);
+    } catch {
+      this.log.error({ ...where, column: aadText.split(':').pop() }, 'stored value cannot be decrypted; answered as null');
+      return null;
+    }
+  }
+
+  private openJson<T>(blob: Buffer | null | undefined, aadText: string, fallback: T, where: Record<string, unknown>): T {
+    const text = this.open(blob, aadText, where);
+    if (text === null) return fallback;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      this.log.error({ ...where }, 'stored value is not JSON; answered as empty');
+      return fallback;
+    }
+  }
+
+  private versionFor(purpose: ConsentPurpose): string {
+    const p = this.deps.config.policy;
+    return purpose === 'privacy' ? p.privacyVersion : purpose === 'health' ? p.healthConsentVersion : p.guardianConsentVersion;
+  }
+
+  // ---------------------------------------------------------------- creation (login, demo seed)
+
+  /**
+   * Creates a client (as a first login or the demo seed would): personal fields encrypted, blind
+   * indexes written, a fresh public id and referral code. A phone already on an active client → PHONE_IN_USE.
+   */
+  async createClient(input: NewClientInput, manager?: EntityManager): Promise<Client> {
+    const { cipher } = this.deps;
+    for (let attempt = 0; ; attempt++) {
+      const pid = newPublicId();
+      const phone = input.phone ? normalizePhone(input.phone) : null;
+      const row: Partial<Client> = {
+        publicId: pid,
+        openid: input.openid,
+        unionid: input.unionid ?? null,
+        nameEnc: input.name ? cipher.encrypt(input.name, aad.client(pid, 'name')) : null,
+        nameBidx: input.name ? cipher.blindIndex('name', normalizeName(input.name)) : null,
+        phoneEnc: phone ? cipher.encrypt(phone, aad.client(pid, 'phone')) : null,
+        phoneBidx: phone ? cipher.blindIndex('phone', phone) : null,
+        addressEnc: input.address ? cipher.encrypt(input.address, aad.client(pid, 'address')) : null,
+        gender: input.gender ?? 'unknown',
+        birthDate: input.birthDate ?? null,
+        referralCode: randomCode(8),
+        referrerId: input.referrerId ?? null,
+        consultantId: input.consultantId ?? null,
+        stage: input.stage ?? 'lead',
+        status: 'active',
+        sourceChannel: input.sourceChannel ?? null,
+        firstTouch: input.firstTouch ?? null,
+      };
+      try {
+        const repo = (manager ?? this.db.manager).getRepository(Client);
+        const result = await repo.insert(row);
+        return (await repo.findOneByOrFail({ id: result.identifiers[0].id as number }));
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        const msg = String((err as Error).message);
+        if (msg.includes('uq_clients_phone_bidx')) throw new AppError(ClientErrors.PHONE_IN_USE, 'This phone number belongs to another client', { field: 'phone' });
+        // A referral code or public id collision is rare; try again with new ones.
+        if (attempt >= 4 || !/uq_clients_(referral_code|public_id)/.test(msg)) throw err;
+      }
+    }
+  }
+
+  /** Decrypted names of clients by internal id (for staff views in other modules); unreadable or erased → null. */
+  async namesOf(clientIds: number[]): Promise<Map<number, string | null>> {
+    const out = new Map<number, string | null>();
+    if (!clientIds.length) return out;
+    const rows: { id: number; publicId: string; nameEnc: Buffer | null }[] = await this.db.query(
+      'SELECT id, public_id AS publicId, name_enc AS nameEnc FROM clients WHERE id IN (?)',
+      [clientIds],
+    );
+    for (const r of rows) out.set(r.id, this.open(r.nameEnc, aad.client(r.publicId, 'name'), { clientId: r.id }));
+    return out;
+  }
+
+  // ---------------------------------------------------------------- own profile
+
+  /** The client's own profile: one query by primary key (benchmarked), consents folded in. */
+  async getOwnProfile(clientId: number): Promise<OwnProfile> {
+    const rows: (Pick<ClientRow, 'publicId' | 'nameEnc' | 'gender' | 'birthDate' | 'phoneEnc' | 'addressEnc' | 'referralCode' | 'stage' | 'status'> & { consents: string | null })[] =
+      await this.db.query(
+        `SELECT c.public_id AS publicId, c.name_enc AS nameEnc, c.gender AS gender, DATE_FORMAT(c.birth_date, '%Y-%m-%d') AS birthDate,
+           c.phone_enc AS phoneEnc, c.address_enc AS addressEnc, c.referral_code AS referralCode, c.stage AS stage, c.status AS status,
+           (SELECT GROUP_CONCAT(k.purpose, ':', k.policy_version SEPARATOR '\n') FROM consents k
+             WHERE k.client_id = c.id AND k.withdrawn_at IS NULL) AS consents
+         FROM clients c WHERE c.id = ?`,
+        [clientId],
+      );
+    const row = rows[0];
+    if (!row || row.status !== 'active') throw notFound('Client');
+    const where = { clientId };
+    const consents: ConsentSummary = { privacy: null, health: null, guardian: null };
+    for (const part of row.consents ? row.consents.split('\n') : []) {
+      const i = part.indexOf(':');
+      const purpose = part.slice(0, i) as ConsentPurpose;
+      const policyVersion = part.slice(i + 1);
+      const current = policyVersion === this.versionFor(purpose);
+      if (!consents[purpose] || current) consents[purpose] = { policyVersion, current };
+    }
+    return {
+      id: row.publicId,
+      name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
+      gender: row.gender,
+      birthDate: row.birthDate,
+      phone: maskPhone(this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where)),
+      address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
+      referralCode: row.referralCode,
+      stage: row.stage,
+      consents,
+    };
+  }
+
+  /** Updates name, gender, birth date and address; the name's blind index follows the name. */
+  async updateOwnProfile(clientId: number, input: ProfileUpdate, actor: Actor): Promise<OwnProfile> {
+    if (input.birthDate) this.checkBirthDate(input.birthDate, 'body.birthDate');
+    const { cipher } = this.deps;
+    await this.db.transaction(async (m) => {
+      const client = await this.lockActive(m, clientId);
+      const patch: Partial<Client> = {};
+      if (input.name !== undefined) {
+        const name = input.name.trim();
+        patch.nameEnc = cipher.encrypt(name, aad.client(client.publicId, 'name'));
+        patch.nameBidx = cipher.blindIndex('name', normalizeName(name));
+      }
+      if (input.gender !== undefined) patch.gender = input.gender;
+      if (input.birthDate !== undefined) patch.birthDate = input.birthDate;
+      if (input.address !== undefined) {
+        const address = input.address?.trim() || null;
+        patch.addressEnc = address ? cipher.encrypt(address, aad.client(client.publicId, 'address')) : null;
+      }
+      await m.getRepository(Client).update({ id: clientId }, patch);
+      await this.deps.audit.record(actor, 'client.profile.update', { clientId, details: { fields: Object.keys(input) } }, m);
+    });
+    return this.getOwnProfile(clientId);
+  }
+
+  private checkBirthDate(birthDate: string, field: string): void {
+    const today = shanghaiDate(this.deps.clock.now());
+    if (birthDate > today) throw validationError([{ field, message: `${field} must not be in the future`, type: 'date.max' }]);
+    if (birthDate < MIN_BIRTH_DATE) throw validationError([{ field, message: `${field} must not be before ${MIN_BIRTH_DATE}`, type: 'date.min' }]);
+  }
+
+  /** Locks the client row for the rest of the transaction; a missing or deleted client → 404. */
+  private async lockActive(m: EntityManager, clientId: number): Promise<{ id: number; publicId: string; birthDate: string | null }> {
+    const rows: { id: number; publicId: string; birthDate: string | null; status: string }[] = await m.query(
+      `SELECT id, public_id AS publicId, DATE_FORMAT(birth_date, '%Y-%m-%d') AS birthDate, status FROM clients WHERE id = ? FOR UPDATE`,
+      [clientId],
+    );
+    if (!rows[0] || rows[0].status !== 'active') throw notFound('Client');
+    return rows[0];
+  }
+
+  // ---------------------------------------------------------------- phone
+
+  /** Binds the phone number behind a getPhoneNumber code; the phone is unique among active clients. */
+  async bindPhone(clientId: number, code: string, actor: Actor): Promise<{ phone: string | null }> {
+    const { cipher, wechat } = this.deps;
+    let phone: string;
+    try {
+      const res = await wechat.getPhoneNumber(code);
+      phone = !res.countryCode || res.countryCode === '86' ? normalizePhone(res.purePhoneNumber) : normalizePhone(`+${res.countryCode}${res.purePhoneNumber}`);
+    } catch (err) {
+      throw this.mapWeChatError(err);
+    }
+    const bidx = cipher.blindIndex('phone', phone);
+    try {
+      await this.db.transaction(async (m) => {
+        const client = await this.lockActive(m, clientId);
+        const holder: { id: number }[] = await m.query('SELECT id FROM clients WHERE phone_bidx = ? AND id <> ?', [bidx, clientId]);
+        if (holder.length) throw new AppError(ClientErrors.PHONE_IN_USE, 'This phone number is already bound to another account', { field: 'body.code' });
+        await m.getRepository(Client).update({ id: clientId }, { phoneEnc: cipher.encrypt(phone, aad.client(client.publicId, 'phone')), phoneBidx: bidx });
+        await this.deps.audit.record(actor, 'client.phone.bind', { clientId, details: { fields: ['phone'] } }, m);
+      });
+    } catch (err) {
+      if (isDuplicateKey(err)) throw new AppError(ClientErrors.PHONE_IN_USE, 'This phone number is already bound to another account', { field: 'body.code' });
+      throw err;
+    }
+    return { phone: maskPhone(phone) };
+  }
+
+  private mapWeChatError(err: unknown): Error {
+    if (!(err instanceof WeChatError)) return err as Error;
+    if (err.errcode === 40029 || err.errcode === 40163) {
+      return new AppError(ClientErrors.PHONE_CODE_INVALID, 'The phone-number code is invalid, used or expired; ask again', { field: 'body.code' });
+    }
+    if (err.errcode === 40226) return new AppError(ClientErrors.PHONE_BINDING_BLOCKED, 'WeChat refused this request for this user');
+    const retryAfterSeconds = err.errcode === 45011 ? 60 : 5;
+    return new AppError(ClientErrors.WECHAT_UNAVAILABLE, 'WeChat is not answering right now; please try again shortly', { retryAfterSeconds });
+  }
+
+  // ---------------------------------------------------------------- consents
+
+  async listConsents(clientId: number): Promise<ConsentView[]> {
+    const client = await this.db.getRepository(Client).findOne({ where: { id: clientId }, select: { id: true, status: true } });
+    if (!client || client.status !== 'active') throw notFound('Client');
+    return this.consentsOf(this.db.manager, clientId);
+  }
+
+  private async consentsOf(m: EntityManager, clientId: number): Promise<ConsentView[]> {
+    const rows = await m.getRepository(Consent).find({ where: { clientId }, order: { grantedAt: 'DESC', id: 'DESC' } });
+    return rows.map((r) => this.consentView(r));
+  }
+
+  private consentView(r: Consent): ConsentView {
+    return {
+      id: r.publicId,
+      purpose: r.purpose,
+      policyVersion: r.policyVersion,
+      current: r.policyVersion === this.versionFor(r.purpose),
+      guardianName: this.open(r.guardianNameEnc, aad.guardianName(r.publicId), { clientId: r.clientId, consentId: r.id }),
+      guardianRelation: r.guardianRelation,
+      grantedAt: r.grantedAt,
+      withdrawnAt: r.withdrawnAt,
+    };
+  }
+
+  /** Active consent of a purpose for the policy version in force now. */
+  private async hasCurrentConsent(m: EntityManager, clientId: number, purpose: ConsentPurpose): Promise<boolean> {
+    const rows: unknown[] = await m.query(
+      'SELECT id FROM consents WHERE client_id = ? AND purpose = ? AND policy_version = ? AND withdrawn_at IS NULL LIMIT 1',
+      [clientId, purpose, this.versionFor(purpose)],
+    );
+    return rows.length > 0;
+  }
+
+  private isMinor(birthDate: string | null): boolean {
+    return birthDate !== null && ageOn(birthDate, this.deps.clock.now()) < this.deps.config.policy.guardianAgeUnder;
+  }
+
+  /**
+   * Records a consent for the current policy version. Same purpose and version already active →
+   * the existing consent (idempotent); an older version is withdrawn and replaced. Health consent
+   * of a client under config.policy.guardianAgeUnder needs a guardian's consent first.
+   */
+  async grantConsent(clientId: number, input: GrantConsentInput, actor: Actor): Promise<ConsentView> {
+    const currentVersion = this.versionFor(input.purpose);
+    if (input.policyVersion !== currentVersion) {
+      throw new AppError(ClientErrors.POLICY_VERSION_OUTDATED, 'This policy version is not the one in force; show the current policy and ask again', {
+        field: 'body.policyVersion', currentVersion,
+      });
+    }
+    return this.db.transaction(async (m) => {
+      const client = await this.lockActive(m, clientId);
+      if (input.purpose === 'health' && this.isMinor(client.birthDate) && !(await this.hasCurrentConsent(m, clientId, 'guardian'))) {
+        throw new AppError(ClientErrors.GUARDIAN_CONSENT_REQUIRED, "A guardian's consent is needed first for a client under the age of consent", {
+          field: 'body.purpose', guardianAgeUnder: this.deps.config.policy.guardianAgeUnder,
+        });
+      }
+      const repo = m.getRepository(Consent);
+      const active = await repo.find({ where: { clientId, purpose: input.purpose, withdrawnAt: IsNull() } });
+      const now = this.deps.clock.now();
+      // Granting again is harmless; a guardian consent is re-recorded since the guardian may have changed.
+      const same = active.find((c) => c.policyVersion === currentVersion && input.purpose !== 'guardian');
+      if (same) return this.consentView(same);
+      const stale = active.map((c) => c.id);
+      if (stale.length) await repo.update(stale, { withdrawnAt: now });
+      const pid = newPublicId();
+      const row = repo.create({
+        publicId: pid,
+        clientId,
+        purpose: input.purpose,
+        policyVersion: currentVersion,
+        guardianNameEnc: input.guardianName ? this.deps.cipher.encrypt(input.guardianName.trim(), aad.guardianName(pid)) : null,
+        guardianRelation: input.guardianRelation?.trim() ?? null,
+        ip: actor.ip,
+        grantedAt: now,
+        withdrawnAt: null,
+      });
+      await repo.insert(row);
+      await this.deps.audit.record(actor, 'client.consent.grant', { clientId, details: { purpose: input.purpose, policyVersion: currentVersion, replaced: stale.length } }, m);
+      return this.consentView(row);
+    });
+  }
+
+  /** Withdraws the active consent of a purpose; rows stay as evidence (withdrawnAt is set). */
+  async withdrawConsent(clientId: number, purpose: ConsentPurpose, actor: Actor): Promise<{ withdrawn: number }> {
+    return this.db.transaction(async (m) => {
+      await this.lockActive(m, clientId);
+      const res: { affectedRows?: number } = await m.query(
+        'UPDATE consents SET withdrawn_at = ? WHERE client_id = ? AND purpose = ? AND withdrawn_at IS NULL',
+        [this.deps.clock.now(), clientId, purpose],
+      );
+      const withdrawn = res.affectedRows ?? 0;
+      if (withdrawn) await this.deps.audit.record(actor, 'client.consent.withdraw', { clientId, details: { purpose } }, m);
+      return { withdrawn };
+    });
+  }
+
+  // ---------------------------------------------------------------- medical history
+
+  private async readMedical(m: EntityManager, clientId: number, clientPublicId: string): Promise<MedicalHistory & { updatedAt: Date | null }> {
+    const rec = await m.getRepository(MedicalRecord).findOneBy({ clientId });
+    const where = { clientId };
+    return {
+      allergies: this.openJson(rec?.allergiesEnc, aad.medical(clientPublicId, 'allergies'), [], where),
+      medications: this.openJson(rec?.medicationsEnc, aad.medical(clientPublicId, 'medications'), [], where),
+      pastProcedures: this.openJson(rec?.pastProceduresEnc, aad.medical(clientPublicId, 'pastProcedures'), [], where),
+      conditions: this.openJson(rec?.conditionsEnc, aad.medical(clientPublicId, 'conditions'), [], where),
+      updatedAt: rec?.updatedAt ?? null,
+    };
+  }
+
+  /** The client's own medical history (empty lists when none was recorded). */
+  async getOwnMedical(clientId: number): Promise<MedicalHistory & { updatedAt: Date | null }> {
+    const client = await this.db.getRepository(Client).findOne({ where: { id: clientId }, select: { id: true, publicId: true, status: true } });
+    if (!client || client.status !== 'active') throw notFound('Client');
+    return this.readMedical(this.db.manager, clientId, client.publicId);
+  }
+
+  /** Replaces the medical history; without a current health consent nothing is written (HEALTH_CONSENT_REQUIRED). */
+  async putOwnMedical(clientId: number, input: MedicalHistory, actor: Actor): Promise<MedicalHistory & { updatedAt: Date | null }> {
+    return this.writeMedical(clientId, input, actor, { type: 'client', id: clientId });
+  }
+
+  private async writeMedical(clientId: number, input: MedicalHistory, actor: Actor, by: { type: 'client' | 'staff'; id: number }) {
+    const { cipher } = this.deps;
+    return this.db.transaction(async (m) => {
+      const client = await this.lockActive(m, clientId);
+      await this.requireHealthConsent(m, clientId, client.birthDate);
+      const enc = (f: MedicalField) => cipher.encryptJson(input[f], aad.medical(client.publicId, f));
+      await m.getRepository(MedicalRecord).upsert(
+        {
+          clientId,
+          allergiesEnc: enc('allergies'),
+          medicationsEnc: enc('medications'),
+          pastProceduresEnc: enc('pastProcedures'),
+          conditionsEnc: enc('conditions'),
+          updatedByType: by.type,
+          updatedById: by.id,
+        },
+        ['clientId'],
+      );
+      await this.deps.audit.record(actor, 'client.medical.update', { clientId, details: { fields: [...MEDICAL_FIELDS] } }, m);
+      return this.readMedical(m, clientId, client.publicId);
+    });
+  }
+
+  /**
+   * Health data is accepted only with an active health consent of the current version; a client
+   * under the guardian age also needs an active guardian consent (DESIGN.md, cross-cutting decisions).
+   */
+  async requireHealthConsent(m: EntityManager, clientId: number, birthDate: string | null): Promise<void> {
+    if (!(await this.hasCurrentConsent(m, clientId, 'health'))) {
+      throw new AppError(ClientErrors.HEALTH_CONSENT_REQUIRED, 'Health data needs the client’s health-data consent of the current version first', {
+        requiredVersion: this.versionFor('health'),
+      });
+    }
+    if (this.isMinor(birthDate) && !(await this.hasCurrentConsent(m, clientId, 'guardian'))) {
+      throw new AppError(ClientErrors.GUARDIAN_CONSENT_REQUIRED, "A guardian's consent is needed for a client under the age of consent");
+    }
+  }
+
+  // ---------------------------------------------------------------- export (PIPL: the client's copy of their data)
+
+  /** Builds a JSON of everything about the client, stores it encrypted for 24 hours, audits 'client.export'. */
+  async createExport(clientId: number, actor: Actor): Promise<{ id: string; expiresAt: Date }> {
+    const now = this.deps.clock.now();
+    const pid = newPublicId();
+    const expiresAt = new Date(now.getTime() + EXPORT_TTL_MS);
+    await this.db.transaction(async (m) => {
+      await this.lockActive(m, clientId);
+      const payload = await this.buildExport(m, clientId, now);
+      await m.getRepository(DataExport).insert({
+        publicId: pid, clientId, payloadEnc: this.deps.cipher.encryptJson(payload, aad.exportPayload(pid)), createdAt: now, expiresAt,
+      });
+      await this.deps.audit.record(actor, 'client.export', { clientId, details: { exportId: pid } }, m);
+    });
+    return { id: pid, expiresAt };
+  }
+
+  private async buildExport(m: EntityManager, clientId: number, now: Date): Promise<Record<string, unknown>> {
+    const row = await this.loadClientRow(m, { id: clientId });
+    if (!row) throw notFound('Client');
+    const where = { clientId };
+    const touches = await m.getRepository(ClientTouch).find({ where: { clientId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const audit: Record<string, unknown>[] = await m.query(
+      'SELECT at, actor_type AS actorType, actor_role AS actorRole, action, allowed FROM audit_log WHERE client_id = ? ORDER BY id',
+      [clientId],
+    );
+    return {
+      generatedAt: now.toISOString(),
+      profile: {
+        id: row.publicId,
+        name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
+        gender: row.gender,
+        birthDate: row.birthDate,
+        phone: this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where),
+        address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
+        referralCode: row.referralCode,
+        stage: row.stage,
+        sourceChannel: row.sourceChannel,
+        firstTouch: parseJson(row.firstTouch),
+        createdAt: row.createdAt,
+      },
+      touches: touches.map(({ id: _id, clientId: _c, ...t }) => t),
+      consents: await this.consentsOf(m, clientId),
+      medical: await this.readMedical(m, clientId, row.publicId),
+      auditLog: audit.map((a) => ({ ...a, allowed: Boolean(a.allowed) })),
+    };
+  }
+
+  /** The client's own export by id; another client's, a missing or an expired one → the same 404. */
+  async getExport(clientId: number, exportPublicId: string): Promise<unknown> {
+    const row = await this.db.getRepository(DataExport).findOneBy({ publicId: exportPublicId, clientId });
+    if (!row || row.expiresAt.getTime() <= this.deps.clock.now().getTime()) throw notFound('Export');
+    const text = this.open(row.payloadEnc, aad.exportPayload(row.publicId), { clientId, exportId: row.id });
+    if (text === null) throw notFound('Export');
+    return JSON.parse(text);
+  }
+
+  // ---------------------------------------------------------------- deletion
+
+  /**
+   * Erases the client's personal data in one transaction (name, phone, address, blind indexes,
+   * unionid, birth date, medical record, exports; openid replaced by a tombstone so the WeChat user
+   * can start afresh), marks the row deleted and keeps what the law requires (consent evidence,
+   * audit rows, orders). Then every session of the client ends.
+   */
+  async deleteOwnAccount(clientId: number, actor: Actor): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.db.transaction(async (m) => {
+      const client = await this.lockActive(m, clientId);
+      await m.query(
+        `UPDATE clients SET name_enc = NULL, name_bidx = NULL, phone_enc = NULL, phone_bidx = NULL, address_enc = NULL,
+           unionid = NULL, birth_date = NULL, gender = 'unknown', openid = ?, status = 'deleted', deleted_at = ? WHERE id = ?`,
+        [`deleted:${client.publicId}`, now, clientId],
+      );
+      await m.query('DELETE FROM medical_records WHERE client_id = ?', [clientId]);
+      await m.query('DELETE FROM data_exports WHERE client_id = ?', [clientId]);
+      await m.query('UPDATE consents SET withdrawn_at = ? WHERE client_id = ? AND withdrawn_at IS NULL', [now, clientId]);
+      await this.deps.audit.record(actor, 'client.delete', {
+        clientId, details: { erased: ['name', 'phone', 'address', 'unionid', 'birthDate', 'openid', 'medical', 'exports'] },
+      }, m);
+    });
+    await this.deps.sessions.revokeAll({ kind: 'client', clientId });
+  }
+
+  // ---------------------------------------------------------------- staff side
+
+  private async loadClientRow(m: EntityManager, by: { id: number } | { publicId: string }): Promise<ClientRow | null> {
+    const [col, value] = 'id' in by ? ['c.id', by.id] : ['c.public_id', by.publicId];
+    const rows: ClientRow[] = await m.query(
+      `SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${col} = ?`,
+      [value],
+    );
+    return rows[0] ?? null;
+  }
+
+  private staffMaySee(actor: Actor, row: { consultantId: number | null }): boolean {
+    if (actor.type !== 'staff' || !actor.role) return false;
+    if (SEES_ALL.has(actor.role)) return true;
+    return actor.role === 'consultant' && row.consultantId !== null && row.consultantId === actor.id;
+  }
+
+  /**
+   * A staff archive read: a client the actor may not see (consultant, not assigned) answers the same
+   * 404 as a missing one, and the refusal is audited.
+   */
+  private async openForStaff(actor: Actor, clientPublicId: string, action: string): Promise<ClientRow> {
+    const row = await this.loadClientRow(this.db.manager, { publicId: clientPublicId });
+    if (!row) throw notFound('Client');
+    if (!this.staffMaySee(actor, row)) {
+      await this.deps.audit.record(actor, action, { clientId: row.id, allowed: false, details: { reason: 'not_assigned', role: actor.role } });
+      throw notFound('Client');
+    }
+    return row;
+  }
+
+  /** Lists and searches clients (phone and name through blind indexes); one 'client.search' audit row. */
+  async listForStaff(actor: Actor, q: StaffListQuery): Promise<{ items: StaffListItem[]; page: number; pageSize: number; total: number }> {
+    const where: string[] = ["c.status = 'active'"];
+    const params: unknown[] = [];
+    if (actor.role === 'consultant') {
+      where.push('c.consultant_id = ?');
+      params.push(actor.id);
+    } else if (!actor.role || !SEES_ALL.has(actor.role)) {
+      throw notFound('Client');
+    }
+    if (q.phone) {
+      where.push('c.phone_bidx = ?');
+      params.push(this.deps.cipher.blindIndex('phone', normalizePhone(q.phone)));
+    }
+    if (q.name) {
+      where.push('c.name_bidx = ?');
+      params.push(this.deps.cipher.blindIndex('name', normalizeName(q.name)));
+    }
+    if (q.stage) {
+      where.push('c.stage = ?');
+      params.push(q.stage);
+    }
+    const clause = where.join(' AND ');
+    const [{ total }]: { total: number | string }[] = await this.db.query(`SELECT COUNT(*) AS total FROM clients c WHERE ${clause}`, params);
+    const rows: ClientRow[] = await this.db.query(
+      `SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${clause} ORDER BY c.id DESC LIMIT ? OFFSET ?`,
+      [...params, q.pageSize, (q.page - 1) * q.pageSize],
+    );
+    await this.deps.audit.record(actor, 'client.search', {
+      allowed: true,
+      details: { filters: ['phone', 'name', 'stage'].filter((k) => q[k as keyof StaffListQuery] !== undefined), page: q.page, results: rows.length, role: actor.role },
+    });
+    return {
+      items: rows.map((r) => {
+        const where = { clientId: r.id };
+        return {
+          id: r.publicId,
+          name: this.open(r.nameEnc, aad.client(r.publicId, 'name'), where),
+          gender: r.gender,
+          phone: maskPhone(this.open(r.phoneEnc, aad.client(r.publicId, 'phone'), where)),
+          stage: r.stage,
+          consultant: r.consultantPublicId ? { id: r.consultantPublicId, displayName: r.consultantName ?? '' } : null,
+          sourceChannel: r.sourceChannel,
+          createdAt: r.createdAt,
+        };
+      }),
+      page: q.page,
+      pageSize: q.pageSize,
+      total: Number(total),
+    };
+  }
+
+  /** Opens one archive: basic, consumption, consents; health only for doctors and the director. Audited 'client.read'. */
+  async openArchive(actor: Actor, clientPublicId: string): Promise<StaffArchive> {
+    const row = await this.openForStaff(actor, clientPublicId, 'client.read');
+    const where = { clientId: row.id };
+    const withHealth = SEES_HEALTH.has(actor.role ?? '');
+    const archive: StaffArchive = {
+      id: row.publicId,
+      status: row.status,
+      name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
+      gender: row.gender,
+      birthDate: row.birthDate,
+      age: row.birthDate ? ageOn(row.birthDate, this.deps.clock.now()) : null,
+      phone: this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where),
+      address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
+      referralCode: row.referralCode,
+      stage: row.stage,
+      sourceChannel: row.sourceChannel,
+      firstTouch: parseJson(row.firstTouch),
+      consultant: row.consultantPublicId ? { id: row.consultantPublicId, displayName: row.consultantName ?? '' } : null,
+      createdAt: row.createdAt,
+      lastLoginAt: row.lastLoginAt,
+      consumption: { visits: 0, lifetimeSpendFen: 0, lastVisitAt: null },
+      consents: await this.consentsOf(this.db.manager, row.id),
+    };
+    if (withHealth) archive.medical = await this.readMedical(this.db.manager, row.id, row.publicId);
+    await this.deps.audit.record(actor, 'client.read', {
+      clientId: row.id,
+      details: { role: actor.role, sections: ['basic', 'consumption', 'consents', ...(withHealth ? ['medical'] : [])] },
+    });
+    return archive;
+  }
+
+  /** Medical history for doctors and the director (the route's role guard turns others away). Audited 'client.medical.read'. */
+  async readMedicalForStaff(actor: Actor, clientPublicId: string): Promise<MedicalHistory & { updatedAt: Date | null }> {
+    if (!SEES_HEALTH.has(actor.role ?? '')) throw notFound('Client');
+    const row = await this.openForStaff(actor, clientPublicId, 'client.medical.read');
+    const medical = await this.readMedical(this.db.manager, row.id, row.publicId);
+    await this.deps.audit.record(actor, 'client.medical.read', { clientId: row.id, details: { role: actor.role } });
+    return medical;
+  }
+
+  /** Doctors and the director record medical history for a client (same health-consent rule). */
+  async putMedicalForStaff(actor: Actor, clientPublicId: string, input: MedicalHistory): Promise<MedicalHistory & { updatedAt: Date | null }> {
+    if (!SEES_HEALTH.has(actor.role ?? '') || actor.id === null) throw notFound('Client');
+    const row = await this.openForStaff(actor, clientPublicId, 'client.medical.update');
+    return this.writeMedical(row.id, input, actor, { type: 'staff', id: actor.id });
+  }
+
+  /**
+   * Assigns the dedicated consultant and/or sets the stage. The director may change any client;
+   * a consultant only their own. Audited 'client.update' with the changed field names.
+   */
+  async updateForStaff(actor: Actor, clientPublicId: string, input: { consultantId?: string | null; stage?: string }): Promise<StaffClientAssignment> {
+    if (actor.role !== 'director' && actor.role !== 'consultant') throw notFound('Client');
+    const row = await this.openForStaff(actor, clientPublicId, 'client.update');
+    if (row.status !== 'active') throw notFound('Client');
+    const patch: Partial<Client> = {};
+    if (input.consultantId !== undefined) {
+      if (input.consultantId === null) patch.consultantId = null;
+      else {
+        const staff: { id: number }[] = await this.db.query(
+          "SELECT id FROM staff WHERE public_id = ? AND role = 'consultant' AND active = 1",
+          [input.consultantId],
+        );
+        if (!staff[0]) {
+          throw new AppError(ClientErrors.CONSULTANT_NOT_FOUND, 'No active consultant has this id', { field: 'body.consultantId' });
+        }
+        patch.consultantId = staff[0].id;
+      }
+    }
+    if (input.stage !== undefined) patch.stage = input.stage;
+    await this.db.transaction(async (m) => {
+      await m.getRepository(Client).update({ id: row.id }, patch);
+      await this.deps.audit.record(actor, 'client.update', {
+        clientId: row.id,
+        details: { fields: Object.keys(input), ...(input.stage !== undefined ? { stage: input.stage } : {}), ...(input.consultantId !== undefined ? { consultantId: input.consultantId } : {}) },
+      }, m);
+    });
+    const after = (await this.loadClientRow(this.db.manager, { id: row.id }))!;
+    return {
+      id: after.publicId,
+      stage: after.stage,
+      consultant: after.consultantPublicId ? { id: after.consultantPublicId, displayName: after.consultantName ?? '' } : null,
+    };
+  }
+}
+
+function parseJson<T>(value: T | string | null): T | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return null;
+  }
 }

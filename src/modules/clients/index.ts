@@ -1,3 +1,9 @@
-export { ClientsService } from './clients.service';
+export { ClientsService, aad as clientAad, maskPhone, MEDICAL_FIELDS, MEDICAL_COLUMNS } from './clients.service';
+export type {
+  ClientsDeps, NewClientInput, OwnProfile, ProfileUpdate, ConsentView, ConsentSummary, GrantConsentInput, MedicalHistory, PastProcedure,
+  StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, MedicalField,
+} from './clients.service';
+export { ClientErrors } from './clients.errors';
+export { CLIENT_STAGES, CONSENT_PURPOSES } from './clients.schema';
 export { registerClientRoutes } from './clients.routes';
 export * from './clients.entity';

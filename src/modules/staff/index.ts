@@ -1,3 +1,6 @@
 export { StaffService } from './staff.service';
+export type { StaffSummary, StaffView, LoginResult, NewStaff, StaffPatch, AuditFilter, AuditItem, AuditPage } from './staff.service';
 export { registerStaffRoutes } from './staff.routes';
+export { StaffErrors } from './staff.errors';
+export { passwordIsMixed, PASSWORD_MIN_LENGTH } from './staff.schema';
 export * from './staff.entity';

@@ -1,4 +1,382 @@
-// STUB: replaced by the staff accounts work.
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import type { Config } from '../../config';
+import type { Clock } from '../../shared/clock';
+import { AppError, CommonErrors, notFound } from '../../shared/errors';
+import { hashPassword, newToken, publicId, verifyPassword } from '../../shared/crypto';
+import { isDuplicateKey } from '../../shared/db';
+import type { SessionStore } from '../auth/sessions';
+import { SYSTEM_ACTOR, type Actor, type AuditService } from '../audit';
+import { Client } from '../clients';
+import { Staff, StaffRole } from './staff.entity';
+import { StaffErrors } from './staff.errors';
+
+export interface StaffServiceDeps {
+  db: DataSource;
+  config: Config;
+  clock: Clock;
+  sessions: SessionStore;
+  audit: AuditService;
+}
+
+/** What any staff member may see of a colleague (and of themselves). */
+export interface StaffSummary {
+  id: string;
+  username: string;
+  displayName: string;
+  role: StaffRole;
+}
+
+/** What the director sees when managing accounts. */
+export interface StaffView extends StaffSummary {
+  active: boolean;
+  failedAttempts: number;
+  lockedUntil: string | null;
+  createdAt: string;
+}
+
+export interface LoginResult {
+  token: string;
+  expiresIn: number;
+  staff: StaffSummary;
+}
+
+export interface NewStaff {
+  username: string;
+  displayName: string;
+  role: StaffRole;
+  password: string;
+}
+
+export interface StaffPatch {
+  displayName?: string;
+  role?: StaffRole;
+  active?: boolean;
+}
+
+/** Audit listing filter; clientId and staffId are public ids, `before` is the id of the last row already seen. */
+export interface AuditFilter {
+  clientId?: string;
+  staffId?: string;
+  action?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  before?: string;
+}
+
+export interface AuditItem {
+  id: string;
+  at: string;
+  actor: { type: string; id: string | null; role: string | null };
+  action: string;
+  clientId: string | null;
+  allowed: boolean;
+  ip: string | null;
+  requestId: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditPage {
+  items: AuditItem[];
+  /** Pass as `before` for the next (older) page; null when this page is the last. */
+  nextBefore: string | null;
+}
+
+function summaryOf(s: Staff): StaffSummary {
+  return { id: s.publicId, username: s.username, displayName: s.displayName, role: s.role };
+}
+
+function viewOf(s: Staff): StaffView {
+  return {
+    ...summaryOf(s),
+    active: Boolean(s.active),
+    failedAttempts: s.failedAttempts,
+    lockedUntil: s.lockedUntil ? s.lockedUntil.toISOString() : null,
+    createdAt: s.createdAt.toISOString(),
+  };
+}
+
+const invalidCredentials = () => new AppError(StaffErrors.INVALID_CREDENTIALS, 'Username or password is wrong');
+const accountLocked = (until: Date) =>
+  new AppError(StaffErrors.ACCOUNT_LOCKED, 'Too many failed logins; the account is locked for a while', { lockedUntil: until.toISOString() });
+
+/**
+ * Staff accounts (院长 / 医师 / 咨询师 / 客服): password login with lockout, revocable sessions,
+ * account management by the director, and the director's view of the operation log.
+ */
 export class StaffService {
-  constructor(readonly deps: Record<string, unknown>) {}
+  private readonly db: DataSource;
+  private readonly config: Config;
+  private readonly clock: Clock;
+  private readonly sessions: SessionStore;
+  private readonly audit: AuditService;
+  private dummy: Promise<string> | undefined;
+
+  constructor(deps: StaffServiceDeps) {
+    ({ db: this.db, config: this.config, clock: this.clock, sessions: this.sessions, audit: this.audit } = deps);
+    // Warm the dummy hash so the first unknown-username login costs the same as any other.
+    this.dummyHash().catch(() => undefined);
+  }
+
+  /**
+   * Password login. Unknown username, wrong password and inactive account give the same
+   * INVALID_CREDENTIALS after the same scrypt work; a locked account gives ACCOUNT_LOCKED.
+   * `from` carries the caller's address and request id for the audit row.
+   */
+  async login(input: { username: string; password: string }, from: Actor): Promise<LoginResult> {
+    const repo = this.db.getRepository(Staff);
+    const staff = await repo.findOne({ where: { username: input.username } });
+    const actor = (s?: Staff | null): Actor => ({ type: 'staff', id: s?.id ?? null, role: s?.role ?? null, ip: from.ip, requestId: from.requestId });
+    const fail = async (s: Staff | null, reason: string, extra: Record<string, unknown> = {}) =>
+      // No password and, for unknown accounts, no username: people type passwords into the username box.
+      this.audit.record(actor(s), 'staff.login', { allowed: false, details: { reason, ...(s ? { username: s.username } : {}), ...extra } });
+
+    if (!staff || !staff.active) {
+      await verifyPassword(input.password, await this.dummyHash());
+      await fail(staff, staff ? 'inactive' : 'unknown_user');
+      throw invalidCredentials();
+    }
+
+    const now = this.clock.now();
+    if (staff.lockedUntil && staff.lockedUntil > now) {
+      // The password is not tested while locked, but the same work is done so timing says nothing.
+      await verifyPassword(input.password, await this.dummyHash());
+      await fail(staff, 'locked', { lockedUntil: staff.lockedUntil.toISOString() });
+      throw accountLocked(staff.lockedUntil);
+    }
+    if (staff.lockedUntil) {
+      // The lock has run out: the next failures count from zero.
+      await repo.createQueryBuilder().update(Staff).set({ failedAttempts: 0, lockedUntil: null })
+        .where('id = :id AND locked_until IS NOT NULL AND locked_until <= :now', { id: staff.id, now }).execute();
+    }
+
+    if (!(await verifyPassword(input.password, staff.passwordHash))) {
+      const lockedUntil = await this.countFailure(staff.id, now);
+      await fail(staff, 'wrong_password', lockedUntil ? { lockedUntil: lockedUntil.toISOString() } : {});
+      throw lockedUntil ? accountLocked(lockedUntil) : invalidCredentials();
+    }
+
+    await repo.createQueryBuilder().update(Staff).set({ failedAttempts: 0, lockedUntil: null })
+      .where('id = :id AND (failed_attempts <> 0 OR locked_until IS NOT NULL)', { id: staff.id }).execute();
+    const session = await this.sessions.create(
+      { kind: 'staff', staffId: staff.id, publicId: staff.publicId, role: staff.role },
+      this.config.auth.staffSessionTtlSeconds,
+    );
+    // A role change or deactivation committed while we were hashing would not have revoked this
+    // new session (it did not exist yet); one committed after this read will.
+    const fresh = await repo.findOne({ where: { id: staff.id }, select: { id: true, role: true, active: true } });
+    if (!fresh || !fresh.active || fresh.role !== staff.role) {
+      await this.sessions.revoke(session.tokenHash);
+      await fail(staff, 'changed_during_login');
+      throw new AppError(CommonErrors.CONFLICT, 'The account changed while logging in; please try again');
+    }
+    await this.audit.record(actor(staff), 'staff.login', { allowed: true, details: { username: staff.username } });
+    return { token: session.token, expiresIn: session.expiresIn, staff: summaryOf(staff) };
+  }
+
+  /** Ends the session the request came with. */
+  async logout(actor: Actor, tokenHash: string): Promise<void> {
+    await this.sessions.revoke(tokenHash);
+    await this.audit.record(actor, 'staff.logout');
+  }
+
+  /** The logged-in staff member. */
+  async me(staffId: number): Promise<StaffSummary & { active: boolean }> {
+    const staff = await this.db.getRepository(Staff).findOne({ where: { id: staffId } });
+    if (!staff) throw notFound('Staff member');
+    return { ...summaryOf(staff), active: Boolean(staff.active) };
+  }
+
+  /** Creates an account (director only at the route). Username must be free. */
+  async create(actor: Actor, input: NewStaff): Promise<StaffView> {
+    const taken = () => new AppError(StaffErrors.USERNAME_TAKEN, 'That username is already in use', { field: 'body.username' });
+    // Checked first so the usual case never reaches a failed INSERT (whose parameters TypeORM logs).
+    if (await this.db.getRepository(Staff).exists({ where: { username: input.username } })) throw taken();
+    const passwordHash = await hashPassword(input.password);
+    try {
+      const saved = await this.db.transaction(async (m) => {
+        const repo = m.getRepository(Staff);
+        const row = await repo.save(repo.create({
+          publicId: publicId(), username: input.username, displayName: input.displayName, role: input.role,
+          passwordHash, failedAttempts: 0, lockedUntil: null, active: true,
+        }));
+        await this.audit.record(actor, 'staff.create', { details: { staff: row.publicId, username: row.username, role: row.role } }, m);
+        return row;
+      });
+      return viewOf(await this.db.getRepository(Staff).findOneByOrFail({ id: saved.id }));
+    } catch (err) {
+      if (isDuplicateKey(err)) throw taken();
+      throw err;
+    }
+  }
+
+  /** For the demo seed: creates the account when the username is free, otherwise returns it unchanged. */
+  async ensureStaff(input: NewStaff): Promise<Staff> {
+    const repo = this.db.getRepository(Staff);
+    const existing = await repo.findOne({ where: { username: input.username } });
+    if (existing) return existing;
+    try {
+      const view = await this.create(SYSTEM_ACTOR, input);
+      return repo.findOneByOrFail({ publicId: view.id });
+    } catch (err) {
+      if (err instanceof AppError && err.code === StaffErrors.USERNAME_TAKEN) return repo.findOneByOrFail({ username: input.username });
+      throw err;
+    }
+  }
+
+  /** All accounts, optionally of one role or activity. */
+  async list(actor: Actor, filter: { role?: StaffRole; active?: boolean } = {}): Promise<StaffView[]> {
+    const where: { role?: StaffRole; active?: boolean } = {};
+    if (filter.role) where.role = filter.role;
+    if (filter.active !== undefined) where.active = filter.active;
+    const rows = await this.db.getRepository(Staff).find({ where, order: { id: 'ASC' } });
+    await this.audit.record(actor, 'staff.list', { details: { ...filter, count: rows.length } });
+    return rows.map(viewOf);
+  }
+
+  /**
+   * Changes name, role or activity. A role change or deactivation ends every session of that
+   * person at once (sessions carry the role). The last active director cannot be removed.
+   */
+  async update(actor: Actor, staffPublicId: string, patch: StaffPatch): Promise<StaffView> {
+    const { staff, revoke } = await this.db.transaction(async (m) => {
+      const repo = m.getRepository(Staff);
+      // Directors first, in id order, so two concurrent demotions queue instead of deadlocking.
+      const mayDropDirector = patch.role !== undefined || patch.active === false;
+      const directors = mayDropDirector ? await this.lockActiveDirectors(m) : [];
+      const row = await repo.findOne({ where: { publicId: staffPublicId }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw notFound('Staff member');
+
+      const changes: Record<string, { from: unknown; to: unknown }> = {};
+      for (const key of ['displayName', 'role', 'active'] as const) {
+        const to = patch[key];
+        if (to !== undefined && to !== (key === 'active' ? Boolean(row.active) : row[key])) changes[key] = { from: row[key], to };
+      }
+      const wasDirector = row.role === 'director' && Boolean(row.active);
+      const staysDirector = (patch.role ?? row.role) === 'director' && (patch.active ?? Boolean(row.active));
+      if (wasDirector && !staysDirector && !directors.some((id) => id !== row.id)) {
+        throw new AppError(StaffErrors.LAST_DIRECTOR, 'This is the last active director; appoint another director first');
+      }
+      if (Object.keys(changes).length === 0) return { staff: row, revoke: false };
+
+      await repo.update({ id: row.id }, {
+        ...(changes.displayName ? { displayName: patch.displayName } : {}),
+        ...(changes.role ? { role: patch.role } : {}),
+        ...(changes.active ? { active: patch.active } : {}),
+      });
+      const revokeNeeded = Boolean(changes.role) || changes.active?.to === false;
+      await this.audit.record(actor, 'staff.update', { details: { staff: row.publicId, changes, sessionsRevoked: revokeNeeded } }, m);
+      return { staff: await repo.findOneByOrFail({ id: row.id }), revoke: revokeNeeded };
+    });
+    // After commit: a login racing with this change re-reads the row after creating its session.
+    if (revoke) await this.sessions.revokeAll({ kind: 'staff', staffId: staff.id });
+    return viewOf(staff);
+  }
+
+  /** Ends every session of a staff member (lost phone, suspected leak). */
+  async revokeSessions(actor: Actor, staffPublicId: string): Promise<{ revoked: number }> {
+    const staff = await this.findByPublicId(staffPublicId);
+    const revoked = await this.sessions.revokeAll({ kind: 'staff', staffId: staff.id });
+    await this.audit.record(actor, 'staff.revoke_sessions', { details: { staff: staff.publicId, revoked } });
+    return { revoked };
+  }
+
+  /** Lifts a lockout and clears the failure count. */
+  async unlock(actor: Actor, staffPublicId: string): Promise<StaffView> {
+    const staff = await this.findByPublicId(staffPublicId);
+    await this.db.getRepository(Staff).update({ id: staff.id }, { failedAttempts: 0, lockedUntil: null });
+    await this.audit.record(actor, 'staff.unlock', {
+      details: { staff: staff.publicId, failedAttempts: staff.failedAttempts, lockedUntil: staff.lockedUntil?.toISOString() ?? null },
+    });
+    return viewOf(await this.db.getRepository(Staff).findOneByOrFail({ id: staff.id }));
+  }
+
+  /**
+   * The operation log for the director, newest first, keyset-paged by `before`. Public ids in
+   * the filter are resolved to rows; an unknown one matches nothing. The listing is itself logged.
+   */
+  async listAudit(actor: Actor, filter: AuditFilter): Promise<AuditPage> {
+    const page = await this.queryAudit(filter);
+    const { limit, ...logged } = filter;
+    await this.audit.record(actor, 'audit.list', {
+      details: { ...logged, from: filter.from?.toISOString(), to: filter.to?.toISOString(), limit, count: page.items.length },
+    });
+    return page;
+  }
+
+  private async queryAudit(filter: AuditFilter): Promise<AuditPage> {
+    const empty: AuditPage = { items: [], nextBefore: null };
+    let clientId: number | undefined;
+    let actorId: number | undefined;
+    if (filter.clientId !== undefined) {
+      const client = await this.db.getRepository(Client).findOne({ where: { publicId: filter.clientId }, select: { id: true } });
+      if (!client) return empty;
+      clientId = client.id;
+    }
+    if (filter.staffId !== undefined) {
+      const staff = await this.db.getRepository(Staff).findOne({ where: { publicId: filter.staffId }, select: { id: true } });
+      if (!staff) return empty;
+      actorId = staff.id;
+    }
+    const rows = await this.audit.list({
+      clientId, actorId, action: filter.action, from: filter.from, to: filter.to, limit: filter.limit, beforeId: filter.before,
+    });
+
+    const staffIds = [...new Set(rows.filter((r) => r.actorType === 'staff' && r.actorId !== null).map((r) => r.actorId as number))];
+    const clientIds = [...new Set(rows.filter((r) => r.clientId !== null).map((r) => r.clientId as number))];
+    const staffPub = new Map((staffIds.length ? await this.db.getRepository(Staff).find({ where: { id: In(staffIds) }, select: { id: true, publicId: true } }) : []).map((s) => [s.id, s.publicId]));
+    const clientPub = new Map((clientIds.length ? await this.db.getRepository(Client).find({ where: { id: In(clientIds) }, select: { id: true, publicId: true } }) : []).map((c) => [c.id, c.publicId]));
+
+    const items: AuditItem[] = rows.map((r) => ({
+      id: String(r.id),
+      at: r.at.toISOString(),
+      actor: {
+        type: r.actorType,
+        id: r.actorId === null ? null : r.actorType === 'staff' ? staffPub.get(r.actorId) ?? null : r.actorType === 'client' ? clientPub.get(r.actorId) ?? null : null,
+        role: r.actorRole,
+      },
+      action: r.action,
+      clientId: r.clientId === null ? null : clientPub.get(r.clientId) ?? null,
+      allowed: Boolean(r.allowed),
+      ip: r.ip,
+      requestId: r.requestId,
+      details: r.details,
+    }));
+    return { items, nextBefore: items.length === filter.limit ? items[items.length - 1].id : null };
+  }
+
+  /** Counts one failed login atomically and locks the account when the count reaches the limit. */
+  private async countFailure(staffId: number, now: Date): Promise<Date | null> {
+    const qb = () => this.db.getRepository(Staff).createQueryBuilder().update(Staff);
+    // SQL arithmetic, not read-modify-write: concurrent wrong guesses each count.
+    await qb().set({ failedAttempts: () => 'failed_attempts + 1' }).where('id = :id', { id: staffId }).execute();
+    const lockedUntil = new Date(now.getTime() + this.config.auth.staffLockoutMinutes * 60_000);
+    const locked = await qb()
+      .set({ lockedUntil })
+      .where('id = :id AND failed_attempts >= :limit AND (locked_until IS NULL OR locked_until <= :now)', {
+        id: staffId, limit: this.config.auth.staffLockoutAttempts, now,
+      })
+      .execute();
+    if (locked.affected) return lockedUntil;
+    // A concurrent guess may have locked it a moment ago: report that lock.
+    const row = await this.db.getRepository(Staff).findOne({ where: { id: staffId }, select: { id: true, lockedUntil: true } });
+    return row?.lockedUntil && row.lockedUntil > now ? row.lockedUntil : null;
+  }
+
+  private async lockActiveDirectors(m: EntityManager): Promise<number[]> {
+    const rows = await m.getRepository(Staff).find({
+      where: { role: 'director', active: true }, select: { id: true }, order: { id: 'ASC' }, lock: { mode: 'pessimistic_write' },
+    });
+    return rows.map((r) => r.id);
+  }
+
+  private async findByPublicId(id: string): Promise<Staff> {
+    const staff = await this.db.getRepository(Staff).findOne({ where: { publicId: id } });
+    if (!staff) throw notFound('Staff member');
+    return staff;
+  }
+
+  private dummyHash(): Promise<string> {
+    return (this.dummy ??= hashPassword(newToken()));
+  }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { AppError, CommonErrors, statusOf } from '../errors';
 import type { Logger } from '../logger';
-import { safeUrl } from '../logger';
+import { requestScope, safeUrl } from '../logger';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -12,20 +12,20 @@ export function requestContext(root: Logger): Middleware {
     const incoming = ctx.get('x-request-id');
     const id = REQUEST_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.requestId = id;
-    ctx.state.log = root.child({ reqId: id });
+    ctx.state.log = root;
     ctx.set('X-Request-Id', id);
-    await next();
+    await requestScope.run({ reqId: id }, next);
   };
 }
 
-export function requestLog(): Middleware {
+export function requestLog(access: Logger): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     try {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const log = ctx.state.log as Logger;
+      const log = access;
       const line = { method: ctx.method, url: safeUrl(ctx.originalUrl), route: ctx.state.route, status: ctx.status, ms: Math.round(ms * 10) / 10 };
       if (ctx.status >= 500) log.error(line, 'request failed');
       else log.info(line, 'request');

@@ -1,0 +1,76 @@
+import { fork, ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export interface LoadResult {
+  rps: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Prints one figure line: `BENCH <name> k=v …`. */
+export function report(name: string, metrics: Record<string, number | string>): void {
+  const parts = Object.entries(metrics).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`);
+  process.stdout.write(`BENCH ${name} ${parts.join(' ')}\n`);
+}
+
+export function round(v: number): number {
+  return Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 100) / 100;
+}
+
+export function progress(msg: string): void {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Starts a compiled script (dist/…) in its own process and waits until `url` answers 200. */
+export async function startProcess(script: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  const child = fork(path.resolve(__dirname, '../../..', script), [], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(readyUrl);
+      if (res.ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${script} did not become ready at ${readyUrl}`);
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+
+/** Drives `url` with autocannon: a short warm-up, then the measured run. */
+export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; requests?: autocannon.Request[]; duration?: number; connections?: number }): Promise<LoadResult> {
+  const base = { url: opts.url, method: opts.method ?? 'GET', headers: opts.headers, body: opts.body, requests: opts.requests, connections: opts.connections ?? CONNECTIONS };
+  await autocannon({ ...base, duration: 2 });
+  const r = await autocannon({ ...base, duration: opts.duration ?? DURATION });
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}

@@ -1,0 +1,152 @@
+import 'reflect-metadata';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { loadConfig } from '../config';
+import { createDataSource } from '../shared/db';
+import { FieldCipher } from '../shared/crypto';
+import { createLogger, Logger } from '../shared/logger';
+import { clientAad, MEDICAL_COLUMNS, MEDICAL_FIELDS } from '../modules/clients';
+
+/**
+ * Re-encrypts every encrypted column under the newest data key (run after adding a key version
+ * to DATA_KEYS): `npm run keys:reencrypt`. Rows are walked in id order in batches; each row is
+ * re-read under a lock and rewritten in its own small transaction, only for values under an
+ * older version, so the command is idempotent and safe to run while the API serves traffic.
+ */
+
+export interface TableReport {
+  scanned: number;
+  reencrypted: number;
+  failed: number;
+}
+export type ReencryptReport = Record<string, TableReport>;
+
+interface TablePlan {
+  table: string;
+  /** Primary key column (keyset pagination). */
+  key: string;
+  /** Extra columns the AAD needs, as SQL select expressions with their alias. */
+  select: string;
+  from: string;
+  columns: { column: string; aad: (row: Record<string, unknown>) => string }[];
+  /** Keep updated_at as it was: re-encryption is not a change of the data. */
+  keepUpdatedAt: boolean;
+}
+
+const PLANS: TablePlan[] = [
+  {
+    table: 'clients', key: 'id', select: 't.public_id AS publicId', from: 'clients t',
+    columns: [
+      { column: 'name_enc', aad: (r) => clientAad.client(String(r.publicId), 'name') },
+      { column: 'phone_enc', aad: (r) => clientAad.client(String(r.publicId), 'phone') },
+      { column: 'address_enc', aad: (r) => clientAad.client(String(r.publicId), 'address') },
+    ],
+    keepUpdatedAt: true,
+  },
+  {
+    table: 'consents', key: 'id', select: 't.public_id AS publicId', from: 'consents t',
+    columns: [{ column: 'guardian_name_enc', aad: (r) => clientAad.guardianName(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
+  {
+    table: 'medical_records', key: 'client_id', select: 'c.public_id AS publicId', from: 'medical_records t JOIN clients c ON c.id = t.client_id',
+    columns: MEDICAL_FIELDS.map((f) => ({ column: MEDICAL_COLUMNS[f], aad: (r: Record<string, unknown>) => clientAad.medical(String(r.publicId), f) })),
+    keepUpdatedAt: true,
+  },
+  {
+    table: 'data_exports', key: 'id', select: 't.public_id AS publicId', from: 'data_exports t',
+    columns: [{ column: 'payload_enc', aad: (r) => clientAad.exportPayload(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
+];
+
+export interface ReencryptDeps {
+  db: DataSource;
+  config: Config;
+  logger?: Logger;
+}
+
+/** Re-encrypts all encrypted columns under config's newest key version; returns counts per table. */
+export async function reencryptAll(deps: ReencryptDeps, opts: { batchSize?: number } = {}): Promise<ReencryptReport> {
+  const { db, config } = deps;
+  const log = deps.logger ?? createLogger(config.logLevel, { module: 'reencrypt' });
+  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
+  const version = cipher.currentKeyVersion;
+  const batchSize = opts.batchSize ?? 200;
+  const report: ReencryptReport = {};
+
+  for (const plan of PLANS) {
+    const counts: TableReport = { scanned: 0, reencrypted: 0, failed: 0 };
+    report[plan.table] = counts;
+    // ORD() of a binary string is its first byte: the key version. NULLs never match.
+    const stale = plan.columns.map((c) => `ORD(t.${c.column}) <> ${version}`).join(' OR ');
+    const cols = plan.columns.map((c) => `t.${c.column} AS ${c.column}`).join(', ');
+    let after = 0;
+    for (;;) {
+      const batch: Record<string, unknown>[] = await db.query(
+        `SELECT t.${plan.key} AS k FROM ${plan.from} WHERE t.${plan.key} > ? AND (${stale}) ORDER BY t.${plan.key} LIMIT ?`,
+        [after, batchSize],
+      );
+      if (!batch.length) break;
+      for (const { k } of batch) {
+        after = Number(k);
+        counts.scanned++;
+        try {
+          const changed = await db.transaction(async (m) => {
+            const rows: Record<string, unknown>[] = await m.query(
+              `SELECT ${plan.select}, ${cols} FROM ${plan.from} WHERE t.${plan.key} = ? FOR UPDATE`,
+              [k],
+            );
+            const row = rows[0];
+            if (!row) return false;
+            const sets: string[] = [];
+            const values: unknown[] = [];
+            for (const c of plan.columns) {
+              const blob = row[c.column] as Buffer | null;
+              if (!blob || cipher.keyVersionOf(blob) === version) continue;
+              const text = cipher.decrypt(blob, c.aad(row));
+              sets.push(`${c.column} = ?`);
+              values.push(cipher.encrypt(text, c.aad(row)));
+            }
+            if (!sets.length) return false;
+            if (plan.keepUpdatedAt) sets.push('updated_at = updated_at');
+            await m.query(`UPDATE ${plan.table} SET ${sets.join(', ')} WHERE ${plan.key} = ?`, [...values, k]);
+            return true;
+          });
+          if (changed) counts.reencrypted++;
+        } catch (err) {
+          // A value that cannot be decrypted (unknown key, copied from another row) is left as it is.
+          counts.failed++;
+          log.error({ table: plan.table, key: k, code: (err as { code?: string }).code }, 'row could not be re-encrypted');
+        }
+      }
+    }
+  }
+  return report;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, { module: 'reencrypt' });
+  const db = createDataSource(config.db);
+  await db.initialize();
+  try {
+    const report = await reencryptAll({ db, config, logger });
+    let failed = 0;
+    for (const [table, c] of Object.entries(report)) {
+      process.stdout.write(`${table}: scanned=${c.scanned} reencrypted=${c.reencrypted} failed=${c.failed}\n`);
+      failed += c.failed;
+    }
+    process.stdout.write(`key version ${config.crypto.currentKeyVersion}: done${failed ? ` with ${failed} failures (see the log)` : ''}\n`);
+    process.exitCode = failed ? 1 : 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`reencrypt failed: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,117 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import { ConfigError, loadConfig, Config } from './config';
+import { createLogger, Logger } from './shared/logger';
+import { createDataSource, ensureDatabase } from './shared/db';
+import { createRedis } from './shared/redis';
+import { systemClock } from './shared/clock';
+import { createServices, Deps } from './services';
+import { createApp } from './app';
+import { startBot, BotHandle } from './bot';
+import { startScheduler, SchedulerHandle } from './scheduler';
+import { startWeChatStandIn, StandInHandle } from './integrations/wechat/standin';
+import { seedDemo, DemoSummary } from './modules/demo';
+import type { DataSource } from 'typeorm';
+
+/** Runs the migrations under a MySQL named lock, so several instances starting together migrate once. */
+async function migrate(db: DataSource, log: Logger): Promise<void> {
+  const runner = db.createQueryRunner();
+  try {
+    await runner.query("SELECT GET_LOCK('meiyan_migrations', 60)");
+    const done = await db.runMigrations({ transaction: 'each' });
+    if (done.length) log.info({ migrations: done.map((m) => m.name) }, 'migrations applied');
+  } finally {
+    await runner.query("SELECT RELEASE_LOCK('meiyan_migrations')").catch(() => undefined);
+    await runner.release();
+  }
+}
+
+function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle | null): string {
+  const lines = [
+    '',
+    `  美颜客户管理 is running (${config.env}; roles: ${config.roles.join(', ')})`,
+  ];
+  if (config.roles.includes('api')) {
+    lines.push(`  API           ${config.publicUrl}`, `  API docs      ${config.publicUrl}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
+  }
+  if (standIn) lines.push(`  WeChat stand-in ${standIn.url}  (mint a login code: curl -XPOST ${standIn.url}/__standin/login-code)`);
+  if (config.roles.includes('bot')) lines.push(`  Bot           ${config.bot.puppet === 'mock' ? 'Wechaty on the mock puppet (simulated WeCom)' : 'Wechaty on puppet-service'}`);
+  if (demo?.staff.length) {
+    lines.push('  Demo staff logins (POST /api/staff/auth/login):');
+    for (const s of demo.staff) lines.push(`    ${s.role.padEnd(17)} ${s.username} / ${s.password}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nSee .env.example for every setting.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel, { pid: process.pid });
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  const standIn = config.wechat.standIn
+    ? await startWeChatStandIn({ port: config.wechat.standInPort, host: '127.0.0.1', appId: config.wechat.appId, appSecret: config.wechat.appSecret })
+    : null;
+
+  if (config.env !== 'production') await ensureDatabase(config.db);
+  const db = createDataSource(config.db);
+  await db.initialize();
+  await migrate(db, logger);
+  const redis = createRedis(config.redis);
+  const deps: Deps = { config, db, redis, clock: systemClock, logger };
+  const services = createServices(deps);
+  const demo = config.demoSeed ? await seedDemo(deps, services) : null;
+
+  let server: http.Server | null = null;
+  let bot: BotHandle | null = null;
+  let scheduler: SchedulerHandle | null = null;
+  if (config.roles.includes('api')) {
+    const { app } = createApp(deps, services);
+    server = http.createServer(app.callback());
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve) => server!.listen(config.port, config.host, resolve));
+  }
+  if (config.roles.includes('scheduler')) scheduler = await startScheduler(deps, services);
+  if (config.roles.includes('bot')) bot = await startBot(deps, services);
+  process.stdout.write(banner(config, demo, standIn));
+  logger.info({ port: config.port, roles: config.roles }, 'started');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: no new requests, finishing what is in flight');
+    const force = setTimeout(() => {
+      logger.error('graceful stop took too long; exiting');
+      process.exit(1);
+    }, 15_000);
+    force.unref();
+    if (server) {
+      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+    }
+    await scheduler?.stop();
+    await bot?.stop();
+    await redis.quit().catch(() => undefined);
+    await db.destroy();
+    await standIn?.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`startup failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

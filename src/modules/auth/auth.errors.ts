@@ -1,0 +1,15 @@
+import { defineErrors } from '../../shared/errors';
+
+/** Mini-program login refusals. RATE_LIMITED (429) comes from CommonErrors. */
+export const AuthErrors = defineErrors({
+  /** The wx.login code is unknown to WeChat or older than its 5 minutes. */
+  LOGIN_CODE_INVALID: 401,
+  /** The wx.login code was already exchanged; codes are single-use. */
+  LOGIN_CODE_USED: 401,
+  /** WeChat marked the user high-risk (errcode 40226). */
+  WECHAT_BLOCKED_USER: 403,
+  /** The account was deleted at the client's request; it cannot be logged into again. */
+  LOGIN_ACCOUNT_DELETED: 403,
+  /** WeChat is busy, rate-limiting our AppID, or unreachable; details.retryAfterSeconds says when to retry. */
+  WECHAT_UNAVAILABLE: 503,
+});

@@ -1,0 +1,109 @@
+import Joi from 'joi';
+
+/** Client stages (DOMAIN.md, dynamic tags): lead 意向 → consulting 咨询期 → booked → post-op 术后恢复期, dormant 沉睡, lost 流失. */
+export const CLIENT_STAGES = ['lead', 'consulting', 'booked', 'post_op', 'dormant', 'lost'] as const;
+export const CONSENT_PURPOSES = ['privacy', 'health', 'guardian'] as const;
+const GENDERS = ['unknown', 'female', 'male'];
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+// Printable text only: no control characters in names or addresses.
+const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
+
+/** A real calendar date as YYYY-MM-DD (range against today is checked in the service, which has the clock). */
+const isoDate = Joi.string()
+  .pattern(ISO_DATE)
+  .custom((value: string, helpers) => {
+    const d = new Date(`${value}T00:00:00Z`);
+    if (Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) return helpers.error('date.base');
+    return value;
+  })
+  .messages({ 'string.pattern.base': '{{#label}} must be a date as YYYY-MM-DD', 'date.base': '{{#label}} must be a real calendar date' });
+
+export const publicIdParam = Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid id' });
+export const idParams = Joi.object({ id: publicIdParam });
+
+const name = Joi.string().min(1).max(32).pattern(/\S/).pattern(PRINTABLE, 'printable');
+
+export const updateProfileBody = Joi.object({
+  name,
+  gender: Joi.string().valid(...GENDERS),
+  birthDate: isoDate.allow(null),
+  address: Joi.string().max(200).pattern(PRINTABLE, 'printable').allow(null, ''),
+})
+  .min(1)
+  .required();
+
+export const bindPhoneBody = Joi.object({ code: Joi.string().min(1).max(128).required() }).required();
+
+export const grantConsentBody = Joi.object({
+  purpose: Joi.string().valid(...CONSENT_PURPOSES).required(),
+  policyVersion: Joi.string().min(1).max(32).required(),
+  guardianName: Joi.string().min(1).max(32).pattern(/\S/).pattern(PRINTABLE, 'printable')
+    .when('purpose', { is: 'guardian', then: Joi.required(), otherwise: Joi.forbidden() }),
+  guardianRelation: Joi.string().min(1).max(16).pattern(/\S/).pattern(PRINTABLE, 'printable')
+    .when('purpose', { is: 'guardian', then: Joi.required(), otherwise: Joi.forbidden() }),
+}).required();
+
+export const consentPurposeParams = Joi.object({ purpose: Joi.string().valid(...CONSENT_PURPOSES).required() });
+
+const healthText = Joi.string().min(1).max(200).pattern(PRINTABLE, 'printable');
+export const medicalBody = Joi.object({
+  allergies: Joi.array().items(healthText).max(50).required(),
+  medications: Joi.array().items(healthText).max(50).required(),
+  pastProcedures: Joi.array()
+    .items(
+      Joi.object({
+        name: healthText.required(),
+        year: Joi.number().integer().min(1900).max(2100),
+        satisfied: Joi.boolean(),
+      }),
+    )
+    .max(50)
+    .required(),
+  conditions: Joi.array().items(healthText).max(50).required(),
+}).required();
+
+// Confirmation in the body ({confirm: true}) or as ?confirm=true: the body parser may not read DELETE bodies.
+export const deleteAccountBody = Joi.object({ confirm: Joi.boolean().valid(true).required() });
+export const deleteAccountQuery = Joi.object({ confirm: Joi.boolean().valid(true) });
+
+export const staffListQuery = Joi.object({
+  phone: Joi.string().pattern(/^\+?[\d\s-]{5,20}$/),
+  name: Joi.string().min(1).max(32),
+  stage: Joi.string().valid(...CLIENT_STAGES),
+  page: Joi.number().integer().min(1).max(10000).default(1),
+  pageSize: Joi.number().integer().min(1).max(100).default(20),
+});
+
+export const staffUpdateBody = Joi.object({
+  consultantId: publicIdParam.optional().allow(null),
+  stage: Joi.string().valid(...CLIENT_STAGES),
+})
+  .min(1)
+  .required();
+
+// Answers, for the OpenAPI document.
+const consentSummaryItem = Joi.object({ policyVersion: Joi.string(), current: Joi.boolean() }).allow(null);
+export const profileResponse = Joi.object({
+  id: Joi.string(),
+  name: Joi.string().allow(null),
+  gender: Joi.string().valid(...GENDERS),
+  birthDate: Joi.string().allow(null),
+  phone: Joi.string().allow(null).description('masked, e.g. 138****5678'),
+  address: Joi.string().allow(null),
+  referralCode: Joi.string(),
+  stage: Joi.string(),
+  consents: Joi.object({ privacy: consentSummaryItem, health: consentSummaryItem, guardian: consentSummaryItem }),
+});
+export const consentResponse = Joi.object({
+  id: Joi.string(),
+  purpose: Joi.string().valid(...CONSENT_PURPOSES),
+  policyVersion: Joi.string(),
+  current: Joi.boolean(),
+  guardianName: Joi.string().allow(null),
+  guardianRelation: Joi.string().allow(null),
+  grantedAt: Joi.date(),
+  withdrawnAt: Joi.date().allow(null),
+});
+export const medicalResponse = medicalBody.keys({ updatedAt: Joi.date().allow(null) });
+export const exportCreatedResponse = Joi.object({ id: Joi.string(), expiresAt: Joi.date() });

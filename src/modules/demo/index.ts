@@ -1,0 +1,41 @@
+import type { Deps, Services } from '../../services';
+import type { StaffRole } from '../staff';
+import { Client } from '../clients';
+
+export interface DemoSummary {
+  staff: { role: StaffRole; username: string; password: string }[];
+  clients: number;
+}
+
+// Development-only accounts; the seed never runs in production unless DEMO_SEED is set on purpose.
+const DEMO_STAFF: { role: StaffRole; username: string; displayName: string; password: string }[] = [
+  { role: 'director', username: 'director', displayName: '张院长', password: 'Demo-Director-2026' },
+  { role: 'doctor', username: 'doctor', displayName: '李医生', password: 'Demo-Doctor-2026' },
+  { role: 'consultant', username: 'consultant', displayName: '周咨询师', password: 'Demo-Consultant-2026' },
+  { role: 'customer_service', username: 'service', displayName: '吴客服', password: 'Demo-Service-2026' },
+];
+
+const DEMO_CLIENTS = [
+  { openid: 'demo-openid-lin', name: '林晓雯', phone: '13800138001', gender: 'female' as const, birthDate: '1994-05-12', address: '上海市静安区南京西路 1266 号', source: 'xiaohongshu' },
+  { openid: 'demo-openid-wang', name: '王丽娟', phone: '13800138002', gender: 'female' as const, birthDate: '1988-11-03', address: '上海市徐汇区漕溪北路 88 号', source: 'douyin' },
+  { openid: 'demo-openid-chen', name: '陈志明', phone: '13800138003', gender: 'male' as const, birthDate: '1990-02-20', address: '上海市浦东新区世纪大道 100 号', source: 'walk_in' },
+];
+
+/** Loads demo staff of every role and a few clients, once: existing rows are left as they are. */
+export async function seedDemo(deps: Deps, services: Services): Promise<DemoSummary> {
+  const log = deps.logger.child({ module: 'demo' });
+  const staff = [];
+  for (const s of DEMO_STAFF) staff.push(await services.staff.ensureStaff(s));
+  const consultant = staff.find((s) => s.role === 'consultant')!;
+  let created = 0;
+  for (const c of DEMO_CLIENTS) {
+    if (await deps.db.getRepository(Client).exists({ where: { openid: c.openid } })) continue;
+    await services.clients.createClient({
+      openid: c.openid, name: c.name, phone: c.phone, gender: c.gender, birthDate: c.birthDate, address: c.address,
+      consultantId: consultant.id, sourceChannel: c.source, firstTouch: { utmSource: c.source, at: deps.clock.now().toISOString() },
+    });
+    created++;
+  }
+  if (created) log.info({ clients: created, staff: staff.length }, 'demo data loaded');
+  return { staff: DEMO_STAFF.map(({ role, username, password }) => ({ role, username, password })), clients: created };
+}

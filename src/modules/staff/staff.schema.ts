@@ -1,0 +1,73 @@
+import Joi from 'joi';
+import { STAFF_ROLES } from './staff.entity';
+
+export const PASSWORD_MIN_LENGTH = 10;
+
+/** True when a password mixes at least two of: lower case, upper case, digits, anything else. */
+export function passwordIsMixed(password: string): boolean {
+  const classes = [/\p{Ll}/u, /\p{Lu}/u, /\p{Nd}/u, /[^\p{Ll}\p{Lu}\p{Nd}]/u];
+  return classes.filter((re) => re.test(password)).length >= 2;
+}
+
+const publicIdSchema = Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/, 'public id');
+const role = Joi.string().valid(...STAFF_ROLES);
+const displayName = Joi.string().min(1).max(64).pattern(/\S/, 'not blank');
+
+const password = Joi.string()
+  .min(PASSWORD_MIN_LENGTH)
+  .max(128)
+  .custom((value: string, helpers) =>
+    passwordIsMixed(value) ? value : helpers.message({ custom: 'password must mix at least two of: lower case, upper case, digits, symbols' }),
+  );
+
+export const loginBody = Joi.object({
+  // No pattern here: an unknown or malformed username gets the same answer as a wrong password.
+  username: Joi.string().min(1).max(64).required(),
+  password: Joi.string().min(1).max(128).required(),
+});
+
+export const createStaffBody = Joi.object({
+  username: Joi.string().pattern(/^[A-Za-z0-9_.-]{3,64}$/, 'letters, digits, . _ -').required(),
+  displayName: displayName.required(),
+  role: role.required(),
+  password: password.required(),
+});
+
+export const updateStaffBody = Joi.object({
+  displayName,
+  role,
+  active: Joi.boolean(),
+}).min(1);
+
+export const staffIdParams = Joi.object({ id: publicIdSchema.required() });
+
+export const listStaffQuery = Joi.object({
+  role,
+  active: Joi.boolean(),
+});
+
+const staffSummary = {
+  id: Joi.string(),
+  username: Joi.string(),
+  displayName: Joi.string(),
+  role,
+};
+
+export const staffSummaryView = Joi.object(staffSummary);
+
+export const staffView = Joi.object({
+  ...staffSummary,
+  active: Joi.boolean(),
+  failedAttempts: Joi.number().integer(),
+  lockedUntil: Joi.string().isoDate().allow(null),
+  createdAt: Joi.string().isoDate(),
+});
+
+export const loginResponse = Joi.object({
+  token: Joi.string(),
+  expiresIn: Joi.number().integer().description('seconds'),
+  staff: staffSummaryView,
+});
+
+export const staffListResponse = Joi.object({ items: Joi.array().items(staffView) });
+export const revokeResponse = Joi.object({ revoked: Joi.number().integer() });

@@ -1,0 +1,60 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Deps, Services } from '../services';
+import { allTasks, Task } from './tasks';
+
+export interface SchedulerHandle {
+  tasks: Task[];
+  /** Runs one task now, through the same coordination as a cron tick; used by tests and staff tools. */
+  runOnce(id: string, tickKey?: string): Promise<{ ran: boolean; items: number }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The scheduler role: node-cron fires each task; a Redis key per task and tick lets exactly one of
+ * several scheduler processes run it (SET NX), and tasks are idempotent anyway.
+ */
+export async function startScheduler(deps: Deps, services: Services, opts: { tasks?: Task[]; cron?: boolean } = {}): Promise<SchedulerHandle> {
+  const log = deps.logger.child({ role: 'scheduler' });
+  const tasks = opts.tasks ?? allTasks();
+  const inFlight = new Set<Promise<unknown>>();
+  const jobs: ScheduledTask[] = [];
+
+  async function runOnce(id: string, tickKey = String(Math.floor(deps.clock.now().getTime() / 60_000))): Promise<{ ran: boolean; items: number }> {
+    const task = tasks.find((t) => t.id === id);
+    if (!task) throw new Error(`no task ${id}`);
+    const claimed = await deps.redis.set(`cron:${id}:${tickKey}`, process.pid.toString(), 'EX', 3600, 'NX');
+    if (claimed !== 'OK') return { ran: false, items: 0 };
+    const started = Date.now();
+    try {
+      const { items } = await task.run({ deps, services, now: deps.clock.now() });
+      log.info({ task: id, items, ms: Date.now() - started }, 'task ran');
+      return { ran: true, items };
+    } catch (err) {
+      log.error({ err, task: id }, 'task failed');
+      throw err;
+    }
+  }
+
+  if (opts.cron !== false) {
+    for (const task of tasks) {
+      jobs.push(
+        cron.schedule(task.schedule, () => {
+          const p = runOnce(task.id).catch(() => undefined);
+          inFlight.add(p);
+          void p.finally(() => inFlight.delete(p));
+        }, { timezone: 'Asia/Shanghai', name: task.id }),
+      );
+    }
+  }
+  log.info({ tasks: tasks.map((t) => t.id) }, 'scheduler started');
+
+  return {
+    tasks,
+    runOnce,
+    async stop() {
+      for (const job of jobs) await job.stop();
+      await Promise.allSettled([...inFlight]);
+      log.info('scheduler stopped');
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { Deps, Services } from '../services';
+
+/** One scheduled task: what it does must be safe to run twice (unique keys in MySQL). */
+export interface Task {
+  id: string;
+  /** node-cron expression, evaluated in Asia/Shanghai. */
+  schedule: string;
+  description: string;
+  run(ctx: { deps: Deps; services: Services; now: Date }): Promise<{ items: number }>;
+}
+
+/** The one list of scheduled tasks. Later capabilities add their tasks here. */
+export function allTasks(): Task[] {
+  return [];
+}

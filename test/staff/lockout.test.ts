@@ -1,0 +1,92 @@
+import { createTestContext, TestContext } from '../helpers/context';
+import { bearer, createStaff, staffToken, TEST_PASSWORD } from '../helpers/factories';
+import { Staff } from '../../src/modules/staff';
+import { AuditEntry } from '../../src/modules/audit';
+
+describe('staff login lockout (3 attempts, 15 minutes)', () => {
+  let t: TestContext;
+  beforeAll(async () => { t = await createTestContext({ env: { STAFF_LOCKOUT_ATTEMPTS: '3', STAFF_LOCKOUT_MINUTES: '15' } }); });
+  afterAll(async () => { await t.close(); });
+
+  const login = (username: string, password: string) => t.http.post('/api/staff/auth/login').send({ username, password });
+  const staffRow = (id: number) => t.deps.db.getRepository(Staff).findOneByOrFail({ id });
+
+  it('locks the account after 3 consecutive failures; the right password is then refused with ACCOUNT_LOCKED', async () => {
+    const staff = await createStaff(t, 'doctor');
+    await login(staff.username, 'Wrong-Password-1').expect(401);
+    await login(staff.username, 'Wrong-Password-2').expect(401);
+
+    const third = await login(staff.username, 'Wrong-Password-3');
+    const expectedUntil = new Date(t.clock.now().getTime() + 15 * 60_000).toISOString();
+    expect(third.status).toBe(423);
+    expect(third.body.error).toMatchObject({ code: 'ACCOUNT_LOCKED', details: { lockedUntil: expectedUntil } });
+
+    const right = await login(staff.username, TEST_PASSWORD);
+    expect(right.status).toBe(423);
+    expect(right.body.error).toMatchObject({ code: 'ACCOUNT_LOCKED', details: { lockedUntil: expectedUntil } });
+    const row = await staffRow(staff.id);
+    expect(row.failedAttempts).toBe(3);
+    expect(row.lockedUntil?.toISOString()).toBe(expectedUntil);
+    const audits = await t.deps.db.getRepository(AuditEntry).find({ where: { action: 'staff.login', actorId: staff.id }, order: { id: 'ASC' } });
+    expect(audits.map((a) => [a.allowed, a.details?.reason])).toEqual([
+      [false, 'wrong_password'], [false, 'wrong_password'], [false, 'wrong_password'], [false, 'locked'],
+    ]);
+  });
+
+  it('logs in again once the clock passes lockedUntil, and the count starts afresh', async () => {
+    const staff = await createStaff(t, 'consultant');
+    for (let i = 0; i < 3; i++) await login(staff.username, `Wrong-Password-${i}`);
+    await login(staff.username, TEST_PASSWORD).expect(423);
+
+    t.clock.advance(14 * 60_000);
+    await login(staff.username, TEST_PASSWORD).expect(423);
+    t.clock.advance(60_000 + 1);
+    const res = await login(staff.username, TEST_PASSWORD);
+
+    expect(res.status).toBe(200);
+    const row = await staffRow(staff.id);
+    expect(row).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+  });
+
+  it('after an expired lock one wrong guess does not lock again at once', async () => {
+    const staff = await createStaff(t, 'consultant');
+    for (let i = 0; i < 3; i++) await login(staff.username, `Wrong-Password-${i}`);
+    t.clock.advance(15 * 60_000 + 1);
+
+    const res = await login(staff.username, 'Wrong-Again-1');
+
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('INVALID_CREDENTIALS');
+    expect(await staffRow(staff.id)).toMatchObject({ failedAttempts: 1, lockedUntil: null });
+  });
+
+  it('concurrent wrong guesses all count and lock the account', async () => {
+    const staff = await createStaff(t, 'customer_service');
+
+    const answers = await Promise.all([0, 1, 2].map((i) => login(staff.username, `Parallel-Guess-${i}`)));
+
+    // The guess that reaches the limit answers 423; one that finishes after it may report the lock too.
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.every((s) => s === 401 || s === 423)).toBe(true);
+    expect(statuses).toContain(423);
+    const row = await staffRow(staff.id);
+    expect(row.failedAttempts).toBe(3);
+    expect(row.lockedUntil).not.toBeNull();
+    await login(staff.username, TEST_PASSWORD).expect(423);
+  });
+
+  it('the director can unlock an account, which clears the count and lets the person in', async () => {
+    const director = await createStaff(t, 'director');
+    const staff = await createStaff(t, 'doctor');
+    for (let i = 0; i < 3; i++) await login(staff.username, `Wrong-Password-${i}`);
+
+    const res = await t.http.post(`/api/staff/staff/${staff.publicId}/unlock`).set(bearer(await staffToken(t, director)));
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: staff.publicId, failedAttempts: 0, lockedUntil: null });
+    await login(staff.username, TEST_PASSWORD).expect(200);
+    const audit = await t.deps.db.getRepository(AuditEntry).findBy({ action: 'staff.unlock', actorId: director.id });
+    expect(audit).toHaveLength(1);
+    expect(audit[0].details).toMatchObject({ staff: staff.publicId, failedAttempts: 3 });
+  });
+});
