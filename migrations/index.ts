@@ -1,4 +1,5 @@
 import { InitialSchema1795365676285 } from './1795365676285-InitialSchema';
+import { PointsAndRewards1795366173271 } from './1795366173271-PointsAndRewards';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
-export const migrations: Function[] = [InitialSchema1795365676285];
+export const migrations: Function[] = [InitialSchema1795365676285, PointsAndRewards1795366173271];

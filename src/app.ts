@@ -22,6 +22,8 @@ import { registerAuthRoutes } from './modules/auth';
 import { registerClientRoutes } from './modules/clients';
 import { registerStaffRoutes } from './modules/staff';
 import { registerAuditRoutes } from './modules/audit';
+import { registerPointsRoutes } from './modules/points';
+import { registerRewardRoutes } from './modules/rewards';
 
 
 export interface AppHandle {
@@ -45,6 +47,8 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerClientRoutes(api, services);
   registerStaffRoutes(api, services);
   registerAuditRoutes(api, services);
+  registerPointsRoutes(api, services);
+  registerRewardRoutes(api, services);
 
   app.use(requestContext(logger));
   app.use(metrics.middleware());

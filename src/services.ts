@@ -11,6 +11,8 @@ import type { WeChatApi } from './integrations/wechat/types';
 import { ClientsService } from './modules/clients';
 import { StaffService } from './modules/staff';
 import { MpAuthService } from './modules/auth';
+import { PointsService } from './modules/points';
+import { RewardsService } from './modules/rewards';
 
 /** The outside world a process is given: configuration, connections, the clock and the logger. */
 export interface Deps {
@@ -30,6 +32,8 @@ export interface Services {
   clients: ClientsService;
   staff: StaffService;
   mpAuth: MpAuthService;
+  points: PointsService;
+  rewards: RewardsService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
@@ -41,5 +45,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit });
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, logger: logger.child({ module: 'auth' }) });
-  return { cipher, sessions, audit, wechat, clients, staff, mpAuth };
+  const points = new PointsService({ db, config, clock, audit });
+  const rewards = new RewardsService({ db, config, clock, audit, points });
+  return { cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards };
 }

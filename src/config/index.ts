@@ -42,6 +42,18 @@ export interface Config {
   };
   bot: { puppet: 'mock' | 'service'; puppetToken: string; name: string };
   demoSeed: boolean;
+  points: {
+    questionnaire: number;
+    /** Points per yuan paid, by project category; up to two decimals. */
+    perYuan: { skin: number; light: number; surgery: number };
+    reviewShared: number;
+    referral: number;
+    /** 推荐新客双倍积分 (DOMAIN.md): the referral points multiplier when the friend is a new client. */
+    referralNewClientMultiplier: number;
+    expiryMonths: number;
+    expiringSoonDays: number;
+  };
+  rewards: { voucherValidDays: number };
 }
 
 // Well-known keys for local development only; production must set its own (validated below).
@@ -103,6 +115,17 @@ const schema = Joi.object({
   BOT_NAME: Joi.string().default('meiyan-bot'),
 
   DEMO_SEED: Joi.boolean().optional(),
+
+  POINTS_QUESTIONNAIRE: Joi.number().integer().min(0).max(100000).default(100),
+  POINTS_PER_YUAN_SKIN: Joi.number().min(0).max(100).precision(2).default(1),
+  POINTS_PER_YUAN_LIGHT: Joi.number().min(0).max(100).precision(2).default(1),
+  POINTS_PER_YUAN_SURGERY: Joi.number().min(0).max(100).precision(2).default(1),
+  POINTS_REVIEW_SHARED: Joi.number().integer().min(0).max(100000).default(50),
+  POINTS_REFERRAL: Joi.number().integer().min(0).max(100000).default(200),
+  POINTS_REFERRAL_NEW_CLIENT_MULTIPLIER: Joi.number().integer().min(1).max(10).default(2),
+  POINTS_EXPIRY_MONTHS: Joi.number().integer().min(1).max(120).default(12),
+  POINTS_EXPIRING_SOON_DAYS: Joi.number().integer().min(1).max(365).default(30),
+  REWARD_VOUCHER_VALID_DAYS: Joi.number().integer().min(1).max(3650).default(90),
 })
   .custom((env, helpers) => {
     if (env.NODE_ENV === 'production' && env.WECHAT_STANDIN) return helpers.message({ custom: 'WECHAT_STANDIN cannot be on in production' });
@@ -201,6 +224,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
     },
     bot: { puppet: env.BOT_PUPPET, puppetToken: env.WECHATY_PUPPET_SERVICE_TOKEN ?? '', name: env.BOT_NAME },
     demoSeed: env.DEMO_SEED ?? env.NODE_ENV === 'development',
+    points: {
+      questionnaire: env.POINTS_QUESTIONNAIRE,
+      perYuan: { skin: env.POINTS_PER_YUAN_SKIN, light: env.POINTS_PER_YUAN_LIGHT, surgery: env.POINTS_PER_YUAN_SURGERY },
+      reviewShared: env.POINTS_REVIEW_SHARED,
+      referral: env.POINTS_REFERRAL,
+      referralNewClientMultiplier: env.POINTS_REFERRAL_NEW_CLIENT_MULTIPLIER,
+      expiryMonths: env.POINTS_EXPIRY_MONTHS,
+      expiringSoonDays: env.POINTS_EXPIRING_SOON_DAYS,
+    },
+    rewards: { voucherValidDays: env.REWARD_VOUCHER_VALID_DAYS },
   };
 }
 

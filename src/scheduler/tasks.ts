@@ -1,4 +1,5 @@
 import type { Deps, Services } from '../services';
+import { pointsExpiryTask } from '../modules/points';
 
 /** One scheduled task: what it does must be safe to run twice (unique keys in MySQL). */
 export interface Task {
@@ -11,5 +12,5 @@ export interface Task {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [];
+  return [pointsExpiryTask];
 }

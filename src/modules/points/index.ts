@@ -1,0 +1,17 @@
+import type { Task } from '../../scheduler/tasks';
+
+export { PointsService, withDeadlockRetry } from './points.service';
+export type { PointsDeps, LedgerInput, LedgerResult, EntryView, ExpiringSoon, ConsistencyReport } from './points.service';
+export { PointsErrors } from './points.errors';
+export { rulesFromConfig, spendPoints, referralPoints, expiryOf } from './points.rules';
+export type { EarningRules, SpendCategory } from './points.rules';
+export { registerPointsRoutes } from './points.routes';
+export * from './points.entity';
+
+/** Nightly points expiry (issue 4): oldest lots first; safe to run twice (key `expire:<lotId>`). For allTasks(). */
+export const pointsExpiryTask: Task = {
+  id: 'points-expiry',
+  schedule: '10 0 * * *',
+  description: 'Write expiry entries for points lots past their expiry date',
+  run: async ({ services, now }) => ({ items: await services.points.expireDue(now) }),
+};

@@ -1,0 +1,9 @@
+import { defineErrors } from '../../shared/errors';
+
+/** The points ledger. */
+export const PointsErrors = defineErrors({
+  // A balance never goes negative (issue 4).
+  POINTS_INSUFFICIENT: 409,
+  // The same idempotency key with different content is an error, never a silent success.
+  IDEMPOTENCY_KEY_REUSED: 409,
+});

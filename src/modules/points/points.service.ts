@@ -1,0 +1,392 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../../config';
+import type { Clock } from '../../shared/clock';
+import { AppError, notFound } from '../../shared/errors';
+import { isDuplicateKey } from '../../shared/db';
+import { sha256 } from '../../shared/crypto';
+import { AuditService, SYSTEM_ACTOR } from '../audit';
+import type { Actor } from '../audit';
+import { Client } from '../clients/clients.entity';
+import { PointsErrors } from './points.errors';
+import type { PointsReason } from './points.entity';
+import { EarningRules, SpendCategory, expiryOf, referralPoints, rulesFromConfig, spendPoints } from './points.rules';
+
+export interface PointsDeps {
+  db: DataSource;
+  config: Config;
+  clock: Clock;
+  audit: AuditService;
+}
+
+/** A ledger write. `points` is always positive; grant adds, debit takes. */
+export interface LedgerInput {
+  clientId: number;
+  points: number;
+  reason: PointsReason;
+  reference: string | null;
+  /** Unique per client; the same key with the same content replays, with other content is refused. */
+  idempotencyKey: string;
+  actor?: Actor;
+  /** Grants only: when this lot expires (default: now + the configured expiry period). */
+  expiresAt?: Date;
+}
+
+export interface EntryView {
+  delta: number;
+  reason: PointsReason;
+  reference: string | null;
+  balanceAfter: number;
+  /** Positive entries only: when the lot expires and how much of it is left. */
+  expiresAt: Date | null;
+  remaining: number | null;
+  createdAt: Date;
+}
+
+export interface LedgerResult {
+  entry: EntryView;
+  balance: number;
+  /** True when this key had already been written with the same content and nothing new was written. */
+  replayed: boolean;
+}
+
+export interface ExpiringSoon {
+  points: number;
+  withinDays: number;
+  lots: { points: number; expiresAt: Date }[];
+}
+
+export interface ConsistencyReport {
+  accounts: number;
+  /** Accounts whose balance differs from the sum of their entries (or from the sum of their open lots). */
+  drift: { clientId: number; balance: number; sum: number; lots: number }[];
+}
+
+interface EntryRow {
+  id: string | number;
+  client_id: number;
+  delta: number;
+  reason: PointsReason;
+  reference: string | null;
+  request_hash: string;
+  balance_after: number;
+  expires_at: Date | null;
+  remaining: number;
+  created_at: Date;
+}
+
+const DEADLOCK_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  return DEADLOCK_CODES.has(e?.code ?? '') || DEADLOCK_CODES.has(e?.driverError?.code ?? '');
+}
+
+/** Retries a whole transaction that MySQL chose as a deadlock victim (it was rolled back, so a retry is safe). */
+export async function withDeadlockRetry<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= attempts || !isDeadlock(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+    }
+  }
+}
+
+function toView(r: EntryRow): EntryView {
+  const positive = Number(r.delta) > 0;
+  return {
+    delta: Number(r.delta),
+    reason: r.reason,
+    reference: r.reference,
+    balanceAfter: Number(r.balance_after),
+    expiresAt: positive ? r.expires_at : null,
+    remaining: positive ? Number(r.remaining) : null,
+    createdAt: r.created_at,
+  };
+}
+
+/**
+ * The points ledger (issue 4, item 2): append-only entries and a balance changed in the same
+ * transaction. Every change of one account is serialised in MySQL by the account row's lock
+ * (taken first, created lazily), and guarded by a conditional UPDATE that never lets the balance
+ * go below zero. Idempotency: unique (client_id, idempotency_key) plus a hash of the content.
+ */
+export class PointsService {
+  readonly rules: EarningRules;
+
+  constructor(private readonly deps: PointsDeps) {
+    this.rules = rulesFromConfig(deps.config);
+  }
+
+  /** Runs `work` in the caller's transaction, or in a new READ COMMITTED one (no gap locks) retried on deadlock. */
+  run<T>(m: EntityManager | null, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    if (m) return work(m);
+    return withDeadlockRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+  }
+
+  /**
+   * Locks the client's account row (creating it at 0 when missing) and returns its balance. Call it
+   * first in any transaction that changes this client's points or redemptions: it is what serialises them.
+   * `ON DUPLICATE KEY UPDATE` takes an exclusive lock at once (INSERT IGNORE would take a shared
+   * one, and two shared holders upgrading deadlock).
+   */
+  async lockAccount(m: EntityManager, clientId: number): Promise<number> {
+    await m.query(
+      'INSERT INTO points_accounts (client_id, balance, version, updated_at) VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE client_id = client_id',
+      [clientId, this.deps.clock.now()],
+    );
+    const [row] = await m.query('SELECT balance FROM points_accounts WHERE client_id = ? FOR UPDATE', [clientId]);
+    return Number(row.balance);
+  }
+
+  /** Adds points (a new expiry lot). */
+  grant(m: EntityManager | null, input: LedgerInput): Promise<LedgerResult> {
+    assertPoints(input.points);
+    return this.run(m, (tx) => this.apply(tx, input, input.points));
+  }
+
+  /** Takes points, consuming lots oldest-expiry first; 409 POINTS_INSUFFICIENT when the balance is short. */
+  debit(m: EntityManager | null, input: Omit<LedgerInput, 'expiresAt'>): Promise<LedgerResult> {
+    assertPoints(input.points);
+    return this.run(m, (tx) => this.apply(tx, input, -input.points));
+  }
+
+  /** Questionnaire completion: once per client and template version. */
+  earnForQuestionnaire(m: EntityManager | null, clientId: number, templateVersionId: string | number): Promise<LedgerResult | null> {
+    return this.earn(m, clientId, this.rules.questionnaire, 'questionnaire', String(templateVersionId), `questionnaire:${templateVersionId}`);
+  }
+
+  /** Spend: points per yuan by project category, once per order (`orderRef` is the external order number). */
+  earnForSpend(m: EntityManager | null, clientId: number, input: { orderRef: string; amountFen: number; category: SpendCategory }): Promise<LedgerResult | null> {
+    return this.earn(m, clientId, spendPoints(this.rules, input.amountFen, input.category), 'spend', input.orderRef, `spend:${input.orderRef}`);
+  }
+
+  /** A good satisfaction review the client shared: once per review. */
+  earnForReviewShared(m: EntityManager | null, clientId: number, reviewRef: string): Promise<LedgerResult | null> {
+    return this.earn(m, clientId, this.rules.reviewShared, 'review_shared', reviewRef, `review_shared:${reviewRef}`);
+  }
+
+  /**
+   * The referrer's points for a friend (推荐新客双倍积分 when the friend is new). Once per friend, or
+   * once per friend and order when `orderRef` is given.
+   */
+  earnForReferral(
+    m: EntityManager | null, referrerClientId: number, input: { refereeClientId: number; isNewClient: boolean; orderRef?: string },
+  ): Promise<LedgerResult | null> {
+    const ref = input.orderRef ? `${input.refereeClientId}:${input.orderRef}` : String(input.refereeClientId);
+    return this.earn(m, referrerClientId, referralPoints(this.rules, input.isNewClient), 'referral', `client:${ref}`, `referral:${ref}`);
+  }
+
+  /** Director's manual adjustment with a reason; audited in the same transaction. */
+  async adjust(actor: Actor, clientId: number, delta: number, reason: string, requestId: string): Promise<LedgerResult> {
+    if (!Number.isInteger(delta) || delta === 0) throw new AppError('VALIDATION_FAILED', 'delta must be a non-zero integer');
+    return this.run(null, async (m) => {
+      const input = { clientId, points: Math.abs(delta), reason: 'manual_adjust' as const, reference: reason, idempotencyKey: `adjust:${requestId}`, actor };
+      const result = await this.apply(m, input, delta);
+      if (!result.replayed) {
+        await this.deps.audit.record(actor, 'points.adjust', { clientId, details: { delta, reason, balance: result.balance } }, m);
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Writes an 'expire' entry for every lot whose expiry has passed with points left, oldest first,
+   * one short transaction per lot. Safe to run twice or on two schedulers at once: key `expire:<lotId>`.
+   * Returns how many entries were written.
+   */
+  async expireDue(now: Date = this.deps.clock.now()): Promise<number> {
+    let written = 0;
+    for (;;) {
+      // Expired lots drop out of this filter (remaining = 0), so each batch starts from the top again.
+      const lots: { id: string | number; client_id: number }[] = await this.deps.db.query(
+        'SELECT id, client_id FROM points_entries WHERE expires_at <= ? AND remaining > 0 AND delta > 0 ORDER BY expires_at, id LIMIT 500',
+        [now],
+      );
+      let progressed = 0;
+      for (const lot of lots) {
+        if (await this.run(null, (m) => this.expireLot(m, Number(lot.client_id), String(lot.id)))) progressed++;
+      }
+      written += progressed;
+      if (lots.length < 500 || progressed === 0) return written;
+    }
+  }
+
+  /** The balance of a client (0 before any entry). */
+  async balance(clientId: number): Promise<number> {
+    const [row] = await this.deps.db.query('SELECT balance FROM points_accounts WHERE client_id = ?', [clientId]);
+    return row ? Number(row.balance) : 0;
+  }
+
+  /** Points that expire within `withinDays` from now, by lot, soonest first. */
+  async expiringSoon(clientId: number, withinDays = this.rules.expiringSoonDays): Promise<ExpiringSoon> {
+    const until = new Date(this.deps.clock.now().getTime() + withinDays * 86400_000);
+    const rows: { remaining: number; expires_at: Date }[] = await this.deps.db.query(
+      'SELECT remaining, expires_at FROM points_entries WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? ORDER BY expires_at, id',
+      [clientId, until],
+    );
+    const lots = rows.map((r) => ({ points: Number(r.remaining), expiresAt: r.expires_at }));
+    return { points: lots.reduce((s, l) => s + l.points, 0), withinDays, lots };
+  }
+
+  /** The client's own summary for the mini-program. */
+  async summary(clientId: number): Promise<{ balance: number; expiringSoon: ExpiringSoon }> {
+    const [balance, expiringSoon] = await Promise.all([this.balance(clientId), this.expiringSoon(clientId)]);
+    return { balance, expiringSoon };
+  }
+
+  /** Ledger entries, newest first. */
+  async entries(clientId: number, page: number, pageSize: number): Promise<{ items: EntryView[]; page: number; hasMore: boolean }> {
+    const rows: EntryRow[] = await this.deps.db.query(
+      'SELECT * FROM points_entries WHERE client_id = ? ORDER BY id DESC LIMIT ? OFFSET ?',
+      [clientId, pageSize + 1, (page - 1) * pageSize],
+    );
+    return { items: rows.slice(0, pageSize).map(toView), page, hasMore: rows.length > pageSize };
+  }
+
+  /**
+   * Every balance must equal the sum of its entries and the sum of its open lots. Set-based: one
+   * GROUP BY over the ledger joined to the accounts; only drifting accounts come back.
+   */
+  async checkConsistency(): Promise<ConsistencyReport> {
+    const [{ n }] = await this.deps.db.query('SELECT COUNT(*) AS n FROM points_accounts');
+    const rows: { client_id: number; balance: number; total: number | string; lots: number | string }[] = await this.deps.db.query(
+      `SELECT a.client_id, a.balance, COALESCE(e.total, 0) AS total, COALESCE(e.lots, 0) AS lots
+         FROM points_accounts a
+         LEFT JOIN (SELECT client_id, SUM(delta) AS total, SUM(CASE WHEN delta > 0 THEN remaining ELSE 0 END) AS lots
+                      FROM points_entries GROUP BY client_id) e ON e.client_id = a.client_id
+        WHERE a.balance <> COALESCE(e.total, 0) OR a.balance <> COALESCE(e.lots, 0) OR a.balance < 0
+       UNION ALL
+       SELECT e.client_id, 0, SUM(e.delta), 0 FROM points_entries e
+        WHERE NOT EXISTS (SELECT 1 FROM points_accounts a WHERE a.client_id = e.client_id) GROUP BY e.client_id`,
+    );
+    return {
+      accounts: Number(n),
+      drift: rows.map((r) => ({ clientId: Number(r.client_id), balance: Number(r.balance), sum: Number(r.total), lots: Number(r.lots) })),
+    };
+  }
+
+  /** Internal id of an active client from the public id used in staff paths; 404 otherwise. */
+  async clientIdByPublicId(publicId: string): Promise<number> {
+    const client = await this.deps.db.getRepository(Client).findOne({ where: { publicId, status: 'active' }, select: { id: true } });
+    if (!client) throw notFound('Client');
+    return client.id;
+  }
+
+  /** The entry written under a key, if any (e.g. the redeem debit a cancellation refers to). */
+  async entryByKey(m: EntityManager | null, clientId: number, idempotencyKey: string): Promise<EntryView | null> {
+    const row = await this.findByKey(m ?? this.deps.db.manager, clientId, idempotencyKey, false);
+    return row ? toView(row) : null;
+  }
+
+  private async earn(
+    m: EntityManager | null, clientId: number, points: number, reason: PointsReason, reference: string, idempotencyKey: string,
+  ): Promise<LedgerResult | null> {
+    if (points <= 0) return null; // a rule configured to 0, or a spend too small to earn a point
+    return this.grant(m, { clientId, points, reason, reference, idempotencyKey, actor: SYSTEM_ACTOR });
+  }
+
+  private async expireLot(m: EntityManager, clientId: number, lotId: string): Promise<boolean> {
+    await this.lockAccount(m, clientId);
+    const [lot] = await m.query('SELECT remaining FROM points_entries WHERE id = ? FOR UPDATE', [lotId]);
+    const remaining = Number(lot?.remaining ?? 0);
+    if (remaining <= 0) return false;
+    const result = await this.apply(
+      m, { clientId, points: remaining, reason: 'expire', reference: `lot:${lotId}`, idempotencyKey: `expire:${lotId}`, actor: SYSTEM_ACTOR }, -remaining, lotId,
+    );
+    return !result.replayed;
+  }
+
+  private async findByKey(m: EntityManager, clientId: number, key: string, locking: boolean): Promise<EntryRow | null> {
+    const rows: EntryRow[] = await m.query(
+      `SELECT * FROM points_entries WHERE client_id = ? AND idempotency_key = ?${locking ? ' LOCK IN SHARE MODE' : ''}`,
+      [clientId, key],
+    );
+    return rows[0] ?? null;
+  }
+
+  private replay(existing: EntryRow, hash: string, balance: number): LedgerResult {
+    if (existing.request_hash !== hash) {
+      throw new AppError(PointsErrors.IDEMPOTENCY_KEY_REUSED, 'This request id was already used for a different change');
+    }
+    return { entry: toView(existing), balance, replayed: true };
+  }
+
+  /**
+   * The one write path. Order matters: lock the account, look for the key, plan the lot
+   * consumption (locking the lots), insert the entry (a duplicate key means a replay and nothing
+   * else has been written yet), then move the balance with a conditional UPDATE and consume lots.
+   */
+  private async apply(m: EntityManager, input: LedgerInput, delta: number, onlyLot?: string): Promise<LedgerResult> {
+    const { clientId, reason, idempotencyKey } = input;
+    const reference = input.reference ?? null;
+    const hash = sha256(JSON.stringify([delta, reason, reference]));
+    const balance = await this.lockAccount(m, clientId);
+
+    const existing = await this.findByKey(m, clientId, idempotencyKey, false);
+    if (existing) return this.replay(existing, hash, balance);
+    if (balance + delta < 0) {
+      throw new AppError(PointsErrors.POINTS_INSUFFICIENT, 'Not enough points', { balance, needed: -delta });
+    }
+
+    const now = this.deps.clock.now();
+    let takes: { id: string; take: number }[] = [];
+    let expiresAt: Date | null;
+    if (delta > 0) {
+      expiresAt = input.expiresAt ?? expiryOf(this.rules, now);
+    } else if (onlyLot) {
+      takes = [{ id: onlyLot, take: -delta }];
+      const [lot] = await m.query('SELECT expires_at FROM points_entries WHERE id = ?', [onlyLot]);
+      expiresAt = lot?.expires_at ?? null;
+    } else {
+      const lots: { id: string | number; remaining: number; expires_at: Date }[] = await m.query(
+        'SELECT id, remaining, expires_at FROM points_entries WHERE client_id = ? AND remaining > 0 ORDER BY expires_at, id FOR UPDATE',
+        [clientId],
+      );
+      let left = -delta;
+      for (const lot of lots) {
+        if (left === 0) break;
+        const take = Math.min(left, Number(lot.remaining));
+        takes.push({ id: String(lot.id), take });
+        left -= take;
+      }
+      // The lots always cover the balance (checkConsistency verifies it); if not, refuse loudly.
+      if (left > 0) throw new Error(`points lots of client ${clientId} do not cover the balance`);
+      expiresAt = lots[0]?.expires_at ?? null;
+    }
+
+    const row = {
+      client_id: clientId, delta, reason, reference, idempotency_key: idempotencyKey, request_hash: hash, balance_after: balance + delta,
+      expires_at: expiresAt, remaining: delta > 0 ? delta : 0, actor_type: input.actor?.type ?? 'system', actor_id: input.actor?.id ?? null, created_at: now,
+    };
+    let insertId: number;
+    try {
+      const res = await m.query(
+        `INSERT INTO points_entries (client_id, delta, reason, reference, idempotency_key, request_hash, balance_after, expires_at, remaining, actor_type, actor_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        Object.values(row),
+      );
+      insertId = Number(res.insertId);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const again = await this.findByKey(m, clientId, idempotencyKey, true);
+      if (!again) throw err;
+      return this.replay(again, hash, balance);
+    }
+
+    const upd = await m.query(
+      'UPDATE points_accounts SET balance = balance + ?, version = version + 1, updated_at = ? WHERE client_id = ? AND balance + ? >= 0',
+      [delta, now, clientId, delta],
+    );
+    if (Number(upd.affectedRows) !== 1) throw new AppError(PointsErrors.POINTS_INSUFFICIENT, 'Not enough points', { needed: -delta });
+    for (const t of takes) {
+      const res = await m.query('UPDATE points_entries SET remaining = remaining - ? WHERE id = ? AND remaining >= ?', [t.take, t.id, t.take]);
+      if (Number(res.affectedRows) !== 1) throw new Error(`points lot ${t.id} changed under its lock`);
+    }
+    return { entry: toView({ ...row, id: insertId } as EntryRow), balance: balance + delta, replayed: false };
+  }
+}
+
+function assertPoints(points: number): void {
+  if (!Number.isInteger(points) || points <= 0) throw new AppError('VALIDATION_FAILED', 'points must be a positive integer');
+}

@@ -1,0 +1,13 @@
+import { defineErrors } from '../../shared/errors';
+
+/** Rewards catalog, redemption and vouchers. */
+export const RewardErrors = defineErrors({
+  REWARD_OUT_OF_STOCK: 409,
+  // Inactive, or outside its validity dates.
+  REWARD_NOT_AVAILABLE: 409,
+  REWARD_LIMIT_REACHED: 409,
+  REWARD_DATES_INVALID: 400,
+  VOUCHER_USED: 409,
+  VOUCHER_EXPIRED: 409,
+  VOUCHER_CANCELLED: 409,
+});

@@ -1,0 +1,72 @@
+import Joi from 'joi';
+
+const publicIdParam = Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid id' });
+export const idParams = Joi.object({ id: publicIdParam });
+export const pageQuery = Joi.object({
+  page: Joi.number().integer().min(1).max(10000).default(1),
+  pageSize: Joi.number().integer().min(1).max(100).default(20),
+});
+/** A client-generated UUID that makes a retried redemption harmless. */
+const requestId = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required();
+
+const KINDS = ['project_voucher', 'care_product', 'salon_seat'];
+const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
+const title = Joi.string().min(1).max(64).pattern(/\S/).pattern(PRINTABLE, 'printable');
+const description = Joi.string().max(1000).allow('');
+
+export const createItemBody = Joi.object({
+  kind: Joi.string().valid(...KINDS).required(),
+  title: title.required(),
+  description,
+  pointsPrice: Joi.number().integer().min(1).max(10_000_000).required(),
+  stock: Joi.number().integer().min(0).max(1_000_000).required(),
+  perClientLimit: Joi.number().integer().min(1).max(1000).allow(null),
+  validFrom: Joi.date().iso().allow(null),
+  validTo: Joi.date().iso().allow(null),
+  active: Joi.boolean(),
+}).required();
+
+export const updateItemBody = Joi.object({
+  kind: Joi.string().valid(...KINDS),
+  title,
+  description,
+  pointsPrice: Joi.number().integer().min(1).max(10_000_000),
+  stock: Joi.number().integer().min(0).max(1_000_000).description('the stock level as counted now'),
+  perClientLimit: Joi.number().integer().min(1).max(1000).allow(null),
+  validFrom: Joi.date().iso().allow(null),
+  validTo: Joi.date().iso().allow(null),
+  active: Joi.boolean(),
+})
+  .min(1)
+  .required();
+
+export const redeemBody = Joi.object({ requestId }).required();
+export const redeemCodeBody = Joi.object({ code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required() }).required();
+
+export const itemView = Joi.object({
+  id: Joi.string(),
+  kind: Joi.string().valid(...KINDS),
+  title: Joi.string(),
+  description: Joi.string().allow(''),
+  pointsPrice: Joi.number().integer(),
+  stock: Joi.number().integer(),
+  perClientLimit: Joi.number().integer().allow(null),
+  validFrom: Joi.date().allow(null),
+  validTo: Joi.date().allow(null),
+  active: Joi.boolean(),
+});
+export const catalogResponse = Joi.object({ items: Joi.array().items(itemView.keys({ active: Joi.forbidden(), redeemedByMe: Joi.number().integer() })) });
+export const itemsResponse = Joi.object({ items: Joi.array().items(itemView) });
+export const voucherView = Joi.object({
+  id: Joi.string(),
+  item: Joi.object({ id: Joi.string(), kind: Joi.string().valid(...KINDS), title: Joi.string() }),
+  points: Joi.number().integer(),
+  code: Joi.string(),
+  status: Joi.string().valid('issued', 'used', 'cancelled', 'expired'),
+  expiresAt: Joi.date(),
+  usedAt: Joi.date().allow(null),
+  cancelledAt: Joi.date().allow(null),
+  createdAt: Joi.date(),
+});
+export const vouchersResponse = Joi.object({ items: Joi.array().items(voucherView), page: Joi.number().integer(), hasMore: Joi.boolean() });
+export const staffVoucherView = voucherView.keys({ clientId: Joi.string().allow(null) });

@@ -1,0 +1,334 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../../config';
+import type { Clock } from '../../shared/clock';
+import { AppError, notFound } from '../../shared/errors';
+import { isDuplicateKey } from '../../shared/db';
+import { publicId, randomCode } from '../../shared/crypto';
+import type { Actor, AuditService } from '../audit';
+import { PointsErrors } from '../points';
+import type { PointsService } from '../points';
+import { RewardItem, RewardKind, VoucherStatus } from './rewards.entity';
+import { RewardErrors } from './rewards.errors';
+
+export interface RewardsDeps {
+  db: DataSource;
+  config: Config;
+  clock: Clock;
+  audit: AuditService;
+  points: PointsService;
+}
+
+export interface RewardItemInput {
+  kind: RewardKind;
+  title: string;
+  description?: string;
+  pointsPrice: number;
+  stock: number;
+  perClientLimit?: number | null;
+  validFrom?: Date | null;
+  validTo?: Date | null;
+  active?: boolean;
+}
+
+export interface RewardItemView {
+  id: string;
+  kind: RewardKind;
+  title: string;
+  description: string;
+  pointsPrice: number;
+  stock: number;
+  perClientLimit: number | null;
+  validFrom: Date | null;
+  validTo: Date | null;
+  active: boolean;
+}
+
+export interface CatalogItem extends Omit<RewardItemView, 'active'> {
+  /** Vouchers of this item the client holds (cancelled ones not counted). */
+  redeemedByMe: number;
+}
+
+export interface VoucherView {
+  id: string;
+  item: { id: string; kind: RewardKind; title: string };
+  points: number;
+  code: string;
+  /** 'expired' is shown for an issued voucher past its date. */
+  status: VoucherStatus;
+  expiresAt: Date;
+  usedAt: Date | null;
+  cancelledAt: Date | null;
+  createdAt: Date;
+}
+
+interface VoucherRow {
+  id: number;
+  public_id: string;
+  client_id: number;
+  item_id: number;
+  points: number;
+  code: string;
+  status: VoucherStatus;
+  idempotency_key: string;
+  expires_at: Date;
+  used_at: Date | null;
+  cancelled_at: Date | null;
+  created_at: Date;
+  item_public_id: string;
+  item_kind: RewardKind;
+  item_title: string;
+}
+
+const VOUCHER_SELECT = `SELECT v.*, i.public_id AS item_public_id, i.kind AS item_kind, i.title AS item_title
+  FROM vouchers v JOIN reward_items i ON i.id = v.item_id`;
+
+function itemView(i: RewardItem): RewardItemView {
+  return {
+    id: i.publicId, kind: i.kind, title: i.title, description: i.description, pointsPrice: i.pointsPrice, stock: i.stock,
+    perClientLimit: i.perClientLimit, validFrom: i.validFrom, validTo: i.validTo, active: i.active,
+  };
+}
+
+/**
+ * Rewards (issue 4, item 4). A redemption is one transaction: the client's points account lock
+ * (serialises one client's redemptions and makes the per-client limit count exact), a conditional
+ * stock decrement, the ledger debit and the voucher with its one-time code.
+ */
+export class RewardsService {
+  constructor(private readonly deps: RewardsDeps) {}
+
+  async createItem(actor: Actor, input: RewardItemInput): Promise<RewardItemView> {
+    checkDates(input.validFrom ?? null, input.validTo ?? null);
+    const repo = this.deps.db.getRepository(RewardItem);
+    const now = this.deps.clock.now();
+    const item = await repo.save(
+      repo.create({
+        publicId: publicId(), kind: input.kind, title: input.title, description: input.description ?? '', pointsPrice: input.pointsPrice,
+        stock: input.stock, perClientLimit: input.perClientLimit ?? null, validFrom: input.validFrom ?? null, validTo: input.validTo ?? null,
+        active: input.active ?? true, createdAt: now, updatedAt: now,
+      }),
+    );
+    await this.deps.audit.record(actor, 'reward.create', { details: { item: item.publicId, title: item.title, pointsPrice: item.pointsPrice, stock: item.stock } });
+    return itemView(item);
+  }
+
+  /** Changes an item; `stock` sets the stock level as counted now. */
+  async updateItem(actor: Actor, itemPublicId: string, patch: Partial<RewardItemInput>): Promise<RewardItemView> {
+    const repo = this.deps.db.getRepository(RewardItem);
+    const item = await repo.findOne({ where: { publicId: itemPublicId } });
+    if (!item) throw notFound('Reward');
+    checkDates(patch.validFrom !== undefined ? patch.validFrom : item.validFrom, patch.validTo !== undefined ? patch.validTo : item.validTo);
+    Object.assign(item, patch, { updatedAt: this.deps.clock.now() });
+    await repo.update({ id: item.id }, { ...patch, updatedAt: item.updatedAt });
+    await this.deps.audit.record(actor, 'reward.update', { details: { item: item.publicId, changes: Object.keys(patch) } });
+    return itemView(item);
+  }
+
+  async listItems(): Promise<RewardItemView[]> {
+    const items = await this.deps.db.getRepository(RewardItem).find({ order: { id: 'DESC' } });
+    return items.map(itemView);
+  }
+
+  /** What a client can redeem now: active items inside their dates, with how many the client already holds. */
+  async catalog(clientId: number): Promise<CatalogItem[]> {
+    const now = this.deps.clock.now();
+    const items = await this.deps.db
+      .getRepository(RewardItem)
+      .createQueryBuilder('i')
+      .where('i.active = 1')
+      .andWhere('(i.valid_from IS NULL OR i.valid_from <= :now)', { now })
+      .andWhere('(i.valid_to IS NULL OR i.valid_to > :now)', { now })
+      .orderBy('i.points_price', 'ASC')
+      .addOrderBy('i.id', 'ASC')
+      .getMany();
+    const counts: { item_id: number; n: number | string }[] = items.length
+      ? await this.deps.db.query(
+          `SELECT item_id, COUNT(*) AS n FROM vouchers WHERE client_id = ? AND status <> 'cancelled' AND item_id IN (${items.map(() => '?').join(',')}) GROUP BY item_id`,
+          [clientId, ...items.map((i) => i.id)],
+        )
+      : [];
+    const byItem = new Map(counts.map((c) => [Number(c.item_id), Number(c.n)]));
+    return items.map((i) => {
+      const { active: _active, ...view } = itemView(i);
+      return { ...view, redeemedByMe: byItem.get(i.id) ?? 0 };
+    });
+  }
+
+  /**
+   * Redeems one item for the client. `requestId` (client-generated) makes a retry return the same
+   * voucher; the same id for another item is 409 IDEMPOTENCY_KEY_REUSED.
+   */
+  async redeem(clientId: number, itemPublicId: string, requestId: string, actor: Actor): Promise<VoucherView> {
+    const key = `redeem:${requestId}`;
+    const voucherId = await this.deps.points.run(null, async (m) => {
+      const balance = await this.deps.points.lockAccount(m, clientId);
+      const [item] = await m.query('SELECT id, public_id, points_price, per_client_limit, valid_to FROM reward_items WHERE public_id = ?', [itemPublicId]);
+      if (!item) throw notFound('Reward');
+      const [existing] = await m.query('SELECT id, item_id FROM vouchers WHERE client_id = ? AND idempotency_key = ?', [clientId, key]);
+      if (existing) {
+        if (Number(existing.item_id) !== Number(item.id)) {
+          throw new AppError(PointsErrors.IDEMPOTENCY_KEY_REUSED, 'This request id was already used for another reward');
+        }
+        return Number(existing.id);
+      }
+      if (item.per_client_limit !== null) {
+        const [{ n }] = await m.query(
+          "SELECT COUNT(*) AS n FROM vouchers WHERE client_id = ? AND item_id = ? AND status <> 'cancelled'",
+          [clientId, item.id],
+        );
+        if (Number(n) >= Number(item.per_client_limit)) {
+          throw new AppError(RewardErrors.REWARD_LIMIT_REACHED, 'You already hold as many of this reward as allowed', { limit: Number(item.per_client_limit) });
+        }
+      }
+      const price = Number(item.points_price);
+      // Checked again by the ledger; refusing here keeps a short balance off the item's hot row lock.
+      if (balance < price) throw new AppError(PointsErrors.POINTS_INSUFFICIENT, 'Not enough points', { balance, needed: price });
+
+      const now = this.deps.clock.now();
+      const taken = await m.query(
+        `UPDATE reward_items SET stock = stock - 1 WHERE id = ? AND stock > 0 AND active = 1
+           AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to > ?)`,
+        [item.id, now, now],
+      );
+      if (Number(taken.affectedRows) !== 1) await this.refuseStock(m, Number(item.id), now);
+
+      await this.deps.points.debit(m, { clientId, points: price, reason: 'redeem', reference: `reward:${item.public_id}`, idempotencyKey: key, actor });
+
+      const validDays = new Date(now.getTime() + this.deps.config.rewards.voucherValidDays * 86400_000);
+      const expiresAt = item.valid_to && item.valid_to < validDays ? item.valid_to : validDays;
+      return this.insertVoucher(m, { clientId, itemId: Number(item.id), points: price, key, expiresAt, now });
+    });
+    return (await this.voucherRow(this.deps.db.manager, { id: voucherId }))!.view;
+  }
+
+  async listVouchers(clientId: number, page: number, pageSize: number): Promise<{ items: VoucherView[]; page: number; hasMore: boolean }> {
+    const rows: VoucherRow[] = await this.deps.db.query(`${VOUCHER_SELECT} WHERE v.client_id = ? ORDER BY v.id DESC LIMIT ? OFFSET ?`, [
+      clientId, pageSize + 1, (page - 1) * pageSize,
+    ]);
+    return { items: rows.slice(0, pageSize).map((r) => this.view(r)), page, hasMore: rows.length > pageSize };
+  }
+
+  /** One of the client's own vouchers; another client's voucher is simply not found. */
+  async getVoucher(clientId: number, voucherPublicId: string): Promise<VoucherView> {
+    const found = await this.voucherRow(this.deps.db.manager, { publicId: voucherPublicId, clientId });
+    if (!found) throw notFound('Voucher');
+    return found.view;
+  }
+
+  /** 核销: staff use a voucher by its code, once; a used, cancelled or expired voucher is refused. */
+  async redeemByCode(actor: Actor, code: string): Promise<VoucherView & { clientId: string }> {
+    const now = this.deps.clock.now();
+    const normalized = code.trim().toUpperCase();
+    const res = await this.deps.db.query(
+      "UPDATE vouchers SET status = 'used', used_at = ?, used_by_staff_id = ? WHERE code = ? AND status = 'issued' AND expires_at > ?",
+      [now, actor.id, normalized, now],
+    );
+    const found = await this.voucherRow(this.deps.db.manager, { code: normalized });
+    if (!found) throw notFound('Voucher');
+    if (Number(res.affectedRows) !== 1) this.refuseVoucher(found.row, now);
+    await this.deps.audit.record(actor, 'voucher.redeem', { clientId: found.row.client_id, details: { voucher: found.row.public_id, item: found.row.item_public_id } });
+    const [client] = await this.deps.db.query('SELECT public_id FROM clients WHERE id = ?', [found.row.client_id]);
+    return { ...found.view, clientId: client?.public_id ?? null };
+  }
+
+  /** The client cancels their own unused voucher: points and stock come back, once. */
+  cancelByClient(clientId: number, voucherPublicId: string, actor: Actor): Promise<VoucherView> {
+    return this.cancel({ publicId: voucherPublicId, clientId }, actor);
+  }
+
+  /** Staff cancel any unused voucher (audited): points and stock come back, once. */
+  cancelByStaff(actor: Actor, voucherPublicId: string): Promise<VoucherView> {
+    return this.cancel({ publicId: voucherPublicId }, actor);
+  }
+
+  private async cancel(where: { publicId: string; clientId?: number }, actor: Actor): Promise<VoucherView> {
+    const target = await this.voucherRow(this.deps.db.manager, where);
+    if (!target) throw notFound('Voucher');
+    const v = target.row;
+    await this.deps.points.run(null, async (m) => {
+      await this.deps.points.lockAccount(m, v.client_id);
+      const now = this.deps.clock.now();
+      const res = await m.query(
+        "UPDATE vouchers SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status = 'issued' AND expires_at > ?",
+        [now, v.id, now],
+      );
+      if (Number(res.affectedRows) !== 1) {
+        const [fresh] = await m.query('SELECT status, expires_at FROM vouchers WHERE id = ?', [v.id]);
+        this.refuseVoucher(fresh, now);
+      }
+      await m.query('UPDATE reward_items SET stock = stock + 1 WHERE id = ?', [v.item_id]);
+      // The returned points keep the earliest expiry of the lots the redemption consumed: a cancel never extends their life.
+      const debit = await this.deps.points.entryByKey(m, v.client_id, v.idempotency_key);
+      await this.deps.points.grant(m, {
+        clientId: v.client_id, points: Number(v.points), reason: 'redeem_cancel', reference: `voucher:${v.public_id}`,
+        idempotencyKey: `redeem_cancel:${v.public_id}`, actor, expiresAt: debit?.expiresAt ?? undefined,
+      });
+      if (actor.type === 'staff') await this.deps.audit.record(actor, 'voucher.cancel', { clientId: v.client_id, details: { voucher: v.public_id } }, m);
+    });
+    return (await this.voucherRow(this.deps.db.manager, { id: v.id }))!.view;
+  }
+
+  private async refuseStock(m: EntityManager, itemId: number, now: Date): Promise<never> {
+    const [i] = await m.query('SELECT stock, active, valid_from, valid_to FROM reward_items WHERE id = ?', [itemId]);
+    const available = i.active && (!i.valid_from || i.valid_from <= now) && (!i.valid_to || i.valid_to > now);
+    if (!available) throw new AppError(RewardErrors.REWARD_NOT_AVAILABLE, 'This reward is not available now');
+    throw new AppError(RewardErrors.REWARD_OUT_OF_STOCK, 'This reward is out of stock');
+  }
+
+  private refuseVoucher(row: { status: VoucherStatus; expires_at: Date }, now: Date): never {
+    if (row.status === 'used') throw new AppError(RewardErrors.VOUCHER_USED, 'This voucher has already been used');
+    if (row.status === 'cancelled') throw new AppError(RewardErrors.VOUCHER_CANCELLED, 'This voucher was cancelled');
+    if (row.status === 'expired' || row.expires_at <= now) throw new AppError(RewardErrors.VOUCHER_EXPIRED, 'This voucher has expired');
+    throw new AppError('CONFLICT', 'The voucher changed; try again');
+  }
+
+  private async insertVoucher(
+    m: EntityManager, v: { clientId: number; itemId: number; points: number; key: string; expiresAt: Date; now: Date },
+  ): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await m.query(
+          `INSERT INTO vouchers (public_id, client_id, item_id, points, code, status, idempotency_key, expires_at, created_at)
+           VALUES (?, ?, ?, ?, ?, 'issued', ?, ?, ?)`,
+          [publicId(), v.clientId, v.itemId, v.points, randomCode(10), v.key, v.expiresAt, v.now],
+        );
+        return Number(res.insertId);
+      } catch (err) {
+        // A code collision (31^10 codes) is astronomically rare; draw another.
+        if (!isDuplicateKey(err) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async voucherRow(
+    m: EntityManager, where: { id?: number; publicId?: string; code?: string; clientId?: number },
+  ): Promise<{ row: VoucherRow; view: VoucherView } | null> {
+    const conds: string[] = [];
+    const params: unknown[] = [];
+    if (where.id !== undefined) (conds.push('v.id = ?'), params.push(where.id));
+    if (where.publicId !== undefined) (conds.push('v.public_id = ?'), params.push(where.publicId));
+    if (where.code !== undefined) (conds.push('v.code = ?'), params.push(where.code));
+    if (where.clientId !== undefined) (conds.push('v.client_id = ?'), params.push(where.clientId));
+    const [row]: VoucherRow[] = await m.query(`${VOUCHER_SELECT} WHERE ${conds.join(' AND ')}`, params);
+    return row ? { row, view: this.view(row) } : null;
+  }
+
+  private view(r: VoucherRow): VoucherView {
+    const expired = r.status === 'issued' && r.expires_at <= this.deps.clock.now();
+    return {
+      id: r.public_id,
+      item: { id: r.item_public_id, kind: r.item_kind, title: r.item_title },
+      points: Number(r.points),
+      code: r.code,
+      status: expired ? 'expired' : r.status,
+      expiresAt: r.expires_at,
+      usedAt: r.used_at,
+      cancelledAt: r.cancelled_at,
+      createdAt: r.created_at,
+    };
+  }
+}
+
+function checkDates(from: Date | null | undefined, to: Date | null | undefined): void {
+  if (from && to && to <= from) throw new AppError(RewardErrors.REWARD_DATES_INVALID, 'validTo must be after validFrom');
+}

@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import type TestAgent from 'supertest/lib/agent';
+import { createTestContext, TestContext } from '../helpers/context';
+import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
+import { SYSTEM_ACTOR } from '../../src/modules/audit';
+import type { RewardItemInput, RewardItemView } from '../../src/modules/rewards';
+import { runConsistencyCheck } from '../../src/cli/points-check';
+
+const DAY = 86400_000;
+
+describe('points ledger and rewards', () => {
+  let t1: TestContext;
+  let t2: TestContext;
+  let agents: TestAgent[];
+  let directorToken: string;
+  let deskToken: string;
+
+  beforeAll(async () => {
+    // Two app instances on one database: every concurrency test splits its requests between them (DESIGN.md).
+    const env = { DB_POOL_SIZE: '10' };
+    [t1, t2] = await Promise.all([createTestContext({ env }), createTestContext({ env })]);
+    agents = [t1.http, t2.http];
+    directorToken = await staffToken(t1, await createStaff(t1, 'director'));
+    deskToken = await staffToken(t1, await createStaff(t1, 'customer_service'));
+  });
+  afterAll(async () => {
+    await Promise.all([t1?.close(), t2?.close()]);
+  });
+
+  async function fundedClient(points: number, t = t1) {
+    const client = await createClient(t);
+    if (points > 0) {
+      await t.services.points.grant(null, { clientId: client.id, points, reason: 'manual_adjust', reference: 'test', idempotencyKey: `seed:${randomUUID()}` });
+    }
+    return { client, token: await clientToken(t, client) };
+  }
+
+  function item(overrides: Partial<RewardItemInput> = {}): Promise<RewardItemView> {
+    return t1.services.rewards.createItem(SYSTEM_ACTOR, { kind: 'care_product', title: '修护面膜', pointsPrice: 100, stock: 100, ...overrides });
+  }
+
+  const redeem = (agent: TestAgent, token: string, itemId: string, requestId = randomUUID()) =>
+    agent.post(`/api/mp/rewards/${itemId}/redeem`).set(bearer(token)).send({ requestId });
+
+  async function expectNoDrift() {
+    const report = await t2.services.points.checkConsistency();
+    expect(report.drift).toEqual([]);
+  }
+
+  async function stockOf(itemId: string) {
+    const [row] = await t1.deps.db.query('SELECT stock FROM reward_items WHERE public_id = ?', [itemId]);
+    return Number(row.stock);
+  }
+
+  async function entriesOf(clientId: number) {
+    return t1.deps.db.query('SELECT * FROM points_entries WHERE client_id = ? ORDER BY id', [clientId]) as Promise<Record<string, any>[]>;
+  }
+
+  it('redeeming more points than the balance answers 409 POINTS_INSUFFICIENT and writes nothing', async () => {
+    const { client, token } = await fundedClient(99);
+    const reward = await item();
+
+    const res = await redeem(t1.http, token, reward.id);
+
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('POINTS_INSUFFICIENT');
+    expect(await entriesOf(client.id)).toHaveLength(1);
+    expect(await stockOf(reward.id)).toBe(100);
+    expect((await t1.http.get('/api/mp/vouchers').set(bearer(token))).body.items).toEqual([]);
+    expect((await t1.http.get('/api/mp/points').set(bearer(token))).body.balance).toBe(99);
+  });
+
+  it('50 concurrent redemptions of a 100-point item on a 100-point balance: exactly one succeeds', async () => {
+    const { client, token } = await fundedClient(100);
+    const reward = await item({ pointsPrice: 100, stock: 100 });
+
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => redeem(agents[i % 2], token, reward.id)));
+
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === 'POINTS_INSUFFICIENT')).toBe(true);
+    expect(statuses.filter((s) => s !== 201 && s !== 409)).toEqual([]);
+    expect(await t1.services.points.balance(client.id)).toBe(0);
+    expect(await stockOf(reward.id)).toBe(99);
+    await expectNoDrift();
+  });
+
+  it('200 concurrent redemptions of an item with stock 10 by different clients: exactly 10 succeed', async () => {
+    const reward = await item({ pointsPrice: 50, stock: 10 });
+    const buyers: { token: string }[] = [];
+    for (let i = 0; i < 200; i += 25) buyers.push(...(await Promise.all(Array.from({ length: 25 }, () => fundedClient(60)))));
+
+    const results = await Promise.all(buyers.map((b, i) => redeem(agents[i % 2], b.token, reward.id)));
+
+    expect(results.filter((r) => r.status === 201)).toHaveLength(10);
+    const refused = results.filter((r) => r.status !== 201);
+    expect(refused.every((r) => r.status === 409 && r.body.error.code === 'REWARD_OUT_OF_STOCK')).toBe(true);
+    expect(await stockOf(reward.id)).toBe(0);
+    const [{ n }] = await t1.deps.db.query("SELECT COUNT(*) AS n FROM points_entries WHERE reason = 'redeem' AND reference = ?", [`reward:${reward.id}`]);
+    expect(Number(n)).toBe(10);
+    await expectNoDrift();
+  });
+
+  it('the same request id sent 100 times at once writes one entry and one voucher', async () => {
+    const { client, token } = await fundedClient(500);
+    const reward = await item({ pointsPrice: 100, stock: 100 });
+    const requestId = randomUUID();
+
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => redeem(agents[i % 2], token, reward.id, requestId)));
+
+    expect(results.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    expect((await entriesOf(client.id)).filter((e) => e.reason === 'redeem')).toHaveLength(1);
+    expect(await t1.services.points.balance(client.id)).toBe(400);
+    expect(await stockOf(reward.id)).toBe(99);
+    await expectNoDrift();
+  });
+
+  it('the same ledger key granted 100 times at once from two instances writes one entry', async () => {
+    const client = await createClient(t1);
+    const input = { clientId: client.id, points: 30, reason: 'review_shared' as const, reference: 'review:1', idempotencyKey: 'review_shared:1' };
+
+    const results = await Promise.all(Array.from({ length: 100 }, (_, i) => [t1, t2][i % 2].services.points.grant(null, input)));
+
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(await entriesOf(client.id)).toHaveLength(1);
+    expect(await t1.services.points.balance(client.id)).toBe(30);
+    await expectNoDrift();
+  });
+
+  it('the same key with a different amount is refused with 409 IDEMPOTENCY_KEY_REUSED', async () => {
+    const { client } = await fundedClient(0);
+    const target = client.publicId;
+    const requestId = randomUUID();
+    const adjust = (delta: number) =>
+      t1.http.post(`/api/staff/clients/${target}/points/adjust`).set(bearer(directorToken)).send({ delta, reason: '补偿活动积分', requestId });
+
+    expect((await adjust(100)).status).toBe(200);
+    const again = await adjust(100);
+    expect(again.status).toBe(200);
+    expect(again.body.replayed).toBe(true);
+    const other = await adjust(50);
+
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    await expect(
+      t1.services.points.grant(null, { clientId: client.id, points: 7, reason: 'spend', reference: 'o1', idempotencyKey: `adjust:${requestId}` }),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(await t1.services.points.balance(client.id)).toBe(100);
+    const [{ n }] = await t1.deps.db.query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'points.adjust' AND client_id = ?", [client.id]);
+    expect(Number(n)).toBe(1);
+  });
+
+  it('a director adjustment below zero, by a non-director, or for an unknown client is refused', async () => {
+    const { client } = await fundedClient(10);
+    const body = (delta: number) => ({ delta, reason: '扣减测试', requestId: randomUUID() });
+
+    const short = await t1.http.post(`/api/staff/clients/${client.publicId}/points/adjust`).set(bearer(directorToken)).send(body(-11));
+    const desk = await t1.http.post(`/api/staff/clients/${client.publicId}/points/adjust`).set(bearer(deskToken)).send(body(5));
+    const unknown = await t1.http.post(`/api/staff/clients/${'A'.repeat(22)}/points/adjust`).set(bearer(directorToken)).send(body(5));
+    const ok = await t1.http.post(`/api/staff/clients/${client.publicId}/points/adjust`).set(bearer(directorToken)).send(body(-10));
+
+    expect(short.body.error.code).toBe('POINTS_INSUFFICIENT');
+    expect(desk.status).toBe(403);
+    expect(unknown.status).toBe(404);
+    expect(ok.status).toBe(200);
+    expect(ok.body.balance).toBe(0);
+  });
+
+  it('a voucher is used once; a used, expired or unknown code is refused', async () => {
+    const { token } = await fundedClient(300);
+    const reward = await item({ pointsPrice: 100 });
+    const first = (await redeem(t1.http, token, reward.id)).body;
+    const second = (await redeem(t1.http, token, reward.id)).body;
+    const use = (code: string) => t1.http.post('/api/staff/vouchers/redeem').set(bearer(deskToken)).send({ code });
+
+    const used = await use(first.code);
+    const twice = await use(first.code);
+    expect(used.status).toBe(200);
+    expect(used.body.status).toBe('used');
+    expect(twice.body.error.code).toBe('VOUCHER_USED');
+    expect((await use('ZZZZZZZZZZ')).status).toBe(404);
+
+    t1.clock.advance(91 * DAY);
+    try {
+      const expired = await use(second.code);
+      expect(expired.body.error.code).toBe('VOUCHER_EXPIRED');
+      const cancel = await t1.http.post(`/api/mp/vouchers/${second.id}/cancel`).set(bearer(token));
+      expect(cancel.body.error.code).toBe('VOUCHER_EXPIRED');
+      expect((await t1.http.get(`/api/mp/vouchers/${second.id}`).set(bearer(token))).body.status).toBe('expired');
+    } finally {
+      t1.clock.advance(-91 * DAY);
+    }
+  });
+
+  it('cancelling returns points and stock exactly once, even when sent concurrently', async () => {
+    const { client, token } = await fundedClient(100);
+    const reward = await item({ pointsPrice: 100, stock: 5 });
+    const voucher = (await redeem(t1.http, token, reward.id)).body;
+    expect(await stockOf(reward.id)).toBe(4);
+
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => agents[i % 2].post(`/api/mp/vouchers/${voucher.id}/cancel`).set(bearer(token))));
+
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === 'VOUCHER_CANCELLED')).toBe(true);
+    expect(await t1.services.points.balance(client.id)).toBe(100);
+    expect(await stockOf(reward.id)).toBe(5);
+    expect((await t1.http.post(`/api/mp/vouchers/${voucher.id}/cancel`).set(bearer(token))).body.error.code).toBe('VOUCHER_CANCELLED');
+    const use = await t1.http.post('/api/staff/vouchers/redeem').set(bearer(deskToken)).send({ code: voucher.code });
+    expect(use.body.error.code).toBe('VOUCHER_CANCELLED');
+    await expectNoDrift();
+  });
+
+  it('a client cannot read or cancel another client\'s voucher (404)', async () => {
+    const owner = await fundedClient(100);
+    const other = await fundedClient(0);
+    const reward = await item();
+    const voucher = (await redeem(t1.http, owner.token, reward.id)).body;
+
+    expect((await t1.http.get(`/api/mp/vouchers/${voucher.id}`).set(bearer(other.token))).status).toBe(404);
+    expect((await t1.http.post(`/api/mp/vouchers/${voucher.id}/cancel`).set(bearer(other.token))).status).toBe(404);
+    expect((await t1.http.get('/api/mp/vouchers').set(bearer(other.token))).body.items).toEqual([]);
+    expect((await t1.http.get(`/api/mp/vouchers/${voucher.id}`).set(bearer(owner.token))).body.code).toBe(voucher.code);
+  });
+
+  it('the per-client limit and the validity dates are enforced; the catalog shows only what is available', async () => {
+    const { token } = await fundedClient(1000);
+    const limited = await item({ pointsPrice: 10, perClientLimit: 2 });
+    const future = await item({ pointsPrice: 10, validFrom: new Date(t1.clock.now().getTime() + DAY) });
+
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => redeem(agents[i % 2], token, limited.id)));
+    const notYet = await redeem(t1.http, token, future.id);
+    const catalog = await t1.http.get('/api/mp/rewards').set(bearer(token));
+
+    expect(results.filter((r) => r.status === 201)).toHaveLength(2);
+    expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === 'REWARD_LIMIT_REACHED')).toBe(true);
+    expect(notYet.body.error.code).toBe('REWARD_NOT_AVAILABLE');
+    const ids = catalog.body.items.map((i: { id: string }) => i.id);
+    expect(ids).toContain(limited.id);
+    expect(ids).not.toContain(future.id);
+    expect(catalog.body.items.find((i: { id: string }) => i.id === limited.id).redeemedByMe).toBe(2);
+  });
+
+  it('director creates and changes reward items; other staff may not', async () => {
+    const create = await t1.http.post('/api/staff/rewards').set(bearer(directorToken))
+      .send({ kind: 'salon_seat', title: '线下沙龙名额', pointsPrice: 300, stock: 20, perClientLimit: 1 });
+    expect(create.status).toBe(201);
+    const patch = await t1.http.patch(`/api/staff/rewards/${create.body.id}`).set(bearer(directorToken)).send({ stock: 25, active: false });
+    expect(patch.body).toMatchObject({ stock: 25, active: false });
+    expect((await t1.http.post('/api/staff/rewards').set(bearer(deskToken)).send({ kind: 'salon_seat', title: 'x', pointsPrice: 1, stock: 1 })).status).toBe(403);
+  });
+
+  it('earning rules come from configuration (per-yuan by category, referral multiplier) and are once per event', async () => {
+    const client = await createClient(t1);
+    const p = t1.services.points;
+
+    const spend = await p.earnForSpend(null, client.id, { orderRef: 'HIS-1001', amountFen: 1234567, category: 'surgery' });
+    const again = await p.earnForSpend(null, client.id, { orderRef: 'HIS-1001', amountFen: 1234567, category: 'surgery' });
+    const referralNew = await p.earnForReferral(null, client.id, { refereeClientId: 999001, isNewClient: true });
+    const referralOld = await p.earnForReferral(null, client.id, { refereeClientId: 999002, isNewClient: false });
+    const questionnaire = await p.earnForQuestionnaire(null, client.id, 7);
+
+    expect(spend!.entry.delta).toBe(Math.floor(12345.67 * t1.config.points.perYuan.surgery));
+    expect(again!.replayed).toBe(true);
+    expect(referralNew!.entry.delta).toBe(t1.config.points.referral * t1.config.points.referralNewClientMultiplier);
+    expect(referralOld!.entry.delta).toBe(t1.config.points.referral);
+    expect(questionnaire!.entry.delta).toBe(t1.config.points.questionnaire);
+  });
+
+  it('expiry consumes oldest lots first, shows what expires soon, and is idempotent across two schedulers', async () => {
+    const { client, token } = await fundedClient(0);
+    const p = t1.services.points;
+    const start = t1.clock.now();
+    await p.grant(null, { clientId: client.id, points: 100, reason: 'questionnaire', reference: 'v1', idempotencyKey: 'lot-a' });
+    t1.clock.advance(40 * DAY);
+    await p.grant(null, { clientId: client.id, points: 50, reason: 'review_shared', reference: 'r1', idempotencyKey: 'lot-b' });
+    await p.debit(null, { clientId: client.id, points: 30, reason: 'redeem', reference: 'x', idempotencyKey: 'spend-1' });
+
+    try {
+      // 11 months and a half in: lot A (70 left) expires within 30 days, lot B does not.
+      t1.clock.set(new Date(start.getTime() + 350 * DAY));
+      const soon = (await t1.http.get('/api/mp/points').set(bearer(token))).body;
+      expect(soon.balance).toBe(120);
+      expect(soon.expiringSoon.points).toBe(70);
+
+      const firstRun = new Date(start.getTime() + 370 * DAY);
+      const [a, b] = await Promise.all([p.expireDue(firstRun), t2.services.points.expireDue(firstRun)]);
+      expect(a + b).toBeGreaterThanOrEqual(1);
+      expect(await p.expireDue(firstRun)).toBe(0);
+      const expired = (await entriesOf(client.id)).filter((e) => e.reason === 'expire');
+      expect(expired.map((e) => Number(e.delta))).toEqual([-70]);
+      expect(await p.balance(client.id)).toBe(50);
+
+      const secondRun = new Date(start.getTime() + 420 * DAY);
+      await Promise.all([p.expireDue(secondRun), t2.services.points.expireDue(secondRun)]);
+      expect(await p.expireDue(secondRun)).toBe(0);
+      expect((await entriesOf(client.id)).filter((e) => e.reason === 'expire').map((e) => Number(e.delta))).toEqual([-70, -50]);
+      expect(await p.balance(client.id)).toBe(0);
+      await expectNoDrift();
+    } finally {
+      t1.clock.set(start);
+    }
+  });
+
+  it('the consistency check (endpoint and command) reports zero drift, and finds a tampered balance', async () => {
+    const res = await t1.http.get('/api/staff/points/consistency').set(bearer(directorToken));
+    expect(res.status).toBe(200);
+    expect(res.body.drift).toEqual([]);
+    expect(res.body.accounts).toBeGreaterThan(200);
+    expect((await runConsistencyCheck({ db: t1.deps.db, config: t1.config })).drift).toEqual([]);
+
+    const { client } = await fundedClient(10);
+    await t1.deps.db.query('UPDATE points_accounts SET balance = balance + 1 WHERE client_id = ?', [client.id]);
+    try {
+      const report = await t1.services.points.checkConsistency();
+      expect(report.drift).toEqual([{ clientId: client.id, balance: 11, sum: 10, lots: 10 }]);
+    } finally {
+      await t1.deps.db.query('UPDATE points_accounts SET balance = balance - 1 WHERE client_id = ?', [client.id]);
+    }
+  });
+});
