@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
 import { loadConfig, Config } from '../../src/config';
-import { createDataSource } from '../../src/shared/db';
+import { createDataSource, ensureDatabase } from '../../src/shared/db';
 import { createRedis } from '../../src/shared/redis';
 import { ManualClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
@@ -25,13 +25,18 @@ export interface TestContext {
  * A real app on the run's real database and Redis, with the WeChat stand-in on a free port and
  * a manual clock. Call once per test file (beforeAll) and close in afterAll.
  */
-export async function createTestContext(opts: { env?: Record<string, string>; now?: string } = {}): Promise<TestContext> {
+export async function createTestContext(opts: { env?: Record<string, string>; now?: string; isolatedDatabase?: boolean } = {}): Promise<TestContext> {
   const clock = new ManualClock(opts.now ?? new Date());
-  const base = loadConfig({ ...process.env, ...opts.env }, { dotenv: false });
+  // A test that needs the whole database to itself (e.g. "the last director") gets a fresh,
+  // migrated one, dropped on close, so it cannot disturb test files running beside it.
+  const isolated = opts.isolatedDatabase ? `${process.env.DB_NAME}_${Math.random().toString(36).slice(2, 8)}` : null;
+  const base = loadConfig({ ...process.env, ...opts.env, ...(isolated ? { DB_NAME: isolated } : {}) }, { dotenv: false });
+  if (isolated) await ensureDatabase(base.db);
   const standIn = await startWeChatStandIn({ port: 0, clock, appId: base.wechat.appId, appSecret: base.wechat.appSecret });
   const config: Config = { ...base, wechat: { ...base.wechat, apiBaseUrl: standIn.url, standIn: true } };
   const db = createDataSource(config.db);
   await db.initialize();
+  if (isolated) await db.runMigrations({ transaction: 'each' });
   const redis = createRedis(config.redis);
   const deps: Deps = { config, db, redis, clock, logger: createLogger(config.logLevel) };
   const handle = createApp(deps);
@@ -41,6 +46,7 @@ export async function createTestContext(opts: { env?: Record<string, string>; no
     async close() {
       await standIn.close();
       await redis.quit();
+      if (isolated) await db.query(`DROP DATABASE \`${isolated}\``);
       await db.destroy();
     },
   };

@@ -153,19 +153,22 @@ describe('staff account management (director only)', () => {
   });
 
   it('the last active director cannot be demoted or deactivated', async () => {
-    // Everyone else who is a director in this database is deactivated through the API first.
-    const others = await t.deps.db.getRepository(Staff).findBy({ role: 'director', active: true });
-    const solo = await createStaff(t, 'director');
-    const soloAuth = bearer(await staffToken(t, solo));
-    for (const d of others) await t.http.patch(`/api/staff/staff/${d.publicId}`).set(soloAuth).send({ active: false }).expect(200);
+    // Its own database: making someone the last director must not touch other files' directors.
+    const own = await createTestContext({ isolatedDatabase: true });
+    try {
+      const solo = await createStaff(own, 'director');
+      const soloAuth = bearer(await staffToken(own, solo));
 
-    const res = await t.http.patch(`/api/staff/staff/${solo.publicId}`).set(soloAuth).send({ role: 'doctor' });
+      const demote = await own.http.patch(`/api/staff/staff/${solo.publicId}`).set(soloAuth).send({ role: 'doctor' });
+      const deactivate = await own.http.patch(`/api/staff/staff/${solo.publicId}`).set(soloAuth).send({ active: false });
 
-    expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('LAST_DIRECTOR');
-    // Restore the file's director for later tests.
-    await t.http.patch(`/api/staff/staff/${director.publicId}`).set(soloAuth).send({ active: true }).expect(200);
-    auth = bearer(await staffToken(t, director));
+      expect([demote.status, demote.body.error.code]).toEqual([409, 'LAST_DIRECTOR']);
+      expect([deactivate.status, deactivate.body.error.code]).toEqual([409, 'LAST_DIRECTOR']);
+      const second = await createStaff(own, 'director');
+      expect((await own.http.patch(`/api/staff/staff/${second.publicId}`).set(soloAuth).send({ role: 'doctor' })).status).toBe(200);
+    } finally {
+      await own.close();
+    }
   });
 
   it('ensureStaff (demo seed) creates once and is idempotent', async () => {
