@@ -1,4 +1,3 @@
-import net from 'node:net';
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient } from '../helpers/factories';
@@ -7,6 +6,7 @@ import { Client, ClientTouch } from '../../src/modules/clients/clients.entity';
 import { createApp } from '../../src/app';
 import { createServices } from '../../src/services';
 import { WeChatClient } from '../../src/integrations/wechat/wechat.client';
+import { closedPort } from '../helpers/net';
 
 describe('mini-program login', () => {
   let t: TestContext;
@@ -280,11 +280,3 @@ describe('mini-program login', () => {
     expect(doc.paths['/api/mp/auth/logout'].post).toBeDefined();
   });
 });
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}

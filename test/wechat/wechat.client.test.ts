@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -6,6 +5,7 @@ import { createTestContext, TestContext } from '../helpers/context';
 import { startWeChatStandIn, StandInHandle } from '../../src/integrations/wechat/standin';
 import { WeChatClient } from '../../src/integrations/wechat/wechat.client';
 import { WeChatError } from '../../src/integrations/wechat/types';
+import { closedPort } from '../helpers/net';
 
 describe('WeChatClient against the stand-in', () => {
   let t: TestContext;
@@ -169,11 +169,3 @@ describe('WeChatClient against the stand-in', () => {
     for (const secret of [loginCode, s.sessionKey, phoneCode, '13700137000', appSecret, token]) expect(all).not.toContain(secret);
   });
 });
-
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}

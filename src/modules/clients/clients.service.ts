@@ -233,6 +233,16 @@ export class ClientsService {
     }
   }
 
+  /** The personal fields of a client row, decrypted (each null when absent or unreadable). */
+  private personal(row: { publicId: string; nameEnc: Buffer | null; phoneEnc: Buffer | null; addressEnc: Buffer | null }, clientId: number) {
+    const where = { clientId };
+    return {
+      name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
+      phone: this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where),
+      address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
+    };
+  }
+
   private openJson<T>(blob: Buffer | null | undefined, aadText: string, fallback: T, where: Record<string, unknown>): T {
     const text = this.open(blob, aadText, where);
     if (text === null) return fallback;
@@ -320,7 +330,6 @@ export class ClientsService {
       );
     const row = rows[0];
     if (!row || row.status !== 'active') throw notFound('Client');
-    const where = { clientId };
     const consents: ConsentSummary = { privacy: null, health: null, guardian: null };
     for (const part of row.consents ? row.consents.split('\n') : []) {
       const i = part.indexOf(':');
@@ -329,13 +338,14 @@ export class ClientsService {
       const current = policyVersion === this.versionFor(purpose);
       if (!consents[purpose] || current) consents[purpose] = { policyVersion, current };
     }
+    const { name, phone, address } = this.personal(row, clientId);
     return {
       id: row.publicId,
-      name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
+      name,
       gender: row.gender,
       birthDate: row.birthDate,
-      phone: maskPhone(this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where)),
-      address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
+      phone: maskPhone(phone),
+      address,
       referralCode: row.referralCode,
       stage: row.stage,
       consents,
@@ -603,7 +613,6 @@ export class ClientsService {
   private async buildExport(m: EntityManager, clientId: number, now: Date): Promise<Record<string, unknown>> {
     const row = await this.loadClientRow(m, { id: clientId });
     if (!row) throw notFound('Client');
-    const where = { clientId };
     const touches = await m.getRepository(ClientTouch).find({ where: { clientId }, order: { createdAt: 'ASC', id: 'ASC' } });
     const audit: Record<string, unknown>[] = await m.query(
       'SELECT at, actor_type AS actorType, actor_role AS actorRole, action, allowed FROM audit_log WHERE client_id = ? ORDER BY id',
@@ -613,11 +622,9 @@ export class ClientsService {
       generatedAt: now.toISOString(),
       profile: {
         id: row.publicId,
-        name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
+        ...this.personal(row, clientId),
         gender: row.gender,
         birthDate: row.birthDate,
-        phone: this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where),
-        address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
         referralCode: row.referralCode,
         stage: row.stage,
         sourceChannel: row.sourceChannel,
@@ -753,17 +760,14 @@ export class ClientsService {
   /** Opens one archive: basic, consumption, consents; health only for doctors and the director. Audited 'client.read'. */
   async openArchive(actor: Actor, clientPublicId: string): Promise<StaffArchive> {
     const row = await this.openForStaff(actor, clientPublicId, 'client.read');
-    const where = { clientId: row.id };
     const withHealth = SEES_HEALTH.has(actor.role ?? '');
     const archive: StaffArchive = {
       id: row.publicId,
       status: row.status,
-      name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
+      ...this.personal(row, row.id),
       gender: row.gender,
       birthDate: row.birthDate,
       age: row.birthDate ? ageOn(row.birthDate, this.deps.clock.now()) : null,
-      phone: this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where),
-      address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
       referralCode: row.referralCode,
       stage: row.stage,
       sourceChannel: row.sourceChannel,
