@@ -37,10 +37,12 @@ export interface AppHandle {
 /** The Koa app with its middleware and routers. It never listens; main.ts and tests do that. */
 export function createApp(deps: Deps, services: Services = createServices(deps)): AppHandle {
   const { config, db, logger } = deps;
-  const app = new Koa({ proxy: config.http.trustProxy });
+  const app = new Koa({ proxy: config.http.trustProxy, maxIpsCount: config.http.trustProxyHops });
   const api = new ApiRouter(createAuthHooks(services.sessions, services.audit));
   const metrics = new HttpMetrics(() => poolStats(db));
-  const openapi = () => buildOpenApi(api.specs, { title: '美颜客户管理 API (mini-program + staff)', version: pkg.version, serverUrl: config.publicUrl });
+  // Routes cannot change after createApp, so the document is built once, on first use.
+  let doc: ReturnType<typeof buildOpenApi> | undefined;
+  const openapi = () => (doc ??= buildOpenApi(api.specs, { title: '美颜客户管理 API (mini-program + staff)', version: pkg.version, serverUrl: config.publicUrl }));
 
   registerSystemRoutes(api, deps, metrics, openapi);
   registerAuthRoutes(api, services);
@@ -88,6 +90,20 @@ function securityHeaders(): Koa.Middleware {
   };
 }
 
+/** 'ok' when the check settles well within a second, else 'down'; the timer never outlives the check. */
+async function answers(check: Promise<unknown>, withinMs = 1000): Promise<'ok' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), withinMs); });
+  try {
+    await Promise.race([check, timeout]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function registerSystemRoutes(api: ApiRouter, deps: Deps, metrics: HttpMetrics, openapi: () => object): void {
   const docsDir = getAbsoluteFSPath();
   const ok = Joi.object({ status: Joi.string() });
@@ -96,11 +112,7 @@ function registerSystemRoutes(api: ApiRouter, deps: Deps, metrics: HttpMetrics, 
     .add(
       { method: 'get', path: '/readyz', summary: 'MySQL and Redis answer (503 when one does not)', tags: ['system'], auth: 'none', errors: ['NOT_READY'] },
       async () => {
-        const checks = await Promise.all([
-          deps.db.query('SELECT 1').then(() => 'ok', () => 'down'),
-          Promise.race([deps.redis.ping(), new Promise((_, reject) => setTimeout(reject, 1000))]).then(() => 'ok', () => 'down'),
-        ]);
-        const [mysql, redis] = checks;
+        const [mysql, redis] = await Promise.all([answers(deps.db.query('SELECT 1')), answers(deps.redis.ping())]);
         if (mysql !== 'ok' || redis !== 'ok') throw new AppError(CommonErrors.NOT_READY, 'A dependency is not answering', { mysql, redis });
         return { status: 'ready', mysql, redis };
       },

@@ -17,7 +17,8 @@ import type { DataSource } from 'typeorm';
 async function migrate(db: DataSource, log: Logger): Promise<void> {
   const runner = db.createQueryRunner();
   try {
-    await runner.query("SELECT GET_LOCK('meiyan_migrations', 60)");
+    const [{ locked }] = await runner.query("SELECT GET_LOCK('meiyan_migrations', 60) AS locked");
+    if (Number(locked) !== 1) throw new Error('could not take the migration lock within 60 s (another instance is migrating?)');
     const done = await db.runMigrations({ transaction: 'each' });
     if (done.length) log.info({ migrations: done.map((m) => m.name) }, 'migrations applied');
   } finally {

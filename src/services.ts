@@ -43,9 +43,9 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const audit = new AuditService(db, clock);
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, logger: logger.child({ module: 'clients' }) });
-  const staff = new StaffService({ db, config, clock, sessions, audit });
+  const staff = new StaffService({ db, config, clock, sessions, audit, redis });
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, logger: logger.child({ module: 'auth' }) });
-  const points = new PointsService({ db, config, clock, audit });
+  const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
   return { cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards };
 }

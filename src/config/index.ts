@@ -13,7 +13,7 @@ export interface Config {
   logLevel: string;
   db: { dialect: 'mysql' | 'mariadb'; host: string; port: number; user: string; password: string; database: string; poolSize: number; logging: boolean };
   redis: { url: string; keyPrefix: string };
-  http: { bodyLimit: string; corsOrigins: string[]; trustProxy: boolean };
+  http: { bodyLimit: string; corsOrigins: string[]; trustProxy: boolean; trustProxyHops: number };
   crypto: {
     /** AES-256-GCM data keys by version; the highest version encrypts, all decrypt. */
     dataKeys: Map<number, Buffer>;
@@ -86,6 +86,7 @@ const schema = Joi.object({
   BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/i).default('100kb'),
   CORS_ORIGINS: Joi.string().allow('').default(''),
   TRUST_PROXY: Joi.boolean().default(false),
+  TRUST_PROXY_HOPS: Joi.number().integer().min(1).max(10).default(1),
 
   DATA_KEYS: notProd(Joi.string().pattern(/^\d+:[A-Za-z0-9+/=_-]+(,\d+:[A-Za-z0-9+/=_-]+)*$/), DEV_DATA_KEY),
   BLIND_INDEX_KEY: notProd(Joi.string().min(32), DEV_BLIND_KEY),
@@ -148,6 +149,8 @@ function parseDataKeys(spec: string, problems: string[]): Map<number, Buffer> {
   for (const part of spec.split(',')) {
     const [version, b64] = part.split(':');
     const key = Buffer.from(b64, 'base64');
+    // The version is stored in one byte of every ciphertext.
+    if (!(Number(version) >= 1 && Number(version) <= 255)) problems.push(`"DATA_KEYS" version ${version} must be between 1 and 255`);
     if (key.length !== 32) problems.push(`"DATA_KEYS" version ${version} must decode (base64) to exactly 32 bytes`);
     if (keys.has(Number(version))) problems.push(`"DATA_KEYS" lists version ${version} twice`);
     keys.set(Number(version), key);
@@ -197,6 +200,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       bodyLimit: env.BODY_LIMIT,
       corsOrigins: env.CORS_ORIGINS.split(',').map((s: string) => s.trim()).filter(Boolean),
       trustProxy: env.TRUST_PROXY,
+      trustProxyHops: env.TRUST_PROXY_HOPS,
     },
     crypto: { dataKeys, currentKeyVersion: Math.max(...dataKeys.keys()), blindIndexKey },
     auth: {

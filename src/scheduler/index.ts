@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Deps, Services } from '../services';
 import { allTasks, Task } from './tasks';
+
+const RELEASE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 export interface SchedulerHandle {
   tasks: Task[];
@@ -22,7 +25,9 @@ export async function startScheduler(deps: Deps, services: Services, opts: { tas
   async function runOnce(id: string, tickKey = String(Math.floor(deps.clock.now().getTime() / 60_000))): Promise<{ ran: boolean; items: number }> {
     const task = tasks.find((t) => t.id === id);
     if (!task) throw new Error(`no task ${id}`);
-    const claimed = await deps.redis.set(`cron:${id}:${tickKey}`, process.pid.toString(), 'EX', 3600, 'NX');
+    const claimKey = `cron:${id}:${tickKey}`;
+    const claim = randomUUID();
+    const claimed = await deps.redis.set(claimKey, claim, 'EX', 3600, 'NX');
     if (claimed !== 'OK') return { ran: false, items: 0 };
     const started = Date.now();
     try {
@@ -31,6 +36,8 @@ export async function startScheduler(deps: Deps, services: Services, opts: { tas
       return { ran: true, items };
     } catch (err) {
       log.error({ err, task: id }, 'task failed');
+      // Give the tick back (only if the claim is still ours) so a retry in the same tick can run it.
+      await deps.redis.eval(RELEASE_IF_OURS, 1, claimKey, claim).catch(() => undefined);
       throw err;
     }
   }
@@ -38,8 +45,10 @@ export async function startScheduler(deps: Deps, services: Services, opts: { tas
   if (opts.cron !== false) {
     for (const task of tasks) {
       jobs.push(
-        cron.schedule(task.schedule, () => {
-          const p = runOnce(task.id).catch(() => undefined);
+        cron.schedule(task.schedule, (fired) => {
+          // The tick is the scheduled minute, not the moment the callback ran, so late callbacks
+          // and small clock differences between scheduler hosts still agree on it.
+          const p = runOnce(task.id, fired.date.toISOString().slice(0, 16)).catch(() => undefined);
           inFlight.add(p);
           void p.finally(() => inFlight.delete(p));
         }, { timezone: 'Asia/Shanghai', name: task.id }),

@@ -1,5 +1,6 @@
 import type { Deps, Services } from '../services';
 import { pointsExpiryTask } from '../modules/points';
+import { exportsPurgeTask } from '../modules/clients';
 
 /** One scheduled task: what it does must be safe to run twice (unique keys in MySQL). */
 export interface Task {
@@ -12,5 +13,5 @@ export interface Task {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [pointsExpiryTask];
+  return [pointsExpiryTask, exportsPurgeTask];
 }

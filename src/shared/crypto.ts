@@ -41,20 +41,8 @@ export class FieldCipher {
     }
   }
 
-  encryptOptional(plain: string | null | undefined, aad: string): Buffer | null {
-    return plain === null || plain === undefined ? null : this.encrypt(plain, aad);
-  }
-
-  decryptOptional(blob: Buffer | null | undefined, aad: string): string | null {
-    return blob ? this.decrypt(blob, aad) : null;
-  }
-
   encryptJson(value: unknown, aad: string): Buffer {
     return this.encrypt(JSON.stringify(value), aad);
-  }
-
-  decryptJson<T>(blob: Buffer | null | undefined, aad: string, fallback: T): T {
-    return blob ? (JSON.parse(this.decrypt(blob, aad)) as T) : fallback;
   }
 
   keyVersionOf(blob: Buffer): number {

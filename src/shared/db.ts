@@ -1,5 +1,6 @@
-import { DataSource, EntityManager, type Logger as OrmLogger } from 'typeorm';
+import { DataSource, type Logger as OrmLogger } from 'typeorm';
 import pino from 'pino';
+import { maskSqlValues } from './logger';
 import type { Config } from '../config';
 import { entities } from '../modules/entities';
 import { migrations } from '../../migrations';
@@ -41,7 +42,7 @@ class SafeOrmLogger implements OrmLogger {
   }
   logQueryError(error: string | Error, query: string): void {
     const e = error as Error & { code?: string };
-    this.out.warn({ query: query.slice(0, 500), code: e.code, message: typeof error === 'string' ? error : e.message?.slice(0, 300) }, 'query failed');
+    this.out.warn({ query: query.slice(0, 500), code: e.code, message: maskSqlValues(typeof error === 'string' ? error : e.message ?? '').slice(0, 300) }, 'query failed');
   }
   logQuerySlow(time: number, query: string): void {
     this.out.warn({ ms: time, query: query.slice(0, 500) }, 'slow query');
@@ -66,11 +67,6 @@ export async function ensureDatabase(db: Config['db'], name = db.database): Prom
   }
 }
 
-/** Runs `work` in one transaction; it commits or rolls back as a whole. */
-export function inTransaction<T>(ds: DataSource, work: (m: EntityManager) => Promise<T>): Promise<T> {
-  return ds.transaction(work);
-}
-
 /** mysql2 pool figures for /metrics. */
 export function poolStats(ds: DataSource): { total: number; free: number; queued: number } {
   // mysql2's pool keeps these as internal arrays/queues; read defensively.
@@ -87,4 +83,29 @@ export function poolStats(ds: DataSource): { total: number; free: number; queued
 export function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: string; driverError?: { code?: string } })?.code === 'ER_DUP_ENTRY' ||
     (err as { driverError?: { code?: string } })?.driverError?.code === 'ER_DUP_ENTRY';
+}
+
+const RETRYABLE_LOCK_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+
+/** MySQL chose this transaction as a deadlock victim or it waited too long for a lock; it was rolled back. */
+export function isDeadlock(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  return RETRYABLE_LOCK_CODES.has(e?.code ?? '') || RETRYABLE_LOCK_CODES.has(e?.driverError?.code ?? '');
+}
+
+/**
+ * Runs a whole transaction again when it was rolled back for a reason a retry can fix (a deadlock
+ * by default; callers may add more, e.g. a lost unique-key race), with a short jittered pause.
+ */
+export async function withTransactionRetry<T>(work: () => Promise<T>, opts: { attempts?: number; retryIf?: (err: unknown) => boolean } = {}): Promise<T> {
+  const attempts = opts.attempts ?? 5;
+  const retryIf = opts.retryIf ?? isDeadlock;
+  for (let i = 1; ; i++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (i >= attempts || !retryIf(err)) throw err;
+      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import pino, { Logger } from 'pino';
+import pino, { Logger, DestinationStream } from 'pino';
 
 export type { Logger };
 
@@ -19,18 +19,37 @@ const redactPaths = [
   ...SENSITIVE.map((k) => `*.*.${k}`),
 ];
 
+// MySQL echoes the offending value in some messages ("Duplicate entry 'o123…' for key …").
+const QUOTED_VALUE = /(Duplicate entry |Incorrect \w+ value: |for column )'[^']*'/g;
+export function maskSqlValues(text: string): string {
+  return text.replace(QUOTED_VALUE, "$1'[redacted]'");
+}
+
+/**
+ * Errors as logged: the standard serializer copies every property, and a failed query carries its
+ * parameters, SQL and driver error (ciphertexts, openids, password hashes). Those are dropped.
+ */
+function errSerializer(err: Error): Record<string, unknown> {
+  const { parameters: _p, query: _q, sql: _s, driverError: _d, sqlMessage: _m, ...rest } = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  if (typeof rest.message === 'string') rest.message = maskSqlValues(rest.message);
+  if (typeof rest.stack === 'string') rest.stack = maskSqlValues(rest.stack);
+  return rest;
+}
+
 /** The request a line is logged for: every line written while serving it carries its id. */
 export const requestScope = new AsyncLocalStorage<{ reqId: string }>();
 const mixin = () => requestScope.getStore() ?? {};
 
-export function createLogger(level: string, base: Record<string, unknown> = {}): Logger {
-  return pino({
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'meiyan', ...base },
     mixin,
+    serializers: { err: errSerializer },
     redact: { paths: redactPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /**

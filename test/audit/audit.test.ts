@@ -33,7 +33,7 @@ describe('audit listing (director only, read only)', () => {
   });
   afterAll(async () => { await t.close(); });
 
-  type Item = { id: string; at: string; action: string; clientId: string | null; actor: { id: string | null; role: string | null }; allowed: boolean };
+  type Item = { id: string; at: string; action: string; clientId: string | null; actor: { type: string; id: string | null; role: string | null }; allowed: boolean };
   const list = async (query: Record<string, string | number>) => {
     const res = await t.http.get('/api/staff/audit').query(query).set(auth);
     expect(res.status).toBe(200);
@@ -78,6 +78,31 @@ describe('audit listing (director only, read only)', () => {
     expect([...first.items, ...second.items, ...third.items].map((i) => i.id)).toEqual(all.items.map((i) => i.id));
     expect(third.items).toHaveLength(1);
     expect(third.nextBefore).toBeNull();
+  });
+
+  it('gives nextBefore only when there really is a next page', async () => {
+    const exact = await list({ staffId: doctor.publicId, limit: 5 });
+    expect(exact.items).toHaveLength(5);
+    expect(exact.nextBefore).toBeNull();
+
+    const short = await list({ staffId: doctor.publicId, limit: 4 });
+    expect(short.nextBefore).toBe(short.items[3].id);
+    const last = await list({ staffId: doctor.publicId, limit: 1, before: short.nextBefore! });
+    expect(last.items.map((i) => i.id)).toEqual([exact.items[4].id]);
+    expect(last.nextBefore).toBeNull();
+  });
+
+  it('rows whose actor is a client show the client\'s public id', async () => {
+    const at = t.clock.now();
+    await t.services.audit.record({ type: 'client', id: otherClient.id, role: 'client', ip: '10.0.0.7', requestId: null }, 'route.denied', {
+      allowed: false, details: { route: 'GET /api/staff/audit' },
+    });
+
+    const page = await list({ action: 'route.denied', from: at.toISOString(), to: new Date(at.getTime() + 1).toISOString() });
+
+    const mine = page.items.filter((i) => i.actor.type === 'client');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ actor: { type: 'client', id: otherClient.publicId, role: 'client' }, clientId: null, allowed: false });
   });
 
   it('an unknown client or staff id gives an empty list, not an error', async () => {

@@ -49,6 +49,19 @@ describe('mini-program login', () => {
       expect((await touchesOf(row.id))[0]).toMatchObject({ kind: 'first', referralCode: 'ABCD2345' });
     });
 
+    it('creates the client through ClientsService.createClient, inside the login transaction', async () => {
+      const create = jest.spyOn(t.services.clients, 'createClient');
+      try {
+        const { openid } = await loginClient(t, { launch: { utmSource: 'poster' } });
+
+        expect(create).toHaveBeenCalledTimes(1);
+        expect(create).toHaveBeenCalledWith(expect.objectContaining({ openid, sourceChannel: 'poster', lastLoginAt: t.clock.now() }), expect.anything());
+        expect((await clientByOpenid(openid)).lastLoginAt).toEqual(t.clock.now());
+      } finally {
+        create.mockRestore();
+      }
+    });
+
     it('without a launch query the channel is "mini_program" and the first touch still records when', async () => {
       const { openid } = await loginClient(t);
       const row = await clientByOpenid(openid);

@@ -42,6 +42,31 @@ describe('consents and medical history (/api/mp/me/consents, /api/mp/me/medical)
     expect(list.body).toEqual(expect.arrayContaining([expect.objectContaining({ purpose: 'health', withdrawnAt: expect.any(String) })]));
   });
 
+  it('withdrawing the health consent erases the medical history in the same step, audited as consent_withdrawn', async () => {
+    const client = await createClient(t);
+    const token = await clientToken(t, client);
+    await grantHealth(t, token);
+    expect((await t.http.put('/api/mp/me/medical').set(bearer(token)).send(MEDICAL)).status).toBe(200);
+
+    const del = await t.http.delete('/api/mp/me/consents/health').set(bearer(token));
+
+    expect(del.status).toBe(200);
+    expect(await t.deps.db.query('SELECT client_id FROM medical_records WHERE client_id = ?', [client.id])).toHaveLength(0);
+    const get = await t.http.get('/api/mp/me/medical').set(bearer(token));
+    expect(get.body).toEqual({ allergies: [], medications: [], pastProcedures: [], conditions: [], updatedAt: null });
+    const audit = await t.deps.db.query("SELECT actor_type, details FROM audit_log WHERE client_id = ? AND action = 'client.medical.erase'", [client.id]);
+    expect(audit).toEqual([{ actor_type: 'client', details: { reason: 'consent_withdrawn' } }]);
+  });
+
+  it('withdrawing another consent leaves the medical history alone', async () => {
+    const client = await createClient(t);
+    const token = await clientToken(t, client);
+    await grantHealth(t, token);
+    await t.http.put('/api/mp/me/medical').set(bearer(token)).send(MEDICAL);
+    expect((await t.http.delete('/api/mp/me/consents/privacy').set(bearer(token))).body).toEqual({ withdrawn: 1 });
+    expect(await t.deps.db.query('SELECT client_id FROM medical_records WHERE client_id = ?', [client.id])).toHaveLength(1);
+  });
+
   it('an outdated policy version → 409 POLICY_VERSION_OUTDATED with the current version, no consent row', async () => {
     const client = await createClient(t);
     const res = await t.http.post('/api/mp/me/consents').set(bearer(await clientToken(t, client))).send({ purpose: 'health', policyVersion: '2019-01' });

@@ -134,6 +134,65 @@ describe('staff access to client archives (/api/staff/clients)', () => {
     expect((await t.http.put(`/api/staff/clients/${assigned.publicId}/medical`).set(as(service)).send(MEDICAL)).status).toBe(403);
   });
 
+  it('a search audit row lists the internal ids of the clients it showed', async () => {
+    await t.http.get(`/api/staff/clients?phone=${phone}`).set(as(director)).expect(200);
+    const [row] = await t.deps.db.query("SELECT details FROM audit_log WHERE action = 'client.search' AND actor_id = ? ORDER BY id DESC LIMIT 1", [director.id]);
+    expect(row.details.clientIds).toEqual([assigned.id]);
+    await t.http.get('/api/staff/clients').set(as(consultant)).expect(200);
+    const [own] = await t.deps.db.query("SELECT details FROM audit_log WHERE action = 'client.search' AND actor_id = ? ORDER BY id DESC LIMIT 1", [consultant.id]);
+    expect(own.details.clientIds).toEqual([assigned.id]);
+  });
+
+  it('a deleted client’s archive → 404 for every staff read and write, like a missing one', async () => {
+    const client = await t.services.clients.createClient({ openid: `o_staff_d_${Date.now()}`, name: '已注销', consultantId: consultant.id });
+    await t.http.delete('/api/mp/me').set(bearer(await clientToken(t, client))).send({ confirm: true }).expect(204);
+    const missing = await t.http.get('/api/staff/clients/AAAAAAAAAAAAAAAAAAAAAA').set(as(director));
+
+    const res = await t.http.get(`/api/staff/clients/${client.publicId}`).set(as(director));
+
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual(missing.body);
+    expect((await t.http.get(`/api/staff/clients/${client.publicId}/medical`).set(as(doctor))).status).toBe(404);
+    expect((await t.http.put(`/api/staff/clients/${client.publicId}/medical`).set(as(doctor)).send(MEDICAL)).status).toBe(404);
+    expect((await t.http.patch(`/api/staff/clients/${client.publicId}`).set(as(director)).send({ stage: 'lost' })).status).toBe(404);
+    expect(await auditRows(client.id, 'client.read')).toEqual([]);
+  });
+
+  it('a consultant’s PATCH racing a reassignment is checked on the locked row: 404, nothing changed', async () => {
+    const client = await t.services.clients.createClient({ openid: `o_staff_e_${Date.now()}`, consultantId: consultant.id });
+    // Arrange: another transaction holds the client row while it moves the client to another consultant.
+    const holder = t.deps.db.createQueryRunner();
+    await holder.connect();
+    await holder.startTransaction();
+    try {
+      await holder.query('SELECT id FROM clients WHERE id = ? FOR UPDATE', [client.id]);
+
+      // Act: the consultant's PATCH starts while the row is held; wait until its locking read of the row is waiting.
+      const pending = t.http.patch(`/api/staff/clients/${client.publicId}`).set(as(consultant)).send({ stage: 'booked' }).then((r) => r);
+      for (let i = 0; ; i++) {
+        const waiting = await t.deps.db.query(
+          "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND INFO LIKE '%FOR UPDATE%' AND INFO LIKE ?",
+          [`%${client.publicId}%`],
+        );
+        if (waiting.length) break;
+        if (i > 200) throw new Error('the PATCH never took the client row FOR UPDATE');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await holder.query('UPDATE clients SET consultant_id = ? WHERE id = ?', [otherConsultant.id, client.id]);
+      await holder.commitTransaction();
+      const res = await pending;
+
+      // Assert: the check saw the new consultant.
+      expect(res.status).toBe(404);
+      const [row] = await t.deps.db.query('SELECT stage, consultant_id FROM clients WHERE id = ?', [client.id]);
+      expect(row).toEqual({ stage: 'lead', consultant_id: otherConsultant.id });
+      expect(await auditRows(client.id, 'client.update')).toEqual([expect.objectContaining({ actor_id: consultant.id, allowed: 0 })]);
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+    }
+  });
+
   it('a client token is refused on staff routes', async () => {
     const res = await t.http.get('/api/staff/clients').set(bearer(await clientToken(t, assigned)));
     expect(res.status).toBe(401);

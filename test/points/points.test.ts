@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EntityManager } from 'typeorm';
 import type TestAgent from 'supertest/lib/agent';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
 import { SYSTEM_ACTOR } from '../../src/modules/audit';
+import { PointsService } from '../../src/modules/points';
+import type { Logger } from '../../src/shared/logger';
 import type { RewardItemInput, RewardItemView } from '../../src/modules/rewards';
 import { runConsistencyCheck } from '../../src/cli/points-check';
 
@@ -203,6 +208,7 @@ describe('points ledger and rewards', () => {
 
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === 'VOUCHER_CANCELLED')).toBe(true);
+    expect((await entriesOf(client.id)).filter((e) => e.reason === 'redeem_cancel')).toHaveLength(1);
     expect(await t1.services.points.balance(client.id)).toBe(100);
     expect(await stockOf(reward.id)).toBe(5);
     expect((await t1.http.post(`/api/mp/vouchers/${voucher.id}/cancel`).set(bearer(token))).body.error.code).toBe('VOUCHER_CANCELLED');
@@ -299,6 +305,214 @@ describe('points ledger and rewards', () => {
       await expectNoDrift();
     } finally {
       t1.clock.set(start);
+    }
+  });
+
+  it('cancelling a voucher near the points\' expiry gives them back with the consumed lot\'s expiry, not a fresh one', async () => {
+    const { client, token } = await fundedClient(100);
+    const [lot] = await entriesOf(client.id);
+    const reward = await item({ pointsPrice: 100 });
+    const start = t1.clock.now();
+    t1.clock.set(new Date(new Date(lot.expires_at).getTime() - 2 * DAY));
+    try {
+      const voucher = (await redeem(t1.http, token, reward.id)).body;
+
+      const cancel = await t1.http.post(`/api/mp/vouchers/${voucher.id}/cancel`).set(bearer(token));
+
+      expect(cancel.status).toBe(200);
+      const back = (await entriesOf(client.id)).filter((e) => e.reason === 'redeem_cancel');
+      expect(back).toHaveLength(1);
+      expect(new Date(back[0].expires_at).getTime()).toBe(new Date(lot.expires_at).getTime());
+      expect(Number(back[0].remaining)).toBe(100);
+      expect((await t1.http.get('/api/mp/points').set(bearer(token))).body.expiringSoon.points).toBe(100);
+    } finally {
+      t1.clock.set(start);
+    }
+    await expectNoDrift();
+  });
+
+  it('a voucher cancelled after the spent points\' expiry returns them already expired', async () => {
+    const { client, token } = await fundedClient(100);
+    const [lot] = await entriesOf(client.id);
+    const reward = await item({ pointsPrice: 100 });
+    const start = t1.clock.now();
+    t1.clock.set(new Date(new Date(lot.expires_at).getTime() - DAY));
+    try {
+      const voucher = (await redeem(t1.http, token, reward.id)).body;
+      t1.clock.advance(2 * DAY);
+
+      const cancel = await t1.http.post(`/api/staff/vouchers/${voucher.id}/cancel`).set(bearer(deskToken));
+
+      expect(cancel.status).toBe(200);
+      expect(await t1.services.points.balance(client.id)).toBe(0);
+      const tail = (await entriesOf(client.id)).slice(-2).map((e) => [e.reason, Number(e.delta)]);
+      expect(tail).toEqual([['redeem_cancel', 100], ['expire', -100]]);
+    } finally {
+      t1.clock.set(start);
+    }
+    await expectNoDrift();
+  });
+
+  it('points past their expiry cannot be spent or seen before the nightly expiry has run (409 POINTS_INSUFFICIENT)', async () => {
+    const { client, token } = await fundedClient(100);
+    const [lot] = await entriesOf(client.id);
+    const reward = await item({ pointsPrice: 100 });
+    const start = t1.clock.now();
+    t1.clock.set(new Date(new Date(lot.expires_at).getTime() + 1000));
+    try {
+      const res = await redeem(t1.http, token, reward.id);
+
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe('POINTS_INSUFFICIENT');
+      expect(await stockOf(reward.id)).toBe(100);
+      const summary = (await t1.http.get('/api/mp/points').set(bearer(token))).body;
+      expect(summary.balance).toBe(0);
+      expect(summary.expiringSoon.points).toBe(0);
+      await expect(
+        t1.services.points.debit(null, { clientId: client.id, points: 1, reason: 'redeem', reference: 'x', idempotencyKey: `d:${randomUUID()}` }),
+      ).rejects.toMatchObject({ code: 'POINTS_INSUFFICIENT' });
+
+      // The next write of this account writes the overdue expiry first.
+      const granted = await t1.services.points.grant(null, { clientId: client.id, points: 10, reason: 'manual_adjust', reference: 't', idempotencyKey: `g:${randomUUID()}` });
+      expect(granted.balance).toBe(10);
+      expect((await entriesOf(client.id)).map((e) => [e.reason, Number(e.delta)])).toEqual([['manual_adjust', 100], ['expire', -100], ['manual_adjust', 10]]);
+    } finally {
+      t1.clock.set(start);
+    }
+    await expectNoDrift();
+  });
+
+  it('creating or changing a reward, using a voucher and a staff cancel commit together with their audit rows', async () => {
+    const spy = jest.spyOn(t1.services.audit, 'record');
+    const auditFailsOnce = () => spy.mockRejectedValueOnce(new Error('audit store down'));
+    try {
+      const title = `atomic-${randomUUID().slice(0, 8)}`;
+      auditFailsOnce();
+      await expect(t1.services.rewards.createItem(SYSTEM_ACTOR, { kind: 'care_product', title, pointsPrice: 10, stock: 5 })).rejects.toThrow('audit store down');
+      expect(await t1.deps.db.query('SELECT id FROM reward_items WHERE title = ?', [title])).toEqual([]);
+
+      const reward = await item({ title, pointsPrice: 100, stock: 5 });
+      auditFailsOnce();
+      await expect(t1.services.rewards.updateItem(SYSTEM_ACTOR, reward.id, { title: 'changed', stock: 9 })).rejects.toThrow('audit store down');
+      const [row] = await t1.deps.db.query('SELECT title, stock FROM reward_items WHERE public_id = ?', [reward.id]);
+      expect([row.title, Number(row.stock)]).toEqual([title, 5]);
+
+      const { client, token } = await fundedClient(200);
+      const voucher = (await redeem(t1.http, token, reward.id)).body;
+      auditFailsOnce();
+      expect((await t1.http.post('/api/staff/vouchers/redeem').set(bearer(deskToken)).send({ code: voucher.code })).status).toBe(500);
+      expect((await t1.http.get(`/api/mp/vouchers/${voucher.id}`).set(bearer(token))).body.status).toBe('issued');
+
+      auditFailsOnce();
+      expect((await t1.http.post(`/api/staff/vouchers/${voucher.id}/cancel`).set(bearer(deskToken))).status).toBe(500);
+      expect((await t1.http.get(`/api/mp/vouchers/${voucher.id}`).set(bearer(token))).body.status).toBe('issued');
+      expect(await stockOf(reward.id)).toBe(4);
+      expect(await t1.services.points.balance(client.id)).toBe(100);
+
+      const used = await t1.http.post('/api/staff/vouchers/redeem').set(bearer(deskToken)).send({ code: voucher.code });
+      expect(used.status).toBe(200);
+      const [{ n }] = await t1.deps.db.query("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'voucher.redeem' AND client_id = ?", [client.id]);
+      expect(Number(n)).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('a director\'s relative stock change never undoes concurrent redemptions', async () => {
+    const reward = await item({ pointsPrice: 10, stock: 20 });
+    const buyers = await Promise.all(Array.from({ length: 10 }, () => fundedClient(10)));
+    const patch = (body: object) => t2.http.patch(`/api/staff/rewards/${reward.id}`).set(bearer(directorToken)).send(body);
+
+    const [added, ...results] = await Promise.all([patch({ stockDelta: 5 }), ...buyers.map((b, i) => redeem(agents[i % 2], b.token, reward.id))]);
+
+    expect(added.status).toBe(200);
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(await stockOf(reward.id)).toBe(15);
+    expect((await patch({ stock: 1, stockDelta: 1 })).status).toBe(400);
+    expect((await patch({ stockDelta: -16 })).body.error.code).toBe('VALIDATION_FAILED');
+    expect((await patch({ stockDelta: -15 })).body.stock).toBe(0);
+  });
+
+  it('a redemption, a cancellation and an expiry each lock the account once', async () => {
+    const { client, token } = await fundedClient(200);
+    const reward = await item({ pointsPrice: 100 });
+    const soon = new Date(t1.clock.now().getTime() + 3600_000);
+    const spy = jest.spyOn(EntityManager.prototype, 'query');
+    const locks = () => spy.mock.calls.filter(([sql, params]) => String(sql).startsWith('INSERT INTO points_accounts') && (params as unknown[])?.[0] === client.id).length;
+    try {
+      const voucher = (await redeem(t1.http, token, reward.id)).body;
+      expect(voucher.status).toBe('issued');
+      expect(locks()).toBe(1);
+
+      spy.mockClear();
+      expect((await t1.http.post(`/api/mp/vouchers/${voucher.id}/cancel`).set(bearer(token))).status).toBe(200);
+      expect(locks()).toBe(1);
+
+      await t1.services.points.grant(null, { clientId: client.id, points: 5, reason: 'manual_adjust', reference: 't', idempotencyKey: `g:${randomUUID()}`, expiresAt: soon });
+      spy.mockClear();
+      expect(await t1.services.points.expireDue(new Date(soon.getTime() + 1000))).toBeGreaterThanOrEqual(1);
+      expect(locks()).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await t1.services.points.balance(client.id)).toBe(200);
+    await expectNoDrift();
+  });
+
+  it('one lot that cannot expire is logged and skipped; the nightly run expires the others and reports the count', async () => {
+    const bad = await createClient(t1);
+    const good = await createClient(t1);
+    const p = t1.services.points;
+    const due = new Date(t1.clock.now().getTime() + DAY);
+    const seed = (clientId: number, points: number, expiresAt: Date) =>
+      p.grant(null, { clientId, points, reason: 'manual_adjust', reference: 'test', idempotencyKey: `seed:${randomUUID()}`, expiresAt });
+    await seed(bad.id, 50, due);
+    await seed(good.id, 40, new Date(due.getTime() + 60_000));
+    const [badLot] = await entriesOf(bad.id);
+    const warn = jest.fn();
+    const error = jest.fn();
+    const logger = { warn, error, info: jest.fn(), debug: jest.fn() } as unknown as Logger;
+    const nightly = new PointsService({ db: t1.deps.db, config: t1.config, clock: t1.clock, audit: t1.services.audit, logger });
+    const runAt = new Date(due.getTime() + 120_000);
+    await t1.deps.db.query('UPDATE points_accounts SET balance = 0 WHERE client_id = ?', [bad.id]);
+    try {
+      const written = await nightly.expireDue(runAt);
+
+      expect(written).toBeGreaterThanOrEqual(1);
+      expect((await entriesOf(good.id)).map((e) => Number(e.delta))).toEqual([40, -40]);
+      expect((await entriesOf(bad.id)).filter((e) => e.reason === 'expire')).toEqual([]);
+      expect(warn).toHaveBeenCalledTimes(1);
+      const [context] = warn.mock.calls[0];
+      expect(Object.keys(context).sort()).toEqual(['clientId', 'err', 'lotId']);
+      expect(context).toMatchObject({ lotId: String(badLot.id), clientId: bad.id });
+      expect(error).toHaveBeenCalledWith(expect.objectContaining({ failed: 1 }), expect.any(String));
+    } finally {
+      await t1.deps.db.query('UPDATE points_accounts SET balance = 50 WHERE client_id = ?', [bad.id]);
+    }
+    expect(await nightly.expireDueReport(runAt)).toEqual({ written: 1, failed: 0 });
+    expect(await p.balance(bad.id)).toBe(0);
+    await expectNoDrift();
+  });
+
+  it('the client\'s ledger does not expose internal references', async () => {
+    const { client, token } = await fundedClient(0);
+    await t1.services.points.grant(null, { clientId: client.id, points: 30, reason: 'referral', reference: 'client:4242', idempotencyKey: `referral:${randomUUID()}` });
+
+    const res = await t1.http.get('/api/mp/points/entries').set(bearer(token));
+
+    expect(res.status).toBe(200);
+    expect(res.body.items).toHaveLength(1);
+    expect(res.body.items[0]).not.toHaveProperty('reference');
+    expect(JSON.stringify(res.body)).not.toContain('client:');
+  });
+
+  it('points and rewards reach other modules only through their index', () => {
+    const modules = join(__dirname, '../../src/modules');
+    for (const mod of ['points', 'rewards']) {
+      for (const file of readdirSync(join(modules, mod))) {
+        const source = readFileSync(join(modules, mod, file), 'utf8');
+        expect([file, source.match(/from '\.\.\/[^'./]+\/[^']+'/g) ?? []]).toEqual([file, []]);
+      }
     }
   });
 

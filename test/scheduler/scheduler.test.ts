@@ -23,9 +23,28 @@ describe('scheduler role', () => {
 
   it('lists the product tasks, each with a valid schedule', async () => {
     const s = await startScheduler(a.deps, a.services, { cron: false });
-    expect(s.tasks.map((t) => t.id)).toContain('points-expiry');
+    expect(s.tasks.map((t) => t.id)).toEqual(expect.arrayContaining(['points-expiry', 'exports-purge']));
     const cron = await import('node-cron');
     for (const t of s.tasks) expect(cron.validate(t.schedule)).toBe(true);
+    await s.stop();
+  });
+});
+
+describe('scheduler failures', () => {
+  let t: TestContext;
+  beforeAll(async () => { t = await createTestContext(); });
+  afterAll(async () => { await t.close(); });
+
+  it('a task that failed can run again in the same tick', async () => {
+    let calls = 0;
+    const task: Task = {
+      id: `flaky-${Date.now()}`, schedule: '* * * * *', description: 'fails once',
+      run: async () => { calls++; if (calls === 1) throw new Error('database blip'); return { items: 1 }; },
+    };
+    const s = await startScheduler(t.deps, t.services, { tasks: [task], cron: false });
+    await expect(s.runOnce(task.id, 'tick-x')).rejects.toThrow('database blip');
+    expect(await s.runOnce(task.id, 'tick-x')).toEqual({ ran: true, items: 1 });
+    expect((await s.runOnce(task.id, 'tick-x')).ran).toBe(false);
     await s.stop();
   });
 });

@@ -89,4 +89,58 @@ describe('staff login lockout (3 attempts, 15 minutes)', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0].details).toMatchObject({ staff: staff.publicId, failedAttempts: 3 });
   });
+
+  it('unlock and its audit row commit together: when the audit write fails the account stays locked', async () => {
+    const director = await createStaff(t, 'director');
+    const staff = await createStaff(t, 'doctor');
+    for (let i = 0; i < 3; i++) await login(staff.username, `Wrong-Password-${i}`);
+    const locked = await staffRow(staff.id);
+    const audit = t.services.audit;
+    const record = audit.record.bind(audit);
+    const spy = jest.spyOn(audit, 'record').mockImplementation(async (actor, action, opts, manager) => {
+      if (action === 'staff.unlock') throw new Error('audit write failed');
+      return record(actor, action, opts, manager);
+    });
+    try {
+      const res = await t.http.post(`/api/staff/staff/${staff.publicId}/unlock`).set(bearer(await staffToken(t, director)));
+      expect(res.status).toBe(500);
+    } finally {
+      spy.mockRestore();
+    }
+
+    expect(await staffRow(staff.id)).toMatchObject({ failedAttempts: 3, lockedUntil: locked.lockedUntil });
+    expect(await t.deps.db.getRepository(AuditEntry).findBy({ action: 'staff.unlock', actorId: director.id })).toHaveLength(0);
+    await login(staff.username, TEST_PASSWORD).expect(423);
+  });
+
+  it('an unknown username or inactive account locks exactly like a real one, so the answers cannot tell them apart', async () => {
+    const real = await createStaff(t, 'doctor');
+    const inactive = await createStaff(t, 'doctor', { active: false });
+    const unknown = `nobody_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const answers = async (username: string, password = 'Wrong-Password-x') => {
+      const res = await login(username, password);
+      return { status: res.status, body: res.body };
+    };
+    const round = async (username: string, n: number) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(await answers(username));
+      return out;
+    };
+
+    const realAnswers = await round(real.username, 4);
+    expect(realAnswers.map((a) => a.status)).toEqual([401, 401, 423, 423]);
+    expect(await round(unknown, 4)).toEqual(realAnswers);
+    expect(await round(inactive.username, 4)).toEqual(realAnswers);
+
+    // The right password, and other spellings the database treats as the same name, change nothing.
+    expect(await answers(inactive.username, TEST_PASSWORD)).toEqual(await answers(real.username, TEST_PASSWORD));
+    expect(await answers(`${unknown.toUpperCase()}  `)).toEqual(await answers(real.username.toUpperCase()));
+
+    // Once the lock runs out both count afresh.
+    t.clock.advance(15 * 60_000 + 1);
+    const after = await answers(real.username);
+    expect(after.status).toBe(401);
+    expect(await answers(unknown)).toEqual(after);
+    expect(await answers(inactive.username)).toEqual(after);
+  });
 });

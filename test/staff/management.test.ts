@@ -104,6 +104,39 @@ describe('staff account management (director only)', () => {
     expect(res.body.error.code).toBe('INVALID_CREDENTIALS');
   });
 
+  it('retrying a role change revokes a session the first attempt failed to end, though the row already has the role', async () => {
+    const staff = await createStaff(t, 'consultant');
+    await t.http.patch(`/api/staff/staff/${staff.publicId}`).set(auth).send({ role: 'doctor' }).expect(200);
+    // The first PATCH committed but its revocation was lost (Redis blip, crash): a session with the old role is live.
+    const stale = await t.services.sessions.create({ kind: 'staff', staffId: staff.id, publicId: staff.publicId, role: 'consultant' }, 3600);
+    expect((await t.http.get('/api/staff/me').set(bearer(stale.token))).status).toBe(200);
+
+    const retry = await t.http.patch(`/api/staff/staff/${staff.publicId}`).set(auth).send({ role: 'doctor' });
+
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ role: 'doctor' });
+    expect((await t.http.get('/api/staff/me').set(bearer(stale.token))).status).toBe(401);
+    const audit = await t.deps.db.getRepository(AuditEntry).findBy({ action: 'staff.update', actorId: director.id });
+    expect(audit.map((a) => a.details)).toContainEqual({ staff: staff.publicId, changes: {}, sessionsRevoked: true });
+  });
+
+  it('a deactivation whose revocation failed after commit is revoked by the retried PATCH', async () => {
+    const staff = await createStaff(t, 'doctor');
+    const token = await staffToken(t, staff);
+    const spy = jest.spyOn(t.services.sessions, 'revokeAll').mockRejectedValueOnce(new Error('Redis blip'));
+    try {
+      expect((await t.http.patch(`/api/staff/staff/${staff.publicId}`).set(auth).send({ active: false })).status).toBe(500);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await t.deps.db.getRepository(Staff).findOneByOrFail({ id: staff.id })).active).toBe(false);
+    expect((await t.http.get('/api/staff/me').set(bearer(token))).status).toBe(200);
+
+    await t.http.patch(`/api/staff/staff/${staff.publicId}`).set(auth).send({ active: false }).expect(200);
+
+    expect((await t.http.get('/api/staff/me').set(bearer(token))).status).toBe(401);
+  });
+
   it('renaming keeps the sessions', async () => {
     const staff = await createStaff(t, 'doctor');
     const token = await staffToken(t, staff);

@@ -5,11 +5,12 @@ import { hitCounter } from '../../shared/redis';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { AppError, CommonErrors } from '../../shared/errors';
-import { publicId, randomCode, sha256 } from '../../shared/crypto';
-import { isDuplicateKey } from '../../shared/db';
+import { sha256 } from '../../shared/crypto';
+import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import type { ClientPrincipal } from '../../shared/http/route';
 import { WeChatApi, WeChatError, WeChatSession } from '../../integrations/wechat/types';
 import { Client, ClientTouch, Touch } from '../clients/clients.entity';
+import type { ClientsService } from '../clients';
 import type { SessionStore } from './sessions';
 import { AuthErrors } from './auth.errors';
 
@@ -43,7 +44,7 @@ export interface MpAuthDeps {
   clock: Clock;
   wechat: WeChatApi;
   sessions: SessionStore;
-  clients: unknown;
+  clients: ClientsService;
   logger: Logger;
 }
 
@@ -112,14 +113,10 @@ export class MpAuthService {
    * the unique index on openid lets one win, and the loser retries and finds the winner's row.
    */
   private async findOrCreateClient(wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.deps.db.transaction((m) => this.upsertIn(m, wx, launch, now));
-      } catch (err) {
-        const retriable = isDuplicateKey(err) || isDeadlock(err);
-        if (!retriable || attempt >= MAX_UPSERT_ATTEMPTS) throw err;
-      }
-    }
+    return withTransactionRetry(() => this.deps.db.transaction((m) => this.upsertIn(m, wx, launch, now)), {
+      attempts: MAX_UPSERT_ATTEMPTS,
+      retryIf: (err) => isDuplicateKey(err) || isDeadlock(err),
+    });
   }
 
   private async upsertIn(m: EntityManager, wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean }> {
@@ -146,19 +143,15 @@ export class MpAuthService {
     }
 
     const firstTouch: Touch = { ...emptyTouch(), ...(launch ?? {}), at: now.toISOString() };
-    const client = clients.create({
-      publicId: publicId(),
+    // A lost race on openid/unionid throws a duplicate key; findOrCreateClient retries the whole transaction.
+    const client = await this.deps.clients.createClient({
       openid: wx.openid,
       unionid: wx.unionid ?? null,
-      // A referral-code collision hits uq_clients_referral_code; the retry draws a new code.
-      referralCode: randomCode(8),
-      status: 'active',
       stage: 'lead',
       firstTouch,
       sourceChannel: launch?.referralCode ? 'referral' : (launch?.utmSource ?? 'mini_program'),
       lastLoginAt: now,
-    });
-    await clients.insert(client);
+    }, m);
     // The first touch is always recorded, so touch history starts with the arrival, launch query or not.
     await this.recordTouch(m, client.id, 'first', launch ?? {}, now);
     return { client, isNew: true };
@@ -206,11 +199,6 @@ export class MpAuthService {
 
 function unavailable(message: string, retryAfterSeconds: number): AppError {
   return new AppError(AuthErrors.WECHAT_UNAVAILABLE, message, { retryAfterSeconds });
-}
-
-function isDeadlock(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  return e?.code === 'ER_LOCK_DEADLOCK' || e?.driverError?.code === 'ER_LOCK_DEADLOCK';
 }
 
 function emptyTouch(): Omit<Touch, 'at'> {

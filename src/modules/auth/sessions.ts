@@ -2,6 +2,8 @@ import type { Redis } from '../../shared/redis';
 import { newToken, sha256 } from '../../shared/crypto';
 import type { StaffRole } from '../staff/staff.entity';
 
+type Subject = { kind: 'client'; clientId: number } | { kind: 'staff'; staffId: number };
+
 export type SessionData =
   | { kind: 'client'; clientId: number; publicId: string }
   | { kind: 'staff'; staffId: number; publicId: string; role: StaffRole };
@@ -17,18 +19,22 @@ export class SessionStore {
   private key(hash: string): string {
     return `sess:${hash}`;
   }
-  private subjectKey(s: SessionData): string {
+  private subjectKey(s: Subject): string {
     return s.kind === 'client' ? `sess-of:client:${s.clientId}` : `sess-of:staff:${s.staffId}`;
   }
 
+  // Pipelines, not MULTI: the session key and its subject's set live in different Redis Cluster
+  // slots. Each command is safe on its own; a crash in between leaves at worst a dead set member.
   async create(data: SessionData, ttlSeconds: number): Promise<{ token: string; tokenHash: string; expiresIn: number }> {
     const token = newToken();
     const tokenHash = sha256(token);
+    const subjectKey = this.subjectKey(data);
     await this.redis
-      .multi()
+      .pipeline()
       .set(this.key(tokenHash), JSON.stringify(data), 'EX', ttlSeconds)
-      .sadd(this.subjectKey(data), tokenHash)
-      .expire(this.subjectKey(data), ttlSeconds)
+      .sadd(subjectKey, tokenHash)
+      // Every session of a subject has the same lifetime, so the newest one sets the set's expiry.
+      .expire(subjectKey, ttlSeconds)
       .exec();
     return { token, tokenHash, expiresIn: ttlSeconds };
   }
@@ -42,17 +48,23 @@ export class SessionStore {
 
   async revoke(tokenHash: string): Promise<void> {
     const raw = await this.redis.get(this.key(tokenHash));
-    const multi = this.redis.multi().del(this.key(tokenHash));
-    if (raw) multi.srem(this.subjectKey(JSON.parse(raw) as SessionData), tokenHash);
-    await multi.exec();
+    const pipe = this.redis.pipeline().del(this.key(tokenHash));
+    if (raw) pipe.srem(this.subjectKey(JSON.parse(raw) as SessionData), tokenHash);
+    await pipe.exec();
   }
 
-  /** Ends every session of a client or staff member (logout everywhere, account locked or deleted). */
-  async revokeAll(subject: { kind: 'client'; clientId: number } | { kind: 'staff'; staffId: number }): Promise<number> {
-    const setKey = subject.kind === 'client' ? `sess-of:client:${subject.clientId}` : `sess-of:staff:${subject.staffId}`;
+  /**
+   * Ends every session of a client or staff member (logout everywhere, role change, deletion).
+   * Members are removed one by one rather than deleting the set, so a session created while this
+   * runs is either revoked here or stays listed for the next revocation, never orphaned.
+   */
+  async revokeAll(subject: Subject): Promise<number> {
+    const setKey = this.subjectKey(subject);
     const hashes = await this.redis.smembers(setKey);
-    if (hashes.length) await this.redis.del(...hashes.map((h) => this.key(h)));
-    await this.redis.del(setKey);
+    if (!hashes.length) return 0;
+    const pipe = this.redis.pipeline();
+    for (const h of hashes) pipe.del(this.key(h)).srem(setKey, h);
+    await pipe.exec();
     return hashes.length;
   }
 }

@@ -1,11 +1,10 @@
 import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import { validationError } from '../../shared/errors';
 import type { Services } from '../../services';
 import { actorFromContext } from '../audit';
 import {
-  bindPhoneBody, consentPurposeParams, deleteAccountQuery, consentResponse, deleteAccountBody, exportCreatedResponse, grantConsentBody, idParams,
+  bindPhoneBody, consentPurposeParams, consentResponse, deleteAccountBody, exportCreatedResponse, grantConsentBody, idParams,
   medicalBody, medicalResponse, profileResponse, staffListQuery, staffUpdateBody, updateProfileBody,
 } from './clients.schema';
 
@@ -32,14 +31,9 @@ export function registerClientRoutes(api: ApiRouter, s: Services): void {
     .add(
       {
         method: 'delete', path: '/api/mp/me', summary: 'Delete own account: personal data erased, legal evidence kept, sessions ended', tags: MP, auth: 'client',
-        body: deleteAccountBody, query: deleteAccountQuery, errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+        body: deleteAccountBody, errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
       },
-      async ({ ctx, body, query }) => {
-        if (body?.confirm !== true && query.confirm !== true) {
-          throw validationError([{ field: 'body.confirm', message: 'confirm must be true to delete the account', type: 'any.required' }]);
-        }
-        await clients.deleteOwnAccount(me(ctx), actorFromContext(ctx));
-      },
+      ({ ctx }) => clients.deleteOwnAccount(me(ctx), actorFromContext(ctx)),
     )
     .add(
       {
@@ -62,7 +56,7 @@ export function registerClientRoutes(api: ApiRouter, s: Services): void {
     )
     .add(
       {
-        method: 'delete', path: '/api/mp/me/consents/:purpose', summary: 'Withdraw a consent (kept as evidence)', tags: MP, auth: 'client',
+        method: 'delete', path: '/api/mp/me/consents/:purpose', summary: 'Withdraw a consent (kept as evidence); withdrawing the health consent erases the medical history', tags: MP, auth: 'client',
         params: consentPurposeParams, response: Joi.object({ withdrawn: Joi.number() }),
       },
       ({ ctx, params }) => clients.withdrawConsent(me(ctx), params.purpose, actorFromContext(ctx)),

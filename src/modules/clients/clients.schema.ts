@@ -63,9 +63,7 @@ export const medicalBody = Joi.object({
   conditions: Joi.array().items(healthText).max(50).required(),
 }).required();
 
-// Confirmation in the body ({confirm: true}) or as ?confirm=true: the body parser may not read DELETE bodies.
-export const deleteAccountBody = Joi.object({ confirm: Joi.boolean().valid(true).required() });
-export const deleteAccountQuery = Joi.object({ confirm: Joi.boolean().valid(true) });
+export const deleteAccountBody = Joi.object({ confirm: Joi.boolean().valid(true).required() }).required();
 
 export const staffListQuery = Joi.object({
   phone: Joi.string().pattern(/^\+?[\d\s-]{5,20}$/),

@@ -163,6 +163,8 @@ export interface NewClientInput {
   stage?: string;
   sourceChannel?: string | null;
   firstTouch?: Touch | null;
+  /** Set when the client is created by their first login. */
+  lastLoginAt?: Date | null;
 }
 
 /** Staff who see every client; consultants see the ones assigned to them (DOMAIN.md, access tiers). */
@@ -170,6 +172,7 @@ const SEES_ALL = new Set(['director', 'doctor', 'customer_service']);
 const SEES_HEALTH = new Set(['director', 'doctor']);
 
 const EXPORT_TTL_MS = 24 * 3600 * 1000;
+const EXPORT_PURGE_BATCH = 500;
 const MIN_BIRTH_DATE = '1900-01-01';
 
 interface ClientRow {
@@ -193,11 +196,23 @@ interface ClientRow {
 }
 
 // Dates are formatted in SQL: the DATE column must not pass through a local-time Date.
-const CLIENT_COLUMNS = `c.id AS id, c.public_id AS publicId, c.name_enc AS nameEnc, c.gender AS gender,
+const OWN_COLUMNS = `c.id AS id, c.public_id AS publicId, c.name_enc AS nameEnc, c.gender AS gender,
   DATE_FORMAT(c.birth_date, '%Y-%m-%d') AS birthDate, c.phone_enc AS phoneEnc, c.address_enc AS addressEnc,
   c.referral_code AS referralCode, c.stage AS stage, c.status AS status, c.source_channel AS sourceChannel,
-  c.first_touch AS firstTouch, c.consultant_id AS consultantId, s.public_id AS consultantPublicId,
-  s.display_name AS consultantName, c.created_at AS createdAt, c.last_login_at AS lastLoginAt`;
+  c.first_touch AS firstTouch, c.consultant_id AS consultantId, c.created_at AS createdAt, c.last_login_at AS lastLoginAt`;
+const CLIENT_COLUMNS = `${OWN_COLUMNS}, s.public_id AS consultantPublicId, s.display_name AS consultantName`;
+
+const PERSONAL_FIELDS = ['name', 'phone', 'address'] as const;
+type PersonalField = (typeof PERSONAL_FIELDS)[number];
+type PersonalColumns = { publicId: string } & Record<`${PersonalField}Enc`, Buffer | null>;
+
+function consultantOf(row: Pick<ClientRow, 'consultantPublicId' | 'consultantName'>): { id: string; displayName: string } | null {
+  return row.consultantPublicId ? { id: row.consultantPublicId, displayName: row.consultantName ?? '' } : null;
+}
+
+function phoneInUse(field: string): AppError {
+  return new AppError(ClientErrors.PHONE_IN_USE, 'This phone number is already bound to another account', { field });
+}
 
 export function maskPhone(phone: string | null): string | null {
   if (!phone) return null;
@@ -233,14 +248,15 @@ export class ClientsService {
     }
   }
 
-  /** The personal fields of a client row, decrypted (each null when absent or unreadable). */
-  private personal(row: { publicId: string; nameEnc: Buffer | null; phoneEnc: Buffer | null; addressEnc: Buffer | null }, clientId: number) {
-    const where = { clientId };
-    return {
-      name: this.open(row.nameEnc, aad.client(row.publicId, 'name'), where),
-      phone: this.open(row.phoneEnc, aad.client(row.publicId, 'phone'), where),
-      address: this.open(row.addressEnc, aad.client(row.publicId, 'address'), where),
-    };
+  /** The personal fields of a client row (all, or only those asked for), decrypted; each null when absent or unreadable. */
+  private personal<F extends PersonalField = PersonalField>(
+    row: PersonalColumns,
+    clientId: number,
+    fields: readonly F[] = PERSONAL_FIELDS as readonly PersonalField[] as readonly F[],
+  ): Record<F, string | null> {
+    const out = {} as Record<F, string | null>;
+    for (const f of fields) out[f] = this.open(row[`${f}Enc`], aad.client(row.publicId, f), { clientId });
+    return out;
   }
 
   private openJson<T>(blob: Buffer | null | undefined, aadText: string, fallback: T, where: Record<string, unknown>): T {
@@ -288,6 +304,7 @@ export class ClientsService {
         status: 'active',
         sourceChannel: input.sourceChannel ?? null,
         firstTouch: input.firstTouch ?? null,
+        lastLoginAt: input.lastLoginAt ?? null,
       };
       try {
         const repo = (manager ?? this.db.manager).getRepository(Client);
@@ -296,23 +313,16 @@ export class ClientsService {
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         const msg = String((err as Error).message);
-        if (msg.includes('uq_clients_phone_bidx')) throw new AppError(ClientErrors.PHONE_IN_USE, 'This phone number belongs to another client', { field: 'phone' });
+        if (msg.includes('uq_clients_phone_bidx')) throw phoneInUse('phone');
         // A referral code or public id collision is rare; try again with new ones.
         if (attempt >= 4 || !/uq_clients_(referral_code|public_id)/.test(msg)) throw err;
       }
     }
   }
 
-  /** Decrypted names of clients by internal id (for staff views in other modules); unreadable or erased → null. */
-  async namesOf(clientIds: number[]): Promise<Map<number, string | null>> {
-    const out = new Map<number, string | null>();
-    if (!clientIds.length) return out;
-    const rows: { id: number; publicId: string; nameEnc: Buffer | null }[] = await this.db.query(
-      'SELECT id, public_id AS publicId, name_enc AS nameEnc FROM clients WHERE id IN (?)',
-      [clientIds],
-    );
-    for (const r of rows) out.set(r.id, this.open(r.nameEnc, aad.client(r.publicId, 'name'), { clientId: r.id }));
-    return out;
+  /** True when a client row (of any status) holds this openid; the demo seed asks before creating. */
+  async existsByOpenid(openid: string): Promise<boolean> {
+    return this.db.getRepository(Client).exists({ where: { openid } });
   }
 
   // ---------------------------------------------------------------- own profile
@@ -409,12 +419,12 @@ export class ClientsService {
       await this.db.transaction(async (m) => {
         const client = await this.lockActive(m, clientId);
         const holder: { id: number }[] = await m.query('SELECT id FROM clients WHERE phone_bidx = ? AND id <> ?', [bidx, clientId]);
-        if (holder.length) throw new AppError(ClientErrors.PHONE_IN_USE, 'This phone number is already bound to another account', { field: 'body.code' });
+        if (holder.length) throw phoneInUse('body.code');
         await m.getRepository(Client).update({ id: clientId }, { phoneEnc: cipher.encrypt(phone, aad.client(client.publicId, 'phone')), phoneBidx: bidx });
         await this.deps.audit.record(actor, 'client.phone.bind', { clientId, details: { fields: ['phone'] } }, m);
       });
     } catch (err) {
-      if (isDuplicateKey(err)) throw new AppError(ClientErrors.PHONE_IN_USE, 'This phone number is already bound to another account', { field: 'body.code' });
+      if (isDuplicateKey(err)) throw phoneInUse('body.code');
       throw err;
     }
     return { phone: maskPhone(phone) };
@@ -483,11 +493,7 @@ export class ClientsService {
     }
     return this.db.transaction(async (m) => {
       const client = await this.lockActive(m, clientId);
-      if (input.purpose === 'health' && this.isMinor(client.birthDate) && !(await this.hasCurrentConsent(m, clientId, 'guardian'))) {
-        throw new AppError(ClientErrors.GUARDIAN_CONSENT_REQUIRED, "A guardian's consent is needed first for a client under the age of consent", {
-          field: 'body.purpose', guardianAgeUnder: this.deps.config.policy.guardianAgeUnder,
-        });
-      }
+      if (input.purpose === 'health') await this.requireGuardianIfMinor(m, clientId, client.birthDate, 'body.purpose');
       const repo = m.getRepository(Consent);
       const active = await repo.find({ where: { clientId, purpose: input.purpose, withdrawnAt: IsNull() } });
       const now = this.deps.clock.now();
@@ -514,7 +520,10 @@ export class ClientsService {
     });
   }
 
-  /** Withdraws the active consent of a purpose; rows stay as evidence (withdrawnAt is set). */
+  /**
+   * Withdraws the active consent of a purpose; rows stay as evidence (withdrawnAt is set).
+   * Withdrawing the health consent also erases the medical history, in the same transaction.
+   */
   async withdrawConsent(clientId: number, purpose: ConsentPurpose, actor: Actor): Promise<{ withdrawn: number }> {
     return this.db.transaction(async (m) => {
       await this.lockActive(m, clientId);
@@ -524,6 +533,11 @@ export class ClientsService {
       );
       const withdrawn = res.affectedRows ?? 0;
       if (withdrawn) await this.deps.audit.record(actor, 'client.consent.withdraw', { clientId, details: { purpose } }, m);
+      // Product decision: withdrawing the health consent stops processing, so the health data goes too.
+      if (purpose === 'health') {
+        const erased: { affectedRows?: number } = await m.query('DELETE FROM medical_records WHERE client_id = ?', [clientId]);
+        if (erased.affectedRows) await this.deps.audit.record(actor, 'client.medical.erase', { clientId, details: { reason: 'consent_withdrawn' } }, m);
+      }
       return { withdrawn };
     });
   }
@@ -587,20 +601,31 @@ export class ClientsService {
         requiredVersion: this.versionFor('health'),
       });
     }
-    if (this.isMinor(birthDate) && !(await this.hasCurrentConsent(m, clientId, 'guardian'))) {
-      throw new AppError(ClientErrors.GUARDIAN_CONSENT_REQUIRED, "A guardian's consent is needed for a client under the age of consent");
-    }
+    await this.requireGuardianIfMinor(m, clientId, birthDate);
+  }
+
+  /** A client under config.policy.guardianAgeUnder needs an active guardian consent of the current version. */
+  private async requireGuardianIfMinor(m: EntityManager, clientId: number, birthDate: string | null, field?: string): Promise<void> {
+    if (!this.isMinor(birthDate) || (await this.hasCurrentConsent(m, clientId, 'guardian'))) return;
+    throw new AppError(ClientErrors.GUARDIAN_CONSENT_REQUIRED, "A guardian's consent is needed first for a client under the age of consent", {
+      ...(field ? { field } : {}), guardianAgeUnder: this.deps.config.policy.guardianAgeUnder,
+    });
   }
 
   // ---------------------------------------------------------------- export (PIPL: the client's copy of their data)
 
-  /** Builds a JSON of everything about the client, stores it encrypted for 24 hours, audits 'client.export'. */
+  /**
+   * Builds a JSON of everything about the client, stores it encrypted for 24 hours, audits 'client.export'.
+   * Only the newest export is kept: the client's earlier ones, and any expired row, go in the same transaction.
+   */
   async createExport(clientId: number, actor: Actor): Promise<{ id: string; expiresAt: Date }> {
     const now = this.deps.clock.now();
     const pid = newPublicId();
     const expiresAt = new Date(now.getTime() + EXPORT_TTL_MS);
     await this.db.transaction(async (m) => {
       await this.lockActive(m, clientId);
+      await m.query('DELETE FROM data_exports WHERE client_id = ?', [clientId]);
+      await this.deleteExpiredExports(m, now, EXPORT_PURGE_BATCH);
       const payload = await this.buildExport(m, clientId, now);
       await m.getRepository(DataExport).insert({
         publicId: pid, clientId, payloadEnc: this.deps.cipher.encryptJson(payload, aad.exportPayload(pid)), createdAt: now, expiresAt,
@@ -638,6 +663,27 @@ export class ClientsService {
     };
   }
 
+  /** Deletes every export past its expiry (scheduler task 'exports-purge'); returns how many rows went. */
+  async purgeExpiredExports(now: Date): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.deleteExpiredExports(this.db.manager, now, EXPORT_PURGE_BATCH);
+      deleted += batch.deleted;
+      if (batch.found < EXPORT_PURGE_BATCH) return deleted;
+    }
+  }
+
+  /**
+   * Deletes up to `limit` expired exports. The ids come from a plain read and the DELETE goes by
+   * primary key: expires_at has no index, and a ranged DELETE would lock every row it scans.
+   */
+  private async deleteExpiredExports(m: EntityManager, now: Date, limit: number): Promise<{ found: number; deleted: number }> {
+    const rows: { id: number }[] = await m.query('SELECT id FROM data_exports WHERE expires_at <= ? ORDER BY id LIMIT ?', [now, limit]);
+    if (!rows.length) return { found: 0, deleted: 0 };
+    const res: { affectedRows?: number } = await m.query('DELETE FROM data_exports WHERE id IN (?) AND expires_at <= ?', [rows.map((r) => r.id), now]);
+    return { found: rows.length, deleted: res.affectedRows ?? 0 };
+  }
+
   /** The client's own export by id; another client's, a missing or an expired one → the same 404. */
   async getExport(clientId: number, exportPublicId: string): Promise<unknown> {
     const row = await this.db.getRepository(DataExport).findOneBy({ publicId: exportPublicId, clientId });
@@ -651,9 +697,10 @@ export class ClientsService {
 
   /**
    * Erases the client's personal data in one transaction (name, phone, address, blind indexes,
-   * unionid, birth date, medical record, exports; openid replaced by a tombstone so the WeChat user
-   * can start afresh), marks the row deleted and keeps what the law requires (consent evidence,
-   * audit rows, orders). Then every session of the client ends.
+   * unionid, birth date, first touch, last login, consultant, touch history, medical record,
+   * exports, the guardian's name and the IP on consents; openid replaced by a tombstone so the
+   * WeChat user can start afresh), marks the row deleted and keeps what the law requires (consent
+   * purpose, version and times as evidence, audit rows, orders). Then every session of the client ends.
    */
   async deleteOwnAccount(clientId: number, actor: Actor): Promise<void> {
     const now = this.deps.clock.now();
@@ -661,14 +708,26 @@ export class ClientsService {
       const client = await this.lockActive(m, clientId);
       await m.query(
         `UPDATE clients SET name_enc = NULL, name_bidx = NULL, phone_enc = NULL, phone_bidx = NULL, address_enc = NULL,
-           unionid = NULL, birth_date = NULL, gender = 'unknown', openid = ?, status = 'deleted', deleted_at = ? WHERE id = ?`,
+           unionid = NULL, birth_date = NULL, gender = 'unknown', first_touch = NULL, last_login_at = NULL, consultant_id = NULL,
+           openid = ?, status = 'deleted', deleted_at = ? WHERE id = ?`,
         [`deleted:${client.publicId}`, now, clientId],
       );
+      await m.query('DELETE FROM client_touches WHERE client_id = ?', [clientId]);
       await m.query('DELETE FROM medical_records WHERE client_id = ?', [clientId]);
       await m.query('DELETE FROM data_exports WHERE client_id = ?', [clientId]);
-      await m.query('UPDATE consents SET withdrawn_at = ? WHERE client_id = ? AND withdrawn_at IS NULL', [now, clientId]);
+      // Purpose, version and times stay as evidence of what was consented to and when.
+      await m.query(
+        'UPDATE consents SET guardian_name_enc = NULL, ip = NULL, withdrawn_at = COALESCE(withdrawn_at, ?) WHERE client_id = ?',
+        [now, clientId],
+      );
       await this.deps.audit.record(actor, 'client.delete', {
-        clientId, details: { erased: ['name', 'phone', 'address', 'unionid', 'birthDate', 'openid', 'medical', 'exports'] },
+        clientId,
+        details: {
+          erased: [
+            'name', 'phone', 'address', 'unionid', 'birthDate', 'openid', 'firstTouch', 'lastLoginAt', 'consultant', 'touches',
+            'medical', 'exports', 'consent.guardianName', 'consent.ip',
+          ],
+        },
       }, m);
     });
     await this.deps.sessions.revokeAll({ kind: 'client', clientId });
@@ -676,13 +735,22 @@ export class ClientsService {
 
   // ---------------------------------------------------------------- staff side
 
-  private async loadClientRow(m: EntityManager, by: { id: number } | { publicId: string }): Promise<ClientRow | null> {
+  /** One client row with its consultant; `lock` takes the client row FOR UPDATE (inside a transaction). */
+  private async loadClientRow(m: EntityManager, by: { id: number } | { publicId: string }, opts: { lock?: boolean } = {}): Promise<ClientRow | null> {
     const [col, value] = 'id' in by ? ['c.id', by.id] : ['c.public_id', by.publicId];
-    const rows: ClientRow[] = await m.query(
-      `SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${col} = ?`,
-      [value],
+    if (!opts.lock) {
+      const rows: ClientRow[] = await m.query(`SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${col} = ?`, [value]);
+      return rows[0] ?? null;
+    }
+    // MariaDB has no FOR UPDATE OF: a locking join would lock the consultant's staff row too, so it is read apart.
+    const rows: ClientRow[] = await m.query(`SELECT ${OWN_COLUMNS} FROM clients c WHERE ${col} = ? FOR UPDATE`, [value]);
+    const row = rows[0];
+    if (!row) return null;
+    const staff: { publicId: string; displayName: string }[] = row.consultantId === null ? [] : await m.query(
+      'SELECT public_id AS publicId, display_name AS displayName FROM staff WHERE id = ?',
+      [row.consultantId],
     );
-    return rows[0] ?? null;
+    return { ...row, consultantPublicId: staff[0]?.publicId ?? null, consultantName: staff[0]?.displayName ?? null };
   }
 
   private staffMaySee(actor: Actor, row: { consultantId: number | null }): boolean {
@@ -692,12 +760,14 @@ export class ClientsService {
   }
 
   /**
-   * A staff archive read: a client the actor may not see (consultant, not assigned) answers the same
-   * 404 as a missing one, and the refusal is audited.
+   * A staff archive read: a missing or deleted client, and one the actor may not see (consultant,
+   * not assigned), answer the same 404; the refusal is audited. Given a transaction's manager and
+   * `lock`, the row stays locked for the rest of that transaction. The refusal's audit row is
+   * written outside it, so it survives the rollback.
    */
-  private async openForStaff(actor: Actor, clientPublicId: string, action: string): Promise<ClientRow> {
-    const row = await this.loadClientRow(this.db.manager, { publicId: clientPublicId });
-    if (!row) throw notFound('Client');
+  private async openForStaff(actor: Actor, clientPublicId: string, action: string, m: EntityManager = this.db.manager, opts: { lock?: boolean } = {}): Promise<ClientRow> {
+    const row = await this.loadClientRow(m, { publicId: clientPublicId }, opts);
+    if (!row || row.status !== 'active') throw notFound('Client');
     if (!this.staffMaySee(actor, row)) {
       await this.deps.audit.record(actor, action, { clientId: row.id, allowed: false, details: { reason: 'not_assigned', role: actor.role } });
       throw notFound('Client');
@@ -733,20 +803,24 @@ export class ClientsService {
       `SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${clause} ORDER BY c.id DESC LIMIT ? OFFSET ?`,
       [...params, q.pageSize, (q.page - 1) * q.pageSize],
     );
+    // The ids of the rows shown, so "who saw client X" can be answered from the audit log.
     await this.deps.audit.record(actor, 'client.search', {
       allowed: true,
-      details: { filters: ['phone', 'name', 'stage'].filter((k) => q[k as keyof StaffListQuery] !== undefined), page: q.page, results: rows.length, role: actor.role },
+      details: {
+        filters: ['phone', 'name', 'stage'].filter((k) => q[k as keyof StaffListQuery] !== undefined), page: q.page, results: rows.length, role: actor.role,
+        clientIds: rows.map((r) => r.id),
+      },
     });
     return {
       items: rows.map((r) => {
-        const where = { clientId: r.id };
+        const { name, phone } = this.personal(r, r.id, ['name', 'phone']);
         return {
           id: r.publicId,
-          name: this.open(r.nameEnc, aad.client(r.publicId, 'name'), where),
+          name,
           gender: r.gender,
-          phone: maskPhone(this.open(r.phoneEnc, aad.client(r.publicId, 'phone'), where)),
+          phone: maskPhone(phone),
           stage: r.stage,
-          consultant: r.consultantPublicId ? { id: r.consultantPublicId, displayName: r.consultantName ?? '' } : null,
+          consultant: consultantOf(r),
           sourceChannel: r.sourceChannel,
           createdAt: r.createdAt,
         };
@@ -772,7 +846,7 @@ export class ClientsService {
       stage: row.stage,
       sourceChannel: row.sourceChannel,
       firstTouch: parseJson(row.firstTouch),
-      consultant: row.consultantPublicId ? { id: row.consultantPublicId, displayName: row.consultantName ?? '' } : null,
+      consultant: consultantOf(row),
       createdAt: row.createdAt,
       lastLoginAt: row.lastLoginAt,
       consumption: { visits: 0, lifetimeSpendFen: 0, lastVisitAt: null },
@@ -804,40 +878,36 @@ export class ClientsService {
 
   /**
    * Assigns the dedicated consultant and/or sets the stage. The director may change any client;
-   * a consultant only their own. Audited 'client.update' with the changed field names.
+   * a consultant only their own, checked on the row locked for the write. Audited 'client.update'
+   * with the changed field names.
    */
   async updateForStaff(actor: Actor, clientPublicId: string, input: { consultantId?: string | null; stage?: string }): Promise<StaffClientAssignment> {
     if (actor.role !== 'director' && actor.role !== 'consultant') throw notFound('Client');
-    const row = await this.openForStaff(actor, clientPublicId, 'client.update');
-    if (row.status !== 'active') throw notFound('Client');
-    const patch: Partial<Client> = {};
-    if (input.consultantId !== undefined) {
-      if (input.consultantId === null) patch.consultantId = null;
-      else {
-        const staff: { id: number }[] = await this.db.query(
-          "SELECT id FROM staff WHERE public_id = ? AND role = 'consultant' AND active = 1",
-          [input.consultantId],
-        );
-        if (!staff[0]) {
-          throw new AppError(ClientErrors.CONSULTANT_NOT_FOUND, 'No active consultant has this id', { field: 'body.consultantId' });
+    const after = await this.db.transaction(async (m) => {
+      const row = await this.openForStaff(actor, clientPublicId, 'client.update', m, { lock: true });
+      const patch: Partial<Client> = {};
+      if (input.consultantId !== undefined) {
+        if (input.consultantId === null) patch.consultantId = null;
+        else {
+          const staff: { id: number }[] = await m.query(
+            "SELECT id FROM staff WHERE public_id = ? AND role = 'consultant' AND active = 1",
+            [input.consultantId],
+          );
+          if (!staff[0]) {
+            throw new AppError(ClientErrors.CONSULTANT_NOT_FOUND, 'No active consultant has this id', { field: 'body.consultantId' });
+          }
+          patch.consultantId = staff[0].id;
         }
-        patch.consultantId = staff[0].id;
       }
-    }
-    if (input.stage !== undefined) patch.stage = input.stage;
-    await this.db.transaction(async (m) => {
+      if (input.stage !== undefined) patch.stage = input.stage;
       await m.getRepository(Client).update({ id: row.id }, patch);
       await this.deps.audit.record(actor, 'client.update', {
         clientId: row.id,
         details: { fields: Object.keys(input), ...(input.stage !== undefined ? { stage: input.stage } : {}), ...(input.consultantId !== undefined ? { consultantId: input.consultantId } : {}) },
       }, m);
+      return (await this.loadClientRow(m, { id: row.id }))!;
     });
-    const after = (await this.loadClientRow(this.db.manager, { id: row.id }))!;
-    return {
-      id: after.publicId,
-      stage: after.stage,
-      consultant: after.consultantPublicId ? { id: after.consultantPublicId, displayName: after.consultantName ?? '' } : null,
-    };
+    return { id: after.publicId, stage: after.stage, consultant: consultantOf(after) };
   }
 }
 

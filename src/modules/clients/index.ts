@@ -1,3 +1,5 @@
+import type { Task } from '../../scheduler/tasks';
+
 export { ClientsService, aad as clientAad, maskPhone, MEDICAL_FIELDS, MEDICAL_COLUMNS } from './clients.service';
 export type {
   ClientsDeps, NewClientInput, OwnProfile, ProfileUpdate, ConsentView, ConsentSummary, GrantConsentInput, MedicalHistory, PastProcedure,
@@ -7,3 +9,11 @@ export { ClientErrors } from './clients.errors';
 export { CLIENT_STAGES, CONSENT_PURPOSES } from './clients.schema';
 export { registerClientRoutes } from './clients.routes';
 export * from './clients.entity';
+
+/** Hourly: deletes data exports past their 24-hour life (PIPL copies are not kept longer). For allTasks(). */
+export const exportsPurgeTask: Task = {
+  id: 'exports-purge',
+  schedule: '20 * * * *',
+  description: 'Delete data exports past their expiry',
+  run: async ({ services, now }) => ({ items: await services.clients.purgeExpiredExports(now) }),
+};

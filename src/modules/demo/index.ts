@@ -1,6 +1,8 @@
 import type { Deps, Services } from '../../services';
 import type { StaffRole } from '../staff';
-import { Client } from '../clients';
+import { AppError } from '../../shared/errors';
+import { isDuplicateKey } from '../../shared/db';
+import { ClientErrors } from '../clients';
 
 export interface DemoSummary {
   staff: { role: StaffRole; username: string; password: string }[];
@@ -29,12 +31,17 @@ export async function seedDemo(deps: Deps, services: Services): Promise<DemoSumm
   const consultant = staff.find((s) => s.role === 'consultant')!;
   let created = 0;
   for (const c of DEMO_CLIENTS) {
-    if (await deps.db.getRepository(Client).exists({ where: { openid: c.openid } })) continue;
-    await services.clients.createClient({
-      openid: c.openid, name: c.name, phone: c.phone, gender: c.gender, birthDate: c.birthDate, address: c.address,
-      consultantId: consultant.id, sourceChannel: c.source, firstTouch: { utmSource: c.source, at: deps.clock.now().toISOString() },
-    });
-    created++;
+    if (await services.clients.existsByOpenid(c.openid)) continue;
+    try {
+      await services.clients.createClient({
+        openid: c.openid, name: c.name, phone: c.phone, gender: c.gender, birthDate: c.birthDate, address: c.address,
+        consultantId: consultant.id, sourceChannel: c.source, firstTouch: { utmSource: c.source, at: deps.clock.now().toISOString() },
+      });
+      created++;
+    } catch (err) {
+      // Another instance booting at the same moment created it first (its openid or its phone wins the unique index).
+      if (!isDuplicateKey(err) && !(err instanceof AppError && err.code === ClientErrors.PHONE_IN_USE)) throw err;
+    }
   }
   if (created) log.info({ clients: created, staff: staff.length }, 'demo data loaded');
   return { staff: DEMO_STAFF.map(({ role, username, password }) => ({ role, username, password })), clients: created };

@@ -1,14 +1,19 @@
 import type { Task } from '../../scheduler/tasks';
 
-export { PointsService, withDeadlockRetry } from './points.service';
-export type { PointsDeps, LedgerInput, LedgerResult, EntryView, ExpiringSoon, ConsistencyReport } from './points.service';
+export { PointsService } from './points.service';
+export type {
+  PointsDeps, LedgerInput, LedgerResult, EntryView, ClientEntryView, ExpiringSoon, ConsistencyReport, AccountLock, ReverseInput, ExpiryReport,
+} from './points.service';
 export { PointsErrors } from './points.errors';
 export { rulesFromConfig, spendPoints, referralPoints, expiryOf } from './points.rules';
 export type { EarningRules, SpendCategory } from './points.rules';
 export { registerPointsRoutes } from './points.routes';
 export * from './points.entity';
 
-/** Nightly points expiry (issue 4): oldest lots first; safe to run twice (key `expire:<lotId>`). For allTasks(). */
+/**
+ * Nightly points expiry (issue 4): oldest lots first; safe to run twice (key `expire:<lotId>`). A lot
+ * that fails is logged and skipped, the rest go on (the failure count is logged at error level). For allTasks().
+ */
 export const pointsExpiryTask: Task = {
   id: 'points-expiry',
   schedule: '10 0 * * *',

@@ -32,7 +32,9 @@ export const expiringSoonView = Joi.object({
   lots: Joi.array().items(Joi.object({ points: Joi.number().integer(), expiresAt: Joi.date() })),
 });
 export const summaryResponse = Joi.object({ balance: Joi.number().integer(), expiringSoon: expiringSoonView });
-export const entriesResponse = Joi.object({ items: Joi.array().items(entryView), page: Joi.number().integer(), hasMore: Joi.boolean() });
+// The client's ledger carries no `reference`: it can hold internal sequential ids (STYLE.md).
+export const clientEntryView = entryView.keys({ reference: Joi.forbidden() });
+export const entriesResponse = Joi.object({ items: Joi.array().items(clientEntryView), page: Joi.number().integer(), hasMore: Joi.boolean() });
 export const ledgerResultResponse = Joi.object({ entry: entryView, balance: Joi.number().integer(), replayed: Joi.boolean() });
 export const consistencyResponse = Joi.object({
   accounts: Joi.number().integer(),

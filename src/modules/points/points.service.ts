@@ -2,11 +2,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
-import { isDuplicateKey } from '../../shared/db';
+import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { sha256 } from '../../shared/crypto';
 import { AuditService, SYSTEM_ACTOR } from '../audit';
 import type { Actor } from '../audit';
-import { Client } from '../clients/clients.entity';
+import { Client } from '../clients';
+import { createLogger, Logger } from '../../shared/logger';
 import { PointsErrors } from './points.errors';
 import type { PointsReason } from './points.entity';
 import { EarningRules, SpendCategory, expiryOf, referralPoints, rulesFromConfig, spendPoints } from './points.rules';
@@ -16,6 +17,36 @@ export interface PointsDeps {
   config: Config;
   clock: Clock;
   audit: AuditService;
+  /** Module logger; one is made from config.logLevel when not given. */
+  logger?: Logger;
+}
+
+/**
+ * The client's account row locked in one transaction (from `lockAccount`). Pass it to the ledger
+ * writes of the same transaction so the account is locked once; `balance` is kept current by them.
+ */
+export interface AccountLock {
+  readonly clientId: number;
+  readonly manager: EntityManager;
+  balance: number;
+}
+
+/** Gives back the points of a debit (e.g. a cancelled redemption) with the debit's stored expiry. */
+export interface ReverseInput {
+  clientId: number;
+  /** The idempotency key of the debit being reversed. */
+  originalKey: string;
+  /** The key of the reversal; one reversal per debit when derived from what is reversed. */
+  newKey: string;
+  reason: PointsReason;
+  reference: string | null;
+  actor?: Actor;
+}
+
+/** One nightly expiry run: entries written, and lots that failed and were skipped (logged one by one). */
+export interface ExpiryReport {
+  written: number;
+  failed: number;
 }
 
 /** A ledger write. `points` is always positive; grant adds, debit takes. */
@@ -41,6 +72,9 @@ export interface EntryView {
   remaining: number | null;
   createdAt: Date;
 }
+
+/** A ledger entry as the client sees it: no `reference` (it can hold internal sequential ids; STYLE.md). */
+export type ClientEntryView = Omit<EntryView, 'reference'>;
 
 export interface LedgerResult {
   entry: EntryView;
@@ -74,22 +108,9 @@ interface EntryRow {
   created_at: Date;
 }
 
-const DEADLOCK_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
-function isDeadlock(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string } };
-  return DEADLOCK_CODES.has(e?.code ?? '') || DEADLOCK_CODES.has(e?.driverError?.code ?? '');
-}
-
-/** Retries a whole transaction that MySQL chose as a deadlock victim (it was rolled back, so a retry is safe). */
-export async function withDeadlockRetry<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await work();
-    } catch (err) {
-      if (i >= attempts || !isDeadlock(err)) throw err;
-      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
-    }
-  }
+function toClientView(r: EntryRow): ClientEntryView {
+  const { reference: _internal, ...view } = toView(r);
+  return view;
 }
 
 function toView(r: EntryRow): EntryView {
@@ -113,42 +134,61 @@ function toView(r: EntryRow): EntryView {
  */
 export class PointsService {
   readonly rules: EarningRules;
+  private readonly log: Logger;
 
   constructor(private readonly deps: PointsDeps) {
     this.rules = rulesFromConfig(deps.config);
+    this.log = deps.logger ?? createLogger(deps.config.logLevel, { module: 'points' });
   }
 
   /** Runs `work` in the caller's transaction, or in a new READ COMMITTED one (no gap locks) retried on deadlock. */
   run<T>(m: EntityManager | null, work: (m: EntityManager) => Promise<T>): Promise<T> {
     if (m) return work(m);
-    return withDeadlockRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
   }
 
   /**
-   * Locks the client's account row (creating it at 0 when missing) and returns its balance. Call it
-   * first in any transaction that changes this client's points or redemptions: it is what serialises them.
+   * Locks the client's account row (creating it at 0 when missing), expires the client's lots that
+   * are past due, and returns the lock with the balance. Call it first in any transaction that
+   * changes this client's points or redemptions: it is what serialises them; pass the lock on to
+   * grant/debit/reverse so the account is locked once per transaction.
    * `ON DUPLICATE KEY UPDATE` takes an exclusive lock at once (INSERT IGNORE would take a shared
    * one, and two shared holders upgrading deadlock).
    */
-  async lockAccount(m: EntityManager, clientId: number): Promise<number> {
-    await m.query(
-      'INSERT INTO points_accounts (client_id, balance, version, updated_at) VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE client_id = client_id',
-      [clientId, this.deps.clock.now()],
-    );
-    const [row] = await m.query('SELECT balance FROM points_accounts WHERE client_id = ? FOR UPDATE', [clientId]);
-    return Number(row.balance);
+  async lockAccount(m: EntityManager, clientId: number): Promise<AccountLock> {
+    return (await this.lockAndExpire(m, clientId)).lock;
   }
 
-  /** Adds points (a new expiry lot). */
-  grant(m: EntityManager | null, input: LedgerInput): Promise<LedgerResult> {
+  /** Adds points (a new expiry lot). `lock`: the account lock this transaction already holds. */
+  grant(m: EntityManager | null, input: LedgerInput, lock?: AccountLock): Promise<LedgerResult> {
     assertPoints(input.points);
-    return this.run(m, (tx) => this.apply(tx, input, input.points));
+    return this.run(m, (tx) => this.apply(tx, input, input.points, lock));
   }
 
   /** Takes points, consuming lots oldest-expiry first; 409 POINTS_INSUFFICIENT when the balance is short. */
-  debit(m: EntityManager | null, input: Omit<LedgerInput, 'expiresAt'>): Promise<LedgerResult> {
+  debit(m: EntityManager | null, input: Omit<LedgerInput, 'expiresAt'>, lock?: AccountLock): Promise<LedgerResult> {
     assertPoints(input.points);
-    return this.run(m, (tx) => this.apply(tx, input, -input.points));
+    return this.run(m, (tx) => this.apply(tx, input, -input.points, lock));
+  }
+
+  /**
+   * Gives back the points of a debit as a new lot expiring at the debit's stored `expires_at` (the
+   * earliest expiry among the lots it consumed), so a reversal never extends the points' life; when
+   * that is already past, the lot is expired in the same transaction. Once per `newKey`.
+   */
+  reverse(m: EntityManager | null, input: ReverseInput, lock?: AccountLock): Promise<LedgerResult> {
+    return this.run(m, async (tx) => {
+      const held = lock ? this.checkLock(tx, lock, input.clientId) : await this.lockAccount(tx, input.clientId);
+      const original = await this.findByKey(tx, input.clientId, input.originalKey, false);
+      if (!original || Number(original.delta) >= 0 || !original.expires_at) {
+        throw new Error(`no debit '${input.originalKey}' of client ${input.clientId} to reverse`);
+      }
+      const points = -Number(original.delta);
+      return this.write(tx, held, {
+        clientId: input.clientId, points, reason: input.reason, reference: input.reference, idempotencyKey: input.newKey,
+        actor: input.actor, expiresAt: original.expires_at,
+      }, points);
+    });
   }
 
   /** Questionnaire completion: once per client and template version. */
@@ -193,37 +233,67 @@ export class PointsService {
   /**
    * Writes an 'expire' entry for every lot whose expiry has passed with points left, oldest first,
    * one short transaction per lot. Safe to run twice or on two schedulers at once: key `expire:<lotId>`.
-   * Returns how many entries were written.
+   * Returns how many entries were written; see expireDueReport.
    */
   async expireDue(now: Date = this.deps.clock.now()): Promise<number> {
-    let written = 0;
-    for (;;) {
-      // Expired lots drop out of this filter (remaining = 0), so each batch starts from the top again.
-      const lots: { id: string | number; client_id: number }[] = await this.deps.db.query(
-        'SELECT id, client_id FROM points_entries WHERE expires_at <= ? AND remaining > 0 AND delta > 0 ORDER BY expires_at, id LIMIT 500',
-        [now],
-      );
-      let progressed = 0;
-      for (const lot of lots) {
-        if (await this.run(null, (m) => this.expireLot(m, Number(lot.client_id), String(lot.id)))) progressed++;
-      }
-      written += progressed;
-      if (lots.length < 500 || progressed === 0) return written;
-    }
+    return (await this.expireDueReport(now)).written;
   }
 
-  /** The balance of a client (0 before any entry). */
+  /**
+   * expireDue with its failures: a lot that cannot be expired (e.g. its account drifted) is logged
+   * ({ lotId, clientId, err }), skipped for the rest of the run and counted; the other lots go on.
+   */
+  async expireDueReport(now: Date = this.deps.clock.now()): Promise<ExpiryReport> {
+    let written = 0;
+    let failed = 0;
+    // Keyset over (expires_at, id): every due lot is visited once per run, a failed one is not retried.
+    let after: { expiresAt: Date; id: string } | null = null;
+    for (;;) {
+      const lots: { id: string | number; client_id: number; expires_at: Date }[] = await this.deps.db.query(
+        `SELECT id, client_id, expires_at FROM points_entries WHERE expires_at <= ? AND remaining > 0 AND delta > 0
+         ${after ? 'AND (expires_at > ? OR (expires_at = ? AND id > ?))' : ''} ORDER BY expires_at, id LIMIT 500`,
+        after ? [now, after.expiresAt, after.expiresAt, after.id] : [now],
+      );
+      for (const lot of lots) {
+        const lotId = String(lot.id);
+        const clientId = Number(lot.client_id);
+        try {
+          written += await this.run(null, (m) => this.expireLot(m, clientId, lotId));
+        } catch (err) {
+          failed++;
+          this.log.warn({ lotId, clientId, err }, 'points lot could not be expired; skipped for this run');
+        }
+      }
+      if (lots.length < 500) break;
+      const last = lots[lots.length - 1];
+      after = { expiresAt: last.expires_at, id: String(last.id) };
+    }
+    if (failed > 0) this.log.error({ written, failed }, 'points expiry run finished with failed lots');
+    return { written, failed };
+  }
+
+  /**
+   * The balance of a client (0 before any entry), without points past their expiry that the
+   * nightly run has not written off yet (the same rule the ledger applies under the account lock).
+   */
   async balance(clientId: number): Promise<number> {
-    const [row] = await this.deps.db.query('SELECT balance FROM points_accounts WHERE client_id = ?', [clientId]);
+    const [row] = await this.deps.db.query(
+      `SELECT a.balance - COALESCE((SELECT SUM(e.remaining) FROM points_entries e
+                                     WHERE e.client_id = a.client_id AND e.remaining > 0 AND e.delta > 0 AND e.expires_at <= ?), 0) AS balance
+         FROM points_accounts a WHERE a.client_id = ?`,
+      [this.deps.clock.now(), clientId],
+    );
     return row ? Number(row.balance) : 0;
   }
 
   /** Points that expire within `withinDays` from now, by lot, soonest first. */
   async expiringSoon(clientId: number, withinDays = this.rules.expiringSoonDays): Promise<ExpiringSoon> {
-    const until = new Date(this.deps.clock.now().getTime() + withinDays * 86400_000);
+    const now = this.deps.clock.now();
+    const until = new Date(now.getTime() + withinDays * 86400_000);
+    // Lots already past due are not points any more (see balance).
     const rows: { remaining: number; expires_at: Date }[] = await this.deps.db.query(
-      'SELECT remaining, expires_at FROM points_entries WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? ORDER BY expires_at, id',
-      [clientId, until],
+      'SELECT remaining, expires_at FROM points_entries WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at > ? AND expires_at <= ? ORDER BY expires_at, id',
+      [clientId, now, until],
     );
     const lots = rows.map((r) => ({ points: Number(r.remaining), expiresAt: r.expires_at }));
     return { points: lots.reduce((s, l) => s + l.points, 0), withinDays, lots };
@@ -235,13 +305,13 @@ export class PointsService {
     return { balance, expiringSoon };
   }
 
-  /** Ledger entries, newest first. */
-  async entries(clientId: number, page: number, pageSize: number): Promise<{ items: EntryView[]; page: number; hasMore: boolean }> {
+  /** The client's own ledger entries, newest first, without internal references. */
+  async entries(clientId: number, page: number, pageSize: number): Promise<{ items: ClientEntryView[]; page: number; hasMore: boolean }> {
     const rows: EntryRow[] = await this.deps.db.query(
       'SELECT * FROM points_entries WHERE client_id = ? ORDER BY id DESC LIMIT ? OFFSET ?',
       [clientId, pageSize + 1, (page - 1) * pageSize],
     );
-    return { items: rows.slice(0, pageSize).map(toView), page, hasMore: rows.length > pageSize };
+    return { items: rows.slice(0, pageSize).map(toClientView), page, hasMore: rows.length > pageSize };
   }
 
   /**
@@ -273,12 +343,6 @@ export class PointsService {
     return client.id;
   }
 
-  /** The entry written under a key, if any (e.g. the redeem debit a cancellation refers to). */
-  async entryByKey(m: EntityManager | null, clientId: number, idempotencyKey: string): Promise<EntryView | null> {
-    const row = await this.findByKey(m ?? this.deps.db.manager, clientId, idempotencyKey, false);
-    return row ? toView(row) : null;
-  }
-
   private async earn(
     m: EntityManager | null, clientId: number, points: number, reason: PointsReason, reference: string, idempotencyKey: string,
   ): Promise<LedgerResult | null> {
@@ -286,15 +350,49 @@ export class PointsService {
     return this.grant(m, { clientId, points, reason, reference, idempotencyKey, actor: SYSTEM_ACTOR });
   }
 
-  private async expireLot(m: EntityManager, clientId: number, lotId: string): Promise<boolean> {
-    await this.lockAccount(m, clientId);
-    const [lot] = await m.query('SELECT remaining FROM points_entries WHERE id = ? FOR UPDATE', [lotId]);
+  /** The nightly run's step for one lot (due at the run's `now`); returns how many expire entries were written. */
+  private async expireLot(m: EntityManager, clientId: number, lotId: string): Promise<number> {
+    const { lock, expired } = await this.lockAndExpire(m, clientId);
+    const [lot] = await m.query('SELECT remaining FROM points_entries WHERE id = ? AND client_id = ? FOR UPDATE', [lotId, clientId]);
     const remaining = Number(lot?.remaining ?? 0);
-    if (remaining <= 0) return false;
-    const result = await this.apply(
-      m, { clientId, points: remaining, reason: 'expire', reference: `lot:${lotId}`, idempotencyKey: `expire:${lotId}`, actor: SYSTEM_ACTOR }, -remaining, lotId,
+    if (remaining <= 0) return expired;
+    return expired + ((await this.expireLotLocked(m, lock, lotId, remaining)) ? 1 : 0);
+  }
+
+  /** Locks the account, then expires the client's lots past due now, oldest first. */
+  private async lockAndExpire(m: EntityManager, clientId: number): Promise<{ lock: AccountLock; expired: number }> {
+    const now = this.deps.clock.now();
+    await m.query(
+      'INSERT INTO points_accounts (client_id, balance, version, updated_at) VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE client_id = client_id',
+      [clientId, now],
+    );
+    const [row] = await m.query('SELECT balance FROM points_accounts WHERE client_id = ? FOR UPDATE', [clientId]);
+    const lock: AccountLock = { clientId, manager: m, balance: Number(row.balance) };
+    // Points past their expiry are never spent or counted, whether or not the nightly run has been.
+    const due: { id: string | number; remaining: number }[] = await m.query(
+      'SELECT id, remaining FROM points_entries WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? ORDER BY expires_at, id FOR UPDATE',
+      [clientId, now],
+    );
+    let expired = 0;
+    for (const lot of due) {
+      if (await this.expireLotLocked(m, lock, String(lot.id), Number(lot.remaining))) expired++;
+    }
+    return { lock, expired };
+  }
+
+  /** Writes the 'expire' entry of one lot; the caller holds the account lock. */
+  private async expireLotLocked(m: EntityManager, lock: AccountLock, lotId: string, remaining: number): Promise<boolean> {
+    const result = await this.write(
+      m, lock,
+      { clientId: lock.clientId, points: remaining, reason: 'expire', reference: `lot:${lotId}`, idempotencyKey: `expire:${lotId}`, actor: SYSTEM_ACTOR },
+      -remaining, lotId,
     );
     return !result.replayed;
+  }
+
+  private checkLock(m: EntityManager, lock: AccountLock, clientId: number): AccountLock {
+    if (lock.clientId !== clientId || lock.manager !== m) throw new Error('the account lock passed belongs to another client or transaction');
+    return lock;
   }
 
   private async findByKey(m: EntityManager, clientId: number, key: string, locking: boolean): Promise<EntryRow | null> {
@@ -312,16 +410,22 @@ export class PointsService {
     return { entry: toView(existing), balance, replayed: true };
   }
 
+  /** Locks the account (expiring past-due lots) unless the caller holds the lock, then writes. */
+  private async apply(m: EntityManager, input: LedgerInput, delta: number, lock?: AccountLock): Promise<LedgerResult> {
+    const held = lock ? this.checkLock(m, lock, input.clientId) : await this.lockAccount(m, input.clientId);
+    return this.write(m, held, input, delta);
+  }
+
   /**
-   * The one write path. Order matters: lock the account, look for the key, plan the lot
-   * consumption (locking the lots), insert the entry (a duplicate key means a replay and nothing
-   * else has been written yet), then move the balance with a conditional UPDATE and consume lots.
+   * The one write path; the caller holds the account lock. Order matters: look for the key, plan
+   * the lot consumption (locking the lots), insert the entry (a duplicate key means a replay and
+   * nothing else has been written yet), then move the balance with a conditional UPDATE and consume lots.
    */
-  private async apply(m: EntityManager, input: LedgerInput, delta: number, onlyLot?: string): Promise<LedgerResult> {
+  private async write(m: EntityManager, lock: AccountLock, input: LedgerInput, delta: number, onlyLot?: string): Promise<LedgerResult> {
     const { clientId, reason, idempotencyKey } = input;
     const reference = input.reference ?? null;
     const hash = sha256(JSON.stringify([delta, reason, reference]));
-    const balance = await this.lockAccount(m, clientId);
+    const balance = lock.balance;
 
     const existing = await this.findByKey(m, clientId, idempotencyKey, false);
     if (existing) return this.replay(existing, hash, balance);
@@ -383,7 +487,14 @@ export class PointsService {
       const res = await m.query('UPDATE points_entries SET remaining = remaining - ? WHERE id = ? AND remaining >= ?', [t.take, t.id, t.take]);
       if (Number(res.affectedRows) !== 1) throw new Error(`points lot ${t.id} changed under its lock`);
     }
-    return { entry: toView({ ...row, id: insertId } as EntryRow), balance: balance + delta, replayed: false };
+    lock.balance = balance + delta;
+    const entry = toView({ ...row, id: insertId } as EntryRow);
+    // A lot born past due (a reversal of points whose expiry has passed) is never spendable.
+    if (delta > 0 && expiresAt && expiresAt <= now) {
+      await this.expireLotLocked(m, lock, String(insertId), delta);
+      entry.remaining = 0;
+    }
+    return { entry, balance: lock.balance, replayed: false };
   }
 }
 

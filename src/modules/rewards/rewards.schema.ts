@@ -31,12 +31,16 @@ export const updateItemBody = Joi.object({
   title,
   description,
   pointsPrice: Joi.number().integer().min(1).max(10_000_000),
-  stock: Joi.number().integer().min(0).max(1_000_000).description('the stock level as counted now'),
+  stock: Joi.number().integer().min(0).max(1_000_000)
+    .description('the stock level as counted now; replaces what redemptions did meanwhile (use stockDelta to add or remove units)'),
+  stockDelta: Joi.number().integer().min(-1_000_000).max(1_000_000).invalid(0)
+    .description('units to add (or remove, negative) relative to the current stock; never undoes a concurrent redemption'),
   perClientLimit: Joi.number().integer().min(1).max(1000).allow(null),
   validFrom: Joi.date().iso().allow(null),
   validTo: Joi.date().iso().allow(null),
   active: Joi.boolean(),
 })
+  .oxor('stock', 'stockDelta')
   .min(1)
   .required();
 

@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
-import { AppError, notFound } from '../../shared/errors';
-import { isDuplicateKey } from '../../shared/db';
+import { AppError, notFound, validationError } from '../../shared/errors';
+import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { publicId, randomCode } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
 import { PointsErrors } from '../points';
@@ -28,6 +28,15 @@ export interface RewardItemInput {
   validFrom?: Date | null;
   validTo?: Date | null;
   active?: boolean;
+}
+
+/**
+ * A change to an item. `stock` sets the level as counted now and so replaces whatever redemptions
+ * and cancellations did meanwhile; `stockDelta` adds or removes units relative to the current level
+ * (under the item's row lock), so it never undoes a concurrent redemption. At most one of the two.
+ */
+export interface RewardItemPatch extends Partial<RewardItemInput> {
+  stockDelta?: number;
 }
 
 export interface RewardItemView {
@@ -97,31 +106,47 @@ function itemView(i: RewardItem): RewardItemView {
 export class RewardsService {
   constructor(private readonly deps: RewardsDeps) {}
 
+  /** Creates an item; the audit row commits with it. */
   async createItem(actor: Actor, input: RewardItemInput): Promise<RewardItemView> {
     checkDates(input.validFrom ?? null, input.validTo ?? null);
-    const repo = this.deps.db.getRepository(RewardItem);
-    const now = this.deps.clock.now();
-    const item = await repo.save(
-      repo.create({
-        publicId: publicId(), kind: input.kind, title: input.title, description: input.description ?? '', pointsPrice: input.pointsPrice,
-        stock: input.stock, perClientLimit: input.perClientLimit ?? null, validFrom: input.validFrom ?? null, validTo: input.validTo ?? null,
-        active: input.active ?? true, createdAt: now, updatedAt: now,
-      }),
-    );
-    await this.deps.audit.record(actor, 'reward.create', { details: { item: item.publicId, title: item.title, pointsPrice: item.pointsPrice, stock: item.stock } });
-    return itemView(item);
+    return this.tx(async (m) => {
+      const repo = m.getRepository(RewardItem);
+      const now = this.deps.clock.now();
+      const item = await repo.save(
+        repo.create({
+          publicId: publicId(), kind: input.kind, title: input.title, description: input.description ?? '', pointsPrice: input.pointsPrice,
+          stock: input.stock, perClientLimit: input.perClientLimit ?? null, validFrom: input.validFrom ?? null, validTo: input.validTo ?? null,
+          active: input.active ?? true, createdAt: now, updatedAt: now,
+        }),
+      );
+      await this.deps.audit.record(actor, 'reward.create', { details: { item: item.publicId, title: item.title, pointsPrice: item.pointsPrice, stock: item.stock } }, m);
+      return itemView(item);
+    });
   }
 
-  /** Changes an item; `stock` sets the stock level as counted now. */
-  async updateItem(actor: Actor, itemPublicId: string, patch: Partial<RewardItemInput>): Promise<RewardItemView> {
-    const repo = this.deps.db.getRepository(RewardItem);
-    const item = await repo.findOne({ where: { publicId: itemPublicId } });
-    if (!item) throw notFound('Reward');
-    checkDates(patch.validFrom !== undefined ? patch.validFrom : item.validFrom, patch.validTo !== undefined ? patch.validTo : item.validTo);
-    Object.assign(item, patch, { updatedAt: this.deps.clock.now() });
-    await repo.update({ id: item.id }, { ...patch, updatedAt: item.updatedAt });
-    await this.deps.audit.record(actor, 'reward.update', { details: { item: item.publicId, changes: Object.keys(patch) } });
-    return itemView(item);
+  /**
+   * Changes an item under its row lock (redemptions take the same lock to decrement the stock), with
+   * its audit row in the same transaction. See RewardItemPatch for `stock` versus `stockDelta`.
+   */
+  async updateItem(actor: Actor, itemPublicId: string, patch: RewardItemPatch): Promise<RewardItemView> {
+    const { stockDelta, ...fields } = patch;
+    if (stockDelta !== undefined && fields.stock !== undefined) throw validationError([{ field: 'stockDelta', message: 'give stock or stockDelta, not both' }]);
+    return this.tx(async (m) => {
+      const repo = m.getRepository(RewardItem);
+      const item = await repo.findOne({ where: { publicId: itemPublicId }, lock: { mode: 'pessimistic_write' } });
+      if (!item) throw notFound('Reward');
+      checkDates(fields.validFrom !== undefined ? fields.validFrom : item.validFrom, fields.validTo !== undefined ? fields.validTo : item.validTo);
+      const changes: Partial<RewardItem> = { ...fields, updatedAt: this.deps.clock.now() };
+      if (stockDelta !== undefined) {
+        const stock = item.stock + stockDelta;
+        if (stock < 0) throw validationError([{ field: 'stockDelta', message: `stock cannot go below zero (it is ${item.stock})` }]);
+        changes.stock = stock;
+      }
+      await repo.update({ id: item.id }, changes);
+      Object.assign(item, changes);
+      await this.deps.audit.record(actor, 'reward.update', { details: { item: item.publicId, changes: Object.keys(patch), stockDelta, stock: item.stock } }, m);
+      return itemView(item);
+    });
   }
 
   async listItems(): Promise<RewardItemView[]> {
@@ -161,7 +186,9 @@ export class RewardsService {
   async redeem(clientId: number, itemPublicId: string, requestId: string, actor: Actor): Promise<VoucherView> {
     const key = `redeem:${requestId}`;
     const voucherId = await this.deps.points.run(null, async (m) => {
-      const balance = await this.deps.points.lockAccount(m, clientId);
+      // Locked once for the whole redemption: the debit below writes under this lock.
+      const lock = await this.deps.points.lockAccount(m, clientId);
+      const balance = lock.balance;
       const [item] = await m.query('SELECT id, public_id, points_price, per_client_limit, valid_to FROM reward_items WHERE public_id = ?', [itemPublicId]);
       if (!item) throw notFound('Reward');
       const [existing] = await m.query('SELECT id, item_id FROM vouchers WHERE client_id = ? AND idempotency_key = ?', [clientId, key]);
@@ -192,7 +219,7 @@ export class RewardsService {
       );
       if (Number(taken.affectedRows) !== 1) await this.refuseStock(m, Number(item.id), now);
 
-      await this.deps.points.debit(m, { clientId, points: price, reason: 'redeem', reference: `reward:${item.public_id}`, idempotencyKey: key, actor });
+      await this.deps.points.debit(m, { clientId, points: price, reason: 'redeem', reference: `reward:${item.public_id}`, idempotencyKey: key, actor }, lock);
 
       const validDays = new Date(now.getTime() + this.deps.config.rewards.voucherValidDays * 86400_000);
       const expiresAt = item.valid_to && item.valid_to < validDays ? item.valid_to : validDays;
@@ -215,23 +242,25 @@ export class RewardsService {
     return found.view;
   }
 
-  /** 核销: staff use a voucher by its code, once; a used, cancelled or expired voucher is refused. */
+  /** 核销: staff use a voucher by its code, once; a used, cancelled or expired voucher is refused. The audit row commits with the use. */
   async redeemByCode(actor: Actor, code: string): Promise<VoucherView & { clientId: string }> {
-    const now = this.deps.clock.now();
     const normalized = code.trim().toUpperCase();
-    const res = await this.deps.db.query(
-      "UPDATE vouchers SET status = 'used', used_at = ?, used_by_staff_id = ? WHERE code = ? AND status = 'issued' AND expires_at > ?",
-      [now, actor.id, normalized, now],
-    );
-    const found = await this.voucherRow(this.deps.db.manager, { code: normalized });
-    if (!found) throw notFound('Voucher');
-    if (Number(res.affectedRows) !== 1) this.refuseVoucher(found.row, now);
-    await this.deps.audit.record(actor, 'voucher.redeem', { clientId: found.row.client_id, details: { voucher: found.row.public_id, item: found.row.item_public_id } });
-    const [client] = await this.deps.db.query('SELECT public_id FROM clients WHERE id = ?', [found.row.client_id]);
-    return { ...found.view, clientId: client?.public_id ?? null };
+    return this.tx(async (m) => {
+      const now = this.deps.clock.now();
+      const res = await m.query(
+        "UPDATE vouchers SET status = 'used', used_at = ?, used_by_staff_id = ? WHERE code = ? AND status = 'issued' AND expires_at > ?",
+        [now, actor.id, normalized, now],
+      );
+      const found = await this.voucherRow(m, { code: normalized });
+      if (!found) throw notFound('Voucher');
+      if (Number(res.affectedRows) !== 1) this.refuseVoucher(found.row, now);
+      await this.deps.audit.record(actor, 'voucher.redeem', { clientId: found.row.client_id, details: { voucher: found.row.public_id, item: found.row.item_public_id } }, m);
+      const [client] = await m.query('SELECT public_id FROM clients WHERE id = ?', [found.row.client_id]);
+      return { ...found.view, clientId: client?.public_id ?? null };
+    });
   }
 
-  /** The client cancels their own unused voucher: points and stock come back, once. */
+  /** The client cancels their own unused voucher: points and stock come back, once; a second cancel is 409 VOUCHER_CANCELLED. */
   cancelByClient(clientId: number, voucherPublicId: string, actor: Actor): Promise<VoucherView> {
     return this.cancel({ publicId: voucherPublicId, clientId }, actor);
   }
@@ -245,8 +274,10 @@ export class RewardsService {
     const target = await this.voucherRow(this.deps.db.manager, where);
     if (!target) throw notFound('Voucher');
     const v = target.row;
+    const cancelKey = `redeem_cancel:${v.public_id}`;
     await this.deps.points.run(null, async (m) => {
-      await this.deps.points.lockAccount(m, v.client_id);
+      // Locked once for the whole cancellation: the reversal below writes under this lock.
+      const lock = await this.deps.points.lockAccount(m, v.client_id);
       const now = this.deps.clock.now();
       const res = await m.query(
         "UPDATE vouchers SET status = 'cancelled', cancelled_at = ? WHERE id = ? AND status = 'issued' AND expires_at > ?",
@@ -257,15 +288,18 @@ export class RewardsService {
         this.refuseVoucher(fresh, now);
       }
       await m.query('UPDATE reward_items SET stock = stock + 1 WHERE id = ?', [v.item_id]);
-      // The returned points keep the earliest expiry of the lots the redemption consumed: a cancel never extends their life.
-      const debit = await this.deps.points.entryByKey(m, v.client_id, v.idempotency_key);
-      await this.deps.points.grant(m, {
-        clientId: v.client_id, points: Number(v.points), reason: 'redeem_cancel', reference: `voucher:${v.public_id}`,
-        idempotencyKey: `redeem_cancel:${v.public_id}`, actor, expiresAt: debit?.expiresAt ?? undefined,
-      });
+      // The returned points keep the debit's expiry (the earliest of the lots it consumed): a cancel never extends their life.
+      await this.deps.points.reverse(m, {
+        clientId: v.client_id, originalKey: v.idempotency_key, newKey: cancelKey, reason: 'redeem_cancel', reference: `voucher:${v.public_id}`, actor,
+      }, lock);
       if (actor.type === 'staff') await this.deps.audit.record(actor, 'voucher.cancel', { clientId: v.client_id, details: { voucher: v.public_id } }, m);
     });
     return (await this.voucherRow(this.deps.db.manager, { id: v.id }))!.view;
+  }
+
+  /** A short READ COMMITTED transaction, retried on deadlock. */
+  private tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
   }
 
   private async refuseStock(m: EntityManager, itemId: number, now: Date): Promise<never> {
@@ -278,7 +312,8 @@ export class RewardsService {
   private refuseVoucher(row: { status: VoucherStatus; expires_at: Date }, now: Date): never {
     if (row.status === 'used') throw new AppError(RewardErrors.VOUCHER_USED, 'This voucher has already been used');
     if (row.status === 'cancelled') throw new AppError(RewardErrors.VOUCHER_CANCELLED, 'This voucher was cancelled');
-    if (row.status === 'expired' || row.expires_at <= now) throw new AppError(RewardErrors.VOUCHER_EXPIRED, 'This voucher has expired');
+    // Status 'expired' is never stored (the enum value is unused); an issued voucher past its date is expired.
+    if (row.expires_at <= now) throw new AppError(RewardErrors.VOUCHER_EXPIRED, 'This voucher has expired');
     throw new AppError('CONFLICT', 'The voucher changed; try again');
   }
 

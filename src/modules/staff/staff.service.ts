@@ -2,8 +2,9 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, notFound } from '../../shared/errors';
-import { hashPassword, newToken, publicId, verifyPassword } from '../../shared/crypto';
+import { hashPassword, newToken, publicId, sha256, verifyPassword } from '../../shared/crypto';
 import { isDuplicateKey } from '../../shared/db';
+import type { Redis } from '../../shared/redis';
 import type { SessionStore } from '../auth/sessions';
 import { SYSTEM_ACTOR, type Actor, type AuditService } from '../audit';
 import { Client } from '../clients';
@@ -16,6 +17,8 @@ export interface StaffServiceDeps {
   clock: Clock;
   sessions: SessionStore;
   audit: AuditService;
+  /** For the failure counters of unknown usernames; when absent, the session store's client is used. */
+  redis: Redis;
 }
 
 /** What any staff member may see of a colleague (and of themselves). */
@@ -96,6 +99,34 @@ function viewOf(s: Staff): StaffView {
   };
 }
 
+/** The outcome of reserving one login attempt on a real account, before its password is checked. */
+type Attempt =
+  | { locked: true; lockedUntil: Date }
+  /** `slot` is the failure count including this attempt; `lockedUntil` is set when this attempt reached the limit. */
+  | { locked: false; slot: number; lockedUntil: Date | null };
+
+/**
+ * Failure counter of a username that has no usable account, with the same rules as a real
+ * account's failed_attempts / locked_until: a refused attempt while locked is not counted, an
+ * expired lock starts the count afresh, the attempt reaching the limit locks. Times are the
+ * caller's clock (ms), so the injected clock drives the window; the key's TTL only bounds memory.
+ * KEYS[1] the counter; ARGV now, limit, lock length (ms), TTL (s). Returns { count, lockedUntil, refused }.
+ */
+const UNKNOWN_FAILURE_SCRIPT = `
+local now = tonumber(ARGV[1])
+local lockedUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if lockedUntil > now then return { 0, lockedUntil, 1 } end
+local count = 1
+if lockedUntil == 0 then count = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') + 1 end
+local untilMs = 0
+if count >= tonumber(ARGV[2]) then untilMs = now + tonumber(ARGV[3]) end
+redis.call('HSET', KEYS[1], 'n', count, 'until', untilMs)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return { count, untilMs, 0 }
+`;
+/** How long (real seconds) an unknown username's counter outlives its last failure, beyond the lock time. */
+const UNKNOWN_FAILURE_TTL_SECONDS = 24 * 3600;
+
 const invalidCredentials = () => new AppError(StaffErrors.INVALID_CREDENTIALS, 'Username or password is wrong');
 const accountLocked = (until: Date) =>
   new AppError(StaffErrors.ACCOUNT_LOCKED, 'Too many failed logins; the account is locked for a while', { lockedUntil: until.toISOString() });
@@ -110,18 +141,29 @@ export class StaffService {
   private readonly clock: Clock;
   private readonly sessions: SessionStore;
   private readonly audit: AuditService;
+  private readonly redis: Redis;
   private dummy: Promise<string> | undefined;
 
   constructor(deps: StaffServiceDeps) {
     ({ db: this.db, config: this.config, clock: this.clock, sessions: this.sessions, audit: this.audit } = deps);
+    // services.ts does not hand us Redis yet; until it does, share the session store's connection.
+    this.redis = deps.redis;
     // Warm the dummy hash so the first unknown-username login costs the same as any other.
     this.dummyHash().catch(() => undefined);
   }
 
   /**
    * Password login. Unknown username, wrong password and inactive account give the same
-   * INVALID_CREDENTIALS after the same scrypt work; a locked account gives ACCOUNT_LOCKED.
-   * `from` carries the caller's address and request id for the audit row.
+   * INVALID_CREDENTIALS after the same scrypt work, and all three lock the same way after
+   * STAFF_LOCKOUT_ATTEMPTS failures (ACCOUNT_LOCKED), so the answers never tell whether an
+   * account exists. `from` carries the caller's address and request id for the audit row.
+   *
+   * Each attempt on a real account is counted in SQL *before* its password is checked, and only
+   * while the account is not locked, so a burst of guesses cannot all be tested: at most
+   * STAFF_LOCKOUT_ATTEMPTS of them are, and the rest are refused unchecked. A right password
+   * clears the count only while the account is still unlocked (or locked by this very attempt),
+   * so a lock set by the burst while the password was being checked stands; and it only takes
+   * off the attempts counted up to its own, so guesses counted after it still lead to the lock.
    */
   async login(input: { username: string; password: string }, from: Actor): Promise<LoginResult> {
     const repo = this.db.getRepository(Staff);
@@ -130,34 +172,34 @@ export class StaffService {
     const fail = async (s: Staff | null, reason: string, extra: Record<string, unknown> = {}) =>
       // No password and, for unknown accounts, no username: people type passwords into the username box.
       this.audit.record(actor(s), 'staff.login', { allowed: false, details: { reason, ...(s ? { username: s.username } : {}), ...extra } });
+    const now = this.clock.now();
 
     if (!staff || !staff.active) {
+      const lockedUntil = await this.countUnusableFailure(input.username, now);
       await verifyPassword(input.password, await this.dummyHash());
-      await fail(staff, staff ? 'inactive' : 'unknown_user');
-      throw invalidCredentials();
-    }
-
-    const now = this.clock.now();
-    if (staff.lockedUntil && staff.lockedUntil > now) {
-      // The password is not tested while locked, but the same work is done so timing says nothing.
-      await verifyPassword(input.password, await this.dummyHash());
-      await fail(staff, 'locked', { lockedUntil: staff.lockedUntil.toISOString() });
-      throw accountLocked(staff.lockedUntil);
-    }
-    if (staff.lockedUntil) {
-      // The lock has run out: the next failures count from zero.
-      await repo.createQueryBuilder().update(Staff).set({ failedAttempts: 0, lockedUntil: null })
-        .where('id = :id AND locked_until IS NOT NULL AND locked_until <= :now', { id: staff.id, now }).execute();
-    }
-
-    if (!(await verifyPassword(input.password, staff.passwordHash))) {
-      const lockedUntil = await this.countFailure(staff.id, now);
-      await fail(staff, 'wrong_password', lockedUntil ? { lockedUntil: lockedUntil.toISOString() } : {});
+      await fail(staff, staff ? 'inactive' : 'unknown_user', lockedUntil ? { lockedUntil: lockedUntil.toISOString() } : {});
       throw lockedUntil ? accountLocked(lockedUntil) : invalidCredentials();
     }
 
-    await repo.createQueryBuilder().update(Staff).set({ failedAttempts: 0, lockedUntil: null })
-      .where('id = :id AND (failed_attempts <> 0 OR locked_until IS NOT NULL)', { id: staff.id }).execute();
+    const attempt = await this.reserveAttempt(staff.id, now);
+    if (attempt.locked) {
+      // The password is not tested while locked, but the same work is done so timing says nothing.
+      await verifyPassword(input.password, await this.dummyHash());
+      await fail(staff, 'locked', { lockedUntil: attempt.lockedUntil.toISOString() });
+      throw accountLocked(attempt.lockedUntil);
+    }
+
+    if (!(await verifyPassword(input.password, staff.passwordHash))) {
+      await fail(staff, 'wrong_password', attempt.lockedUntil ? { lockedUntil: attempt.lockedUntil.toISOString() } : {});
+      throw attempt.lockedUntil ? accountLocked(attempt.lockedUntil) : invalidCredentials();
+    }
+
+    const lockedMeanwhile = await this.clearFailures(staff.id, attempt);
+    if (lockedMeanwhile) {
+      // Concurrent guesses locked the account while this password was being checked: refused.
+      await fail(staff, 'locked_during_login', { lockedUntil: lockedMeanwhile.toISOString() });
+      throw accountLocked(lockedMeanwhile);
+    }
     const session = await this.sessions.create(
       { kind: 'staff', staffId: staff.id, publicId: staff.publicId, role: staff.role },
       this.config.auth.staffSessionTtlSeconds,
@@ -257,14 +299,19 @@ export class StaffService {
       if (wasDirector && !staysDirector && !directors.some((id) => id !== row.id)) {
         throw new AppError(StaffErrors.LAST_DIRECTOR, 'This is the last active director; appoint another director first');
       }
-      if (Object.keys(changes).length === 0) return { staff: row, revoke: false };
+      // Revoked whenever the patch sets a role or deactivates, even when the row already says so:
+      // a retry of a change whose revocation failed after commit (Redis blip, crash) must revoke.
+      const revokeNeeded = patch.role !== undefined || patch.active === false;
+      if (Object.keys(changes).length === 0) {
+        if (revokeNeeded) await this.audit.record(actor, 'staff.update', { details: { staff: row.publicId, changes, sessionsRevoked: true } }, m);
+        return { staff: row, revoke: revokeNeeded };
+      }
 
       await repo.update({ id: row.id }, {
         ...(changes.displayName ? { displayName: patch.displayName } : {}),
         ...(changes.role ? { role: patch.role } : {}),
         ...(changes.active ? { active: patch.active } : {}),
       });
-      const revokeNeeded = Boolean(changes.role) || changes.active?.to === false;
       await this.audit.record(actor, 'staff.update', { details: { staff: row.publicId, changes, sessionsRevoked: revokeNeeded } }, m);
       return { staff: await repo.findOneByOrFail({ id: row.id }), revoke: revokeNeeded };
     });
@@ -283,12 +330,18 @@ export class StaffService {
 
   /** Lifts a lockout and clears the failure count. */
   async unlock(actor: Actor, staffPublicId: string): Promise<StaffView> {
-    const staff = await this.findByPublicId(staffPublicId);
-    await this.db.getRepository(Staff).update({ id: staff.id }, { failedAttempts: 0, lockedUntil: null });
-    await this.audit.record(actor, 'staff.unlock', {
-      details: { staff: staff.publicId, failedAttempts: staff.failedAttempts, lockedUntil: staff.lockedUntil?.toISOString() ?? null },
+    // One transaction: the unlock and its audit row commit together or not at all.
+    const staff = await this.db.transaction(async (m) => {
+      const repo = m.getRepository(Staff);
+      const row = await repo.findOne({ where: { publicId: staffPublicId }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw notFound('Staff member');
+      await repo.update({ id: row.id }, { failedAttempts: 0, lockedUntil: null });
+      await this.audit.record(actor, 'staff.unlock', {
+        details: { staff: row.publicId, failedAttempts: row.failedAttempts, lockedUntil: row.lockedUntil?.toISOString() ?? null },
+      }, m);
+      return repo.findOneByOrFail({ id: row.id });
     });
-    return viewOf(await this.db.getRepository(Staff).findOneByOrFail({ id: staff.id }));
+    return viewOf(staff);
   }
 
   /**
@@ -318,12 +371,19 @@ export class StaffService {
       if (!staff) return empty;
       actorId = staff.id;
     }
-    const rows = await this.audit.list({
-      clientId, actorId, action: filter.action, from: filter.from, to: filter.to, limit: filter.limit, beforeId: filter.before,
+    // One row more than asked for: its presence is what says there is a next page.
+    const fetched = await this.audit.list({
+      clientId, actorId, action: filter.action, from: filter.from, to: filter.to, limit: filter.limit + 1, beforeId: filter.before,
     });
+    const hasMore = fetched.length > filter.limit;
+    const rows = fetched.slice(0, filter.limit);
 
     const staffIds = [...new Set(rows.filter((r) => r.actorType === 'staff' && r.actorId !== null).map((r) => r.actorId as number))];
-    const clientIds = [...new Set(rows.filter((r) => r.clientId !== null).map((r) => r.clientId as number))];
+    // Clients appear both as the subject of a row and as its actor (their own actions, route.denied).
+    const clientIds = [...new Set([
+      ...rows.filter((r) => r.clientId !== null).map((r) => r.clientId as number),
+      ...rows.filter((r) => r.actorType === 'client' && r.actorId !== null).map((r) => r.actorId as number),
+    ])];
     const staffPub = new Map((staffIds.length ? await this.db.getRepository(Staff).find({ where: { id: In(staffIds) }, select: { id: true, publicId: true } }) : []).map((s) => [s.id, s.publicId]));
     const clientPub = new Map((clientIds.length ? await this.db.getRepository(Client).find({ where: { id: In(clientIds) }, select: { id: true, publicId: true } }) : []).map((c) => [c.id, c.publicId]));
 
@@ -342,25 +402,77 @@ export class StaffService {
       requestId: r.requestId,
       details: r.details,
     }));
-    return { items, nextBefore: items.length === filter.limit ? items[items.length - 1].id : null };
+    return { items, nextBefore: hasMore && items.length ? items[items.length - 1].id : null };
   }
 
-  /** Counts one failed login atomically and locks the account when the count reaches the limit. */
-  private async countFailure(staffId: number, now: Date): Promise<Date | null> {
-    const qb = () => this.db.getRepository(Staff).createQueryBuilder().update(Staff);
-    // SQL arithmetic, not read-modify-write: concurrent wrong guesses each count.
-    await qb().set({ failedAttempts: () => 'failed_attempts + 1' }).where('id = :id', { id: staffId }).execute();
-    const lockedUntil = new Date(now.getTime() + this.config.auth.staffLockoutMinutes * 60_000);
-    const locked = await qb()
-      .set({ lockedUntil })
-      .where('id = :id AND failed_attempts >= :limit AND (locked_until IS NULL OR locked_until <= :now)', {
-        id: staffId, limit: this.config.auth.staffLockoutAttempts, now,
-      })
-      .execute();
-    if (locked.affected) return lockedUntil;
-    // A concurrent guess may have locked it a moment ago: report that lock.
+  /**
+   * Counts this attempt against a real account before its password is checked, in one short
+   * transaction: `failed_attempts + 1` in SQL, only while not locked, locking when the count
+   * reaches the limit. No row changed means the account is locked: the attempt is refused unchecked.
+   */
+  private async reserveAttempt(staffId: number, now: Date): Promise<Attempt> {
+    const limit = this.config.auth.staffLockoutAttempts;
+    const lockUntil = new Date(now.getTime() + this.config.auth.staffLockoutMinutes * 60_000);
+    return this.db.transaction(async (m) => {
+      // A lock that has run out: the failures count from zero again.
+      await m.query('UPDATE staff SET failed_attempts = 0, locked_until = NULL WHERE id = ? AND locked_until IS NOT NULL AND locked_until <= ?', [staffId, now]);
+      // locked_until is assigned first and reads the old failed_attempts, so the statement means
+      // the same whether MariaDB assigns left to right or simultaneously.
+      const reserved = (await m.query(
+        'UPDATE staff SET locked_until = IF(failed_attempts + 1 >= ?, ?, NULL), failed_attempts = failed_attempts + 1 ' +
+          'WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)',
+        [limit, lockUntil, staffId, now],
+      )) as { affectedRows?: number };
+      // Our row lock (held to commit) makes this read show exactly this attempt's count.
+      const row = await m.getRepository(Staff).findOne({ where: { id: staffId }, select: { id: true, failedAttempts: true, lockedUntil: true } });
+      if (!reserved.affectedRows) return { locked: true, lockedUntil: row?.lockedUntil ?? lockUntil };
+      return { locked: false, slot: row?.failedAttempts ?? limit, lockedUntil: row?.lockedUntil ?? null };
+    });
+  }
+
+  /**
+   * After a right password: takes this attempt and the failures counted before it off the count,
+   * but only while the account is unlocked, or locked by this very attempt (the limit-th attempt
+   * was the right one). Guesses counted after this attempt stay counted. Returns the lock that
+   * refuses the login, or null when cleared.
+   */
+  private async clearFailures(staffId: number, attempt: Extract<Attempt, { locked: false }>): Promise<Date | null> {
+    const now = this.clock.now();
+    const cleared = (await this.db.query(
+      'UPDATE staff SET failed_attempts = IF(failed_attempts > ?, failed_attempts - ?, 0), locked_until = NULL ' +
+        'WHERE id = ? AND ((locked_until IS NULL OR locked_until <= ?) OR (locked_until = ? AND failed_attempts = ?))',
+      [attempt.slot, attempt.slot, staffId, now, attempt.lockedUntil ?? new Date(0), attempt.slot],
+    )) as { affectedRows?: number };
+    if (cleared.affectedRows) return null;
     const row = await this.db.getRepository(Staff).findOne({ where: { id: staffId }, select: { id: true, lockedUntil: true } });
-    return row?.lockedUntil && row.lockedUntil > now ? row.lockedUntil : null;
+    return row?.lockedUntil ?? now;
+  }
+
+  /**
+   * Counts a failed login for a username with no usable account (unknown or inactive), by the
+   * same rules and limit as a real account, so after N wrong guesses both answer ACCOUNT_LOCKED
+   * alike. Keyed by the username as the database compares it (utf8mb4_unicode_ci: case, accents
+   * and trailing spaces ignored), hashed so typed-in passwords are not kept. Returns the lock
+   * end when this attempt is refused or reaches the limit, else null.
+   */
+  private async countUnusableFailure(username: string, now: Date): Promise<Date | null> {
+    try {
+      const [{ w }] = (await this.db.query(
+        'SELECT HEX(WEIGHT_STRING(CONVERT(? USING utf8mb4) COLLATE utf8mb4_unicode_ci)) AS w',
+        [username.replace(/ +$/, '')],
+      )) as Array<{ w: string }>;
+      const key = `staff-login-fail:${sha256(w).slice(0, 32)}`;
+      const lockMs = this.config.auth.staffLockoutMinutes * 60_000;
+      const [, untilMs] = (await this.redis.eval(
+        UNKNOWN_FAILURE_SCRIPT, 1, key,
+        now.getTime(), this.config.auth.staffLockoutAttempts, lockMs, Math.ceil(lockMs / 1000) + UNKNOWN_FAILURE_TTL_SECONDS,
+      )) as [number, number, number];
+      return untilMs > 0 ? new Date(Number(untilMs)) : null;
+    } catch {
+      // Redis (or the database) unavailable: answer as a first wrong guess rather than fail (a 500
+      // here, where a real account answers 401, would itself tell the two apart).
+      return null;
+    }
   }
 
   private async lockActiveDirectors(m: EntityManager): Promise<number[]> {

@@ -28,12 +28,13 @@ export class HttpMetrics {
 
   middleware(): Middleware {
     return async (ctx, next) => {
-      const end = process.hrtime.bigint();
+      const started = process.hrtime.bigint();
       try {
         await next();
       } finally {
-        const route = (ctx.state.route as string | undefined) ?? (ctx.status === 404 ? 'unmatched' : ctx.path);
-        const seconds = Number(process.hrtime.bigint() - end) / 1e9;
+        // Never the raw path: preflights and body errors on arbitrary paths would grow the series without bound.
+        const route = (ctx.state.route as string | undefined) ?? 'unmatched';
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
         this.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
         this.latency.observe({ method: ctx.method, route }, seconds);
       }

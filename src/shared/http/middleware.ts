@@ -6,6 +6,19 @@ import { requestScope, safeUrl } from '../logger';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+const UPSTREAM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CON_COUNT_ERROR']);
+
+/** MySQL or Redis not answering (down, restarting, overloaded): the caller may retry shortly. */
+function isUpstreamFailure(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string; driverError?: { code?: string } };
+  return (
+    e?.name === 'MaxRetriesPerRequestError' ||
+    UPSTREAM_CODES.has(e?.code ?? '') ||
+    UPSTREAM_CODES.has(e?.driverError?.code ?? '') ||
+    /^(Connection is closed|Pool is closed)/.test(e?.message ?? '')
+  );
+}
+
 /** Takes a sane incoming X-Request-Id or makes one; every log line of the request carries it. */
 export function requestContext(root: Logger): Middleware {
   return async (ctx, next) => {
@@ -25,10 +38,9 @@ export function requestLog(access: Logger): Middleware {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const log = access;
       const line = { method: ctx.method, url: safeUrl(ctx.originalUrl), route: ctx.state.route, status: ctx.status, ms: Math.round(ms * 10) / 10 };
-      if (ctx.status >= 500) log.error(line, 'request failed');
-      else log.info(line, 'request');
+      if (ctx.status >= 500) access.error(line, 'request failed');
+      else access.info(line, 'request');
     }
   };
 }
@@ -51,8 +63,14 @@ export function errorHandler(): Middleware {
         appErr = new AppError(CommonErrors.BODY_TOO_LARGE, 'The request body is too large');
       } else if (e.status === 415 || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
         appErr = new AppError(CommonErrors.UNSUPPORTED_MEDIA_TYPE, 'Unsupported body encoding');
+      } else if (e.status === 405 || e.status === 501) {
+        // 501 is what the router throws for a method it does not know at all (PROPFIND, TRACE…).
+        appErr = new AppError(CommonErrors.METHOD_NOT_ALLOWED, 'This method is not allowed here');
       } else if (e.status && e.status >= 400 && e.status < 500 && e.expose) {
-        appErr = new AppError(e.status === 405 ? CommonErrors.METHOD_NOT_ALLOWED : CommonErrors.VALIDATION_FAILED, e.message);
+        appErr = new AppError(CommonErrors.VALIDATION_FAILED, e.message);
+      } else if (isUpstreamFailure(e)) {
+        (ctx.state.log as Logger | undefined)?.warn({ err }, 'a dependency is not answering');
+        appErr = new AppError(CommonErrors.UPSTREAM_UNAVAILABLE, 'The service is busy; please try again in a moment', { retryAfterSeconds: 2 });
       } else {
         (ctx.state.log as Logger | undefined)?.error({ err }, 'unhandled error');
         appErr = new AppError(CommonErrors.INTERNAL, 'Something went wrong on our side; please try again later');
