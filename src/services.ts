@@ -13,6 +13,9 @@ import { StaffService } from './modules/staff';
 import { MpAuthService } from './modules/auth';
 import { PointsService } from './modules/points';
 import { RewardsService } from './modules/rewards';
+import { OutboxService } from './modules/outbox';
+import { TagsService } from './modules/tags';
+import { JourneyService } from './modules/journey';
 
 /** The outside world a process is given: configuration, connections, the clock and the logger. */
 export interface Deps {
@@ -34,18 +37,24 @@ export interface Services {
   mpAuth: MpAuthService;
   points: PointsService;
   rewards: RewardsService;
+  outbox: OutboxService;
+  tags: TagsService;
+  journey: JourneyService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
   const { config, db, redis, clock, logger } = deps;
+  const outbox = new OutboxService({ db, clock });
+  const tags = new TagsService({ db, outbox });
+  const journey = new JourneyService({ db, clock, tags });
   const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
   const sessions = new SessionStore(redis);
   const audit = new AuditService(db, clock);
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
-  const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, logger: logger.child({ module: 'clients' }) });
+  const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis });
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, logger: logger.child({ module: 'auth' }) });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
-  return { cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards };
+  return { cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey };
 }

@@ -1,7 +1,8 @@
 import Joi from 'joi';
 
-/** Client stages (DOMAIN.md, dynamic tags): lead 意向 → consulting 咨询期 → booked → post-op 术后恢复期, dormant 沉睡, lost 流失. */
-export const CLIENT_STAGES = ['lead', 'consulting', 'booked', 'post_op', 'dormant', 'lost'] as const;
+/** Client stages: the list lives with the stage service (journey). */
+export { CLIENT_STAGES } from '../journey';
+import { CLIENT_STAGES } from '../journey';
 export const CONSENT_PURPOSES = ['privacy', 'health', 'guardian'] as const;
 const GENDERS = ['unknown', 'female', 'male'];
 

@@ -1,4 +1,5 @@
 import { DataSource, EntityManager, IsNull } from 'typeorm';
+import type { ClientStage, JourneyService } from '../journey';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { ageOn, shanghaiDate } from '../../shared/clock';
@@ -21,6 +22,8 @@ export interface ClientsDeps {
   audit: AuditService;
   wechat: WeChatApi;
   sessions: SessionStore;
+  /** Records stage changes (with their times) and the stage tag. */
+  journey: JourneyService;
   /** Module logger; one is made from config.logLevel when not given. */
   logger?: Logger;
 }
@@ -899,8 +902,9 @@ export class ClientsService {
           patch.consultantId = staff[0].id;
         }
       }
-      if (input.stage !== undefined) patch.stage = input.stage;
-      await m.getRepository(Client).update({ id: row.id }, patch);
+      if (Object.keys(patch).length) await m.getRepository(Client).update({ id: row.id }, patch);
+      // Staff may move a client anywhere (e.g. back from lost); the move is still recorded.
+      if (input.stage !== undefined) await this.deps.journey.moveTo(m, row.id, input.stage as ClientStage, actor, { reason: 'staff', forwardOnly: false });
       await this.deps.audit.record(actor, 'client.update', {
         clientId: row.id,
         details: { fields: Object.keys(input), ...(input.stage !== undefined ? { stage: input.stage } : {}), ...(input.consultantId !== undefined ? { consultantId: input.consultantId } : {}) },

@@ -1,0 +1,3 @@
+export { OutboxService } from './outbox.service';
+export type { OutboxInput, OutboxView } from './outbox.service';
+export * from './outbox.entity';

@@ -1,0 +1,56 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled';
+
+/**
+ * Something that must reach a person or WeCom (a follow-up, a survey link, a post, a tag change),
+ * written in the same transaction as the event that causes it (DESIGN.md, where data lives). The
+ * unique dedupe key makes a second row for the same purpose impossible.
+ */
+@Entity({ name: 'outbox_messages' })
+@Index('ix_outbox_due', ['status', 'dueAt'])
+export class OutboxMessage {
+  @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  kind!: string;
+
+  @Index('uq_outbox_dedupe', { unique: true })
+  @Column({ name: 'dedupe_key', type: 'varchar', length: 191 })
+  dedupeKey!: string;
+
+  @Index('ix_outbox_client')
+  @Column({ name: 'client_id', type: 'int', unsigned: true, nullable: true })
+  clientId!: number | null;
+
+  @Column({ type: 'json' })
+  payload!: Record<string, unknown>;
+
+  @Column({ name: 'due_at', type: 'datetime', precision: 3 })
+  dueAt!: Date;
+
+  @Column({ type: 'enum', enum: ['pending', 'sending', 'sent', 'failed', 'cancelled'], default: 'pending' })
+  status!: OutboxStatus;
+
+  @Column({ type: 'int', unsigned: true, default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'lease_until', type: 'datetime', precision: 3, nullable: true })
+  leaseUntil!: Date | null;
+
+  @Column({ name: 'last_error', type: 'varchar', length: 500, nullable: true })
+  lastError!: string | null;
+
+  @Column({ type: 'varchar', length: 24, nullable: true })
+  channel!: string | null;
+
+  @Column({ name: 'sent_at', type: 'datetime', precision: 3, nullable: true })
+  sentAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)', onUpdate: 'CURRENT_TIMESTAMP(3)' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,89 @@
+import { createTestContext, TestContext } from '../helpers/context';
+import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
+import { SYSTEM_ACTOR } from '../../src/modules/audit';
+
+let t: TestContext;
+beforeAll(async () => {
+  t = await createTestContext({ now: '2026-11-02T02:00:00Z' });
+});
+afterAll(() => t.close());
+
+const inTx = <T>(work: (m: import('typeorm').EntityManager) => Promise<T>) => t.deps.db.transaction(work);
+
+describe('outbox', () => {
+  it('writes one row per dedupe key, however often the same purpose is enqueued', async () => {
+    const client = await createClient(t);
+    const key = `test:${client.id}:once`;
+    const first = await inTx((m) => t.services.outbox.enqueue(m, { kind: 'followup', dedupeKey: key, clientId: client.id, payload: { step: '48h' } }));
+    const again = await inTx((m) => t.services.outbox.enqueue(m, { kind: 'followup', dedupeKey: key, clientId: client.id, payload: { step: 'other' } }));
+    expect(first.created).toBe(true);
+    expect(again.created).toBe(false);
+    const rows = await t.services.outbox.listForClient(client.id, 'followup');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ dedupeKey: key, status: 'pending', payload: { step: '48h' } });
+    expect(rows[0].dueAt.toISOString()).toBe('2026-11-02T02:00:00.000Z');
+  });
+
+  it('writes nothing when the causing transaction rolls back', async () => {
+    const client = await createClient(t);
+    await expect(inTx(async (m) => {
+      await t.services.outbox.enqueue(m, { kind: 'followup', dedupeKey: `test:${client.id}:rollback`, clientId: client.id, payload: {} });
+      throw new Error('the event failed');
+    })).rejects.toThrow('the event failed');
+    expect(await t.services.outbox.listForClient(client.id)).toHaveLength(0);
+  });
+
+  it('cancels only the pending rows with the prefix, and treats LIKE wildcards literally', async () => {
+    const client = await createClient(t);
+    await inTx(async (m) => {
+      await t.services.outbox.enqueue(m, { kind: 'followup', dedupeKey: `order_1:${client.id}:7d`, clientId: client.id, payload: {} });
+      await t.services.outbox.enqueue(m, { kind: 'followup', dedupeKey: `order_2:${client.id}:7d`, clientId: client.id, payload: {} });
+      await t.services.outbox.enqueue(m, { kind: 'followup', dedupeKey: `orderX1:${client.id}:7d`, clientId: client.id, payload: {} });
+    });
+    const cancelled = await inTx((m) => t.services.outbox.cancelPending(m, client.id, 'order_1:'));
+    expect(cancelled).toBe(1);
+    const byKey = Object.fromEntries((await t.services.outbox.listForClient(client.id)).map((r) => [r.dedupeKey.split(':')[0], r.status]));
+    expect(byKey).toEqual({ order_1: 'cancelled', order_2: 'pending', orderX1: 'pending' });
+  });
+});
+
+describe('tags', () => {
+  it('applies only the difference and asks the bot to sync once per distinct tag set', async () => {
+    const client = await createClient(t);
+    const first = await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['鼻部', '眼部'], 'questionnaire'));
+    const second = await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['眼部', '皮肤管理'], 'questionnaire'));
+    const same = await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['皮肤管理', '眼部'], 'questionnaire'));
+    expect(first).toEqual({ added: ['鼻部', '眼部'], removed: [] });
+    expect(second).toEqual({ added: ['皮肤管理'], removed: ['鼻部'] });
+    expect(same).toEqual({ added: [], removed: [] });
+    expect(await t.services.tags.tagsOf(client.id)).toEqual({ project: ['皮肤管理', '眼部'] });
+    const syncs = await t.services.outbox.listForClient(client.id, 'tag_sync');
+    expect(syncs).toHaveLength(2);
+    expect(syncs[0].payload).toEqual({ tags: { project: ['皮肤管理', '眼部'] } });
+  });
+});
+
+describe('journey', () => {
+  it('records each stage change with its time, sets the stage tag, and never moves a pipeline step backwards', async () => {
+    const client = await createClient(t);
+    await inTx((m) => t.services.journey.moveTo(m, client.id, 'surveyed', SYSTEM_ACTOR, { reason: 'questionnaire' }));
+    t.clock.advance(3600_000);
+    await inTx((m) => t.services.journey.moveTo(m, client.id, 'plan_proposed', SYSTEM_ACTOR, { reason: 'plan' }));
+    const back = await inTx((m) => t.services.journey.moveTo(m, client.id, 'surveyed', SYSTEM_ACTOR, { reason: 'questionnaire' }));
+    expect(back).toEqual({ moved: false, from: 'plan_proposed', to: 'plan_proposed' });
+    const history = await t.services.journey.history(client.id);
+    expect(history.map((h) => [h.from, h.to, h.reason])).toEqual([['lead', 'surveyed', 'questionnaire'], ['surveyed', 'plan_proposed', 'plan']]);
+    expect(history[1].at.getTime() - history[0].at.getTime()).toBe(3600_000);
+    expect((await t.services.tags.tagsOf(client.id)).stage).toEqual(['咨询期']);
+  });
+
+  it('records a stage set by staff through the archive API, even backwards', async () => {
+    const director = await createStaff(t, 'director');
+    const client = await createClient(t, { stage: 'booked' });
+    const res = await t.http.patch(`/api/staff/clients/${client.publicId}`).set(bearer(await staffToken(t, director))).send({ stage: 'lost' });
+    expect(res.status).toBe(200);
+    const history = await t.services.journey.history(client.id);
+    expect(history).toEqual([expect.objectContaining({ from: 'booked', to: 'lost', reason: 'staff' })]);
+    expect((await t.services.tags.tagsOf(client.id)).stage).toEqual(['流失客户']);
+  });
+});
