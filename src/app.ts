@@ -24,6 +24,17 @@ import { registerStaffRoutes } from './modules/staff';
 import { registerAuditRoutes } from './modules/audit';
 import { registerPointsRoutes } from './modules/points';
 import { registerRewardRoutes } from './modules/rewards';
+import { registerFeedbackRoutes } from './modules/feedback';
+import { registerCommunityRoutes } from './modules/community';
+import { registerContactRoutes } from './modules/contacts';
+import { registerRfmRoutes } from './modules/rfm';
+import { registerCareRoutes } from './modules/care';
+import { registerOrderRoutes } from './modules/orders';
+import { registerReferralRoutes } from './modules/referrals';
+import { registerConsultationRoutes } from './modules/consultations';
+import { registerQuestionnaireRoutes } from './modules/questionnaires';
+import { registerWorklistRoutes } from './modules/worklist';
+import { registerDeliveryRoutes } from './modules/delivery';
 
 
 export interface AppHandle {
@@ -51,6 +62,17 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerAuditRoutes(api, services);
   registerPointsRoutes(api, services);
   registerRewardRoutes(api, services);
+  registerFeedbackRoutes(api, services);
+  registerCommunityRoutes(api, services);
+  registerContactRoutes(api, services);
+  registerRfmRoutes(api, services);
+  registerCareRoutes(api, services);
+  registerOrderRoutes(api, services);
+  registerReferralRoutes(api, services);
+  registerConsultationRoutes(api, services);
+  registerQuestionnaireRoutes(api, services);
+  registerWorklistRoutes(api, services);
+  registerDeliveryRoutes(api, services);
 
   app.use(requestContext(logger));
   app.use(metrics.middleware());
@@ -68,6 +90,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
       maxAge: 600,
     }),
   );
+  app.use(mpMethodOverride());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use(api.middleware());
   app.use(api.router.allowedMethods({ throw: true }) as unknown as Koa.Middleware);
@@ -86,6 +109,17 @@ function securityHeaders(): Koa.Middleware {
   if (!Object.keys(headers).length) throw new Error('could not work out the security headers');
   return async (ctx, next) => {
     ctx.set(headers);
+    await next();
+  };
+}
+
+/**
+ * wx.request cannot send PATCH: the mini-program sends POST with `X-HTTP-Method-Override: PATCH`,
+ * honoured only for that pair and only under /api/mp/.
+ */
+function mpMethodOverride(): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.method === 'POST' && ctx.path.startsWith('/api/mp/') && ctx.get('x-http-method-override').toUpperCase() === 'PATCH') ctx.method = 'PATCH';
     await next();
   };
 }

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
   const standIn = config.wechat.standIn
-    ? await startWeChatStandIn({ port: config.wechat.standInPort, host: '127.0.0.1', appId: config.wechat.appId, appSecret: config.wechat.appSecret })
+    ? await startWeChatStandIn({ port: config.wechat.standInPort, host: '127.0.0.1', appId: config.wechat.appId, appSecret: config.wechat.appSecret, publishedPages: [config.referrals.sharePage] })
     : null;
 
   if (config.env !== 'production') await ensureDatabase(config.db);

@@ -16,6 +16,17 @@ import { RewardsService } from './modules/rewards';
 import { OutboxService } from './modules/outbox';
 import { TagsService } from './modules/tags';
 import { JourneyService } from './modules/journey';
+import { FeedbackService } from './modules/feedback';
+import { CommunityService } from './modules/community';
+import { ContactsService } from './modules/contacts';
+import { RfmService } from './modules/rfm';
+import { CareService } from './modules/care';
+import { OrdersService } from './modules/orders';
+import { ReferralsService } from './modules/referrals';
+import { ConsultationsService } from './modules/consultations';
+import { QuestionnairesService } from './modules/questionnaires';
+import { WorklistService } from './modules/worklist';
+import { DeliveryService } from './modules/delivery';
 
 /** The outside world a process is given: configuration, connections, the clock and the logger. */
 export interface Deps {
@@ -40,6 +51,17 @@ export interface Services {
   outbox: OutboxService;
   tags: TagsService;
   journey: JourneyService;
+  feedback: FeedbackService;
+  community: CommunityService;
+  contacts: ContactsService;
+  rfm: RfmService;
+  care: CareService;
+  orders: OrdersService;
+  referrals: ReferralsService;
+  consultations: ConsultationsService;
+  questionnaires: QuestionnairesService;
+  worklist: WorklistService;
+  delivery: DeliveryService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
@@ -50,11 +72,33 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
   const sessions = new SessionStore(redis);
   const audit = new AuditService(db, clock);
+  // Staff tasks come early: many modules create them.
+  const worklist = new WorklistService({ db, clock, audit });
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis });
-  const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, logger: logger.child({ module: 'auth' }) });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
+  // Referrals before login (binding at first login) and before orders (its order hooks).
+  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });
+  const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, logger: logger.child({ module: 'auth' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
-  return { cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey };
+  const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
+  const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
+  // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
+  const orders = new OrdersService({ db, clock, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
+  const rfm = new RfmService({ db, config, clock, logger: logger.child({ module: 'rfm' }) });
+  const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
+  // The WeCom link and chat messages are client data too (PIPL).
+  clients.addDataHooks(contacts.clientDataHooks);
+  const questionnaires = new QuestionnairesService({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
+  // Withdrawing the health consent, deleting the account and exporting reach the questionnaire answers too (PIPL).
+  clients.addDataHooks(questionnaires.clientDataHooks);
+  const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
+  // Plans, letters and appointment notes are client data too (PIPL).
+  clients.addDataHooks(consultations.clientDataHooks);
+  const delivery = new DeliveryService({ db, redis, config, clock, wechat, worklist, contacts: () => contacts, logger: logger.child({ module: 'delivery' }) });
+  // Survey comments and complaints are client data too (PIPL).
+  clients.addDataHooks(feedback.clientDataHooks);
+  const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
+  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

@@ -6,6 +6,10 @@ import { createDataSource } from '../shared/db';
 import { FieldCipher } from '../shared/crypto';
 import { createLogger, Logger } from '../shared/logger';
 import { clientAad, MEDICAL_COLUMNS, MEDICAL_FIELDS } from '../modules/clients';
+import { questionnaireAad } from '../modules/questionnaires';
+import { CONSULTATION_ENCRYPTED_TABLES } from '../modules/consultations';
+import { feedbackAad } from '../modules/feedback';
+import { contactNameAad, inboundAad } from '../modules/contacts';
 
 /**
  * Re-encrypts every encrypted column under the newest data key (run after adding a key version
@@ -31,6 +35,8 @@ interface TablePlan {
   columns: { column: string; aad: (row: Record<string, unknown>) => string }[];
   /** Keep updated_at as it was: re-encryption is not a change of the data. */
   keepUpdatedAt: boolean;
+  /** The key is a string, not a number. */
+  stringKey?: boolean;
 }
 
 const PLANS: TablePlan[] = [
@@ -58,6 +64,45 @@ const PLANS: TablePlan[] = [
     columns: [{ column: 'payload_enc', aad: (r) => clientAad.exportPayload(String(r.publicId)) }],
     keepUpdatedAt: false,
   },
+  {
+    table: 'questionnaire_responses', key: 'id', select: 't.public_id AS publicId', from: 'questionnaire_responses t',
+    columns: [
+      { column: 'answers_enc', aad: (r) => questionnaireAad.answers(String(r.publicId)) },
+      { column: 'health_answers_enc', aad: (r) => questionnaireAad.healthAnswers(String(r.publicId)) },
+      { column: 'safety_flags_enc', aad: (r) => questionnaireAad.safetyFlags(String(r.publicId)) },
+    ],
+    keepUpdatedAt: false,
+  },
+  {
+    table: 'questionnaire_drafts', key: 'id', select: 't.client_id AS clientId, t.template_id AS templateId', from: 'questionnaire_drafts t',
+    columns: [{ column: 'answers_enc', aad: (r) => questionnaireAad.draft(Number(r.clientId), Number(r.templateId)) }],
+    keepUpdatedAt: true,
+  },
+  ...CONSULTATION_ENCRYPTED_TABLES,
+  {
+    table: 'satisfaction_surveys', key: 'id', select: 't.public_id AS publicId', from: 'satisfaction_surveys t',
+    columns: [{ column: 'comment_enc', aad: (r) => feedbackAad.surveyComment(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
+  {
+    table: 'feedback_cases', key: 'id', select: 't.public_id AS publicId', from: 'feedback_cases t',
+    columns: [
+      { column: 'text_enc', aad: (r) => feedbackAad.caseText(String(r.publicId)) },
+      { column: 'resolution_enc', aad: (r) => feedbackAad.caseResolution(String(r.publicId)) },
+    ],
+    keepUpdatedAt: false,
+  },
+  {
+    table: 'wecom_contacts', key: 'contact_id', select: 't.contact_id AS contactId', from: 'wecom_contacts t',
+    columns: [{ column: 'name_enc', aad: (r) => contactNameAad(String(r.contactId)) }],
+    keepUpdatedAt: true,
+    stringKey: true,
+  },
+  {
+    table: 'inbound_messages', key: 'id', select: 't.public_id AS publicId', from: 'inbound_messages t',
+    columns: [{ column: 'text_enc', aad: (r) => inboundAad(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
 ];
 
 export interface ReencryptDeps {
@@ -81,7 +126,8 @@ export async function reencryptAll(deps: ReencryptDeps, opts: { batchSize?: numb
     // ORD() of a binary string is its first byte: the key version. NULLs never match.
     const stale = plan.columns.map((c) => `ORD(t.${c.column}) <> ${version}`).join(' OR ');
     const cols = plan.columns.map((c) => `t.${c.column} AS ${c.column}`).join(', ');
-    let after = 0;
+    // Keyset cursor: numeric ids start below 0; string keys (WeCom contact ids) below ''.
+    let after: number | string = plan.stringKey ? '' : 0;
     for (;;) {
       const batch: Record<string, unknown>[] = await db.query(
         `SELECT t.${plan.key} AS k FROM ${plan.from} WHERE t.${plan.key} > ? AND (${stale}) ORDER BY t.${plan.key} LIMIT ?`,
@@ -89,7 +135,7 @@ export async function reencryptAll(deps: ReencryptDeps, opts: { batchSize?: numb
       );
       if (!batch.length) break;
       for (const { k } of batch) {
-        after = Number(k);
+        after = plan.stringKey ? String(k) : Number(k);
         counts.scanned++;
         try {
           const changed = await db.transaction(async (m) => {

@@ -40,7 +40,22 @@ export interface Config {
     standInPort: number;
     timeoutMs: number;
   };
-  bot: { puppet: 'mock' | 'service'; puppetToken: string; name: string };
+  bot: {
+    puppet: 'mock' | 'service';
+    puppetToken: string;
+    name: string;
+    /** puppet-service: connect straight to this host:port instead of resolving the token; TLS off for a local gateway. */
+    serviceEndpoint: string | null;
+    serviceNoTls: boolean;
+    /** Messages older than this when they reach the bot (e.g. replayed after a reconnect) are ignored. */
+    staleMessageSeconds: number;
+    /** The WeCom group staff alerts are posted to. */
+    staffRoomTopic: string;
+    /** Life of a binding code shown in the mini-program. */
+    bindingCodeTtlHours: number;
+    /** Wrong binding codes a contact may send per hour before codes from it are ignored. */
+    bindingMaxFailures: number;
+  };
   demoSeed: boolean;
   points: {
     questionnaire: number;
@@ -54,6 +69,96 @@ export interface Config {
     expiringSoonDays: number;
   };
   rewards: { voucherValidDays: number };
+  delivery: {
+    /** Quiet hours on the Asia/Shanghai clock (minutes after midnight; may cross midnight); null = none. */
+    quietHours: { startMinute: number; endMinute: number } | null;
+    /** Sends per WeCom account per minute and per (Shanghai) day; over budget waits, never drops. */
+    budgetPerMinute: number;
+    budgetPerDay: number;
+    /** Messages one client gets per (Shanghai) day, whatever the channel. */
+    clientDailyCap: number;
+    /** Attempts before a message becomes a staff task. */
+    maxAttempts: number;
+    leaseSeconds: number;
+    batch: number;
+    /** Retry backoff: base × 2^(attempt-1), capped. */
+    retryBaseSeconds: number;
+    retryMaxSeconds: number;
+    sendConcurrency: number;
+    /** How often the bot drains the outbox. */
+    drainIntervalMs: number;
+    /** subscribeMessage.send miniprogram_state: which mini-program version a message opens. */
+    subscribeState: 'formal' | 'trial' | 'developer';
+  };
+  scheduler: { runRetentionDays: number };
+  care: {
+    /** The repurchase reminder goes this many days before a project's effect is expected to fade. */
+    repurchaseLeadDays: number;
+    /** Mini-program subscribe-message template for follow-ups to clients who are not WeCom contacts. */
+    subscribeTemplateId: string;
+  };
+  rfm: {
+    /** Clients per statement (one short transaction each). */
+    chunk: number;
+    /** Yearly spend (fen) for monetary scores 2, 3, 4 and 5; 3 and up is a high spender. */
+    monetaryTiersFen: [number, number, number, number];
+    /** DOMAIN.md: no purchase for 3 months → care offer; 6–12 months → returning gift; over 12 → phone callback. */
+    careMonths: number;
+    giftMonths: number;
+    callbackMonths: number;
+    /** DOMAIN.md: ≥2 purchases in a quarter → VIP. */
+    vipOrdersPerQuarter: number;
+  };
+  appointments: {
+    /** Opening hours on the Asia/Shanghai clock, HH:MM; an appointment starts and ends inside them. */
+    openFrom: string;
+    openUntil: string;
+    /** Appointments start on a multiple of this many minutes after midnight. */
+    slotMinutes: number;
+    durationMinutes: { consultation: number; procedure: number };
+    maxDaysAhead: number;
+    /** Open (requested or confirmed, not yet started) appointments one client may hold. */
+    maxOpenPerClient: number;
+  };
+  referrals: {
+    /** Cashback tiers: converted referrals so far in the period → rate in basis points, ascending. */
+    tiers: { minConverted: number; rateBp: number }[];
+    /** The period the tier counts over (Asia/Shanghai calendar). */
+    tierPeriod: 'month' | 'quarter';
+    /** Days a reward is held before release (the refund window). */
+    holdDays: number;
+    /** Points for the referred friend on their first paid order. */
+    refereePoints: number;
+    /** Mini-program page the share card and the QR code open. */
+    sharePage: string;
+    qrWidth: number;
+    qrEnvVersion: 'release' | 'trial' | 'develop';
+    qrCheckPath: boolean;
+    qrCacheSeconds: number;
+    leaderboardSize: number;
+  };
+  feedback: {
+    /** Days a satisfaction survey can be answered after it is opened. */
+    surveyValidDays: number;
+    /** An NPS answer at or below this opens a case for a supervisor (DOMAIN.md: poor ratings are escalated). */
+    caseNpsAtMost: number;
+    /** Any indicator (1–5) at or below this opens a case too. */
+    caseIndicatorAtMost: number;
+    /** Hours to resolve a case (投诉 24 小时内处理); an open case past it alerts the director. */
+    caseDeadlineHours: number;
+    /** The staff role whose worklist gets new cases. */
+    caseAssigneeRole: 'director' | 'doctor' | 'consultant' | 'customer_service';
+    /** Mini-program page where a promoter shares their experience (the invitation's card opens it). */
+    sharePage: string;
+  };
+  community: {
+    /** JSON file with the banned advertising wording by category; null = the built-in list. */
+    bannedWordingFile: string | null;
+    /** Staff roles that may approve posts (never the post's own author). */
+    approverRoles: ('director' | 'doctor' | 'consultant' | 'customer_service')[];
+    /** An occurrence missed by more than this many hours (scheduler down) is skipped, not sent late. */
+    graceHours: number;
+  };
 }
 
 // Well-known keys for local development only; production must set its own (validated below).
@@ -114,6 +219,12 @@ const schema = Joi.object({
   BOT_PUPPET: Joi.string().valid('mock', 'service').default('mock'),
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string().allow('').when('BOT_PUPPET', { is: 'service', then: Joi.required().invalid('') }),
   BOT_NAME: Joi.string().default('meiyan-bot'),
+  WECHATY_PUPPET_SERVICE_ENDPOINT: Joi.string().pattern(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'host:port').optional(),
+  WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT: Joi.boolean().default(false),
+  BOT_STALE_MESSAGE_SECONDS: Joi.number().integer().min(10).max(86_400).default(120),
+  BOT_STAFF_ROOM_TOPIC: Joi.string().min(1).max(64).default('美颜医院·员工通知群'),
+  WECOM_BINDING_CODE_TTL_HOURS: Joi.number().integer().min(1).max(720).default(24),
+  WECOM_BINDING_MAX_FAILURES: Joi.number().integer().min(1).max(100).default(5),
 
   DEMO_SEED: Joi.boolean().optional(),
 
@@ -126,9 +237,66 @@ const schema = Joi.object({
   POINTS_REFERRAL_NEW_CLIENT_MULTIPLIER: Joi.number().integer().min(1).max(10).default(2),
   POINTS_EXPIRY_MONTHS: Joi.number().integer().min(1).max(120).default(12),
   POINTS_EXPIRING_SOON_DAYS: Joi.number().integer().min(1).max(365).default(30),
+  CARE_REPURCHASE_LEAD_DAYS: Joi.number().integer().min(1).max(365).default(30),
+  CARE_SUBSCRIBE_TEMPLATE_ID: Joi.string().max(128).default('followup-reminder'),
+  RFM_CHUNK: Joi.number().integer().min(100).max(1_000_000).default(20000),
+  RFM_MONETARY_TIERS_YUAN: Joi.string().pattern(/^\d+,\d+,\d+,\d+$/).default('1000,5000,20000,50000'),
+  RFM_CARE_MONTHS: Joi.number().integer().min(1).max(60).default(3),
+  RFM_GIFT_MONTHS: Joi.number().integer().min(1).max(60).default(6),
+  RFM_CALLBACK_MONTHS: Joi.number().integer().min(1).max(120).default(12),
+  RFM_VIP_ORDERS_PER_QUARTER: Joi.number().integer().min(1).max(100).default(2),
   REWARD_VOUCHER_VALID_DAYS: Joi.number().integer().min(1).max(3650).default(90),
+
+  QUIET_HOURS: Joi.string().pattern(/^(off|([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d)$/, 'HH:MM-HH:MM or off').default('21:00-09:00'),
+  SEND_BUDGET_PER_MINUTE: Joi.number().integer().min(1).max(10000).default(20),
+  SEND_BUDGET_PER_DAY: Joi.number().integer().min(1).max(1000000).default(500),
+  CLIENT_DAILY_MESSAGE_CAP: Joi.number().integer().min(1).max(100).default(3),
+  DELIVERY_MAX_ATTEMPTS: Joi.number().integer().min(1).max(50).default(5),
+  DELIVERY_LEASE_SECONDS: Joi.number().integer().min(5).max(3600).default(60),
+  DELIVERY_BATCH: Joi.number().integer().min(1).max(1000).default(50),
+  DELIVERY_RETRY_BASE_SECONDS: Joi.number().integer().min(1).max(3600).default(30),
+  DELIVERY_RETRY_MAX_SECONDS: Joi.number().integer().min(1).max(86400).default(3600),
+  DELIVERY_SEND_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
+  DELIVERY_DRAIN_INTERVAL_MS: Joi.number().integer().min(100).max(600000).default(3000),
+  SUBSCRIBE_MESSAGE_STATE: Joi.string().valid('formal', 'trial', 'developer').default('formal'),
+  SCHEDULER_RUN_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(30),
+
+  APPOINTMENT_OPEN_FROM: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).default('09:00'),
+  APPOINTMENT_OPEN_UNTIL: Joi.string().pattern(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/).default('18:00'),
+  APPOINTMENT_SLOT_MINUTES: Joi.number().integer().min(5).max(240).default(30),
+  APPOINTMENT_CONSULTATION_MINUTES: Joi.number().integer().min(5).max(720).default(30),
+  APPOINTMENT_PROCEDURE_MINUTES: Joi.number().integer().min(5).max(720).default(120),
+  APPOINTMENT_MAX_DAYS_AHEAD: Joi.number().integer().min(1).max(730).default(180),
+  APPOINTMENT_MAX_OPEN_PER_CLIENT: Joi.number().integer().min(1).max(100).default(3),
+
+  REFERRAL_TIERS: Joi.string().pattern(/^\d{1,5}:\d{1,4}(,\d{1,5}:\d{1,4})*$/, 'converted:basisPoints list').default('0:500,3:1000,6:1500'),
+  REFERRAL_TIER_PERIOD: Joi.string().valid('month', 'quarter').default('month'),
+  REFERRAL_HOLD_DAYS: Joi.number().integer().min(0).max(365).default(7),
+  REFERRAL_REFEREE_POINTS: Joi.number().integer().min(0).max(100000).default(100),
+  REFERRAL_SHARE_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'page path without a leading / or query').default('pages/index/index'),
+  REFERRAL_QR_WIDTH: Joi.number().integer().min(280).max(1280).default(430),
+  REFERRAL_QR_ENV_VERSION: Joi.string().valid('release', 'trial', 'develop').default('release'),
+  REFERRAL_QR_CHECK_PATH: Joi.boolean().default(true),
+  REFERRAL_QR_CACHE_DAYS: Joi.number().integer().min(1).max(30).default(7),
+  REFERRAL_LEADERBOARD_SIZE: Joi.number().integer().min(1).max(100).default(10),
+
+  SURVEY_VALID_DAYS: Joi.number().integer().min(1).max(365).default(30),
+  SURVEY_CASE_NPS_AT_MOST: Joi.number().integer().min(0).max(10).default(6),
+  SURVEY_CASE_INDICATOR_AT_MOST: Joi.number().integer().min(0).max(5).default(2),
+  SURVEY_SHARE_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'page path without a leading / or query').default('pages/survey/share'),
+  CASE_DEADLINE_HOURS: Joi.number().integer().min(1).max(720).default(24),
+  CASE_ASSIGNEE_ROLE: Joi.string().valid('director', 'doctor', 'consultant', 'customer_service').default('customer_service'),
+  COMMUNITY_BANNED_WORDING_FILE: Joi.string().allow('').default(''),
+  COMMUNITY_APPROVER_ROLES: Joi.string().pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles').default('director'),
+  COMMUNITY_POST_GRACE_HOURS: Joi.number().integer().min(1).max(72).default(6),
 })
   .custom((env, helpers) => {
+    if (env.APPOINTMENT_OPEN_FROM >= env.APPOINTMENT_OPEN_UNTIL) return helpers.message({ custom: 'APPOINTMENT_OPEN_FROM must be before APPOINTMENT_OPEN_UNTIL' });
+    if (!(env.RFM_CARE_MONTHS < env.RFM_GIFT_MONTHS && env.RFM_GIFT_MONTHS < env.RFM_CALLBACK_MONTHS)) {
+      return helpers.message({ custom: 'RFM_CARE_MONTHS < RFM_GIFT_MONTHS < RFM_CALLBACK_MONTHS must hold' });
+    }
+    const tiers = String(env.RFM_MONETARY_TIERS_YUAN).split(',').map(Number);
+    if (tiers.some((t, i) => i > 0 && t <= tiers[i - 1])) return helpers.message({ custom: 'RFM_MONETARY_TIERS_YUAN must be increasing' });
     if (env.NODE_ENV === 'production' && env.WECHAT_STANDIN) return helpers.message({ custom: 'WECHAT_STANDIN cannot be on in production' });
     if (env.NODE_ENV === 'production' && (!env.WECHAT_APPID || !env.WECHAT_SECRET)) {
       return helpers.message({ custom: 'WECHAT_APPID and WECHAT_SECRET are required in production' });
@@ -158,6 +326,28 @@ function parseDataKeys(spec: string, problems: string[]): Map<number, Buffer> {
   return keys;
 }
 
+/** "21:00-09:00" → minutes after midnight (Asia/Shanghai); "off" or an empty window → no quiet hours. */
+function parseQuietHours(spec: string): { startMinute: number; endMinute: number } | null {
+  if (spec === 'off') return null;
+  const [startMinute, endMinute] = spec.split('-').map((hm) => {
+    const [h, m] = hm.split(':').map(Number);
+    return h * 60 + m;
+  });
+  return startMinute === endMinute ? null : { startMinute, endMinute };
+}
+
+/** "0:500,3:1000,6:1500" → tiers by converted referrals, ascending; the first must start at 0, rates at most 100%. */
+function parseTiers(spec: string, problems: string[]): { minConverted: number; rateBp: number }[] {
+  const tiers = spec.split(',').map((part) => {
+    const [min, bp] = part.split(':').map(Number);
+    return { minConverted: min, rateBp: bp };
+  });
+  if (tiers[0]?.minConverted !== 0) problems.push('"REFERRAL_TIERS" must start with a tier at 0 converted referrals');
+  if (tiers.some((t, i) => i > 0 && t.minConverted <= tiers[i - 1].minConverted)) problems.push('"REFERRAL_TIERS" thresholds must increase');
+  if (tiers.some((t) => t.rateBp > 10000)) problems.push('"REFERRAL_TIERS" rates are basis points (at most 10000 = 100%)');
+  return tiers;
+}
+
 /** Reads the environment once, validates every variable, and reports all problems together. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = true } = {}): Config {
   const raw = dotenv ? { ...loadDotenv(), ...source } : source;
@@ -166,6 +356,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
   if (problems.length) throw new ConfigError(problems);
 
   const dataKeys = parseDataKeys(env.DATA_KEYS, problems);
+  const referralTiers = parseTiers(env.REFERRAL_TIERS, problems);
   const blindIndexKey = Buffer.from(env.BLIND_INDEX_KEY, 'base64');
   if (blindIndexKey.length < 32) problems.push('"BLIND_INDEX_KEY" must decode (base64) to at least 32 bytes');
   if (env.NODE_ENV === 'production' && (env.DATA_KEYS === DEV_DATA_KEY || env.BLIND_INDEX_KEY === DEV_BLIND_KEY)) {
@@ -226,7 +417,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       standInPort: env.WECHAT_STANDIN_PORT,
       timeoutMs: env.WECHAT_TIMEOUT_MS,
     },
-    bot: { puppet: env.BOT_PUPPET, puppetToken: env.WECHATY_PUPPET_SERVICE_TOKEN ?? '', name: env.BOT_NAME },
+    bot: {
+      puppet: env.BOT_PUPPET,
+      puppetToken: env.WECHATY_PUPPET_SERVICE_TOKEN ?? '',
+      name: env.BOT_NAME,
+      serviceEndpoint: env.WECHATY_PUPPET_SERVICE_ENDPOINT ?? null,
+      serviceNoTls: env.WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT,
+      staleMessageSeconds: env.BOT_STALE_MESSAGE_SECONDS,
+      staffRoomTopic: env.BOT_STAFF_ROOM_TOPIC,
+      bindingCodeTtlHours: env.WECOM_BINDING_CODE_TTL_HOURS,
+      bindingMaxFailures: env.WECOM_BINDING_MAX_FAILURES,
+    },
     demoSeed: env.DEMO_SEED ?? env.NODE_ENV === 'development',
     points: {
       questionnaire: env.POINTS_QUESTIONNAIRE,
@@ -238,6 +439,63 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       expiringSoonDays: env.POINTS_EXPIRING_SOON_DAYS,
     },
     rewards: { voucherValidDays: env.REWARD_VOUCHER_VALID_DAYS },
+    delivery: {
+      quietHours: parseQuietHours(env.QUIET_HOURS),
+      budgetPerMinute: env.SEND_BUDGET_PER_MINUTE,
+      budgetPerDay: env.SEND_BUDGET_PER_DAY,
+      clientDailyCap: env.CLIENT_DAILY_MESSAGE_CAP,
+      maxAttempts: env.DELIVERY_MAX_ATTEMPTS,
+      leaseSeconds: env.DELIVERY_LEASE_SECONDS,
+      batch: env.DELIVERY_BATCH,
+      retryBaseSeconds: env.DELIVERY_RETRY_BASE_SECONDS,
+      retryMaxSeconds: env.DELIVERY_RETRY_MAX_SECONDS,
+      sendConcurrency: env.DELIVERY_SEND_CONCURRENCY,
+      drainIntervalMs: env.DELIVERY_DRAIN_INTERVAL_MS,
+      subscribeState: env.SUBSCRIBE_MESSAGE_STATE,
+    },
+    scheduler: { runRetentionDays: env.SCHEDULER_RUN_RETENTION_DAYS },
+    care: { repurchaseLeadDays: env.CARE_REPURCHASE_LEAD_DAYS, subscribeTemplateId: env.CARE_SUBSCRIBE_TEMPLATE_ID },
+    rfm: {
+      chunk: env.RFM_CHUNK,
+      monetaryTiersFen: (env.RFM_MONETARY_TIERS_YUAN as string).split(',').map((y: string) => Number(y) * 100) as [number, number, number, number],
+      careMonths: env.RFM_CARE_MONTHS,
+      giftMonths: env.RFM_GIFT_MONTHS,
+      callbackMonths: env.RFM_CALLBACK_MONTHS,
+      vipOrdersPerQuarter: env.RFM_VIP_ORDERS_PER_QUARTER,
+    },
+    appointments: {
+      openFrom: env.APPOINTMENT_OPEN_FROM,
+      openUntil: env.APPOINTMENT_OPEN_UNTIL,
+      slotMinutes: env.APPOINTMENT_SLOT_MINUTES,
+      durationMinutes: { consultation: env.APPOINTMENT_CONSULTATION_MINUTES, procedure: env.APPOINTMENT_PROCEDURE_MINUTES },
+      maxDaysAhead: env.APPOINTMENT_MAX_DAYS_AHEAD,
+      maxOpenPerClient: env.APPOINTMENT_MAX_OPEN_PER_CLIENT,
+    },
+    referrals: {
+      tiers: referralTiers,
+      tierPeriod: env.REFERRAL_TIER_PERIOD,
+      holdDays: env.REFERRAL_HOLD_DAYS,
+      refereePoints: env.REFERRAL_REFEREE_POINTS,
+      sharePage: env.REFERRAL_SHARE_PAGE,
+      qrWidth: env.REFERRAL_QR_WIDTH,
+      qrEnvVersion: env.REFERRAL_QR_ENV_VERSION,
+      qrCheckPath: env.REFERRAL_QR_CHECK_PATH,
+      qrCacheSeconds: env.REFERRAL_QR_CACHE_DAYS * 86400,
+      leaderboardSize: env.REFERRAL_LEADERBOARD_SIZE,
+    },
+    feedback: {
+      surveyValidDays: env.SURVEY_VALID_DAYS,
+      caseNpsAtMost: env.SURVEY_CASE_NPS_AT_MOST,
+      caseIndicatorAtMost: env.SURVEY_CASE_INDICATOR_AT_MOST,
+      caseDeadlineHours: env.CASE_DEADLINE_HOURS,
+      caseAssigneeRole: env.CASE_ASSIGNEE_ROLE,
+      sharePage: env.SURVEY_SHARE_PAGE,
+    },
+    community: {
+      bannedWordingFile: env.COMMUNITY_BANNED_WORDING_FILE || null,
+      approverRoles: [...new Set(env.COMMUNITY_APPROVER_ROLES.split(','))] as Config['community']['approverRoles'],
+      graceHours: env.COMMUNITY_POST_GRACE_HOURS,
+    },
   };
 }
 

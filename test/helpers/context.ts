@@ -25,12 +25,16 @@ export interface TestContext {
  * A real app on the run's real database and Redis, with the WeChat stand-in on a free port and
  * a manual clock. Call once per test file (beforeAll) and close in afterAll.
  */
-export async function createTestContext(opts: { env?: Record<string, string>; now?: string; isolatedDatabase?: boolean } = {}): Promise<TestContext> {
+export async function createTestContext(
+  opts: { env?: Record<string, string>; now?: string; isolatedDatabase?: boolean; shareDatabaseOf?: TestContext } = {},
+): Promise<TestContext> {
   const clock = new ManualClock(opts.now ?? new Date());
   // A test that needs the whole database to itself (e.g. "the last director") gets a fresh,
   // migrated one, dropped on close, so it cannot disturb test files running beside it.
+  // A second app instance on that database (`shareDatabaseOf`) neither creates nor drops it.
   const isolated = opts.isolatedDatabase ? `${process.env.DB_NAME}_${Math.random().toString(36).slice(2, 8)}` : null;
-  const base = loadConfig({ ...process.env, ...opts.env, ...(isolated ? { DB_NAME: isolated } : {}) }, { dotenv: false });
+  const dbName = isolated ?? opts.shareDatabaseOf?.config.db.database;
+  const base = loadConfig({ ...process.env, ...opts.env, ...(dbName ? { DB_NAME: dbName } : {}) }, { dotenv: false });
   if (isolated) await ensureDatabase(base.db);
   const standIn = await startWeChatStandIn({ port: 0, clock, appId: base.wechat.appId, appSecret: base.wechat.appSecret });
   const config: Config = { ...base, wechat: { ...base.wechat, apiBaseUrl: standIn.url, standIn: true } };

@@ -48,7 +48,7 @@ describe('outbox', () => {
 });
 
 describe('tags', () => {
-  it('applies only the difference and asks the bot to sync once per distinct tag set', async () => {
+  it('applies only the difference; a pending sync takes the newest set, and a set that comes back gets a new sync', async () => {
     const client = await createClient(t);
     const first = await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['鼻部', '眼部'], 'questionnaire'));
     const second = await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['眼部', '皮肤管理'], 'questionnaire'));
@@ -57,9 +57,24 @@ describe('tags', () => {
     expect(second).toEqual({ added: ['皮肤管理'], removed: ['鼻部'] });
     expect(same).toEqual({ added: [], removed: [] });
     expect(await t.services.tags.tagsOf(client.id)).toEqual({ project: ['皮肤管理', '眼部'] });
+    const pending = await t.services.outbox.listForClient(client.id, 'tag_sync');
+    expect(pending).toHaveLength(1);
+    expect(pending[0].payload).toEqual({ tags: { project: ['皮肤管理', '眼部'] } });
+
+    // Once that sync went out, going back to the first set must reach WeCom again (A → B → A).
+    await t.deps.db.query("UPDATE outbox_messages SET status = 'sent' WHERE id = ?", [pending[0].id]);
+    await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['鼻部', '眼部'], 'questionnaire'));
     const syncs = await t.services.outbox.listForClient(client.id, 'tag_sync');
-    expect(syncs).toHaveLength(2);
-    expect(syncs[0].payload).toEqual({ tags: { project: ['皮肤管理', '眼部'] } });
+    expect(syncs.map((r) => r.status)).toEqual(['pending', 'sent']);
+    expect(syncs[0].payload).toEqual({ tags: { project: ['眼部', '鼻部'] } });
+  });
+
+  it('sets several dimensions in one go with one sync row', async () => {
+    const client = await createClient(t);
+    const changes = await inTx((m) => t.services.tags.setDimensions(m, client.id, { project: ['眼部'], value_tier: ['高净值'], lead_grade: ['A'] }, 'questionnaire'));
+    expect(changes).toEqual({ project: { added: ['眼部'], removed: [] }, value_tier: { added: ['高净值'], removed: [] }, lead_grade: { added: ['A'], removed: [] } });
+    expect(await t.services.tags.tagsOf(client.id)).toEqual({ lead_grade: ['A'], project: ['眼部'], value_tier: ['高净值'] });
+    expect(await t.services.outbox.listForClient(client.id, 'tag_sync')).toHaveLength(1);
   });
 });
 

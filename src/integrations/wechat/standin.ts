@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import type { Clock } from '../../shared/clock';
 import { systemClock } from '../../shared/clock';
 
@@ -10,14 +11,24 @@ import { systemClock } from '../../shared/clock';
  * and error codes, and has a control API (on the handle, and over HTTP under `/__standin/`)
  * to mint codes the way `wx.login` / the phone-number button would, and to inject failures.
  *
- * One handler per WeChat API in `handlers`; add wxacode.getUnlimited, subscribeMessage.send …
- * there.
+ * One handler per WeChat API in `handlers` (wxacode.getUnlimited answers a real PNG,
+ * subscribeMessage.send records what it delivered).
  */
 
-export type StandInApi = 'jscode2session' | 'getuserphonenumber' | 'stable_token';
+export type StandInApi = 'jscode2session' | 'getuserphonenumber' | 'stable_token' | 'getwxacodeunlimit' | 'subscribe_send';
 
 export interface StandInRequest {
   api: string;
+  at: Date;
+}
+
+/** A subscribe message the stand-in accepted (subscribeMessage.send), as WeChat would deliver it. */
+export interface StandInSubscribeMessage {
+  touser: string;
+  templateId: string;
+  page: string | null;
+  data: Record<string, string>;
+  miniprogramState: string;
   at: Date;
 }
 
@@ -38,6 +49,8 @@ export interface StandInHandle {
   readonly requests: StandInRequest[];
   /** How many calls of one API were received. */
   count(api: StandInApi | string): number;
+  /** Subscribe messages delivered (refused ones are not), oldest first. */
+  readonly subscribeMessages: StandInSubscribeMessage[];
 }
 
 export interface StandInOptions {
@@ -46,6 +59,8 @@ export interface StandInOptions {
   clock?: Clock;
   appId: string;
   appSecret: string;
+  /** Pages of the "published" mini-program: wxacode with check_path refuses others (41030). Default: pages/index/index. */
+  publishedPages?: string[];
 }
 
 // WeChat documents login and phone codes as valid for 5 minutes and usable once.
@@ -59,7 +74,12 @@ const ERRMSG: Record<number, string> = {
   40001: 'invalid credential, access_token is invalid or not latest',
   40002: 'invalid grant_type',
   40013: 'invalid appid',
+  40003: 'invalid openid',
   40029: 'invalid code',
+  40037: 'invalid template_id',
+  40097: 'invalid args',
+  40129: 'invalid scene',
+  40169: 'invalid length for scene, or the data is not json string',
   40125: 'invalid appsecret',
   40163: 'code been used',
   40226: 'high risk user, login blocked',
@@ -67,22 +87,99 @@ const ERRMSG: Record<number, string> = {
   41002: 'appid missing',
   41004: 'appsecret missing',
   41008: 'missing code',
+  41030: 'invalid page',
   42001: 'access_token expired',
+  43101: 'user refuse to accept the msg',
   44002: 'empty post data',
+  45009: 'reach max api daily quota limit',
   45011: 'api minute-quota reach limit  mustslower  retry next minute',
   47001: 'data format error',
+  47003: 'argument invalid! data invalid',
 };
 
 interface LoginCode { openid: string; unionid?: string; issuedAt: number; used: boolean }
 interface PhoneCode { phone: string; countryCode: string; issuedAt: number; used: boolean }
 interface Injected { kind: 'fail' | 'delay'; value: number; times: number }
 
-type Answer = { status?: number; body: unknown };
+// `raw`: a binary answer (wxacode's image) instead of JSON.
+type Answer = { status?: number; body: unknown; raw?: { contentType: string; data: Buffer } };
 interface Call { url: URL; body: Record<string, unknown> | undefined }
 type ApiHandler = (call: Call) => Answer;
 
 const ok = (body: object): Answer => ({ body });
 const wxError = (errcode: number): Answer => ({ body: { errcode, errmsg: `${ERRMSG[errcode] ?? 'error'} rid: ${randomBytes(6).toString('hex')}` } });
+
+const WXACODE_SCENE = /^[0-9A-Za-z!#$&'()*+,/:;=?@._~-]+$/;
+
+// PNG writing with zlib only: CRC-32 per chunk (ISO 3309 polynomial), IDAT deflated.
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function pngChunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/**
+ * A QR-looking mini-program code as a real PNG (8-bit greyscale, `width` px square): three finder
+ * squares and modules drawn from a hash of page and scene, so each code looks different. The scene
+ * and page ride in tEXt chunks, so a test can tell which code an image is.
+ */
+export function wxacodePng(scene: string, page: string, width: number): Buffer {
+  const modules = 29; // 25 modules and a 2-module quiet zone on each side
+  const cell = Math.max(1, Math.floor(width / modules));
+  const offset = Math.floor((width - cell * modules) / 2);
+  let bits = createHash('sha256').update(`${page}?${scene}`).digest();
+  while (bits.length * 8 < modules * modules) bits = Buffer.concat([bits, createHash('sha256').update(bits).digest()]);
+  const finder = (x: number, y: number): boolean | null => {
+    for (const [fx, fy] of [[2, 2], [modules - 9, 2], [2, modules - 9]]) {
+      const dx = x - fx, dy = y - fy;
+      if (dx < -1 || dx > 7 || dy < -1 || dy > 7) continue;
+      if (dx === -1 || dx === 7 || dy === -1 || dy === 7) return false; // the white separator
+      return dx === 0 || dx === 6 || dy === 0 || dy === 6 || (dx >= 2 && dx <= 4 && dy >= 2 && dy <= 4);
+    }
+    return null;
+  };
+  const dark = (x: number, y: number): boolean => {
+    if (x < 2 || y < 2 || x >= modules - 2 || y >= modules - 2) return false;
+    const f = finder(x, y);
+    if (f !== null) return f;
+    const i = y * modules + x;
+    return ((bits[i >> 3] >> (i & 7)) & 1) === 1;
+  };
+  const rows = Buffer.alloc((width + 1) * width, 0xff);
+  for (let y = 0; y < width; y++) {
+    rows[y * (width + 1)] = 0; // filter: none
+    const my = Math.floor((y - offset) / cell);
+    for (let x = 0; x < width; x++) {
+      const mx = Math.floor((x - offset) / cell);
+      if (y >= offset && x >= offset && mx < modules && my < modules && dark(mx, my)) rows[y * (width + 1) + 1 + x] = 0;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(width, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8); // bit depth 8, greyscale, deflate, adaptive filtering, no interlace
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('tEXt', Buffer.from(`scene\0${scene}`, 'latin1')),
+    pngChunk('tEXt', Buffer.from(`page\0${page}`, 'latin1')),
+    pngChunk('IDAT', deflateSync(rows)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
 
 function randomOpenid(): string {
   // Real openids are 28 characters, starting with "o".
@@ -92,11 +189,13 @@ function randomOpenid(): string {
 export async function startWeChatStandIn(opts: StandInOptions): Promise<StandInHandle> {
   const clock = opts.clock ?? systemClock;
   const now = () => clock.now().getTime();
+  const publishedPages = new Set(opts.publishedPages ?? ['pages/index/index']);
   const loginCodes = new Map<string, LoginCode>();
   const phoneCodes = new Map<string, PhoneCode>();
   let currentToken: string | null = null;
   const injected = new Map<string, Injected[]>();
   const requests: StandInRequest[] = [];
+  const subscribeMessages: StandInSubscribeMessage[] = [];
   const pending = new Set<NodeJS.Timeout>(); // injected delays, cleared on close
   const wait = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -190,6 +289,53 @@ export async function startWeChatStandIn(opts: StandInOptions): Promise<StandInH
             watermark: { timestamp: Math.floor(now() / 1000), appid: opts.appId },
           },
         });
+      },
+    },
+    'POST /wxa/getwxacodeunlimit': {
+      api: 'getwxacodeunlimit',
+      handle: ({ url, body }) => {
+        const bad = tokenError(url.searchParams.get('access_token'));
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        const scene = body.scene;
+        if (typeof scene !== 'string' || scene.length === 0 || scene.length > 32) return wxError(40169);
+        if (!WXACODE_SCENE.test(scene)) return wxError(40129);
+        const page = body.page === undefined || body.page === '' ? 'pages/index/index' : body.page;
+        if (typeof page !== 'string' || page.startsWith('/') || page.includes('?')) return wxError(41030);
+        if (body.check_path !== false && !publishedPages.has(page)) return wxError(41030);
+        if (body.env_version !== undefined && !['release', 'trial', 'develop'].includes(body.env_version as string)) return wxError(40097);
+        // WeChat clamps the width to 280–1280 px.
+        const width = Math.min(1280, Math.max(280, typeof body.width === 'number' ? Math.round(body.width) : 430));
+        return { body: null, raw: { contentType: 'image/png', data: wxacodePng(scene, page, width) } };
+      },
+    },
+    'POST /cgi-bin/message/subscribe/send': {
+      api: 'subscribe_send',
+      // Credits are not modelled (every send is accepted); tests make it refuse with failNext('subscribe_send', 43101).
+      handle: ({ url, body }) => {
+        const bad = tokenError(url.searchParams.get('access_token'));
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        if (typeof body.touser !== 'string' || !body.touser) return wxError(40003);
+        if (typeof body.template_id !== 'string' || !body.template_id) return wxError(40037);
+        const state = body.miniprogram_state ?? 'formal';
+        if (!['developer', 'trial', 'formal'].includes(state as string)) return wxError(47003);
+        if (body.lang !== undefined && !['zh_CN', 'en_US', 'zh_HK', 'zh_TW'].includes(body.lang as string)) return wxError(47003);
+        if (body.page !== undefined && typeof body.page !== 'string') return wxError(47003);
+        const data: Record<string, string> = {};
+        if (typeof body.data !== 'object' || body.data === null || Array.isArray(body.data)) return wxError(47003);
+        for (const [key, field] of Object.entries(body.data as Record<string, unknown>)) {
+          const value = (field as { value?: unknown } | null)?.value;
+          if (typeof value !== 'string' && typeof value !== 'number') return wxError(47003);
+          // WeChat's documented limits of the common keyword types.
+          const limit = /^thing\d+$/.test(key) ? 20 : /^phrase\d+$/.test(key) ? 5 : /^character_string\d+$/.test(key) ? 32 : Infinity;
+          if (String(value).length > limit) return wxError(47003);
+          data[key] = String(value);
+        }
+        subscribeMessages.push({
+          touser: body.touser, templateId: body.template_id, page: (body.page as string | undefined) ?? null, data, miniprogramState: state as string, at: clock.now(),
+        });
+        return ok({ errcode: 0, errmsg: 'ok', msgid: Number(`${Date.now()}${Math.floor(Math.random() * 1000)}`.slice(-15)) });
       },
     },
     'POST /cgi-bin/stable_token': {
@@ -287,6 +433,11 @@ export async function startWeChatStandIn(opts: StandInOptions): Promise<StandInH
           answer = { status: 404, body: { errcode: 404, errmsg: 'no such api in the stand-in' } };
         }
         if (res.destroyed) return;
+        if (answer.raw) {
+          res.writeHead(answer.status ?? 200, { 'Content-Type': answer.raw.contentType, 'Content-Length': answer.raw.data.length });
+          res.end(answer.raw.data);
+          return;
+        }
         res.writeHead(answer.status ?? 200, { 'Content-Type': 'application/json; charset=utf-8' });
         res.end(JSON.stringify(answer.body));
       })();
@@ -312,6 +463,7 @@ export async function startWeChatStandIn(opts: StandInOptions): Promise<StandInH
       currentToken = null;
     },
     count: (api) => requests.filter((r) => r.api === api).length,
+    subscribeMessages,
     close: () =>
       new Promise<void>((resolve) => {
         for (const timer of pending) clearTimeout(timer);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config';
 import type { Redis } from '../../shared/redis';
 import type { Logger } from '../../shared/logger';
-import { WeChatApi, WeChatError, WeChatPhone, WeChatSession } from './types';
+import { SubscribeMessageInput, UnlimitedQrCodeInput, WeChatApi, WeChatError, WeChatPhone, WeChatSession } from './types';
 
 type Json = Record<string, unknown>;
 
@@ -62,6 +62,38 @@ export class WeChatClient implements WeChatApi {
   }
 
   /**
+   * wxacode.getUnlimited: WeChat answers the image itself, or JSON `{ errcode, errmsg }` on failure
+   * (41030 page not published, 40169 scene too long, 45009 quota), which becomes a WeChatError.
+   */
+  async getUnlimitedQrCode(input: UnlimitedQrCodeInput): Promise<{ image: Buffer; contentType: string }> {
+    return this.withAccessToken((token) =>
+      this.fetchImage('getwxacodeunlimit', '/wxa/getwxacodeunlimit', { access_token: token }, {
+        scene: input.scene,
+        page: input.page,
+        check_path: input.checkPath ?? true,
+        env_version: input.envVersion ?? 'release',
+        width: input.width ?? 430,
+      }),
+    );
+  }
+
+  /** subscribeMessage.send; WeChat's refusal (43101 no credit …) becomes a WeChatError. */
+  async sendSubscribeMessage(input: SubscribeMessageInput): Promise<{ msgid: string | null }> {
+    const data = Object.fromEntries(Object.entries(input.data).map(([k, value]) => [k, { value }]));
+    const body = await this.withAccessToken((token) =>
+      this.call('subscribe_send', 'POST', '/cgi-bin/message/subscribe/send', { access_token: token }, {
+        touser: input.touser,
+        template_id: input.templateId,
+        ...(input.page ? { page: input.page } : {}),
+        data,
+        miniprogram_state: input.miniprogramState ?? 'formal',
+        lang: input.lang ?? 'zh_CN',
+      }),
+    );
+    return { msgid: body.msgid === undefined || body.msgid === null ? null : String(body.msgid) };
+  }
+
+  /**
    * The shared access token: from the Redis cache, else fetched through stable_token by one
    * instance while the others wait for it. `forceRefresh` replaces the cached token.
    */
@@ -72,7 +104,7 @@ export class WeChatClient implements WeChatApi {
   }
 
   /** Runs a call with the token; when WeChat says the token is invalid or expired, refreshes once and retries. */
-  private async withAccessToken(work: (token: string) => Promise<Json>): Promise<Json> {
+  private async withAccessToken<T = Json>(work: (token: string) => Promise<T>): Promise<T> {
     const token = await this.getAccessToken();
     try {
       return await work(token);
@@ -164,6 +196,46 @@ export class WeChatClient implements WeChatApi {
       throw new WeChatError(errcode, errmsg);
     }
     return body;
+  }
+
+  /** A POST whose success is binary (an image); an answer in JSON is WeChat's error. */
+  private async fetchImage(api: string, path: string, query: Record<string, string>, payload: Json): Promise<{ image: Buffer; contentType: string }> {
+    const url = new URL(path.replace(/^\//, ''), this.cfg.apiBaseUrl.endsWith('/') ? this.cfg.apiBaseUrl : `${this.cfg.apiBaseUrl}/`);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    let status: number;
+    let contentType: string;
+    let data: Buffer;
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(this.cfg.timeoutMs),
+      });
+      status = res.status;
+      contentType = (res.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
+      data = Buffer.from(await res.arrayBuffer());
+    } catch (err) {
+      const reason = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+      this.log.warn({ api, reason }, 'WeChat API unreachable');
+      throw new WeChatError(-2, reason === 'timeout' ? `no answer within ${this.cfg.timeoutMs} ms` : 'WeChat API unreachable');
+    }
+    if (status !== 200) {
+      this.log.warn({ api, status }, 'WeChat API answered with an HTTP error');
+      throw new WeChatError(-2, `HTTP ${status}`);
+    }
+    if (contentType.startsWith('image/') && data.length > 0) return { image: data, contentType };
+    let body: Json;
+    try {
+      body = JSON.parse(data.toString('utf8')) as Json;
+    } catch {
+      throw this.unexpected(api);
+    }
+    const errcode = typeof body?.errcode === 'number' ? body.errcode : 0;
+    if (errcode === 0) throw this.unexpected(api);
+    const errmsg = typeof body.errmsg === 'string' ? body.errmsg : '';
+    this.log.warn({ api, errcode, errmsg }, 'WeChat API refused');
+    throw new WeChatError(errcode, errmsg);
   }
 
   private unexpected(api: string): WeChatError {

@@ -1,3 +1,4 @@
+import { BIND_REFUSALS } from '../referrals';
 import Joi from 'joi';
 
 const text = (max: number) => Joi.string().max(max).allow('', null);
@@ -24,4 +25,8 @@ export const loginResponse = Joi.object({
     id: Joi.string().required().description('The client\'s public id'),
     isNew: Joi.boolean().required().description('True when this login created the client'),
   }).required(),
+  referral: Joi.object({
+    bound: Joi.boolean().required(),
+    reason: Joi.string().valid(...BIND_REFUSALS).description('Why the referral code was not bound (the client is registered anyway)'),
+  }).description('Only when the login carried a referral code'),
 });

@@ -11,6 +11,7 @@ import type { ClientPrincipal } from '../../shared/http/route';
 import { WeChatApi, WeChatError, WeChatSession } from '../../integrations/wechat/types';
 import { Client, ClientTouch, Touch } from '../clients/clients.entity';
 import type { ClientsService } from '../clients';
+import type { BindOutcome, ReferralsService } from '../referrals';
 import type { SessionStore } from './sessions';
 import { AuthErrors } from './auth.errors';
 
@@ -35,6 +36,8 @@ export interface LoginResult {
   token: string;
   expiresIn: number;
   client: { id: string; isNew: boolean };
+  /** Only when the launch query carried a referral code: whether it bound the client, and if not why. */
+  referral?: BindOutcome;
 }
 
 export interface MpAuthDeps {
@@ -46,6 +49,8 @@ export interface MpAuthDeps {
   sessions: SessionStore;
   clients: ClientsService;
   logger: Logger;
+  /** Binds a new client who arrived with a referral code, in the login's transaction. */
+  referrals?: Pick<ReferralsService, 'bindAtLogin'>;
 }
 
 // Retry hints for the caller when WeChat cannot serve the login.
@@ -79,10 +84,10 @@ export class MpAuthService {
     await this.limit(`rl:login:openid:${sha256(wx.openid).slice(0, 32)}`, loginRateLimitPerClient, loginRateWindowSeconds);
 
     const launch = cleanLaunch(input.launch);
-    const { client, isNew } = await this.findOrCreateClient(wx, launch, clock.now());
+    const { client, isNew, referral } = await this.findOrCreateClient(wx, launch, clock.now());
     const session = await sessions.create({ kind: 'client', clientId: client.id, publicId: client.publicId }, clientSessionTtlSeconds);
     logger.info({ clientId: client.id, isNew, channel: isNew ? client.sourceChannel : undefined }, 'client logged in');
-    return { token: session.token, expiresIn: session.expiresIn, client: { id: client.publicId, isNew } };
+    return { token: session.token, expiresIn: session.expiresIn, client: { id: client.publicId, isNew }, ...(referral ? { referral } : {}) };
   }
 
   /** Ends the session the request was made with. */
@@ -112,14 +117,14 @@ export class MpAuthService {
    * apps), else creates one — in one transaction. Two first logins at once both try the insert;
    * the unique index on openid lets one win, and the loser retries and finds the winner's row.
    */
-  private async findOrCreateClient(wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean }> {
+  private async findOrCreateClient(wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean; referral?: BindOutcome }> {
     return withTransactionRetry(() => this.deps.db.transaction((m) => this.upsertIn(m, wx, launch, now)), {
       attempts: MAX_UPSERT_ATTEMPTS,
       retryIf: (err) => isDuplicateKey(err) || isDeadlock(err),
     });
   }
 
-  private async upsertIn(m: EntityManager, wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean }> {
+  private async upsertIn(m: EntityManager, wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean; referral?: BindOutcome }> {
     const clients = m.getRepository(Client);
     const byOpenid = await clients.findOne({ where: { openid: wx.openid } });
     const byUnionid = wx.unionid && (!byOpenid || byOpenid.unionid !== wx.unionid) ? await clients.findOne({ where: { unionid: wx.unionid } }) : null;
@@ -139,7 +144,9 @@ export class MpAuthService {
       }
       await clients.update({ id: existing.id }, patch);
       if (launch) await this.recordTouch(m, existing.id, 'login', launch, now);
-      return { client: { ...existing, ...patch } as Client, isNew: false };
+      // Only new clients can be bound; the answer says why this one was not.
+      const referral = await this.bindReferral(m, existing.id, false, wx, launch);
+      return { client: { ...existing, ...patch } as Client, isNew: false, referral };
     }
 
     const firstTouch: Touch = { ...emptyTouch(), ...(launch ?? {}), at: now.toISOString() };
@@ -154,7 +161,14 @@ export class MpAuthService {
     }, m);
     // The first touch is always recorded, so touch history starts with the arrival, launch query or not.
     await this.recordTouch(m, client.id, 'first', launch ?? {}, now);
-    return { client, isNew: true };
+    const referral = await this.bindReferral(m, client.id, true, wx, launch);
+    return { client, isNew: true, referral };
+  }
+
+  /** The referral binding of this login (issue 4, item 5), when the launch query carried a code; it never fails the login. */
+  private async bindReferral(m: EntityManager, clientId: number, isNew: boolean, wx: WeChatSession, launch: LaunchQuery | null): Promise<BindOutcome | undefined> {
+    if (!launch?.referralCode || !this.deps.referrals) return undefined;
+    return this.deps.referrals.bindAtLogin(m, { clientId, isNew, code: launch.referralCode, openid: wx.openid, unionid: wx.unionid ?? null });
   }
 
   private async recordTouch(m: EntityManager, clientId: number, kind: 'first' | 'login', launch: LaunchQuery, now: Date): Promise<void> {

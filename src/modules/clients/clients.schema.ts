@@ -1,4 +1,6 @@
 import Joi from 'joi';
+import { idParams, publicIdParam } from '../../shared/http/schemas';
+export { idParams };
 
 /** Client stages: the list lives with the stage service (journey). */
 export { CLIENT_STAGES } from '../journey';
@@ -20,8 +22,6 @@ const isoDate = Joi.string()
   })
   .messages({ 'string.pattern.base': '{{#label}} must be a date as YYYY-MM-DD', 'date.base': '{{#label}} must be a real calendar date' });
 
-export const publicIdParam = Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid id' });
-export const idParams = Joi.object({ id: publicIdParam });
 
 const name = Joi.string().min(1).max(32).pattern(/\S/).pattern(PRINTABLE, 'printable');
 

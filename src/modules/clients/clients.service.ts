@@ -170,6 +170,19 @@ export interface NewClientInput {
   lastLoginAt?: Date | null;
 }
 
+/**
+ * Client data other modules keep (questionnaire answers …), so that the client's rights over the
+ * archive reach it too (PIPL): each hook runs inside the same transaction as the change.
+ */
+export interface ClientDataHooks {
+  /** The health consent was withdrawn: erase health data. */
+  onHealthWithdrawn?(m: EntityManager, clientId: number): Promise<void>;
+  /** The account is being deleted: erase the module's personal data. */
+  onAccountDeleted?(m: EntityManager, clientId: number): Promise<void>;
+  /** Sections added to the client's own export, keyed by name. */
+  exportSections?(m: EntityManager, clientId: number): Promise<Record<string, unknown>>;
+}
+
 /** Staff who see every client; consultants see the ones assigned to them (DOMAIN.md, access tiers). */
 const SEES_ALL = new Set(['director', 'doctor', 'customer_service']);
 const SEES_HEALTH = new Set(['director', 'doctor']);
@@ -229,6 +242,12 @@ export function maskPhone(phone: string | null): string | null {
  */
 export class ClientsService {
   private readonly log: Logger;
+  private readonly dataHooks: ClientDataHooks[] = [];
+
+  /** Registers another module's client data hooks (services.ts, at start-up). */
+  addDataHooks(hooks: ClientDataHooks): void {
+    this.dataHooks.push(hooks);
+  }
 
   constructor(private readonly deps: ClientsDeps) {
     this.log = deps.logger ?? createLogger(deps.config.logLevel, { module: 'clients' });
@@ -540,6 +559,7 @@ export class ClientsService {
       if (purpose === 'health') {
         const erased: { affectedRows?: number } = await m.query('DELETE FROM medical_records WHERE client_id = ?', [clientId]);
         if (erased.affectedRows) await this.deps.audit.record(actor, 'client.medical.erase', { clientId, details: { reason: 'consent_withdrawn' } }, m);
+        for (const h of this.dataHooks) await h.onHealthWithdrawn?.(m, clientId);
       }
       return { withdrawn };
     });
@@ -592,6 +612,42 @@ export class ClientsService {
       await this.deps.audit.record(actor, 'client.medical.update', { clientId, details: { fields: [...MEDICAL_FIELDS] } }, m);
       return this.readMedical(m, clientId, client.publicId);
     });
+  }
+
+  /**
+   * writeMedical inside the caller's transaction, for answers that arrive with something else (the
+   * intent questionnaire): the given lists are merged into the record, nothing is removed (taking an
+   * entry out is a doctor's decision). The caller holds the client row lock and has checked
+   * requireHealthConsent. Audited 'client.medical.update' with `source`.
+   */
+  async mergeMedical(
+    m: EntityManager, client: { id: number; publicId: string }, input: Partial<MedicalHistory>, actor: Actor,
+    by: { type: 'client' | 'staff'; id: number }, source: string,
+  ): Promise<void> {
+    const fields = MEDICAL_FIELDS.filter((f) => input[f] !== undefined);
+    if (!fields.length) return;
+    const current = await this.readMedical(m, client.id, client.publicId);
+    const merged: MedicalHistory = {
+      allergies: [...new Set([...current.allergies, ...(input.allergies ?? [])])],
+      medications: [...new Set([...current.medications, ...(input.medications ?? [])])],
+      conditions: [...new Set([...current.conditions, ...(input.conditions ?? [])])],
+      // The same procedure again: the newer answer's satisfaction wins.
+      pastProcedures: [...new Map([...current.pastProcedures, ...(input.pastProcedures ?? [])].map((p) => [p.name, p])).values()],
+    };
+    const enc = (f: MedicalField) => this.deps.cipher.encryptJson(merged[f], aad.medical(client.publicId, f));
+    await m.getRepository(MedicalRecord).upsert(
+      {
+        clientId: client.id,
+        allergiesEnc: enc('allergies'),
+        medicationsEnc: enc('medications'),
+        pastProceduresEnc: enc('pastProcedures'),
+        conditionsEnc: enc('conditions'),
+        updatedByType: by.type,
+        updatedById: by.id,
+      },
+      ['clientId'],
+    );
+    await this.deps.audit.record(actor, 'client.medical.update', { clientId: client.id, details: { fields, source } }, m);
   }
 
   /**
@@ -662,8 +718,15 @@ export class ClientsService {
       touches: touches.map(({ id: _id, clientId: _c, ...t }) => t),
       consents: await this.consentsOf(m, clientId),
       medical: await this.readMedical(m, clientId, row.publicId),
+      ...(await this.hookSections(m, clientId)),
       auditLog: audit.map((a) => ({ ...a, allowed: Boolean(a.allowed) })),
     };
+  }
+
+  private async hookSections(m: EntityManager, clientId: number): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const h of this.dataHooks) Object.assign(out, await h.exportSections?.(m, clientId));
+    return out;
   }
 
   /** Deletes every export past its expiry (scheduler task 'exports-purge'); returns how many rows went. */
@@ -718,6 +781,7 @@ export class ClientsService {
       await m.query('DELETE FROM client_touches WHERE client_id = ?', [clientId]);
       await m.query('DELETE FROM medical_records WHERE client_id = ?', [clientId]);
       await m.query('DELETE FROM data_exports WHERE client_id = ?', [clientId]);
+      for (const h of this.dataHooks) await h.onAccountDeleted?.(m, clientId);
       // Purpose, version and times stay as evidence of what was consented to and when.
       await m.query(
         'UPDATE consents SET guardian_name_enc = NULL, ip = NULL, withdrawn_at = COALESCE(withdrawn_at, ?) WHERE client_id = ?',

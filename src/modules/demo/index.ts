@@ -3,6 +3,7 @@ import type { StaffRole } from '../staff';
 import { AppError } from '../../shared/errors';
 import { isDuplicateKey } from '../../shared/db';
 import { ClientErrors } from '../clients';
+import { seedDemoQuestionnaires } from '../questionnaires';
 
 export interface DemoSummary {
   staff: { role: StaffRole; username: string; password: string }[];
@@ -43,6 +44,10 @@ export async function seedDemo(deps: Deps, services: Services): Promise<DemoSumm
       if (!isDuplicateKey(err) && !(err instanceof AppError && err.code === ClientErrors.PHONE_IN_USE)) throw err;
     }
   }
+  // The weekly live Q&A announcement to the simulated client group (issue 5, community posts).
+  await services.community.ensureDemoPost(staff.find((s) => s.role === 'doctor')!.id, staff.find((s) => s.role === 'director')!.id);
+  // The demo clients answer the intent questionnaire once (leads for the consultant, a response for the doctor).
+  await seedDemoQuestionnaires(deps, services);
   if (created) log.info({ clients: created, staff: staff.length }, 'demo data loaded');
   return { staff: DEMO_STAFF.map(({ role, username, password }) => ({ role, username, password })), clients: created };
 }

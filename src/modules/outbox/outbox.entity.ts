@@ -48,6 +48,19 @@ export class OutboxMessage {
   @Column({ name: 'sent_at', type: 'datetime', precision: 3, nullable: true })
   sentAt!: Date | null;
 
+  /** The drain that holds the row while `sending` (delivery module); its results are recorded only under this token. */
+  @Index('ix_outbox_claim')
+  @Column({ name: 'claim_token', type: 'char', length: 22, nullable: true })
+  claimToken!: string | null;
+
+  /** The WeCom account that sent it (send budgets are per account). */
+  @Column({ name: 'account_id', type: 'varchar', length: 64, nullable: true })
+  accountId!: string | null;
+
+  /** Group posts: the rooms already posted to, so a retry or a budget pause never posts twice. */
+  @Column({ name: 'sent_to', type: 'json', nullable: true })
+  sentTo!: string[] | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt!: Date;
 

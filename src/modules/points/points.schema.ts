@@ -1,14 +1,10 @@
 import Joi from 'joi';
+import { idParams, pageQuery } from '../../shared/http/schemas';
+export { idParams, pageQuery };
 
-export const publicIdParam = Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid id' });
-export const idParams = Joi.object({ id: publicIdParam });
 /** A client-generated UUID that makes a retried write harmless. */
 export const requestId = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required();
 
-export const pageQuery = Joi.object({
-  page: Joi.number().integer().min(1).max(10000).default(1),
-  pageSize: Joi.number().integer().min(1).max(100).default(20),
-});
 
 export const adjustBody = Joi.object({
   delta: Joi.number().integer().min(-1_000_000).max(1_000_000).invalid(0).required(),

@@ -1,11 +1,7 @@
 import Joi from 'joi';
+import { idParams, pageQuery } from '../../shared/http/schemas';
+export { idParams, pageQuery };
 
-const publicIdParam = Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid id' });
-export const idParams = Joi.object({ id: publicIdParam });
-export const pageQuery = Joi.object({
-  page: Joi.number().integer().min(1).max(10000).default(1),
-  pageSize: Joi.number().integer().min(1).max(100).default(20),
-});
 /** A client-generated UUID that makes a retried redemption harmless. */
 const requestId = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required();
 
@@ -13,6 +9,8 @@ const KINDS = ['project_voucher', 'care_product', 'salon_seat'];
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 const title = Joi.string().min(1).max(64).pattern(/\S/).pattern(PRINTABLE, 'printable');
 const description = Joi.string().max(1000).allow('');
+// Bodies are validated without conversion, so an ISO string becomes a Date here, explicitly.
+const instant = Joi.string().isoDate().custom((v: string) => new Date(v));
 
 export const createItemBody = Joi.object({
   kind: Joi.string().valid(...KINDS).required(),
@@ -21,8 +19,8 @@ export const createItemBody = Joi.object({
   pointsPrice: Joi.number().integer().min(1).max(10_000_000).required(),
   stock: Joi.number().integer().min(0).max(1_000_000).required(),
   perClientLimit: Joi.number().integer().min(1).max(1000).allow(null),
-  validFrom: Joi.date().iso().allow(null),
-  validTo: Joi.date().iso().allow(null),
+  validFrom: instant.allow(null),
+  validTo: instant.allow(null),
   active: Joi.boolean(),
 }).required();
 
@@ -36,8 +34,8 @@ export const updateItemBody = Joi.object({
   stockDelta: Joi.number().integer().min(-1_000_000).max(1_000_000).invalid(0)
     .description('units to add (or remove, negative) relative to the current stock; never undoes a concurrent redemption'),
   perClientLimit: Joi.number().integer().min(1).max(1000).allow(null),
-  validFrom: Joi.date().iso().allow(null),
-  validTo: Joi.date().iso().allow(null),
+  validFrom: instant.allow(null),
+  validTo: instant.allow(null),
   active: Joi.boolean(),
 })
   .oxor('stock', 'stockDelta')

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { sha256 } from '../../shared/crypto';
+import { publicId } from '../../shared/crypto';
 import type { OutboxService } from '../outbox';
 import type { TagDimension } from './tags.entity';
 
@@ -19,24 +19,46 @@ export class TagsService {
 
   /** Makes `values` the client's whole set for one dimension; returns what changed. */
   async setDimension(m: EntityManager, clientId: number, dimension: TagDimension, values: string[], source: string): Promise<TagChange> {
-    const wanted = [...new Set(values)];
-    const rows: { value: string }[] = await m.query(
-      'SELECT value FROM client_tags WHERE client_id = ? AND dimension = ? FOR UPDATE', [clientId, dimension],
+    return (await this.setDimensions(m, clientId, { [dimension]: values }, source))[dimension] ?? { added: [], removed: [] };
+  }
+
+  /**
+   * Several dimensions at once, in a handful of statements and at most one sync row: each given
+   * dimension becomes exactly its values; dimensions not given are left alone.
+   */
+  async setDimensions(m: EntityManager, clientId: number, sets: TagSet, source: string): Promise<Partial<Record<TagDimension, TagChange>>> {
+    const dims = Object.keys(sets) as TagDimension[];
+    if (!dims.length) return {};
+    const rows: { dimension: TagDimension; value: string }[] = await m.query(
+      `SELECT dimension, value FROM client_tags WHERE client_id = ? AND dimension IN (${dims.map(() => '?').join(',')}) FOR UPDATE`,
+      [clientId, ...dims],
     );
-    const current = rows.map((r) => r.value);
-    const added = wanted.filter((v) => !current.includes(v));
-    const removed = current.filter((v) => !wanted.includes(v));
-    if (removed.length) {
-      await m.query(`DELETE FROM client_tags WHERE client_id = ? AND dimension = ? AND value IN (${removed.map(() => '?').join(',')})`, [clientId, dimension, ...removed]);
+    const changes: Partial<Record<TagDimension, TagChange>> = {};
+    const removals: [TagDimension, string][] = [];
+    const additions: [TagDimension, string][] = [];
+    for (const dim of dims) {
+      const wanted = [...new Set(sets[dim] ?? [])];
+      const current = rows.filter((r) => r.dimension === dim).map((r) => r.value);
+      const added = wanted.filter((v) => !current.includes(v));
+      const removed = current.filter((v) => !wanted.includes(v));
+      changes[dim] = { added, removed };
+      removals.push(...removed.map((v) => [dim, v] as [TagDimension, string]));
+      additions.push(...added.map((v) => [dim, v] as [TagDimension, string]));
     }
-    if (added.length) {
+    if (removals.length) {
       await m.query(
-        `INSERT INTO client_tags (client_id, dimension, value, source) VALUES ${added.map(() => '(?, ?, ?, ?)').join(',')}`,
-        added.flatMap((v) => [clientId, dimension, v, source]),
+        `DELETE FROM client_tags WHERE client_id = ? AND (${removals.map(() => '(dimension = ? AND value = ?)').join(' OR ')})`,
+        [clientId, ...removals.flat()],
       );
     }
-    if (added.length || removed.length) await this.requestSync(m, clientId);
-    return { added, removed };
+    if (additions.length) {
+      await m.query(
+        `INSERT INTO client_tags (client_id, dimension, value, source) VALUES ${additions.map(() => '(?, ?, ?, ?)').join(',')}`,
+        additions.flatMap(([dim, v]) => [clientId, dim, v, source]),
+      );
+    }
+    if (removals.length || additions.length) await this.requestSync(m, clientId);
+    return changes;
   }
 
   /** The client's tags grouped by dimension, values sorted. */
@@ -52,12 +74,20 @@ export class TagsService {
   }
 
   /**
-   * One pending `tag_sync` row per distinct tag set: the key carries a hash of the whole set, so
-   * repeating the same change adds nothing and the bot always applies the newest set.
+   * Asks the bot to mirror the whole current set. A pending sync row of the client takes the new
+   * set (the bot always applies the newest); otherwise a new row is written. Sets that come back
+   * to an earlier state (A → B → A) still get their own row, so WeCom never keeps showing B.
    */
   private async requestSync(m: EntityManager, clientId: number): Promise<void> {
     const tags = await this.tagsOf(clientId, m);
-    const key = `tag_sync:${clientId}:${sha256(JSON.stringify(tags)).slice(0, 32)}`;
-    await this.deps.outbox.enqueue(m, { kind: 'tag_sync', dedupeKey: key, clientId, payload: { tags } });
+    const pending: { id: string }[] = await m.query(
+      "SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1 FOR UPDATE",
+      [clientId],
+    );
+    if (pending.length) {
+      await m.query('UPDATE outbox_messages SET payload = ? WHERE id = ?', [JSON.stringify({ tags }), pending[0].id]);
+      return;
+    }
+    await this.deps.outbox.enqueue(m, { kind: 'tag_sync', dedupeKey: `tag_sync:${clientId}:${publicId()}`, clientId, payload: { tags } });
   }
 }

@@ -1,0 +1,320 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../../config';
+import type { Clock } from '../../shared/clock';
+import type { FieldCipher } from '../../shared/crypto';
+import { AppError, notFound } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import { SYSTEM_ACTOR } from '../audit';
+import type { Actor, AuditService } from '../audit';
+import { clientAad } from '../clients';
+import type { JourneyService } from '../journey';
+import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
+import type { OutboxService } from '../outbox';
+import type { StaffRole } from '../staff';
+import type { FollowupAction } from './care.entity';
+import { CareErrors } from './care.errors';
+
+/** Where staff tasks go (the worklist module). */
+export interface TaskSink {
+  create(m: EntityManager, input: {
+    kind: string; dedupeKey: string; clientId: number | null; assigneeRole: StaffRole; title: string; details: Record<string, unknown>; dueAt: Date;
+  }): Promise<unknown>;
+  /** Cancels the open task of a dedupe key. */
+  cancel(m: EntityManager, dedupeKey: string): Promise<boolean>;
+}
+
+/** Opens the satisfaction survey of an order (the feedback module); idempotent per order. */
+export interface SurveyOpener {
+  openSurvey(m: EntityManager, input: { clientId: number; orderId: number }): Promise<{ publicId: string } | string>;
+}
+
+export interface CareDeps {
+  db: DataSource;
+  config: Config;
+  clock: Clock;
+  cipher: FieldCipher;
+  audit: AuditService;
+  outbox: OutboxService;
+  journey: JourneyService;
+  worklist: TaskSink;
+  surveys?: SurveyOpener;
+  logger: Logger;
+}
+
+export interface FollowupTemplateView {
+  id: number;
+  plan: string;
+  step: string;
+  offsetMinutes: number | null;
+  action: FollowupAction;
+  assigneeRole: string | null;
+  text: string;
+  active: boolean;
+}
+
+export interface FollowupStepView {
+  order: string;
+  project: string;
+  step: string;
+  dueAt: Date;
+  status: string;
+}
+
+interface DueRow {
+  id: string;
+  order_id: number;
+  order_public_id: string;
+  client_id: number;
+  client_public_id: string;
+  client_status: string;
+  name_enc: Buffer | null;
+  gender: string;
+  step: string;
+  due_at: Date;
+  action: FollowupAction;
+  text: string;
+  assignee_role: string | null;
+  project: string;
+  consultant: string | null;
+  doctor: string | null;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+// Categories that put a client into post-op recovery (DOMAIN.md, stages); basic skin care does not.
+const POST_OP_CATEGORIES = new Set(['surgery', 'light']);
+
+/**
+ * Follow-up plans by project (issue 5, item 5): a paid order schedules its plan's steps; a scheduled
+ * scan turns due steps into outbox messages or staff tasks; a full refund or void cancels what is
+ * still pending. Every step is anchored on the procedure (the order's paid time).
+ */
+export class CareService {
+  private readonly log: Logger;
+
+  constructor(private readonly deps: CareDeps) {
+    this.log = deps.logger;
+  }
+
+  /** The order hooks: schedule on payment, cancel pending steps when nothing is left paid. */
+  orderHooks(): OrderHooks {
+    return {
+      onPaid: async (m, order) => { await this.schedule(m, order); },
+      onRefunded: async (m, order, refund) => { if (refund.full) await this.cancelForOrder(m, order, refund); },
+    };
+  }
+
+  /**
+   * Writes the steps of each item's plan (the project's plan, else its category's). Steps that
+   * were due more than a day before the order was recorded are skipped: a "48 hours after" message
+   * on day ten would be wrong.
+   */
+  async schedule(m: EntityManager, order: PaidOrder): Promise<number> {
+    const templates: { id: number; plan: string; step: string; offset_minutes: number | null }[] = await m.query(
+      'SELECT id, plan, step, offset_minutes FROM followup_templates WHERE active = 1',
+    );
+    const now = this.deps.clock.now().getTime();
+    const leadMs = this.deps.config.care.repurchaseLeadDays * DAY_MS;
+    const rows: unknown[][] = [];
+    for (const item of order.items) {
+      const plan = item.followupPlan ?? item.category;
+      for (const t of templates) {
+        if (t.plan !== plan) continue;
+        let due: number;
+        if (t.offset_minutes !== null) due = order.paidAt.getTime() + t.offset_minutes * 60_000;
+        else if (item.effectDurationDays) due = order.paidAt.getTime() + item.effectDurationDays * DAY_MS - leadMs;
+        else continue;
+        if (due < now - DAY_MS || due <= order.paidAt.getTime()) continue;
+        rows.push([order.id, item.projectId, order.clientId, t.id, t.step, new Date(due)]);
+      }
+    }
+    if (rows.length) {
+      // The same project twice in one order gets its plan once.
+      await m.query(
+        `INSERT INTO followup_steps (order_id, project_id, client_id, template_id, step, due_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+         ON DUPLICATE KEY UPDATE id = id`,
+        rows.flat(),
+      );
+    }
+    if (order.items.some((i) => POST_OP_CATEGORIES.has(i.category))) {
+      await this.deps.journey.moveTo(m, order.clientId, 'post_op', SYSTEM_ACTOR, { reason: 'order', at: order.paidAt });
+    }
+    return rows.length;
+  }
+
+  /** A refund or void that leaves nothing paid: pending steps, queued messages and open tasks of the order go. */
+  async cancelForOrder(m: EntityManager, order: PaidOrder, refund: OrderRefundEvent): Promise<number> {
+    const result = await m.query(`UPDATE followup_steps SET status = 'cancelled' WHERE order_id = ? AND status = 'scheduled'`, [order.id]);
+    const messages = await this.deps.outbox.cancelPending(m, order.clientId, `followup:${order.id}:`);
+    const queued: { id: string }[] = await m.query(
+      `SELECT s.id FROM followup_steps s JOIN followup_templates t ON t.id = s.template_id WHERE s.order_id = ? AND s.status = 'enqueued' AND t.action = 'task'`,
+      [order.id],
+    );
+    let tasks = 0;
+    for (const q of queued) if (await this.deps.worklist.cancel(m, `followup:${order.id}:${q.id}`)) tasks++;
+    this.log.info({ orderId: order.id, refundNo: refund.refundNo, steps: Number(result.affectedRows), messages, tasks }, 'follow-ups cancelled by refund');
+    return Number(result.affectedRows);
+  }
+
+  /**
+   * Turns due steps into outbox rows (client messages, survey links) or staff tasks, in batches;
+   * each batch is one transaction over rows claimed with SKIP LOCKED, so two schedulers never
+   * take the same step and a failed batch leaves its steps scheduled.
+   */
+  async enqueueDue(now: Date = this.deps.clock.now(), opts: { batch?: number; max?: number } = {}): Promise<number> {
+    const batch = opts.batch ?? 500;
+    const max = opts.max ?? 100_000;
+    let total = 0;
+    while (total < max) {
+      const n = await this.deps.db.transaction((m) => this.enqueueBatch(m, now, Math.min(batch, max - total)));
+      total += n;
+      if (n < batch) break;
+    }
+    return total;
+  }
+
+  private async enqueueBatch(m: EntityManager, now: Date, limit: number): Promise<number> {
+    const claimed: { id: string }[] = await m.query(
+      `SELECT id FROM followup_steps WHERE status = 'scheduled' AND due_at <= ? ORDER BY due_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED`,
+      [now],
+    );
+    if (!claimed.length) return 0;
+    const ids = claimed.map((r) => r.id);
+    const rows: DueRow[] = await m.query(
+      `SELECT s.id, s.order_id, o.public_id AS order_public_id, s.client_id, c.public_id AS client_public_id, c.status AS client_status,
+              c.name_enc, c.gender, s.step, s.due_at, t.action, t.text, t.assignee_role, p.name AS project,
+              cs.display_name AS consultant, d.display_name AS doctor
+         FROM followup_steps s
+         JOIN followup_templates t ON t.id = s.template_id
+         JOIN projects p ON p.id = s.project_id
+         JOIN orders o ON o.id = s.order_id
+         JOIN clients c ON c.id = s.client_id
+         LEFT JOIN staff cs ON cs.id = COALESCE(o.consultant_id, c.consultant_id)
+         LEFT JOIN staff d ON d.id = o.doctor_id
+        WHERE s.id IN (${ids.map(() => '?').join(',')})`,
+      ids,
+    );
+    const messages: unknown[][] = [];
+    const cancelled: string[] = [];
+    for (const r of rows) {
+      // A deleted account gets nothing more (PIPL deletion).
+      if (r.client_status !== 'active') { cancelled.push(r.id); continue; }
+      const text = this.render(r);
+      const key = `followup:${r.order_id}:${r.id}`;
+      if (r.action === 'task') {
+        await this.deps.worklist.create(m, {
+          kind: 'followup_callback', dedupeKey: key, clientId: r.client_id, assigneeRole: (r.assignee_role ?? 'customer_service') as StaffRole,
+          title: text, details: { step: r.step, order: r.order_public_id, client: r.client_public_id }, dueAt: r.due_at,
+        });
+        continue;
+      }
+      const payload = await this.messageFor(m, r, text);
+      messages.push(['client_message', key, r.client_id, JSON.stringify(payload), now]);
+    }
+    if (messages.length) {
+      await m.query(
+        `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at) VALUES ${messages.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+         ON DUPLICATE KEY UPDATE id = id`,
+        messages.flat(),
+      );
+    }
+    const done = ids.filter((id) => !cancelled.includes(id));
+    if (done.length) {
+      await m.query(`UPDATE followup_steps SET status = 'enqueued', enqueued_at = ? WHERE id IN (${done.map(() => '?').join(',')})`, [now, ...done]);
+    }
+    if (cancelled.length) {
+      await m.query(`UPDATE followup_steps SET status = 'cancelled' WHERE id IN (${cancelled.map(() => '?').join(',')})`, cancelled);
+    }
+    return ids.length;
+  }
+
+  private async messageFor(m: EntityManager, r: DueRow, text: string): Promise<Record<string, unknown>> {
+    const base = { text, purpose: 'followup', step: r.step, templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: r.project, thing2: r.step } };
+    switch (r.action) {
+      case 'survey': {
+        if (!this.deps.surveys) return base;
+        const opened = await this.deps.surveys.openSurvey(m, { clientId: r.client_id, orderId: r.order_id });
+        const id = typeof opened === 'string' ? opened : opened.publicId;
+        return { ...base, purpose: 'survey', card: { title: '满意度问卷', pagePath: `pages/survey/index?id=${id}` } };
+      }
+      case 'photo_request':
+        return { ...base, card: { title: '上传恢复照片', pagePath: `pages/care/index?order=${r.order_public_id}` } };
+      case 'repurchase':
+        return { ...base, purpose: 'repurchase', card: { title: '预约复诊', pagePath: 'pages/appointments/index' } };
+      default:
+        return base;
+    }
+  }
+
+  /** Fills {client} (surname and 女士/先生, never the full name), {consultant}, {doctor} and {project}. */
+  private render(r: DueRow): string {
+    const values: Record<string, string> = {
+      client: this.salutation(r),
+      consultant: r.consultant ?? '顾问',
+      doctor: r.doctor ? `${r.doctor}医生` : '医生',
+      project: r.project,
+    };
+    return r.text.replace(/\{(client|consultant|doctor|project)\}/g, (_, k: string) => values[k]);
+  }
+
+  private salutation(r: DueRow): string {
+    if (!r.name_enc) return '';
+    try {
+      const name = this.deps.cipher.decrypt(r.name_enc, clientAad.client(r.client_public_id, 'name')).trim();
+      const title = r.gender === 'female' ? '女士' : r.gender === 'male' ? '先生' : '';
+      return title && name ? `${name[0]}${title}` : name;
+    } catch {
+      this.log.error({ clientId: r.client_id }, 'client name cannot be decrypted; message sent without it');
+      return '';
+    }
+  }
+
+  async listTemplates(): Promise<FollowupTemplateView[]> {
+    const rows: any[] = await this.deps.db.query(
+      'SELECT id, plan, step, offset_minutes, action, assignee_role, text, active FROM followup_templates ORDER BY plan, offset_minutes IS NULL, offset_minutes, step',
+    );
+    return rows.map(templateView);
+  }
+
+  /** Staff edit a step's text, timing or whether it runs; steps already scheduled keep their time. Audited. */
+  async updateTemplate(actor: Actor, id: number, patch: { text?: string; offsetMinutes?: number; active?: boolean }): Promise<FollowupTemplateView> {
+    return this.deps.db.transaction(async (m) => {
+      const rows: any[] = await m.query('SELECT id, offset_minutes FROM followup_templates WHERE id = ? FOR UPDATE', [id]);
+      if (!rows.length) throw notFound('Follow-up step');
+      if (patch.offsetMinutes !== undefined && rows[0].offset_minutes === null) {
+        throw new AppError(CareErrors.FOLLOWUP_OFFSET_FIXED, 'This step is timed from the project\'s effect duration', { field: 'body.offsetMinutes' });
+      }
+      const sets: string[] = [];
+      const params: unknown[] = [];
+      if (patch.text !== undefined) { sets.push('text = ?'); params.push(patch.text); }
+      if (patch.offsetMinutes !== undefined) { sets.push('offset_minutes = ?'); params.push(patch.offsetMinutes); }
+      if (patch.active !== undefined) { sets.push('active = ?'); params.push(patch.active ? 1 : 0); }
+      sets.push('updated_by = ?');
+      params.push(actor.type === 'staff' ? actor.id : null);
+      await m.query(`UPDATE followup_templates SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+      await this.deps.audit.record(actor, 'care.template.update', { details: { id, fields: Object.keys(patch) } }, m);
+      const after: any[] = await m.query('SELECT id, plan, step, offset_minutes, action, assignee_role, text, active FROM followup_templates WHERE id = ?', [id]);
+      return templateView(after[0]);
+    });
+  }
+
+  /** A client's follow-up steps (what was and will be sent about their procedures). Audited: procedures are medical history. */
+  async stepsOfClient(actor: Actor, clientPublicId: string): Promise<FollowupStepView[]> {
+    const client: { id: number }[] = await this.deps.db.query("SELECT id FROM clients WHERE public_id = ? AND status = 'active'", [clientPublicId]);
+    if (!client.length) throw notFound('Client');
+    await this.deps.audit.record(actor, 'care.followups.view', { clientId: client[0].id });
+    const rows: any[] = await this.deps.db.query(
+      `SELECT o.public_id AS order_public_id, p.name AS project, s.step, s.due_at, s.status
+         FROM followup_steps s JOIN orders o ON o.id = s.order_id JOIN projects p ON p.id = s.project_id
+        WHERE s.client_id = ? ORDER BY s.due_at, s.id LIMIT 500`,
+      [client[0].id],
+    );
+    return rows.map((r) => ({ order: r.order_public_id, project: r.project, step: r.step, dueAt: r.due_at, status: r.status }));
+  }
+}
+
+function templateView(r: any): FollowupTemplateView {
+  return {
+    id: r.id, plan: r.plan, step: r.step, offsetMinutes: r.offset_minutes, action: r.action,
+    assigneeRole: r.assignee_role, text: r.text, active: Boolean(r.active),
+  };
+}

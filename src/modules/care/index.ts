@@ -1,0 +1,15 @@
+import type { Task } from '../../scheduler/tasks';
+
+export { CareService } from './care.service';
+export type { CareDeps, TaskSink, SurveyOpener, FollowupTemplateView, FollowupStepView } from './care.service';
+export { CareErrors } from './care.errors';
+export { registerCareRoutes } from './care.routes';
+export * from './care.entity';
+
+/** Every minute: due follow-up steps become outbox messages or staff tasks (safe twice: SKIP LOCKED + step status). */
+export const followupDueTask: Task = {
+  id: 'followup-due',
+  schedule: '* * * * *',
+  description: 'Turn due follow-up steps (48h, 7/30/90 days, effect tracking, repurchase) into messages and staff tasks',
+  run: async ({ services, now }) => ({ items: await services.care.enqueueDue(now) }),
+};

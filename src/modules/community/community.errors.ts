@@ -1,0 +1,13 @@
+import { defineErrors } from '../../shared/errors';
+
+/** Community posts: compliance check, approval, schedule. */
+export const CommunityErrors = defineErrors({
+  // Banned advertising wording; details: [{ category, words }].
+  POST_NOT_COMPLIANT: 422,
+  // The action does not fit the post's status (e.g. editing an approved post, approving a draft).
+  POST_STATUS_CONFLICT: 409,
+  // Approval is a second pair of eyes: an author never approves their own post.
+  POST_SELF_APPROVAL: 403,
+  // A one-time post whose time has passed cannot be approved.
+  POST_TIME_PASSED: 409,
+});

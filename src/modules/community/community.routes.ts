@@ -1,0 +1,79 @@
+import type { ApiRouter } from '../../shared/http/route';
+import type { Services } from '../../services';
+import { actorFromContext } from '../audit';
+import {
+  checkBody, complianceView, createBody, deliveriesResponse, idParams, listQuery, pageQuery, postView, postsResponse, rejectBody, updateBody,
+} from './community.schema';
+
+const STAFF = ['staff: community posts'];
+
+/** HTTP ↔ CommunityService. Any staff member writes posts; approver roles (COMMUNITY_APPROVER_ROLES) approve or reject them. */
+export function registerCommunityRoutes(api: ApiRouter, s: Services): void {
+  const approvers = s.community.approverRoles;
+  api
+    .add(
+      { method: 'get', path: '/api/staff/community/posts', summary: 'Community posts, newest first', tags: STAFF, auth: 'staff', query: listQuery, response: postsResponse },
+      ({ query }) => s.community.list(query),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/community/posts', summary: 'Write a post (draft) for client groups or for clients with given tags, once or weekly',
+        tags: STAFF, auth: 'staff', body: createBody, status: 201, response: postView, errors: ['VALIDATION_FAILED'],
+      },
+      ({ ctx, body }) => s.community.create(actorFromContext(ctx), body),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/community/compliance-check', summary: 'Check wording against the advertising rules without saving (each category with its banned words)',
+        tags: STAFF, auth: 'staff', body: checkBody, response: complianceView,
+      },
+      ({ body }) => s.community.check(body),
+    )
+    .add(
+      { method: 'get', path: '/api/staff/community/posts/:id', summary: 'One post', tags: STAFF, auth: 'staff', params: idParams, response: postView, errors: ['NOT_FOUND'] },
+      ({ params }) => s.community.get(params.id),
+    )
+    .add(
+      {
+        method: 'patch', path: '/api/staff/community/posts/:id', summary: 'Change a draft or a rejected post (it becomes a draft again)',
+        tags: STAFF, auth: 'staff', params: idParams, body: updateBody, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'VALIDATION_FAILED'],
+      },
+      ({ ctx, params, body }) => s.community.update(actorFromContext(ctx), params.id, body),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/community/posts/:id/submit', summary: 'Submit for approval after the advertising-compliance check (422 names each category and its words)',
+        tags: STAFF, auth: 'staff', params: idParams, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'POST_NOT_COMPLIANT'],
+      },
+      ({ ctx, params }) => s.community.submit(actorFromContext(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/community/posts/:id/approve', summary: 'Approve a submitted post (approver roles; never the author); the check runs again',
+        tags: STAFF, auth: 'staff', roles: approvers, params: idParams, response: postView,
+        errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'POST_NOT_COMPLIANT', 'POST_SELF_APPROVAL', 'POST_TIME_PASSED'],
+      },
+      ({ ctx, params }) => s.community.approve(actorFromContext(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/community/posts/:id/reject', summary: 'Send a submitted post back with the reason (approver roles)',
+        tags: STAFF, auth: 'staff', roles: approvers, params: idParams, body: rejectBody, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT'],
+      },
+      ({ ctx, params, body }) => s.community.reject(actorFromContext(ctx), params.id, body.reason),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/community/posts/:id/cancel', summary: 'Cancel a post; a weekly post sends nothing more',
+        tags: STAFF, auth: 'staff', params: idParams, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT'],
+      },
+      ({ ctx, params }) => s.community.cancel(actorFromContext(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/community/posts/:id/deliveries', summary: 'Where a post went: each occurrence\'s groups or clients and the delivery state (audited)',
+        tags: STAFF, auth: 'staff', params: idParams, query: pageQuery, response: deliveriesResponse, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params, query }) => s.community.deliveries(actorFromContext(ctx), params.id, query.page, query.pageSize),
+    );
+}

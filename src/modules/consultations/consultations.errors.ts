@@ -1,0 +1,20 @@
+import { defineErrors } from '../../shared/errors';
+
+/** Plans, intent letters, appointments and the pipeline metrics. */
+export const ConsultationErrors = defineErrors({
+  // Accepted plans are frozen: a second acceptance, a revision, a proposal or a withdrawal is refused (issue 3, item 5).
+  PLAN_ALREADY_ACCEPTED: 409,
+  PLAN_WITHDRAWN: 409,
+  // The client acted on revision N while N+1 exists (or on one that does not exist yet).
+  PLAN_REVISION_OUTDATED: 409,
+  // The questionnaire response given for a plan is not one of this client's.
+  PLAN_RESPONSE_NOT_FOUND: 400,
+  APPOINTMENT_IN_PAST: 400,
+  APPOINTMENT_OUTSIDE_HOURS: 400,
+  APPOINTMENT_NOT_ON_SLOT: 400,
+  APPOINTMENT_TOO_FAR_AHEAD: 400,
+  APPOINTMENT_LIMIT_REACHED: 409,
+  // Confirm, move, cancel, complete or no-show in a status (or at a time) that does not allow it.
+  APPOINTMENT_STATE_INVALID: 409,
+  METRICS_RANGE_INVALID: 400,
+});

@@ -1,0 +1,41 @@
+import type { EntityManager } from 'typeorm';
+import { SYSTEM_ACTOR } from '../audit';
+import { AppointmentsService } from './consultations.appointments';
+import { PipelineMetricsService } from './consultations.metrics';
+import { PlansService } from './consultations.plans';
+import { ConsultationsDeps, Support } from './consultations.shared';
+
+/**
+ * Issue 3, items 5–7: the doctor's plan and the client's intent letter (`plans`), appointments
+ * (`appointments`) and the director's process metrics (`metrics`). One object on `Services`.
+ */
+export class ConsultationsService {
+  readonly plans: PlansService;
+  readonly appointments: AppointmentsService;
+  readonly metrics: PipelineMetricsService;
+
+  constructor(deps: ConsultationsDeps) {
+    const support = new Support(deps);
+    this.appointments = new AppointmentsService(support);
+    this.plans = new PlansService(support, this.appointments);
+    this.metrics = new PipelineMetricsService(support);
+  }
+
+  /**
+   * For ClientsService.addDataHooks (PIPL), each inside the client's transaction: withdrawing the
+   * health consent erases the plans' health content (see PlansService.eraseHealth); deleting the
+   * account erases plans, letters and appointment notes; the export carries plans shown to the
+   * client, intent letters and appointments.
+   */
+  readonly clientDataHooks = {
+    onHealthWithdrawn: (m: EntityManager, clientId: number): Promise<void> => this.plans.eraseHealth(m, clientId),
+    onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      await this.plans.eraseAll(m, clientId);
+      await this.appointments.eraseFor(m, clientId, SYSTEM_ACTOR);
+    },
+    exportSections: async (m: EntityManager, clientId: number): Promise<Record<string, unknown>> => ({
+      ...(await this.plans.exportFor(m, clientId)),
+      appointments: await this.appointments.exportFor(m, clientId),
+    }),
+  };
+}

@@ -1,0 +1,157 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../../config';
+import type { Clock } from '../../shared/clock';
+import type { FieldCipher } from '../../shared/crypto';
+import { notFound } from '../../shared/errors';
+import { withTransactionRetry } from '../../shared/db';
+import type { Logger } from '../../shared/logger';
+import type { Actor, AuditService } from '../audit';
+import type { ClientsService } from '../clients';
+import { clientAad } from '../clients';
+import type { JourneyService } from '../journey';
+import type { OutboxService } from '../outbox';
+
+export interface ConsultationsDeps {
+  db: DataSource;
+  config: Config;
+  clock: Clock;
+  cipher: FieldCipher;
+  audit: AuditService;
+  journey: JourneyService;
+  outbox: OutboxService;
+  /** For the health-data consent rule (requireHealthConsent). */
+  clients: ClientsService;
+  logger: Logger;
+}
+
+/** Doctors and the director see health data (DOMAIN.md, three tiers): the needs analysis, the risk plan. */
+export const HEALTH_ROLES: ReadonlySet<string> = new Set(['director', 'doctor']);
+// Who sees every client; a consultant sees only the clients assigned to them (as in the client archive).
+const SEES_ALL: ReadonlySet<string> = new Set(['director', 'doctor', 'customer_service']);
+
+/**
+ * Associated data of every encrypted column of this module: it binds a ciphertext to its row and
+ * column, so a value copied elsewhere fails to decrypt. A key rotation (keys:reencrypt) uses the same.
+ */
+export const aad = {
+  analysis: (planPublicId: string, revision: number) => `plan_revisions:${planPublicId}:${revision}:analysis`,
+  riskPlan: (planPublicId: string, revision: number) => `plan_revisions:${planPublicId}:${revision}:risk_plan`,
+  comment: (commentPublicId: string) => `plan_comments:${commentPublicId}:comment`,
+  letterSnapshot: (letterPublicId: string) => `intent_letters:${letterPublicId}:snapshot`,
+  appointmentNote: (appointmentPublicId: string) => `appointments:${appointmentPublicId}:note`,
+};
+
+/**
+ * The encrypted columns of this module in the shape of the key-rotation command's table plans
+ * (src/cli/reencrypt.ts): table, key, the columns the AAD needs, and the AAD of each column.
+ */
+export const ENCRYPTED_TABLES: {
+  table: string; key: string; select: string; from: string; keepUpdatedAt: boolean;
+  columns: { column: string; aad: (row: Record<string, unknown>) => string }[];
+}[] = [
+  {
+    table: 'plan_revisions', key: 'id', select: 't.revision AS revision, p.public_id AS planPublicId', from: 'plan_revisions t JOIN plans p ON p.id = t.plan_id',
+    columns: [
+      { column: 'analysis_enc', aad: (r) => aad.analysis(String(r.planPublicId), Number(r.revision)) },
+      { column: 'risk_plan_enc', aad: (r) => aad.riskPlan(String(r.planPublicId), Number(r.revision)) },
+    ],
+    keepUpdatedAt: false,
+  },
+  { table: 'plan_comments', key: 'id', select: 't.public_id AS publicId', from: 'plan_comments t', columns: [{ column: 'comment_enc', aad: (r) => aad.comment(String(r.publicId)) }], keepUpdatedAt: false },
+  { table: 'intent_letters', key: 'id', select: 't.public_id AS publicId', from: 'intent_letters t', columns: [{ column: 'snapshot_enc', aad: (r) => aad.letterSnapshot(String(r.publicId)) }], keepUpdatedAt: false },
+  { table: 'appointments', key: 'id', select: 't.public_id AS publicId', from: 'appointments t', columns: [{ column: 'note_enc', aad: (r) => aad.appointmentNote(String(r.publicId)) }], keepUpdatedAt: false },
+];
+
+export interface ClientRef {
+  id: number;
+  publicId: string;
+  consultantId: number | null;
+  status: string;
+  birthDate: string | null;
+}
+
+export interface StaffRef {
+  id: string;
+  name: string;
+}
+
+/** What the plan, appointment and metrics services share: transactions, client access, sealing. */
+export class Support {
+  constructor(readonly deps: ConsultationsDeps) {}
+
+  /** A short READ COMMITTED transaction, run again when it was chosen as a deadlock victim. */
+  tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+  }
+
+  now(): Date {
+    return this.deps.clock.now();
+  }
+
+  async clientRef(m: EntityManager, by: { id: number } | { publicId: string }): Promise<ClientRef | null> {
+    const [col, value] = 'id' in by ? ['id', by.id] : ['public_id', by.publicId];
+    const rows: any[] = await m.query(
+      `SELECT id, public_id, consultant_id, status, DATE_FORMAT(birth_date, '%Y-%m-%d') AS birth_date FROM clients WHERE ${col} = ?`,
+      [value],
+    );
+    const r = rows[0];
+    return r ? { id: Number(r.id), publicId: r.public_id, consultantId: r.consultant_id === null ? null : Number(r.consultant_id), status: r.status, birthDate: r.birth_date } : null;
+  }
+
+  maySee(actor: Actor, client: { consultantId: number | null }): boolean {
+    if (actor.type !== 'staff' || !actor.role) return false;
+    if (SEES_ALL.has(actor.role)) return true;
+    return actor.role === 'consultant' && client.consultantId !== null && client.consultantId === actor.id;
+  }
+
+  /**
+   * The client a staff request is about: a missing or deleted client and one the actor may not see
+   * (a consultant's unassigned client) answer the same 404; the refusal is audited outside any transaction.
+   */
+  async clientForStaff(actor: Actor, m: EntityManager, by: { id: number } | { publicId: string }, action: string, what = 'Client'): Promise<ClientRef> {
+    const client = await this.clientRef(m, by);
+    if (!client || client.status !== 'active') throw notFound(what);
+    if (!this.maySee(actor, client)) {
+      await this.deps.audit.record(actor, action, { clientId: client.id, allowed: false, details: { reason: 'not_assigned', role: actor.role } });
+      throw notFound(what);
+    }
+    return client;
+  }
+
+  seal(value: unknown, aadText: string): Buffer {
+    return this.deps.cipher.encryptJson(value, aadText);
+  }
+
+  /** A stored value that cannot be decrypted reads as null and is logged (never crashes a read). */
+  open<T>(blob: Buffer | null | undefined, aadText: string, where: Record<string, unknown>): T | null {
+    if (!blob) return null;
+    try {
+      return JSON.parse(this.deps.cipher.decrypt(blob, aadText)) as T;
+    } catch {
+      // No error object in the line: a JSON parse error quotes the plaintext.
+      this.deps.logger.error({ ...where, column: aadText.split(':').pop() }, 'stored value cannot be decrypted; answered as null');
+      return null;
+    }
+  }
+
+  /** The client's name for staff lists; null when absent or unreadable. */
+  clientName(publicId: string, nameEnc: Buffer | null): string | null {
+    if (!nameEnc) return null;
+    try {
+      return this.deps.cipher.decrypt(nameEnc, clientAad.client(publicId, 'name'));
+    } catch {
+      this.deps.logger.error({ client: publicId, column: 'name' }, 'stored value cannot be decrypted; answered as null');
+      return null;
+    }
+  }
+
+  /** Public id and display name of staff members by internal id. */
+  async staffRefs(m: EntityManager, ids: (number | null)[]): Promise<Map<number, StaffRef>> {
+    const wanted = [...new Set(ids.filter((i): i is number => i !== null))];
+    if (!wanted.length) return new Map();
+    const rows: { id: number; public_id: string; display_name: string }[] = await m.query(
+      `SELECT id, public_id, display_name FROM staff WHERE id IN (${wanted.map(() => '?').join(',')})`, wanted,
+    );
+    return new Map(rows.map((r) => [Number(r.id), { id: r.public_id, name: r.display_name }]));
+  }
+}

@@ -1,0 +1,86 @@
+import type { ApiRouter } from '../../shared/http/route';
+import { principalOf } from '../../shared/http/route';
+import type { Services } from '../../services';
+import { actorFromContext } from '../audit';
+import {
+  answerBody, answerResponse, caseDetail, caseListQuery, casesResponse, complaintBody, complaintResponse, complaintsResponse, idParams, reportQuery,
+  reportResponse, resolveBody, shareBody, shareResponse, surveyView, surveysResponse,
+} from './feedback.schema';
+
+const MP = ['mini-program: satisfaction'];
+const STAFF = ['staff: satisfaction'];
+
+/** HTTP ↔ FeedbackService. Mini-program routes act on the logged-in client's own surveys and complaints only. */
+export function registerFeedbackRoutes(api: ApiRouter, s: Services): void {
+  const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
+  api
+    .add(
+      { method: 'get', path: '/api/mp/surveys', summary: 'Own satisfaction surveys still to answer', tags: MP, auth: 'client', response: surveysResponse },
+      async ({ ctx }) => ({ items: await s.feedback.listPending(me(ctx)) }),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/mp/surveys/:id', summary: 'One own survey: its order, the ten questions and the answer if given',
+        tags: MP, auth: 'client', params: idParams, response: surveyView, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params }) => s.feedback.getForClient(me(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/mp/surveys/:id/answers',
+        summary: 'Answer a survey once: ten indicators (1–5), NPS (0–10), an optional comment; the same answer again replays',
+        tags: MP, auth: 'client', params: idParams, body: answerBody, response: answerResponse,
+        errors: ['NOT_FOUND', 'SURVEY_ALREADY_ANSWERED', 'SURVEY_EXPIRED'],
+      },
+      ({ ctx, params, body }) => s.feedback.answer(me(ctx), params.id, body),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/mp/surveys/:id/share',
+        summary: 'Record that a promoter (NPS 9–10) shared their experience; review-sharing points once (the hospital\'s review program)',
+        tags: MP, auth: 'client', params: idParams, body: shareBody, response: shareResponse, errors: ['NOT_FOUND', 'SURVEY_NOT_SHAREABLE'],
+      },
+      ({ ctx, params, body }) => s.feedback.share(me(ctx), params.id, body.channel),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/mp/complaints', summary: 'File a complaint (投诉): a graded case for a supervisor, due within the deadline (retry-safe by requestId)',
+        tags: MP, auth: 'client', body: complaintBody, status: 201, response: complaintResponse, errors: ['VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED'],
+      },
+      ({ ctx, body }) => s.feedback.complain(me(ctx), body),
+    )
+    .add(
+      { method: 'get', path: '/api/mp/complaints', summary: 'Own complaints and whether they are resolved', tags: MP, auth: 'client', response: complaintsResponse },
+      async ({ ctx }) => ({ items: await s.feedback.listComplaints(me(ctx)) }),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/cases', summary: 'Complaint and poor-rating cases, most urgent first (audited)',
+        tags: STAFF, auth: 'staff', roles: s.feedback.caseRoles, query: caseListQuery, response: casesResponse,
+      },
+      ({ ctx, query }) => s.feedback.listCases(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/cases/:id', summary: 'One case with the complaint text or the survey answer (audited)',
+        tags: STAFF, auth: 'staff', roles: s.feedback.caseRoles, params: idParams, response: caseDetail, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params }) => s.feedback.getCase(actorFromContext(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/cases/:id/resolve', summary: 'Resolve an open case with what was done (audited)',
+        tags: STAFF, auth: 'staff', roles: s.feedback.caseRoles, params: idParams, body: resolveBody, response: caseDetail,
+        errors: ['NOT_FOUND', 'CASE_ALREADY_RESOLVED'],
+      },
+      ({ ctx, params, body }) => s.feedback.resolveCase(actorFromContext(ctx), params.id, body.resolution),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/reports/satisfaction',
+        summary: 'NPS and the ten indicator averages overall, per doctor and per project, for answers in a date range (director)',
+        tags: STAFF, auth: 'staff', roles: ['director'], query: reportQuery, response: reportResponse, errors: ['VALIDATION_FAILED'],
+      },
+      ({ query }) => s.feedback.satisfactionReport(query),
+    );
+}

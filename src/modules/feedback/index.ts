@@ -1,0 +1,25 @@
+import type { Task } from '../../scheduler/tasks';
+
+export { FeedbackService, feedbackAad } from './feedback.service';
+export type {
+  FeedbackDeps, SurveyAnswerInput, SurveyView, ShareResult, ComplaintInput, ClientCaseView, CaseView, CaseDetail, CaseListQuery,
+  SatisfactionFigures, SatisfactionReport,
+} from './feedback.service';
+export { FeedbackErrors } from './feedback.errors';
+export {
+  INDICATORS, INDICATOR_LABELS, COMPLAINT_CATEGORIES, SHARE_CHANNELS, PROMOTER_FROM, DETRACTOR_AT_MOST, surveyCaseGrade, complaintGrade, netPromoterScore,
+} from './feedback.rules';
+export type { Indicator, IndicatorScores, ComplaintCategory, ShareChannel, CaseThresholds } from './feedback.rules';
+export { registerFeedbackRoutes } from './feedback.routes';
+export * from './feedback.entity';
+
+/**
+ * Every 5 minutes: an open case past its deadline (投诉 24 小时内处理) alerts the director through the
+ * bot, once per case ('staff_alert', key `case_overdue:<case>`). For allTasks().
+ */
+export const caseSlaTask: Task = {
+  id: 'case-sla',
+  schedule: '*/5 * * * *',
+  description: 'Alert the director about feedback cases past their deadline (once per case)',
+  run: async ({ services, now }) => ({ items: await services.feedback.escalateOverdue(now) }),
+};

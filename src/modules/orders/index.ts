@@ -1,0 +1,8 @@
+export type { OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
+export { OrdersService } from './orders.service';
+export type {
+  OrdersDeps, ProjectInput, ProjectPatch, ProjectView, RecordOrderInput, RecordOrderResult, OrderView, RefundView, RefundResult, OrderListQuery, StaffRef,
+} from './orders.service';
+export { OrderErrors } from './orders.errors';
+export { registerOrderRoutes } from './orders.routes';
+export * from './orders.entity';

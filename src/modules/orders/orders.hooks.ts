@@ -1,0 +1,29 @@
+import type { EntityManager } from 'typeorm';
+import type { SpendCategory } from '../points';
+/** A paid order as the hooks see it (issue 4 referral rewards, issue 5 follow-up plans). */
+export interface PaidOrder {
+  id: number;
+  publicId: string;
+  orderNo: string;
+  clientId: number;
+  doctorId: number;
+  consultantId: number | null;
+  amountPaidFen: number;
+  paidAt: Date;
+  items: { projectId: number; projectCode: string; category: SpendCategory; amountFen: number; effectDurationDays: number | null; followupPlan: string | null }[];
+}
+/** A refund or void recorded against an order. `refundedTotalFen` includes this one. */
+export interface OrderRefundEvent {
+  refundId: number;
+  refundNo: string;
+  amountFen: number;
+  refundedTotalFen: number;
+  /** True when nothing is left paid (full refund or void). */
+  full: boolean;
+  at: Date;
+}
+/** Called inside the order's transaction; a hook that throws rolls the whole order/refund back. */
+export interface OrderHooks {
+  onPaid?(m: EntityManager, order: PaidOrder): Promise<void>;
+  onRefunded?(m: EntityManager, order: PaidOrder, refund: OrderRefundEvent): Promise<void>;
+}

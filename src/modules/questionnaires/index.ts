@@ -1,0 +1,11 @@
+export { QuestionnairesService, questionnaireAad } from './questionnaires.service';
+export type {
+  QuestionnairesDeps, ClientTemplateView, DraftView, SubmissionInput, SubmissionResult, ClientSummary, TemplateView, VersionView, VersionRef,
+  LeadsQuery, LeadItem, StaffResponseView, LatestResponse,
+} from './questionnaires.service';
+export { QuestionnaireErrors } from './questionnaires.errors';
+export { validateDefinition, QUESTION_TYPES, LEAD_GRADES, RISK_LEVELS } from './questionnaires.definition';
+export type { Definition, QuestionDef, SectionDef, OptionDef, Condition, Rules, LeadGrade, RiskLevel } from './questionnaires.definition';
+export { registerQuestionnaireRoutes } from './questionnaires.routes';
+export { seedDemoQuestionnaires } from './questionnaires.demo';
+export * from './questionnaires.entity';

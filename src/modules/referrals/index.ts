@@ -1,0 +1,24 @@
+import type { Task } from '../../scheduler/tasks';
+
+export { ReferralsService } from './referrals.service';
+export type {
+  ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, TierView, ReferralSummary, CashbackEntryView, LeaderboardView,
+  CashbackConsistencyReport, ReleaseReport,
+} from './referrals.service';
+export { ReferralErrors, BIND_REFUSALS } from './referrals.errors';
+export type { BindRefusal, VoidReason } from './referrals.errors';
+export { periodKeys, tierFor, cashbackFen, maskName } from './referrals.rules';
+export type { ReferralPeriod, Tier } from './referrals.rules';
+export { registerReferralRoutes } from './referrals.routes';
+export * from './referrals.entity';
+
+/**
+ * Every 10 minutes: releases referral rewards whose refund window has passed (cashback and both
+ * sides' points), then pushes leaderboard changes to Redis. Safe to run twice (keys per reward). For allTasks().
+ */
+export const referralReleaseTask: Task = {
+  id: 'referral-release',
+  schedule: '*/10 * * * *',
+  description: 'Release held referral rewards whose refund window has passed',
+  run: async ({ services, now }) => ({ items: (await services.referrals.releaseDue(now)).released }),
+};

@@ -1,0 +1,32 @@
+import { shanghaiDate } from '../../shared/clock';
+
+export type ReferralPeriod = 'month' | 'quarter';
+export interface Tier {
+  minConverted: number;
+  rateBp: number;
+}
+
+/** The Asia/Shanghai month (YYYY-MM) and quarter (YYYY-Qn) an instant falls in. */
+export function periodKeys(at: Date): Record<ReferralPeriod, string> {
+  const day = shanghaiDate(at);
+  return { month: day.slice(0, 7), quarter: `${day.slice(0, 4)}-Q${Math.ceil(Number(day.slice(5, 7)) / 3)}` };
+}
+
+/** The tier for a number of converted referrals so far in the period (tiers ascending, the first at 0). */
+export function tierFor(tiers: readonly Tier[], converted: number): { rateBp: number; next: Tier | null } {
+  let i = 0;
+  while (i + 1 < tiers.length && tiers[i + 1].minConverted <= converted) i++;
+  return { rateBp: tiers[i]?.rateBp ?? 0, next: tiers[i + 1] ?? null };
+}
+
+/** Cashback for an amount at a rate in basis points, in integer fen, rounded down. */
+export function cashbackFen(amountFen: number, rateBp: number): number {
+  return Math.floor((Math.max(0, amountFen) * rateBp) / 10000);
+}
+
+/** 张三丰 → 张**, Alice → A****: the first character and at most four stars; no name → 微信用户. */
+export function maskName(name: string | null): string {
+  const chars = [...(name ?? '').trim()];
+  if (!chars.length) return '微信用户';
+  return `${chars[0]}${'*'.repeat(Math.min(Math.max(chars.length - 1, 1), 4))}`;
+}

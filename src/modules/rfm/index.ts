@@ -1,0 +1,17 @@
+import type { Task } from '../../scheduler/tasks';
+
+export { RfmService, SEGMENT_TAGS } from './rfm.service';
+export type { RfmDeps, RfmRun, DormantReport } from './rfm.service';
+export { registerRfmRoutes } from './rfm.routes';
+export * from './rfm.entity';
+
+/** Nightly RFM and dormant-client actions (set-based; safe twice: unique keys per dormancy period). */
+export const rfmTask: Task = {
+  id: 'rfm',
+  schedule: '30 2 * * *',
+  description: 'Recompute RFM segments, mirror them as tags, and take the dormant-client actions',
+  run: async ({ services, now }) => {
+    const run = await services.rfm.run(now);
+    return { items: run.clients };
+  },
+};

@@ -1,0 +1,21 @@
+import type { ApiRouter } from '../../shared/http/route';
+import type { Services } from '../../services';
+import { dormantReportResponse, reportQuery, segmentsResponse } from './rfm.schema';
+
+const STAFF = ['staff: reports'];
+
+/** HTTP ↔ RfmService (director's reports). */
+export function registerRfmRoutes(api: ApiRouter, s: Services): void {
+  api
+    .add(
+      { method: 'get', path: '/api/staff/reports/rfm/segments', summary: 'Clients per RFM segment (director)', tags: STAFF, auth: 'staff', roles: ['director'], response: segmentsResponse },
+      async () => ({ items: await s.rfm.segments() }),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/reports/dormant', summary: 'Dormant clients contacted in a period and how many came back (director)',
+        tags: STAFF, auth: 'staff', roles: ['director'], query: reportQuery, response: dormantReportResponse,
+      },
+      ({ query }) => s.rfm.dormantReport(query.from, query.to),
+    );
+}

@@ -1,0 +1,212 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../../config';
+import type { Clock } from '../../shared/clock';
+import type { Logger } from '../../shared/logger';
+import type { DormantTier, RfmSegment } from './rfm.entity';
+
+export interface RfmDeps {
+  db: DataSource;
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface RfmRun {
+  clients: number;
+  retagged: number;
+  dormant: Record<DormantTier, number>;
+}
+
+export interface DormantReport {
+  from: string;
+  to: string;
+  tiers: { tier: DormantTier; contacted: number; cameBack: number; rate: number }[];
+}
+
+/** The `rfm` tag each segment shows on the WeCom contact. */
+export const SEGMENT_TAGS: Record<RfmSegment, string> = {
+  new: '未消费',
+  vip: 'VIP客户',
+  high_value: '高消费客户',
+  active: '活跃客户',
+  care: '待关怀客户',
+  dormant: '沉睡客户',
+  long_dormant: '长期沉睡客户',
+};
+
+/** What each dormant action says (DOMAIN.md, RFM and dormant clients). */
+const DORMANT_TEXT: Record<DormantTier, string> = {
+  care_3m: '好久不见，最近皮肤状态还好吗？我们为您准备了一份专属关怀礼，点开小程序即可领取。',
+  gift_6m: '想念您了！老客专属返场礼已为您备好，含一次免费皮肤检测，欢迎回来看看。',
+  callback_12m: '超过一年未到院的老客户：电话回访，了解未再到院的原因并记录',
+};
+
+// Orders that count as spend: refunded and voided ones do not.
+const PAID = "o.status IN ('paid', 'partially_refunded')";
+
+/**
+ * RFM and dormant clients (DOMAIN.md, relationship upkeep; issue 5 item 7), all in set-based SQL
+ * over client-id ranges: one statement per range and step, never one query per client.
+ */
+export class RfmService {
+  constructor(private readonly deps: RfmDeps) {}
+
+  /** Recomputes every active client's figures and segment, mirrors changed segments as tags, and takes the dormant actions. */
+  async run(now: Date = this.deps.clock.now()): Promise<RfmRun> {
+    const { chunk } = this.deps.config.rfm;
+    const [{ maxId }]: { maxId: number | null }[] = await this.deps.db.query('SELECT MAX(id) AS maxId FROM clients');
+    const result: RfmRun = { clients: 0, retagged: 0, dormant: { care_3m: 0, gift_6m: 0, callback_12m: 0 } };
+    for (let from = 1; from <= (maxId ?? 0); from += chunk) {
+      const to = from + chunk - 1;
+      // Each range is its own short transaction; a rerun recomputes the same figures and adds nothing twice.
+      await this.deps.db.transaction(async (m) => {
+        result.clients += await this.compute(m, now, from, to);
+        result.retagged += await this.retag(m, now, from, to);
+        for (const tier of ['care_3m', 'gift_6m', 'callback_12m'] as const) result.dormant[tier] += await this.dormant(m, now, tier, from, to);
+      });
+    }
+    this.deps.logger.info(result, 'rfm computed');
+    return result;
+  }
+
+  private async compute(m: EntityManager, now: Date, from: number, to: number): Promise<number> {
+    const r = this.deps.config.rfm;
+    const [t1, t2, t3, t4] = r.monetaryTiersFen;
+    await m.query(
+      `INSERT INTO client_rfm (client_id, last_paid_at, last_order_id, orders_quarter, orders_year, spend_year_fen, r_score, f_score, m_score, segment, computed_at)
+       SELECT x.id, x.last_paid_at, x.last_order_id, x.orders_quarter, x.orders_year, x.spend_year,
+              CASE WHEN x.last_paid_at IS NULL THEN 1
+                   WHEN x.last_paid_at >= DATE_SUB(?, INTERVAL 1 MONTH) THEN 5
+                   WHEN x.last_paid_at >= DATE_SUB(?, INTERVAL 3 MONTH) THEN 4
+                   WHEN x.last_paid_at >= DATE_SUB(?, INTERVAL 6 MONTH) THEN 3
+                   WHEN x.last_paid_at >= DATE_SUB(?, INTERVAL 12 MONTH) THEN 2 ELSE 1 END,
+              CASE WHEN x.orders_year >= 6 THEN 5 WHEN x.orders_year >= 4 THEN 4 WHEN x.orders_year >= 2 THEN 3 WHEN x.orders_year = 1 THEN 2 ELSE 1 END,
+              CASE WHEN x.spend_year >= ? THEN 5 WHEN x.spend_year >= ? THEN 4 WHEN x.spend_year >= ? THEN 3 WHEN x.spend_year >= ? THEN 2 ELSE 1 END,
+              CASE WHEN x.last_paid_at IS NULL THEN 'new'
+                   WHEN x.last_paid_at < DATE_SUB(?, INTERVAL ? MONTH) THEN 'long_dormant'
+                   WHEN x.last_paid_at < DATE_SUB(?, INTERVAL ? MONTH) THEN 'dormant'
+                   WHEN x.last_paid_at < DATE_SUB(?, INTERVAL ? MONTH) THEN 'care'
+                   WHEN x.orders_quarter >= ? THEN 'vip'
+                   WHEN x.spend_year >= ? THEN 'high_value'
+                   ELSE 'active' END,
+              ?
+         FROM (SELECT c.id, MAX(o.paid_at) AS last_paid_at, MAX(o.id) AS last_order_id,
+                      COUNT(CASE WHEN o.paid_at >= DATE_SUB(?, INTERVAL 3 MONTH) THEN 1 END) AS orders_quarter,
+                      COUNT(CASE WHEN o.paid_at >= DATE_SUB(?, INTERVAL 12 MONTH) THEN 1 END) AS orders_year,
+                      COALESCE(SUM(CASE WHEN o.paid_at >= DATE_SUB(?, INTERVAL 12 MONTH) THEN o.amount_paid_fen - o.amount_refunded_fen END), 0) AS spend_year
+                 FROM clients c LEFT JOIN orders o ON o.client_id = c.id AND ${PAID}
+                WHERE c.id BETWEEN ? AND ? AND c.status = 'active'
+                GROUP BY c.id) x
+       ON DUPLICATE KEY UPDATE last_paid_at = VALUES(last_paid_at), last_order_id = VALUES(last_order_id), orders_quarter = VALUES(orders_quarter),
+         orders_year = VALUES(orders_year), spend_year_fen = VALUES(spend_year_fen), r_score = VALUES(r_score), f_score = VALUES(f_score),
+         m_score = VALUES(m_score), segment = VALUES(segment), computed_at = VALUES(computed_at)`,
+      [
+        now, now, now, now,
+        t4, t3, t2, t1,
+        now, r.callbackMonths, now, r.giftMonths, now, r.careMonths, r.vipOrdersPerQuarter, t3,
+        now,
+        now, now, now, from, to,
+      ],
+    );
+    // Deleted accounts leave the table (and their tag goes with the archive).
+    await m.query(`DELETE r FROM client_rfm r JOIN clients c ON c.id = r.client_id WHERE r.client_id BETWEEN ? AND ? AND c.status <> 'active'`, [from, to]);
+    // ON DUPLICATE KEY UPDATE counts 2 per changed row; the range's active clients are what was computed.
+    const [{ n }]: { n: number }[] = await m.query(`SELECT COUNT(*) AS n FROM clients WHERE id BETWEEN ? AND ? AND status = 'active'`, [from, to]);
+    return Number(n);
+  }
+
+  /** Mirrors changed segments onto the `rfm` tag and asks the bot to sync that tag group. */
+  private async retag(m: EntityManager, now: Date, from: number, to: number): Promise<number> {
+    const changed = `r.client_id BETWEEN ? AND ? AND (r.tagged_segment IS NULL OR r.tagged_segment <> r.segment)`;
+    const label = `CASE r.segment ${Object.entries(SEGMENT_TAGS).map(([k, v]) => `WHEN '${k}' THEN '${v}'`).join(' ')} END`;
+    await m.query(`DELETE t FROM client_tags t JOIN client_rfm r ON r.client_id = t.client_id WHERE t.dimension = 'rfm' AND ${changed}`, [from, to]);
+    await m.query(`INSERT INTO client_tags (client_id, dimension, value, source) SELECT r.client_id, 'rfm', ${label}, 'rfm' FROM client_rfm r WHERE ${changed}`, [from, to]);
+    await m.query(
+      `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
+       SELECT 'tag_sync', CONCAT('tag_sync:', r.client_id, ':rfm:', r.segment, ':', DATE_FORMAT(?, '%Y%m%d')), r.client_id,
+              JSON_OBJECT('tags', JSON_OBJECT('rfm', JSON_ARRAY(${label}))), ?
+         FROM client_rfm r WHERE ${changed}
+       ON DUPLICATE KEY UPDATE outbox_messages.id = outbox_messages.id`,
+      [now, now, from, to],
+    );
+    const res = await m.query(`UPDATE client_rfm r SET r.tagged_segment = r.segment WHERE ${changed}`, [from, to]);
+    return Number(res.affectedRows);
+  }
+
+  /**
+   * The dormant rules, each at most once per dormancy period (anchored on the last order): no
+   * purchase for 3 months → a care offer; 6–12 months → the returning-client gift with a free skin
+   * test; over 12 months → a phone callback task for staff.
+   */
+  private async dormant(m: EntityManager, now: Date, tier: DormantTier, from: number, to: number): Promise<number> {
+    const r = this.deps.config.rfm;
+    const [minMonths, maxMonths] = tier === 'care_3m' ? [r.careMonths, r.giftMonths] : tier === 'gift_6m' ? [r.giftMonths, r.callbackMonths] : [r.callbackMonths, null];
+    const window = `r.client_id BETWEEN ? AND ? AND r.last_paid_at < DATE_SUB(?, INTERVAL ${Number(minMonths)} MONTH)
+      ${maxMonths === null ? '' : `AND r.last_paid_at >= DATE_SUB(?, INTERVAL ${Number(maxMonths)} MONTH)`}`;
+    const params = maxMonths === null ? [from, to, now] : [from, to, now, now];
+    // Counted before the insert: with found-rows on, an upsert's affected rows also count the duplicates.
+    const [{ n }]: { n: number }[] = await m.query(
+      `SELECT COUNT(*) AS n FROM client_rfm r
+         LEFT JOIN dormant_actions d ON d.client_id = r.client_id AND d.tier = ? AND d.anchor_order_id = r.last_order_id
+        WHERE ${window} AND d.id IS NULL`,
+      [tier, ...params],
+    );
+    if (!Number(n)) return 0;
+    await m.query(
+      `INSERT INTO dormant_actions (client_id, tier, anchor_order_id, at)
+       SELECT r.client_id, ?, r.last_order_id, ? FROM client_rfm r WHERE ${window}
+       ON DUPLICATE KEY UPDATE dormant_actions.id = dormant_actions.id`,
+      [tier, now, ...params],
+    );
+    // The actions written by this statement carry this run's time; their messages and tasks follow from them.
+    const fresh = `FROM dormant_actions a WHERE a.tier = ? AND a.at = ? AND a.client_id BETWEEN ? AND ?`;
+    if (tier === 'callback_12m') {
+      await m.query(
+        `INSERT INTO staff_tasks (public_id, kind, client_id, assignee_role, title, details, due_at, status, dedupe_key, created_at)
+         SELECT REPLACE(REPLACE(LEFT(TO_BASE64(RANDOM_BYTES(16)), 22), '+', '-'), '/', '_'), 'dormant_callback', a.client_id, 'customer_service',
+                ?, JSON_OBJECT('tier', a.tier), ?, 'open', CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id), ?
+         ${fresh} ON DUPLICATE KEY UPDATE staff_tasks.id = staff_tasks.id`,
+        [DORMANT_TEXT.callback_12m, now, now, tier, now, from, to],
+      );
+    } else {
+      const text = DORMANT_TEXT[tier];
+      const title = tier === 'care_3m' ? '专属关怀礼' : '老客专属返场礼';
+      await m.query(
+        `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
+         SELECT 'client_message', CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id), a.client_id,
+                JSON_OBJECT('text', ?, 'purpose', 'care', 'card', JSON_OBJECT('title', ?, 'pagePath', 'pages/rewards/index'),
+                            'templateId', ?, 'data', JSON_OBJECT('thing1', ?)), ?
+         ${fresh} ON DUPLICATE KEY UPDATE outbox_messages.id = outbox_messages.id`,
+        [text, title, this.deps.config.care.subscribeTemplateId, title, now, tier, now, from, to],
+      );
+    }
+    return Number(n);
+  }
+
+  /** How many clients reached by each dormant action (in the range) paid an order afterwards. */
+  async dormantReport(from: Date, to: Date): Promise<DormantReport> {
+    const rows: { tier: DormantTier; contacted: number; came_back: number }[] = await this.deps.db.query(
+      `SELECT a.tier, COUNT(*) AS contacted,
+              SUM(EXISTS (SELECT 1 FROM orders o WHERE o.client_id = a.client_id AND ${PAID} AND o.paid_at > a.at)) AS came_back
+         FROM dormant_actions a WHERE a.at >= ? AND a.at < ? GROUP BY a.tier`,
+      [from, to],
+    );
+    const byTier = new Map(rows.map((r) => [r.tier, r]));
+    return {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      tiers: (['care_3m', 'gift_6m', 'callback_12m'] as const).map((tier) => {
+        const r = byTier.get(tier);
+        const contacted = Number(r?.contacted ?? 0);
+        const cameBack = Number(r?.came_back ?? 0);
+        return { tier, contacted, cameBack, rate: contacted ? Math.round((cameBack / contacted) * 1000) / 1000 : 0 };
+      }),
+    };
+  }
+
+  /** Segment sizes, for the director. */
+  async segments(): Promise<{ segment: RfmSegment; clients: number }[]> {
+    const rows: { segment: RfmSegment; n: number }[] = await this.deps.db.query('SELECT segment, COUNT(*) AS n FROM client_rfm GROUP BY segment ORDER BY segment');
+    return rows.map((r) => ({ segment: r.segment, clients: Number(r.n) }));
+  }
+}

@@ -1,0 +1,97 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type StaffTaskStatus = 'open' | 'done' | 'cancelled';
+
+/**
+ * Something a person on staff has to do: call a client whose message could not be delivered,
+ * handle a complaint, a dormant-client callback … Written by any module through
+ * WorklistService.create, once per dedupe key.
+ */
+@Entity({ name: 'staff_tasks' })
+@Index('ix_staff_tasks_role', ['assigneeRole', 'status', 'dueAt'])
+@Index('ix_staff_tasks_assignee', ['assigneeId', 'status'])
+export class StaffTask {
+  @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
+  id!: number;
+
+  @Index('uq_staff_tasks_public_id', { unique: true })
+  @Column({ name: 'public_id', type: 'char', length: 22 })
+  publicId!: string;
+
+  /** What kind of work: 'deliver_manually', 'delivery_failed', 'complaint' … (varchar: modules add kinds freely). */
+  @Column({ type: 'varchar', length: 32 })
+  kind!: string;
+
+  @Index('ix_staff_tasks_client')
+  @Column({ name: 'client_id', type: 'int', unsigned: true, nullable: true })
+  clientId!: number | null;
+
+  /** The role whose members all see the task; `assigneeId` narrows it to one person when set. */
+  @Column({ name: 'assignee_role', type: 'varchar', length: 16 })
+  assigneeRole!: string;
+
+  @Column({ name: 'assignee_id', type: 'int', unsigned: true, nullable: true })
+  assigneeId!: number | null;
+
+  @Column({ type: 'varchar', length: 200 })
+  title!: string;
+
+  @Column({ type: 'json', nullable: true })
+  details!: Record<string, unknown> | null;
+
+  @Column({ name: 'due_at', type: 'datetime', precision: 3 })
+  dueAt!: Date;
+
+  @Column({ type: 'enum', enum: ['open', 'done', 'cancelled'], default: 'open' })
+  status!: StaffTaskStatus;
+
+  @Index('uq_staff_tasks_dedupe', { unique: true })
+  @Column({ name: 'dedupe_key', type: 'varchar', length: 191 })
+  dedupeKey!: string;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'done_at', type: 'datetime', precision: 3, nullable: true })
+  doneAt!: Date | null;
+
+  /** Staff id of who completed or cancelled it. */
+  @Column({ name: 'done_by', type: 'int', unsigned: true, nullable: true })
+  doneBy!: number | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  note!: string | null;
+}
+
+/** One run of a scheduled task (issue 5, item 10): which instance ran which tick, and how it ended. */
+@Entity({ name: 'scheduler_runs' })
+@Index('ix_scheduler_runs_task', ['taskId', 'startedAt'])
+export class SchedulerRun {
+  @PrimaryGeneratedColumn({ type: 'bigint', unsigned: true })
+  id!: string;
+
+  @Column({ name: 'task_id', type: 'varchar', length: 64 })
+  taskId!: string;
+
+  /** The scheduled minute the run belongs to. */
+  @Column({ type: 'datetime', precision: 3 })
+  tick!: Date;
+
+  @Index('ix_scheduler_runs_started')
+  @Column({ name: 'started_at', type: 'datetime', precision: 3 })
+  startedAt!: Date;
+
+  /** Null while running (or when the process died during the run). */
+  @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
+  finishedAt!: Date | null;
+
+  @Column({ type: 'int', unsigned: true, nullable: true })
+  items!: number | null;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  error!: string | null;
+
+  /** Host and process id of the scheduler that ran it. */
+  @Column({ type: 'varchar', length: 64 })
+  instance!: string;
+}

@@ -1,0 +1,55 @@
+import Joi from 'joi';
+import { STAFF_ROLES } from '../staff';
+
+const PRINTABLE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
+
+export const idParams = Joi.object({
+  id: Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid id' }),
+});
+
+export const tasksQuery = Joi.object({
+  status: Joi.string().valid('open', 'done', 'cancelled').default('open'),
+  role: Joi.string().valid(...STAFF_ROLES),
+  page: Joi.number().integer().min(1).max(10000).default(1),
+  pageSize: Joi.number().integer().min(1).max(100).default(20),
+});
+
+export const completeBody = Joi.object({
+  note: Joi.string().max(500).pattern(PRINTABLE, 'printable').allow(''),
+}).required();
+
+export const taskView = Joi.object({
+  id: Joi.string(),
+  kind: Joi.string(),
+  clientId: Joi.string().allow(null),
+  assigneeRole: Joi.string(),
+  assigneeId: Joi.string().allow(null),
+  title: Joi.string(),
+  details: Joi.object().unknown(true).allow(null),
+  dueAt: Joi.date(),
+  status: Joi.string().valid('open', 'done', 'cancelled'),
+  createdAt: Joi.date(),
+  doneAt: Joi.date().allow(null),
+  doneBy: Joi.string().allow(null),
+  note: Joi.string().allow(null, ''),
+});
+export const tasksResponse = Joi.object({ items: Joi.array().items(taskView), page: Joi.number().integer(), hasMore: Joi.boolean() });
+
+export const runsQuery = Joi.object({
+  taskId: Joi.string().pattern(/^[a-z0-9-]{1,64}$/),
+  limit: Joi.number().integer().min(1).max(500).default(50),
+});
+
+const runView = Joi.object({
+  taskId: Joi.string(),
+  tick: Joi.date(),
+  startedAt: Joi.date(),
+  finishedAt: Joi.date().allow(null),
+  items: Joi.number().integer().allow(null),
+  error: Joi.string().allow(null),
+  instance: Joi.string(),
+});
+export const runsResponse = Joi.object({
+  tasks: Joi.array().items(Joi.object({ id: Joi.string(), schedule: Joi.string(), description: Joi.string(), lastRun: runView.allow(null) })),
+  runs: Joi.array().items(runView),
+});

@@ -1,0 +1,196 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Clock } from '../../shared/clock';
+import { AppError, notFound } from '../../shared/errors';
+import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { publicId } from '../../shared/crypto';
+import type { Actor, AuditService } from '../audit';
+import type { StaffRole } from '../staff';
+import type { StaffTaskStatus } from './worklist.entity';
+import { WorklistErrors } from './worklist.errors';
+import { SchedulerRuns } from './worklist.runs';
+
+export interface WorklistDeps {
+  db: DataSource;
+  clock: Clock;
+  audit: AuditService;
+}
+
+/** A task to create; `dedupeKey` makes a second create for the same purpose a no-op. */
+export interface TaskInput {
+  /** 'deliver_manually', 'delivery_failed', 'complaint', 'callback' … */
+  kind: string;
+  dedupeKey: string;
+  clientId?: number | null;
+  /** Every member of the role sees the task. */
+  assigneeRole: StaffRole;
+  /** The one staff member it is meant for (e.g. the client's dedicated consultant), when known. */
+  assigneeId?: number | null;
+  /** Cut to 200 characters. */
+  title: string;
+  details?: Record<string, unknown> | null;
+  /** Default: now. */
+  dueAt?: Date;
+}
+
+export interface TaskView {
+  id: string;
+  kind: string;
+  /** The client's public id, when the task is about a client. */
+  clientId: string | null;
+  assigneeRole: string;
+  /** The assigned staff member's public id. */
+  assigneeId: string | null;
+  title: string;
+  details: Record<string, unknown> | null;
+  dueAt: Date;
+  status: StaffTaskStatus;
+  createdAt: Date;
+  doneAt: Date | null;
+  doneBy: string | null;
+  note: string | null;
+}
+
+export interface TaskQuery {
+  status: StaffTaskStatus;
+  /** Only tasks of this role (within what the caller may see). */
+  role?: StaffRole;
+  page: number;
+  pageSize: number;
+}
+
+interface TaskRow {
+  id: number;
+  public_id: string;
+  kind: string;
+  client_id: number | null;
+  assignee_role: string;
+  assignee_id: number | null;
+  title: string;
+  details: Record<string, unknown> | string | null;
+  due_at: Date;
+  status: StaffTaskStatus;
+  created_at: Date;
+  done_at: Date | null;
+  done_by: number | null;
+  note: string | null;
+  client_public_id: string | null;
+  assignee_public_id: string | null;
+  done_by_public_id: string | null;
+}
+
+const TASK_SELECT = `SELECT t.*, c.public_id AS client_public_id, s.public_id AS assignee_public_id, d.public_id AS done_by_public_id
+  FROM staff_tasks t LEFT JOIN clients c ON c.id = t.client_id LEFT JOIN staff s ON s.id = t.assignee_id LEFT JOIN staff d ON d.id = t.done_by`;
+
+function toView(r: TaskRow): TaskView {
+  return {
+    id: r.public_id,
+    kind: r.kind,
+    clientId: r.client_public_id,
+    assigneeRole: r.assignee_role,
+    assigneeId: r.assignee_public_id,
+    title: r.title,
+    details: typeof r.details === 'string' ? JSON.parse(r.details) : r.details,
+    dueAt: r.due_at,
+    status: r.status,
+    createdAt: r.created_at,
+    doneAt: r.done_at,
+    doneBy: r.done_by_public_id,
+    note: r.note,
+  };
+}
+
+/** What a staff member may see: the director everything, others their role's tasks and those assigned to them. */
+function visibility(actor: Actor): { sql: string; params: unknown[] } {
+  if (actor.role === 'director') return { sql: '1 = 1', params: [] };
+  return { sql: '(t.assignee_role = ? OR t.assignee_id = ?)', params: [actor.role, actor.id] };
+}
+
+/**
+ * The worklist (issue 5): staff tasks any module creates — in the caller's transaction, once per
+ * dedupe key — and staff list and complete. Also keeps the record of scheduler runs (`runs`).
+ */
+export class WorklistService {
+  readonly runs: SchedulerRuns;
+
+  constructor(private readonly deps: WorklistDeps) {
+    this.runs = new SchedulerRuns({ db: deps.db, clock: deps.clock });
+  }
+
+  /**
+   * Creates a task unless one with the same dedupe key exists (then `created` is false and `id` is
+   * the existing task's). Pass the transaction of the event that causes the task.
+   */
+  async create(m: EntityManager | null, input: TaskInput): Promise<{ created: boolean; id: string }> {
+    const manager = m ?? this.deps.db.manager;
+    const id = publicId();
+    try {
+      await manager.query(
+        `INSERT INTO staff_tasks (public_id, kind, client_id, assignee_role, assignee_id, title, details, due_at, status, dedupe_key, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
+        [
+          id, input.kind, input.clientId ?? null, input.assigneeRole, input.assigneeId ?? null, [...input.title].slice(0, 200).join(''),
+          input.details ? JSON.stringify(input.details) : null, input.dueAt ?? this.deps.clock.now(), input.dedupeKey, this.deps.clock.now(),
+        ],
+      );
+      return { created: true, id };
+    } catch (err) {
+      // A duplicate key fails only this statement; the caller's transaction goes on.
+      if (!isDuplicateKey(err)) throw err;
+      const [row] = await manager.query('SELECT public_id FROM staff_tasks WHERE dedupe_key = ?', [input.dedupeKey]);
+      return { created: false, id: row.public_id };
+    }
+  }
+
+  /** Cancels the open task of a dedupe key (the reason for it went away); true when one was cancelled. */
+  async cancel(m: EntityManager | null, dedupeKey: string): Promise<boolean> {
+    const res = await (m ?? this.deps.db.manager).query(
+      "UPDATE staff_tasks SET status = 'cancelled', done_at = ? WHERE dedupe_key = ? AND status = 'open'",
+      [this.deps.clock.now(), dedupeKey],
+    );
+    return Number(res.affectedRows) === 1;
+  }
+
+  /** The task of a dedupe key, if any (for the module that created it). */
+  async byDedupeKey(dedupeKey: string, m?: EntityManager): Promise<TaskView | null> {
+    const [row]: TaskRow[] = await (m ?? this.deps.db.manager).query(`${TASK_SELECT} WHERE t.dedupe_key = ?`, [dedupeKey]);
+    return row ? toView(row) : null;
+  }
+
+  /**
+   * Tasks a staff member may see, open ones by due time, others newest first. The read shows
+   * client data (ids, message texts), so it is audited.
+   */
+  async list(actor: Actor, q: TaskQuery): Promise<{ items: TaskView[]; page: number; hasMore: boolean }> {
+    const vis = visibility(actor);
+    const conds = ['t.status = ?', vis.sql];
+    const params: unknown[] = [q.status, ...vis.params];
+    if (q.role) (conds.push('t.assignee_role = ?'), params.push(q.role));
+    const order = q.status === 'open' ? 't.due_at, t.id' : 't.done_at DESC, t.id DESC';
+    const rows: TaskRow[] = await this.deps.db.query(
+      `${TASK_SELECT} WHERE ${conds.join(' AND ')} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      [...params, q.pageSize + 1, (q.page - 1) * q.pageSize],
+    );
+    const items = rows.slice(0, q.pageSize).map(toView);
+    await this.deps.audit.record(actor, 'worklist.list', { details: { status: q.status, role: q.role ?? null, count: items.length } });
+    return { items, page: q.page, hasMore: rows.length > q.pageSize };
+  }
+
+  /** Marks an open task the staff member may see as done, with a note; audited in the same transaction. */
+  async complete(actor: Actor, taskPublicId: string, note: string | null): Promise<TaskView> {
+    const vis = visibility(actor);
+    return withTransactionRetry(() =>
+      this.deps.db.transaction('READ COMMITTED', async (m) => {
+        const res = await m.query(
+          `UPDATE staff_tasks t SET t.status = 'done', t.done_at = ?, t.done_by = ?, t.note = ? WHERE t.public_id = ? AND t.status = 'open' AND ${vis.sql}`,
+          [this.deps.clock.now(), actor.id, note, taskPublicId, ...vis.params],
+        );
+        const [row]: TaskRow[] = await m.query(`${TASK_SELECT} WHERE t.public_id = ? AND ${vis.sql}`, [taskPublicId, ...vis.params]);
+        // Another role's task is simply not found.
+        if (!row) throw notFound('Task');
+        if (Number(res.affectedRows) !== 1) throw new AppError(WorklistErrors.TASK_NOT_OPEN, `This task is ${row.status} already`, { status: row.status });
+        await this.deps.audit.record(actor, 'worklist.complete', { clientId: row.client_id, details: { task: row.public_id, kind: row.kind } }, m);
+        return toView(row);
+      }),
+    );
+  }
+}

@@ -1,0 +1,103 @@
+import { createTestContext, TestContext } from '../helpers/context';
+import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
+import { recordOrder, seededProject } from '../helpers/orders';
+import type { Client } from '../../src/modules/clients';
+import type { Staff } from '../../src/modules/staff';
+
+const DAY = 24 * 3600_000;
+
+// RFM runs over every client: this file gets a database of its own so other files' clients stay out of it.
+let t: TestContext;
+let doctor: Staff;
+beforeAll(async () => {
+  t = await createTestContext({ now: '2026-11-02T02:00:00Z', isolatedDatabase: true });
+  doctor = await createStaff(t, 'doctor');
+});
+afterAll(() => t.close());
+
+const daysAgo = (n: number) => new Date(t.clock.now().getTime() - n * DAY);
+
+async function paid(client: Client, when: Date, amountFen = 298_000): Promise<void> {
+  const skin = await seededProject(t, 'photorejuvenation');
+  await recordOrder(t, { client, doctor, paidAt: when, items: [{ projectId: skin.id, amountFen }] });
+}
+
+const segmentOf = async (c: Client) => (await t.deps.db.query('SELECT segment FROM client_rfm WHERE client_id = ?', [c.id]))[0]?.segment;
+const outboxKeys = async (c: Client, kind: string) =>
+  (await t.deps.db.query('SELECT dedupe_key FROM outbox_messages WHERE client_id = ? AND kind = ? ORDER BY id', [c.id, kind])).map((r: any) => r.dedupe_key);
+
+describe('RFM and dormant clients', () => {
+  let vip: Client, care: Client, gift: Client, callback: Client, fresh: Client, gone: Client;
+
+  beforeAll(async () => {
+    [vip, care, gift, callback, fresh, gone] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => createClient(t)));
+    await paid(vip, daysAgo(20));
+    await paid(vip, daysAgo(5));
+    await paid(care, daysAgo(120));
+    await paid(gift, daysAgo(240));
+    await paid(callback, daysAgo(420), 5_000_000);
+    await paid(gone, daysAgo(420));
+    await t.deps.db.query("UPDATE clients SET status = 'deleted' WHERE id = ?", [gone.id]);
+  });
+
+  it('segments every active client in one run and takes each dormant action once, however often it runs', async () => {
+    const first = await t.services.rfm.run(t.clock.now());
+    const second = await t.services.rfm.run(t.clock.now());
+
+    expect(first.clients).toBe(5 + 0); // the deleted client is left out
+    expect(first.dormant).toEqual({ care_3m: 1, gift_6m: 1, callback_12m: 1 });
+    expect(second.retagged).toBe(0);
+    expect(await segmentOf(vip)).toBe('vip');
+    expect(await segmentOf(care)).toBe('care');
+    expect(await segmentOf(gift)).toBe('dormant');
+    expect(await segmentOf(callback)).toBe('long_dormant');
+    expect(await segmentOf(fresh)).toBe('new');
+    expect(await segmentOf(gone)).toBeUndefined();
+
+    expect(await outboxKeys(care, 'client_message')).toEqual([expect.stringMatching(/^dormant:care_3m:/)]);
+    expect(await outboxKeys(gift, 'client_message')).toEqual([expect.stringMatching(/^dormant:gift_6m:/)]);
+    expect(await outboxKeys(vip, 'client_message')).toEqual([]);
+    const tasks = await t.deps.db.query('SELECT kind, assignee_role, status FROM staff_tasks WHERE client_id = ?', [callback.id]);
+    expect(tasks).toEqual([{ kind: 'dormant_callback', assignee_role: 'customer_service', status: 'open' }]);
+    expect(await t.services.tags.tagsOf(vip.id)).toMatchObject({ rfm: ['VIP客户'] });
+    expect(await outboxKeys(vip, 'tag_sync')).toHaveLength(1);
+  });
+
+  it('counts a dormant client who came back, re-segments them, and offers again only in a new dormancy period', async () => {
+    t.clock.advance(10 * DAY);
+    await paid(care, daysAgo(1));
+    const run = await t.services.rfm.run(t.clock.now());
+    expect(run.dormant.care_3m).toBe(0);
+    expect(await segmentOf(care)).toBe('active');
+    expect(await t.services.tags.tagsOf(care.id)).toMatchObject({ rfm: ['活跃客户'] });
+
+    const director = await createStaff(t, 'director');
+    const report = await t.http.get('/api/staff/reports/dormant')
+      .query({ from: daysAgo(40).toISOString(), to: new Date(t.clock.now().getTime() + DAY).toISOString() })
+      .set(bearer(await staffToken(t, director)));
+    expect(report.status).toBe(200);
+    expect(report.body.tiers).toEqual([
+      { tier: 'care_3m', contacted: 1, cameBack: 1, rate: 1 },
+      { tier: 'gift_6m', contacted: 1, cameBack: 0, rate: 0 },
+      { tier: 'callback_12m', contacted: 1, cameBack: 0, rate: 0 },
+    ]);
+
+    // Four months later the same client is due a care offer again: a new period, a new offer.
+    t.clock.advance(120 * DAY);
+    await t.services.rfm.run(t.clock.now());
+    expect(await outboxKeys(care, 'client_message')).toHaveLength(2);
+  });
+
+  it('answers the reports to the director only and checks the date range', async () => {
+    const consultant = await createStaff(t, 'consultant');
+    const denied = await t.http.get('/api/staff/reports/rfm/segments').set(bearer(await staffToken(t, consultant)));
+    expect(denied.status).toBe(403);
+    const director = await createStaff(t, 'director');
+    const bad = await t.http.get('/api/staff/reports/dormant').query({ from: '2026-11-02T00:00:00Z', to: '2026-10-01T00:00:00Z' }).set(bearer(await staffToken(t, director)));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].field).toBe('query.to');
+    const segments = await t.http.get('/api/staff/reports/rfm/segments').set(bearer(await staffToken(t, director)));
+    // Four months on (previous test), the VIP has become a care case too; every active client is counted once.
+    expect(segments.body.items).toEqual([{ segment: 'care', clients: 2 }, { segment: 'long_dormant', clients: 2 }, { segment: 'new', clients: 1 }]);
+  });
+});
