@@ -96,9 +96,11 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
-  const delivery = new DeliveryService({ db, redis, config, clock, wechat, worklist, contacts: () => contacts, logger: logger.child({ module: 'delivery' }) });
+  const delivery = new DeliveryService({ db, redis, config, clock, wechat, worklist, contacts: () => contacts, tags, logger: logger.child({ module: 'delivery' }) });
   // Survey comments and complaints are client data too (PIPL).
   clients.addDataHooks(feedback.clientDataHooks);
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
+  // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
+  for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
   return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

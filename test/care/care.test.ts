@@ -1,5 +1,5 @@
 import { createTestContext, TestContext } from '../helpers/context';
-import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
+import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
 import { externalNo, recordOrder, seededProject } from '../helpers/orders';
 import { clientAad } from '../../src/modules/clients';
 import type { Client } from '../../src/modules/clients';
@@ -90,6 +90,31 @@ describe('follow-up plans', () => {
     expect(repurchase && Math.round((repurchase.due_at.getTime() - paidAt.getTime()) / DAY)).toBe(180 - 30);
   });
 
+  it('sends one check-in, survey and follow-up for an order of two surgeries, and effect tracking for each', async () => {
+    const client = await namedClient('郑双', 'female');
+    const [nose, eyes] = await Promise.all([seededProject(t, 'rhinoplasty'), seededProject(t, 'blepharoplasty')]);
+    await recordOrder(t, { client, doctor, items: [{ projectId: eyes.id, amountFen: 1_280_000 }, { projectId: nose.id, amountFen: 2_800_000 }] });
+    const planned = await t.deps.db.query('SELECT step, project_id FROM followup_steps WHERE client_id = ?', [client.id]);
+    const count = (step: string) => planned.filter((p: { step: string }) => p.step === step).length;
+    expect([count('checkin_48h'), count('callback_48h'), count('survey_7d'), count('followup_30d')]).toEqual([1, 1, 1, 1]);
+    expect(count('effect_3m')).toBe(2);
+    await t.services.care.enqueueDue(new Date(t.clock.now().getTime() + 48 * HOUR));
+    // Named after the larger item.
+    expect((await messages(client))[0].payload.text).toContain('隆鼻术后48小时');
+  });
+
+  it('shows a client\'s follow-ups to doctors and the director only (they name the procedures)', async () => {
+    const client = await namedClient('冯看', 'female');
+    const director = await createStaff(t, 'director');
+    const service = await createStaff(t, 'customer_service');
+    const asService = await t.http.get(`/api/staff/clients/${client.publicId}/followups`).set(bearer(await staffToken(t, service)));
+    expect(asService.status).toBe(403);
+    const asDirector = await t.http.get(`/api/staff/clients/${client.publicId}/followups`).set(bearer(await staffToken(t, director)));
+    expect(asDirector.status).toBe(200);
+    const [audit] = await t.deps.db.query("SELECT allowed FROM audit_log WHERE action = 'care.followups.view' AND client_id = ?", [client.id]);
+    expect(audit).toBeDefined();
+  });
+
   it('skips steps long past when an order is recorded late', async () => {
     const client = await namedClient('孙悟', 'male');
     const rhinoplasty = await seededProject(t, 'rhinoplasty');
@@ -114,6 +139,26 @@ describe('follow-up plans', () => {
     expect((await messages(client)).map((m) => m.status)).toEqual(['cancelled']);
     await t.services.care.enqueueDue(new Date(t.clock.now().getTime() + 200 * DAY));
     expect(await messages(client)).toHaveLength(1);
+  });
+});
+
+describe('account deletion', () => {
+  it('erases the follow-up steps, queued messages, staff tasks and tags that name the client\'s procedures', async () => {
+    const client = await namedClient('褚删', 'female');
+    const rhinoplasty = await seededProject(t, 'rhinoplasty');
+    await recordOrder(t, { client, doctor, items: [{ projectId: rhinoplasty.id, amountFen: 2_800_000 }] });
+    await t.services.care.enqueueDue(new Date(t.clock.now().getTime() + 48 * HOUR));
+    expect(await messages(client)).toHaveLength(1);
+
+    const res = await t.http.delete('/api/mp/me').set(bearer(await clientToken(t, client))).send({ confirm: true });
+    expect(res.status).toBe(204);
+
+    expect(await steps(client)).toEqual([]);
+    const [msg] = await messages(client);
+    expect(msg).toMatchObject({ status: 'cancelled', payload: { erased: true } });
+    const tasks = await t.deps.db.query('SELECT title, details, status FROM staff_tasks WHERE client_id = ?', [client.id]);
+    expect(tasks).toEqual([{ title: '（客户已注销）', details: null, status: 'cancelled' }]);
+    expect(await t.services.tags.tagsOf(client.id)).toEqual({});
   });
 });
 

@@ -1,6 +1,7 @@
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
 import { recordOrder, seededProject } from '../helpers/orders';
+import { bindContact, RecordingChannel } from '../helpers/delivery';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 
@@ -63,6 +64,17 @@ describe('RFM and dormant clients', () => {
     expect(await outboxKeys(vip, 'tag_sync')).toHaveLength(1);
   });
 
+  it('moves clients six months without a purchase to the dormant stage, with the event and the stage tag', async () => {
+    for (const c of [gift, callback]) {
+      const [{ stage }] = await t.deps.db.query('SELECT stage FROM clients WHERE id = ?', [c.id]);
+      expect(stage).toBe('dormant');
+      expect(await t.services.journey.history(c.id)).toEqual(expect.arrayContaining([expect.objectContaining({ to: 'dormant', reason: 'rfm' })]));
+      expect((await t.services.tags.tagsOf(c.id)).stage).toEqual(['沉睡客户']);
+    }
+    const [{ stage }] = await t.deps.db.query('SELECT stage FROM clients WHERE id = ?', [care.id]);
+    expect(stage).not.toBe('dormant');
+  });
+
   it('counts a dormant client who came back, re-segments them, and offers again only in a new dormancy period', async () => {
     t.clock.advance(10 * DAY);
     await paid(care, daysAgo(1));
@@ -100,4 +112,18 @@ describe('RFM and dormant clients', () => {
     // Four months on (previous test), the VIP has become a care case too; every active client is counted once.
     expect(segments.body.items).toEqual([{ segment: 'care', clients: 2 }, { segment: 'long_dormant', clients: 2 }, { segment: 'new', clients: 1 }]);
   });
+  it('a segment change reaches WeCom as the client\'s whole tag set, never the rfm group alone', async () => {
+    const client = await createClient(t);
+    const director = await createStaff(t, 'director');
+    const channel = new RecordingChannel();
+    const contactId = await bindContact(t, client, channel.accountId, director);
+    await t.deps.db.transaction((m) => t.services.tags.setDimensions(m, client.id, { project: ['鼻部'], stage: ['咨询期'] }, 'staff'));
+    await paid(client, daysAgo(100));
+    await t.services.rfm.run(t.clock.now());
+    await t.services.delivery.drain(channel);
+    const synced = channel.sends.filter((x) => x.op === 'tags' && x.to === contactId).at(-1);
+    expect(synced?.tags).toMatchObject({ project: ['鼻部'], rfm: ['待关怀客户'] });
+    expect(synced?.tags?.stage).toBeDefined();
+  });
+
 });

@@ -58,6 +58,11 @@ describe('staff tasks (worklist)', () => {
 
     expect(mine).toEqual(expect.arrayContaining([forRole.id, forMe.id]));
     expect(mine).not.toContain(forDoctor.id);
+    // A task meant for one consultant (it may quote a follow-up about a procedure) stays theirs.
+    const forColleague = await t.services.worklist.create(null, task({ clientId: client.id, assigneeId: otherConsultant.id }));
+    expect((await list(consultant)).body.items.map((i: { id: string }) => i.id)).not.toContain(forColleague.id);
+    expect((await complete(consultant, forColleague.id)).status).toBe(404);
+    expect((await list(otherConsultant)).body.items.map((i: { id: string }) => i.id)).toContain(forColleague.id);
     expect(doctors).toContain(forDoctor.id);
     expect(doctors).not.toContain(forRole.id);
     expect(all).toEqual(expect.arrayContaining([forRole.id, forMe.id, forDoctor.id]));

@@ -22,8 +22,9 @@ export function registerCareRoutes(api: ApiRouter, s: Services): void {
     )
     .add(
       {
-        method: 'get', path: '/api/staff/clients/:id/followups', summary: 'A client\'s follow-up steps (director, doctor, customer service; audited)',
-        tags: STAFF, auth: 'staff', roles: ['director', 'doctor', 'customer_service'], params: clientParams, response: stepsResponse, errors: ['NOT_FOUND'],
+        // The steps name the procedures: medical history, for doctors and the director (DOMAIN.md, three tiers).
+        method: 'get', path: '/api/staff/clients/:id/followups', summary: 'A client\'s follow-up steps (director, doctor; audited)',
+        tags: STAFF, auth: 'staff', roles: ['director', 'doctor'], params: clientParams, response: stepsResponse, errors: ['NOT_FOUND'],
       },
       async ({ ctx, params }) => ({ items: await s.care.stepsOfClient(actorFromContext(ctx), params.id) }),
     );

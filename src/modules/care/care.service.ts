@@ -82,6 +82,7 @@ interface DueRow {
 const DAY_MS = 24 * 3600 * 1000;
 // Categories that put a client into post-op recovery (DOMAIN.md, stages); basic skin care does not.
 const POST_OP_CATEGORIES = new Set(['surgery', 'light']);
+const PER_PROJECT_ACTIONS = new Set<FollowupAction>(['photo_request', 'repurchase']);
 
 /**
  * Follow-up plans by project (issue 5, item 5): a paid order schedules its plan's steps; a scheduled
@@ -94,6 +95,13 @@ export class CareService {
   constructor(private readonly deps: CareDeps) {
     this.log = deps.logger;
   }
+
+  /** The account is deleted (PIPL): the steps name the client's procedures, so they go. */
+  readonly clientDataHooks = {
+    onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      await m.query('DELETE FROM followup_steps WHERE client_id = ?', [clientId]);
+    },
+  };
 
   /** The order hooks: schedule on payment, cancel pending steps when nothing is left paid. */
   orderHooks(): OrderHooks {
@@ -109,16 +117,24 @@ export class CareService {
    * on day ten would be wrong.
    */
   async schedule(m: EntityManager, order: PaidOrder): Promise<number> {
-    const templates: { id: number; plan: string; step: string; offset_minutes: number | null }[] = await m.query(
-      'SELECT id, plan, step, offset_minutes FROM followup_templates WHERE active = 1',
+    const templates: { id: number; plan: string; step: string; offset_minutes: number | null; action: FollowupAction }[] = await m.query(
+      'SELECT id, plan, step, offset_minutes, action FROM followup_templates WHERE active = 1',
     );
     const now = this.deps.clock.now().getTime();
     const leadMs = this.deps.config.care.repurchaseLeadDays * DAY_MS;
     const rows: unknown[][] = [];
-    for (const item of order.items) {
+    // One check-in, survey and follow-up per order (the survey is the order's), named after its
+    // largest item; effect tracking and repurchase reminders per project (DOMAIN.md: 避免信息过载).
+    const orderLevel = new Set<string>();
+    const items = [...order.items].sort((a, b) => b.amountFen - a.amountFen);
+    for (const item of items) {
       const plan = item.followupPlan ?? item.category;
       for (const t of templates) {
         if (t.plan !== plan) continue;
+        if (!PER_PROJECT_ACTIONS.has(t.action)) {
+          if (orderLevel.has(t.step)) continue;
+          orderLevel.add(t.step);
+        }
         let due: number;
         if (t.offset_minutes !== null) due = order.paidAt.getTime() + t.offset_minutes * 60_000;
         else if (item.effectDurationDays) due = order.paidAt.getTime() + item.effectDurationDays * DAY_MS - leadMs;
@@ -249,7 +265,7 @@ export class CareService {
   private render(r: DueRow): string {
     const values: Record<string, string> = {
       client: this.salutation(r),
-      consultant: r.consultant ?? '顾问',
+      consultant: r.consultant ?? '',
       doctor: r.doctor ? `${r.doctor}医生` : '医生',
       project: r.project,
     };

@@ -16,6 +16,7 @@ export interface Touch {
 
 /** The client archive's basic part. Name, phone and address are AES-GCM ciphertexts (see FieldCipher). */
 @Entity({ name: 'clients' })
+@Index('ix_clients_created', ['createdAt'])
 export class Client {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
   id!: number;

@@ -76,6 +76,8 @@ export interface DeliveryDeps {
   worklist: WorklistService;
   /** The contacts module, looked up when a drain needs it (it may be built after this service). */
   contacts: () => ContactDirectory | undefined;
+  /** The client's current tags: a tag sync always mirrors the set as it is when it is sent. */
+  tags: { tagsOf(clientId: number): Promise<Record<string, string[]>> };
   /** Module logger; one is made from config.logLevel when not given. */
   logger?: Logger;
 }
@@ -460,7 +462,9 @@ export class DeliveryService {
         case 'manual':
           return { type: 'manual', task: this.manualTask(row, client!, plan.reason) };
         case 'tags':
-          await channel!.syncTags(plan.contactId, p.tags ?? {});
+          // The set as it is now, not as it was when the row was written: rows coalesce, and a
+          // partial writer (the nightly RFM) must never strip the other dimensions.
+          await channel!.syncTags(plan.contactId, await this.deps.tags.tagsOf(row.clientId!));
           return { type: 'sent', channel: 'wecom', accountId: channel!.accountId };
         case 'staff':
           await channel!.sendToStaff(plan.role, { text: message.text });

@@ -54,6 +54,20 @@ export class OutboxService {
     return Number(result.affectedRows);
   }
 
+  /**
+   * The account is deleted (PIPL): what was still to go is cancelled and every row's payload, which
+   * can name the client and their procedures, is erased. Rows stay as the record of what was sent.
+   */
+  readonly clientDataHooks = {
+    onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      await m.query(
+        `UPDATE outbox_messages SET payload = JSON_OBJECT('erased', TRUE),
+                status = IF(status IN ('pending', 'sending'), 'cancelled', status) WHERE client_id = ?`,
+        [clientId],
+      );
+    },
+  };
+
   /** Rows of a client, newest first (for tests and staff views). */
   async listForClient(clientId: number, kind?: string, m?: EntityManager): Promise<OutboxView[]> {
     const rows: any[] = await (m ?? this.deps.db.manager).query(

@@ -3,6 +3,7 @@ import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'ty
 export type BindingStatus = 'active' | 'void';
 export type RewardStatus = 'held' | 'released' | 'cancelled' | 'clawed_back';
 export type CashbackReason = 'referral' | 'clawback';
+export type IneligibleKind = 'openid' | 'unionid' | 'phone';
 
 /**
  * 推荐绑定: one row per referred client, written in the login transaction that created the client.
@@ -54,12 +55,31 @@ export class ReferralBinding {
 }
 
 /**
+ * 老客不可再次作为新客被推荐: the blind indexes (HMAC, FieldCipher.blindIndex, same keys as the bindings)
+ * of the WeChat identity and phone of every deleted account, so that an old client who deletes the
+ * account and signs up again through a friend's code is not taken for a new client. Fraud prevention
+ * only: no readable identifier survives the deletion, and a keyed hash matches only the same value.
+ */
+@Entity({ name: 'referral_ineligible' })
+export class ReferralIneligible {
+  @PrimaryColumn({ type: 'char', length: 64 })
+  bidx!: string;
+
+  @Column({ type: 'enum', enum: ['openid', 'unionid', 'phone'] })
+  kind!: IneligibleKind;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+}
+
+/**
  * One referral reward per paid order of a referred friend (unique order_id: exactly once per order).
  * Held for the refund window, then released by the scheduler: only the release writes ledger
  * entries, so cancelling a held reward touches no ledger; a refund after release claws back with
  * compensating entries.
  */
 @Entity({ name: 'referral_rewards' })
+@Index('ix_referral_rewards_binding', ['bindingId', 'conversion', 'status'])
 @Index('ix_referral_rewards_due', ['status', 'holdUntil'])
 @Index('ix_referral_rewards_referrer_month', ['referrerId', 'conversion', 'periodMonth'])
 @Index('ix_referral_rewards_referrer_quarter', ['referrerId', 'conversion', 'periodQuarter'])

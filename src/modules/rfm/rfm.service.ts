@@ -2,6 +2,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
+import { withTransactionRetry } from '../../shared/db';
+import { STAGE_TAGS } from '../journey';
 import type { DormantTier, RfmSegment } from './rfm.entity';
 
 export interface RfmDeps {
@@ -58,12 +60,20 @@ export class RfmService {
     const result: RfmRun = { clients: 0, retagged: 0, dormant: { care_3m: 0, gift_6m: 0, callback_12m: 0 } };
     for (let from = 1; from <= (maxId ?? 0); from += chunk) {
       const to = from + chunk - 1;
-      // Each range is its own short transaction; a rerun recomputes the same figures and adds nothing twice.
-      await this.deps.db.transaction(async (m) => {
-        result.clients += await this.compute(m, now, from, to);
-        result.retagged += await this.retag(m, now, from, to);
-        for (const tier of ['care_3m', 'gift_6m', 'callback_12m'] as const) result.dormant[tier] += await this.dormant(m, now, tier, from, to);
-      });
+      // Each range is its own short READ COMMITTED transaction (its reads of clients and orders take
+      // no shared locks, so daytime writes never wait on it), retried on deadlock; a rerun
+      // recomputes the same figures and adds nothing twice.
+      const part = await withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', async (m) => {
+        const r: RfmRun = { clients: 0, retagged: 0, dormant: { care_3m: 0, gift_6m: 0, callback_12m: 0 } };
+        r.clients = await this.compute(m, now, from, to);
+        await this.moveDormant(m, now, from, to);
+        r.retagged = await this.retag(m, now, from, to);
+        for (const tier of ['care_3m', 'gift_6m', 'callback_12m'] as const) r.dormant[tier] = await this.dormant(m, now, tier, from, to);
+        return r;
+      }));
+      result.clients += part.clients;
+      result.retagged += part.retagged;
+      for (const tier of ['care_3m', 'gift_6m', 'callback_12m'] as const) result.dormant[tier] += part.dormant[tier];
     }
     this.deps.logger.info(result, 'rfm computed');
     return result;
@@ -90,7 +100,9 @@ export class RfmService {
                    WHEN x.spend_year >= ? THEN 'high_value'
                    ELSE 'active' END,
               ?
-         FROM (SELECT c.id, MAX(o.paid_at) AS last_paid_at, MAX(o.id) AS last_order_id,
+         FROM (SELECT c.id, MAX(o.paid_at) AS last_paid_at,
+                      -- The latest paid order anchors the dormancy period (not the latest recorded: orders can be back-dated).
+                      CAST(SUBSTRING_INDEX(GROUP_CONCAT(o.id ORDER BY o.paid_at DESC, o.id DESC), ',', 1) AS UNSIGNED) AS last_order_id,
                       COUNT(CASE WHEN o.paid_at >= DATE_SUB(?, INTERVAL 3 MONTH) THEN 1 END) AS orders_quarter,
                       COUNT(CASE WHEN o.paid_at >= DATE_SUB(?, INTERVAL 12 MONTH) THEN 1 END) AS orders_year,
                       COALESCE(SUM(CASE WHEN o.paid_at >= DATE_SUB(?, INTERVAL 12 MONTH) THEN o.amount_paid_fen - o.amount_refunded_fen END), 0) AS spend_year
@@ -115,7 +127,26 @@ export class RfmService {
     return Number(n);
   }
 
-  /** Mirrors changed segments onto the `rfm` tag and asks the bot to sync that tag group. */
+  /**
+   * Clients six months or more without a purchase leave the pipeline for the dormant stage (DOMAIN.md,
+   * stages), with the stage event and the stage tag; a new order brings them back (care moves them
+   * to post-op).
+   */
+  private async moveDormant(m: EntityManager, now: Date, from: number, to: number): Promise<void> {
+    const going = `FROM clients c JOIN client_rfm r ON r.client_id = c.id
+      WHERE c.id BETWEEN ? AND ? AND c.status = 'active' AND r.segment IN ('dormant', 'long_dormant') AND c.stage NOT IN ('dormant', 'lost')`;
+    await m.query(
+      `INSERT INTO client_stage_events (client_id, from_stage, to_stage, at, actor_type, actor_id, reason)
+       SELECT c.id, c.stage, 'dormant', ?, 'system', NULL, 'rfm' ${going}`,
+      [now, from, to],
+    );
+    await m.query(`DELETE t FROM client_tags t JOIN (SELECT c.id ${going}) g ON g.id = t.client_id WHERE t.dimension = 'stage'`, [from, to]);
+    await m.query(`INSERT INTO client_tags (client_id, dimension, value, source) SELECT c.id, 'stage', ?, 'stage' ${going}`, [STAGE_TAGS.dormant, from, to]);
+    await m.query(`UPDATE clients c JOIN client_rfm r ON r.client_id = c.id SET c.stage = 'dormant'
+      WHERE c.id BETWEEN ? AND ? AND c.status = 'active' AND r.segment IN ('dormant', 'long_dormant') AND c.stage NOT IN ('dormant', 'lost')`, [from, to]);
+  }
+
+  /** Mirrors changed segments onto the `rfm` tag and asks the bot to sync the client's tags (it sends the whole current set). */
   private async retag(m: EntityManager, now: Date, from: number, to: number): Promise<number> {
     const changed = `r.client_id BETWEEN ? AND ? AND (r.tagged_segment IS NULL OR r.tagged_segment <> r.segment)`;
     const label = `CASE r.segment ${Object.entries(SEGMENT_TAGS).map(([k, v]) => `WHEN '${k}' THEN '${v}'`).join(' ')} END`;
@@ -124,7 +155,7 @@ export class RfmService {
     await m.query(
       `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
        SELECT 'tag_sync', CONCAT('tag_sync:', r.client_id, ':rfm:', r.segment, ':', DATE_FORMAT(?, '%Y%m%d')), r.client_id,
-              JSON_OBJECT('tags', JSON_OBJECT('rfm', JSON_ARRAY(${label}))), ?
+              JSON_OBJECT('reason', 'rfm'), ?
          FROM client_rfm r WHERE ${changed}
        ON DUPLICATE KEY UPDATE outbox_messages.id = outbox_messages.id`,
       [now, now, from, to],

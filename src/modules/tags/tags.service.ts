@@ -61,6 +61,13 @@ export class TagsService {
     return changes;
   }
 
+  /** The account is deleted (PIPL): its tags go with it. */
+  readonly clientDataHooks = {
+    onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      await m.query('DELETE FROM client_tags WHERE client_id = ?', [clientId]);
+    },
+  };
+
   /** The client's tags grouped by dimension, values sorted. */
   async tagsOf(clientId: number, m?: EntityManager): Promise<TagSet> {
     const rows: { dimension: TagDimension; value: string }[] = await (m ?? this.deps.db.manager).query(

@@ -8,6 +8,7 @@ export type StaffTaskStatus = 'open' | 'done' | 'cancelled';
  * WorklistService.create, once per dedupe key.
  */
 @Entity({ name: 'staff_tasks' })
+@Index('ix_staff_tasks_due', ['status', 'dueAt'])
 @Index('ix_staff_tasks_role', ['assigneeRole', 'status', 'dueAt'])
 @Index('ix_staff_tasks_assignee', ['assigneeId', 'status'])
 export class StaffTask {

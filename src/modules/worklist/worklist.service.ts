@@ -99,10 +99,14 @@ function toView(r: TaskRow): TaskView {
   };
 }
 
-/** What a staff member may see: the director everything, others their role's tasks and those assigned to them. */
+/**
+ * What a staff member may see: the director everything; others the tasks assigned to them and their
+ * role's tasks meant for nobody in particular. A task for one consultant's client (it may quote a
+ * follow-up about a procedure) is not shown to every consultant.
+ */
 function visibility(actor: Actor): { sql: string; params: unknown[] } {
   if (actor.role === 'director') return { sql: '1 = 1', params: [] };
-  return { sql: '(t.assignee_role = ? OR t.assignee_id = ?)', params: [actor.role, actor.id] };
+  return { sql: '(t.assignee_id = ? OR (t.assignee_id IS NULL AND t.assignee_role = ?))', params: [actor.id, actor.role] };
 }
 
 /**
@@ -115,6 +119,20 @@ export class WorklistService {
   constructor(private readonly deps: WorklistDeps) {
     this.runs = new SchedulerRuns({ db: deps.db, clock: deps.clock });
   }
+
+  /**
+   * The account is deleted (PIPL): task titles and details can quote the client's messages and
+   * procedures, so they are erased; open tasks about the client are cancelled.
+   */
+  readonly clientDataHooks = {
+    onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      await m.query(
+        `UPDATE staff_tasks SET title = '（客户已注销）', details = NULL, note = NULL,
+                status = IF(status = 'open', 'cancelled', status) WHERE client_id = ?`,
+        [clientId],
+      );
+    },
+  };
 
   /**
    * Creates a task unless one with the same dedupe key exists (then `created` is false and `id` is
