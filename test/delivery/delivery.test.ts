@@ -324,6 +324,8 @@ describe('outbox delivery', () => {
     const { client, contact } = await boundClient(ch);
     const older = await enqueue(t1, { kind: 'tag_sync', clientId: client.id, payload: { tags: { project: ['eyes'] } } });
     const newer = await enqueue(t1, { kind: 'tag_sync', clientId: client.id, payload: { tags: { project: ['eyes', 'nose'], stage: ['consulting'] } } });
+    // The bot sends the client's tags as they are when the sync goes out.
+    await t1.deps.db.transaction((m) => t1.services.tags.setDimensions(m, client.id, { project: ['eyes', 'nose'], stage: ['consulting'] }, 'staff'));
     const loner = await createClient(t1);
     const unbound = await enqueue(t1, { kind: 'tag_sync', clientId: loner.id, payload: { tags: { stage: ['lead'] } } });
 
