@@ -3,14 +3,32 @@ import { PointsAndRewards1795366173271 } from './1795366173271-PointsAndRewards'
 import { OutboxTagsStages1795390000000 } from './1795390000000-OutboxTagsStages';
 import { ProjectsAndOrders1795400000000 } from './1795400000000-ProjectsAndOrders';
 import { Referrals1795400100000 } from './1795400100000-Referrals';
+import { Questionnaires1795400200000 } from './1795400200000-Questionnaires';
+import { Consultations1795400300000 } from './1795400300000-Consultations';
+import { DeliveryAndWorklist1795400400000 } from './1795400400000-DeliveryAndWorklist';
 import { Contacts1795400500000 } from './1795400500000-Contacts';
 import { FeedbackAndCommunity1795400600000 } from './1795400600000-FeedbackAndCommunity';
 import { Care1795400700000 } from './1795400700000-Care';
 import { Rfm1795400800000 } from './1795400800000-Rfm';
-import { DeliveryAndWorklist1795400400000 } from './1795400400000-DeliveryAndWorklist';
-import { Questionnaires1795400200000 } from './1795400200000-Questionnaires';
-import { Consultations1795400300000 } from './1795400300000-Consultations';
+import { ReferralIneligible1795400900000 } from './1795400900000-ReferralIneligible';
 import { ReviewIndexes1795401000000 } from './1795401000000-ReviewIndexes';
+import { PhotoRequestTexts1795401100000 } from './1795401100000-PhotoRequestTexts';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
-export const migrations: Function[] = [InitialSchema1795365676285, PointsAndRewards1795366173271, OutboxTagsStages1795390000000, ProjectsAndOrders1795400000000, Referrals1795400100000, Contacts1795400500000, FeedbackAndCommunity1795400600000, Care1795400700000, Rfm1795400800000, DeliveryAndWorklist1795400400000, Questionnaires1795400200000, Consultations1795400300000, ReviewIndexes1795401000000];
+export const migrations: Function[] = [
+  InitialSchema1795365676285,
+  PointsAndRewards1795366173271,
+  OutboxTagsStages1795390000000,
+  ProjectsAndOrders1795400000000,
+  Referrals1795400100000,
+  Questionnaires1795400200000,
+  Consultations1795400300000,
+  DeliveryAndWorklist1795400400000,
+  Contacts1795400500000,
+  FeedbackAndCommunity1795400600000,
+  Care1795400700000,
+  Rfm1795400800000,
+  ReferralIneligible1795400900000,
+  ReviewIndexes1795401000000,
+  PhotoRequestTexts1795401100000,
+];

@@ -80,12 +80,14 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
   // Referrals before login (binding at first login) and before orders (its order hooks).
   const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });
+  // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
+  clients.addDataHooks(referrals.clientDataHooks);
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, logger: logger.child({ module: 'auth' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
-  const orders = new OrdersService({ db, clock, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
+  const orders = new OrdersService({ db, config, clock, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
   const rfm = new RfmService({ db, config, clock, logger: logger.child({ module: 'rfm' }) });
   const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
   // The WeCom link and chat messages are client data too (PIPL).

@@ -120,6 +120,10 @@ export interface Config {
     /** Open (requested or confirmed, not yet started) appointments one client may hold. */
     maxOpenPerClient: number;
   };
+  orders: {
+    /** How many days before now a recorded order's payment may lie (older ones are typos or backdating). */
+    maxBackdateDays: number;
+  };
   referrals: {
     /** Cashback tiers: converted referrals so far in the period → rate in basis points, ascending. */
     tiers: { minConverted: number; rateBp: number }[];
@@ -269,6 +273,8 @@ const schema = Joi.object({
   APPOINTMENT_MAX_DAYS_AHEAD: Joi.number().integer().min(1).max(730).default(180),
   APPOINTMENT_MAX_OPEN_PER_CLIENT: Joi.number().integer().min(1).max(100).default(3),
 
+  ORDER_MAX_BACKDATE_DAYS: Joi.number().integer().min(1).max(3650).default(30),
+
   REFERRAL_TIERS: Joi.string().pattern(/^\d{1,5}:\d{1,4}(,\d{1,5}:\d{1,4})*$/, 'converted:basisPoints list').default('0:500,3:1000,6:1500'),
   REFERRAL_TIER_PERIOD: Joi.string().valid('month', 'quarter').default('month'),
   REFERRAL_HOLD_DAYS: Joi.number().integer().min(0).max(365).default(7),
@@ -283,7 +289,7 @@ const schema = Joi.object({
   SURVEY_VALID_DAYS: Joi.number().integer().min(1).max(365).default(30),
   SURVEY_CASE_NPS_AT_MOST: Joi.number().integer().min(0).max(10).default(6),
   SURVEY_CASE_INDICATOR_AT_MOST: Joi.number().integer().min(0).max(5).default(2),
-  SURVEY_SHARE_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'page path without a leading / or query').default('pages/survey/share'),
+  SURVEY_SHARE_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'page path without a leading / or query').default('packageSurvey/survey/index'),
   CASE_DEADLINE_HOURS: Joi.number().integer().min(1).max(720).default(24),
   CASE_ASSIGNEE_ROLE: Joi.string().valid('director', 'doctor', 'consultant', 'customer_service').default('customer_service'),
   COMMUNITY_BANNED_WORDING_FILE: Joi.string().allow('').default(''),
@@ -471,6 +477,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       maxDaysAhead: env.APPOINTMENT_MAX_DAYS_AHEAD,
       maxOpenPerClient: env.APPOINTMENT_MAX_OPEN_PER_CLIENT,
     },
+    orders: { maxBackdateDays: env.ORDER_MAX_BACKDATE_DAYS },
     referrals: {
       tiers: referralTiers,
       tierPeriod: env.REFERRAL_TIER_PERIOD,

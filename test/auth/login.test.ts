@@ -40,13 +40,27 @@ describe('mini-program login', () => {
       expect(await touchesOf(row.id)).toEqual([expect.objectContaining({ kind: 'first', utmSource: 'douyin', scene: 1047, wecomState: 'ws1', createdAt: t.clock.now() })]);
     });
 
-    it('marks a client who came with a referral code as from "referral" and keeps the code in the touch', async () => {
-      const { openid } = await loginClient(t, { launch: { referralCode: 'abcd2345', utmSource: 'poster' } });
+    it('marks a client whose referral code bound them as from "referral" and keeps the code in the touch', async () => {
+      const referrer = await createClient(t);
+
+      const { openid } = await loginClient(t, { launch: { referralCode: referrer.referralCode.toLowerCase(), utmSource: 'poster' } });
+
       const row = await clientByOpenid(openid);
       expect(row.sourceChannel).toBe('referral');
-      expect(row.firstTouch).toMatchObject({ referralCode: 'ABCD2345', utmSource: 'poster' });
-      expect(row.referrerId).toBeNull(); // binding the referrer is a later issue
-      expect((await touchesOf(row.id))[0]).toMatchObject({ kind: 'first', referralCode: 'ABCD2345' });
+      expect(row.referrerId).toBe(referrer.id);
+      expect(row.firstTouch).toMatchObject({ referralCode: referrer.referralCode, utmSource: 'poster' });
+      expect((await touchesOf(row.id))[0]).toMatchObject({ kind: 'first', referralCode: referrer.referralCode });
+    });
+
+    it('a referral code that did not bind leaves the campaign channel (or "mini_program"); the touch still keeps the code', async () => {
+      const withCampaign = await loginClient(t, { launch: { referralCode: 'abcd2345', utmSource: 'poster' } });
+      const withoutCampaign = await loginClient(t, { launch: { referralCode: 'abcd2345' } });
+
+      const [a, b] = await Promise.all([clientByOpenid(withCampaign.openid), clientByOpenid(withoutCampaign.openid)]);
+      expect([a.sourceChannel, b.sourceChannel]).toEqual(['poster', 'mini_program']);
+      expect([a.referrerId, b.referrerId]).toEqual([null, null]);
+      expect(a.firstTouch).toMatchObject({ referralCode: 'ABCD2345', utmSource: 'poster' });
+      expect((await touchesOf(a.id))[0]).toMatchObject({ kind: 'first', referralCode: 'ABCD2345' });
     });
 
     it('creates the client through ClientsService.createClient, inside the login transaction', async () => {

@@ -77,7 +77,7 @@ describe('follow-up plans', () => {
     await recordOrder(t, { client, doctor, items: [{ projectId: rhinoplasty.id, amountFen: 2_800_000 }] });
     await t.services.care.enqueueDue(new Date(t.clock.now().getTime() + 7 * DAY));
     const survey = (await messages(client)).find((m) => m.payload.step === 'survey_7d');
-    expect(survey?.payload).toMatchObject({ purpose: 'survey', card: { title: '满意度问卷', pagePath: expect.stringMatching(/^pages\/survey\/index\?id=/) } });
+    expect(survey?.payload).toMatchObject({ purpose: 'survey', card: { title: '满意度问卷', pagePath: expect.stringMatching(/^packageSurvey\/survey\/index\?id=/) } });
     expect(survey?.payload.text).toMatch(/^赵先生您好/);
   });
 

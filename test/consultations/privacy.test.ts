@@ -45,6 +45,44 @@ describe("plans, letters and appointments under the client's data rights (PIPL)"
     expect(create.body.error.code).toBe('HEALTH_CONSENT_REQUIRED');
   });
 
+  it("a client's change-request comment (it may describe health) is shown to doctors and the director, never to consultants: they see count and revision only", async () => {
+    const { client, token } = await consentingClient(t, { consultant: staff.consultant });
+    const planId = await proposedPlan(t, staff.doctorToken, client.publicId);
+    const change = await t.http.post(`/api/mp/plans/${planId}/change-requests`).set(bearer(token)).send({ revision: 1, comment: '我有哮喘，能否换成局麻' });
+    expect(change.status).toBe(201);
+
+    const [asConsultant, asDoctor, asDirector] = await Promise.all(
+      [staff.consultantToken, staff.doctorToken, staff.directorToken].map((tk) => t.http.get(`/api/staff/plans/${planId}`).set(bearer(tk))),
+    );
+
+    expect(asConsultant.status).toBe(200);
+    expect(asConsultant.body.changeRequests).toEqual([{ id: expect.any(String), revision: 1, createdAt: expect.any(String) }]);
+    expect(JSON.stringify(asConsultant.body)).not.toContain('哮喘');
+    for (const res of [asDoctor, asDirector]) {
+      expect(res.body.changeRequests).toEqual([expect.objectContaining({ revision: 1, comment: '我有哮喘，能否换成局麻' })]);
+    }
+    // The client always reads their own words.
+    expect((await t.http.get(`/api/mp/plans/${planId}`).set(bearer(token))).body.changeRequests).toEqual([
+      expect.objectContaining({ revision: 1, comment: '我有哮喘，能否换成局麻' }),
+    ]);
+  });
+
+  it("withdrawing the health consent erases the text of the client's change requests; the requests themselves (revision, time) stay", async () => {
+    const { client, token, open } = await clientWithPlans();
+    await t.http.post(`/api/mp/plans/${open}/change-requests`).set(bearer(token)).send({ revision: 1, comment: '对青霉素过敏，术后用药要换' });
+
+    const res = await t.http.delete('/api/mp/me/consents/health').set(bearer(token));
+
+    expect(res.status).toBe(200);
+    const asDoctor = await t.http.get(`/api/staff/plans/${open}`).set(bearer(staff.doctorToken));
+    expect(asDoctor.body.changeRequests).toEqual([expect.objectContaining({ revision: 1, comment: null })]);
+    expect((await t.http.get(`/api/mp/plans/${open}`).set(bearer(token))).body.changeRequests).toEqual([expect.objectContaining({ revision: 1, comment: null })]);
+    const rows: { public_id: string; comment_enc: Buffer }[] = await t.deps.db.query('SELECT public_id, comment_enc FROM plan_comments WHERE client_id = ?', [client.id]);
+    expect(rows).toHaveLength(1);
+    // Overwritten, not merely hidden: what is stored decrypts to null.
+    expect(t.services.cipher.decrypt(rows[0].comment_enc, `plan_comments:${rows[0].public_id}:comment`)).toBe('null');
+  });
+
   it("the client's export carries the plans shown to them, their intent letters and appointments", async () => {
     const { token, accepted, letterId, appointmentId } = await clientWithPlans();
 

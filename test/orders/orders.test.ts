@@ -5,6 +5,7 @@ import type TestAgent from 'supertest/lib/agent';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
 import { createProject, externalNo, recordOrder, seededProject, staffActor } from '../helpers/orders';
+import { holdTransaction, waitUntilBlockedBy } from '../helpers/locks';
 import { createApp } from '../../src/app';
 import { OrdersService } from '../../src/modules/orders';
 import type { OrderHooks, OrderRefundEvent, PaidOrder, ProjectView } from '../../src/modules/orders';
@@ -12,6 +13,7 @@ import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 
 const HOUR = 3600_000;
+const DAY = 24 * HOUR;
 
 describe('project catalog and spend recording', () => {
   let t1: TestContext;
@@ -70,7 +72,7 @@ describe('project catalog and spend recording', () => {
 
   /** An OrdersService of our own with a hook that records what it is given; served by a real app on t1's connections. */
   function hookedApp(hook: OrderHooks) {
-    const orders = new OrdersService({ db: t1.deps.db, clock: t1.clock, audit: t1.services.audit, points: t1.services.points, hooks: [hook], logger: t1.deps.logger });
+    const orders = new OrdersService({ db: t1.deps.db, config: t1.config, clock: t1.clock, audit: t1.services.audit, points: t1.services.points, hooks: [hook], logger: t1.deps.logger });
     const { app } = createApp(t1.deps, { ...t1.services, orders });
     return { orders, http: request(app.callback()) };
   }
@@ -214,6 +216,7 @@ describe('project catalog and spend recording', () => {
       [{ amountPaidFen: 1 }, 400, 'VALIDATION_FAILED', 'body.amountPaidFen'],
       [{ paidAt: new Date(t1.clock.now().getTime() + HOUR).toISOString() }, 400, 'VALIDATION_FAILED', 'body.paidAt'],
       [{ paidAt: '2026-01-01T10:00:00' }, 400, 'VALIDATION_FAILED', 'body.paidAt'],
+      [{ paidAt: new Date(t1.clock.now().getTime() - 31 * DAY).toISOString() }, 400, 'VALIDATION_FAILED', 'body.paidAt'],
       [{ orderNo: 'void:abc' }, 400, 'VALIDATION_FAILED', 'body.orderNo'],
       [{ extra: 1 }, 400, 'VALIDATION_FAILED', 'body.extra'],
     ];
@@ -226,6 +229,60 @@ describe('project catalog and spend recording', () => {
     expect(await ordersOf(client)).toBe(0);
     expect(await spendEntriesOf(client)).toEqual([]);
     expect(await auditCount('order.record', client.id)).toBe(0);
+  });
+
+  it('a payment at most ORDER_MAX_BACKDATE_DAYS (30) ago is recorded; an older one is 400 on body.paidAt and writes nothing', async () => {
+    const client = await createClient(t1);
+    const limit = t1.config.orders.maxBackdateDays;
+    expect(limit).toBe(30);
+
+    const inside = await postOrder(orderBody(client, { paidAt: new Date(t1.clock.now().getTime() - limit * DAY + HOUR).toISOString() }));
+    const outside = await postOrder(orderBody(client, { paidAt: new Date(t1.clock.now().getTime() - limit * DAY - HOUR).toISOString() }));
+
+    expect(inside.status).toBe(201);
+    expect(outside.status).toBe(400);
+    expect(outside.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED', details: [{ field: 'body.paidAt', message: expect.stringContaining(`${limit} days`) }],
+    });
+    expect(await ordersOf(client)).toBe(1);
+  });
+
+  it('ORDER_MAX_BACKDATE_DAYS is configuration', async () => {
+    const t = await createTestContext({ env: { ORDER_MAX_BACKDATE_DAYS: '90' } });
+    try {
+      const client = await createClient(t);
+      const res = await recordOrder(t, { client, doctor, items: [{ projectId: filler.id, amountFen: 1000 }], paidAt: new Date(t.clock.now().getTime() - 60 * DAY) });
+      expect(res.replayed).toBe(false);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('recording an order locks the client row before the points account (the questionnaire submit\'s order), so the two never wait on each other in a circle', async () => {
+    const client = await createClient(t1);
+    // The account exists (as after a first questionnaire), so its row lock is what would be contended.
+    await t1.services.points.lockAccount(t1.deps.db.manager, client.id);
+    const submit = await holdTransaction(t1);
+    let recording: Promise<unknown> = Promise.resolve();
+    try {
+      // A questionnaire submit in flight: it has the client row and wants the points account next.
+      await submit.manager.query('SELECT id FROM clients WHERE id = ? FOR UPDATE', [client.id]);
+      recording = recordOrder(t1, { client, doctor, items: [{ projectId: rhino.id, amountFen: 100000 }] });
+      await waitUntilBlockedBy(t1, submit);
+
+      // The order waits for the client row holding nothing of this client's: the points account is free.
+      await submit.manager.query('SELECT client_id FROM points_accounts WHERE client_id = ? FOR UPDATE NOWAIT', [client.id]);
+      await t1.services.points.grant(submit.manager, { clientId: client.id, points: 10, reason: 'questionnaire', reference: 'test', idempotencyKey: `q:${randomUUID()}` });
+      await submit.commit();
+
+      const order = await recording;
+      expect(order).toMatchObject({ status: 'paid', pointsEarned: 2000 });
+      expect(await t1.services.points.balance(client.id)).toBe(2010);
+      await expectNoDrift();
+    } finally {
+      await submit.release();
+      await recording.catch(() => undefined);
+    }
   });
 
   it('a partial refund then the rest: status moves, spend points come back in proportion and add up exactly, the hook sees full=true last', async () => {

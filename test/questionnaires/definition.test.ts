@@ -118,6 +118,32 @@ describe('questionnaire definitions: the validator', () => {
       expect.objectContaining({ field: 'definition.rules.intent.components.2.parts.3.q', type: 'definition.sensitive_reference' }),
     ]));
   });
+
+  it('refuses a money question without bounds that fit the fen columns (min ≥ 0, max × moneyUnitFen ≤ 2,000,000,000), naming the path', () => {
+    const noMax = intentDefinition();
+    delete noMax.sections[1].questions[0].max;
+    const tooBig = intentDefinition();
+    tooBig.sections[1].questions[1].max = 20_000_001; // × 100 fen per 元
+    const noMin = intentDefinition();
+    delete noMin.sections[1].questions[0].min;
+    const fits = intentDefinition();
+    fits.sections[1].questions[0].max = 20_000_000;
+    fits.sections[1].questions[1].max = 20_000_000;
+
+    expect(problemsOf(noMax)).toEqual([expect.objectContaining({ field: 'definition.sections.1.questions.0.max', type: 'definition.range' })]);
+    expect(problemsOf(tooBig)).toEqual([expect.objectContaining({ field: 'definition.sections.1.questions.1.max', type: 'definition.range' })]);
+    expect(problemsOf(noMin)).toEqual([expect.objectContaining({ field: 'definition.sections.1.questions.0.min', type: 'definition.range' })]);
+    expect(problemsOf(fits)).toEqual([]);
+  });
+
+  it('with its max, a money answer of 1e15 is an answer problem on the question (a 400), never an overflow', () => {
+    const def = intentDefinition();
+    const c = compile(def, indexQuestions(def));
+
+    const checked = checkSubmission(c, intentAnswers({ budget_max: 1e15 }), NOW);
+
+    expect(checked.problems).toEqual([expect.objectContaining({ field: expect.stringContaining('budget_max'), type: 'answer.range' })]);
+  });
 });
 
 describe('questionnaire rules: one generic evaluator over the version’s data', () => {

@@ -116,6 +116,28 @@ describe('questionnaires for staff: templates, leads and responses', () => {
       expect(await t.deps.db.query('SELECT id FROM questionnaire_templates WHERE code IN (?)', [codes])).toEqual([]);
     });
 
+    it('a money question without max (or beyond what fits in fen) is refused when the director creates or edits a template, with the path', async () => {
+      const noMax = intentDefinition();
+      delete noMax.sections[1].questions[0].max;
+      const tooBig = intentDefinition();
+      tooBig.sections[1].questions[0].max = 1e13;
+      const code = uniqueCode();
+
+      const created = await t.http.post('/api/staff/questionnaire-templates').set(bearer(directorToken)).send({ code, definition: noMax });
+      const draft = await t.http.post('/api/staff/questionnaire-templates').set(bearer(directorToken)).send({ code, definition: intentDefinition() });
+      expect(draft.status).toBe(201);
+      const edited = await t.http.put(`/api/staff/questionnaire-versions/${draft.body.versions[0].id}`).set(bearer(directorToken)).send({ definition: tooBig });
+
+      for (const res of [created, edited]) {
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatchObject({
+          code: 'QUESTIONNAIRE_DEFINITION_INVALID', details: [expect.objectContaining({ field: 'body.definition.sections.1.questions.0.max', type: 'definition.range' })],
+        });
+      }
+      const [{ definition }] = await t.deps.db.query('SELECT v.definition FROM questionnaire_versions v JOIN questionnaire_templates t ON t.id = v.template_id WHERE t.code = ?', [code]);
+      expect((typeof definition === 'string' ? JSON.parse(definition) : definition).sections[1].questions[0].max).toBe(2000000);
+    });
+
     it('only the director changes templates (a consultant → 403); a taken code → 409', async () => {
       const consultantToken = await staffToken(t, await createStaff(t, 'consultant'));
       const code = uniqueCode();

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/context';
 import { createApp } from '../../src/app';
@@ -135,6 +136,70 @@ describe('referral codes and binding at first login', () => {
       expect(res.body.referral).toEqual({ bound: false, reason: 'REFERRAL_ALREADY_BOUND' });
       expect((await clientRow(t, res.body.client.id)).referrer_id).toBeNull();
     }
+  });
+
+  it('an old client who was never referred cannot come back as a new friend after deleting the account: not by openid, not by unionid', async () => {
+    const a = await registered();
+    const unionid = `u_${fakeOpenid()}`;
+    const withUnionid = await registered({ unionid });
+    const openidOnly = await registered();
+    for (const c of [withUnionid, openidOnly]) await t.services.clients.deleteOwnAccount(c.id, clientActor(c.id));
+
+    // The same person through another app of the company (new openid, same unionid), and the same
+    // WeChat user again (a new client row: the old openid was tombstoned), each with a friend's code.
+    const sameUnionid = await loginWithCode(t, a.referral_code, { unionid });
+    const sameOpenid = await loginWithCode(t, a.referral_code, { openid: openidOnly.openid });
+
+    for (const res of [sameUnionid, sameOpenid]) {
+      expect(res.status).toBe(200);
+      expect(res.body.client.isNew).toBe(true);
+      expect(res.body.referral).toEqual({ bound: false, reason: 'REFERRAL_NOT_NEW_CLIENT' });
+      const row = await clientRow(t, res.body.client.id);
+      expect(row.referrer_id).toBeNull();
+      expect(await bindingsOf(row.id)).toEqual([]);
+      const [{ source_channel }] = await t.deps.db.query('SELECT source_channel FROM clients WHERE id = ?', [row.id]);
+      expect(source_channel).toBe('mini_program');
+    }
+  });
+
+  it('a deleted account leaves only keyed hashes of its openid, unionid and phone (fraud prevention), no readable identifier', async () => {
+    const unionid = `u_${fakeOpenid()}`;
+    const phone = `139${randomInt(10_000_000, 100_000_000)}`;
+    const c = await registered({ unionid });
+    await t.services.clients.bindPhone(c.id, t.standIn.issuePhoneCode(phone), clientActor(c.id));
+
+    await t.services.clients.deleteOwnAccount(c.id, clientActor(c.id));
+
+    const { cipher } = t.services;
+    const expected = [cipher.blindIndex('openid', c.openid), cipher.blindIndex('unionid', unionid), cipher.blindIndex('phone', phone)];
+    const rows: { bidx: string; kind: string }[] = await t.deps.db.query('SELECT bidx, kind FROM referral_ineligible WHERE bidx IN (?) ORDER BY kind', [expected]);
+    expect(rows.map((r) => r.kind)).toEqual(['openid', 'unionid', 'phone']);
+    const [row] = await t.deps.db.query('SELECT * FROM referral_ineligible WHERE bidx = ?', [expected[0]]);
+    expect(Object.keys(row).sort()).toEqual(['bidx', 'created_at', 'kind']);
+    for (const r of rows) expect(r.bidx).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(rows)).not.toContain(c.openid);
+    expect(JSON.stringify(rows)).not.toContain(unionid);
+    expect(JSON.stringify(rows)).not.toContain(phone);
+  });
+
+  it('the phone of a deleted account voids a binding made under another WeChat account when the phone appears: no reward', async () => {
+    const a = await registered();
+    const phone = `139${randomInt(10_000_000, 100_000_000)}`;
+    const old = await registered();
+    await t.services.clients.bindPhone(old.id, t.standIn.issuePhoneCode(phone), clientActor(old.id));
+    await t.services.clients.deleteOwnAccount(old.id, clientActor(old.id));
+
+    // Another WeChat account (no shared openid or unionid): bound at login, since nothing is known yet.
+    const again = await registered({ code: a.referral_code });
+    expect(again.body.referral).toEqual({ bound: true });
+    await t.services.clients.bindPhone(again.id, t.standIn.issuePhoneCode(phone), clientActor(again.id));
+    const order = paidOrder(again.id, 100000, t.clock.now());
+    await hookPaid(t, order);
+
+    expect(await rewardOf(t, order.id)).toBeUndefined();
+    expect(await bindingsOf(again.id)).toEqual([expect.objectContaining({ status: 'void', void_reason: 'REFERRAL_NOT_NEW_CLIENT', phone_bidx: null })]);
+    expect((await clientRow(t, again.publicId)).referrer_id).toBeNull();
+    await expectConsistent(t);
   });
 
   it('binding never fails the login: a failure of ours answers REFERRAL_UNAVAILABLE and leaves nothing half-written', async () => {

@@ -31,7 +31,8 @@ describe('referral end to end: bind, order, hold, release, clawback, leaderboard
   });
   async function pay(clientPublicId: string, amountFen: number): Promise<{ id: string; orderNo: string }> {
     const res = await t.http.post('/api/staff/orders').set(bearer(desk)).send({
-      orderNo: externalNo('E2E'), clientId: clientPublicId, doctorId, paidAt: new Date(t.clock.now().getTime() - HOUR).toISOString(),
+      // Paid now: spend paid before the friend was bound earns the referrer nothing.
+      orderNo: externalNo('E2E'), clientId: clientPublicId, doctorId, paidAt: t.clock.now().toISOString(),
       items: [{ projectCode: 'hyaluronic_filler', amountFen }],
     });
     expect(res.status).toBe(201);

@@ -6,13 +6,18 @@ import { bearer, clientToken, createClient } from '../helpers/factories';
 import { startScheduler } from '../../src/scheduler';
 import { allTasks } from '../../src/scheduler/tasks';
 import { SYSTEM_ACTOR } from '../../src/modules/audit';
+import { ReferralsService } from '../../src/modules/referrals';
+import type { ReleaseReport } from '../../src/modules/referrals';
+import { isDeadlock } from '../../src/shared/db';
+import { holdTransaction, waitUntilBlockedBy } from '../helpers/locks';
 import type { Client } from '../../src/modules/clients';
 import type { PaidOrder } from '../../src/modules/orders';
 import {
   cashbackEntries, expectConsistent, hookPaid, hookRefunded, paidOrder, referralPointEntries, refundEvent, rewardOf,
 } from '../helpers/referrals';
 
-const DAY = 86400_000;
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
 const YUAN = 100;
 
 describe('referral rewards: tiers, hold, release, cancel and clawback', () => {
@@ -246,6 +251,81 @@ describe('referral rewards: tiers, hold, release, cancel and clawback', () => {
     expect((await rewardOf(t1, order.id))!.status).toBe('cancelled');
     expect(await cashbackEntries(t1, a.id)).toEqual([]);
     expect(await referralPointEntries(t1, b.id)).toEqual([]);
+  });
+
+  it('spend paid before the friend was bound earns the referrer nothing; the first order paid after it converts', async () => {
+    const a = await referrer();
+    const b = await friendOf(a);
+    const before = paidOrder(b.id, 5_000 * YUAN, new Date(now().getTime() - HOUR));
+    const after = paidOrder(b.id, 1_000 * YUAN, now());
+
+    await hookPaid(t1, before);
+    await hookPaid(t1, after);
+
+    expect(await rewardOf(t1, before.id)).toBeUndefined();
+    expect(await rewardOf(t1, after.id)).toMatchObject({ status: 'held', conversion: 1, cashback_fen: 50 * YUAN });
+  });
+
+  it('an order recorded days after its payment is held the full refund window from when it was recorded', async () => {
+    const a = await referrer();
+    const b = await friendOf(a);
+    advance(6 * DAY);
+    // Recorded today for a payment made (after the binding) six days ago.
+    const late = paidOrder(b.id, 1_000 * YUAN, new Date(now().getTime() - 6 * DAY));
+    await hookPaid(t1, late);
+
+    advance(7 * DAY - 60_000);
+    await t1.services.referrals.releaseDue();
+    expect((await rewardOf(t1, late.id))!.status).toBe('held');
+    advance(60_000);
+    await t1.services.referrals.releaseDue();
+    expect((await rewardOf(t1, late.id))!.status).toBe('released');
+  });
+
+  it('a release running while a new friend\'s order pays: both take the cashback account before reward rows, so neither deadlocks', async () => {
+    const a = await referrer();
+    const b = await friendOf(a);
+    const first = paidOrder(b.id, 1_000 * YUAN, now());
+    await hookPaid(t1, first);
+    advance(7 * DAY);
+    const c = await friendOf(a);
+    const second = paidOrder(c.id, 2_000 * YUAN, now());
+    // The release runs on the second instance, its transactions watched: a deadlock it retried would not show in its report.
+    const deadlocks: unknown[] = [];
+    const watched = new Proxy(t2.deps.db, {
+      get(target, prop) {
+        if (prop === 'transaction') {
+          return (...args: unknown[]) => (target.transaction as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((err: unknown) => {
+            if (isDeadlock(err)) deadlocks.push(err);
+            throw err;
+          });
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const releaser = new ReferralsService({ ...t2.deps, db: watched, cipher: t2.services.cipher, points: t2.services.points, wechat: t2.services.wechat });
+
+    const paying = await holdTransaction(t1);
+    let releasing: Promise<ReleaseReport> = Promise.resolve({ released: 0, failed: 0 });
+    try {
+      // The new friend's order is being recorded: its hook has the referrer's cashback account…
+      await paying.manager.query('SELECT balance_fen FROM cashback_accounts WHERE client_id = ? FOR UPDATE', [a.id]);
+      releasing = releaser.releaseDue();
+      await waitUntilBlockedBy(t1, paying);
+      // …and goes on (the tier count share-locks the referrer's rewards) while the release waits.
+      await t1.services.referrals.orderHooks.onPaid!(paying.manager, second);
+      await paying.commit();
+      expect((await releasing).failed).toBe(0);
+    } finally {
+      await paying.release();
+      await releasing.catch(() => undefined);
+    }
+
+    expect(deadlocks).toEqual([]);
+    expect(await rewardOf(t1, first.id)).toMatchObject({ status: 'released', conversion: 1 });
+    expect(await rewardOf(t1, second.id)).toMatchObject({ status: 'held', conversion: 1, rate_bp: 500 });
+    await expectConsistent(t1);
   });
 
   it('an order of a client nobody referred earns no referral reward', async () => {

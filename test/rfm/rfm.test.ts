@@ -11,7 +11,8 @@ const DAY = 24 * 3600_000;
 let t: TestContext;
 let doctor: Staff;
 beforeAll(async () => {
-  t = await createTestContext({ now: '2026-11-02T02:00:00Z', isolatedDatabase: true });
+  // Orders up to two years back, as when a hospital imports its history.
+  t = await createTestContext({ now: '2026-11-02T02:00:00Z', isolatedDatabase: true, env: { ORDER_MAX_BACKDATE_DAYS: '800' } });
   doctor = await createStaff(t, 'doctor');
 });
 afterAll(() => t.close());

@@ -156,12 +156,17 @@ export class MpAuthService {
       unionid: wx.unionid ?? null,
       stage: 'lead',
       firstTouch,
-      sourceChannel: launch?.referralCode ? 'referral' : (launch?.utmSource ?? 'mini_program'),
+      sourceChannel: launch?.utmSource ?? 'mini_program',
       lastLoginAt: now,
     }, m);
     // The first touch is always recorded, so touch history starts with the arrival, launch query or not.
     await this.recordTouch(m, client.id, 'first', launch ?? {}, now);
     const referral = await this.bindReferral(m, client.id, true, wx, launch);
+    // The channel is 'referral' only when the code bound the client; a refused code leaves the campaign's.
+    if (referral?.bound) {
+      await m.getRepository(Client).update({ id: client.id }, { sourceChannel: 'referral' });
+      return { client: { ...client, sourceChannel: 'referral' } as Client, isNew: true, referral };
+    }
     return { client, isNew: true, referral };
   }
 

@@ -83,6 +83,8 @@ const DAY_MS = 24 * 3600 * 1000;
 // Categories that put a client into post-op recovery (DOMAIN.md, stages); basic skin care does not.
 const POST_OP_CATEGORIES = new Set(['surgery', 'light']);
 const PER_PROJECT_ACTIONS = new Set<FollowupAction>(['photo_request', 'repurchase']);
+/** Mini-program pages the cards open (miniprogram/app.json). */
+const MP_PAGES = { survey: 'packageSurvey/survey/index', appointments: 'packageSurvey/appointments/index' };
 
 /**
  * Follow-up plans by project (issue 5, item 5): a paid order schedules its plan's steps; a scheduled
@@ -250,12 +252,13 @@ export class CareService {
         if (!this.deps.surveys) return base;
         const opened = await this.deps.surveys.openSurvey(m, { clientId: r.client_id, orderId: r.order_id });
         const id = typeof opened === 'string' ? opened : opened.publicId;
-        return { ...base, purpose: 'survey', card: { title: '满意度问卷', pagePath: `pages/survey/index?id=${id}` } };
+        return { ...base, purpose: 'survey', card: { title: '满意度问卷', pagePath: `${MP_PAGES.survey}?id=${id}` } };
       }
       case 'photo_request':
-        return { ...base, card: { title: '上传恢复照片', pagePath: `pages/care/index?order=${r.order_public_id}` } };
+        // The photo comes back in the chat, to the consultant (no upload page in the mini-program).
+        return { ...base, purpose: 'photo_request' };
       case 'repurchase':
-        return { ...base, purpose: 'repurchase', card: { title: '预约复诊', pagePath: 'pages/appointments/index' } };
+        return { ...base, purpose: 'repurchase', card: { title: '预约复诊', pagePath: MP_PAGES.appointments } };
       default:
         return base;
     }

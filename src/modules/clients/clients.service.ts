@@ -177,10 +177,17 @@ export interface NewClientInput {
 export interface ClientDataHooks {
   /** The health consent was withdrawn: erase health data. */
   onHealthWithdrawn?(m: EntityManager, clientId: number): Promise<void>;
-  /** The account is being deleted: erase the module's personal data. */
-  onAccountDeleted?(m: EntityManager, clientId: number): Promise<void>;
+  /** The account is being deleted: erase the module's personal data. `former`: the identifiers as they were before the erasure. */
+  onAccountDeleted?(m: EntityManager, clientId: number, former: FormerIdentifiers): Promise<void>;
   /** Sections added to the client's own export, keyed by name. */
   exportSections?(m: EntityManager, clientId: number): Promise<Record<string, unknown>>;
+}
+
+/** A deleted client's WeChat identity and phone blind index, read before they are erased (for ClientDataHooks). */
+export interface FormerIdentifiers {
+  openid: string;
+  unionid: string | null;
+  phoneBidx: string | null;
 }
 
 /** Staff who see every client; consultants see the ones assigned to them (DOMAIN.md, access tiers). */
@@ -772,6 +779,8 @@ export class ClientsService {
     const now = this.deps.clock.now();
     await this.db.transaction(async (m) => {
       const client = await this.lockActive(m, clientId);
+      // Read before the erasure: a hook may keep a keyed hash of them (referrals: an old client is never "new" again).
+      const [former]: FormerIdentifiers[] = await m.query('SELECT openid, unionid, phone_bidx AS phoneBidx FROM clients WHERE id = ?', [clientId]);
       await m.query(
         `UPDATE clients SET name_enc = NULL, name_bidx = NULL, phone_enc = NULL, phone_bidx = NULL, address_enc = NULL,
            unionid = NULL, birth_date = NULL, gender = 'unknown', first_touch = NULL, last_login_at = NULL, consultant_id = NULL,
@@ -781,7 +790,7 @@ export class ClientsService {
       await m.query('DELETE FROM client_touches WHERE client_id = ?', [clientId]);
       await m.query('DELETE FROM medical_records WHERE client_id = ?', [clientId]);
       await m.query('DELETE FROM data_exports WHERE client_id = ?', [clientId]);
-      for (const h of this.dataHooks) await h.onAccountDeleted?.(m, clientId);
+      for (const h of this.dataHooks) await h.onAccountDeleted?.(m, clientId, former);
       // Purpose, version and times stay as evidence of what was consented to and when.
       await m.query(
         'UPDATE consents SET guardian_name_enc = NULL, ip = NULL, withdrawn_at = COALESCE(withdrawn_at, ?) WHERE client_id = ?',

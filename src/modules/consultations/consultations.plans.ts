@@ -43,7 +43,11 @@ export interface RevisionView {
 export interface ChangeRequestView {
   id: string;
   revision: number;
-  comment: string | null;
+  /**
+   * The client's words; they may hold health details, so absent for staff without health access.
+   * Null once erased (the health consent was withdrawn) or unreadable.
+   */
+  comment?: string | null;
   createdAt: Date;
 }
 
@@ -435,8 +439,9 @@ export class PlansService {
 
   /**
    * The health consent was withdrawn, so health processing stops: the needs analyses and risk plans
-   * of the client's revisions are overwritten (sealed null), the risk plan leaves the letters'
-   * snapshots, and plans not accepted are withdrawn (they could no longer be revised or accepted informed).
+   * of the client's revisions and the text of the client's change requests (which may describe
+   * health) are overwritten (sealed null), the risk plan leaves the letters' snapshots, and plans not
+   * accepted are withdrawn (they could no longer be revised or accepted informed).
    */
   async eraseHealth(m: EntityManager, clientId: number): Promise<void> {
     const now = this.s.now();
@@ -447,6 +452,10 @@ export class PlansService {
       await m.query('UPDATE plan_revisions SET analysis_enc = ?, risk_plan_enc = ? WHERE id = ?', [
         this.s.seal(null, aad.analysis(r.public_id, Number(r.revision))), this.s.seal(null, aad.riskPlan(r.public_id, Number(r.revision))), r.id,
       ]);
+    }
+    const comments: { id: number; public_id: string }[] = await m.query('SELECT id, public_id FROM plan_comments WHERE client_id = ? FOR UPDATE', [clientId]);
+    for (const c of comments) {
+      await m.query('UPDATE plan_comments SET comment_enc = ? WHERE id = ?', [this.s.seal(null, aad.comment(c.public_id)), c.id]);
     }
     const letters: { id: number; public_id: string; snapshot_enc: Buffer }[] = await m.query('SELECT id, public_id, snapshot_enc FROM intent_letters WHERE client_id = ? FOR UPDATE', [clientId]);
     for (const l of letters) {
@@ -559,10 +568,14 @@ export class PlansService {
     };
   }
 
-  private async comments(m: EntityManager, planId: number): Promise<ChangeRequestView[]> {
+  /** The change requests of a plan; `withText`: the client's words too (the client, doctors and the director). */
+  private async comments(m: EntityManager, planId: number, withText: boolean): Promise<ChangeRequestView[]> {
     const rows: any[] = await m.query('SELECT * FROM plan_comments WHERE plan_id = ? ORDER BY id', [planId]);
     return rows.map((c) => ({
-      id: c.public_id, revision: Number(c.revision), comment: this.s.open<string>(c.comment_enc, aad.comment(c.public_id), { commentId: c.id }), createdAt: c.created_at,
+      id: c.public_id,
+      revision: Number(c.revision),
+      ...(withText ? { comment: this.s.open<string>(c.comment_enc, aad.comment(c.public_id), { commentId: c.id }) } : {}),
+      createdAt: c.created_at,
     }));
   }
 
@@ -591,7 +604,7 @@ export class PlansService {
       doctor: staff.get(Number(plan.doctor_id)) ?? null,
       revision: { ...this.revisionView(plan, shown, health, health), author: staff.get(Number(shown.author_id)) ?? null },
       revisions: revisions.map((r) => ({ revision: Number(r.revision), author: staff.get(Number(r.author_id)) ?? null, createdAt: r.created_at, proposedAt: r.proposed_at })),
-      changeRequests: await this.comments(m, plan.id),
+      changeRequests: await this.comments(m, plan.id, health),
       letter: letter ? { id: letter.public_id, revision: Number(letter.revision), confirmedAt: letter.confirmed_at, appointmentId: letter.appointment_public_id ?? null } : null,
       proposedAt: plan.proposed_at,
       acceptedAt: plan.accepted_at,
@@ -617,7 +630,7 @@ export class PlansService {
       doctor: nameOnly(doctor),
       revision: this.revisionView(plan, shown, false, true),
       revisions: revisions.map((r) => ({ revision: Number(r.revision), proposedAt: r.proposed_at })),
-      changeRequests: await this.comments(m, plan.id),
+      changeRequests: await this.comments(m, plan.id, true),
       letterId: letter?.public_id ?? null,
       proposedAt: plan.proposed_at,
       acceptedAt: plan.accepted_at,

@@ -85,7 +85,12 @@ const revisionView = Joi.object({
   createdAt: Joi.date(),
   proposedAt: Joi.date().allow(null),
 });
-const changeRequestView = Joi.object({ id: Joi.string(), revision: Joi.number().integer(), comment: Joi.string().allow(null), createdAt: Joi.date() });
+const changeRequestView = Joi.object({
+  id: Joi.string(),
+  revision: Joi.number().integer(),
+  comment: Joi.string().allow(null).description('the client, doctors and the director; absent for other staff (it may hold health details); null once erased'),
+  createdAt: Joi.date(),
+});
 const status = Joi.string().valid(...PLAN_STATUSES);
 
 export const staffPlanView = Joi.object({

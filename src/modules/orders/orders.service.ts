@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, FieldProblem, notFound, validationError } from '../../shared/errors';
 import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
@@ -13,6 +14,7 @@ import type { OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
 
 export interface OrdersDeps {
   db: DataSource;
+  config: Config;
   clock: Clock;
   audit: AuditService;
   points: PointsService;
@@ -153,6 +155,7 @@ interface RefundRow {
 
 // Clock skew between the cashier's terminal and the server; a payment later than this is a typo.
 const FUTURE_SKEW_MS = 5 * 60_000;
+const DAY_MS = 86400_000;
 // Consultants see the orders of the clients assigned to them; everyone else on staff sees all (as with archives).
 const SCOPED_ROLE = 'consultant';
 
@@ -245,12 +248,16 @@ export class OrdersService {
    * Records a paid order, idempotent on `orderNo`: the same number with the same content returns the
    * order as recorded with `replayed: true` (nothing written, no hook called); with other content it
    * is 409 ORDER_NO_REUSED. In the same transaction: spend points per category (ledger key
-   * `spend:<orderNo>:<category>`), the audit row and every hook's onPaid.
+   * `spend:<orderNo>:<category>`), the audit row and every hook's onPaid. A payment more than
+   * ORDER_MAX_BACKDATE_DAYS ago is refused (400 on body.paidAt).
+   *
+   * Lock order: the client row first (as the questionnaire submit and the journey take it), then the
+   * points account, then whatever the hooks lock.
    */
   async recordOrder(actor: Actor, input: RecordOrderInput): Promise<RecordOrderResult> {
     const paidAt = new Date(input.paidAt);
     return this.tx(async (m) => {
-      const client = await this.clientFor(m, actor, input.clientId, 'order.record', 'body.clientId');
+      const client = await this.clientFor(m, actor, input.clientId, 'order.record', 'body.clientId', { lock: true });
       const staff = await this.staffByPublicId(m, [input.doctorId, input.consultantId ?? null]);
       const projects = await this.projectsFor(m, input.items);
       const doctor = staff.get(input.doctorId);
@@ -272,7 +279,11 @@ export class OrdersService {
       if (input.consultantId && (!consultant || !consultant.active || consultant.role !== 'consultant')) {
         problems.push({ field: 'body.consultantId', message: 'must be an active consultant' });
       }
+      const maxBackdateDays = this.deps.config.orders.maxBackdateDays;
       if (Number.isNaN(paidAt.getTime()) || paidAt.getTime() > now.getTime() + FUTURE_SKEW_MS) problems.push({ field: 'body.paidAt', message: 'must not be in the future' });
+      else if (paidAt.getTime() < now.getTime() - maxBackdateDays * DAY_MS) {
+        problems.push({ field: 'body.paidAt', message: `must not be more than ${maxBackdateDays} days in the past` });
+      }
       if (input.amountPaidFen !== undefined && input.amountPaidFen !== total) {
         problems.push({ field: 'body.amountPaidFen', message: `must equal the sum of the items (${total})` });
       }
@@ -439,10 +450,13 @@ export class OrdersService {
     return new Map(rows.map((r) => [r.public_id, { id: Number(r.id), role: r.role, active: Boolean(r.active) }]));
   }
 
-  /** An active client the actor may act on; otherwise 404 with the field (a consultant's refusal is audited). */
-  private async clientFor(m: EntityManager, actor: Actor, clientPublicId: string, action: string, field: string): Promise<{ id: number }> {
+  /**
+   * An active client the actor may act on; otherwise 404 with the field (a consultant's refusal is
+   * audited). `lock`: the client row stays locked for the rest of the transaction.
+   */
+  private async clientFor(m: EntityManager, actor: Actor, clientPublicId: string, action: string, field: string, opts: { lock?: boolean } = {}): Promise<{ id: number }> {
     const missing = new AppError(CommonErrors.NOT_FOUND, 'Client not found', [{ field, message: 'no such client' }]);
-    const [row] = await m.query("SELECT id FROM clients WHERE public_id = ? AND status = 'active'", [clientPublicId]);
+    const [row] = await m.query(`SELECT id FROM clients WHERE public_id = ? AND status = 'active'${opts.lock ? ' FOR UPDATE' : ''}`, [clientPublicId]);
     if (!row) throw missing;
     await this.checkScope(m, actor, Number(row.id), action, missing);
     return { id: Number(row.id) };

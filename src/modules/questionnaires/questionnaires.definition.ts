@@ -242,7 +242,9 @@ const part = Joi.alternatives().try(
 );
 
 const flag = Joi.object({ code: id.required(), label: text(100).required(), when: condition.required() });
-const fen = Joi.number().integer().min(0).max(2_000_000_000);
+// Money is stored in fen in signed INT columns (client_intents.budget_*_fen, price ranges): 2e9 fits.
+const MAX_FEN = 2_000_000_000;
+const fen = Joi.number().integer().min(0).max(MAX_FEN);
 
 const rules = Joi.object({
   intent: Joi.object({
@@ -383,6 +385,14 @@ function checkQuestion(q: IndexedQuestion, questions: Map<string, IndexedQuestio
     }
   }
   if (q.type === 'single' && (q.min !== undefined || q.max !== undefined)) add(p, 'a single-choice question has no min/max', 'definition.not_allowed');
+  if (q.type === 'number' && q.moneyUnitFen !== undefined) {
+    // A money answer becomes fen in the archive: without bounds, 1e15 would overflow the column (a 500, not a 400).
+    if (q.min === undefined || q.min < 0) add(`${p}.min`, 'a money question needs min ≥ 0', 'definition.range');
+    if (q.max === undefined) add(`${p}.max`, `a money question needs max (max × moneyUnitFen at most ${MAX_FEN} fen)`, 'definition.range');
+    else if (q.max * q.moneyUnitFen > MAX_FEN) {
+      add(`${p}.max`, `max × moneyUnitFen (${q.max * q.moneyUnitFen} fen) is above ${MAX_FEN} fen`, 'definition.range');
+    }
+  }
   if (q.type === 'date' && (q.min !== undefined || q.max !== undefined)) add(p, 'a date question uses dateRange, not min/max', 'definition.not_allowed');
   const only = (key: keyof QuestionDef, types: QuestionType[]) => {
     if (q[key] !== undefined && !types.includes(q.type)) add(`${p}.${key}`, `${key} applies to ${types.join('/')} questions only`, 'definition.not_allowed');

@@ -40,7 +40,7 @@ export class ReferralBinding {
   @Column({ name: 'phone_bidx', type: 'char', length: 64, nullable: true })
   phoneBidx!: string | null;
 
-  /** 'void': found to be the referrer's own or an already bound phone; earns nothing. */
+  /** 'void': found to be an already bound phone or the phone of a deleted account (voidReason); earns nothing. */
   @Column({ type: 'enum', enum: ['active', 'void'], default: 'active' })
   status!: BindingStatus;
 

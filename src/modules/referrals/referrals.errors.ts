@@ -15,11 +15,14 @@ export const BIND_REFUSALS = [
   'REFERRAL_OWNER_INACTIVE', // the code's owner deleted their account
   'REFERRAL_SELF', // the client's own code
   'REFERRAL_CYCLE', // the code's owner was (directly or through others) referred by this client
-  'REFERRAL_NOT_NEW_CLIENT', // only a client created by this login can be bound
+  'REFERRAL_NOT_NEW_CLIENT', // only a client created by this login can be bound, and never the WeChat identity of a deleted account
   'REFERRAL_ALREADY_BOUND', // this WeChat identity was bound before (also under a deleted account)
   'REFERRAL_UNAVAILABLE', // binding failed for a reason of ours; the login went on unbound
 ] as const;
 export type BindRefusal = (typeof BIND_REFUSALS)[number];
 
-/** Why a binding found valid at login was voided later (when the friend's phone became known). */
-export type VoidReason = 'REFERRAL_PHONE_ALREADY_BOUND';
+/**
+ * Why a binding found valid at login was voided later (when the friend's phone became known): the
+ * phone was bound as someone's friend before, or belonged to a deleted account (an old client).
+ */
+export type VoidReason = 'REFERRAL_PHONE_ALREADY_BOUND' | 'REFERRAL_NOT_NEW_CLIENT';

@@ -14,7 +14,7 @@ import { clientAad } from '../clients';
 import { referralPoints } from '../points';
 import type { AccountLock, PointsService } from '../points';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
-import type { CashbackReason, RewardStatus } from './referrals.entity';
+import type { CashbackReason, IneligibleKind, RewardStatus } from './referrals.entity';
 import { ReferralErrors } from './referrals.errors';
 import type { BindRefusal, VoidReason } from './referrals.errors';
 import { ReferralPeriod, cashbackFen, maskName, periodKeys, tierFor } from './referrals.rules';
@@ -135,8 +135,9 @@ const RELEASE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return re
  * entries after release, the friends' status, the QR code and the leaderboards.
  *
  * Serialisation: every reward of one referrer is created under that referrer's cashback account
- * row lock (so tier counts are exact); a reward row is changed only under its own row lock. Lock
- * order everywhere: reward row → referrer's cashback account → points accounts (ascending id).
+ * row lock (so tier counts are exact); a reward row is changed only under its own row lock, taken
+ * after the referrer's cashback account lock. Lock order everywhere: referrer's cashback account →
+ * reward rows → points accounts (ascending id).
  */
 export class ReferralsService {
   private readonly log: Logger;
@@ -151,6 +152,17 @@ export class ReferralsService {
     };
   }
 
+  /**
+   * For ClientsService.addDataHooks: a deleted account leaves the blind indexes of its openid,
+   * unionid and phone in referral_ineligible, inside the deletion's transaction, so that the same
+   * person signing up again through a friend's code is not bound as a new client (fraud
+   * prevention; only keyed hashes are kept, no readable identifier).
+   */
+  readonly clientDataHooks = {
+    onAccountDeleted: (m: EntityManager, _clientId: number, former: { openid: string; unionid: string | null; phoneBidx: string | null }): Promise<void> =>
+      this.markIneligible(m, former),
+  };
+
   private get cfg(): Config['referrals'] {
     return this.deps.config.referrals;
   }
@@ -161,7 +173,8 @@ export class ReferralsService {
    * Binds a client who arrived with a referral code to the code's owner, inside the login's
    * transaction. Checks, in order: the code exists, its owner is active, it is not the client's
    * own, the owner's referrer chain does not contain the client, the client was created by this
-   * login, and this WeChat identity was never bound before. Never throws, except a deadlock (the
+   * login, this WeChat identity was never bound before, and it is not that of a deleted account (an
+   * old client coming back, REFERRAL_NOT_NEW_CLIENT). Never throws, except a deadlock (the
    * login's transaction is then gone and is retried whole); anything else answers REFERRAL_UNAVAILABLE.
    */
   async bindAtLogin(m: EntityManager, input: BindInput): Promise<BindOutcome> {
@@ -196,6 +209,8 @@ export class ReferralsService {
       [input.clientId, openidBidx, unionidBidx],
     );
     if (seen.length) return refuse('REFERRAL_ALREADY_BOUND');
+    // Only new clients can be bound: not an old client who deleted the account and came back.
+    if (await this.ineligible(m, [openidBidx, unionidBidx])) return refuse('REFERRAL_NOT_NEW_CLIENT');
     try {
       await m.query(
         `INSERT INTO referral_bindings (referrer_id, referee_id, code, openid_bidx, unionid_bidx, phone_bidx, status, created_at)
@@ -210,6 +225,27 @@ export class ReferralsService {
     await m.query('UPDATE clients SET referrer_id = ? WHERE id = ? AND referrer_id IS NULL', [owner.id, input.clientId]);
     this.log.info({ clientId: input.clientId, referrerId: owner.id }, 'referral bound');
     return { bound: true };
+  }
+
+  private async markIneligible(m: EntityManager, former: { openid: string; unionid: string | null; phoneBidx: string | null }): Promise<void> {
+    const { cipher } = this.deps;
+    const rows: [string, IneligibleKind][] = [[cipher.blindIndex('openid', former.openid), 'openid']];
+    if (former.unionid) rows.push([cipher.blindIndex('unionid', former.unionid), 'unionid']);
+    if (former.phoneBidx) rows.push([former.phoneBidx, 'phone']);
+    const now = this.deps.clock.now();
+    // The same person may delete more than one account: the first deletion's row stays.
+    await m.query(
+      `INSERT INTO referral_ineligible (bidx, kind, created_at) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')} ON DUPLICATE KEY UPDATE bidx = bidx`,
+      rows.flatMap(([bidx, kind]) => [bidx, kind, now]),
+    );
+  }
+
+  /** True when any of these blind indexes belonged to a deleted account. */
+  private async ineligible(m: EntityManager, bidxs: (string | null)[]): Promise<boolean> {
+    const wanted = bidxs.filter((b): b is string => Boolean(b));
+    if (!wanted.length) return false;
+    const rows: unknown[] = await m.query(`SELECT bidx FROM referral_ineligible WHERE bidx IN (${wanted.map(() => '?').join(', ')}) LIMIT 1`, wanted);
+    return rows.length > 0;
   }
 
   /** True when `clientId` is `start` or one of its referrers, up the chain. */
@@ -231,14 +267,20 @@ export class ReferralsService {
    * referrer's converted referrals so far in the period of the payment; the friend's first paid
    * order converts the referral and carries both sides' points. Nothing reaches a ledger before
    * the release. Reads here are locking reads: they must see what committed while we waited.
+   * Spend paid before the binding earns nothing (it was not brought by the referral), and the hold
+   * runs from the payment or from now, whichever is later, so a backdated order is held in full.
    */
   async onPaid(m: EntityManager, order: PaidOrder): Promise<void> {
     if (order.amountPaidFen <= 0) return;
-    const [binding]: { id: number; referrer_id: number; phone_bidx: string | null }[] = await m.query(
-      "SELECT id, referrer_id, phone_bidx FROM referral_bindings WHERE referee_id = ? AND status = 'active'", [order.clientId],
+    const [binding]: { id: number; referrer_id: number; phone_bidx: string | null; created_at: Date }[] = await m.query(
+      "SELECT id, referrer_id, phone_bidx, created_at FROM referral_bindings WHERE referee_id = ? AND status = 'active'", [order.clientId],
     );
     if (!binding) return;
     const referrerId = Number(binding.referrer_id);
+    if (order.paidAt.getTime() < binding.created_at.getTime()) {
+      this.log.info({ orderId: order.id, referrerId }, 'order paid before the referral binding; no referral reward');
+      return;
+    }
     await this.lockCashback(m, referrerId);
     const [done] = await m.query('SELECT id FROM referral_rewards WHERE order_id = ? LOCK IN SHARE MODE', [order.id]);
     if (done) return; // the hook ran for this order already
@@ -276,7 +318,7 @@ export class ReferralsService {
       [
         referrerId, order.clientId, binding.id, order.id, order.orderNo, order.amountPaidFen, rateBp, cashbackFen(order.amountPaidFen, rateBp),
         conversion, referrerPoints, refereePoints, periods.month, periods.quarter, order.paidAt,
-        new Date(order.paidAt.getTime() + this.cfg.holdDays * DAY_MS), conversion, now, now,
+        new Date(Math.max(order.paidAt.getTime(), now.getTime()) + this.cfg.holdDays * DAY_MS), conversion, now, now,
       ],
     );
     this.log.info({ orderId: order.id, referrerId, rateBp, conversion }, 'referral reward held');
@@ -290,6 +332,10 @@ export class ReferralsService {
    * full refund also takes back both sides' points as far as their balances allow, recording the shortfall.
    */
   async onRefunded(m: EntityManager, order: PaidOrder, refund: OrderRefundEvent): Promise<void> {
+    // The referrer's cashback account before the reward row (the lock order); referrer_id never changes.
+    const [peek]: { referrer_id: number }[] = await m.query('SELECT referrer_id FROM referral_rewards WHERE order_id = ?', [order.id]);
+    if (!peek) return;
+    await this.lockCashback(m, Number(peek.referrer_id));
     const [r]: (RewardRow & { refunded_fen: number })[] = await m.query('SELECT * FROM referral_rewards WHERE order_id = ? FOR UPDATE', [order.id]);
     if (!r || r.status === 'cancelled' || r.status === 'clawed_back') return;
     const now = this.deps.clock.now();
@@ -315,7 +361,6 @@ export class ReferralsService {
 
     const keep = full ? 0 : cashbackFen(stillPaid, Number(r.rate_bp));
     const claw = Math.max(0, Number(r.cashback_fen) - Number(r.clawed_fen) - keep);
-    await this.lockCashback(m, Number(r.referrer_id));
     if (claw > 0) {
       await this.writeCashback(m, Number(r.referrer_id), -claw, 'clawback', r.id, `clawback:${r.id}:${refund.refundId}`);
     }
@@ -359,6 +404,8 @@ export class ReferralsService {
     if (!refereePhone || binding.phone_bidx) return true;
     const other: unknown[] = await m.query('SELECT id FROM referral_bindings WHERE phone_bidx = ? AND id <> ?', [refereePhone, binding.id]);
     if (other.length) return this.voidBinding(m, binding.id, 'REFERRAL_PHONE_ALREADY_BOUND');
+    // The phone of a deleted account: an old client under a new WeChat account.
+    if (await this.ineligible(m, [refereePhone])) return this.voidBinding(m, binding.id, 'REFERRAL_NOT_NEW_CLIENT');
     try {
       await m.query('UPDATE referral_bindings SET phone_bidx = ? WHERE id = ?', [refereePhone, binding.id]);
     } catch (err) {
@@ -411,6 +458,11 @@ export class ReferralsService {
   }
 
   private async releaseOne(m: EntityManager, rewardId: number, now: Date): Promise<boolean> {
+    // The referrer's cashback account before the reward row (the lock order; a friend's order paying
+    // now holds it and share-locks this referrer's rewards). referrer_id never changes.
+    const [peek]: { referrer_id: number }[] = await m.query('SELECT referrer_id FROM referral_rewards WHERE id = ?', [rewardId]);
+    if (!peek) return false;
+    await this.lockCashback(m, Number(peek.referrer_id));
     const [r]: RewardRow[] = await m.query('SELECT * FROM referral_rewards WHERE id = ? FOR UPDATE', [rewardId]);
     if (!r || r.status !== 'held' || r.hold_until > now) return false;
     const referrerId = Number(r.referrer_id);
@@ -425,7 +477,6 @@ export class ReferralsService {
       this.log.info({ rewardId, referrerId }, 'referrer deleted their account before the release; reward cancelled');
       return true;
     }
-    await this.lockCashback(m, referrerId);
     if (Number(r.cashback_fen) > 0) await this.writeCashback(m, referrerId, Number(r.cashback_fen), 'referral', rewardId, `release:${rewardId}`);
 
     let referrerPoints = 0;

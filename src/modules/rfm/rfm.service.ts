@@ -205,7 +205,7 @@ export class RfmService {
       await m.query(
         `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
          SELECT 'client_message', CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id), a.client_id,
-                JSON_OBJECT('text', ?, 'purpose', 'care', 'card', JSON_OBJECT('title', ?, 'pagePath', 'pages/rewards/index'),
+                JSON_OBJECT('text', ?, 'purpose', 'care', 'card', JSON_OBJECT('title', ?, 'pagePath', 'packageLoyalty/rewards/index'),
                             'templateId', ?, 'data', JSON_OBJECT('thing1', ?)), ?
          ${fresh} ON DUPLICATE KEY UPDATE outbox_messages.id = outbox_messages.id`,
         [text, title, this.deps.config.care.subscribeTemplateId, title, now, tier, now, from, to],
