@@ -243,7 +243,7 @@ const schema = Joi.object({
   POINTS_EXPIRING_SOON_DAYS: Joi.number().integer().min(1).max(365).default(30),
   CARE_REPURCHASE_LEAD_DAYS: Joi.number().integer().min(1).max(365).default(30),
   CARE_SUBSCRIBE_TEMPLATE_ID: Joi.string().max(128).default('followup-reminder'),
-  RFM_CHUNK: Joi.number().integer().min(100).max(1_000_000).default(5000),
+  RFM_CHUNK: Joi.number().integer().min(100).max(1_000_000).default(20000),
   RFM_MONETARY_TIERS_YUAN: Joi.string().pattern(/^\d+,\d+,\d+,\d+$/).default('1000,5000,20000,50000'),
   RFM_CARE_MONTHS: Joi.number().integer().min(1).max(60).default(3),
   RFM_GIFT_MONTHS: Joi.number().integer().min(1).max(60).default(6),

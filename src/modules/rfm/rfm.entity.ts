@@ -44,6 +44,7 @@ export class ClientRfm {
   @Column({ name: 'tagged_segment', type: 'varchar', length: 16, nullable: true })
   taggedSegment!: RfmSegment | null;
 
+  /** When the figures last changed (a nightly run that changes nothing leaves the row alone). */
   @Column({ name: 'computed_at', type: 'datetime', precision: 3 })
   computedAt!: Date;
 }

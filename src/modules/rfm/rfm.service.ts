@@ -109,9 +109,15 @@ export class RfmService {
                  FROM clients c LEFT JOIN orders o ON o.client_id = c.id AND ${PAID}
                 WHERE c.id BETWEEN ? AND ? AND c.status = 'active'
                 GROUP BY c.id) x
-       ON DUPLICATE KEY UPDATE last_paid_at = VALUES(last_paid_at), last_order_id = VALUES(last_order_id), orders_quarter = VALUES(orders_quarter),
-         orders_year = VALUES(orders_year), spend_year_fen = VALUES(spend_year_fen), r_score = VALUES(r_score), f_score = VALUES(f_score),
-         m_score = VALUES(m_score), segment = VALUES(segment), computed_at = VALUES(computed_at)`,
+       ON DUPLICATE KEY UPDATE
+         -- First, while the old values are still there: a row whose figures did not change is not
+         -- written at all (most clients, most nights), which is most of the run's cost.
+         client_rfm.computed_at = IF(client_rfm.last_paid_at <=> VALUES(last_paid_at) AND client_rfm.last_order_id <=> VALUES(last_order_id) AND client_rfm.orders_quarter = VALUES(orders_quarter)
+                          AND client_rfm.orders_year = VALUES(orders_year) AND client_rfm.spend_year_fen = VALUES(spend_year_fen) AND client_rfm.r_score = VALUES(r_score)
+                          AND client_rfm.f_score = VALUES(f_score) AND client_rfm.m_score = VALUES(m_score) AND client_rfm.segment = VALUES(segment), client_rfm.computed_at, VALUES(computed_at)),
+         client_rfm.last_paid_at = VALUES(last_paid_at), client_rfm.last_order_id = VALUES(last_order_id), client_rfm.orders_quarter = VALUES(orders_quarter),
+         client_rfm.orders_year = VALUES(orders_year), client_rfm.spend_year_fen = VALUES(spend_year_fen), client_rfm.r_score = VALUES(r_score), client_rfm.f_score = VALUES(f_score),
+         client_rfm.m_score = VALUES(m_score), client_rfm.segment = VALUES(segment)`,
       [
         now, now, now, now,
         t4, t3, t2, t1,
@@ -156,7 +162,8 @@ export class RfmService {
       `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
        SELECT 'tag_sync', CONCAT('tag_sync:', r.client_id, ':rfm:', r.segment, ':', DATE_FORMAT(?, '%Y%m%d')), r.client_id,
               JSON_OBJECT('reason', 'rfm'), ?
-         FROM client_rfm r WHERE ${changed}
+         -- Only clients on WeCom have a contact to tag; linking a contact later syncs every tag.
+         FROM client_rfm r JOIN wecom_contacts w ON w.client_id = r.client_id WHERE ${changed}
        ON DUPLICATE KEY UPDATE outbox_messages.id = outbox_messages.id`,
       [now, now, from, to],
     );
