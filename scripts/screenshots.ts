@@ -11,6 +11,8 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { renderPage, enableScreenshotMode, loggedIn, MP_ROOT, type Rendered } from '../test/miniprogram/helpers/render';
 import type { ApiScript } from '../test/miniprogram/helpers/wx';
+import { SURVEY_SHOTS } from '../test/miniprogram/survey/demo';
+import { LOYALTY_SHOTS } from '../test/miniprogram/loyalty/demo';
 
 const OUT = path.resolve(__dirname, '..', 'screenshots');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
@@ -159,6 +161,8 @@ const SHOTS: Shot[] = [
   },
   { name: 'binding', page: 'packageMe/binding/index' },
   // consultation (packageSurvey) and loyalty (packageLoyalty, pages/points) add their pages here.
+  ...SURVEY_SHOTS,
+  ...LOYALTY_SHOTS,
 ];
 
 // ---------------------------------------------------------------- HTML

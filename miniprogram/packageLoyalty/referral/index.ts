@@ -1,0 +1,175 @@
+/**
+ * 推荐有礼: the client's own referral code (copy, share card with the code in the path, poster),
+ * this period's tier and cashback rate, cashback and held rewards, the friends bound through the
+ * code with how far they got, and the cashback ledger.
+ */
+import {
+  CASHBACK_REASON_LABELS, FRIEND_STATUS_LABELS, getCashback, getFriends, getReferralSummary, ratePercent, type CashbackEntry, type Friend,
+  type ReferralSummary,
+} from '../../services/referrals';
+import { date, money, thousands } from '../../utils/format';
+import { isApiError } from '../../utils/request';
+
+const PAGE_SIZE = 20;
+const SHARE_TITLE = '送你一份新客礼遇，一起安心变美';
+// Before the summary has loaded, a share still opens the mini-program (without a code).
+const FALLBACK_SHARE_PATH = '/pages/index/index';
+
+type Tab = 'friends' | 'cashback';
+
+interface FriendRow {
+  key: string;
+  name: string;
+  date: string;
+  status: string;
+  statusLabel: string;
+}
+
+interface CashbackRow {
+  key: string;
+  label: string;
+  date: string;
+  amount: string;
+  positive: boolean;
+}
+
+function friendRow(f: Friend, i: number, page: number): FriendRow {
+  return { key: `${page}-${i}`, name: f.name, date: date(f.boundAt), status: f.status, statusLabel: FRIEND_STATUS_LABELS[f.status] ?? f.status };
+}
+
+function cashbackRow(c: CashbackEntry, i: number, page: number): CashbackRow {
+  return {
+    key: `${page}-${i}`,
+    label: CASHBACK_REASON_LABELS[c.reason] ?? '返现变动',
+    date: date(c.createdAt),
+    amount: `${c.deltaFen > 0 ? '+' : ''}${money(c.deltaFen)}`,
+    positive: c.deltaFen > 0,
+  };
+}
+
+interface SummaryView {
+  code: string;
+  periodLabel: string;
+  converted: number;
+  rate: string;
+  nextText: string;
+  friends: number;
+  balance: string;
+  held: string;
+  heldFen: number;
+  heldPoints: string;
+  heldPointsCount: number;
+}
+
+function summaryView(s: ReferralSummary): SummaryView {
+  const periodLabel = s.tier.period === 'quarter' ? '本季度' : '本月';
+  const next = s.tier.next;
+  const nextText = next
+    ? `再成功推荐 ${Math.max(next.converted - s.tier.converted, 1)} 位，返现比例升至 ${ratePercent(next.rateBp)}`
+    : '您已达到最高返现比例，感谢您的信任';
+  return {
+    code: s.code,
+    periodLabel,
+    converted: s.tier.converted,
+    rate: ratePercent(s.tier.rateBp),
+    nextText,
+    friends: s.friends,
+    balance: money(s.cashback.balanceFen),
+    held: money(s.cashback.heldFen),
+    heldFen: s.cashback.heldFen,
+    heldPoints: thousands(s.heldPoints),
+    heldPointsCount: s.heldPoints,
+  };
+}
+
+Page({
+  data: {
+    loading: true,
+    error: '',
+    summary: null as SummaryView | null,
+    tab: 'friends' as Tab,
+    friends: [] as FriendRow[],
+    friendsPage: 0,
+    friendsMore: false,
+    cashback: [] as CashbackRow[],
+    cashbackPage: 0,
+    cashbackMore: false,
+    listError: '',
+  },
+
+  sharePath: '',
+
+  onShow() {
+    return this.refresh();
+  },
+
+  async onPullDownRefresh() {
+    await this.refresh();
+    wx.stopPullDownRefresh();
+  },
+
+  onReachBottom() {
+    return this.loadMore();
+  },
+
+  async refresh() {
+    this.setData({ error: '', listError: '' });
+    try {
+      const [summary, friends, cashback] = await Promise.all([getReferralSummary(), getFriends(1, PAGE_SIZE), getCashback(1, PAGE_SIZE)]);
+      this.sharePath = summary.sharePath;
+      this.setData({
+        summary: summaryView(summary),
+        friends: friends.items.map((f, i) => friendRow(f, i, 1)),
+        friendsPage: 1,
+        friendsMore: friends.hasMore,
+        cashback: cashback.items.map((c, i) => cashbackRow(c, i, 1)),
+        cashbackPage: 1,
+        cashbackMore: cashback.hasMore,
+      });
+    } catch (e) {
+      this.setData({ error: isApiError(e) ? e.friendly : '加载失败，请稍后再试' });
+    } finally {
+      this.setData({ loading: false });
+    }
+  },
+
+  async loadMore() {
+    const tab = this.data.tab;
+    try {
+      if (tab === 'friends' && this.data.friendsMore) {
+        const next = this.data.friendsPage + 1;
+        const res = await getFriends(next, PAGE_SIZE);
+        this.setData({ friends: this.data.friends.concat(res.items.map((f, i) => friendRow(f, i, next))), friendsPage: next, friendsMore: res.hasMore });
+      } else if (tab === 'cashback' && this.data.cashbackMore) {
+        const next = this.data.cashbackPage + 1;
+        const res = await getCashback(next, PAGE_SIZE);
+        this.setData({ cashback: this.data.cashback.concat(res.items.map((c, i) => cashbackRow(c, i, next))), cashbackPage: next, cashbackMore: res.hasMore });
+      }
+    } catch (e) {
+      this.setData({ listError: isApiError(e) ? e.friendly : '加载失败，请稍后再试' });
+    }
+  },
+
+  onTab(e: WechatMiniprogram.BaseEvent) {
+    this.setData({ tab: e.currentTarget.dataset.tab as Tab, listError: '' });
+  },
+
+  copyCode() {
+    const s = this.data.summary;
+    if (!s) return;
+    wx.setClipboardData({ data: s.code });
+  },
+
+  goPoster() {
+    wx.navigateTo({ url: '/packageLoyalty/poster/index' });
+  },
+
+  goLeaderboard() {
+    wx.navigateTo({ url: '/packageLoyalty/leaderboard/index' });
+  },
+
+  /** The share card: opens the share page with the client's code as `ref`, so the friend is bound at their first login. */
+  onShareAppMessage() {
+    return { title: SHARE_TITLE, path: this.sharePath || FALLBACK_SHARE_PATH };
+  },
+});

@@ -1,0 +1,61 @@
+/**
+ * 预约: asking for a consultation slot and following its status (/api/mp/appointments). Slots are
+ * Beijing-time instants sent with their +08:00 offset.
+ */
+import { request } from '../utils/request';
+
+export type AppointmentKind = 'consultation' | 'procedure';
+export type AppointmentStatus = 'requested' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
+
+export interface Appointment {
+  id: string;
+  kind: AppointmentKind;
+  status: AppointmentStatus;
+  at: string;
+  durationMinutes: number;
+  note: string | null;
+  letterId: string | null;
+  confirmedAt: string | null;
+  cancelledAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * The clinic's booking grid as the API is configured by default (APPOINTMENT_OPEN_FROM/UNTIL,
+ * SLOT_MINUTES, CONSULTATION_MINUTES, PROCEDURE_MINUTES, MAX_DAYS_AHEAD). If the hospital changes them, the API still
+ * refuses a slot outside its hours with the hours in the error, which the page shows.
+ */
+export const BOOKING = {
+  openFrom: '09:00',
+  openUntil: '18:00',
+  slotMinutes: 30,
+  consultationMinutes: 30,
+  procedureMinutes: 120,
+  maxDaysAhead: 180,
+};
+
+/**
+ * Asks for a slot. Safe to retry: the same slot asked twice answers the same appointment.
+ */
+export function requestAppointment(body: { at: string; note?: string }): Promise<Appointment> {
+  return request<Appointment>({ method: 'POST', path: '/api/mp/appointments', data: body, idempotent: true });
+}
+
+export function listAppointments(page = 1, pageSize = 20): Promise<{ items: Appointment[]; page: number; hasMore: boolean }> {
+  return request<{ items: Appointment[]; page: number; hasMore: boolean }>({ path: '/api/mp/appointments', query: { page, pageSize } });
+}
+
+export function getAppointment(id: string): Promise<Appointment> {
+  return request<Appointment>({ path: `/api/mp/appointments/${encodeURIComponent(id)}` });
+}
+
+/** Cancels an own open appointment; cancelling twice is refused (409), so a retry cannot do harm. */
+export function cancelAppointment(id: string): Promise<Appointment> {
+  return request<Appointment>({ method: 'POST', path: `/api/mp/appointments/${encodeURIComponent(id)}/cancel`, idempotent: true });
+}
+
+/** An open appointment: asked for or confirmed, and not started yet. */
+export function isOpen(a: Appointment, now: number = Date.now()): boolean {
+  return (a.status === 'requested' || a.status === 'confirmed') && new Date(a.at).getTime() > now;
+}

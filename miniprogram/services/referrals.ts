@@ -1,0 +1,108 @@
+/**
+ * 推荐有礼: the client's referral code and share path, tier and cashback, invited friends, the
+ * leaderboard, and the mini-program code image for the poster (GET /api/mp/referrals/…).
+ */
+import { request } from '../utils/request';
+import type { Page } from './points';
+
+export interface ReferralSummary {
+  code: string;
+  /** For onShareAppMessage: the share page with the code as `ref`. */
+  sharePath: string;
+  qrCodePath: string;
+  tier: {
+    period: 'month' | 'quarter';
+    periodKey: string;
+    converted: number;
+    rateBp: number;
+    next: { converted: number; rateBp: number } | null;
+  };
+  friends: number;
+  cashback: { balanceFen: number; heldFen: number };
+  heldPoints: number;
+}
+
+export type FriendStatus = 'bound' | 'visited' | 'converted' | 'rewarded';
+
+export interface Friend {
+  name: string;
+  boundAt: string;
+  status: FriendStatus;
+}
+
+export interface CashbackEntry {
+  deltaFen: number;
+  reason: 'referral' | 'clawback';
+  balanceAfterFen: number;
+  createdAt: string;
+}
+
+export interface Cashback extends Page<CashbackEntry> {
+  balanceFen: number;
+  heldFen: number;
+}
+
+export type LeaderboardPeriod = 'month' | 'quarter';
+
+export interface Leaderboard {
+  period: LeaderboardPeriod;
+  periodKey: string;
+  top: { rank: number; name: string; converted: number; isMe: boolean }[];
+  me: { rank: number | null; converted: number };
+}
+
+export const FRIEND_STATUS_LABELS: Record<FriendStatus, string> = {
+  bound: '已接受邀请',
+  visited: '已到访',
+  converted: '已消费，奖励确认中',
+  rewarded: '奖励已到账',
+};
+
+export const CASHBACK_REASON_LABELS: Record<CashbackEntry['reason'], string> = {
+  referral: '好友消费返现',
+  clawback: '好友退款，返现扣回',
+};
+
+/** Basis points as a percentage for people: 500 → "5%", 1250 → "12.5%". */
+export function ratePercent(bp: number): string {
+  return `${Number((bp / 100).toFixed(2))}%`;
+}
+
+export function getReferralSummary(): Promise<ReferralSummary> {
+  return request<ReferralSummary>({ path: '/api/mp/referrals/me' });
+}
+
+export function getFriends(page = 1, pageSize = 20): Promise<Page<Friend>> {
+  return request<Page<Friend>>({ path: '/api/mp/referrals/friends', query: { page, pageSize } });
+}
+
+export function getCashback(page = 1, pageSize = 20): Promise<Cashback> {
+  return request<Cashback>({ path: '/api/mp/referrals/cashback', query: { page, pageSize } });
+}
+
+export function getLeaderboard(period: LeaderboardPeriod): Promise<Leaderboard> {
+  return request<Leaderboard>({ path: '/api/mp/referrals/leaderboard', query: { period } });
+}
+
+function writeFile(filePath: string, data: ArrayBuffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    wx.getFileSystemManager().writeFile({
+      filePath,
+      data,
+      success: () => resolve(),
+      fail: (err) => reject(err),
+    });
+  });
+}
+
+/**
+ * The client's mini-program code (wxacode, scene ref=CODE) as a local file for <image> and the
+ * photo album: fetched with the session (the API serves it only to its owner), written under
+ * USER_DATA_PATH. Rejects with ApiError (e.g. REFERRAL_QR_UNAVAILABLE when WeChat refuses).
+ */
+export async function loadReferralQrImage(summary: Pick<ReferralSummary, 'code' | 'qrCodePath'>): Promise<string> {
+  const image = await request<ArrayBuffer>({ path: summary.qrCodePath, responseType: 'arraybuffer' });
+  const filePath = `${wx.env.USER_DATA_PATH}/referral-qr-${summary.code}.png`;
+  await writeFile(filePath, image);
+  return filePath;
+}
