@@ -329,11 +329,16 @@ export function setAdapter(adapter: Adapter): void {
 }
 
 /** Lets all answered requests and the promise chains after them run (no timers are slept on). */
-export async function flush(maxRounds = 50): Promise<void> {
-  for (let i = 0, idle = 0; i < maxRounds && idle < 5; i++) {
-    await new Promise((r) => setTimeout(r, 0));
+export async function flush(timeoutMs = 15_000): Promise<void> {
+  // Until every request has its answer and the promise chains after it have run (five idle turns).
+  // Time-bounded, not turn-bounded: against the real API under load an answer can take many turns.
+  const deadline = Date.now() + timeoutMs;
+  for (let idle = 0; idle < 5 && Date.now() < deadline; ) {
     const s = wxState();
-    idle = s.calls.length === s.answered ? idle + 1 : 0;
+    const pending = s.calls.length !== s.answered;
+    await new Promise((r) => setTimeout(r, pending ? 2 : 0));
+    const after = wxState();
+    idle = after.calls.length === after.answered ? idle + 1 : 0;
   }
 }
 
