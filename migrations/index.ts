@@ -13,6 +13,7 @@ import { Rfm1795400800000 } from './1795400800000-Rfm';
 import { ReferralIneligible1795400900000 } from './1795400900000-ReferralIneligible';
 import { ReviewIndexes1795401000000 } from './1795401000000-ReviewIndexes';
 import { PhotoRequestTexts1795401100000 } from './1795401100000-PhotoRequestTexts';
+import { OrdersClientCovering1795401200000 } from './1795401200000-OrdersClientCovering';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -31,4 +32,5 @@ export const migrations: Function[] = [
   ReferralIneligible1795400900000,
   ReviewIndexes1795401000000,
   PhotoRequestTexts1795401100000,
+  OrdersClientCovering1795401200000,
 ];

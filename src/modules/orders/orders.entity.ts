@@ -55,7 +55,8 @@ export class Project {
 
 /** A paid order, idempotent on the external order number; refunds move `amountRefundedFen` and `status`. */
 @Entity({ name: 'orders' })
-@Index('ix_orders_client', ['clientId', 'paidAt'])
+// Covers RFM's per-client figures (paid time, status, amounts) without reading the rows.
+@Index('ix_orders_client', ['clientId', 'paidAt', 'status', 'amountPaidFen', 'amountRefundedFen'])
 @Index('ix_orders_paid_at', ['paidAt'])
 export class Order {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })

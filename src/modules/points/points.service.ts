@@ -359,21 +359,46 @@ export class PointsService {
     return expired + ((await this.expireLotLocked(m, lock, lotId, remaining)) ? 1 : 0);
   }
 
-  /** Locks the account, then expires the client's lots past due now, oldest first. */
-  private async lockAndExpire(m: EntityManager, clientId: number): Promise<{ lock: AccountLock; expired: number }> {
-    const now = this.deps.clock.now();
+  /** Locks the account row (creating it at 0 when missing). */
+  private async lockOnly(m: EntityManager, clientId: number): Promise<AccountLock> {
     await m.query(
       'INSERT INTO points_accounts (client_id, balance, version, updated_at) VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE client_id = client_id',
-      [clientId, now],
+      [clientId, this.deps.clock.now()],
     );
     const [row] = await m.query('SELECT balance FROM points_accounts WHERE client_id = ? FOR UPDATE', [clientId]);
-    const lock: AccountLock = { clientId, manager: m, balance: Number(row.balance) };
+    return { clientId, manager: m, balance: Number(row.balance) };
+  }
+
+  /**
+   * A grant spends nothing, so it takes the locking read of overdue lots only when a plain read
+   * finds one: that range read also waits on the next client's uncommitted lot, which queued every
+   * grant to a new client (questionnaire, sign-up) behind the one before (seen at 64 concurrent
+   * submissions). A lot cannot commit already overdue (reverse() expires those in its own
+   * transaction), so the plain read misses nothing the locked one would find.
+   */
+  private async lockForGrant(m: EntityManager, clientId: number): Promise<AccountLock> {
+    const lock = await this.lockOnly(m, clientId);
+    const [overdue] = await m.query(
+      'SELECT 1 AS x FROM points_entries FORCE INDEX (ix_points_entries_lots) WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? LIMIT 1',
+      [clientId, this.deps.clock.now()],
+    );
+    if (!overdue) return lock;
+    return (await this.expireOverdue(m, lock)).lock;
+  }
+
+  /** Locks the account, then expires the client's lots past due now, oldest first. */
+  private async lockAndExpire(m: EntityManager, clientId: number): Promise<{ lock: AccountLock; expired: number }> {
+    return this.expireOverdue(m, await this.lockOnly(m, clientId));
+  }
+
+  /** Expires the locked client's lots past due now, oldest first. */
+  private async expireOverdue(m: EntityManager, lock: AccountLock): Promise<{ lock: AccountLock; expired: number }> {
     // Points past their expiry are never spent or counted, whether or not the nightly run has been.
     // The client's own lots index, forced: planned over the expiry index, this locking read took
     // locks every other client's grant waited on (seen under 64 concurrent questionnaire submits).
     const due: { id: string | number; remaining: number }[] = await m.query(
       'SELECT id, remaining FROM points_entries FORCE INDEX (ix_points_entries_lots) WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? ORDER BY expires_at, id FOR UPDATE',
-      [clientId, now],
+      [lock.clientId, this.deps.clock.now()],
     );
     let expired = 0;
     for (const lot of due) {
@@ -381,6 +406,7 @@ export class PointsService {
     }
     return { lock, expired };
   }
+
 
   /** Writes the 'expire' entry of one lot; the caller holds the account lock. */
   private async expireLotLocked(m: EntityManager, lock: AccountLock, lotId: string, remaining: number): Promise<boolean> {
@@ -414,7 +440,7 @@ export class PointsService {
 
   /** Locks the account (expiring past-due lots) unless the caller holds the lock, then writes. */
   private async apply(m: EntityManager, input: LedgerInput, delta: number, lock?: AccountLock): Promise<LedgerResult> {
-    const held = lock ? this.checkLock(m, lock, input.clientId) : await this.lockAccount(m, input.clientId);
+    const held = lock ? this.checkLock(m, lock, input.clientId) : delta > 0 ? await this.lockForGrant(m, input.clientId) : await this.lockAccount(m, input.clientId);
     return this.write(m, held, input, delta);
   }
 
