@@ -2,6 +2,10 @@ import { fork, ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import mysql from 'mysql2/promise';
+import type { Config } from '../../src/config';
+import type { Clock } from '../../src/shared/clock';
+import type { Deps, Services } from '../../src/services';
 
 export interface LoadResult {
   rps: number;
@@ -68,9 +72,36 @@ export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 /** Drives `url` with autocannon: a short warm-up, then the measured run. */
-export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; requests?: autocannon.Request[]; duration?: number; connections?: number }): Promise<LoadResult> {
+export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; requests?: autocannon.Request[]; duration?: number; connections?: number; warmup?: number }): Promise<LoadResult> {
   const base = { url: opts.url, method: opts.method ?? 'GET', headers: opts.headers, body: opts.body, requests: opts.requests, connections: opts.connections ?? CONNECTIONS };
-  await autocannon({ ...base, duration: 2 });
+  // `warmup: 0` for a bench that warms up once and then measures in several slices.
+  if ((opts.warmup ?? 2) > 0) await autocannon({ ...base, duration: opts.warmup ?? 2 });
   const r = await autocannon({ ...base, duration: opts.duration ?? DURATION });
   return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+}
+
+/** What a bench that calls services in this process (no HTTP) works with: its own database. */
+export interface BenchDb {
+  deps: Deps;
+  services: Services;
+}
+
+export interface BenchDbOptions {
+  /** Settings on top of the bench defaults (e.g. the delivery budgets). */
+  env?: Record<string, string>;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** A new database, dropped at the end; default: created and migrated when missing, kept for the next run. */
+  fresh?: boolean;
+}
+
+export type WithDatabase = <T>(name: string, opts: BenchDbOptions, work: (ctx: BenchDb) => Promise<T>) => Promise<T>;
+
+export async function dropDatabase(db: Config['db'], name: string): Promise<void> {
+  const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+  try {
+    await conn.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await conn.end();
+  }
 }

@@ -1,12 +1,18 @@
 import 'reflect-metadata';
 import { loadConfig } from '../../src/config';
-import { createDataSource } from '../../src/shared/db';
+import { createDataSource, ensureDatabase } from '../../src/shared/db';
 import { createRedis } from '../../src/shared/redis';
 import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
 import { createServices, Deps } from '../../src/services';
 import { freePort, load, progress, report, startProcess, stopProcess } from './harness';
 import { seedProfileClient } from './seed';
+import { pointsRedeemBench } from './points-redeem';
+import { BenchDb, BenchDbOptions, dropDatabase } from './harness';
+import { questionnaireSubmitBench } from './questionnaire-submit';
+import { dueScanBench } from './due-scan';
+import { rfmBench } from './rfm';
+import { outboxDrainBench } from './outbox-drain';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one. Each starts the real
@@ -24,9 +30,9 @@ const BENCH_ENV = {
   WECHAT_SECRET: 'bench',
 };
 
-async function withApp<T>(work: (ctx: { url: string; deps: Deps; services: ReturnType<typeof createServices> }) => Promise<T>): Promise<T> {
+async function withApp<T>(work: (ctx: { url: string; deps: Deps; services: ReturnType<typeof createServices> }) => Promise<T>, opts: { dbName?: string } = {}): Promise<T> {
   const port = await freePort();
-  const env = { ...BENCH_ENV, PORT: String(port), HOST: '127.0.0.1' };
+  const env = { ...BENCH_ENV, ...(opts.dbName ? { DB_NAME: opts.dbName } : {}), PORT: String(port), HOST: '127.0.0.1' };
   const app = await startProcess('dist/src/main.js', env, `http://127.0.0.1:${port}/readyz`);
   const config = loadConfig({ ...process.env, ...env }, { dotenv: false });
   const db = createDataSource(config.db);
@@ -39,6 +45,28 @@ async function withApp<T>(work: (ctx: { url: string; deps: Deps; services: Retur
     await stopProcess(app);
     await redis.quit();
     await db.destroy();
+  }
+}
+
+/**
+ * For benches that call services in this process (no HTTP): the database `name`, created and
+ * migrated when missing and kept for the next run (big seeds are reused), or new and dropped at the end (`fresh`).
+ */
+async function withDatabase<T>(name: string, opts: BenchDbOptions, work: (ctx: BenchDb) => Promise<T>): Promise<T> {
+  const config = loadConfig({ ...process.env, ...BENCH_ENV, DB_NAME: name, ...opts.env }, { dotenv: false });
+  if (opts.fresh) await dropDatabase(config.db, name);
+  await ensureDatabase(config.db);
+  const db = createDataSource(config.db);
+  await db.initialize();
+  const redis = createRedis(config.redis);
+  try {
+    await db.runMigrations({ transaction: 'each' });
+    const deps: Deps = { config, db, redis, clock: opts.clock ?? systemClock, logger: createLogger('warn') };
+    return await work({ deps, services: createServices(deps) });
+  } finally {
+    await redis.quit();
+    await db.destroy();
+    if (opts.fresh) await dropDatabase(config.db, name);
   }
 }
 
@@ -66,6 +94,16 @@ const benches: Record<string, () => Promise<void>> = {
       report('profile', { rps: r.rps, p99_ms: r.p99, ratio: r.rps / baseline.rps });
     });
   },
+  /** Issue 4: redemptions spread over many accounts and on one hot account, each beside raw mysql2; then the ledger check. */
+  points_redeem: () => pointsRedeemBench(withApp),
+  /** Issue 3: full questionnaire submissions by new clients beside the same row writes on raw mysql2. */
+  questionnaire_submit: () => questionnaireSubmitBench(withApp),
+  /** Issue 5: the due follow-up scan over 1,000,000 scheduled steps (seconds, peak memory). */
+  due_scan: () => dueScanBench(withDatabase),
+  /** Issue 5: RFM over 1,000,000 clients. */
+  rfm: () => rfmBench(withDatabase),
+  /** Issue 5: outbox messages per second through the simulated WeCom, budgets off. */
+  outbox_drain: () => outboxDrainBench(withDatabase),
 };
 
 async function main(): Promise<void> {
