@@ -251,7 +251,7 @@ function steps(v: ProbeValues): Step[] {
     write('INSERT INTO points_accounts (client_id, balance, version, updated_at) VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE client_id = client_id', (s) => [s.clientId, s.now]),
     read('SELECT balance FROM points_accounts WHERE client_id = ? FOR UPDATE', (s) => [s.clientId]),
     read(
-      'SELECT id, remaining FROM points_entries FORCE INDEX (ix_points_entries_lots) WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? ORDER BY expires_at, id FOR UPDATE',
+      'SELECT 1 AS x FROM points_entries FORCE INDEX (ix_points_entries_lots) WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? LIMIT 1',
       (s) => [s.clientId, s.now],
     ),
     read('SELECT * FROM points_entries WHERE client_id = ? AND idempotency_key = ?', (s) => [s.clientId, v.points.idempotency_key]),
