@@ -318,6 +318,21 @@ describe('outbox delivery', () => {
     expect(t1.standIn.subscribeMessages.filter((s) => s.touser === client.openid)).toHaveLength(1);
   });
 
+  it('with two WeCom accounts, each bot sends only to its own contacts and leaves the others\' messages to their bot', async () => {
+    at(shanghai('2026-03-07 11:00'));
+    const [a, b] = [new RecordingChannel(), new RecordingChannel()];
+    const { client, contact } = await boundClient(b);
+    const id = await message(client.id, '多账号：只由 B 发送');
+
+    await t1.services.delivery.drain(a);
+    expect(a.sends).toHaveLength(0);
+    expect(await outboxRow(t1, id)).toMatchObject({ status: 'pending' });
+
+    await t2.services.delivery.drain(b);
+    expect(b.to('contact', contact)).toHaveLength(1);
+    expect(await outboxRow(t1, id)).toMatchObject({ status: 'sent', channel: 'wecom', account_id: b.accountId });
+  });
+
   it('tag changes reach the bound contact, newest set only; an unbound client\'s are done with channel none', async () => {
     at(shanghai('2026-03-07 13:00'));
     const ch = new RecordingChannel();

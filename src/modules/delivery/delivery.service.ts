@@ -186,7 +186,7 @@ export class DeliveryService {
     for (let i = 0; i < (opts.maxBatches ?? DEFAULT_MAX_BATCHES); i++) {
       const now = opts.now ?? this.deps.clock.now();
       const token = publicId();
-      const rows = await this.claim(token, now, channel === null);
+      const rows = await this.claim(token, now, channel?.accountId ?? null);
       if (!rows.length) break;
       const r = await this.deliverBatch(channel, rows, token, now);
       report.claimed += rows.length;
@@ -274,15 +274,21 @@ export class DeliveryService {
    * longer 'pending', so it cannot be claimed twice. The attempt is counted here, so a message that
    * kills every drain that sends it still runs out of attempts.
    */
-  private async claim(token: string, now: Date, noBot: boolean): Promise<Claimed[]> {
+  private async claim(token: string, now: Date, accountId: string | null): Promise<Claimed[]> {
+    const noBot = accountId === null;
     const lease = new Date(now.getTime() + this.cfg.leaseSeconds * 1000);
-    const filter = noBot ? "AND kind = 'client_message' AND due_at <= ?" : '';
+    // One bot per WeCom account (DESIGN.md): a bot leaves a client's messages and tag syncs to the
+    // account that client's contact belongs to.
+    const filter = noBot
+      ? "AND kind = 'client_message' AND due_at <= ?"
+      : `AND (kind NOT IN ('client_message', 'tag_sync') OR client_id IS NULL
+              OR NOT EXISTS (SELECT 1 FROM wecom_contacts w WHERE w.client_id = outbox_messages.client_id AND w.account_id <> ?))`;
     // READ COMMITTED: no gap locks, and rows another drain holds are skipped once they no longer match.
     await this.retried((m) =>
       m.query(
         `UPDATE outbox_messages SET status = 'sending', claim_token = ?, lease_until = ?, attempts = attempts + 1
           WHERE status = 'pending' AND due_at <= ? ${filter} ORDER BY due_at, id LIMIT ?`,
-        [token, lease, now, ...(noBot ? [new Date(now.getTime() - NO_BOT_GRACE_MS)] : []), this.cfg.batch],
+        [token, lease, now, noBot ? new Date(now.getTime() - NO_BOT_GRACE_MS) : accountId, this.cfg.batch],
       ),
     );
     const rows: { id: string | number; kind: string; client_id: number | null; payload: unknown; attempts: number; sent_to: unknown }[] =
