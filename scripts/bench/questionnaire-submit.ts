@@ -219,7 +219,7 @@ interface Step {
 /**
  * The statements QuestionnairesService.submit sends inside its transaction for a new client's first
  * submission, in order, as traced with TypeORM's logger (the probe checks them at every run):
- * 15 INSERT/UPDATE statements and 15 reads, most of them locking. The values are the probe's.
+ * 14 INSERT/UPDATE statements and 15 reads, most of them locking. The values are the probe's.
  */
 function steps(v: ProbeValues): Step[] {
   const r = v.response;
@@ -238,7 +238,7 @@ function steps(v: ProbeValues): Step[] {
     'INSERT INTO `audit_log`(`id`, `at`, `actor_type`, `actor_id`, `actor_role`, `action`, `client_id`, `allowed`, `ip`, `request_id`, `details`) VALUES (DEFAULT, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `id`',
     (s) => [s.now, 'client', s.clientId, 'client', row.action, s.clientId, 1, '127.0.0.1', randomUUID(), row.details.replace(/"responseId":"[^"]*"/, `"responseId":"${s.publicId}"`)],
   );
-  const pendingSync = read("SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1 FOR UPDATE", (s) => [s.clientId]);
+  const pendingSync = read("SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1", (s) => [s.clientId]);
   return [
     // lockClient, the replay check, the health consent.
     read("SELECT id, public_id AS publicId, DATE_FORMAT(birth_date, '%Y-%m-%d') AS birthDate, status FROM clients WHERE id = ? FOR UPDATE", (s) => [s.clientId]),
@@ -303,11 +303,10 @@ function steps(v: ProbeValues): Step[] {
       (s) => [s.clientId, fresh(md.allergies_enc), fresh(md.medications_enc), fresh(md.past_procedures_enc), fresh(md.conditions_enc), 'client', s.clientId],
     ),
     audit(v.audit[0]),
-    // Tags of the questionnaire's dimensions, then the stage (JourneyService.moveTo); one pending tag sync row carries the client's whole set.
+    // Tags of the questionnaire's dimensions, then the stage (JourneyService.moveTo); one pending tag-sync row asks the bot to mirror them.
     read('SELECT dimension, value, source FROM client_tags WHERE client_id = ? AND dimension IN (?, ?, ?)', (s) => [s.clientId, 'project', 'value_tier', 'lead_grade']),
     read('SELECT dimension, value FROM client_tags WHERE client_id = ? AND dimension IN (?,?,?) FOR UPDATE', (s) => [s.clientId, 'project', 'value_tier', 'lead_grade']),
     write(tagRows(own), tagParams(own)),
-    read('SELECT dimension, value FROM client_tags WHERE client_id = ? ORDER BY dimension, value', (s) => [s.clientId]),
     pendingSync,
     write(
       "INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)",
@@ -322,16 +321,15 @@ function steps(v: ProbeValues): Step[] {
     ),
     read('SELECT dimension, value FROM client_tags WHERE client_id = ? AND dimension IN (?) FOR UPDATE', (s) => [s.clientId, 'stage']),
     write(tagRows(stage), tagParams(stage)),
-    read('SELECT dimension, value FROM client_tags WHERE client_id = ? ORDER BY dimension, value', (s) => [s.clientId]),
     pendingSync,
-    write('UPDATE outbox_messages SET payload = ? WHERE id = ?', (s) => [v.outbox, s.outboxId]),
+    read("SELECT id FROM outbox_messages WHERE id = ? AND status = 'pending' FOR UPDATE", (s) => [s.outboxId]),
     audit(v.audit[1]),
   ];
 }
 
 /**
  * One submission on a bare mysql2 connection: the traced statements (steps()) in one READ COMMITTED
- * transaction, with the probe's values; 'writes' runs only the 15 INSERT/UPDATE statements, 'all'
+ * transaction, with the probe's values; 'writes' runs only the 14 INSERT/UPDATE statements, 'all'
  * every statement in order with the same locks, and the template read before the transaction. No
  * HTTP, session, validation, scoring, encryption or TypeORM: what is left is the cost of the SQL.
  */

@@ -59,7 +59,7 @@ describe('inbound messages on real Wechaty (mock puppet)', () => {
     expect(inbox(0).at(-1)).toEqual({ type: 'text', text: REPLIES.bound });
     const syncs = await t.services.outbox.listForClient(client.id, 'tag_sync');
     expect(syncs).toHaveLength(1);
-    expect(syncs[0].dedupeKey).toContain(contact(0).id);
+    expect(syncs[0].payload).toEqual({ reason: 'contact_linked' });
     // The code is used up.
     expect(await b.send(contact(1), `绑定 ${code.body.code}`)).toBe('bind');
     expect(inbox(1).at(-1)?.text).toBe(REPLIES.invalidCode);

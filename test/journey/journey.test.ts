@@ -59,14 +59,15 @@ describe('tags', () => {
     expect(await t.services.tags.tagsOf(client.id)).toEqual({ project: ['皮肤管理', '眼部'] });
     const pending = await t.services.outbox.listForClient(client.id, 'tag_sync');
     expect(pending).toHaveLength(1);
-    expect(pending[0].payload).toEqual({ tags: { project: ['皮肤管理', '眼部'] } });
+    // One pending request; the bot reads the set when it sends (see test/rfm: the whole current set goes out).
+    expect(pending[0]).toMatchObject({ status: 'pending', payload: { reason: 'tags' } });
 
     // Once that sync went out, going back to the first set must reach WeCom again (A → B → A).
     await t.deps.db.query("UPDATE outbox_messages SET status = 'sent' WHERE id = ?", [pending[0].id]);
     await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['鼻部', '眼部'], 'questionnaire'));
     const syncs = await t.services.outbox.listForClient(client.id, 'tag_sync');
     expect(syncs.map((r) => r.status)).toEqual(['pending', 'sent']);
-    expect(syncs[0].payload).toEqual({ tags: { project: ['眼部', '鼻部'] } });
+    expect(await t.services.tags.tagsOf(client.id)).toEqual({ project: ['眼部', '鼻部'] });
   });
 
   it('sets several dimensions in one go with one sync row', async () => {

@@ -504,8 +504,8 @@ export class ContactsService {
 
   /**
    * Links a locked, unlinked contact to a locked client with no other contact: messages the contact
-   * wrote before are attributed to the client, the link is audited, and the client's whole tag set
-   * goes to the bot for this contact (a key of its own: the same set may have gone to an older contact).
+   * wrote before are attributed to the client, the link is audited, and the bot is asked to mirror
+   * the client's whole tag set onto this contact.
    */
   private async link(m: EntityManager, contactId: string, clientId: number, by: BoundBy, actor: Actor, extra: { replaced?: string | null } = {}): Promise<void> {
     const now = this.deps.clock.now();
@@ -515,8 +515,7 @@ export class ContactsService {
     );
     await m.query('UPDATE inbound_messages SET client_id = ? WHERE contact_id = ? AND client_id IS NULL', [clientId, contactId]);
     await this.deps.audit.record(actor, 'wecom.contact.bind', { clientId, details: { contactId, by, ...(extra.replaced ? { replaced: extra.replaced } : {}) } }, m);
-    const tags = await this.deps.tags.tagsOf(clientId, m);
-    await this.deps.outbox.enqueue(m, { kind: 'tag_sync', dedupeKey: `tag_sync:${clientId}:bind:${contactId}:${now.getTime()}`, clientId, payload: { tags } });
+    await this.deps.tags.requestSync(m, clientId, 'contact_linked');
   }
 
   /** An active client a staff member may act on (director: all; consultant: assigned); refusals are audited and answer 404. */

@@ -38,9 +38,10 @@ export interface ClientMessagePayload {
   purpose: string;
 }
 
-/** 'tag_sync': the client's whole tag set by dimension, mirrored onto the bound contact. No quiet hours. */
+/** 'tag_sync': mirror the client's current whole tag set onto the bound contact (read when sent). No quiet hours. */
 export interface TagSyncPayload {
-  tags: Record<string, string[]>;
+  /** Who asked ('tags', 'rfm', 'contact_linked'); the tags themselves are read at send time. */
+  reason?: string;
 }
 
 /** 'group_post': to client groups by id or by topic. Quiet hours apply. */

@@ -81,20 +81,20 @@ export class TagsService {
   }
 
   /**
-   * Asks the bot to mirror the whole current set. A pending sync row of the client takes the new
-   * set (the bot always applies the newest); otherwise a new row is written. Sets that come back
-   * to an earlier state (A → B → A) still get their own row, so WeCom never keeps showing B.
+   * Asks the bot to mirror the client's tags onto their WeCom contact. The row carries no copy of
+   * the tags: the bot sends the set as it is when the row goes out. One pending row is enough; it is
+   * locked by id (no gap lock on an empty range) so a drain cannot claim it, and read the old set,
+   * before this transaction commits. `reason` says who asked, for the record.
    */
-  private async requestSync(m: EntityManager, clientId: number): Promise<void> {
-    const tags = await this.tagsOf(clientId, m);
-    const pending: { id: string }[] = await m.query(
-      "SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1 FOR UPDATE",
+  async requestSync(m: EntityManager, clientId: number, reason = 'tags'): Promise<void> {
+    const [candidate]: { id: string }[] = await m.query(
+      "SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1",
       [clientId],
     );
-    if (pending.length) {
-      await m.query('UPDATE outbox_messages SET payload = ? WHERE id = ?', [JSON.stringify({ tags }), pending[0].id]);
-      return;
+    if (candidate) {
+      const [still] = await m.query("SELECT id FROM outbox_messages WHERE id = ? AND status = 'pending' FOR UPDATE", [candidate.id]);
+      if (still) return;
     }
-    await this.deps.outbox.enqueue(m, { kind: 'tag_sync', dedupeKey: `tag_sync:${clientId}:${publicId()}`, clientId, payload: { tags } });
+    await this.deps.outbox.enqueue(m, { kind: 'tag_sync', dedupeKey: `tag_sync:${clientId}:${publicId()}`, clientId, payload: { reason } });
   }
 }
