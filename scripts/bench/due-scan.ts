@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { ManualClock } from '../../src/shared/clock';
 import { clientAad } from '../../src/modules/clients';
 import type { Deps, Services } from '../../src/services';
-import { dropDatabase, progress, report, WithDatabase } from './harness';
+import { progress, report, withSeededDatabase, BenchDb, SeedState, WithDatabase } from './harness';
 import { seedBulkClients, seedBulkStaff, SQL_PUBLIC_ID } from './seed';
 
 // Kept between runs (seeding takes minutes); a run puts the steps it enqueued back to 'scheduled'.
@@ -24,15 +24,8 @@ const DAY_S = 86_400;
  */
 export async function dueScanBench(withDatabase: WithDatabase): Promise<void> {
   const clock = new ManualClock(AT);
-  const state = await withDatabase(DB_NAME, { clock }, async ({ deps }) => ({ seeded: await seededState(deps.db), db: deps.config.db }));
-  if (state.seeded === 'partial') {
-    progress(`${DB_NAME} holds an unfinished seed: dropping it`);
-    await dropDatabase(state.db, DB_NAME);
-  }
-  await withDatabase(DB_NAME, { clock }, async ({ deps, services }) => {
-    if (state.seeded === 'yes') progress(`reusing the ${STEPS.toLocaleString('en')} steps seeded in ${DB_NAME}`);
-    else await seed(deps, services);
-    await reset(deps.db);
+  const kept = { state: seededState, seed: ({ deps, services }: BenchDb) => seed(deps, services), reset, what: `${STEPS.toLocaleString('en')} steps` };
+  await withSeededDatabase(withDatabase, DB_NAME, { clock }, kept, async ({ deps, services }) => {
     const [{ due }] = await deps.db.query("SELECT COUNT(*) AS due FROM followup_steps WHERE status = 'scheduled' AND due_at <= ?", [AT]);
     progress(`enqueueDue over ${STEPS.toLocaleString('en')} scheduled steps, ${Number(due).toLocaleString('en')} due`);
 
@@ -54,7 +47,7 @@ export async function dueScanBench(withDatabase: WithDatabase): Promise<void> {
 }
 
 /** 'yes' when every step is there (the last thing seeded), 'empty' for a new database, else 'partial'. */
-async function seededState(db: DataSource): Promise<'yes' | 'empty' | 'partial'> {
+async function seededState(db: DataSource): Promise<SeedState> {
   const [{ steps }] = await db.query('SELECT COUNT(*) AS steps FROM followup_steps');
   const [{ clients }] = await db.query('SELECT COUNT(*) AS clients FROM clients');
   if (Number(steps) === STEPS) return 'yes';

@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import type { Config } from '../../src/config';
 import type { Clock } from '../../src/shared/clock';
 import type { Deps, Services } from '../../src/services';
+import type { DataSource } from 'typeorm';
 
 export interface LoadResult {
   rps: number;
@@ -104,4 +105,36 @@ export async function dropDatabase(db: Config['db'], name: string): Promise<void
   } finally {
     await conn.end();
   }
+}
+
+/** How full a kept bench database is: seeded completely, new, or left half-way by an interrupted seed. */
+export type SeedState = 'yes' | 'empty' | 'partial';
+
+/**
+ * A kept bench database (seeding a million rows takes minutes): a half-finished seed is dropped,
+ * a complete one reused, an empty one seeded; then `reset` undoes what an earlier run wrote and
+ * `work` runs.
+ */
+export async function withSeededDatabase<T>(
+  withDatabase: WithDatabase, name: string, opts: BenchDbOptions,
+  steps: {
+    state(db: DataSource): Promise<SeedState>;
+    seed(ctx: BenchDb): Promise<void>;
+    reset(db: DataSource): Promise<void>;
+    /** What is reused, for the progress line. */
+    what: string;
+  },
+  work: (ctx: BenchDb) => Promise<T>,
+): Promise<T> {
+  const found = await withDatabase(name, opts, async ({ deps }) => ({ state: await steps.state(deps.db), db: deps.config.db }));
+  if (found.state === 'partial') {
+    progress(`${name} holds an unfinished seed: dropping it`);
+    await dropDatabase(found.db, name);
+  }
+  return withDatabase(name, opts, async (ctx) => {
+    if (found.state === 'yes') progress(`reusing the ${steps.what} seeded in ${name}`);
+    else await steps.seed(ctx);
+    await steps.reset(ctx.deps.db);
+    return work(ctx);
+  });
 }

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { ManualClock } from '../../src/shared/clock';
-import { dropDatabase, progress, report, WithDatabase } from './harness';
+import { progress, report, withSeededDatabase, BenchDb, SeedState, WithDatabase } from './harness';
 import { seedBulkClients, seedBulkStaff, SQL_PUBLIC_ID } from './seed';
 
 // Kept between runs (seeding takes minutes); a run starts from empty RFM tables.
@@ -14,20 +14,16 @@ const DAY_S = 86_400;
 
 /**
  * Issue 5: RfmService.run (the nightly task) over 1,000,000 clients and 1,500,000 orders of the
- * last two years. `s` is a first run from empty RFM tables (every client computed, tagged, a tag
- * sync and the dormant actions written); `rerun_s` the same night again (only the figures move).
+ * last two years. `s` is a first run from empty RFM tables (every client computed and tagged, the
+ * dormant actions written); `rerun_s` the same night again (only the figures move).
  */
 export async function rfmBench(withDatabase: WithDatabase): Promise<void> {
   const clock = new ManualClock(AT);
-  const state = await withDatabase(DB_NAME, { clock }, async ({ deps }) => ({ seeded: await seededState(deps.db), db: deps.config.db }));
-  if (state.seeded === 'partial') {
-    progress(`${DB_NAME} holds an unfinished seed: dropping it`);
-    await dropDatabase(state.db, DB_NAME);
-  }
-  await withDatabase(DB_NAME, { clock }, async ({ deps, services }) => {
-    if (state.seeded === 'yes') progress(`reusing the ${CLIENTS.toLocaleString('en')} clients and ${ORDERS.toLocaleString('en')} orders seeded in ${DB_NAME}`);
-    else await seed(deps.db);
-    await reset(deps.db);
+  const kept = {
+    state: seededState, seed: ({ deps }: BenchDb) => seed(deps.db), reset,
+    what: `${CLIENTS.toLocaleString('en')} clients and ${ORDERS.toLocaleString('en')} orders`,
+  };
+  await withSeededDatabase(withDatabase, DB_NAME, { clock }, kept, async ({ deps, services }) => {
 
     progress(`rfm.run over ${CLIENTS.toLocaleString('en')} clients (RFM_CHUNK=${deps.config.rfm.chunk}), from empty RFM tables`);
     let started = process.hrtime.bigint();
@@ -47,7 +43,7 @@ export async function rfmBench(withDatabase: WithDatabase): Promise<void> {
 }
 
 /** 'yes' when every order is there (the last thing seeded), 'empty' for a new database, else 'partial'. */
-async function seededState(db: DataSource): Promise<'yes' | 'empty' | 'partial'> {
+async function seededState(db: DataSource): Promise<SeedState> {
   const [{ orders }] = await db.query('SELECT COUNT(*) AS orders FROM orders');
   const [{ clients }] = await db.query('SELECT COUNT(*) AS clients FROM clients');
   if (Number(orders) === ORDERS && Number(clients) === CLIENTS) return 'yes';
