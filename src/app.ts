@@ -93,22 +93,34 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   app.use(mpMethodOverride());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use(api.middleware());
-  app.use(api.router.allowedMethods({ throw: true }) as unknown as Koa.Middleware);
+  app.use(api.allowedMethods());
   return { app, api, services, metrics, openapi };
 }
 
 /**
- * helmet's headers, worked out once: they do not depend on the request, and letting helmet build
- * them per request cost about a third of a bare endpoint's throughput.
+ * Security headers, worked out once (helmet building them per request cost a third of a bare
+ * endpoint's throughput). JSON answers — the whole API, often personal or health data — get the
+ * set OWASP recommends for REST services: never cached, never framed or sniffed, loading nothing.
+ * The Swagger UI page and its assets get helmet's full set for HTML, whose CSP lets the page's
+ * own script run.
  */
 function securityHeaders(): Koa.Middleware {
-  const headers: Record<string, string> = {};
-  const fake = { setHeader: (k: string, v: string) => { headers[k] = String(v); }, removeHeader: (k: string) => { delete headers[k]; } };
+  const page: Record<string, string> = {};
+  const fake = { setHeader: (k: string, v: string) => { page[k] = String(v); }, removeHeader: (k: string) => { delete page[k]; } };
   const h = helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"] } } });
   void h({ req: {}, res: fake } as unknown as Koa.Context, async () => undefined);
-  if (!Object.keys(headers).length) throw new Error('could not work out the security headers');
+  if (!Object.keys(page).length) throw new Error('could not work out the security headers');
+  const api: Record<string, string> = {
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Referrer-Policy': 'no-referrer',
+    'Strict-Transport-Security': page['Strict-Transport-Security'] ?? 'max-age=31536000; includeSubDomains',
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+  };
   return async (ctx, next) => {
-    ctx.set(headers);
+    ctx.set(ctx.path === '/docs' || ctx.path.startsWith('/docs/') ? page : api);
     await next();
   };
 }

@@ -1,4 +1,5 @@
 import { fork, ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -13,7 +14,18 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** CPU time the server process spent per answered request, in µs (when its pid was given): steadier than rps on a shared machine. */
+  cpuUs?: number;
 }
+
+/** User + system CPU time of a process so far, in µs (Linux /proc). */
+export function cpuTimeUs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line (12 and 13 after the command name).
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
 
 /** Prints one figure line: `BENCH <name> k=v …`. */
 export function report(name: string, metrics: Record<string, number | string>): void {
@@ -42,7 +54,9 @@ export async function freePort(): Promise<number> {
 
 /** Starts a compiled script (dist/…) in its own process and waits until `url` answers 200. */
 export async function startProcess(script: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  // BENCH_NODE_ARGS reach only the measured processes (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
   const child = fork(path.resolve(__dirname, '../../..', script), [], {
+    execArgv: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -73,12 +87,14 @@ export const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 export const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 
 /** Drives `url` with autocannon: a short warm-up, then the measured run. */
-export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; requests?: autocannon.Request[]; duration?: number; connections?: number; warmup?: number }): Promise<LoadResult> {
+export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; requests?: autocannon.Request[]; duration?: number; connections?: number; warmup?: number; pid?: number }): Promise<LoadResult> {
   const base = { url: opts.url, method: opts.method ?? 'GET', headers: opts.headers, body: opts.body, requests: opts.requests, connections: opts.connections ?? CONNECTIONS };
   // `warmup: 0` for a bench that warms up once and then measures in several slices.
   if ((opts.warmup ?? 2) > 0) await autocannon({ ...base, duration: opts.warmup ?? 2 });
+  const cpuBefore = opts.pid ? cpuTimeUs(opts.pid) : 0;
   const r = await autocannon({ ...base, duration: opts.duration ?? DURATION });
-  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  const cpuUs = opts.pid && r.requests.total ? (cpuTimeUs(opts.pid) - cpuBefore) / r.requests.total : undefined;
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUs };
 }
 
 /** What a bench that calls services in this process (no HTTP) works with: its own database. */

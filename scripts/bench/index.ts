@@ -5,7 +5,7 @@ import { createRedis } from '../../src/shared/redis';
 import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';
 import { createServices, Deps } from '../../src/services';
-import { freePort, load, progress, report, startProcess, stopProcess } from './harness';
+import { freePort, load, LoadResult, progress, report, startProcess, stopProcess } from './harness';
 import { seedProfileClient } from './seed';
 import { pointsRedeemBench } from './points-redeem';
 import { BenchDb, BenchDbOptions, dropDatabase } from './harness';
@@ -30,7 +30,7 @@ const BENCH_ENV = {
   WECHAT_SECRET: 'bench',
 };
 
-async function withApp<T>(work: (ctx: { url: string; deps: Deps; services: ReturnType<typeof createServices> }) => Promise<T>, opts: { dbName?: string } = {}): Promise<T> {
+async function withApp<T>(work: (ctx: { url: string; pid: number; deps: Deps; services: ReturnType<typeof createServices> }) => Promise<T>, opts: { dbName?: string } = {}): Promise<T> {
   const port = await freePort();
   const env = { ...BENCH_ENV, ...(opts.dbName ? { DB_NAME: opts.dbName } : {}), PORT: String(port), HOST: '127.0.0.1' };
   const app = await startProcess('dist/src/main.js', env, `http://127.0.0.1:${port}/readyz`);
@@ -40,7 +40,7 @@ async function withApp<T>(work: (ctx: { url: string; deps: Deps; services: Retur
   const redis = createRedis(config.redis);
   const deps: Deps = { config, db, redis, clock: systemClock, logger: createLogger('warn') };
   try {
-    return await work({ url: `http://127.0.0.1:${port}`, deps, services: createServices(deps) });
+    return await work({ url: `http://127.0.0.1:${port}`, pid: app.pid!, deps, services: createServices(deps) });
   } finally {
     await stopProcess(app);
     await redis.quit();
@@ -70,12 +70,12 @@ async function withDatabase<T>(name: string, opts: BenchDbOptions, work: (ctx: B
   }
 }
 
-async function bare(): Promise<{ rps: number; p99: number }> {
+async function bare(): Promise<LoadResult> {
   const port = await freePort();
   const child = await startProcess('dist/scripts/bench/bare-koa.js', { PORT: String(port) }, `http://127.0.0.1:${port}/bare`);
   try {
     progress('bare Koa endpoint');
-    return await load({ url: `http://127.0.0.1:${port}/bare` });
+    return await load({ url: `http://127.0.0.1:${port}/bare`, pid: child.pid });
   } finally {
     await stopProcess(child);
   }
@@ -85,13 +85,17 @@ const benches: Record<string, () => Promise<void>> = {
   /** Issue 2: the client's own profile beside a bare Koa endpoint. */
   async profile() {
     const baseline = await bare();
-    report('bare_koa', { rps: baseline.rps, p99_ms: baseline.p99 });
-    await withApp(async ({ url, deps, services }) => {
+    report('bare_koa', { rps: baseline.rps, p99_ms: baseline.p99, cpu_us: baseline.cpuUs! });
+    await withApp(async ({ url, pid, deps, services }) => {
+      // The floor under every route: the app's middleware (request id, logs, metrics, headers) and nothing else.
+      progress('GET /healthz');
+      const floor = await load({ url: `${url}/healthz`, pid });
+      report('profile_healthz', { rps: floor.rps, p99_ms: floor.p99, ratio: floor.rps / baseline.rps, cpu_us: floor.cpuUs! });
       const token = await seedProfileClient(deps, services);
       progress('GET /api/mp/me');
-      const r = await load({ url: `${url}/api/mp/me`, headers: { authorization: `Bearer ${token}` } });
+      const r = await load({ url: `${url}/api/mp/me`, headers: { authorization: `Bearer ${token}` }, pid });
       if (r.non2xx || r.errors) throw new Error(`profile bench saw ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-      report('profile', { rps: r.rps, p99_ms: r.p99, ratio: r.rps / baseline.rps });
+      report('profile', { rps: r.rps, p99_ms: r.p99, ratio: r.rps / baseline.rps, cpu_us: r.cpuUs! });
     });
   },
   /** Issue 4: redemptions spread over many accounts and on one hot account, each beside raw mysql2; then the ledger check. */

@@ -40,7 +40,29 @@ function errSerializer(err: Error): Record<string, unknown> {
 export const requestScope = new AsyncLocalStorage<{ reqId: string }>();
 const mixin = () => requestScope.getStore() ?? {};
 
-export function createLogger(level: string, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+let stdout: DestinationStream | undefined;
+
+/**
+ * Standard output, shared by every logger of the process and written in batches (up to 4 KB, and
+ * at least once a second) rather than one write per line: at one access line per request, a
+ * system call per line cost the API a fifth of its throughput. pino flushes the rest at exit.
+ */
+function stdoutStream(): DestinationStream {
+  if (!stdout) {
+    const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    setInterval(() => {
+      try {
+        stream.flush();
+      } catch {
+        // Closed at exit, or a write is already under way: the next tick or the exit flush takes the rest.
+      }
+    }, 1000).unref();
+    stdout = stream;
+  }
+  return stdout;
+}
+
+export function createLogger(level: string, base: Record<string, unknown> = {}, destination: DestinationStream = stdoutStream()): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'meiyan', ...base },
@@ -49,7 +71,7 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
     redact: { paths: redactPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination);
 }
 
 /**
@@ -57,7 +79,7 @@ export function createLogger(level: string, base: Record<string, unknown> = {}, 
  * status, time), none of them personal, so it skips the redaction pass that every other line pays.
  */
 export function createAccessLogger(level: string): Logger {
-  return pino({ level, base: { service: 'meiyan', log: 'access' }, mixin, timestamp: pino.stdTimeFunctions.isoTime });
+  return pino({ level, base: { service: 'meiyan', log: 'access' }, mixin, timestamp: pino.stdTimeFunctions.isoTime }, stdoutStream());
 }
 
 // Query parameters that may carry personal data are masked before a URL is logged.

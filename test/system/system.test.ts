@@ -33,7 +33,7 @@ describe('system endpoints', () => {
     const res = await t.http.get('/openapi.json');
     expect(res.status).toBe(200);
     const doc = res.body as { paths: Record<string, Record<string, unknown>> };
-    const layers = t.handle.api.router.stack;
+    const layers = t.handle.api.layers();
     expect(layers.length).toBeGreaterThan(5);
     for (const layer of layers) {
       const p = String(layer.path).replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -59,5 +59,28 @@ describe('system endpoints', () => {
     const css = await t.http.get('/docs/swagger-ui.css');
     expect(css.status).toBe(200);
     expect((await t.http.get('/docs/evil.js')).status).toBe(400);
+  });
+
+  it('JSON answers carry the API security headers; the Swagger UI page gets the HTML set', async () => {
+    for (const res of [await t.http.get('/healthz'), await t.http.get('/api/mp/me'), await t.http.get('/nope')]) {
+      expect(res.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
+        'strict-transport-security': expect.stringMatching(/^max-age=\d+/),
+      });
+    }
+    const page = await t.http.get('/docs');
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self' 'unsafe-inline'/);
+    expect(page.headers['cache-control']).toBeUndefined();
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('routes match whatever the case and with a trailing slash, as before they were split by path', async () => {
+    expect((await t.http.get('/HEALTHZ/')).status).toBe(200);
+    expect((await t.http.get('/Api/Mp/Me')).body.error.code).toBe('UNAUTHENTICATED');
+    expect((await t.http.delete('/healthz')).status).toBe(405);
   });
 });

@@ -27,6 +27,9 @@ export class HttpMetrics {
   }
 
   middleware(): Middleware {
+    // The labelled series, looked up once each: prom-client hashes the label object on every call.
+    const counters = new Map<string, { inc(): void }>();
+    const timers = new Map<string, { observe(v: number): void }>();
     return async (ctx, next) => {
       const started = process.hrtime.bigint();
       try {
@@ -35,8 +38,14 @@ export class HttpMetrics {
         // Never the raw path: preflights and body errors on arbitrary paths would grow the series without bound.
         const route = (ctx.state.route as string | undefined) ?? 'unmatched';
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        this.requests.inc({ method: ctx.method, route, status: String(ctx.status) });
-        this.latency.observe({ method: ctx.method, route }, seconds);
+        const series = `${ctx.method} ${route}`;
+        let timer = timers.get(series);
+        if (!timer) timers.set(series, (timer = this.latency.labels(ctx.method, route)));
+        timer.observe(seconds);
+        const counted = `${series} ${ctx.status}`;
+        let counter = counters.get(counted);
+        if (!counter) counters.set(counted, (counter = this.requests.labels(ctx.method, route, String(ctx.status))));
+        counter.inc();
       }
     };
   }
