@@ -12,7 +12,7 @@ import pkg from '../package.json';
 import type { Deps, Services } from './services';
 import { createServices } from './services';
 import { ApiRouter } from './shared/http/route';
-import { errorHandler, requestContext, requestLog } from './shared/http/middleware';
+import { edge } from './shared/http/middleware';
 import { HttpMetrics } from './shared/http/metrics';
 import { buildOpenApi, swaggerUiHtml } from './shared/http/openapi';
 import { poolStats } from './shared/db';
@@ -74,11 +74,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerWorklistRoutes(api, services);
   registerDeliveryRoutes(api, services);
 
-  app.use(requestContext(logger));
-  app.use(metrics.middleware());
-  app.use(requestLog(createAccessLogger(config.logLevel)));
-  app.use(errorHandler());
-  app.use(securityHeaders());
+  app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(
     cors({
       origin: (ctx) => {
@@ -93,7 +89,6 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   app.use(mpMethodOverride());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use(api.middleware());
-  app.use(api.allowedMethods());
   return { app, api, services, metrics, openapi };
 }
 
@@ -104,7 +99,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
  * The Swagger UI page and its assets get helmet's full set for HTML, whose CSP lets the page's
  * own script run.
  */
-function securityHeaders(): Koa.Middleware {
+function securityHeaders(): (path: string) => Record<string, string> {
   const page: Record<string, string> = {};
   const fake = { setHeader: (k: string, v: string) => { page[k] = String(v); }, removeHeader: (k: string) => { delete page[k]; } };
   const h = helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"] } } });
@@ -119,10 +114,7 @@ function securityHeaders(): Koa.Middleware {
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
   };
-  return async (ctx, next) => {
-    ctx.set(ctx.path === '/docs' || ctx.path.startsWith('/docs/') ? page : api);
-    await next();
-  };
+  return (path) => (path === '/docs' || path.startsWith('/docs/') ? page : api);
 }
 
 /**
@@ -130,9 +122,9 @@ function securityHeaders(): Koa.Middleware {
  * honoured only for that pair and only under /api/mp/.
  */
 function mpMethodOverride(): Koa.Middleware {
-  return async (ctx, next) => {
+  return (ctx, next) => {
     if (ctx.method === 'POST' && ctx.path.startsWith('/api/mp/') && ctx.get('x-http-method-override').toUpperCase() === 'PATCH') ctx.method = 'PATCH';
-    await next();
+    return next();
   };
 }
 

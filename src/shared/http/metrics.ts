@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Middleware } from 'koa';
 
 /** Prometheus metrics for one app instance (its own registry, so several apps can live in one process). */
 export class HttpMetrics {
@@ -26,27 +25,18 @@ export class HttpMetrics {
     new Gauge({ name: 'db_pool_queued', help: 'Requests waiting for a MySQL connection', registers: [reg], collect() { this.set(pool().queued); } });
   }
 
-  middleware(): Middleware {
-    // The labelled series, looked up once each: prom-client hashes the label object on every call.
-    const counters = new Map<string, { inc(): void }>();
-    const timers = new Map<string, { observe(v: number): void }>();
-    return async (ctx, next) => {
-      const started = process.hrtime.bigint();
-      try {
-        await next();
-      } finally {
-        // Never the raw path: preflights and body errors on arbitrary paths would grow the series without bound.
-        const route = (ctx.state.route as string | undefined) ?? 'unmatched';
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        const series = `${ctx.method} ${route}`;
-        let timer = timers.get(series);
-        if (!timer) timers.set(series, (timer = this.latency.labels(ctx.method, route)));
-        timer.observe(seconds);
-        const counted = `${series} ${ctx.status}`;
-        let counter = counters.get(counted);
-        if (!counter) counters.set(counted, (counter = this.requests.labels(ctx.method, route, String(ctx.status))));
-        counter.inc();
-      }
-    };
+  private readonly counters = new Map<string, { inc(): void }>();
+  private readonly timers = new Map<string, { observe(v: number): void }>();
+
+  /** One answered request. The labelled series are looked up once each: prom-client hashes the label object on every call. */
+  record(method: string, route: string, status: number, seconds: number): void {
+    const series = `${method} ${route}`;
+    let timer = this.timers.get(series);
+    if (!timer) this.timers.set(series, (timer = this.latency.labels(method, route)));
+    timer.observe(seconds);
+    const counted = `${series} ${status}`;
+    let counter = this.counters.get(counted);
+    if (!counter) this.counters.set(counted, (counter = this.requests.labels(method, route, String(status))));
+    counter.inc();
   }
 }

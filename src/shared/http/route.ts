@@ -133,7 +133,10 @@ export class ApiRouter {
     let entry = this.buckets.get(bucket);
     if (!entry) {
       const router = new Router();
-      entry = { router, dispatch: router.routes() as unknown as Middleware };
+      const routes = router.routes() as unknown as Middleware;
+      // 405 for a known path with another method, 501 for a method no route knows.
+      const allowed = router.allowedMethods({ throw: true }) as unknown as Middleware;
+      entry = { router, dispatch: (ctx, next) => allowed(ctx, () => routes(ctx, next)) };
       this.buckets.set(bucket, entry);
     }
     entry.router.register(spec.path, [spec.method.toUpperCase()], mw);
@@ -150,11 +153,6 @@ export class ApiRouter {
       const entry = this.buckets.get(bucketOf(ctx.path));
       return entry ? entry.dispatch(ctx, next) : next();
     };
-  }
-
-  /** 405 for a known path with another method, 501 for a method no route knows (after `middleware()`). */
-  allowedMethods(): Middleware {
-    return new Router().allowedMethods({ throw: true }) as unknown as Middleware;
   }
 }
 
