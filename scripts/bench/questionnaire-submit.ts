@@ -58,7 +58,7 @@ export async function questionnaireSubmitBench(withApp: WithAppOn): Promise<void
       const pool = createRawPool(deps.config.db);
       try {
         for (const [all, ids] of [[false, rawWrites], [true, rawAll]] as const) {
-          const statements = plan.filter((step) => all || step.write).length + (all ? 1 : 0);
+          const statements = plan.filter((step) => all || step.write).length;
           progress(`raw mysql2 submissions: ${all ? 'every statement of the service' : 'its INSERT/UPDATE statements'} (${statements}) in one transaction (${CONNECTIONS} workers, pool of ${deps.config.db.poolSize})`);
           const pick = take(ids, `raw ${all ? 'all' : 'writes'}`);
           const r = await rawLoad({ workers: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S, one: () => rawSubmit(pool, plan, all, pick()) });
@@ -204,8 +204,9 @@ interface Submission {
   submissionId: string;
   publicId: string;
   now: Date;
+  /** One per submission, as the app's request id: its audit rows share it. */
+  requestId: string;
   responseId?: number;
-  outboxId?: number;
 }
 
 interface Step {
@@ -219,40 +220,44 @@ interface Step {
 /**
  * The statements QuestionnairesService.submit sends inside its transaction for a new client's first
  * submission, in order, as traced with TypeORM's logger (the probe checks them at every run):
- * 14 INSERT/UPDATE statements and 15 reads, most of them locking. The values are the probe's.
+ * 12 INSERT/UPDATE statements and 7 reads, most of them locking. The values are the probe's.
+ * The template is not read per submission (the service keeps it; the lock's subquery checks it).
  */
 function steps(v: ProbeValues): Step[] {
   const r = v.response;
   const i = v.intent;
   const md = v.medical;
   const pts = Number(r.points_awarded);
-  const own = v.tags.filter((t) => t.dimension !== 'stage');
-  const stage = v.tags.filter((t) => t.dimension === 'stage');
-  const tagRows = (tags: typeof own) => `INSERT INTO client_tags (client_id, dimension, value, source) VALUES ${tags.map(() => '(?, ?, ?, ?)').join(',')}`;
-  const tagParams = (tags: typeof own) => (s: Submission) => tags.flatMap((t) => [s.clientId, t.dimension, t.value, t.source]);
+  // The probe's tag rows, the stage's last: the same rows as the service's one INSERT.
+  const tags = [...v.tags.filter((t) => t.dimension !== 'stage'), ...v.tags.filter((t) => t.dimension === 'stage')];
   const intentCols = ['latest_response_id', 'template_id', 'projects', 'budget_max_fen', 'budget_min_fen', 'budget_band', 'intent_score', 'intent_components', 'lead_grade',
     'risk_tolerance', 'expectation_flags', 'key_answers', 'completeness_pct', 'submitted_at', 'updated_at'];
   const read = (sql: string, params: (s: Submission) => unknown[]): Step => ({ sql, write: false, params });
   const write = (sql: string, params: (s: Submission) => unknown[], then?: Step['then']): Step => ({ sql, write: true, params, then });
-  const audit = (row: { action: string; details: string }) => write(
-    'INSERT INTO `audit_log`(`id`, `at`, `actor_type`, `actor_id`, `actor_role`, `action`, `client_id`, `allowed`, `ip`, `request_id`, `details`) VALUES (DEFAULT, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING `id`',
-    (s) => [s.now, 'client', s.clientId, 'client', row.action, s.clientId, 1, '127.0.0.1', randomUUID(), row.details.replace(/"responseId":"[^"]*"/, `"responseId":"${s.publicId}"`)],
+  // AuditService.recordMany: the submission's rows in one INSERT, with one time and the request's id.
+  const audit = write(
+    `INSERT INTO audit_log (at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details) VALUES ${v.audit.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    (s) => v.audit.flatMap((row) => [
+      s.now, 'client', s.clientId, 'client', row.action, s.clientId, true, '127.0.0.1', s.requestId, row.details.replace(/"responseId":"[^"]*"/, `"responseId":"${s.publicId}"`),
+    ]),
   );
-  const pendingSync = read("SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1", (s) => [s.clientId]);
   return [
-    // lockClient, the replay check, the health consent.
-    read("SELECT id, public_id AS publicId, DATE_FORMAT(birth_date, '%Y-%m-%d') AS birthDate, status FROM clients WHERE id = ? FOR UPDATE", (s) => [s.clientId]),
+    // lockForSubmission (with the replay check and the published version), the health consent.
     read(
-      'SELECT id, public_id, client_id, template_id, version_id, request_hash, submitted_at, points_awarded, answers_enc FROM questionnaire_responses WHERE client_id = ? AND submission_id = ?',
-      (s) => [s.clientId, s.submissionId],
+      `SELECT c.id, c.public_id AS publicId, DATE_FORMAT(c.birth_date, '%Y-%m-%d') AS birthDate, c.status, c.stage,
+              (SELECT r.id FROM questionnaire_responses r WHERE r.client_id = c.id AND r.submission_id = ?) AS storedResponseId,
+              (SELECT t.published_version_id FROM questionnaire_templates t WHERE t.id = ?) AS publishedVersionId
+         FROM clients c WHERE c.id = ? FOR UPDATE`,
+      (s) => [s.submissionId, r.template_id, s.clientId],
     ),
     read('SELECT id FROM consents WHERE client_id = ? AND purpose = ? AND policy_version = ? AND withdrawn_at IS NULL LIMIT 1', (s) => [s.clientId, 'health', v.policyVersion]),
-    // PointsService.earnForQuestionnaire: create-or-lock the account, lots past due, replay check, entry, balance.
+    // PointsService.earnForQuestionnaire: create-or-lock the account (its balance read with the check for lots past due), replay check, entry, balance.
     write('INSERT INTO points_accounts (client_id, balance, version, updated_at) VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE client_id = client_id', (s) => [s.clientId, s.now]),
-    read('SELECT balance FROM points_accounts WHERE client_id = ? FOR UPDATE', (s) => [s.clientId]),
     read(
-      'SELECT 1 AS x FROM points_entries FORCE INDEX (ix_points_entries_lots) WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ? LIMIT 1',
-      (s) => [s.clientId, s.now],
+      `SELECT balance, EXISTS(SELECT 1 FROM points_entries FORCE INDEX (ix_points_entries_lots)
+                               WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ?) AS overdue
+         FROM points_accounts WHERE client_id = ? FOR UPDATE`,
+      (s) => [s.clientId, s.now, s.clientId],
     ),
     read('SELECT * FROM points_entries WHERE client_id = ? AND idempotency_key = ?', (s) => [s.clientId, v.points.idempotency_key]),
     write(
@@ -286,56 +291,45 @@ function steps(v: ProbeValues): Step[] {
         i.lead_grade, i.risk_tolerance, json(i.expectation_flags), json(i.key_answers), i.completeness_pct, s.now, s.now,
       ],
     ),
-    // ClientsService.mergeMedical (TypeORM findOne and upsert) and its audit row.
-    read(
-      'SELECT `MedicalRecord`.`client_id` AS `MedicalRecord_client_id`, `MedicalRecord`.`allergies_enc` AS `MedicalRecord_allergies_enc`, ' +
-      '`MedicalRecord`.`medications_enc` AS `MedicalRecord_medications_enc`, `MedicalRecord`.`past_procedures_enc` AS `MedicalRecord_past_procedures_enc`, ' +
-      '`MedicalRecord`.`conditions_enc` AS `MedicalRecord_conditions_enc`, `MedicalRecord`.`updated_by_type` AS `MedicalRecord_updated_by_type`, ' +
-      '`MedicalRecord`.`updated_by_id` AS `MedicalRecord_updated_by_id`, `MedicalRecord`.`updated_at` AS `MedicalRecord_updated_at` ' +
-      'FROM `medical_records` `MedicalRecord` WHERE ((`MedicalRecord`.`client_id` = ?)) LIMIT 1',
-      (s) => [s.clientId],
-    ),
+    // ClientsService.mergeMedical (its audit row goes with the submission's, at the end).
+    read('SELECT allergies_enc, medications_enc, past_procedures_enc, conditions_enc FROM medical_records WHERE client_id = ?', (s) => [s.clientId]),
     write(
-      'INSERT INTO `medical_records`(`client_id`, `allergies_enc`, `medications_enc`, `past_procedures_enc`, `conditions_enc`, `updated_by_type`, `updated_by_id`, `updated_at`) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, DEFAULT) ON DUPLICATE KEY UPDATE `client_id` = VALUES(`client_id`), `allergies_enc` = VALUES(`allergies_enc`), ' +
-      '`medications_enc` = VALUES(`medications_enc`), `past_procedures_enc` = VALUES(`past_procedures_enc`), `conditions_enc` = VALUES(`conditions_enc`), ' +
-      '`updated_by_type` = VALUES(`updated_by_type`), `updated_by_id` = VALUES(`updated_by_id`) RETURNING `updated_at`',
+      `INSERT INTO medical_records (client_id, allergies_enc, medications_enc, past_procedures_enc, conditions_enc, updated_by_type, updated_by_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE allergies_enc = VALUES(allergies_enc), medications_enc = VALUES(medications_enc), past_procedures_enc = VALUES(past_procedures_enc),
+         conditions_enc = VALUES(conditions_enc), updated_by_type = VALUES(updated_by_type), updated_by_id = VALUES(updated_by_id)`,
       (s) => [s.clientId, fresh(md.allergies_enc), fresh(md.medications_enc), fresh(md.past_procedures_enc), fresh(md.conditions_enc), 'client', s.clientId],
     ),
-    audit(v.audit[0]),
-    // Tags of the questionnaire's dimensions, then the stage (JourneyService.moveTo); one pending tag-sync row asks the bot to mirror them.
-    read('SELECT dimension, value, source FROM client_tags WHERE client_id = ? AND dimension IN (?, ?, ?)', (s) => [s.clientId, 'project', 'value_tier', 'lead_grade']),
-    read('SELECT dimension, value FROM client_tags WHERE client_id = ? AND dimension IN (?,?,?) FOR UPDATE', (s) => [s.clientId, 'project', 'value_tier', 'lead_grade']),
-    write(tagRows(own), tagParams(own)),
-    pendingSync,
-    write(
-      "INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)",
-      (s) => ['tag_sync', `tag_sync:${s.clientId}:${publicId()}`, s.clientId, v.outbox, s.now],
-      (s, res) => { s.outboxId = res.insertId; },
-    ),
-    read('SELECT stage FROM clients WHERE id = ? FOR UPDATE', (s) => [s.clientId]),
+    // JourneyService.moveTo with the stage read under the client lock; its stage tag is written with the questionnaire's tags.
     write('UPDATE clients SET stage = ? WHERE id = ?', (s) => ['surveyed', s.clientId]),
     write(
       'INSERT INTO client_stage_events (client_id, from_stage, to_stage, at, actor_type, actor_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
       (s) => [s.clientId, 'lead', 'surveyed', s.now, 'client', s.clientId, 'questionnaire'],
     ),
-    read('SELECT dimension, value FROM client_tags WHERE client_id = ? AND dimension IN (?) FOR UPDATE', (s) => [s.clientId, 'stage']),
-    write(tagRows(stage), tagParams(stage)),
-    pendingSync,
-    read("SELECT id FROM outbox_messages WHERE id = ? AND status = 'pending' FOR UPDATE", (s) => [s.outboxId]),
-    audit(v.audit[1]),
+    // The tags of the questionnaire's dimensions and the stage, read once and locked; one pending tag-sync row asks the bot to mirror them.
+    read('SELECT dimension, value, source FROM client_tags WHERE client_id = ? AND dimension IN (?,?,?,?) FOR UPDATE', (s) => [s.clientId, 'project', 'value_tier', 'lead_grade', 'stage']),
+    write(
+      `INSERT INTO client_tags (client_id, dimension, value, source) VALUES ${tags.map(() => '(?, ?, ?, ?)').join(',')}`,
+      (s) => tags.flatMap((t) => [s.clientId, t.dimension, t.value, t.source]),
+    ),
+    read("SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1", (s) => [s.clientId]),
+    write(
+      "INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)",
+      (s) => ['tag_sync', `tag_sync:${s.clientId}:${publicId()}`, s.clientId, v.outbox, s.now],
+    ),
+    audit,
   ];
 }
 
 /**
  * One submission on a bare mysql2 connection: the traced statements (steps()) in one READ COMMITTED
- * transaction, with the probe's values; 'writes' runs only the 14 INSERT/UPDATE statements, 'all'
- * every statement in order with the same locks, and the template read before the transaction. No
- * HTTP, session, validation, scoring, encryption or TypeORM: what is left is the cost of the SQL.
+ * transaction, with the probe's values; 'writes' runs only the 12 INSERT/UPDATE statements, 'all'
+ * every statement in order with the same locks (the service keeps the template: nothing is read
+ * before the transaction). No HTTP, session, validation, scoring, encryption or TypeORM: what is
+ * left is the cost of the SQL.
  */
 async function rawSubmit(pool: Pool, plan: Step[], all: boolean, clientId: number): Promise<void> {
-  const s: Submission = { clientId, submissionId: randomUUID(), publicId: publicId(), now: new Date() };
-  if (all) await pool.query('SELECT id, public_id AS publicId, code, title, published_version_id AS publishedVersionId FROM questionnaire_templates WHERE code = ?', ['intent']);
+  const s: Submission = { clientId, submissionId: randomUUID(), publicId: publicId(), now: new Date(), requestId: randomUUID() };
   await withTransactionRetry(async () => {
     const conn = await pool.getConnection();
     try {

@@ -77,9 +77,52 @@ describe('tags', () => {
     expect(await t.services.tags.tagsOf(client.id)).toEqual({ lead_grade: ['A'], project: ['眼部'], value_tier: ['高净值'] });
     expect(await t.services.outbox.listForClient(client.id, 'tag_sync')).toHaveLength(1);
   });
+
+  it('sets dimensions from tags read once under lock, each dimension with its own source; tags locked for other dimensions are refused', async () => {
+    const client = await createClient(t);
+    await inTx((m) => t.services.tags.setDimension(m, client.id, 'project', ['眼部'], 'staff'));
+
+    const changes = await inTx(async (m) => {
+      const locked = await t.services.tags.lockDimensions(m, client.id, ['project', 'stage']);
+      expect(locked.rows).toEqual([{ dimension: 'project', value: '眼部', source: 'staff' }]);
+      return t.services.tags.setDimensions(m, client.id, { project: ['眼部', '鼻部'], stage: ['意向客户'] }, { project: 'questionnaire', stage: 'stage' }, { current: locked });
+    });
+    const refused = await inTx(async (m) => {
+      const locked = await t.services.tags.lockDimensions(m, client.id, ['project']);
+      return t.services.tags.setDimensions(m, client.id, { stage: ['咨询期'] }, 'stage', { current: locked });
+    }).catch((err: Error) => err);
+
+    expect(changes).toEqual({ project: { added: ['鼻部'], removed: [] }, stage: { added: ['意向客户'], removed: [] } });
+    const rows = await t.deps.db.query('SELECT dimension, value, source FROM client_tags WHERE client_id = ?', [client.id]);
+    expect(rows).toEqual(expect.arrayContaining([
+      { dimension: 'project', value: '眼部', source: 'staff' },
+      { dimension: 'project', value: '鼻部', source: 'questionnaire' },
+      { dimension: 'stage', value: '意向客户', source: 'stage' },
+    ]));
+    expect(rows).toHaveLength(3);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toMatch(/not locked/);
+    expect((await t.services.tags.tagsOf(client.id)).stage).toEqual(['意向客户']);
+    // Both changes of the first transaction, one sync request.
+    expect(await t.services.outbox.listForClient(client.id, 'tag_sync')).toHaveLength(1);
+  });
 });
 
 describe('journey', () => {
+  it('with the stage the caller locked and a deferred tag: records the move, leaves the stage tag to the caller', async () => {
+    const client = await createClient(t);
+
+    const move = await inTx((m) => t.services.journey.moveTo(m, client.id, 'surveyed', SYSTEM_ACTOR, { reason: 'questionnaire', lockedStage: 'lead', deferTag: true }));
+    const stay = await inTx((m) => t.services.journey.moveTo(m, client.id, 'surveyed', SYSTEM_ACTOR, { reason: 'questionnaire', lockedStage: 'booked', deferTag: true }));
+
+    expect(move).toEqual({ moved: true, from: 'lead', to: 'surveyed', tag: { dimension: 'stage', values: ['意向客户'], source: 'stage' } });
+    expect(stay).toEqual({ moved: false, from: 'booked', to: 'booked' });
+    expect((await t.services.journey.history(client.id)).map((h) => [h.from, h.to])).toEqual([['lead', 'surveyed']]);
+    const [{ stage }] = await t.deps.db.query('SELECT stage FROM clients WHERE id = ?', [client.id]);
+    expect(stage).toBe('surveyed');
+    expect(await t.services.tags.tagsOf(client.id)).toEqual({});
+  });
+
   it('records each stage change with its time, sets the stage tag, and never moves a pipeline step backwards', async () => {
     const client = await createClient(t);
     await inTx((m) => t.services.journey.moveTo(m, client.id, 'surveyed', SYSTEM_ACTOR, { reason: 'questionnaire' }));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { EntityManager } from 'typeorm';
 import type TestAgent from 'supertest/lib/agent';
 import { createTestContext, TestContext } from '../helpers/context';
+import { holdTransaction } from '../helpers/locks';
 import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
 import { SYSTEM_ACTOR } from '../../src/modules/audit';
 import { PointsService } from '../../src/modules/points';
@@ -356,6 +357,43 @@ describe('points ledger and rewards', () => {
       t1.clock.set(start);
     }
     await expectNoDrift();
+  });
+
+  it('a questionnaire grant to an account holding a lot past its expiry writes that expiry first, and grants once per version', async () => {
+    const { client } = await fundedClient(100);
+    const [lot] = await entriesOf(client.id);
+    const points = t1.config.points.questionnaire;
+    const start = t1.clock.now();
+    t1.clock.set(new Date(new Date(lot.expires_at).getTime() + 1000));
+    try {
+      const first = await t1.services.points.earnForQuestionnaire(null, client.id, 'v-overdue');
+      const again = await t1.services.points.earnForQuestionnaire(null, client.id, 'v-overdue');
+
+      expect(first).toMatchObject({ replayed: false, balance: points, entry: { delta: points, balanceAfter: points } });
+      expect(again).toMatchObject({ replayed: true, balance: points });
+      expect((await entriesOf(client.id)).map((e) => [e.reason, Number(e.delta)])).toEqual([['manual_adjust', 100], ['expire', -100], ['questionnaire', points]]);
+    } finally {
+      t1.clock.set(start);
+    }
+    await expectNoDrift();
+  });
+
+  it('a questionnaire grant does not wait on the next client\'s uncommitted lot (its overdue check locks nothing)', async () => {
+    const client = await createClient(t1);
+    const next = await createClient(t1);
+    const held = await holdTransaction(t1);
+    try {
+      await t1.services.points.grant(held.manager, { clientId: next.id, points: 5, reason: 'manual_adjust', reference: 't', idempotencyKey: `g:${randomUUID()}` });
+
+      const granted = await Promise.race([
+        t1.services.points.earnForQuestionnaire(null, client.id, `v-${randomUUID()}`),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000)),
+      ]);
+
+      expect(granted).toMatchObject({ replayed: false, balance: t1.config.points.questionnaire });
+    } finally {
+      await held.release();
+    }
   });
 
   it('creating or changing a reward, using a voucher and a staff cancel commit together with their audit rows', async () => {

@@ -153,12 +153,23 @@ describe('intent questionnaire: fill in and submit (/api/mp/questionnaires)', ()
     expect(stage).toBe('surveyed');
     expect(await t1.services.journey.history(client.id)).toEqual([expect.objectContaining({ from: 'lead', to: 'surveyed', reason: 'questionnaire' })]);
     expect(await t1.services.points.balance(client.id)).toBe(100);
+    const sources = await t1.deps.db.query('SELECT DISTINCT dimension, source FROM client_tags WHERE client_id = ? ORDER BY dimension', [client.id]);
+    expect(sources).toEqual([
+      { dimension: 'project', source: 'questionnaire' }, { dimension: 'stage', source: 'stage' },
+      { dimension: 'value_tier', source: 'questionnaire' }, { dimension: 'lead_grade', source: 'questionnaire' },
+    ].sort((a, b) => a.dimension.localeCompare(b.dimension)));
+    // One request for every tag change of the submission (the stage's too); the bot sends the client's tags as they are then (read at send time).
     const syncs = await t1.services.outbox.listForClient(client.id, 'tag_sync');
-    expect(syncs.length).toBeGreaterThanOrEqual(1);
-    // The row asks for a sync; the bot sends the client's tags as they are then (read at send time).
+    expect(syncs).toHaveLength(1);
     expect(syncs[0]).toMatchObject({ status: 'pending', payload: { reason: 'tags' } });
-    const audit = await t1.deps.db.query("SELECT action FROM audit_log WHERE client_id = ? AND action IN ('questionnaire.submit', 'client.medical.update')", [client.id]);
-    expect(audit.map((a: any) => a.action).sort()).toEqual(['client.medical.update', 'questionnaire.submit']);
+    const audit = await t1.deps.db.query(
+      "SELECT action, actor_type, actor_id, client_id, allowed, details FROM audit_log WHERE client_id = ? AND action IN ('questionnaire.submit', 'client.medical.update') ORDER BY id",
+      [client.id],
+    );
+    expect(audit.map((a: any) => ({ ...a, details: json(a.details) }))).toEqual([
+      { action: 'client.medical.update', actor_type: 'client', actor_id: client.id, client_id: client.id, allowed: 1, details: { fields: ['allergies', 'medications', 'pastProcedures', 'conditions'], source: 'questionnaire' } },
+      { action: 'questionnaire.submit', actor_type: 'client', actor_id: client.id, client_id: client.id, allowed: 1, details: { responseId: res.body.id, versionId: INTENT_VERSION_ID, code: 'intent' } },
+    ]);
 
     const latest = await t1.http.get('/api/mp/questionnaires/intent/submissions/latest').set(bearer(token));
     expect(latest.status).toBe(200);
@@ -361,6 +372,27 @@ describe('intent questionnaire: fill in and submit (/api/mp/questionnaires)', ()
       expect(current.body.pointsEarned).toBe(100);
       const rows = await t1.deps.db.query('SELECT r.version_id, v.public_id FROM questionnaire_responses r JOIN questionnaire_versions v ON v.id = r.version_id WHERE r.client_id = ?', [client.id]);
       expect(rows.map((r: any) => r.public_id)).toEqual([draft2.id]);
+    });
+
+    it('an instance that last saw the old version refuses it once another instance published a newer one, and takes the newer one', async () => {
+      const director = { type: 'staff' as const, id: 1, role: 'director', ip: null, requestId: null };
+      const { code, templateId, versionId: v1 } = await publishedTemplate(t1, intentDefinition(), director);
+      const earlier = await consentingClient();
+      expect((await submitIntent(t2, earlier.token, intentAnswers(), { code, versionId: v1 })).status).toBe(201);
+      const v2 = await t1.services.questionnaires.createDraftVersion(director, templateId, {});
+      await t1.services.questionnaires.publish(director, v2.id);
+      const { client, token } = await consentingClient();
+
+      const old = await submitIntent(t2, token, intentAnswers(), { code, versionId: v1 });
+      const afterRefusal = await count('questionnaire_responses', client.id);
+      const current = await submitIntent(t2, token, intentAnswers(), { code, versionId: v2.id });
+
+      expect(old.status).toBe(409);
+      expect(old.body.error).toMatchObject({ code: 'QUESTIONNAIRE_VERSION_NOT_CURRENT', details: { reason: 'superseded', currentVersionId: v2.id } });
+      expect(afterRefusal).toBe(0);
+      expect(current.status).toBe(201);
+      expect(current.body.versionId).toBe(v2.id);
+      expect(await count('points_entries', client.id)).toBe(1);
     });
 
     it('a retry of a submission that went through before a newer version was published still returns its result (not 409)', async () => {

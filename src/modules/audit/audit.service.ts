@@ -16,6 +16,14 @@ export interface AuditInput {
   details?: Record<string, unknown> | null;
 }
 
+/** One row to write for an actor (see AuditService.recordMany). */
+export interface AuditRecord {
+  action: string;
+  clientId?: number | null;
+  allowed?: boolean;
+  details?: Record<string, unknown>;
+}
+
 /** Who did it, from where: the audit fields of a request, for services that never see `ctx`. */
 export interface Actor {
   type: ActorType;
@@ -44,19 +52,23 @@ export class AuditService {
 
   /** Writes one row; pass the transaction's manager so the row commits (or not) with the change it records. */
   async record(actor: Actor, action: string, opts: { clientId?: number | null; allowed?: boolean; details?: Record<string, unknown> } = {}, manager?: EntityManager): Promise<void> {
-    const repo = (manager ?? this.db.manager).getRepository(AuditEntry);
-    await repo.insert({
-      at: this.clock.now(),
-      actorType: actor.type,
-      actorId: actor.id,
-      actorRole: actor.role,
-      action,
-      clientId: opts.clientId ?? null,
-      allowed: opts.allowed ?? true,
-      ip: actor.ip,
-      requestId: actor.requestId,
-      details: (opts.details ?? null) as never,
-    });
+    await this.recordMany(actor, [{ action, ...opts }], manager);
+  }
+
+  /**
+   * Several rows of one actor in one INSERT, in the given order (ids ascending) and with the same
+   * time: for a change that records more than one action (e.g. a questionnaire that also updates the
+   * medical history). Same rules as `record`.
+   */
+  async recordMany(actor: Actor, entries: AuditRecord[], manager?: EntityManager): Promise<void> {
+    if (!entries.length) return;
+    const at = this.clock.now();
+    await (manager ?? this.db.manager).query(
+      `INSERT INTO audit_log (at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details) VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      entries.flatMap((e) => [
+        at, actor.type, actor.id, actor.role, e.action, e.clientId ?? null, e.allowed ?? true, actor.ip, actor.requestId, e.details ? JSON.stringify(e.details) : null,
+      ]),
+    );
   }
 
   async list(filter: { clientId?: number; actorId?: number; action?: string; from?: Date; to?: Date; limit: number; beforeId?: string }): Promise<AuditEntry[]> {

@@ -639,15 +639,23 @@ export class ClientsService {
    * writeMedical inside the caller's transaction, for answers that arrive with something else (the
    * intent questionnaire): the given lists are merged into the record, nothing is removed (taking an
    * entry out is a doctor's decision). The caller holds the client row lock and has checked
-   * requireHealthConsent. Audited 'client.medical.update' with `source`.
+   * requireHealthConsent. Audited 'client.medical.update' with `source`; with `auditInto` the row is
+   * added there for the caller to write with its own (AuditService.recordMany) instead.
    */
   async mergeMedical(
     m: EntityManager, client: { id: number; publicId: string }, input: Partial<MedicalHistory>, actor: Actor,
-    by: { type: 'client' | 'staff'; id: number }, source: string,
+    by: { type: 'client' | 'staff'; id: number }, source: string, opts: { auditInto?: Parameters<AuditService['recordMany']>[1] } = {},
   ): Promise<void> {
     const fields = MEDICAL_FIELDS.filter((f) => input[f] !== undefined);
     if (!fields.length) return;
-    const current = await this.readMedical(m, client.id, client.publicId);
+    // Plain SQL, not the repository: this runs on every questionnaire submission.
+    const [row]: Partial<Record<string, Buffer | null>>[] = await m.query(
+      'SELECT allergies_enc, medications_enc, past_procedures_enc, conditions_enc FROM medical_records WHERE client_id = ?', [client.id],
+    );
+    const open = (f: MedicalField) => this.openJson(row?.[MEDICAL_COLUMNS[f]], aad.medical(client.publicId, f), [], { clientId: client.id });
+    const current: MedicalHistory = {
+      allergies: open('allergies'), medications: open('medications'), pastProcedures: open('pastProcedures'), conditions: open('conditions'),
+    };
     const merged: MedicalHistory = {
       allergies: [...new Set([...current.allergies, ...(input.allergies ?? [])])],
       medications: [...new Set([...current.medications, ...(input.medications ?? [])])],
@@ -656,19 +664,16 @@ export class ClientsService {
       pastProcedures: [...new Map([...current.pastProcedures, ...(input.pastProcedures ?? [])].map((p) => [p.name, p])).values()],
     };
     const enc = (f: MedicalField) => this.deps.cipher.encryptJson(merged[f], aad.medical(client.publicId, f));
-    await m.getRepository(MedicalRecord).upsert(
-      {
-        clientId: client.id,
-        allergiesEnc: enc('allergies'),
-        medicationsEnc: enc('medications'),
-        pastProceduresEnc: enc('pastProcedures'),
-        conditionsEnc: enc('conditions'),
-        updatedByType: by.type,
-        updatedById: by.id,
-      },
-      ['clientId'],
+    await m.query(
+      `INSERT INTO medical_records (client_id, allergies_enc, medications_enc, past_procedures_enc, conditions_enc, updated_by_type, updated_by_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE allergies_enc = VALUES(allergies_enc), medications_enc = VALUES(medications_enc), past_procedures_enc = VALUES(past_procedures_enc),
+         conditions_enc = VALUES(conditions_enc), updated_by_type = VALUES(updated_by_type), updated_by_id = VALUES(updated_by_id)`,
+      [client.id, enc('allergies'), enc('medications'), enc('pastProcedures'), enc('conditions'), by.type, by.id],
     );
-    await this.deps.audit.record(actor, 'client.medical.update', { clientId: client.id, details: { fields, source } }, m);
+    const entry = { action: 'client.medical.update', clientId: client.id, details: { fields, source } };
+    if (opts.auditInto) opts.auditInto.push(entry);
+    else await this.deps.audit.record(actor, entry.action, entry, m);
   }
 
   /**

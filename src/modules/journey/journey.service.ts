@@ -8,6 +8,8 @@ export interface StageMove {
   moved: boolean;
   from: ClientStage;
   to: ClientStage;
+  /** With `deferTag`, when the client moved: the stage tag the caller writes (TagsService.setDimensions). */
+  tag?: { dimension: 'stage'; values: string[]; source: string };
 }
 
 export interface StageEventView {
@@ -28,14 +30,21 @@ export class JourneyService {
    * Moves the client to `to` inside the caller's transaction (the client row is locked). With
    * `forwardOnly` (the default) a pipeline step never moves a client back: a booked client who
    * fills the questionnaire again stays booked.
+   * `lockedStage`: the stage the caller read in this transaction with the client row locked
+   * (FOR UPDATE), so it is not read and locked again. `deferTag`: the stage tag is not written here
+   * but returned (`tag`), for a caller that writes it with its own tag changes in one go (one read
+   * of the tag set, one sync row).
    */
   async moveTo(
     m: EntityManager, clientId: number, to: ClientStage, actor: Actor,
-    opts: { reason?: string; forwardOnly?: boolean; at?: Date } = {},
+    opts: { reason?: string; forwardOnly?: boolean; at?: Date; lockedStage?: ClientStage; deferTag?: boolean } = {},
   ): Promise<StageMove> {
-    const rows: { stage: ClientStage }[] = await m.query('SELECT stage FROM clients WHERE id = ? FOR UPDATE', [clientId]);
-    if (!rows.length) throw new Error(`client ${clientId} not found`);
-    const from = rows[0].stage;
+    let from = opts.lockedStage;
+    if (from === undefined) {
+      const rows: { stage: ClientStage }[] = await m.query('SELECT stage FROM clients WHERE id = ? FOR UPDATE', [clientId]);
+      if (!rows.length) throw new Error(`client ${clientId} not found`);
+      from = rows[0].stage;
+    }
     if (from === to || ((opts.forwardOnly ?? true) && !isForward(from, to))) return { moved: false, from, to: from };
     const at = opts.at ?? this.deps.clock.now();
     await m.query('UPDATE clients SET stage = ? WHERE id = ?', [to, clientId]);
@@ -43,7 +52,9 @@ export class JourneyService {
       'INSERT INTO client_stage_events (client_id, from_stage, to_stage, at, actor_type, actor_id, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
       [clientId, from, to, at, actor.type, actor.id, opts.reason ?? null],
     );
-    await this.deps.tags.setDimension(m, clientId, 'stage', [STAGE_TAGS[to]], 'stage');
+    const tag = { dimension: 'stage' as const, values: [STAGE_TAGS[to]], source: 'stage' };
+    if (opts.deferTag) return { moved: true, from, to, tag };
+    await this.deps.tags.setDimension(m, clientId, tag.dimension, tag.values, tag.source);
     return { moved: true, from, to };
   }
 

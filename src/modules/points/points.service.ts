@@ -191,9 +191,17 @@ export class PointsService {
     });
   }
 
-  /** Questionnaire completion: once per client and template version. */
+  /**
+   * Questionnaire completion: once per client and template version. Granted on every submission's
+   * path, so the account is locked by lockForQuestionnaire (a statement fewer than lockForGrant).
+   */
   earnForQuestionnaire(m: EntityManager | null, clientId: number, templateVersionId: string | number): Promise<LedgerResult | null> {
-    return this.earn(m, clientId, this.rules.questionnaire, 'questionnaire', String(templateVersionId), `questionnaire:${templateVersionId}`);
+    const points = this.rules.questionnaire;
+    if (points <= 0) return Promise.resolve(null); // the rule configured to 0
+    const input: LedgerInput = {
+      clientId, points, reason: 'questionnaire', reference: String(templateVersionId), idempotencyKey: `questionnaire:${templateVersionId}`, actor: SYSTEM_ACTOR,
+    };
+    return this.run(m, async (tx) => this.grant(tx, input, await this.lockForQuestionnaire(tx, clientId)));
   }
 
   /** Spend: points per yuan by project category, once per order (`orderRef` is the external order number). */
@@ -384,6 +392,27 @@ export class PointsService {
     );
     if (!overdue) return lock;
     return (await this.expireOverdue(m, lock)).lock;
+  }
+
+  /**
+   * lockForGrant with the overdue-lot check inside the account's locking read, as a subquery: a
+   * subquery of a locking read is a plain read in MySQL and MariaDB (only the outer table's rows
+   * are locked), so, as in lockForGrant, it never waits on another client's uncommitted lot.
+   */
+  private async lockForQuestionnaire(m: EntityManager, clientId: number): Promise<AccountLock> {
+    const now = this.deps.clock.now();
+    await m.query(
+      'INSERT INTO points_accounts (client_id, balance, version, updated_at) VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE client_id = client_id',
+      [clientId, now],
+    );
+    const [row] = await m.query(
+      `SELECT balance, EXISTS(SELECT 1 FROM points_entries FORCE INDEX (ix_points_entries_lots)
+                               WHERE client_id = ? AND remaining > 0 AND delta > 0 AND expires_at <= ?) AS overdue
+         FROM points_accounts WHERE client_id = ? FOR UPDATE`,
+      [clientId, now, clientId],
+    );
+    const lock: AccountLock = { clientId, manager: m, balance: Number(row.balance) };
+    return Number(row.overdue) ? (await this.expireOverdue(m, lock)).lock : lock;
   }
 
   /** Locks the account, then expires the client's lots past due now, oldest first. */

@@ -5,11 +5,11 @@ import { AppError, notFound } from '../../shared/errors';
 import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { FieldCipher, publicId as newPublicId, sha256 } from '../../shared/crypto';
 import { createLogger, Logger } from '../../shared/logger';
-import type { Actor, AuditService } from '../audit';
+import type { Actor, AuditRecord, AuditService } from '../audit';
 import type { ClientsService } from '../clients';
 import { clientAad } from '../clients';
-import type { TagsService } from '../tags';
-import type { JourneyService } from '../journey';
+import type { TagDimension, TagSet, TagsService } from '../tags';
+import type { ClientStage, JourneyService, StageMove } from '../journey';
 import type { PointsService } from '../points';
 import { PointsErrors } from '../points';
 import { Answers, AnswerValue, CompiledDefinition, checkDraftAnswers, checkSubmission, compile } from './questionnaires.answers';
@@ -183,6 +183,16 @@ export interface LatestResponse {
   leadGrade: LeadGrade;
 }
 
+/** The client row locked for a submission, with the submission's first checks (lockForSubmission). */
+interface SubmissionLock {
+  id: number;
+  publicId: string;
+  birthDate: string | null;
+  stage: ClientStage;
+  storedResponseId: number | null;
+  publishedVersionId: number | null;
+}
+
 interface ResponseRow {
   id: number;
   public_id: string;
@@ -227,6 +237,11 @@ function canonical(v: unknown): unknown {
 export class QuestionnairesService {
   private readonly log: Logger;
   private readonly published = new Map<number, LoadedVersion>();
+  /**
+   * Templates by code as last read, for submissions only: the published version is read again
+   * under the client lock, so a stale entry costs a second try, never an answer to an old version.
+   */
+  private readonly submitTemplates = new Map<string, TemplateRow>();
 
   constructor(private readonly deps: QuestionnairesDeps) {
     this.log = deps.logger ?? createLogger('info', { module: 'questionnaires' });
@@ -407,6 +422,25 @@ export class QuestionnairesService {
     return rows[0];
   }
 
+  /**
+   * lockClient for a submission, with what the submission checks first in the same statement: the
+   * stage (for JourneyService.moveTo), whether this submission id is already stored, and the
+   * template's published version now. The subqueries are plain reads (MySQL and MariaDB lock only
+   * the rows of the outer table), done once the lock is granted: a twin that committed while this
+   * one waited is seen; a miss would still end on the submission's unique key and a retry.
+   */
+  private async lockForSubmission(m: EntityManager, clientId: number, submissionId: string, templateId: number): Promise<SubmissionLock> {
+    const rows: (SubmissionLock & { status: string })[] = await m.query(
+      `SELECT c.id, c.public_id AS publicId, DATE_FORMAT(c.birth_date, '%Y-%m-%d') AS birthDate, c.status, c.stage,
+              (SELECT r.id FROM questionnaire_responses r WHERE r.client_id = c.id AND r.submission_id = ?) AS storedResponseId,
+              (SELECT t.published_version_id FROM questionnaire_templates t WHERE t.id = ?) AS publishedVersionId
+         FROM clients c WHERE c.id = ? FOR UPDATE`,
+      [submissionId, templateId, clientId],
+    );
+    if (!rows[0] || rows[0].status !== 'active') throw notFound('Client');
+    return rows[0];
+  }
+
   private requestHash(code: string, input: SubmissionInput): string {
     return sha256(JSON.stringify([code, input.versionId, canonical(input.answers)]));
   }
@@ -459,10 +493,32 @@ export class QuestionnairesService {
    * tags, stage, points once per version, audit; the tag changes leave tag_sync outbox rows.
    */
   async submit(clientId: number, code: string, input: SubmissionInput, actor: Actor): Promise<SubmissionResult> {
+    // The template from the cache turned out stale under the client lock (a version was published
+    // meanwhile): once more with a fresh read, which then refuses the old version as usual.
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.submitOnce(clientId, code, input, actor, attempt > 1);
+      if (result !== 'stale') return result;
+      if (attempt === 3) throw new Error(`questionnaire ${code}: its published version kept changing during one submission`);
+    }
+  }
+
+  /**
+   * The template for a submission of `versionPublicId`: the cached one when that version is its
+   * current one (submitOnce checks it again under the client lock), else read now.
+   */
+  private async templateForSubmission(code: string, versionPublicId: string, fresh: boolean): Promise<TemplateRow> {
+    const cached = fresh ? undefined : this.submitTemplates.get(code);
+    if (cached?.publishedVersionId && this.published.get(cached.publishedVersionId)?.publicId === versionPublicId) return cached;
+    const t = await this.requireTemplate(code);
+    this.submitTemplates.set(code, t);
+    return t;
+  }
+
+  private async submitOnce(clientId: number, code: string, input: SubmissionInput, actor: Actor, fresh: boolean): Promise<SubmissionResult | 'stale'> {
     const submissionId = input.submissionId.toLowerCase();
     const hash = this.requestHash(code, input);
     const now = this.deps.clock.now();
-    const t = await this.requireTemplate(code);
+    const t = await this.templateForSubmission(code, input.versionId, fresh);
     let v: LoadedVersion;
     let checked: ReturnType<typeof checkSubmission>;
     try {
@@ -488,11 +544,13 @@ export class QuestionnairesService {
     const safetyEnc = cipher.encryptJson(a.safetyFlags, questionnaireAad.safetyFlags(pid));
 
     const result = await withTransactionRetry(
-      () => this.deps.db.transaction('READ COMMITTED', async (m): Promise<{ replay: ResponseRow } | { pointsEarned: number }> => {
-        const client = await this.lockClient(m, clientId);
+      () => this.deps.db.transaction('READ COMMITTED', async (m): Promise<{ replay: ResponseRow } | { stale: true } | { pointsEarned: number }> => {
+        const client = await this.lockForSubmission(m, clientId, submissionId, t.id);
         // A twin of this request may have committed while we waited for the lock.
-        const again = await this.findSubmission(m, clientId, submissionId);
+        const again = client.storedResponseId === null ? null : await this.findSubmission(m, clientId, submissionId);
         if (again) return { replay: again };
+        // The answers were checked against the version current then; a newer one may have been published since.
+        if (Number(client.publishedVersionId) !== v.id) return { stale: true };
         if (hasHealth) await this.deps.clients.requireHealthConsent(m, clientId, client.birthDate);
 
         const pointsEarned = await this.grantPoints(m, clientId, v.publicId);
@@ -507,18 +565,26 @@ export class QuestionnairesService {
         );
         const responseId = Number(res.insertId);
         await this.writeArchive(m, clientId, t.id, v.id, responseId, a, now);
+        // The audit rows of this submission (the medical history's, then its own) go in one INSERT at the end.
+        const audit: AuditRecord[] = [];
         if (a.medical && hasHealth) {
-          await this.deps.clients.mergeMedical(m, client, a.medical, actor, { type: 'client', id: clientId }, 'questionnaire');
+          await this.deps.clients.mergeMedical(m, client, a.medical, actor, { type: 'client', id: clientId }, 'questionnaire', { auditInto: audit });
         }
-        await this.applyTags(m, clientId, a);
-        await this.deps.journey.moveTo(m, clientId, 'surveyed', actor, { reason: 'questionnaire', at: now });
-        await this.deps.audit.record(actor, 'questionnaire.submit', { clientId, details: { responseId: pid, versionId: v.publicId, code } }, m);
+        // The stage tag is written with the questionnaire's tags: one read of the tag set, one sync row.
+        const move = await this.deps.journey.moveTo(m, clientId, 'surveyed', actor, { reason: 'questionnaire', at: now, lockedStage: client.stage, deferTag: true });
+        await this.applyTags(m, clientId, a, move.tag);
+        audit.push({ action: 'questionnaire.submit', clientId, details: { responseId: pid, versionId: v.publicId, code } });
+        await this.deps.audit.recordMany(actor, audit, m);
         return { pointsEarned };
       }),
       // A lost race on the submission's unique key is settled by running again: the twin is then found.
       { retryIf: (err) => isDeadlock(err) || isDuplicateKey(err) },
     );
     if ('replay' in result) return this.replay(result.replay, hash);
+    if ('stale' in result) {
+      this.submitTemplates.delete(code);
+      return 'stale';
+    }
     this.log.debug({ clientId, responseId: pid, grade: a.leadGrade, score: a.intentScore }, 'questionnaire submitted');
     return { id: pid, versionId: v.publicId, submittedAt: now, pointsEarned: result.pointsEarned, replayed: false, summary: this.summaryOf(v, checked.answers) };
   }
@@ -562,24 +628,28 @@ export class QuestionnairesService {
    * Tag rules (issue 3, item 4): project interest, value tier, lead grade. Tags other sources set
    * (staff, spend) are kept: a project tag from staff stays, and a value tier from real spending
    * outranks a stated budget. A dimension whose set does not change is not touched (no outbox row).
+   * `stageTag`: the stage tag of the move this submission made, written in the same go.
    */
-  private async applyTags(m: EntityManager, clientId: number, a: Assessment): Promise<void> {
-    const rows: { dimension: string; value: string; source: string }[] = await m.query(
-      `SELECT dimension, value, source FROM client_tags WHERE client_id = ? AND dimension IN (${QUESTIONNAIRE_TAG_DIMENSIONS.map(() => '?').join(', ')})`,
-      [clientId, ...QUESTIONNAIRE_TAG_DIMENSIONS],
-    );
-    const changed: Partial<Record<(typeof QUESTIONNAIRE_TAG_DIMENSIONS)[number], string[]>> = {};
+  private async applyTags(m: EntityManager, clientId: number, a: Assessment, stageTag?: StageMove['tag']): Promise<void> {
+    const locked = await this.deps.tags.lockDimensions(m, clientId, stageTag ? [...QUESTIONNAIRE_TAG_DIMENSIONS, stageTag.dimension] : QUESTIONNAIRE_TAG_DIMENSIONS);
+    const changed: TagSet = {};
+    const sources: Partial<Record<TagDimension, string>> = {};
     for (const dim of QUESTIONNAIRE_TAG_DIMENSIONS) {
-      const current = rows.filter((r) => r.dimension === dim);
+      const current = locked.rows.filter((r) => r.dimension === dim);
       const foreign = current.filter((r) => r.source !== 'questionnaire').map((r) => r.value);
       if (dim === 'value_tier' && foreign.length) continue;
       const wanted = [...new Set([...a.tags[dim], ...(dim === 'project' ? foreign : [])])];
       const have = new Set(current.map((r) => r.value));
       if (wanted.length === have.size && wanted.every((x) => have.has(x))) continue;
       changed[dim] = wanted;
+      sources[dim] = 'questionnaire';
+    }
+    if (stageTag) {
+      changed[stageTag.dimension] = stageTag.values;
+      sources[stageTag.dimension] = stageTag.source;
     }
     // All changed dimensions in one go: one sync row for the bot, not one per dimension.
-    await this.deps.tags.setDimensions(m, clientId, changed, 'questionnaire');
+    await this.deps.tags.setDimensions(m, clientId, changed, sources, { current: locked });
   }
 
   /** The client's newest submission of a template, as the client may see it; 404 when none. */
@@ -750,6 +820,8 @@ export class QuestionnairesService {
       await m.query('UPDATE questionnaire_templates SET published_version_id = ?, title = ? WHERE id = ?', [v.id, def.title, v.template_id]);
       await this.deps.audit.record(actor, 'questionnaire.version.publish', { details: { versionId: versionPublicId } }, m);
     });
+    // Other instances find out under the client lock of their next submission (submitOnce).
+    this.submitTemplates.clear();
     return this.getVersion(versionPublicId);
   }
 

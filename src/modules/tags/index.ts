@@ -1,3 +1,3 @@
 export { TagsService } from './tags.service';
-export type { TagSet, TagChange } from './tags.service';
+export type { TagSet, TagChange, TagRow, LockedTags } from './tags.service';
 export * from './tags.entity';

@@ -5,6 +5,21 @@ import type { TagDimension } from './tags.entity';
 
 export type TagSet = Partial<Record<TagDimension, string[]>>;
 
+/** A tag as stored: its value and who set it (questionnaire, staff, stage, spend …). */
+export interface TagRow {
+  dimension: TagDimension;
+  value: string;
+  source: string;
+}
+
+/** Tags read under lock in one transaction (TagsService.lockDimensions). */
+export interface LockedTags {
+  readonly clientId: number;
+  readonly manager: EntityManager;
+  readonly dimensions: TagDimension[];
+  readonly rows: TagRow[];
+}
+
 export interface TagChange {
   added: string[];
   removed: string[];
@@ -23,22 +38,44 @@ export class TagsService {
   }
 
   /**
-   * Several dimensions at once, in a handful of statements and at most one sync row: each given
-   * dimension becomes exactly its values; dimensions not given are left alone.
+   * The client's tags of `dimensions`, with their sources, locked (FOR UPDATE) in the caller's
+   * transaction: for a caller that decides from the current tags what to set, then passes them to
+   * one setDimensions call as `current` so the set is read once (that call changes the set: read
+   * again for another).
    */
-  async setDimensions(m: EntityManager, clientId: number, sets: TagSet, source: string): Promise<Partial<Record<TagDimension, TagChange>>> {
+  async lockDimensions(m: EntityManager, clientId: number, dimensions: readonly TagDimension[]): Promise<LockedTags> {
+    const rows: TagRow[] = dimensions.length
+      ? await m.query(
+        `SELECT dimension, value, source FROM client_tags WHERE client_id = ? AND dimension IN (${dimensions.map(() => '?').join(',')}) FOR UPDATE`,
+        [clientId, ...dimensions],
+      )
+      : [];
+    return { clientId, manager: m, dimensions: [...dimensions], rows };
+  }
+
+  /**
+   * Several dimensions at once, in a handful of statements and at most one sync row: each given
+   * dimension becomes exactly its values; dimensions not given are left alone. `source` is one for
+   * all, or one per given dimension. `current`: what lockDimensions returned in this transaction
+   * for (at least) these dimensions, so they are not read again.
+   */
+  async setDimensions(
+    m: EntityManager, clientId: number, sets: TagSet, source: string | Partial<Record<TagDimension, string>>, opts: { current?: LockedTags } = {},
+  ): Promise<Partial<Record<TagDimension, TagChange>>> {
     const dims = Object.keys(sets) as TagDimension[];
     if (!dims.length) return {};
-    const rows: { dimension: TagDimension; value: string }[] = await m.query(
-      `SELECT dimension, value FROM client_tags WHERE client_id = ? AND dimension IN (${dims.map(() => '?').join(',')}) FOR UPDATE`,
-      [clientId, ...dims],
-    );
+    const sourceOf = new Map(dims.map((dim) => [dim, typeof source === 'string' ? source : source[dim]]));
+    if ([...sourceOf.values()].includes(undefined)) throw new Error('setDimensions needs a source for every dimension it sets');
+    const locked = opts.current ?? await this.lockDimensions(m, clientId, dims);
+    if (locked.clientId !== clientId || locked.manager !== m || dims.some((d) => !locked.dimensions.includes(d))) {
+      throw new Error('the tags passed as current were not locked for this client, transaction and dimensions');
+    }
     const changes: Partial<Record<TagDimension, TagChange>> = {};
     const removals: [TagDimension, string][] = [];
     const additions: [TagDimension, string][] = [];
     for (const dim of dims) {
       const wanted = [...new Set(sets[dim] ?? [])];
-      const current = rows.filter((r) => r.dimension === dim).map((r) => r.value);
+      const current = locked.rows.filter((r) => r.dimension === dim).map((r) => r.value);
       const added = wanted.filter((v) => !current.includes(v));
       const removed = current.filter((v) => !wanted.includes(v));
       changes[dim] = { added, removed };
@@ -54,7 +91,7 @@ export class TagsService {
     if (additions.length) {
       await m.query(
         `INSERT INTO client_tags (client_id, dimension, value, source) VALUES ${additions.map(() => '(?, ?, ?, ?)').join(',')}`,
-        additions.flatMap(([dim, v]) => [clientId, dim, v, source]),
+        additions.flatMap(([dim, v]) => [clientId, dim, v, sourceOf.get(dim)]),
       );
     }
     if (removals.length || additions.length) await this.requestSync(m, clientId);
