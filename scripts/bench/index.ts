@@ -70,22 +70,28 @@ async function withDatabase<T>(name: string, opts: BenchDbOptions, work: (ctx: B
   }
 }
 
-async function bare(): Promise<LoadResult> {
+/** The bare Koa endpoint, and the same after `BUSY_US` µs of CPU work per request (a yardstick for the ratio). */
+async function bare(): Promise<{ bare: LoadResult; busy: LoadResult }> {
   const port = await freePort();
   const child = await startProcess('dist/scripts/bench/bare-koa.js', { PORT: String(port) }, `http://127.0.0.1:${port}/bare`);
   try {
     progress('bare Koa endpoint');
-    return await load({ url: `http://127.0.0.1:${port}/bare`, pid: child.pid });
+    const plain = await load({ url: `http://127.0.0.1:${port}/bare`, pid: child.pid });
+    progress(`bare Koa endpoint plus ${BUSY_US} µs of CPU work per request`);
+    const busy = await load({ url: `http://127.0.0.1:${port}/bare/busy/${BUSY_US}`, pid: child.pid });
+    return { bare: plain, busy };
   } finally {
     await stopProcess(child);
   }
 }
+const BUSY_US = 50;
 
 const benches: Record<string, () => Promise<void>> = {
   /** Issue 2: the client's own profile beside a bare Koa endpoint. */
   async profile() {
-    const baseline = await bare();
+    const { bare: baseline, busy } = await bare();
     report('bare_koa', { rps: baseline.rps, p99_ms: baseline.p99, cpu_us: baseline.cpuUs! });
+    report('bare_koa_busy', { busy_us: BUSY_US, rps: busy.rps, p99_ms: busy.p99, ratio: busy.rps / baseline.rps, cpu_us: busy.cpuUs! });
     await withApp(async ({ url, pid, deps, services }) => {
       // The floor under every route: the app's middleware (request id, logs, metrics, headers) and nothing else.
       progress('GET /healthz');
