@@ -29,6 +29,8 @@ export interface Config {
     loginRateWindowSeconds: number;
     staffLockoutAttempts: number;
     staffLockoutMinutes: number;
+    staffLoginRateLimitPerIp: number;
+    staffLoginRateWindowSeconds: number;
   };
   policy: { privacyVersion: string; healthConsentVersion: string; guardianConsentVersion: string; guardianAgeUnder: number };
   wechat: {
@@ -207,6 +209,11 @@ const schema = Joi.object({
   LOGIN_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).default(60),
   STAFF_LOCKOUT_ATTEMPTS: Joi.number().integer().min(1).default(5),
   STAFF_LOCKOUT_MINUTES: Joi.number().integer().min(1).default(15),
+  // Staff logins per address and window, across all usernames (the lockout is per account, so
+  // without this one address could try 5 guesses on every username). 20 a minute lets a clinic's
+  // whole shift log in through one NAT, typos included; a sprayer gets 20 guesses a minute, not thousands.
+  STAFF_LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(20),
+  STAFF_LOGIN_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).default(60),
 
   PRIVACY_POLICY_VERSION: Joi.string().max(32).default('2026-01'),
   HEALTH_CONSENT_VERSION: Joi.string().max(32).default('2026-01'),
@@ -408,6 +415,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       loginRateWindowSeconds: env.LOGIN_RATE_WINDOW_SECONDS,
       staffLockoutAttempts: env.STAFF_LOCKOUT_ATTEMPTS,
       staffLockoutMinutes: env.STAFF_LOCKOUT_MINUTES,
+      staffLoginRateLimitPerIp: env.STAFF_LOGIN_RATE_LIMIT_PER_IP,
+      staffLoginRateWindowSeconds: env.STAFF_LOGIN_RATE_WINDOW_SECONDS,
     },
     policy: {
       privacyVersion: env.PRIVACY_POLICY_VERSION,

@@ -1,3 +1,4 @@
+import * as crypto from '../../src/shared/crypto';
 import type { EntityManager } from 'typeorm';
 import type { TestContext } from './context';
 
@@ -52,4 +53,34 @@ export async function waitUntilBlockedBy(t: TestContext, held: HeldTransaction, 
     if (Number(n) > 0) return;
     if (waited >= timeoutMs) throw new Error('nothing came to wait on the held transaction');
   }
+}
+
+/** A password check held open: the real check runs once released. */
+export interface HeldPasswordCheck {
+  /** Settles when a check of the password has started and is waiting. */
+  reached: Promise<void>;
+  release(): void;
+  /** Releases and puts the real function back (for `finally`). */
+  restore(): void;
+}
+
+/**
+ * Holds every check of `password` (the slow scrypt step of a staff login) until released, so a
+ * test can change the account while a login is between reading it and deciding. The real check
+ * still runs; other passwords pass straight through.
+ */
+export function holdPasswordCheck(password: string): HeldPasswordCheck {
+  const original = crypto.verifyPassword;
+  let reached!: () => void;
+  const atCheck = new Promise<void>((r) => { reached = r; });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const spy = jest.spyOn(crypto, 'verifyPassword').mockImplementation(async (candidate, stored) => {
+    if (candidate === password) {
+      reached();
+      await gate;
+    }
+    return original(candidate, stored);
+  });
+  return { reached: atCheck, release, restore: () => { release(); spy.mockRestore(); } };
 }

@@ -1,8 +1,8 @@
 import { createTestContext, TestContext } from '../helpers/context';
+import { holdPasswordCheck } from '../helpers/locks';
 import { createStaff, TEST_PASSWORD } from '../helpers/factories';
 import { Staff } from '../../src/modules/staff';
 import { AuditEntry } from '../../src/modules/audit';
-import * as crypto from '../../src/shared/crypto';
 
 const LIMIT = 3;
 
@@ -14,7 +14,9 @@ const LIMIT = 3;
 describe('staff login lockout under concurrent bursts (two app instances, 3 attempts)', () => {
   let a: TestContext;
   let b: TestContext;
-  const env = { STAFF_LOCKOUT_ATTEMPTS: String(LIMIT), STAFF_LOCKOUT_MINUTES: '15' };
+  // Every supertest request comes from 127.0.0.1, in every test file at once: the per-IP staff
+  // login limit is lifted here and proven on its own in ip-limit.test.ts.
+  const env = { STAFF_LOCKOUT_ATTEMPTS: String(LIMIT), STAFF_LOCKOUT_MINUTES: '15', STAFF_LOGIN_RATE_LIMIT_PER_IP: '1000000' };
   beforeAll(async () => {
     a = await createTestContext({ env });
     b = await createTestContext({ env, now: a.clock.now().toISOString() });
@@ -69,29 +71,18 @@ describe('staff login lockout under concurrent bursts (two app instances, 3 atte
 
   it('a right password whose check is overtaken by guesses that lock the account is refused, and the lock stands', async () => {
     const staff = await createStaff(a, 'consultant');
-    const original = crypto.verifyPassword;
-    let reached!: () => void;
-    const atCheck = new Promise<void>((r) => { reached = r; });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    // Hold the right password inside its (slow, scrypt) check while the other instance guesses.
-    const spy = jest.spyOn(crypto, 'verifyPassword').mockImplementation(async (password, stored) => {
-      if (password === TEST_PASSWORD) {
-        reached();
-        await gate;
-      }
-      return original(password, stored);
-    });
+    // Hold the password inside its (slow, scrypt) check meanwhile.
+    const held = holdPasswordCheck(TEST_PASSWORD);
     try {
       const right = login(a, staff.username, TEST_PASSWORD).then((r) => r);
-      await atCheck;
+      await held.reached;
       const statuses: number[] = [];
       for (let i = 0; i < LIMIT && !statuses.includes(423); i++) statuses.push((await login(b, staff.username, `Overtaking-${i}`)).status);
       expect(statuses[statuses.length - 1]).toBe(423);
       const lockedUntil = (await staffRow(staff.id)).lockedUntil;
       expect(lockedUntil).not.toBeNull();
 
-      release();
+      held.release();
       const res = await right;
 
       expect(res.status).toBe(423);
@@ -99,8 +90,7 @@ describe('staff login lockout under concurrent bursts (two app instances, 3 atte
       expect(await staffRow(staff.id)).toMatchObject({ failedAttempts: LIMIT, lockedUntil });
       expect(await liveSessions(staff.id)).toBe(0);
     } finally {
-      release();
-      spy.mockRestore();
+      held.restore();
     }
   });
 

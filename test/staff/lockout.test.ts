@@ -3,9 +3,11 @@ import { bearer, createStaff, staffToken, TEST_PASSWORD } from '../helpers/facto
 import { Staff } from '../../src/modules/staff';
 import { AuditEntry } from '../../src/modules/audit';
 
+// Every supertest request comes from 127.0.0.1, in every test file at once: the per-IP staff
+// login limit is lifted here and proven on its own in ip-limit.test.ts.
 describe('staff login lockout (3 attempts, 15 minutes)', () => {
   let t: TestContext;
-  beforeAll(async () => { t = await createTestContext({ env: { STAFF_LOCKOUT_ATTEMPTS: '3', STAFF_LOCKOUT_MINUTES: '15' } }); });
+  beforeAll(async () => { t = await createTestContext({ env: { STAFF_LOCKOUT_ATTEMPTS: '3', STAFF_LOCKOUT_MINUTES: '15', STAFF_LOGIN_RATE_LIMIT_PER_IP: '1000000' } }); });
   afterAll(async () => { await t.close(); });
 
   const login = (username: string, password: string) => t.http.post('/api/staff/auth/login').send({ username, password });

@@ -4,9 +4,13 @@ import { Staff } from '../../src/modules/staff';
 import { AuditEntry } from '../../src/modules/audit';
 import { sha256 } from '../../src/shared/crypto';
 
+// Every supertest request comes from 127.0.0.1, in every test file at once: the per-IP staff
+// login limit is lifted here and proven on its own in ip-limit.test.ts.
+const NO_IP_LIMIT = { STAFF_LOGIN_RATE_LIMIT_PER_IP: '1000000' };
+
 describe('staff login and sessions', () => {
   let t: TestContext;
-  beforeAll(async () => { t = await createTestContext(); });
+  beforeAll(async () => { t = await createTestContext({ env: NO_IP_LIMIT }); });
   afterAll(async () => { await t.close(); });
 
   const login = (username: string, password: string) => t.http.post('/api/staff/auth/login').send({ username, password });

@@ -3,12 +3,16 @@ import { bearer, createStaff, staffToken, TEST_PASSWORD } from '../helpers/facto
 import { Staff, StaffRole } from '../../src/modules/staff';
 import { AuditEntry } from '../../src/modules/audit';
 
+// Every supertest request comes from 127.0.0.1, in every test file at once: the per-IP staff
+// login limit is lifted here and proven on its own in ip-limit.test.ts.
+const NO_IP_LIMIT = { STAFF_LOGIN_RATE_LIMIT_PER_IP: '1000000' };
+
 describe('staff account management (director only)', () => {
   let t: TestContext;
   let director: Staff;
   let auth: { Authorization: string };
   beforeAll(async () => {
-    t = await createTestContext();
+    t = await createTestContext({ env: NO_IP_LIMIT });
     director = await createStaff(t, 'director');
     auth = bearer(await staffToken(t, director));
   });

@@ -1,10 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Redis } from '../../shared/redis';
-import { hitCounter } from '../../shared/redis';
+import { overLimit, rateLimited } from '../../shared/rate-limit';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
-import { AppError, CommonErrors } from '../../shared/errors';
+import { AppError } from '../../shared/errors';
 import { sha256 } from '../../shared/crypto';
 import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import type { ClientPrincipal } from '../../shared/http/route';
@@ -105,11 +105,8 @@ export class MpAuthService {
   }
 
   private async limit(key: string, max: number, windowSeconds: number): Promise<void> {
-    const count = await hitCounter(this.deps.redis, key, windowSeconds);
-    if (count <= max) return;
-    const ttl = await this.deps.redis.ttl(key);
-    const retryAfterSeconds = ttl > 0 ? ttl : windowSeconds;
-    throw new AppError(CommonErrors.RATE_LIMITED, 'Too many login attempts; please wait a moment', { retryAfterSeconds });
+    const retryAfterSeconds = await overLimit(this.deps.redis, key, max, windowSeconds);
+    if (retryAfterSeconds !== null) throw rateLimited('Too many login attempts; please wait a moment', retryAfterSeconds);
   }
 
   /**

@@ -57,10 +57,11 @@ export class SessionStore {
    * Ends every session of a client or staff member (logout everywhere, role change, deletion).
    * Members are removed one by one rather than deleting the set, so a session created while this
    * runs is either revoked here or stays listed for the next revocation, never orphaned.
+   * `except` keeps one session (the caller's, after a password change).
    */
-  async revokeAll(subject: Subject): Promise<number> {
+  async revokeAll(subject: Subject, opts: { except?: string } = {}): Promise<number> {
     const setKey = this.subjectKey(subject);
-    const hashes = await this.redis.smembers(setKey);
+    const hashes = (await this.redis.smembers(setKey)).filter((h) => h !== opts.except);
     if (!hashes.length) return 0;
     const pipe = this.redis.pipeline();
     for (const h of hashes) pipe.del(this.key(h)).srem(setKey, h);

@@ -1,6 +1,6 @@
 import { defineErrors } from '../../shared/errors';
 
-/** Staff accounts: login, lockout and account management. */
+/** Staff accounts: login, lockout, passwords and account management. */
 export const StaffErrors = defineErrors({
   // One answer for unknown user, wrong password and inactive account, so none can be told apart.
   INVALID_CREDENTIALS: 401,
@@ -8,4 +8,9 @@ export const StaffErrors = defineErrors({
   USERNAME_TAKEN: 409,
   // The product must always keep one active director (院长), who alone manages staff.
   LAST_DIRECTOR: 409,
+  // Changing one's own password: the current one given was wrong (counts toward the lockout).
+  CURRENT_PASSWORD_WRONG: 403,
+  // The director's reset does not ask for the current password, so it is for others only: a
+  // stolen director session must not be able to take the account over for good.
+  OWN_PASSWORD_RESET: 403,
 });

@@ -3,8 +3,8 @@ import { principalOf } from '../../shared/http/route';
 import type { Services } from '../../services';
 import { actorFromContext } from '../audit';
 import {
-  createStaffBody, listStaffQuery, loginBody, loginResponse, revokeResponse, staffIdParams, staffListResponse,
-  staffSummaryView, staffView, updateStaffBody,
+  changePasswordBody, createStaffBody, listStaffQuery, loginBody, loginResponse, resetPasswordBody, revokeResponse, staffIdParams,
+  staffListResponse, staffSummaryView, staffView, updateStaffBody,
 } from './staff.schema';
 import Joi from 'joi';
 
@@ -17,7 +17,7 @@ export function registerStaffRoutes(api: ApiRouter, s: Services): void {
     .add(
       {
         method: 'post', path: '/api/staff/auth/login', summary: 'Staff password login', tags, auth: 'none',
-        body: loginBody, response: loginResponse, errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED'],
+        body: loginBody, response: loginResponse, errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED'],
       },
       ({ body, ctx }) => s.staff.login(body, actorFromContext(ctx)),
     )
@@ -33,6 +33,17 @@ export function registerStaffRoutes(api: ApiRouter, s: Services): void {
         response: staffSummaryView.keys({ active: Joi.boolean() }), errors: ['TOKEN_INVALID'],
       },
       ({ ctx }) => s.staff.me(principalOf(ctx, 'staff').staffId),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/me/password', summary: 'Change my password; my other sessions end, this one stays', tags, auth: 'staff',
+        body: changePasswordBody, response: revokeResponse,
+        errors: ['VALIDATION_FAILED', 'TOKEN_INVALID', 'CURRENT_PASSWORD_WRONG', 'ACCOUNT_LOCKED', 'CONFLICT'],
+      },
+      ({ body, ctx }) => {
+        const { staffId, tokenHash } = principalOf(ctx, 'staff');
+        return s.staff.changePassword(actorFromContext(ctx), { staffId, tokenHash }, body);
+      },
     )
     .add(
       {
@@ -69,5 +80,13 @@ export function registerStaffRoutes(api: ApiRouter, s: Services): void {
         tags, auth: 'staff', roles: DIRECTOR, params: staffIdParams, response: staffView, errors: ['FORBIDDEN', 'NOT_FOUND'],
       },
       ({ params, ctx }) => s.staff.unlock(actorFromContext(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/staff/:id/password', summary: 'Set a new password for another staff member (director); ends their sessions and lifts a lockout',
+        tags, auth: 'staff', roles: DIRECTOR, params: staffIdParams, body: resetPasswordBody, response: staffView,
+        errors: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'OWN_PASSWORD_RESET'],
+      },
+      ({ params, body, ctx }) => s.staff.resetPassword(actorFromContext(ctx), params.id, body.newPassword),
     );
 }

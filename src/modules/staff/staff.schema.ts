@@ -33,6 +33,15 @@ export const createStaffBody = Joi.object({
   password: password.required(),
 });
 
+export const changePasswordBody = Joi.object({
+  currentPassword: Joi.string().min(1).max(128).required(),
+  newPassword: password.invalid(Joi.ref('currentPassword')).messages({ 'any.invalid': '{{#label}} must differ from the current password' }).required(),
+});
+
+export const resetPasswordBody = Joi.object({
+  newPassword: password.required(),
+});
+
 export const updateStaffBody = Joi.object({
   displayName,
   role,

@@ -5,6 +5,7 @@ import { AppError, CommonErrors, notFound } from '../../shared/errors';
 import { hashPassword, newToken, publicId, sha256, verifyPassword } from '../../shared/crypto';
 import { isDuplicateKey } from '../../shared/db';
 import type { Redis } from '../../shared/redis';
+import { overLimit, rateLimited } from '../../shared/rate-limit';
 import type { SessionStore } from '../auth/sessions';
 import { SYSTEM_ACTOR, type Actor, type AuditService } from '../audit';
 import { Client } from '../clients';
@@ -128,6 +129,8 @@ return { count, untilMs, 0 }
 const UNKNOWN_FAILURE_TTL_SECONDS = 24 * 3600;
 
 const invalidCredentials = () => new AppError(StaffErrors.INVALID_CREDENTIALS, 'Username or password is wrong');
+const currentPasswordWrong = () =>
+  new AppError(StaffErrors.CURRENT_PASSWORD_WRONG, 'The current password is wrong', { field: 'body.currentPassword' });
 const accountLocked = (until: Date) =>
   new AppError(StaffErrors.ACCOUNT_LOCKED, 'Too many failed logins; the account is locked for a while', { lockedUntil: until.toISOString() });
 
@@ -158,6 +161,10 @@ export class StaffService {
    * STAFF_LOCKOUT_ATTEMPTS failures (ACCOUNT_LOCKED), so the answers never tell whether an
    * account exists. `from` carries the caller's address and request id for the audit row.
    *
+   * First of all, each address may try STAFF_LOGIN_RATE_LIMIT_PER_IP logins per window, whatever
+   * the usernames (the lockout is per account, so it alone does not stop one address guessing a
+   * few passwords on every username); beyond that RATE_LIMITED, with no lookup and no password work.
+   *
    * Each attempt on a real account is counted in SQL *before* its password is checked, and only
    * while the account is not locked, so a burst of guesses cannot all be tested: at most
    * STAFF_LOCKOUT_ATTEMPTS of them are, and the rest are refused unchecked. A right password
@@ -166,12 +173,19 @@ export class StaffService {
    * off the attempts counted up to its own, so guesses counted after it still lead to the lock.
    */
   async login(input: { username: string; password: string }, from: Actor): Promise<LoginResult> {
-    const repo = this.db.getRepository(Staff);
-    const staff = await repo.findOne({ where: { username: input.username } });
     const actor = (s?: Staff | null): Actor => ({ type: 'staff', id: s?.id ?? null, role: s?.role ?? null, ip: from.ip, requestId: from.requestId });
     const fail = async (s: Staff | null, reason: string, extra: Record<string, unknown> = {}) =>
       // No password and, for unknown accounts, no username: people type passwords into the username box.
       this.audit.record(actor(s), 'staff.login', { allowed: false, details: { reason, ...(s ? { username: s.username } : {}), ...extra } });
+
+    const { staffLoginRateLimitPerIp, staffLoginRateWindowSeconds } = this.config.auth;
+    const wait = await overLimit(this.redis, `rl:staff-login:ip:${from.ip ?? 'none'}`, staffLoginRateLimitPerIp, staffLoginRateWindowSeconds);
+    if (wait !== null) {
+      await fail(null, 'rate_limited', { retryAfterSeconds: wait });
+      throw rateLimited('Too many login attempts from this address; please wait a moment', wait);
+    }
+    const repo = this.db.getRepository(Staff);
+    const staff = await repo.findOne({ where: { username: input.username } });
     const now = this.clock.now();
 
     if (!staff || !staff.active) {
@@ -204,10 +218,10 @@ export class StaffService {
       { kind: 'staff', staffId: staff.id, publicId: staff.publicId, role: staff.role },
       this.config.auth.staffSessionTtlSeconds,
     );
-    // A role change or deactivation committed while we were hashing would not have revoked this
-    // new session (it did not exist yet); one committed after this read will.
-    const fresh = await repo.findOne({ where: { id: staff.id }, select: { id: true, role: true, active: true } });
-    if (!fresh || !fresh.active || fresh.role !== staff.role) {
+    // A role change, deactivation or password change committed while we were hashing would not
+    // have revoked this new session (it did not exist yet); one committed after this read will.
+    const fresh = await repo.findOne({ where: { id: staff.id }, select: { id: true, role: true, active: true, passwordHash: true } });
+    if (!fresh || !fresh.active || fresh.role !== staff.role || fresh.passwordHash !== staff.passwordHash) {
       await this.sessions.revoke(session.tokenHash);
       await fail(staff, 'changed_during_login');
       throw new AppError(CommonErrors.CONFLICT, 'The account changed while logging in; please try again');
@@ -220,6 +234,85 @@ export class StaffService {
   async logout(actor: Actor, tokenHash: string): Promise<void> {
     await this.sessions.revoke(tokenHash);
     await this.audit.record(actor, 'staff.logout');
+  }
+
+  /**
+   * A staff member changes their own password. The current one is checked as at login: counted
+   * toward the lockout before it is tested, not tested while the account is locked. On success
+   * every other session of theirs ends (a leaked password may have opened them); `me.tokenHash`,
+   * the session making the change, stays.
+   */
+  async changePassword(
+    actor: Actor, me: { staffId: number; tokenHash: string }, input: { currentPassword: string; newPassword: string },
+  ): Promise<{ revoked: number }> {
+    const staff = await this.db.getRepository(Staff).findOne({ where: { id: me.staffId } });
+    // Deactivation ends the sessions; this one lost the race with it.
+    if (!staff || !staff.active) throw new AppError(CommonErrors.TOKEN_INVALID, 'This session is no longer valid; please log in again');
+    // No password in the audit, neither the current nor the new one.
+    const refuse = (reason: string, lockedUntil?: Date | null) =>
+      this.audit.record(actor, 'staff.password.change', {
+        allowed: false, details: { reason, staff: staff.publicId, ...(lockedUntil ? { lockedUntil: lockedUntil.toISOString() } : {}) },
+      });
+
+    const attempt = await this.reserveAttempt(staff.id, this.clock.now());
+    if (attempt.locked) {
+      await refuse('locked', attempt.lockedUntil);
+      throw accountLocked(attempt.lockedUntil);
+    }
+    if (!(await verifyPassword(input.currentPassword, staff.passwordHash))) {
+      await refuse('wrong_password', attempt.lockedUntil);
+      throw attempt.lockedUntil ? accountLocked(attempt.lockedUntil) : currentPasswordWrong();
+    }
+    const lockedMeanwhile = await this.clearFailures(staff.id, attempt);
+    if (lockedMeanwhile) {
+      await refuse('locked_during_change', lockedMeanwhile);
+      throw accountLocked(lockedMeanwhile);
+    }
+
+    const passwordHash = await hashPassword(input.newPassword);
+    const changed = await this.db.transaction(async (m) => {
+      // Only over the hash just verified: of two concurrent changes, the second is refused, not lost.
+      const { affected } = await m.getRepository(Staff).update({ id: staff.id, passwordHash: staff.passwordHash }, { passwordHash });
+      if (!affected) return false;
+      await this.audit.record(actor, 'staff.password.change', { details: { staff: staff.publicId, otherSessionsRevoked: true } }, m);
+      return true;
+    });
+    if (!changed) {
+      await refuse('changed_meanwhile');
+      throw new AppError(CommonErrors.CONFLICT, 'The password was changed meanwhile; please log in again');
+    }
+    // After commit: a login racing with this change re-reads the hash after creating its session.
+    const revoked = await this.sessions.revokeAll({ kind: 'staff', staffId: staff.id }, { except: me.tokenHash });
+    return { revoked };
+  }
+
+  /**
+   * The director sets a new password for a colleague who forgot theirs or whose password leaked:
+   * every session of theirs ends and a lockout is lifted. Not for the director's own account
+   * (OWN_PASSWORD_RESET): that goes through `changePassword`, which asks for the current one.
+   */
+  async resetPassword(actor: Actor, staffPublicId: string, newPassword: string): Promise<StaffView> {
+    const target = await this.findByPublicId(staffPublicId);
+    if (actor.type === 'staff' && actor.id === target.id) {
+      throw new AppError(StaffErrors.OWN_PASSWORD_RESET, 'Change your own password with POST /api/staff/me/password');
+    }
+    // Hashed before the transaction, so the row lock is not held through scrypt.
+    const passwordHash = await hashPassword(newPassword);
+    const staff = await this.db.transaction(async (m) => {
+      const repo = m.getRepository(Staff);
+      const row = await repo.findOne({ where: { id: target.id }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw notFound('Staff member');
+      await repo.update({ id: row.id }, { passwordHash, failedAttempts: 0, lockedUntil: null });
+      await this.audit.record(actor, 'staff.password.reset', {
+        details: {
+          staff: row.publicId, failedAttempts: row.failedAttempts, lockedUntil: row.lockedUntil?.toISOString() ?? null, sessionsRevoked: true,
+        },
+      }, m);
+      return repo.findOneByOrFail({ id: row.id });
+    });
+    // After commit, as in `update`: a login racing with the reset re-reads the hash after creating its session.
+    await this.sessions.revokeAll({ kind: 'staff', staffId: staff.id });
+    return viewOf(staff);
   }
 
   /** The logged-in staff member. */
