@@ -14,6 +14,7 @@ import { ReferralIneligible1795400900000 } from './1795400900000-ReferralIneligi
 import { ReviewIndexes1795401000000 } from './1795401000000-ReviewIndexes';
 import { PhotoRequestTexts1795401100000 } from './1795401100000-PhotoRequestTexts';
 import { OrdersClientCovering1795401200000 } from './1795401200000-OrdersClientCovering';
+import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitations';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -33,4 +34,5 @@ export const migrations: Function[] = [
   ReviewIndexes1795401000000,
   PhotoRequestTexts1795401100000,
   OrdersClientCovering1795401200000,
+  SurveyInvitations1795401300000,
 ];

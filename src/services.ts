@@ -98,7 +98,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
-  const delivery = new DeliveryService({ db, redis, config, clock, wechat, worklist, contacts: () => contacts, tags, logger: logger.child({ module: 'delivery' }) });
+  // A survey invitation delivered over WeCom lets a digit replied in the chat answer it.
+  const delivery = new DeliveryService({ db, redis, config, clock, wechat, worklist, contacts: () => contacts, tags, hooks: [feedback.deliveryHooks], logger: logger.child({ module: 'delivery' }) });
   // Survey comments and complaints are client data too (PIPL).
   clients.addDataHooks(feedback.clientDataHooks);
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });

@@ -78,10 +78,10 @@ const DEDUPE_SECONDS = 24 * 3600;
 
 /**
  * Handles one message to the bot: answers 积分 and 推荐码 for linked contacts, links a contact by a
- * binding code, records a 0–10 reply as a survey score (the NPS of the client's open satisfaction
- * survey, through the feedback module), and stores everything else (encrypted) for
- * the consultant. Its own messages, group chats and stale messages (replayed after a reconnect)
- * are ignored; a message seen twice is handled once (Redis remembers its id for a day).
+ * binding code, records a 0–10 reply as a survey score (the NPS of the open satisfaction survey the
+ * client was asked in this chat, through the feedback module), and stores everything else
+ * (encrypted) for the consultant. Its own messages, group chats and stale messages (replayed after
+ * a reconnect) are ignored; a message seen twice is handled once (Redis remembers its id for a day).
  */
 export async function handleInbound(ctx: InboundContext, msg: Message): Promise<InboundOutcome> {
   const { deps } = ctx;
@@ -148,9 +148,12 @@ async function respond(ctx: InboundContext, msg: Message, talker: Contact, recei
       return 'bind';
     }
     case 'score': {
+      // A digit is a score only while a survey asked in this chat is open: typed before the
+      // invitation reached the chat (or with none), it is an ordinary message for the consultant.
+      if (clientId === null || !(await services.feedback.hasSurveyAskedInChat(clientId))) break;
       const { stored } = await store('survey_reply', intent.score);
       // Stored before means handled before (a redelivery): the score counts once.
-      if (!stored || clientId === null) return 'survey_reply';
+      if (!stored) return 'survey_reply';
       let survey: { surveyId: string } | null;
       try {
         survey = await services.feedback.recordNpsReply(clientId, intent.score);
@@ -159,9 +162,13 @@ async function respond(ctx: InboundContext, msg: Message, talker: Contact, recei
         await services.contacts.forgetInbound(msg.id);
         throw err;
       }
-      // A digit with no open survey is just kept for the consultant.
-      if (survey) await reply(REPLIES.scoreThanks);
-      return 'survey_reply';
+      if (survey) {
+        await reply(REPLIES.scoreThanks);
+        return 'survey_reply';
+      }
+      // The survey was answered in the mini-program or expired meanwhile: an ordinary message after all.
+      await services.contacts.forgetInbound(msg.id);
+      break;
     }
     case 'other':
       break;

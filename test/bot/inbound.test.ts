@@ -94,31 +94,46 @@ describe('inbound messages on real Wechaty (mock puppet)', () => {
     });
   });
 
-  it('records a 0–10 reply as the NPS of the open survey and thanks the client; a redelivered message is not counted twice', async () => {
+  it('records a 0–10 reply as the NPS of the survey asked in the chat and thanks the client; a redelivered message is not counted twice', async () => {
     const client = await t.services.contacts.clientOfContact(contact(2).id);
     const doctor = await createStaff(t, 'doctor');
     const order = await createPaidOrder(t, { client: { id: client!.clientId } as Client, doctor, projectIds: [(await createProject(t)).id] });
     const surveyId = await t.services.feedback.openSurvey(null, { clientId: client!.clientId, orderId: order.id });
     const since = t.clock.now();
+    // Opened, but its invitation has not reached the chat (held for quiet hours): a digit is just a message.
+    const before = inbox(2).length;
+    expect(await b.send(contact(2), '7')).toBe('stored');
+    expect(inbox(2).length).toBe(before);
+    expect((await t.deps.db.query('SELECT status FROM satisfaction_surveys WHERE public_id = ?', [surveyId]))[0].status).toBe('open');
+    // The delivery engine sends the invitation over WeCom and tells feedback, as it records the send.
+    await t.deps.db.transaction((m) => t.services.feedback.deliveryHooks.onDelivered(m, [
+      { kind: 'client_message', clientId: client!.clientId, channel: 'wecom', payload: { text: '满意度问卷', purpose: 'survey', surveyId }, at: t.clock.now() },
+    ]));
+
     expect(await b.send(contact(2), '9')).toBe('survey_reply');
     expect(inbox(2).at(-1)?.text).toBe(REPLIES.scoreThanks);
     const [survey] = await t.deps.db.query('SELECT status, nps, answered_via FROM satisfaction_surveys WHERE public_id = ?', [surveyId]);
     expect(survey).toEqual({ status: 'answered', nps: 9, answered_via: 'bot' });
     const messageId = b.lastSent!;
     expect(await b.redeliver(messageId)).toBe('ignored:duplicate');
-    // Even when Redis forgot the message, MySQL's unique message id keeps the score single (and no second thanks).
+    // Even when Redis forgot the message, MySQL's unique message id keeps the score single (and no second thanks);
+    // with the survey answered, the redelivery is taken for a message, already stored.
     await t.deps.redis.del(`bot:msg:${messageId}`);
     const answers = inbox(2).length;
-    expect(await b.redeliver(messageId)).toBe('survey_reply');
+    expect(await b.redeliver(messageId)).toBe('stored');
     expect(inbox(2).length).toBe(answers);
     const replies = await t.services.contacts.surveyReplies(client!.clientId, new Date(since.getTime() - 60_000));
     expect(replies.map((r) => r.score)).toEqual([9]);
 
-    // With no survey open, a digit is kept as a score for the consultant, without thanks.
+    // With no survey open, or from a contact not linked to a client, a digit is an ordinary message, without thanks.
     const answers2 = inbox(2).length;
-    expect(await b.send(contact(2), '3')).toBe('survey_reply');
+    expect(await b.send(contact(2), '3')).toBe('stored');
+    expect(await b.send(contact(3), '8')).toBe('stored');
     expect(inbox(2).length).toBe(answers2);
-    expect((await t.services.contacts.surveyReplies(client!.clientId, new Date(since.getTime() - 60_000))).map((r) => r.score)).toEqual([9, 3]);
+    expect(inbox(3).filter((m) => m.text === REPLIES.scoreThanks)).toEqual([]);
+    expect((await t.services.contacts.surveyReplies(client!.clientId, new Date(since.getTime() - 60_000))).map((r) => r.score)).toEqual([9]);
+    const kinds = await t.deps.db.query('SELECT kind, score FROM inbound_messages WHERE client_id = ? AND received_at >= ? ORDER BY id', [client!.clientId, new Date(since.getTime() - 60_000)]);
+    expect(kinds.map((k: { kind: string; score: number | null }) => [k.kind, k.score])).toEqual([['message', null], ['survey_reply', 9], ['message', null]]);
   });
 
   it('stores anything else, encrypted, for the client\'s consultant to read', async () => {

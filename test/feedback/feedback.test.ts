@@ -40,6 +40,10 @@ describe('satisfaction surveys, complaints and cases', () => {
     return { client, token: await clientToken(ctx, client), orderId: order.id, orderPublicId: order.publicId, surveyId };
   }
 
+  /** What the delivery engine tells feedback once a survey's invitation went out on `channel`. */
+  const invited = (clientId: number, surveyId: string, channel: string, at = t.clock.now()) => t.deps.db.transaction((m) =>
+    t.services.feedback.deliveryHooks.onDelivered(m, [{ kind: 'client_message', clientId, channel, payload: { text: '满意度问卷', purpose: 'survey', surveyId }, at }]));
+
   const answer = (token: string, surveyId: string, body: object) => t.http.post(`/api/mp/surveys/${surveyId}/answers`).set(bearer(token)).send(body);
 
   async function casesOf(clientId: number) {
@@ -235,19 +239,51 @@ describe('satisfaction surveys, complaints and cases', () => {
     expect((await t.http.get(`/api/mp/surveys/${theirs.surveyId}`).set(bearer(theirs.token))).body.status).toBe('open');
   });
 
-  it('a digit replied in WeCom answers the newest open survey; without one nothing happens', async () => {
+  it('a digit replied in WeCom answers only a survey asked in the chat: before its invitation got there, or sent another way, nothing happens', async () => {
     const { client, surveyId } = await surveyed();
     const nobody = await createClient(t);
 
+    const notYet = await t.services.feedback.recordNpsReply(client.id, 2);
+    await invited(client.id, surveyId, 'subscribe');
+    const bySubscribe = await t.services.feedback.recordNpsReply(client.id, 2);
+    const askedBefore = await t.services.feedback.hasSurveyAskedInChat(client.id);
+    await invited(client.id, surveyId, 'wecom');
+    const askedAfter = await t.services.feedback.hasSurveyAskedInChat(client.id);
     const recorded = await t.services.feedback.recordNpsReply(client.id, 2);
     const none = await t.services.feedback.recordNpsReply(nobody.id, 9);
     const again = await t.services.feedback.recordNpsReply(client.id, 10);
 
+    expect([notYet, bySubscribe, askedBefore, askedAfter]).toEqual([null, null, false, true]);
     expect(recorded).toEqual({ surveyId, nps: 2 });
     expect(none).toBeNull();
     expect(again).toBeNull();
+    expect(await t.services.feedback.hasSurveyAskedInChat(client.id)).toBe(false);
     expect((await casesOf(client.id)).map((c) => [c.source, c.grade])).toEqual([['survey', 'high']]);
     await expect(t.services.feedback.recordNpsReply(client.id, 11)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('an invitation is recorded once, a WeCom one replacing another channel\'s; a digit answers the survey asked in the chat last', async () => {
+    const { client, surveyId: first } = await surveyed();
+    const second = await t.services.feedback.openSurvey(null, { clientId: client.id, orderId: (await createPaidOrder(t, { client, doctor, projectIds: [projectId] })).id });
+    const at = (h: number) => new Date(t.clock.now().getTime() + h * HOUR);
+    const invitation = async (id: string) => (await t.deps.db.query('SELECT invited_at, invited_via FROM satisfaction_surveys WHERE public_id = ?', [id]))[0];
+
+    await invited(client.id, first, 'staff_task', at(-3));
+    await invited(client.id, first, 'subscribe', at(-2));
+    expect(await invitation(first)).toEqual({ invited_at: at(-3), invited_via: 'staff_task' });
+    await invited(client.id, first, 'wecom', at(-1));
+    await invited(client.id, second, 'wecom', at(-2));
+    await invited(client.id, first, 'wecom', at(0));
+    await invited(client.id, first, 'subscribe', at(0));
+    // Another client's delivery never marks this client's survey.
+    await invited((await createClient(t)).id, second, 'subscribe', at(0));
+    expect(await invitation(first)).toEqual({ invited_at: at(-1), invited_via: 'wecom' });
+    expect(await invitation(second)).toEqual({ invited_at: at(-2), invited_via: 'wecom' });
+
+    const replies = [await t.services.feedback.recordNpsReply(client.id, 8), await t.services.feedback.recordNpsReply(client.id, 7)];
+
+    // The first survey was asked in the chat last (though opened first): the first digit is its answer.
+    expect(replies).toEqual([{ surveyId: first, nps: 8 }, { surveyId: second, nps: 7 }]);
   });
 
   it('an expired survey cannot be answered and is no longer pending', async () => {
@@ -276,7 +312,10 @@ describe('satisfaction surveys, complaints and cases', () => {
         const order = await createPaidOrder(t, { client, doctor: doc, projectIds });
         const surveyId = await t.services.feedback.openSurvey(null, { clientId: client.id, orderId: order.id });
         if (indicators) await answer(await clientToken(t, client), surveyId, { indicators, nps });
-        else await t.services.feedback.recordNpsReply(client.id, nps);
+        else {
+          await invited(client.id, surveyId, 'wecom');
+          await t.services.feedback.recordNpsReply(client.id, nps);
+        }
       };
       await answered(a, [p1.id], 10, scores(5));
       await answered(a, [p1.id, p2.id], 9, scores(4));

@@ -252,7 +252,8 @@ export class CareService {
         if (!this.deps.surveys) return base;
         const opened = await this.deps.surveys.openSurvey(m, { clientId: r.client_id, orderId: r.order_id });
         const id = typeof opened === 'string' ? opened : opened.publicId;
-        return { ...base, purpose: 'survey', card: { title: '满意度问卷', pagePath: `${MP_PAGES.survey}?id=${id}` } };
+        // surveyId: feedback records when this invitation is delivered, and over which channel.
+        return { ...base, purpose: 'survey', surveyId: id, card: { title: '满意度问卷', pagePath: `${MP_PAGES.survey}?id=${id}` } };
       }
       case 'photo_request':
         // The photo comes back in the chat, to the consultant (no upload page in the mini-program).

@@ -4,7 +4,7 @@ import type { Clock } from '../../shared/clock';
 import type { Redis } from '../../shared/redis';
 import { AppError } from '../../shared/errors';
 import { publicId } from '../../shared/crypto';
-import { withTransactionRetry } from '../../shared/db';
+import { isDeadlock, withTransactionRetry } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
 import { WeChatError } from '../../integrations/wechat/types';
 import type { WeChatApi } from '../../integrations/wechat/types';
@@ -68,6 +68,26 @@ export interface ContactDirectory {
   contactsOfClients?(clientIds: number[]): Promise<Map<number, string>>;
 }
 
+/** A message a drain delivered, as delivery hooks see it. */
+export interface DeliveredMessage {
+  outboxId: string;
+  kind: string;
+  clientId: number | null;
+  /** 'wecom', 'subscribe', or 'staff_task' (staff were given the message to pass on). */
+  channel: string;
+  payload: Record<string, unknown>;
+  at: Date;
+}
+
+/**
+ * Told of what a drain delivered, inside the transaction that records it as sent. A hook that
+ * fails is logged and the messages stay recorded as sent (else they would go out again); a
+ * deadlock runs the whole record again, hooks included.
+ */
+export interface DeliveryHooks {
+  onDelivered(m: EntityManager, delivered: DeliveredMessage[]): Promise<void>;
+}
+
 export interface DeliveryDeps {
   db: DataSource;
   redis: Redis;
@@ -79,6 +99,8 @@ export interface DeliveryDeps {
   contacts: () => ContactDirectory | undefined;
   /** The client's current tags: a tag sync always mirrors the set as it is when it is sent. */
   tags: { tagsOf(clientId: number): Promise<Record<string, string[]>> };
+  /** Modules that act on a delivery (e.g. feedback: a survey asked in the chat may be answered there). */
+  hooks?: DeliveryHooks[];
   /** Module logger; one is made from config.logLevel when not given. */
   logger?: Logger;
 }
@@ -573,6 +595,10 @@ export class DeliveryService {
       // A retried transaction counts again from zero.
       lost = 0;
       Object.assign(counts, { sent: 0, failed: 0, deferred: 0, cancelled: 0 });
+      const delivered: DeliveredMessage[] = [];
+      const tell = (row: Claimed, channel: string) => {
+        if (channel !== 'none') delivered.push({ outboxId: row.id, kind: row.kind, clientId: row.clientId, channel, payload: row.payload, at: now });
+      };
       const mine = (res: { affectedRows?: number }) => Number(res.affectedRows ?? 0);
       // Plain sends are recorded together, one statement per channel.
       const plain = new Map<string, string[]>();
@@ -592,12 +618,18 @@ export class DeliveryService {
         ));
         counts.sent += n;
         lost += ids.length - n;
+        // Sent is sent, even when another drain took the row over meanwhile.
+        const group = new Set(ids);
+        for (const row of rows) if (group.has(row.id)) tell(row, ch);
       }
       for (const row of rows) {
         const o = outcomes.get(row.id);
         if (!o || (o.type === 'sent' && !o.sentTo)) continue;
         const client = row.clientId === null ? undefined : clients.get(row.clientId);
         const n = mine(await this.recordOne(m, row, o, client, token, now));
+        if (o.type === 'sent') tell(row, o.channel);
+        // The staff task exists only when this drain recorded the row.
+        else if (o.type === 'manual' && n) tell(row, 'staff_task');
         if (!n) {
           lost++;
           continue;
@@ -608,6 +640,14 @@ export class DeliveryService {
         else if (o.type === 'deferred') counts.deferred++;
         else if (row.attempts >= this.cfg.maxAttempts) counts.failed++;
         else counts.deferred++;
+      }
+      for (const hook of delivered.length ? this.deps.hooks ?? [] : []) {
+        try {
+          await hook.onDelivered(m, delivered);
+        } catch (err) {
+          if (isDeadlock(err)) throw err;
+          this.log.error({ err: errorText(err), outboxIds: delivered.map((d) => d.outboxId) }, 'delivery hook failed; the messages stay recorded as sent');
+        }
       }
     });
     if (lost) this.log.warn({ lost }, 'delivery results not recorded: another drain took these rows over after the lease expired');

@@ -2,6 +2,8 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type SurveyStatus = 'open' | 'answered';
 export type AnsweredVia = 'miniprogram' | 'bot';
+/** How the survey's invitation reached the client (the delivery engine's channel). */
+export type InvitedVia = 'wecom' | 'subscribe' | 'staff_task';
 export type CaseSource = 'survey' | 'complaint';
 export type CaseGrade = 'low' | 'medium' | 'high';
 export type CaseStatus = 'open' | 'resolved';
@@ -71,6 +73,16 @@ export class SatisfactionSurvey {
   /** The client's free-text comment, AES-GCM (it may describe the treatment). */
   @Column({ name: 'comment_enc', type: 'blob', nullable: true })
   commentEnc!: Buffer | null;
+
+  /**
+   * When and how the invitation reached the client (set by delivery). Only a survey asked in the
+   * WeCom chat ('wecom') takes a digit replied there as its NPS.
+   */
+  @Column({ name: 'invited_at', type: 'datetime', precision: 3, nullable: true })
+  invitedAt!: Date | null;
+
+  @Column({ name: 'invited_via', type: 'enum', enum: ['wecom', 'subscribe', 'staff_task'], nullable: true })
+  invitedVia!: InvitedVia | null;
 
   /** 'bot' answers carry only the NPS (a digit replied in WeCom). */
   @Column({ name: 'answered_via', type: 'enum', enum: ['miniprogram', 'bot'], nullable: true })

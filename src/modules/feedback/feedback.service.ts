@@ -11,7 +11,7 @@ import type { StaffRole } from '../staff';
 import type { WorklistService } from '../worklist';
 import type { OutboxService } from '../outbox';
 import type { PointsService } from '../points';
-import type { AnsweredVia, CaseGrade, CaseSource, CaseStatus, SurveyStatus } from './feedback.entity';
+import type { AnsweredVia, CaseGrade, CaseSource, CaseStatus, InvitedVia, SurveyStatus } from './feedback.entity';
 import { FeedbackErrors } from './feedback.errors';
 import {
   ComplaintCategory, complaintGrade, DETRACTOR_AT_MOST, INDICATOR_COLUMNS, INDICATOR_LABELS, INDICATORS, Indicator, IndicatorScores,
@@ -28,6 +28,27 @@ export interface FeedbackDeps {
   points: PointsService;
   worklist: Pick<WorklistService, 'create' | 'cancel'>;
   logger: Logger;
+}
+
+/** A message the delivery engine delivered, as its hooks report it (DeliveryService `hooks`). */
+export interface DeliveredMessage {
+  kind: string;
+  clientId: number | null;
+  /** 'wecom', 'subscribe' or 'staff_task'. */
+  channel: string;
+  payload: Record<string, unknown>;
+  at: Date;
+}
+
+const INVITE_CHANNELS: readonly InvitedVia[] = ['wecom', 'subscribe', 'staff_task'];
+
+/** The survey a delivered message invited to: the follow-up plan's survey step names it in the payload. */
+function invitedSurvey(d: DeliveredMessage): string | null {
+  if (d.kind !== 'client_message' || d.payload.purpose !== 'survey' || d.clientId === null || !INVITE_CHANNELS.includes(d.channel as InvitedVia)) return null;
+  if (typeof d.payload.surveyId === 'string') return d.payload.surveyId;
+  // Rows queued before the payload named it: the survey page's id parameter.
+  const page = (d.payload.card as { pagePath?: unknown } | undefined)?.pagePath;
+  return typeof page === 'string' ? /[?&]id=([^&]+)/.exec(page)?.[1] ?? null : null;
 }
 
 /** The associated data binding each encrypted feedback value to its row and column. */
@@ -292,8 +313,23 @@ export class FeedbackService {
   }
 
   /**
-   * The bot's entry for a digit replied in WeCom (0–10): the NPS of the client's newest open survey,
-   * with the same consequences as a mini-program answer. Null when the client has no open survey.
+   * Whether a digit the client replies in WeCom would answer a survey: one is open, unexpired and
+   * was asked in that chat (see recordNpsReply).
+   */
+  async hasSurveyAskedInChat(clientId: number): Promise<boolean> {
+    const rows = await this.deps.db.query(
+      `SELECT 1 FROM satisfaction_surveys WHERE client_id = ? AND status = 'open' AND expires_at > ? AND invited_via = 'wecom' LIMIT 1`,
+      [clientId, this.deps.clock.now()],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * The bot's entry for a digit replied in WeCom (0–10): the NPS of the open survey the client was
+   * last asked in the chat, with the same consequences as a mini-program answer. Null when there is
+   * none: a survey whose invitation has not reached the chat yet (held for quiet hours, waiting
+   * for the send budget), or went out only as a subscribe message or a staff task, was not asked
+   * there, so a digit in the chat is not its answer.
    */
   async recordNpsReply(clientId: number, score: number): Promise<{ surveyId: string; nps: number } | null> {
     if (!Number.isInteger(score) || score < 0 || score > 10) {
@@ -301,7 +337,8 @@ export class FeedbackService {
     }
     return this.tx(async (m) => {
       const [row]: SurveyRow[] = await m.query(
-        `SELECT * FROM satisfaction_surveys WHERE client_id = ? AND status = 'open' AND expires_at > ? ORDER BY id DESC LIMIT 1 FOR UPDATE`,
+        `SELECT * FROM satisfaction_surveys WHERE client_id = ? AND status = 'open' AND expires_at > ? AND invited_via = 'wecom'
+          ORDER BY invited_at DESC, id DESC LIMIT 1 FOR UPDATE`,
         [clientId, this.deps.clock.now()],
       );
       if (!row) return null;
@@ -482,6 +519,25 @@ export class FeedbackService {
       })),
     };
   }
+
+  /**
+   * For DeliveryService `hooks`, in the transaction that records the messages as sent: a survey
+   * invitation that reached the client records when and through which channel. The first one
+   * counts, except that a WeCom one replaces another channel's (it is what lets the chat answer).
+   */
+  readonly deliveryHooks = {
+    onDelivered: async (m: EntityManager, delivered: DeliveredMessage[]): Promise<void> => {
+      for (const d of delivered) {
+        const surveyId = invitedSurvey(d);
+        if (surveyId === null) continue;
+        await m.query(
+          `UPDATE satisfaction_surveys SET invited_at = ?, invited_via = ?
+            WHERE public_id = ? AND client_id = ? AND (invited_via IS NULL OR (invited_via <> 'wecom' AND ? = 'wecom'))`,
+          [d.at, d.channel, surveyId, d.clientId, d.channel],
+        );
+      }
+    },
+  };
 
   /**
    * The client's rights reach feedback too (PIPL), through ClientsService.addDataHooks: a deleted
