@@ -192,6 +192,33 @@ describe('outbox delivery', () => {
     expect((await outboxRow(t1, id)).sent_at).toEqual(new Date('2026-03-03T01:00:00Z'));
   });
 
+  it('a client message written during quiet hours while a drain is under way waits for the morning too', async () => {
+    at('2026-03-02T15:30:00Z'); // 23:30 in Shanghai
+    // One row per batch, so the drain claims again after the first send.
+    const oneByOne = await createTestContext({ env: { REDIS_KEY_PREFIX: t1.config.redis.keyPrefix, DB_NAME: t1.config.db.database, DELIVERY_BATCH: '1' }, now: '2026-03-02T15:30:00Z' });
+    try {
+      const ch = new RecordingChannel();
+      const { client, contact } = await boundClient(ch);
+      await enqueue(t1, { kind: 'staff_alert', payload: { text: 'alert-a', staffRole: 'director' } });
+      await enqueue(t1, { kind: 'staff_alert', payload: { text: 'alert-b', staffRole: 'director' } });
+      let late: string | undefined;
+      ch.beforeSend = async () => {
+        late ??= await message(client.id, '夜里写入的消息');
+      };
+
+      await oneByOne.services.delivery.drain(ch);
+      expect(ch.to('staff', 'director').map((s) => s.message!.text)).toEqual(['alert-a', 'alert-b']);
+      expect(ch.to('contact', contact)).toEqual([]);
+      expect(await outboxRow(t1, late!)).toMatchObject({ status: 'pending', attempts: 0 });
+
+      oneByOne.clock.set(shanghai('2026-03-03 09:00'));
+      await oneByOne.services.delivery.drain(ch);
+      expect(ch.to('contact', contact).map((s) => s.message!.text)).toEqual(['夜里写入的消息']);
+    } finally {
+      await oneByOne.close();
+    }
+  });
+
   it('500 messages due at once for one account with a budget of 20 a minute: paced over 25 minutes by two drains, none dropped, none over budget', async () => {
     const start = at(shanghai('2026-03-04 10:00'));
     const a = new RecordingChannel();

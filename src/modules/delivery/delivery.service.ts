@@ -299,6 +299,10 @@ export class DeliveryService {
    */
   private async claim(token: string, now: Date, accountId: string | null): Promise<Claimed[]> {
     const noBot = accountId === null;
+    // In quiet hours no client kind is claimed, even one written since holdForQuietHours ran (it
+    // waits, still due, for the first drain after the quiet hours).
+    const quiet = quietUntil(this.cfg.quietHours, now) !== null;
+    if (quiet && noBot) return [];
     const lease = new Date(now.getTime() + this.cfg.leaseSeconds * 1000);
     // One bot per WeCom account (DESIGN.md): a bot leaves a client's messages and tag syncs to the
     // account that client's contact belongs to.
@@ -310,8 +314,9 @@ export class DeliveryService {
     await this.retried((m) =>
       m.query(
         `UPDATE outbox_messages SET status = 'sending', claim_token = ?, lease_until = ?, attempts = attempts + 1
-          WHERE status = 'pending' AND due_at <= ? ${filter} ORDER BY due_at, id LIMIT ?`,
-        [token, lease, now, noBot ? new Date(now.getTime() - NO_BOT_GRACE_MS) : accountId, this.cfg.batch],
+          WHERE status = 'pending' AND due_at <= ? ${filter} ${quiet ? `AND kind NOT IN (${QUIET_KINDS.map(() => '?').join(',')})` : ''}
+          ORDER BY due_at, id LIMIT ?`,
+        [token, lease, now, noBot ? new Date(now.getTime() - NO_BOT_GRACE_MS) : accountId, ...(quiet ? QUIET_KINDS : []), this.cfg.batch],
       ),
     );
     const rows: { id: string | number; kind: string; client_id: number | null; payload: unknown; attempts: number; sent_to: unknown }[] =
