@@ -15,6 +15,7 @@ import { ReviewIndexes1795401000000 } from './1795401000000-ReviewIndexes';
 import { PhotoRequestTexts1795401100000 } from './1795401100000-PhotoRequestTexts';
 import { OrdersClientCovering1795401200000 } from './1795401200000-OrdersClientCovering';
 import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitations';
+import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExportsExpiresIndex';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -35,4 +36,5 @@ export const migrations: Function[] = [
   PhotoRequestTexts1795401100000,
   OrdersClientCovering1795401200000,
   SurveyInvitations1795401300000,
+  DataExportsExpiresIndex1795401400000,
 ];

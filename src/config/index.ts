@@ -91,6 +91,8 @@ export interface Config {
     drainIntervalMs: number;
     /** subscribeMessage.send miniprogram_state: which mini-program version a message opens. */
     subscribeState: 'formal' | 'trial' | 'developer';
+    /** Days a sent, failed or cancelled outbox row is kept (task 'outbox-retention'). */
+    outboxRetentionDays: number;
   };
   scheduler: { runRetentionDays: number };
   care: {
@@ -269,6 +271,7 @@ const schema = Joi.object({
   DELIVERY_RETRY_MAX_SECONDS: Joi.number().integer().min(1).max(86400).default(3600),
   DELIVERY_SEND_CONCURRENCY: Joi.number().integer().min(1).max(64).default(4),
   DELIVERY_DRAIN_INTERVAL_MS: Joi.number().integer().min(100).max(600000).default(3000),
+  OUTBOX_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(30),
   SUBSCRIBE_MESSAGE_STATE: Joi.string().valid('formal', 'trial', 'developer').default('formal'),
   SCHEDULER_RUN_RETENTION_DAYS: Joi.number().integer().min(1).max(3650).default(30),
 
@@ -467,6 +470,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       sendConcurrency: env.DELIVERY_SEND_CONCURRENCY,
       drainIntervalMs: env.DELIVERY_DRAIN_INTERVAL_MS,
       subscribeState: env.SUBSCRIBE_MESSAGE_STATE,
+      outboxRetentionDays: env.OUTBOX_RETENTION_DAYS,
     },
     scheduler: { runRetentionDays: env.SCHEDULER_RUN_RETENTION_DAYS },
     care: { repurchaseLeadDays: env.CARE_REPURCHASE_LEAD_DAYS, subscribeTemplateId: env.CARE_SUBSCRIBE_TEMPLATE_ID },

@@ -214,6 +214,7 @@ export class DataExport {
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 
+  @Index('ix_data_exports_expires')
   @Column({ name: 'expires_at', type: 'datetime', precision: 3 })
   expiresAt!: Date;
 }

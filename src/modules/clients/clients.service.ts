@@ -766,11 +766,11 @@ export class ClientsService {
   }
 
   /**
-   * Deletes up to `limit` expired exports. The ids come from a plain read and the DELETE goes by
-   * primary key: expires_at has no index, and a ranged DELETE would lock every row it scans.
+   * Deletes up to `limit` expired exports. The ids come from a plain read along ix_data_exports_expires
+   * and the DELETE goes by primary key, so it locks only the rows it deletes.
    */
   private async deleteExpiredExports(m: EntityManager, now: Date, limit: number): Promise<{ found: number; deleted: number }> {
-    const rows: { id: number }[] = await m.query('SELECT id FROM data_exports WHERE expires_at <= ? ORDER BY id LIMIT ?', [now, limit]);
+    const rows: { id: number }[] = await m.query('SELECT id FROM data_exports WHERE expires_at <= ? ORDER BY expires_at, id LIMIT ?', [now, limit]);
     if (!rows.length) return { found: 0, deleted: 0 };
     const res: { affectedRows?: number } = await m.query('DELETE FROM data_exports WHERE id IN (?) AND expires_at <= ?', [rows.map((r) => r.id), now]);
     return { found: rows.length, deleted: res.affectedRows ?? 0 };

@@ -3,6 +3,19 @@ import type { Clock } from '../../shared/clock';
 import { isDuplicateKey } from '../../shared/db';
 import type { OutboxStatus } from './outbox.entity';
 
+/** The statuses a row never leaves (the delivery module): only these are ever purged. */
+const FINISHED: readonly OutboxStatus[] = ['sent', 'failed', 'cancelled'];
+const PURGE_BATCH = 500;
+
+/**
+ * Dedupe keys that are the only guard against a second message: retention keeps their rows. A
+ * plan's notice `plan:<plan>:<revision>` goes once per revision, and proposing a plan again as it
+ * is after a change request enqueues the same key (consultations, propose). Every other producer
+ * records what it already queued in its own table (step status, appointment version, claimed post
+ * occurrence, answered survey, escalated case, dormant action), so its old rows may go.
+ */
+export const RETAINED_KEY_PREFIXES: readonly string[] = ['plan:'];
+
 export interface OutboxInput {
   /** What the bot should do: 'tag_sync', 'followup', 'post', 'staff_alert' … */
   kind: string;
@@ -49,14 +62,15 @@ export class OutboxService {
   async cancelPending(m: EntityManager, clientId: number, prefix: string): Promise<number> {
     const result = await m.query(
       `UPDATE outbox_messages SET status = 'cancelled' WHERE client_id = ? AND status = 'pending' AND dedupe_key LIKE ?`,
-      [clientId, `${prefix.replace(/[\\%_]/g, '\\$&')}%`],
+      [clientId, likePrefix(prefix)],
     );
     return Number(result.affectedRows);
   }
 
   /**
    * The account is deleted (PIPL): what was still to go is cancelled and every row's payload, which
-   * can name the client and their procedures, is erased. Rows stay as the record of what was sent.
+   * can name the client and their procedures, is erased. Rows stay as the record of what was sent
+   * until the retention task (purgeFinished) deletes them.
    */
   readonly clientDataHooks = {
     onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
@@ -67,6 +81,40 @@ export class OutboxService {
       );
     },
   };
+
+  /**
+   * Deletes the rows that finished (sent, failed, cancelled) before `before`, except those under
+   * RETAINED_KEY_PREFIXES; returns how many went (scheduler task 'outbox-retention'). A row finished
+   * at sent_at, else at its last change (updated_at). A drain takes a row only once it is due, so
+   * ix_outbox_due read in key order up to `before` finds every candidate without reading a row (one
+   * cancelled before its due time waits for that time too). Each batch is a DELETE by primary key
+   * that checks everything again: a second run beside it only finds less to do.
+   */
+  async purgeFinished(before: Date, batch = PURGE_BATCH): Promise<number> {
+    const retained = RETAINED_KEY_PREFIXES.map(() => 'AND dedupe_key NOT LIKE ?').join(' ');
+    const retainedParams = RETAINED_KEY_PREFIXES.map(likePrefix);
+    let deleted = 0;
+    for (const status of FINISHED) {
+      let after: { dueAt: Date; id: string | number } = { dueAt: new Date(0), id: 0 };
+      for (;;) {
+        const rows: { id: string | number; due_at: Date }[] = await this.deps.db.query(
+          `SELECT id, due_at FROM outbox_messages WHERE status = ? AND due_at < ? AND (due_at > ? OR (due_at = ? AND id > ?))
+            ORDER BY due_at, id LIMIT ?`,
+          [status, before, after.dueAt, after.dueAt, after.id, batch],
+        );
+        if (!rows.length) break;
+        const res: { affectedRows?: number } = await this.deps.db.query(
+          `DELETE FROM outbox_messages WHERE id IN (?) AND status = ? AND COALESCE(sent_at, updated_at) < ? ${retained}`,
+          [rows.map((r) => r.id), status, before, ...retainedParams],
+        );
+        deleted += Number(res.affectedRows ?? 0);
+        if (rows.length < batch) break;
+        const last = rows[rows.length - 1];
+        after = { dueAt: last.due_at, id: last.id };
+      }
+    }
+    return deleted;
+  }
 
   /** Rows of a client, newest first (for tests and staff views). */
   async listForClient(clientId: number, kind?: string, m?: EntityManager): Promise<OutboxView[]> {
@@ -86,4 +134,9 @@ export class OutboxService {
       attempts: r.attempts,
     }));
   }
+}
+
+/** A LIKE pattern for "starts with `prefix`". */
+function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, '\\$&')}%`;
 }
