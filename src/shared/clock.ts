@@ -29,6 +29,11 @@ export function shanghaiDate(at: Date): string {
   return new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
 }
 
+/** An instant on the Shanghai clock to the minute, as YYYY-MM-DD HH:mm (for messages people read). */
+export function shanghaiMinute(at: Date): string {
+  return new Date(at.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
+}
+
 /** Whole years between a birth date (YYYY-MM-DD) and an instant, on the Shanghai calendar. */
 export function ageOn(birthDate: string, at: Date): number {
   const [by, bm, bd] = birthDate.split('-').map(Number);

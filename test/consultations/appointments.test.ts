@@ -102,7 +102,7 @@ describe('appointments', () => {
     expect(twice.status).toBe(409);
     expect(twice.body.error).toMatchObject({ code: 'APPOINTMENT_STATE_INVALID', details: { status: 'confirmed', action: 'confirm' } });
     expect((await t1.http.get(`/api/mp/appointments/${appt.id}`).set(bearer(token))).body.status).toBe('confirmed');
-    const notices = await t1.services.outbox.listForClient(client.id, 'appointment_notice');
+    const notices = await t1.services.outbox.listForClient(client.id, 'client_message');
     expect(notices.map((n) => [n.dedupeKey, n.payload.event])).toEqual([[`appointment:${appt.id}:1`, 'appointment_confirmed']]);
     expect((await t1.services.journey.history(client.id)).map((h) => h.to)).toEqual(['consulting']);
     const [audit] = await t1.deps.db.query("SELECT actor_id FROM audit_log WHERE client_id = ? AND action = 'appointment.confirm'", [client.id]);
@@ -124,7 +124,7 @@ describe('appointments', () => {
     const detail = await t1.http.get(`/api/staff/appointments/${appt.id}`).set(bearer(staff.directorToken));
     expect(detail.body.events.map((e: { action: string }) => e.action)).toEqual(['requested', 'confirmed', 'moved']);
     expect(detail.body.events[2]).toMatchObject({ from: new Date(slot(t1, 2, '10:00')).toISOString(), to: new Date(slot(t1, 3, '15:00')).toISOString(), reason: '医生手术改期' });
-    const notices = await t1.services.outbox.listForClient(client.id, 'appointment_notice');
+    const notices = await t1.services.outbox.listForClient(client.id, 'client_message');
     expect(notices.map((n) => n.dedupeKey).sort()).toEqual([`appointment:${appt.id}:1`, `appointment:${appt.id}:2`]);
   });
 
@@ -223,7 +223,7 @@ describe('appointments', () => {
 
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409)).toHaveLength(9);
-    expect(await t1.services.outbox.listForClient(client.id, 'appointment_notice')).toHaveLength(1);
+    expect(await t1.services.outbox.listForClient(client.id, 'client_message')).toHaveLength(1);
   });
 
   it('confirming the appointment of an intent letter books the client', async () => {

@@ -110,7 +110,10 @@ describe('issue 3 end to end: questionnaire → plan → intent letter → booke
     const [stage] = await t.deps.db.query('SELECT stage FROM clients WHERE id = ?', [client.id]);
     expect(stage.stage).toBe('booked');
     const notices = await t.services.outbox.listForClient(client.id);
-    expect(notices.map((n) => n.kind)).toEqual(expect.arrayContaining(['client_notice', 'staff_alert', 'appointment_notice', 'tag_sync']));
+    expect(notices.map((n) => n.kind)).toEqual(expect.arrayContaining(['client_message', 'staff_alert', 'tag_sync']));
+    // The client is told of the plan, its revision and the confirmed appointment; staff of the change request and the acceptance.
+    expect(notices.filter((n) => n.kind === 'client_message').map((n) => n.payload.event).sort()).toEqual(['appointment_confirmed', 'plan_proposed', 'plan_revised']);
+    expect(notices.filter((n) => n.kind === 'staff_alert').map((n) => n.payload.event).sort()).toEqual(['plan_accepted', 'plan_change_requested']);
 
     // The director's metrics for the channel count this client at every step.
     const to = shanghaiDate(t.clock.now());

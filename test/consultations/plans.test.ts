@@ -66,8 +66,9 @@ describe('plans, change requests and intent letters', () => {
     const history = await t1.services.journey.history(client.id);
     expect(history.map((h) => h.to)).toEqual(['plan_proposed']);
     expect(history[0].at.toISOString()).toBe(NOW);
-    const notices = await t1.services.outbox.listForClient(client.id, 'client_notice');
+    const notices = await t1.services.outbox.listForClient(client.id, 'client_message');
     expect(notices.map((n) => n.dedupeKey)).toEqual([`plan:${planId}:1`]);
+    expect(notices[0].payload).toMatchObject({ purpose: 'notice', event: 'plan_proposed', text: expect.stringContaining('方案'), card: { pagePath: `packageSurvey/plan/index?id=${planId}` } });
     expect(JSON.stringify(notices[0].payload)).not.toContain('青霉素');
   });
 
@@ -155,7 +156,7 @@ describe('plans, change requests and intent letters', () => {
     expect(seen.body.changeRequests).toEqual([expect.objectContaining({ revision: 1, comment: '希望价格低一些，考虑非手术' })]);
     const earlier = await t1.http.get(`/api/mp/plans/${planId}?revision=1`).set(bearer(token));
     expect(earlier.body.revision.priceMaxFen).toBe(3_500_000);
-    const notices = await t1.services.outbox.listForClient(client.id, 'client_notice');
+    const notices = await t1.services.outbox.listForClient(client.id, 'client_message');
     expect(notices.map((n) => n.dedupeKey).sort()).toEqual([`plan:${planId}:1`, `plan:${planId}:2`]);
     expect((await t1.services.outbox.listForClient(client.id, 'staff_alert')).map((n) => n.payload.event)).toEqual(['plan_change_requested']);
     const comment = await q('SELECT comment_enc FROM plan_comments WHERE client_id = ?', [client.id]);

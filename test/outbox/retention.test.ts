@@ -101,7 +101,7 @@ describe('outbox retention', () => {
     const change = await t.http.post(`/api/mp/plans/${planId}/change-requests`).set(bearer(token)).send({ revision: 1, comment: '想再考虑一下价格' });
     expect(change.status).toBe(201);
     await t.services.delivery.drain(new RecordingChannel());
-    const [notice] = await t.services.outbox.listForClient(client.id, 'client_notice');
+    const [notice] = await t.services.outbox.listForClient(client.id, 'client_message');
     const [alert] = await t.services.outbox.listForClient(client.id, 'staff_alert');
     expect(notice.dedupeKey).toBe(`plan:${planId}:1`);
     expect(notice.status).not.toMatch(/^(pending|sending)$/);
@@ -116,7 +116,7 @@ describe('outbox retention', () => {
     expect(again.body.status).toBe('proposed');
     // The change alert went with the retention; the notice stayed, so proposing again added none.
     expect(await exists(alert.id)).toBe(false);
-    expect((await t.services.outbox.listForClient(client.id, 'client_notice')).map((n) => [n.id, n.status])).toEqual([[notice.id, notice.status]]);
+    expect((await t.services.outbox.listForClient(client.id, 'client_message')).map((n) => [n.id, n.status])).toEqual([[notice.id, notice.status]]);
   });
 
   it('a follow-up step whose message went with the retention is not queued again', async () => {

@@ -1,12 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import { shanghaiDate } from '../../shared/clock';
+import { shanghaiDate, shanghaiMinute } from '../../shared/clock';
 import { AppError, notFound, validationError } from '../../shared/errors';
 import { publicId as newPublicId } from '../../shared/crypto';
 import type { Actor } from '../audit';
 import type { AppointmentKind, AppointmentStatus } from './consultations.entity';
 import { ConsultationErrors } from './consultations.errors';
 import { checkSlot, durationOf } from './consultations.hours';
-import { aad, Support } from './consultations.shared';
+import { aad, APPOINTMENT_LABEL, Support } from './consultations.shared';
+
+type AppointmentNotice = 'appointment_confirmed' | 'appointment_moved' | 'appointment_cancelled';
 
 const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 86400_000;
@@ -161,9 +163,10 @@ export class AppointmentsService {
       this.allow(row, 'cancel');
       const version = await this.change(m, row, { status: 'cancelled', cancelled_at: this.s.now() });
       await this.event(m, row.id, 'cancelled', actor, { from: row.starts_at });
-      await this.s.deps.outbox.enqueue(m, {
-        kind: 'staff_alert', dedupeKey: `appointment_alert:${row.public_id}:${version}`, clientId,
-        payload: { event: 'appointment_cancelled_by_client', appointmentId: row.public_id, at: row.starts_at.toISOString(), kind: row.kind },
+      await this.s.alertStaff(m, clientId, `appointment_alert:${row.public_id}:${version}`, {
+        event: 'appointment_cancelled_by_client', role: 'customer_service',
+        text: `【预约取消】客户取消了 ${shanghaiMinute(row.starts_at)} 的${APPOINTMENT_LABEL[row.kind] ?? '预约'}（${row.public_id}）。`,
+        refs: { appointmentId: row.public_id, at: row.starts_at.toISOString(), kind: row.kind },
       });
       return row.id;
     });
@@ -365,11 +368,18 @@ export class AppointmentsService {
     );
   }
 
-  /** The client's notice of a staff change, once per appointment version (the bot delivers it). */
-  private async notify(m: EntityManager, row: Row, version: number, event: string, at: Date): Promise<void> {
-    await this.s.deps.outbox.enqueue(m, {
-      kind: 'appointment_notice', dedupeKey: `appointment:${row.public_id}:${version}`, clientId: row.client_id,
-      payload: { event, appointmentId: row.public_id, kind: row.kind, at: at.toISOString(), durationMinutes: Number(row.duration_minutes) },
+  /** The client's notice of a staff change, once per appointment version. */
+  private async notify(m: EntityManager, row: Row, version: number, event: AppointmentNotice, at: Date): Promise<void> {
+    const what = APPOINTMENT_LABEL[row.kind] ?? '预约';
+    const when = shanghaiMinute(at);
+    const [title, text] = {
+      appointment_confirmed: [`${what}预约已确认`, `您 ${when} 的${what}预约已确认，期待您的到来。`],
+      appointment_moved: [`${what}时间已调整`, `您的${what}预约已改到 ${when}，如有不便请联系您的顾问。`],
+      appointment_cancelled: [`${what}预约已取消`, `您 ${when} 的${what}预约已由医院取消，您的顾问会与您联系。`],
+    }[event];
+    await this.s.notifyClient(m, row.client_id, `appointment:${row.public_id}:${version}`, {
+      event, title, text, page: 'appointments',
+      refs: { appointmentId: row.public_id, kind: row.kind, at: at.toISOString(), durationMinutes: Number(row.duration_minutes) },
     });
   }
 

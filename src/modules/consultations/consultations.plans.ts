@@ -268,8 +268,9 @@ export class PlansService {
       const now = this.s.now();
       await m.query("UPDATE plans SET status = 'withdrawn', withdrawn_at = ?, updated_at = ? WHERE id = ?", [now, now, plan.id]);
       if (plan.proposed_at) {
-        await this.s.deps.outbox.enqueue(m, {
-          kind: 'client_notice', dedupeKey: `plan:${plan.public_id}:withdrawn`, clientId: client.id, payload: { event: 'plan_withdrawn', planId: plan.public_id },
+        await this.s.notifyClient(m, client.id, `plan:${plan.public_id}:withdrawn`, {
+          event: 'plan_withdrawn', title: '方案已撤回', page: { plan: plan.public_id }, refs: { planId: plan.public_id },
+          text: '您的治疗方案已由医院撤回，您的顾问会尽快与您联系。',
         });
       }
       await this.s.deps.audit.record(actor, 'plan.withdraw', { clientId: client.id, details: { plan: plan.public_id } }, m);
@@ -337,10 +338,10 @@ export class PlansService {
         [pid, plan.id, clientId, input.revision, this.s.seal(input.comment, aad.comment(pid)), now],
       );
       await m.query("UPDATE plans SET status = 'change_requested', updated_at = ? WHERE id = ?", [now, plan.id]);
-      const doctor = (await this.s.staffRefs(m, [plan.doctor_id])).get(Number(plan.doctor_id));
-      await this.s.deps.outbox.enqueue(m, {
-        kind: 'staff_alert', dedupeKey: `plan_change:${pid}`, clientId,
-        payload: { event: 'plan_change_requested', planId: plan.public_id, revision: input.revision, doctorId: doctor?.id ?? null },
+      await this.s.alertStaff(m, clientId, `plan_change:${pid}`, {
+        event: 'plan_change_requested', role: 'doctor', staffId: plan.doctor_id === null ? null : Number(plan.doctor_id),
+        text: `【方案修改请求】客户对方案 ${plan.public_id} 第${input.revision}版提出了修改意见，请在工作台查看并修订。`,
+        refs: { planId: plan.public_id, revision: input.revision },
       });
       return plan.id;
     });
@@ -391,9 +392,11 @@ export class PlansService {
         input.revision, now, now, plan.id,
       ]);
       await this.s.deps.journey.moveTo(m, clientId, 'plan_accepted', actor, { reason: 'plan' });
-      await this.s.deps.outbox.enqueue(m, {
-        kind: 'staff_alert', dedupeKey: `plan_accepted:${plan.public_id}`, clientId,
-        payload: { event: 'plan_accepted', planId: plan.public_id, revision: input.revision, letterId: pid, appointmentId: appt.publicId, doctorId: doctor?.id ?? null },
+      // Customer service confirms the appointment the letter asked for; the doctor is named for the record.
+      await this.s.alertStaff(m, clientId, `plan_accepted:${plan.public_id}`, {
+        event: 'plan_accepted', role: 'customer_service',
+        text: `【方案已接受】客户接受了方案 ${plan.public_id} 第${input.revision}版并确认意向书，预约 ${appt.publicId} 待确认。`,
+        refs: { planId: plan.public_id, revision: input.revision, letterId: pid, appointmentId: appt.publicId, doctorId: doctor?.id ?? null },
       });
       return pid;
     });
@@ -542,8 +545,10 @@ export class PlansService {
 
   private async noticePlan(m: EntityManager, plan: PlanRow, revision: number, event: 'plan_proposed' | 'plan_revised'): Promise<void> {
     // No content in the payload: it is plaintext, and the client reads the plan in the mini-program.
-    await this.s.deps.outbox.enqueue(m, {
-      kind: 'client_notice', dedupeKey: `plan:${plan.public_id}:${revision}`, clientId: plan.client_id, payload: { event, planId: plan.public_id, revision },
+    await this.s.notifyClient(m, plan.client_id, `plan:${plan.public_id}:${revision}`, {
+      event, page: { plan: plan.public_id }, refs: { planId: plan.public_id, revision },
+      title: event === 'plan_proposed' ? '您的方案已出' : '方案已更新',
+      text: event === 'plan_proposed' ? '医生为您制定的治疗方案已出，请在小程序中查看。' : '医生已根据您的意见修改了方案，请在小程序中查看新版本。',
     });
   }
 

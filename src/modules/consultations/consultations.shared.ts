@@ -10,6 +10,7 @@ import type { ClientsService } from '../clients';
 import { clientAad } from '../clients';
 import type { JourneyService } from '../journey';
 import type { OutboxService } from '../outbox';
+import type { StaffRole } from '../staff';
 
 export interface ConsultationsDeps {
   db: DataSource;
@@ -75,9 +76,49 @@ export interface StaffRef {
   name: string;
 }
 
-/** What the plan, appointment and metrics services share: transactions, client access, sealing. */
+/** Mini-program pages a notice opens. */
+const PAGES = { plan: 'packageSurvey/plan/index', appointments: 'packageSurvey/appointments/index' };
+export const APPOINTMENT_LABEL: Record<string, string> = { consultation: '面诊', procedure: '治疗' };
+
+export interface ClientNotice {
+  /** What happened, for the record (plan_proposed, appointment_moved …). */
+  event: string;
+  /** The message itself; no plan content or health data (the payload is plaintext; the client reads details in the mini-program). */
+  text: string;
+  /** The card's title and the page it opens. */
+  title: string;
+  page: { plan: string } | 'appointments';
+  /** Ids kept with the row (planId, revision, appointmentId …). */
+  refs: Record<string, unknown>;
+}
+
+/** What the plan, appointment and metrics services share: transactions, client access, sealing, notices. */
 export class Support {
   constructor(readonly deps: ConsultationsDeps) {}
+
+  /**
+   * Tells the client about their plan or appointment, once per `dedupeKey`: a client message like
+   * every other (WeCom when the client is a contact, else a subscribe message, else a staff task;
+   * quiet hours apply), with a card that opens the page.
+   */
+  async notifyClient(m: EntityManager, clientId: number, dedupeKey: string, n: ClientNotice): Promise<void> {
+    const pagePath = n.page === 'appointments' ? PAGES.appointments : `${PAGES.plan}?id=${n.page.plan}`;
+    await this.deps.outbox.enqueue(m, {
+      kind: 'client_message', dedupeKey, clientId,
+      payload: {
+        ...n.refs, purpose: 'notice', event: n.event, text: n.text, card: { title: n.title, pagePath },
+        templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: n.title, thing2: n.text.slice(0, 20) },
+      },
+    });
+  }
+
+  /** Tells staff through WeCom (their group, headed with `role`); no client detail in the text. */
+  async alertStaff(m: EntityManager, clientId: number, dedupeKey: string, a: { event: string; text: string; role: StaffRole; staffId?: number | null; refs: Record<string, unknown> }): Promise<void> {
+    await this.deps.outbox.enqueue(m, {
+      kind: 'staff_alert', dedupeKey, clientId,
+      payload: { ...a.refs, event: a.event, text: a.text, staffRole: a.role, ...(a.staffId ? { staffId: a.staffId } : {}) },
+    });
+  }
 
   /** A short READ COMMITTED transaction, run again when it was chosen as a deadlock victim. */
   tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
-import { shanghaiDate } from '../../shared/clock';
+import { shanghaiDate, shanghaiMinute } from '../../shared/clock';
 import { AppError, notFound, validationError } from '../../shared/errors';
 import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { FieldCipher, publicId, sha256 } from '../../shared/crypto';
@@ -217,10 +217,6 @@ function scoresOf(row: Record<string, unknown>): Partial<IndicatorScores> | null
 }
 
 /** Local time on the Shanghai calendar, for messages staff read ("2026-03-02 14:05"). */
-function shanghaiTime(at: Date): string {
-  return new Date(at.getTime() + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
-}
-
 /**
  * Satisfaction surveys, complaints and the cases they open (issue 5, item 6). An answer, its case,
  * its staff task and its outbox rows commit together; a promoter's share grants points once; an
@@ -633,7 +629,7 @@ export class FeedbackService {
     if (Number(claimed.affectedRows) !== 1) return false;
     const [row] = await m.query('SELECT public_id, client_id, grade, source, deadline_at FROM feedback_cases WHERE id = ?', [id]);
     // No client detail in the text: it travels through WeCom.
-    const text = `【超时工单】${GRADE_LABEL[row.grade as CaseGrade]}级${SOURCE_LABEL[row.source as CaseSource]} ${row.public_id} 已超过处理时限（${shanghaiTime(row.deadline_at)}）仍未解决，请跟进。`;
+    const text = `【超时工单】${GRADE_LABEL[row.grade as CaseGrade]}级${SOURCE_LABEL[row.source as CaseSource]} ${row.public_id} 已超过处理时限（${shanghaiMinute(row.deadline_at)}）仍未解决，请跟进。`;
     const { created } = await this.deps.outbox.enqueue(m, {
       kind: 'staff_alert', dedupeKey: `case_overdue:${row.public_id}`, clientId: Number(row.client_id), payload: { text, staffRole: 'director' }, dueAt: now,
     });
