@@ -38,7 +38,13 @@ function errSerializer(err: Error): Record<string, unknown> {
 
 /** The request a line is logged for: every line written while serving it carries its id. */
 export const requestScope = new AsyncLocalStorage<{ reqId: string }>();
-const mixin = () => requestScope.getStore() ?? {};
+// A new object per line: pino merges the line's own fields into what mixin returns, and handing it
+// the scope's store let one line's fields (a client id, or a field only another logger redacts)
+// ride along on every later line of the request, the access line included.
+const mixin = () => {
+  const scope = requestScope.getStore();
+  return scope ? { reqId: scope.reqId } : {};
+};
 
 let stdout: DestinationStream | undefined;
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createTestContext, TestContext } from '../helpers/context';
 import { createClient } from '../helpers/factories';
-import { createLogger } from '../../src/shared/logger';
+import { createLogger, requestScope } from '../../src/shared/logger';
 import { createRedis } from '../../src/shared/redis';
 import { createApp } from '../../src/app';
 import { Client } from '../../src/modules/clients';
@@ -69,5 +69,21 @@ describe('when a dependency fails', () => {
     expect(out).toContain('ER_DUP_ENTRY');
     expect(out).not.toContain(existing.openid);
     expect(out).not.toContain('"parameters"');
+  });
+
+  it('a line\'s own fields stay on that line: later lines of the request carry only its id', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    const service = createLogger('info', {}, sink);
+    const access = createLogger('info', { log: 'access' }, sink);
+    requestScope.run({ reqId: 'req-1' }, () => {
+      service.info({ clientId: 4, phone: '13800138000' }, 'client login');
+      access.info({ method: 'POST', status: 200 }, 'request');
+    });
+    const [first, second] = lines.map((l) => JSON.parse(l));
+    expect(first).toMatchObject({ reqId: 'req-1', clientId: 4, phone: '[redacted]' });
+    expect(second).toMatchObject({ reqId: 'req-1', method: 'POST' });
+    expect(second).not.toHaveProperty('clientId');
+    expect(second).not.toHaveProperty('phone');
   });
 });
