@@ -6,7 +6,9 @@ import { grantHealth, MEDICAL, NOW, rawContains } from './helpers';
 
 describe('export and deletion (/api/mp/me/exports, DELETE /api/mp/me)', () => {
   let t: TestContext;
-  beforeAll(async () => { t = await createTestContext({ now: NOW }); });
+  // A database of its own: the purge here removes anyone's expired exports, and other files' exports
+  // (made under other clocks) are expired by this file's clock, so a "nothing left" check would race them.
+  beforeAll(async () => { t = await createTestContext({ now: NOW, isolatedDatabase: true }); });
   afterAll(async () => { await t.close(); });
 
   it('the client exports everything about them and fetches it by id; the export is audited and stored encrypted', async () => {
@@ -59,8 +61,7 @@ describe('export and deletion (/api/mp/me/exports, DELETE /api/mp/me)', () => {
     }
   });
 
-  // An expired row put straight into the table: moving the clock forward instead would make this
-  // file's exports purge the live exports of test files running beside it.
+  // An expired row, put straight into the table (the clock stays at NOW).
   const expiredExport = async (clientId: number) => {
     const id = publicId();
     const at = new Date(new Date(NOW).getTime() - 25 * 3600 * 1000);
