@@ -22,7 +22,8 @@ export class ManualClock implements Clock {
   }
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // Asia/Shanghai has no DST.
+/** Asia/Shanghai is UTC+8 all year (no DST). */
+export const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 
 /** The business calendar date (Asia/Shanghai) of an instant, as YYYY-MM-DD. */
 export function shanghaiDate(at: Date): string {

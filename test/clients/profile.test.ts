@@ -17,6 +17,23 @@ describe('client profile (GET/PATCH /api/mp/me)', () => {
     });
   });
 
+  it('profiles read at the same moment (one batched query) each go to their own client; a deleted one in the batch is 404', async () => {
+    const clients = await Promise.all(Array.from({ length: 6 }, () => createClient(t)));
+    const tokens = await Promise.all(clients.map((c) => clientToken(t, c)));
+    await Promise.all(clients.map((c, i) => t.http.patch('/api/mp/me').set(bearer(tokens[i])).send({ name: `并发${i}` })));
+    await t.deps.db.query("UPDATE clients SET status = 'deleted' WHERE id = ?", [clients[5].id]);
+
+    // Every client several times, never in id order: a batch must map rows back by id, not by position.
+    const order = Array.from({ length: 30 }, (_, k) => (5 - (k % 6) + Math.floor(k / 6)) % 6);
+    const answers = await Promise.all(order.map((i) => t.http.get('/api/mp/me').set(bearer(tokens[i]))));
+
+    answers.forEach((res, k) => {
+      const i = order[k];
+      if (i === 5) expect([res.status, res.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+      else expect([res.status, res.body.id, res.body.name]).toEqual([200, clients[i].publicId, `并发${i}`]);
+    });
+  });
+
   it('PATCH then GET returns the same name, gender, birth date and address', async () => {
     const client = await createClient(t);
     const token = await clientToken(t, client);

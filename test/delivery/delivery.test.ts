@@ -409,6 +409,19 @@ describe('outbox delivery', () => {
     expect(await t1.services.worklist.byDedupeKey(`outbox:${id}`)).toBeNull();
   });
 
+  it('with no bot, an overdue client message at night waits for the morning too (no staff task at 23:30)', async () => {
+    const night = at('2026-03-10T15:30:00Z'); // 23:30 in Shanghai
+    const unbound = await createClient(t1);
+    const id = await enqueue(t1, { kind: 'client_message', clientId: unbound.id, payload: { text: 'night-by-hand', purpose: 'care' }, dueAt: new Date(night.getTime() - 10 * MINUTE) });
+
+    expect(await t1.services.delivery.drain(null)).toMatchObject({ claimed: 0, sent: 0 });
+    expect(await outboxRow(t1, id)).toMatchObject({ status: 'pending', attempts: 0 });
+
+    at(shanghai('2026-03-11 09:10'));
+    await t1.services.delivery.drain(null);
+    expect(await outboxRow(t1, id)).toMatchObject({ status: 'sent', channel: 'staff_task' });
+  });
+
   it('with no bot, the scheduler task delivers overdue messages that need no WeCom and leaves bound clients to the bot', async () => {
     const now = at(shanghai('2026-03-09 10:00'));
     const ch = new RecordingChannel();

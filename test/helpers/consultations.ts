@@ -3,9 +3,9 @@ import { bearer, clientToken, createClient, createStaff, staffToken } from './fa
 import type { Client } from '../../src/modules/clients/clients.entity';
 import type { Staff } from '../../src/modules/staff/staff.entity';
 import { publicId } from '../../src/shared/crypto';
+import { SHANGHAI_OFFSET_MS } from '../../src/shared/clock';
 
 const DAY = 86400_000;
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 
 /** A plan body as a doctor would write it; every field can be overridden. */
 export function planBody(overrides: Record<string, unknown> = {}): Record<string, any> {

@@ -1,7 +1,6 @@
-import { shanghaiDate } from '../../shared/clock';
+import { SHANGHAI_OFFSET_MS, shanghaiDate } from '../../shared/clock';
 import type { ScheduleKind } from './community.entity';
 
-const SHANGHAI_OFFSET_MS = 8 * 3600_000; // Asia/Shanghai has no DST.
 const DAY_MS = 86400_000;
 const WEEK_MS = 7 * DAY_MS;
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { shanghaiDate, shanghaiMinute } from '../../shared/clock';
+import { SHANGHAI_OFFSET_MS, shanghaiDate, shanghaiMinute } from '../../shared/clock';
 import { AppError, notFound, validationError } from '../../shared/errors';
 import { publicId as newPublicId } from '../../shared/crypto';
 import type { Actor } from '../audit';
@@ -10,7 +10,6 @@ import { aad, APPOINTMENT_LABEL, Support } from './consultations.shared';
 
 type AppointmentNotice = 'appointment_confirmed' | 'appointment_moved' | 'appointment_cancelled';
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 86400_000;
 const MAX_LIST_DAYS = 93;
 

@@ -2,8 +2,8 @@ import type { Config } from '../../config';
 import { AppError } from '../../shared/errors';
 import { ConsultationErrors } from './consultations.errors';
 import type { AppointmentKind } from './consultations.entity';
+import { SHANGHAI_OFFSET_MS } from '../../shared/clock';
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // Asia/Shanghai has no DST.
 const DAY_MS = 86400_000;
 
 export type AppointmentRules = Config['appointments'];

@@ -1,10 +1,9 @@
 import { AppError } from '../../shared/errors';
-import { shanghaiDate } from '../../shared/clock';
+import { SHANGHAI_OFFSET_MS, shanghaiDate } from '../../shared/clock';
 import type { ClientStage } from '../journey';
 import { ConsultationErrors } from './consultations.errors';
 import type { Support } from './consultations.shared';
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 const DAY_MS = 86400_000;
 const MAX_RANGE_DAYS = 366;
 const DEFAULT_RANGE_DAYS = 30;

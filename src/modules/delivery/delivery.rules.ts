@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
+import { SHANGHAI_OFFSET_MS } from '../../shared/clock';
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // Asia/Shanghai has no DST.
 const MINUTE_MS = 60_000;
 const DAY_MS = 86400_000;
 

@@ -1,4 +1,5 @@
 import type { Config } from '../../config';
+import { SHANGHAI_OFFSET_MS } from '../../shared/clock';
 
 export type SpendCategory = 'skin' | 'light' | 'surgery';
 
@@ -28,7 +29,6 @@ export function referralPoints(rules: EarningRules, isNewClient: boolean): numbe
   return rules.referral * (isNewClient ? rules.referralNewClientMultiplier : 1);
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 
 /**
  * When points earned at `at` expire: the same wall-clock time `expiryMonths` later on the
