@@ -20,7 +20,7 @@ describe('client profile (GET/PATCH /api/mp/me)', () => {
   it('profiles read at the same moment (one batched query) each go to their own client; a deleted one in the batch is 404', async () => {
     const clients = await Promise.all(Array.from({ length: 6 }, () => createClient(t)));
     const tokens = await Promise.all(clients.map((c) => clientToken(t, c)));
-    await Promise.all(clients.map((c, i) => t.http.patch('/api/mp/me').set(bearer(tokens[i])).send({ name: `并发${i}` })));
+    await Promise.all(clients.map((_c, i) => t.http.patch('/api/mp/me').set(bearer(tokens[i])).send({ name: `并发${i}` })));
     await t.deps.db.query("UPDATE clients SET status = 'deleted' WHERE id = ?", [clients[5].id]);
 
     // Every client several times, never in id order: a batch must map rows back by id, not by position.
