@@ -32,8 +32,8 @@ describe('qr-code', () => {
     expect(empty.text()).toBe('');
   });
 
-  it('shows a plain message instead of a code for text too long to encode', async () => {
-    const long = await renderComponent('components/qr-code/index', { text: 'x'.repeat(100) });
+  it('shows a plain message instead of a code for text beyond the largest QR version (2,331 bytes at level M)', async () => {
+    const long = await renderComponent('components/qr-code/index', { text: 'x'.repeat(2400) });
     expect(long.has('.qr')).toBe(false);
     expect(long.text()).toBe('二维码生成失败，请向工作人员出示下方券码');
   });
