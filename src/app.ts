@@ -17,8 +17,7 @@ import { HttpMetrics } from './shared/http/metrics';
 import { buildOpenApi, swaggerUiHtml } from './shared/http/openapi';
 import { poolStats } from './shared/db';
 import { AppError, CommonErrors } from './shared/errors';
-import { createAuthHooks } from './modules/auth/auth.hooks';
-import { registerAuthRoutes } from './modules/auth';
+import { createAuthHooks, registerAuthRoutes } from './modules/auth';
 import { registerClientRoutes } from './modules/clients';
 import { registerStaffRoutes } from './modules/staff';
 import { registerAuditRoutes } from './modules/audit';
@@ -35,6 +34,7 @@ import { registerConsultationRoutes } from './modules/consultations';
 import { registerQuestionnaireRoutes } from './modules/questionnaires';
 import { registerWorklistRoutes } from './modules/worklist';
 import { registerDeliveryRoutes } from './modules/delivery';
+import { registerSchedulerRoutes } from './scheduler/routes';
 
 
 export interface AppHandle {
@@ -73,6 +73,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerQuestionnaireRoutes(api, services);
   registerWorklistRoutes(api, services);
   registerDeliveryRoutes(api, services);
+  registerSchedulerRoutes(api, services);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(

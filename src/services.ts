@@ -1,10 +1,6 @@
-import type { DataSource } from 'typeorm';
-import type { Config } from './config';
-import type { Redis } from './shared/redis';
-import type { Clock } from './shared/clock';
-import type { Logger } from './shared/logger';
+import type { Deps } from './shared/deps';
 import { FieldCipher } from './shared/crypto';
-import { SessionStore } from './modules/auth/sessions';
+import { SessionStore } from './shared/sessions';
 import { AuditService } from './modules/audit';
 import { WeChatClient } from './integrations/wechat/wechat.client';
 import type { WeChatApi } from './integrations/wechat/types';
@@ -27,15 +23,9 @@ import { ConsultationsService } from './modules/consultations';
 import { QuestionnairesService } from './modules/questionnaires';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
+import { SchedulerRuns } from './scheduler/runs';
 
-/** The outside world a process is given: configuration, connections, the clock and the logger. */
-export interface Deps {
-  config: Config;
-  db: DataSource;
-  redis: Redis;
-  clock: Clock;
-  logger: Logger;
-}
+export type { Deps } from './shared/deps';
 
 /** Every module service, built once per process; routes, the bot and the scheduler all call these. */
 export interface Services {
@@ -62,6 +52,7 @@ export interface Services {
   questionnaires: QuestionnairesService;
   worklist: WorklistService;
   delivery: DeliveryService;
+  schedulerRuns: SchedulerRuns;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
@@ -105,5 +96,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
   for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
-  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  const schedulerRuns = new SchedulerRuns({ db, clock });
+  return { schedulerRuns, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../src/config';
-import { createDataSource, ensureDatabase } from '../src/shared/db';
+import { ensureDatabase } from '../src/shared/db';
+import { createDataSource } from '../src/datasource';
 
 /**
  * One database per test run, made from the real migrations: up, all the way down, and up again,

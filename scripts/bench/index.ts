@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '../../src/config';
-import { createDataSource, ensureDatabase } from '../../src/shared/db';
+import { ensureDatabase } from '../../src/shared/db';
+import { createDataSource } from '../../src/datasource';
 import { createRedis } from '../../src/shared/redis';
 import { systemClock } from '../../src/shared/clock';
 import { createLogger } from '../../src/shared/logger';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { loadConfig } from '../config';
-import { createDataSource } from '../shared/db';
+import { createDataSource } from '../datasource';
 import { systemClock } from '../shared/clock';
 import { AuditService } from '../modules/audit';
 import { PointsService } from '../modules/points';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { loadConfig } from '../config';
-import { createDataSource } from '../shared/db';
+import { createDataSource } from '../datasource';
 import { FieldCipher } from '../shared/crypto';
 import { createLogger, Logger } from '../shared/logger';
 import { clientAad, MEDICAL_COLUMNS, MEDICAL_FIELDS } from '../modules/clients';

@@ -32,7 +32,7 @@ export async function startScheduler(deps: Deps, services: Services, opts: { tas
   const inFlight = new Set<Promise<unknown>>();
   const jobs: ScheduledTask[] = [];
   const instance = `${hostname()}:${process.pid}`.slice(0, 64);
-  const runs = services.worklist.runs;
+  const runs = services.schedulerRuns;
 
   async function runOnce(id: string, tickKey = String(Math.floor(deps.clock.now().getTime() / 60_000))): Promise<{ ran: boolean; items: number }> {
     const task = tasks.find((t) => t.id === id);

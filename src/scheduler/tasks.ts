@@ -1,4 +1,5 @@
-import type { Deps, Services } from '../services';
+import type { Services } from '../services';
+import type { Task as TaskOf } from '../shared/task';
 import { pointsExpiryTask } from '../modules/points';
 import { exportsPurgeTask } from '../modules/clients';
 import { caseSlaTask } from '../modules/feedback';
@@ -7,17 +8,20 @@ import { rfmTask } from '../modules/rfm';
 import { followupDueTask } from '../modules/care';
 import { referralReleaseTask } from '../modules/referrals';
 import { outboxHousekeepingTask } from '../modules/delivery';
-import { schedulerRunsPurgeTask } from '../modules/worklist';
 import { outboxRetentionTask } from '../modules/outbox';
 
-/** One scheduled task: what it does must be safe to run twice (unique keys in MySQL). */
-export interface Task {
-  id: string;
-  /** node-cron expression, evaluated in Asia/Shanghai. */
-  schedule: string;
-  description: string;
-  run(ctx: { deps: Deps; services: Services; now: Date }): Promise<{ items: number }>;
-}
+/** One scheduled task, given every service: what it does must be safe to run twice (unique keys in MySQL). */
+export type Task = TaskOf<Services>;
+
+/** Nightly: deletes scheduler run records older than SCHEDULER_RUN_RETENTION_DAYS. */
+const schedulerRunsPurgeTask: Task = {
+  id: 'scheduler-runs-purge',
+  schedule: '40 3 * * *',
+  description: 'Delete scheduler run records past their retention',
+  run: async ({ deps, services, now }) => ({
+    items: await services.schedulerRuns.purge(new Date(now.getTime() - deps.config.scheduler.runRetentionDays * 86400_000)),
+  }),
+};
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {

@@ -1,19 +1,25 @@
-import { DataSource, type Logger as OrmLogger } from 'typeorm';
+import { DataSource, type DataSourceOptions, type Logger as OrmLogger } from 'typeorm';
 import pino from 'pino';
 import { maskSqlValues } from './logger';
 import type { Config } from '../config';
-import { entities } from '../modules/entities';
-import { migrations } from '../../migrations';
 
-/** The one DataSource shape, shared by the app, the TypeORM CLI (ormconfig.ts), tests and benchmarks. */
-export function createDataSource(db: Config['db'], overrides: { database?: string } = {}): DataSource {
+/** What the DataSource is made of: given by src/datasource.ts, so shared/ needs no module. */
+export interface DataSourceParts {
+  entities: NonNullable<DataSourceOptions['entities']>;
+  migrations: NonNullable<DataSourceOptions['migrations']>;
+  database?: string;
+}
+
+/** The one DataSource shape; src/datasource.ts gives it the entities and migrations. */
+export function dataSourceOf(db: Config['db'], parts: DataSourceParts): DataSource {
+  const { entities, migrations } = parts;
   return new DataSource({
     type: db.dialect,
     host: db.host,
     port: db.port,
     username: db.user,
     password: db.password,
-    database: overrides.database ?? db.database,
+    database: parts.database ?? db.database,
     charset: 'utf8mb4_unicode_ci',
     timezone: 'Z', // UTC in storage (DESIGN.md)
     dateStrings: false,

@@ -4,7 +4,7 @@ import { createTestContext, TestContext } from '../helpers/context';
 import { createClient, createStaff } from '../helpers/factories';
 import { bindContact, enqueue, outboxRow, RecordingChannel, shanghai } from '../helpers/delivery';
 import { createServices } from '../../src/services';
-import { createDataSource } from '../../src/shared/db';
+import { createDataSource } from '../../src/datasource';
 import { createLogger } from '../../src/shared/logger';
 import { startScheduler } from '../../src/scheduler';
 import type { Client } from '../../src/modules/clients';
@@ -440,7 +440,7 @@ describe('outbox delivery', () => {
     expect(await outboxRow(t1, forStaff)).toMatchObject({ status: 'sent', channel: 'staff_task' });
     expect(await outboxRow(t1, forBot)).toMatchObject({ status: 'pending', attempts: 0 });
     expect(await outboxRow(t1, fresh)).toMatchObject({ status: 'pending', attempts: 0 });
-    const [record] = await t1.services.worklist.runs.recent({ taskId: 'outbox-housekeeping', limit: 1 });
+    const [record] = await t1.services.schedulerRuns.recent({ taskId: 'outbox-housekeeping', limit: 1 });
     expect(record).toMatchObject({ items: 1, error: null, finishedAt: now });
   });
 });

@@ -3,7 +3,7 @@ import { AppError, CommonErrors } from '../../shared/errors';
 import type { AuthHooks, Principal, RouteSpec, StaffPrincipal } from '../../shared/http/route';
 import type { AuditService } from '../audit';
 import { actorFromContext } from '../audit';
-import type { SessionStore } from './sessions';
+import type { SessionStore } from '../../shared/sessions';
 
 /** Bearer-token authentication for routes, and the audit row for a role that was turned away. */
 export function createAuthHooks(sessions: SessionStore, audit: AuditService): AuthHooks {

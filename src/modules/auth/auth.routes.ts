@@ -1,12 +1,12 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import { CommonErrors } from '../../shared/errors';
-import type { Services } from '../../services';
+import type { MpAuthService } from './auth.service';
 import { AuthErrors } from './auth.errors';
 import { loginBody, loginResponse } from './auth.schema';
 import type { LaunchQuery } from './auth.service';
 
-export function registerAuthRoutes(api: ApiRouter, s: Services): void {
+export function registerAuthRoutes(api: ApiRouter, s: { mpAuth: MpAuthService }): void {
   api
     .add(
       {

@@ -9,10 +9,10 @@ import { sha256 } from '../../shared/crypto';
 import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import type { ClientPrincipal } from '../../shared/http/route';
 import { WeChatApi, WeChatError, WeChatSession } from '../../integrations/wechat/types';
-import { Client, ClientTouch, Touch } from '../clients/clients.entity';
+import { Client, ClientTouch, Touch } from '../clients';
 import type { ClientsService } from '../clients';
 import type { BindOutcome, ReferralsService } from '../referrals';
-import type { SessionStore } from './sessions';
+import type { SessionStore } from '../../shared/sessions';
 import { AuthErrors } from './auth.errors';
 
 /** The mini-program's launch query (first launch, share links, campaign codes, WeCom "contact me"). */

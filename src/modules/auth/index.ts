@@ -1,6 +1,5 @@
-export { SessionStore } from './sessions';
-export type { SessionData } from './sessions';
 export { MpAuthService } from './auth.service';
 export type { LaunchQuery, LoginInput, LoginResult } from './auth.service';
 export { AuthErrors } from './auth.errors';
 export { registerAuthRoutes } from './auth.routes';
+export { createAuthHooks } from './auth.hooks';

@@ -1,12 +1,12 @@
 import type { ApiRouter } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { CareService } from './care.service';
 import { actorFromContext } from '../audit';
 import { clientParams, stepsResponse, templateParams, templatePatch, templateResponse, templatesResponse } from './care.schema';
 
 const STAFF = ['staff: follow-ups'];
 
 /** HTTP ↔ CareService (staff side; clients see follow-ups as messages). */
-export function registerCareRoutes(api: ApiRouter, s: Services): void {
+export function registerCareRoutes(api: ApiRouter, s: { care: CareService }): void {
   api
     .add(
       { method: 'get', path: '/api/staff/care/templates', summary: 'Follow-up plans: every step with its timing and message', tags: STAFF, auth: 'staff', response: templatesResponse },

@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { CareService } from './care.service';
 
 export { CareService } from './care.service';
 export type { CareDeps, TaskSink, SurveyOpener, FollowupTemplateView, FollowupStepView } from './care.service';
@@ -7,7 +8,7 @@ export { registerCareRoutes } from './care.routes';
 export * from './care.entity';
 
 /** Every minute: due follow-up steps become outbox messages or staff tasks (safe twice: SKIP LOCKED + step status). */
-export const followupDueTask: Task = {
+export const followupDueTask: Task<{ care: CareService }> = {
   id: 'followup-due',
   schedule: '* * * * *',
   description: 'Turn due follow-up steps (48h, 7/30/90 days, effect tracking, repurchase) into messages and staff tasks',

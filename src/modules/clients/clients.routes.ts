@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { ClientsService } from './clients.service';
 import { actorFromContext } from '../audit';
 import {
   bindPhoneBody, consentPurposeParams, consentResponse, deleteAccountBody, exportCreatedResponse, grantConsentBody, idParams,
@@ -12,7 +12,7 @@ const MP = ['mini-program: client archive'];
 const STAFF = ['staff: clients'];
 
 /** HTTP ↔ ClientsService. Mini-program routes always act on the logged-in client; no client ids in their paths. */
-export function registerClientRoutes(api: ApiRouter, s: Services): void {
+export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsService }): void {
   const clients = s.clients;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
 

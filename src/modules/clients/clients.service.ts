@@ -9,7 +9,7 @@ import { AppError, notFound, validationError } from '../../shared/errors';
 import { isDuplicateKey } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
 import type { AuditService, Actor } from '../audit';
-import type { SessionStore } from '../auth/sessions';
+import type { SessionStore } from '../../shared/sessions';
 import type { WeChatApi } from '../../integrations/wechat/types';
 import { WeChatError } from '../../integrations/wechat/types';
 import { Client, ClientTouch, Consent, ConsentPurpose, DataExport, Gender, MedicalRecord, Touch } from './clients.entity';

@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { ClientsService } from './clients.service';
 
 export { ClientsService, aad as clientAad, maskPhone, MEDICAL_FIELDS, MEDICAL_COLUMNS } from './clients.service';
 export type {
@@ -11,7 +12,7 @@ export { registerClientRoutes } from './clients.routes';
 export * from './clients.entity';
 
 /** Hourly: deletes data exports past their 24-hour life (PIPL copies are not kept longer). For allTasks(). */
-export const exportsPurgeTask: Task = {
+export const exportsPurgeTask: Task<{ clients: ClientsService }> = {
   id: 'exports-purge',
   schedule: '20 * * * *',
   description: 'Delete data exports past their expiry',

@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { CommunityService } from './community.service';
 import { actorFromContext } from '../audit';
 import {
   checkBody, complianceView, createBody, deliveriesResponse, idParams, listQuery, pageQuery, postView, postsResponse, rejectBody, updateBody,
@@ -8,7 +8,7 @@ import {
 const STAFF = ['staff: community posts'];
 
 /** HTTP ↔ CommunityService. Any staff member writes posts; approver roles (COMMUNITY_APPROVER_ROLES) approve or reject them. */
-export function registerCommunityRoutes(api: ApiRouter, s: Services): void {
+export function registerCommunityRoutes(api: ApiRouter, s: { community: CommunityService }): void {
   const approvers = s.community.approverRoles;
   api
     .add(

@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { CommunityService } from './community.service';
 
 export { CommunityService } from './community.service';
 export type { CommunityDeps, PostInput, PostPatch, PostScheduleInput, PostScheduleView, PostView, DeliveryView } from './community.service';
@@ -14,7 +15,7 @@ export * from './community.entity';
  * Every 5 minutes: queues the due occurrence of each approved post (once per post and occurrence;
  * a slot missed by more than COMMUNITY_POST_GRACE_HOURS is skipped). For allTasks().
  */
-export const communityPostsTask: Task = {
+export const communityPostsTask: Task<{ community: CommunityService }> = {
   id: 'community-posts',
   schedule: '*/5 * * * *',
   description: 'Queue due community posts to client groups and tagged clients',

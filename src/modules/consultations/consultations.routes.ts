@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { ConsultationsService } from './consultations.service';
 import { actorFromContext } from '../audit';
 import { PLAN_WITHDRAWERS, PLAN_WRITERS } from './consultations.plans';
 import {
@@ -21,7 +21,7 @@ const PLAN_ERRORS = ['NOT_FOUND', 'PLAN_ALREADY_ACCEPTED', 'PLAN_WITHDRAWN'];
 const SLOT_ERRORS = ['APPOINTMENT_IN_PAST', 'APPOINTMENT_OUTSIDE_HOURS', 'APPOINTMENT_NOT_ON_SLOT', 'APPOINTMENT_TOO_FAR_AHEAD'];
 
 /** HTTP ↔ ConsultationsService. Mini-program routes act on the logged-in client only. */
-export function registerConsultationRoutes(api: ApiRouter, s: Services): void {
+export function registerConsultationRoutes(api: ApiRouter, s: { consultations: ConsultationsService }): void {
   const { plans, appointments, metrics } = s.consultations;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
 

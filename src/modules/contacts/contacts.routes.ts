@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { ContactsService } from './contacts.service';
 import { actorFromContext } from '../audit';
 import {
   bindBody, bindingCodeResponse, contactParams, contactsQuery, contactsResponse, contactView, idParams, messagesResponse, pageQuery,
@@ -12,7 +12,7 @@ const STAFF = ['staff: WeCom contacts'];
 const CHAT_STAFF = ['consultant', 'director'] as const;
 
 /** HTTP ↔ ContactsService. */
-export function registerContactRoutes(api: ApiRouter, s: Services): void {
+export function registerContactRoutes(api: ApiRouter, s: { contacts: ContactsService }): void {
   api
     .add(
       {

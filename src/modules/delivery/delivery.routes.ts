@@ -1,12 +1,12 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { DeliveryService } from './delivery.service';
 import { subscriptionBody, subscriptionView, subscriptionsResponse } from './delivery.schema';
 
 const MP = ['mini-program: subscriptions'];
 
 /** HTTP ↔ DeliveryService: the one-time subscription credits a client grants in the mini-program. */
-export function registerDeliveryRoutes(api: ApiRouter, s: Services): void {
+export function registerDeliveryRoutes(api: ApiRouter, s: { delivery: DeliveryService }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(

@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { DeliveryService } from './delivery.service';
 
 export { ChannelError } from './delivery.channels';
 export type { OutgoingMessage, WeComChannel } from './delivery.channels';
@@ -18,7 +19,7 @@ export * from './delivery.entity';
  * (subscribe messages, staff tasks) — so delivery goes on while the bot is logged out. Safe to
  * run beside the bot and on two schedulers: rows are claimed by a conditional UPDATE. For allTasks().
  */
-export const outboxHousekeepingTask: Task = {
+export const outboxHousekeepingTask: Task<{ delivery: DeliveryService }> = {
   id: 'outbox-housekeeping',
   schedule: '* * * * *',
   description: 'Requeue messages of dead drains; deliver overdue client messages without WeCom (subscribe message or staff task)',

@@ -1,8 +1,11 @@
-import type { Deps, Services } from '../../services';
-import type { StaffRole } from '../staff';
+import type { Deps } from '../../shared/deps';
+import type { StaffRole } from '../../shared/roles';
+import type { StaffService } from '../staff';
+import type { CommunityService } from '../community';
+import type { QuestionnairesService } from '../questionnaires';
 import { AppError } from '../../shared/errors';
 import { isDuplicateKey } from '../../shared/db';
-import { ClientErrors } from '../clients';
+import { ClientErrors, type ClientsService } from '../clients';
 import { seedDemoQuestionnaires } from '../questionnaires';
 
 export interface DemoSummary {
@@ -25,7 +28,15 @@ const DEMO_CLIENTS = [
 ];
 
 /** Loads demo staff of every role and a few clients, once: existing rows are left as they are. */
-export async function seedDemo(deps: Deps, services: Services): Promise<DemoSummary> {
+/** The services the demo seed writes through. */
+export interface DemoServices {
+  staff: StaffService;
+  clients: ClientsService;
+  community: CommunityService;
+  questionnaires: QuestionnairesService;
+}
+
+export async function seedDemo(deps: Deps, services: DemoServices): Promise<DemoSummary> {
   const log = deps.logger.child({ module: 'demo' });
   const staff = [];
   for (const s of DEMO_STAFF) staff.push(await services.staff.ensureStaff(s));

@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { FeedbackService } from './feedback.service';
 import { actorFromContext } from '../audit';
 import {
   answerBody, answerResponse, caseDetail, caseListQuery, casesResponse, complaintBody, complaintResponse, complaintsResponse, idParams, reportQuery,
@@ -11,7 +11,7 @@ const MP = ['mini-program: satisfaction'];
 const STAFF = ['staff: satisfaction'];
 
 /** HTTP ↔ FeedbackService. Mini-program routes act on the logged-in client's own surveys and complaints only. */
-export function registerFeedbackRoutes(api: ApiRouter, s: Services): void {
+export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackService }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(

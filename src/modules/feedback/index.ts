@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { FeedbackService } from './feedback.service';
 
 export { FeedbackService, feedbackAad } from './feedback.service';
 export type {
@@ -17,7 +18,7 @@ export * from './feedback.entity';
  * Every 5 minutes: an open case past its deadline (投诉 24 小时内处理) alerts the director through the
  * bot, once per case ('staff_alert', key `case_overdue:<case>`). For allTasks().
  */
-export const caseSlaTask: Task = {
+export const caseSlaTask: Task<{ feedback: FeedbackService }> = {
   id: 'case-sla',
   schedule: '*/5 * * * *',
   description: 'Alert the director about feedback cases past their deadline (once per case)',

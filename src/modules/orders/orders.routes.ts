@@ -1,5 +1,5 @@
 import type { ApiRouter } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { OrdersService } from './orders.service';
 import { actorFromContext } from '../audit';
 import {
   createProjectBody, idParams, orderListQuery, orderView, ordersResponse, projectListQuery, projectView, projectsResponse, recordOrderBody,
@@ -13,7 +13,7 @@ const DIRECTOR = ['director'] as const;
 const CASHIER = ['director', 'consultant', 'customer_service'] as const;
 
 /** HTTP ↔ OrdersService: the project catalog and spend recording (staff only). */
-export function registerOrderRoutes(api: ApiRouter, s: Services): void {
+export function registerOrderRoutes(api: ApiRouter, s: { orders: OrdersService }): void {
   api
     .add(
       { method: 'get', path: '/api/staff/projects', summary: 'The project catalog (all staff)', tags: PROJECTS, auth: 'staff', query: projectListQuery, response: projectsResponse },

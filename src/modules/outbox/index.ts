@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { OutboxService } from './outbox.service';
 
 export { OutboxService, RETAINED_KEY_PREFIXES } from './outbox.service';
 export type { OutboxInput, OutboxView } from './outbox.service';
@@ -10,7 +11,7 @@ export * from './outbox.entity';
  * client message carries its text, personal data kept no longer than needed (PIPL). Safe twice
  * and side by side. For allTasks().
  */
-export const outboxRetentionTask: Task = {
+export const outboxRetentionTask: Task<{ outbox: OutboxService }> = {
   id: 'outbox-retention',
   schedule: '10 4 * * *',
   description: 'Delete sent, failed and cancelled outbox messages past their retention',

@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { PointsService } from './points.service';
 
 export { PointsService } from './points.service';
 export type {
@@ -14,7 +15,7 @@ export * from './points.entity';
  * Nightly points expiry (issue 4): oldest lots first; safe to run twice (key `expire:<lotId>`). A lot
  * that fails is logged and skipped, the rest go on (the failure count is logged at error level). For allTasks().
  */
-export const pointsExpiryTask: Task = {
+export const pointsExpiryTask: Task<{ points: PointsService }> = {
   id: 'points-expiry',
   schedule: '10 0 * * *',
   description: 'Write expiry entries for points lots past their expiry date',

@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { PointsService } from './points.service';
 import { actorFromContext } from '../audit';
 import { adjustBody, consistencyResponse, entriesResponse, idParams, ledgerResultResponse, pageQuery, summaryResponse } from './points.schema';
 
@@ -8,7 +8,7 @@ const MP = ['mini-program: points'];
 const STAFF = ['staff: points'];
 
 /** HTTP ↔ PointsService. Mini-program routes act on the logged-in client only. */
-export function registerPointsRoutes(api: ApiRouter, s: Services): void {
+export function registerPointsRoutes(api: ApiRouter, s: { points: PointsService }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(

@@ -1,4 +1,6 @@
-import type { Deps, Services } from '../../services';
+import type { Deps } from '../../shared/deps';
+import type { ClientsService } from '../clients';
+import type { QuestionnairesService } from './questionnaires.service';
 import type { Actor } from '../audit';
 
 // The demo clients' answers to the default intent questionnaire: one lead of each kind (A, B, D), so
@@ -34,7 +36,7 @@ const DEMO_ANSWERS: { openid: string; submissionId: string; answers: Record<stri
  * Demo only: each demo client gives the consents and submits the intent questionnaire once (fixed
  * submission ids, so a second start or a second instance changes nothing). Returns how many submitted.
  */
-export async function seedDemoQuestionnaires(deps: Deps, services: Services): Promise<number> {
+export async function seedDemoQuestionnaires(deps: Deps, services: { clients: ClientsService; questionnaires: QuestionnairesService }): Promise<number> {
   let submitted = 0;
   const [version] = await deps.db.query(
     "SELECT v.public_id FROM questionnaire_templates t JOIN questionnaire_versions v ON v.id = t.published_version_id WHERE t.code = 'intent'",

@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { QuestionnairesService } from './questionnaires.service';
 import { actorFromContext } from '../audit';
 import {
   clientTemplateResponse, codeParams, createTemplateBody, draftBody, draftResponse, idParams, leadsQuery, leadsResponse, newVersionBody,
@@ -14,7 +14,7 @@ const DIRECTOR = ['director'] as const;
 const LEAD_READERS = ['director', 'doctor', 'consultant'] as const;
 
 /** HTTP ↔ QuestionnairesService. Mini-program routes act on the logged-in client only. */
-export function registerQuestionnaireRoutes(api: ApiRouter, s: Services): void {
+export function registerQuestionnaireRoutes(api: ApiRouter, s: { questionnaires: QuestionnairesService }): void {
   const q = s.questionnaires;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api

@@ -1,4 +1,5 @@
-import type { Task } from '../../scheduler/tasks';
+import type { Task } from '../../shared/task';
+import type { ReferralsService } from './referrals.service';
 
 export { ReferralsService } from './referrals.service';
 export type {
@@ -16,7 +17,7 @@ export * from './referrals.entity';
  * Every 10 minutes: releases referral rewards whose refund window has passed (cashback and both
  * sides' points), then pushes leaderboard changes to Redis. Safe to run twice (keys per reward). For allTasks().
  */
-export const referralReleaseTask: Task = {
+export const referralReleaseTask: Task<{ referrals: ReferralsService }> = {
   id: 'referral-release',
   schedule: '*/10 * * * *',
   description: 'Release held referral rewards whose refund window has passed',

@@ -1,13 +1,13 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { ReferralsService } from './referrals.service';
 import { cashbackResponse, consistencyResponse, friendsResponse, leaderboardQuery, leaderboardResponse, noQuery, pageQuery, summaryResponse } from './referrals.schema';
 
 const MP = ['mini-program: referrals'];
 const STAFF = ['staff: referrals'];
 
 /** HTTP ↔ ReferralsService. Mini-program routes take no client id: each acts on the logged-in client only. */
-export function registerReferralRoutes(api: ApiRouter, s: Services): void {
+export function registerReferralRoutes(api: ApiRouter, s: { referrals: ReferralsService }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(

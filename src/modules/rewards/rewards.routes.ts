@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { RewardsService } from './rewards.service';
 import { actorFromContext } from '../audit';
 import {
   catalogResponse, createItemBody, idParams, itemView, itemsResponse, pageQuery, redeemBody, redeemCodeBody, staffVoucherView,
@@ -14,7 +14,7 @@ const DIRECTOR = ['director'] as const;
 const FRONT_DESK = ['customer_service', 'consultant', 'director'] as const;
 
 /** HTTP ↔ RewardsService. */
-export function registerRewardRoutes(api: ApiRouter, s: Services): void {
+export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsService }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(

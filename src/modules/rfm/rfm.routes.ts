@@ -1,11 +1,11 @@
 import type { ApiRouter } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { RfmService } from './rfm.service';
 import { dormantReportResponse, reportQuery, segmentsResponse } from './rfm.schema';
 
 const STAFF = ['staff: reports'];
 
 /** HTTP ↔ RfmService (director's reports). */
-export function registerRfmRoutes(api: ApiRouter, s: Services): void {
+export function registerRfmRoutes(api: ApiRouter, s: { rfm: RfmService }): void {
   api
     .add(
       { method: 'get', path: '/api/staff/reports/rfm/segments', summary: 'Clients per RFM segment (director)', tags: STAFF, auth: 'staff', roles: ['director'], response: segmentsResponse },

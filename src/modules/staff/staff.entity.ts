@@ -1,8 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-/** 院长 director, 医师 doctor, 咨询师 consultant, 客服 customer service (DOMAIN.md, the people). */
-export const STAFF_ROLES = ['director', 'doctor', 'consultant', 'customer_service'] as const;
-export type StaffRole = (typeof STAFF_ROLES)[number];
+import { STAFF_ROLES, type StaffRole } from '../../shared/roles';
+
+// The roles are shared (sessions and routes check them); the staff module still exports them.
+export { STAFF_ROLES } from '../../shared/roles';
+export type { StaffRole } from '../../shared/roles';
 
 @Entity({ name: 'staff' })
 export class Staff {

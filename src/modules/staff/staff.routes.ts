@@ -1,6 +1,6 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Services } from '../../services';
+import type { StaffService } from './staff.service';
 import { actorFromContext } from '../audit';
 import {
   changePasswordBody, createStaffBody, listStaffQuery, loginBody, loginResponse, resetPasswordBody, revokeResponse, staffIdParams,
@@ -12,7 +12,7 @@ const tags = ['staff'];
 const DIRECTOR = ['director'] as const;
 
 /** Staff login and session, and account management by the director (院长). */
-export function registerStaffRoutes(api: ApiRouter, s: Services): void {
+export function registerStaffRoutes(api: ApiRouter, s: { staff: StaffService }): void {
   api
     .add(
       {

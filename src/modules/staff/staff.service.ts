@@ -6,7 +6,7 @@ import { hashPassword, newToken, publicId, sha256, verifyPassword } from '../../
 import { isDuplicateKey } from '../../shared/db';
 import type { Redis } from '../../shared/redis';
 import { overLimit, rateLimited } from '../../shared/rate-limit';
-import type { SessionStore } from '../auth/sessions';
+import type { SessionStore } from '../../shared/sessions';
 import { SYSTEM_ACTOR, type Actor, type AuditService } from '../audit';
 import { Client } from '../clients';
 import { Staff, StaffRole } from './staff.entity';

@@ -7,7 +7,6 @@ import type { Actor, AuditService } from '../audit';
 import type { StaffRole } from '../staff';
 import type { StaffTaskStatus } from './worklist.entity';
 import { WorklistErrors } from './worklist.errors';
-import { SchedulerRuns } from './worklist.runs';
 
 export interface WorklistDeps {
   db: DataSource;
@@ -111,14 +110,10 @@ function visibility(actor: Actor): { sql: string; params: unknown[] } {
 
 /**
  * The worklist (issue 5): staff tasks any module creates — in the caller's transaction, once per
- * dedupe key — and staff list and complete. Also keeps the record of scheduler runs (`runs`).
+ * dedupe key — and staff list and complete.
  */
 export class WorklistService {
-  readonly runs: SchedulerRuns;
-
-  constructor(private readonly deps: WorklistDeps) {
-    this.runs = new SchedulerRuns({ db: deps.db, clock: deps.clock });
-  }
+  constructor(private readonly deps: WorklistDeps) {}
 
   /**
    * The account is deleted (PIPL): task titles and details can quote the client's messages and

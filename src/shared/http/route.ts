@@ -2,7 +2,7 @@ import Joi from 'joi';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { AppError, CommonErrors, FieldProblem, validationError } from '../errors';
-import type { StaffRole } from '../../modules/staff/staff.entity';
+import type { StaffRole } from '../roles';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type AuthKind = 'none' | 'client' | 'staff';

@@ -1,6 +1,6 @@
-import type { Redis } from '../../shared/redis';
-import { newToken, sha256 } from '../../shared/crypto';
-import type { StaffRole } from '../staff/staff.entity';
+import type { Redis } from './redis';
+import { newToken, sha256 } from './crypto';
+import type { StaffRole } from './roles';
 
 type Subject = { kind: 'client'; clientId: number } | { kind: 'staff'; staffId: number };
 

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Clock } from '../../shared/clock';
+import type { Clock } from '../shared/clock';
 
 export interface RunView {
   taskId: string;
@@ -31,7 +31,7 @@ const toView = (r: RunRow): RunView => ({
   instance: r.instance,
 });
 
-/** The record of scheduler runs (issue 5, item 10): one row per task and tick that an instance ran. */
+/** The record of scheduler runs, for the people who watch them: one row per task and tick that an instance ran. */
 export class SchedulerRuns {
   constructor(private readonly deps: { db: DataSource; clock: Clock }) {}
 
