@@ -14,6 +14,7 @@ import type { WeChatApi } from '../../integrations/wechat/types';
 import { WeChatError } from '../../integrations/wechat/types';
 import { Client, ClientTouch, Consent, ConsentPurpose, DataExport, Gender, MedicalRecord, Touch } from './clients.entity';
 import { ClientErrors } from './clients.errors';
+import { ClientAccess, mayAccess } from './clients.access';
 
 export interface ClientsDeps {
   db: DataSource;
@@ -191,9 +192,6 @@ export interface FormerIdentifiers {
   phoneBidx: string | null;
 }
 
-/** Staff who see every client; consultants see the ones assigned to them (DOMAIN.md, access tiers). */
-const SEES_ALL = new Set(['director', 'doctor', 'customer_service']);
-const SEES_HEALTH = new Set(['director', 'doctor']);
 
 const EXPORT_TTL_MS = 24 * 3600 * 1000;
 const EXPORT_PURGE_BATCH = 500;
@@ -252,6 +250,8 @@ export function maskPhone(phone: string | null): string | null {
 export class ClientsService {
   private readonly log: Logger;
   private readonly dataHooks: ClientDataHooks[] = [];
+  /** The one client-access rule (which staff member sees which client and which sections). */
+  readonly access: ClientAccess;
 
   /** Registers another module's client data hooks (services.ts, at start-up). */
   addDataHooks(hooks: ClientDataHooks): void {
@@ -260,6 +260,7 @@ export class ClientsService {
 
   constructor(private readonly deps: ClientsDeps) {
     this.log = deps.logger ?? createLogger(deps.config.logLevel, { module: 'clients' });
+    this.access = new ClientAccess(deps);
   }
 
   /**
@@ -848,38 +849,25 @@ export class ClientsService {
     return { ...row, consultantPublicId: staff[0]?.publicId ?? null, consultantName: staff[0]?.displayName ?? null };
   }
 
-  private staffMaySee(actor: Actor, row: { consultantId: number | null }): boolean {
-    if (actor.type !== 'staff' || !actor.role) return false;
-    if (SEES_ALL.has(actor.role)) return true;
-    return actor.role === 'consultant' && row.consultantId !== null && row.consultantId === actor.id;
-  }
-
   /**
-   * A staff archive read: a missing or deleted client, and one the actor may not see (consultant,
-   * not assigned), answer the same 404; the refusal is audited. Given a transaction's manager and
-   * `lock`, the row stays locked for the rest of that transaction. The refusal's audit row is
-   * written outside it, so it survives the rollback.
+   * A staff read or change of one client, under the access rule for `scope` (ClientAccess.check:
+   * 403 for a role that never reaches it, the same 404 for a missing, deleted or unassigned client,
+   * refusals audited). Given a transaction's manager and `lock`, the row stays locked for the rest
+   * of that transaction.
    */
-  private async openForStaff(actor: Actor, clientPublicId: string, action: string, m: EntityManager = this.db.manager, opts: { lock?: boolean } = {}): Promise<ClientRow> {
-    const row = await this.loadClientRow(m, { publicId: clientPublicId }, opts);
-    if (!row || row.status !== 'active') throw notFound('Client');
-    if (!this.staffMaySee(actor, row)) {
-      await this.deps.audit.record(actor, action, { clientId: row.id, allowed: false, details: { reason: 'not_assigned', role: actor.role } });
-      throw notFound('Client');
-    }
-    return row;
+  private async openForStaff(
+    actor: Actor, clientPublicId: string, action: string, m: EntityManager = this.db.manager, opts: { lock?: boolean; scope?: 'archive' | 'health' } = {},
+  ): Promise<ClientRow> {
+    const { id } = await this.access.check(actor, { publicId: clientPublicId }, opts.scope ?? 'archive', { m, lock: opts.lock, action });
+    return (await this.loadClientRow(m, { id }))!;
   }
 
   /** Lists and searches clients (phone and name through blind indexes); one 'client.search' audit row. */
   async listForStaff(actor: Actor, q: StaffListQuery): Promise<{ items: StaffListItem[]; page: number; pageSize: number; total: number }> {
-    const where: string[] = ["c.status = 'active'"];
-    const params: unknown[] = [];
-    if (actor.role === 'consultant') {
-      where.push('c.consultant_id = ?');
-      params.push(actor.id);
-    } else if (!actor.role || !SEES_ALL.has(actor.role)) {
-      throw notFound('Client');
-    }
+    this.access.requireScope(actor, 'archive');
+    const scope = this.access.filter(actor, 'archive');
+    const where: string[] = ["c.status = 'active'", scope.sql];
+    const params: unknown[] = [...scope.params];
     if (q.phone) {
       where.push('c.phone_bidx = ?');
       params.push(this.deps.cipher.blindIndex('phone', normalizePhone(q.phone)));
@@ -929,7 +917,7 @@ export class ClientsService {
   /** Opens one archive: basic, consumption, consents; health only for doctors and the director. Audited 'client.read'. */
   async openArchive(actor: Actor, clientPublicId: string): Promise<StaffArchive> {
     const row = await this.openForStaff(actor, clientPublicId, 'client.read');
-    const withHealth = SEES_HEALTH.has(actor.role ?? '');
+    const withHealth = mayAccess(actor, row, 'health');
     const archive: StaffArchive = {
       id: row.publicId,
       status: row.status,
@@ -957,8 +945,7 @@ export class ClientsService {
 
   /** Medical history for doctors and the director (the route's role guard turns others away). Audited 'client.medical.read'. */
   async readMedicalForStaff(actor: Actor, clientPublicId: string): Promise<MedicalHistory & { updatedAt: Date | null }> {
-    if (!SEES_HEALTH.has(actor.role ?? '')) throw notFound('Client');
-    const row = await this.openForStaff(actor, clientPublicId, 'client.medical.read');
+    const row = await this.openForStaff(actor, clientPublicId, 'client.medical.read', this.db.manager, { scope: 'health' });
     const medical = await this.readMedical(this.db.manager, row.id, row.publicId);
     await this.deps.audit.record(actor, 'client.medical.read', { clientId: row.id, details: { role: actor.role } });
     return medical;
@@ -966,9 +953,8 @@ export class ClientsService {
 
   /** Doctors and the director record medical history for a client (same health-consent rule). */
   async putMedicalForStaff(actor: Actor, clientPublicId: string, input: MedicalHistory): Promise<MedicalHistory & { updatedAt: Date | null }> {
-    if (!SEES_HEALTH.has(actor.role ?? '') || actor.id === null) throw notFound('Client');
-    const row = await this.openForStaff(actor, clientPublicId, 'client.medical.update');
-    return this.writeMedical(row.id, input, actor, { type: 'staff', id: actor.id });
+    const row = await this.openForStaff(actor, clientPublicId, 'client.medical.update', this.db.manager, { scope: 'health' });
+    return this.writeMedical(row.id, input, actor, { type: 'staff', id: actor.id! });
   }
 
   /**

@@ -7,6 +7,8 @@ export type {
   StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, MedicalField,
 } from './clients.service';
 export { ClientErrors } from './clients.errors';
+export { ClientAccess, CLIENT_ACCESS, ACCESS_SCOPES, accessReach, mayAccess, accessibleScopes, accessFilter } from './clients.access';
+export type { AccessScope, AccessReach, AccessPrincipal, AccessibleClient, AccessCheckOptions } from './clients.access';
 export { CLIENT_STAGES, CONSENT_PURPOSES } from './clients.schema';
 export { registerClientRoutes } from './clients.routes';
 export * from './clients.entity';

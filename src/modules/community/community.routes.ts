@@ -71,7 +71,7 @@ export function registerCommunityRoutes(api: ApiRouter, s: { community: Communit
     )
     .add(
       {
-        method: 'get', path: '/api/staff/community/posts/:id/deliveries', summary: 'Where a post went: each occurrence\'s groups or clients and the delivery state (audited)',
+        method: 'get', path: '/api/staff/community/posts/:id/deliveries', summary: 'Where a post went: each occurrence\'s groups, the clients whose contact section you may see, and the delivery state (audited)',
         tags: STAFF, auth: 'staff', params: idParams, query: pageQuery, response: deliveriesResponse, errors: ['NOT_FOUND'],
       },
       ({ ctx, params, query }) => s.community.deliveries(actorFromContext(ctx), params.id, query.page, query.pageSize),

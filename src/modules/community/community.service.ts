@@ -6,6 +6,7 @@ import { withTransactionRetry } from '../../shared/db';
 import { publicId } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
+import { ClientAccess } from '../clients';
 import type { OutboxService } from '../outbox';
 import { STAFF_ROLES } from '../staff';
 import type { StaffRole } from '../staff';
@@ -265,9 +266,12 @@ export class CommunityService {
     });
   }
 
-  /** Where a post went, newest occurrence first, with each outbox row's state (audited when it names clients). */
+  /** Where a post went, newest occurrence first, with each outbox row's state; client rows only as the access rule allows (audited when it names clients). */
   async deliveries(actor: Actor, postPublicId: string, page: number, pageSize: number): Promise<{ items: DeliveryView[]; page: number; hasMore: boolean }> {
     const post = await this.row(this.deps.db.manager, postPublicId);
+    // Which clients a post reached is their contact section: each staff member sees the groups and only
+    // the clients the client-access rule lets them reach (consultants: their own; doctors, customer service: none).
+    const scope = new ClientAccess(this.deps).filter(actor, 'contact');
     const rows: {
       occurrence: string; target_kind: DeliveryTargetKind; target: string; client_public_id: string | null; created_at: Date;
       status: string | null; channel: string | null; sent_at: Date | null;
@@ -277,8 +281,9 @@ export class CommunityService {
          FROM post_deliveries d
          LEFT JOIN clients c ON c.id = d.client_id
          LEFT JOIN outbox_messages o ON o.dedupe_key = d.outbox_key
-        WHERE d.post_id = ? ORDER BY d.occurrence DESC, d.id LIMIT ? OFFSET ?`,
-      [post.id, pageSize + 1, (page - 1) * pageSize],
+        WHERE d.post_id = ? AND (d.target_kind = 'room_topic' OR (c.id IS NOT NULL AND ${scope.sql}))
+        ORDER BY d.occurrence DESC, d.id LIMIT ? OFFSET ?`,
+      [post.id, ...scope.params, pageSize + 1, (page - 1) * pageSize],
     );
     const items: DeliveryView[] = rows.slice(0, pageSize).map((r) => ({
       occurrence: r.occurrence,

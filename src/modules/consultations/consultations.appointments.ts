@@ -187,7 +187,9 @@ export class AppointmentsService {
     const where = ['a.starts_at >= ?', 'a.starts_at < ?', "c.status = 'active'"];
     const params: unknown[] = [new Date(start), new Date(end)];
     if (q.status) (where.push('a.status = ?'), params.push(q.status));
-    if (actor.role === 'consultant') (where.push('c.consultant_id = ?'), params.push(actor.id));
+    const scope = this.s.deps.clients.access.filter(actor, 'archive');
+    where.push(scope.sql);
+    params.push(...scope.params);
     const rows: (Row & { client_public_id: string; name_enc: Buffer | null })[] = await this.s.deps.db.query(
       `SELECT a.*, l.public_id AS letter_public_id, c.public_id AS client_public_id, c.name_enc
          FROM appointments a JOIN clients c ON c.id = a.client_id LEFT JOIN intent_letters l ON l.appointment_id = a.id

@@ -6,7 +6,7 @@ import type { Actor } from '../audit';
 import type { AppointmentKind, PlanOptions, PlanStatus } from './consultations.entity';
 import { ConsultationErrors } from './consultations.errors';
 import type { AppointmentView, AppointmentsService } from './consultations.appointments';
-import { aad, ClientRef, HEALTH_ROLES, StaffRef, Support } from './consultations.shared';
+import { aad, ClientRef, StaffRef, Support } from './consultations.shared';
 
 /** The doctor's needs analysis 需求分析 (health data: doctors and the director only). */
 export interface NeedsAnalysis {
@@ -291,7 +291,7 @@ export class PlansService {
     const view = await this.staffView(actor, plan.id, revision);
     await this.s.deps.audit.record(actor, 'plan.read', {
       clientId: client.id,
-      details: { plan: plan.public_id, revision: view.revision.revision, role: actor.role, health: HEALTH_ROLES.has(actor.role ?? '') },
+      details: { plan: plan.public_id, revision: view.revision.revision, role: actor.role, health: this.s.may(actor, client, 'health') },
     });
     return view;
   }
@@ -587,7 +587,9 @@ export class PlansService {
   private async staffView(actor: Actor, planId: number, revision?: number): Promise<StaffPlanView> {
     const m = this.s.deps.db.manager;
     const [plan]: PlanRow[] = await m.query('SELECT * FROM plans WHERE id = ?', [planId]);
-    const health = HEALTH_ROLES.has(actor.role ?? '');
+    const [owner]: { consultant_id: number | null }[] = await m.query('SELECT consultant_id FROM clients WHERE id = ?', [plan.client_id]);
+    // The needs analysis and the risk plan are health data (client-access rule, scope health).
+    const health = this.s.may(actor, { consultantId: owner?.consultant_id == null ? null : Number(owner.consultant_id) }, 'health');
     const wanted = revision ?? Number(plan.current_revision);
     const revisions: RevisionRow[] = await m.query('SELECT * FROM plan_revisions WHERE plan_id = ? ORDER BY revision', [plan.id]);
     const shown = revisions.find((r) => Number(r.revision) === wanted);

@@ -7,7 +7,8 @@ import { withTransactionRetry } from '../../shared/db';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
 import type { ClientsService } from '../clients';
-import { clientAad } from '../clients';
+import { clientAad, mayAccess } from '../clients';
+import type { AccessScope } from '../clients';
 import type { JourneyService } from '../journey';
 import type { OutboxService } from '../outbox';
 import type { StaffRole } from '../staff';
@@ -25,10 +26,6 @@ export interface ConsultationsDeps {
   logger: Logger;
 }
 
-/** Doctors and the director see health data (DOMAIN.md, three tiers): the needs analysis, the risk plan. */
-export const HEALTH_ROLES: ReadonlySet<string> = new Set(['director', 'doctor']);
-// Who sees every client; a consultant sees only the clients assigned to them (as in the client archive).
-const SEES_ALL: ReadonlySet<string> = new Set(['director', 'doctor', 'customer_service']);
 
 /**
  * Associated data of every encrypted column of this module: it binds a ciphertext to its row and
@@ -139,10 +136,9 @@ export class Support {
     return r ? { id: Number(r.id), publicId: r.public_id, consultantId: r.consultant_id === null ? null : Number(r.consultant_id), status: r.status, birthDate: r.birth_date } : null;
   }
 
-  maySee(actor: Actor, client: { consultantId: number | null }): boolean {
-    if (actor.type !== 'staff' || !actor.role) return false;
-    if (SEES_ALL.has(actor.role)) return true;
-    return actor.role === 'consultant' && client.consultantId !== null && client.consultantId === actor.id;
+  /** The client-access rule (clients module): may this staff member see this section of this client? */
+  may(actor: Actor, client: { consultantId: number | null }, scope: AccessScope): boolean {
+    return mayAccess(actor, client, scope);
   }
 
   /**
@@ -150,13 +146,8 @@ export class Support {
    * (a consultant's unassigned client) answer the same 404; the refusal is audited outside any transaction.
    */
   async clientForStaff(actor: Actor, m: EntityManager, by: { id: number } | { publicId: string }, action: string, what = 'Client'): Promise<ClientRef> {
-    const client = await this.clientRef(m, by);
-    if (!client || client.status !== 'active') throw notFound(what);
-    if (!this.maySee(actor, client)) {
-      await this.deps.audit.record(actor, action, { clientId: client.id, allowed: false, details: { reason: 'not_assigned', role: actor.role } });
-      throw notFound(what);
-    }
-    return client;
+    const { id } = await this.deps.clients.access.check(actor, by, 'archive', { m, action, notFound: notFound(what) });
+    return (await this.clientRef(m, { id }))!;
   }
 
   seal(value: unknown, aadText: string): Buffer {

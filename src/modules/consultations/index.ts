@@ -1,6 +1,6 @@
 export { ConsultationsService } from './consultations.service';
 export type { ConsultationsDeps, ClientRef, StaffRef } from './consultations.shared';
-export { aad as consultationAad, ENCRYPTED_TABLES as CONSULTATION_ENCRYPTED_TABLES, HEALTH_ROLES } from './consultations.shared';
+export { aad as consultationAad, ENCRYPTED_TABLES as CONSULTATION_ENCRYPTED_TABLES } from './consultations.shared';
 export type {
   NeedsAnalysis, PlanContent, RevisionView, ChangeRequestView, StaffPlanView, StaffPlanSummary, ClientPlanView, ClientPlanSummary,
   LetterSnapshot, IntentLetterView, AcceptInput,

@@ -9,7 +9,7 @@ import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/d
 import { createLogger, Logger } from '../../shared/logger';
 import { SYSTEM_ACTOR } from '../audit';
 import type { Actor, AuditService } from '../audit';
-import { clientAad } from '../clients';
+import { ClientAccess, clientAad, mayAccess } from '../clients';
 import type { OutboxService } from '../outbox';
 import type { TagsService } from '../tags';
 import { ContactErrors } from './contacts.errors';
@@ -133,9 +133,12 @@ function newBindingCode(): string {
  */
 export class ContactsService {
   private readonly log: Logger;
+  /** The client-access rule: the WeCom link and chat messages are the `contact` section. */
+  private readonly access: ClientAccess;
 
   constructor(private readonly deps: ContactsDeps) {
     this.log = deps.logger ?? createLogger(deps.config.logLevel, { module: 'contacts' });
+    this.access = new ClientAccess(deps);
   }
 
   private get db(): DataSource {
@@ -305,13 +308,13 @@ export class ContactsService {
   async listForStaff(actor: Actor, q: { bound?: boolean; page: number; pageSize: number }): Promise<{ items: ContactView[]; page: number; hasMore: boolean }> {
     const where: string[] = [];
     const params: unknown[] = [];
-    const own = actor.role === 'director' ? null : actor.id;
+    this.access.requireScope(actor, 'contact');
     if (q.bound === false) where.push('c.id IS NULL');
     else if (q.bound === true) where.push('c.id IS NOT NULL');
-    if (own !== null && q.bound !== false) {
-      where.push('(c.id IS NULL OR c.consultant_id = ?)');
-      params.push(own);
-    }
+    // Unlinked contacts are nobody's client yet; linked ones follow the client-access rule.
+    const scope = this.access.filter(actor, 'contact');
+    where.push(`(c.id IS NULL OR ${scope.sql})`);
+    params.push(...scope.params);
     const rows: ContactRow[] = await this.db.query(
       `SELECT ${CONTACT_COLUMNS} FROM ${CONTACT_FROM} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY w.last_seen_at DESC, w.contact_id LIMIT ? OFFSET ?`,
@@ -355,7 +358,9 @@ export class ContactsService {
       );
       if (!row) throw notFound('Contact');
       const clientId = row.client_id === null ? null : Number(row.client_id);
-      if (clientId !== null && row.status === 'active' && actor.role !== 'director' && Number(row.consultant_id) !== actor.id) {
+      this.access.requireScope(actor, 'contact');
+      const owner = { consultantId: row.consultant_id === null ? null : Number(row.consultant_id) };
+      if (clientId !== null && row.status === 'active' && !mayAccess(actor, owner, 'contact')) {
         await this.deps.audit.record(actor, 'wecom.contact.unbind', { clientId, allowed: false, details: { contactId, reason: 'not_assigned' } });
         throw notFound('Contact');
       }
@@ -518,19 +523,10 @@ export class ContactsService {
     await this.deps.tags.requestSync(m, clientId, 'contact_linked');
   }
 
-  /** An active client a staff member may act on (director: all; consultant: assigned); refusals are audited and answer 404. */
+  /** An active client whose contact section the staff member may act on (client-access rule); refusals are audited and answer 404. */
   private async openClientForStaff(m: EntityManager, actor: Actor, clientPublicId: string, action: string, lock: boolean): Promise<{ id: number }> {
-    const [row]: { id: number; consultant_id: number | null }[] = await m.query(
-      `SELECT id, consultant_id FROM clients WHERE public_id = ? AND status = 'active'${lock ? ' FOR UPDATE' : ''}`, [clientPublicId],
-    );
-    if (!row) throw notFound('Client');
-    const mayAct = actor.type === 'staff' && (actor.role === 'director' || (actor.role === 'consultant' && row.consultant_id !== null && Number(row.consultant_id) === actor.id));
-    if (!mayAct) {
-      // Written outside the transaction, so the refusal's row survives its rollback.
-      await this.deps.audit.record(actor, action, { clientId: Number(row.id), allowed: false, details: { reason: 'not_assigned', role: actor.role } });
-      throw notFound('Client');
-    }
-    return { id: Number(row.id) };
+    const { id } = await this.access.check(actor, { publicId: clientPublicId }, 'contact', { m, lock, action });
+    return { id };
   }
 
   private async viewOf(contactId: string): Promise<ContactView> {

@@ -7,6 +7,7 @@ import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/d
 import { FieldCipher, publicId, sha256 } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
+import { ClientAccess } from '../clients';
 import type { StaffRole } from '../staff';
 import type { WorklistService } from '../worklist';
 import type { OutboxService } from '../outbox';
@@ -228,8 +229,12 @@ export class FeedbackService {
   /** Staff roles that see and resolve cases: the director, customer service and the configured assignee role. */
   readonly caseRoles: StaffRole[];
 
+  /** The client-access rule: cases (complaints, poor ratings) are the `archive` section of their client. */
+  private readonly access: ClientAccess;
+
   constructor(private readonly deps: FeedbackDeps) {
     this.log = deps.logger;
+    this.access = new ClientAccess(deps);
     this.caseRoles = [...new Set<StaffRole>(['director', 'customer_service', deps.config.feedback.caseAssigneeRole])];
   }
 
@@ -414,6 +419,11 @@ export class FeedbackService {
     if (q.status) (conds.push('fc.status = ?'), params.push(q.status));
     if (q.overdue === true) (conds.push("fc.status = 'open' AND fc.deadline_at <= ?"), params.push(now));
     if (q.overdue === false) (conds.push("(fc.status <> 'open' OR fc.deadline_at > ?)"), params.push(now));
+    // Cases name clients: the client-access rule decides which (a consultant assignee sees their own clients' cases).
+    this.access.requireScope(actor, 'archive');
+    const scope = this.access.filter(actor, 'archive');
+    conds.push(scope.sql);
+    params.push(...scope.params);
     const rows: CaseRow[] = await this.deps.db.query(
       `${CASE_SELECT} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
         ORDER BY fc.status = 'resolved', fc.deadline_at, fc.id LIMIT ? OFFSET ?`,
@@ -427,6 +437,7 @@ export class FeedbackService {
   /** One case with the complaint text and the survey answer (audited). */
   async getCase(actor: Actor, casePublicId: string): Promise<CaseDetail> {
     const row = await this.caseRow(this.deps.db.manager, casePublicId);
+    await this.access.check(actor, { id: Number(row.client_id) }, 'archive', { action: 'feedback.case.view', notFound: notFound('Case'), includeDeleted: true });
     await this.deps.audit.record(actor, 'feedback.case.view', { clientId: row.client_id, details: { case: row.public_id } });
     return this.caseDetail(this.deps.db.manager, row);
   }
@@ -435,6 +446,7 @@ export class FeedbackService {
   async resolveCase(actor: Actor, casePublicId: string, resolution: string): Promise<CaseDetail> {
     const id = await this.tx(async (m) => {
       const row = await this.caseRow(m, casePublicId, true);
+      await this.access.check(actor, { id: Number(row.client_id) }, 'archive', { m, action: 'feedback.case.resolve', notFound: notFound('Case'), includeDeleted: true });
       if (row.status !== 'open') throw new AppError(FeedbackErrors.CASE_ALREADY_RESOLVED, 'This case is already resolved');
       await m.query(
         `UPDATE feedback_cases SET status = 'resolved', resolution_enc = ?, resolved_at = ?, resolved_by = ? WHERE id = ? AND status = 'open'`,

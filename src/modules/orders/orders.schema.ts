@@ -108,8 +108,8 @@ export const orderView = Joi.object({
   consultant: staffRef.allow(null),
   paidAt: Joi.date(),
   items: Joi.array().items(Joi.object({
-    project: Joi.object({ id: Joi.string(), code: Joi.string(), name: Joi.string() }),
-    category: Joi.string().valid(...PROJECT_CATEGORIES),
+    project: Joi.object({ id: Joi.string(), code: Joi.string(), name: Joi.string() }).allow(null).description('null for staff who may not see procedures'),
+    category: Joi.string().valid(...PROJECT_CATEGORIES).allow(null),
     amountFen: Joi.number().integer(),
   })),
   amountPaidFen: Joi.number().integer(),

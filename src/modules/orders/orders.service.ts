@@ -6,6 +6,7 @@ import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { publicId, sha256 } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
+import { ClientAccess } from '../clients';
 import { spendPoints } from '../points';
 import type { PointsService, SpendCategory } from '../points';
 import { FollowupPlan, OrderStatus, PROJECT_CATEGORIES, RefundKind } from './orders.entity';
@@ -85,7 +86,8 @@ export interface OrderView {
   doctor: StaffRef;
   consultant: StaffRef | null;
   paidAt: Date;
-  items: { project: { id: string; code: string; name: string }; category: SpendCategory; amountFen: number }[];
+  /** `project` and `category` are null for staff who may not see procedures (client-access rule, scope health). */
+  items: { project: { id: string; code: string; name: string } | null; category: SpendCategory | null; amountFen: number }[];
   amountPaidFen: number;
   amountRefundedFen: number;
   pointsEarned: number;
@@ -156,8 +158,6 @@ interface RefundRow {
 // Clock skew between the cashier's terminal and the server; a payment later than this is a typo.
 const FUTURE_SKEW_MS = 5 * 60_000;
 const DAY_MS = 86400_000;
-// Consultants see the orders of the clients assigned to them; everyone else on staff sees all (as with archives).
-const SCOPED_ROLE = 'consultant';
 
 function projectView(r: ProjectRow): ProjectView {
   return {
@@ -175,7 +175,12 @@ const staffRef = (id: string | null, name: string | null): StaffRef | null => (i
  * up to more than was paid, and take back the refunded share of the spend points.
  */
 export class OrdersService {
-  constructor(private readonly deps: OrdersDeps) {}
+  /** The client-access rule: orders are the `money` section, what was bought the `health` one. */
+  private readonly access: ClientAccess;
+
+  constructor(private readonly deps: OrdersDeps) {
+    this.access = new ClientAccess(deps);
+  }
 
   // ---- project catalog ----
 
@@ -271,7 +276,7 @@ export class OrdersService {
         ? sha256(JSON.stringify([client.id, doctor.id, consultant?.id ?? null, paidAt.getTime(), items.map((it) => [it.project!.id, it.amountFen])]))
         : null;
       const [existing]: OrderRow[] = await m.query('SELECT * FROM orders WHERE order_no = ?', [input.orderNo]);
-      if (existing) return this.replayOrder(m, existing, hash);
+      if (existing) return this.replayOrder(m, existing, hash, actor);
 
       const now = this.deps.clock.now();
       const problems: FieldProblem[] = [];
@@ -315,7 +320,7 @@ export class OrdersService {
         // Another request with this number committed while this one waited on the unique index.
         const [winner]: OrderRow[] = await m.query('SELECT * FROM orders WHERE order_no = ?', [input.orderNo]);
         if (!winner) throw err;
-        return this.replayOrder(m, winner, hash);
+        return this.replayOrder(m, winner, hash, actor);
       }
       for (const it of items) {
         await m.query('INSERT INTO order_items (order_id, project_id, category, amount_fen) VALUES (?, ?, ?, ?)', [orderId, it.project!.id, it.project!.category, it.amountFen]);
@@ -331,7 +336,7 @@ export class OrdersService {
       const paid = await this.paidOrder(m, orderId);
       for (const hook of this.deps.hooks) if (hook.onPaid) await hook.onPaid(m, paid);
       this.deps.logger.info({ order: orderPublicId, clientId: client.id, amountPaidFen: total, pointsEarned }, 'order recorded');
-      return { ...(await this.view(m, orderId)), replayed: false };
+      return { ...(await this.view(m, orderId, actor)), replayed: false };
     });
   }
 
@@ -344,7 +349,7 @@ export class OrdersService {
     return this.tx(async (m) => {
       const order = await this.lockOrder(m, actor, orderPublicId, 'order.refund');
       const [existing]: RefundRow[] = await m.query('SELECT * FROM order_refunds WHERE refund_no = ?', [input.refundNo]);
-      if (existing) return this.replayRefund(m, existing, order, input);
+      if (existing) return this.replayRefund(m, existing, order, input, actor);
       const refundable = Number(order.amount_paid_fen) - Number(order.amount_refunded_fen);
       if (input.amountFen > refundable) {
         throw new AppError(OrderErrors.REFUND_EXCEEDS_PAID, 'Refunds cannot add up to more than was paid', {
@@ -365,7 +370,7 @@ export class OrdersService {
       const refundNo = `void:${order.public_id}`;
       if (order.status === 'voided') {
         const [done]: RefundRow[] = await m.query('SELECT * FROM order_refunds WHERE refund_no = ?', [refundNo]);
-        return { order: await this.view(m, order.id), refund: await this.refundView(m, done.id), replayed: true };
+        return { order: await this.view(m, order.id, actor), refund: await this.refundView(m, done.id), replayed: true };
       }
       const refundable = Number(order.amount_paid_fen) - Number(order.amount_refunded_fen);
       if (refundable <= 0) throw new AppError(OrderErrors.ORDER_ALREADY_REFUNDED, 'The order was refunded in full already; nothing is left to void');
@@ -389,17 +394,17 @@ export class OrdersService {
       where.push('o.status = ?');
       params.push(q.status);
     }
-    if (actor.role === SCOPED_ROLE) {
-      where.push('c.consultant_id = ?');
-      params.push(actor.id);
-    }
+    this.access.requireScope(actor, 'money');
+    const scope = this.access.filter(actor, 'money');
+    where.push(scope.sql);
+    params.push(...scope.params);
     const rows: { id: number; client_id: number }[] = await this.deps.db.query(
       `SELECT o.id, o.client_id FROM orders o JOIN clients c ON c.id = o.client_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY o.paid_at DESC, o.id DESC LIMIT ? OFFSET ?`,
       [...params, q.pageSize + 1, (q.page - 1) * q.pageSize],
     );
     const shown = rows.slice(0, q.pageSize);
-    const views = await this.views(this.deps.db.manager, shown.map((r) => Number(r.id)));
+    const views = await this.views(this.deps.db.manager, shown.map((r) => Number(r.id)), actor);
     await this.deps.audit.record(actor, 'order.list', {
       clientId,
       details: {
@@ -415,7 +420,7 @@ export class OrdersService {
     const [row]: OrderRow[] = await this.deps.db.query('SELECT * FROM orders WHERE public_id = ?', [orderPublicId]);
     if (!row) throw notFound('Order');
     await this.checkScope(this.deps.db.manager, actor, Number(row.client_id), 'order.read', notFound('Order'));
-    const view = await this.view(this.deps.db.manager, row.id);
+    const view = await this.view(this.deps.db.manager, row.id, actor);
     await this.deps.audit.record(actor, 'order.read', { clientId: Number(row.client_id), details: { order: row.public_id, role: actor.role } });
     return view;
   }
@@ -456,18 +461,19 @@ export class OrdersService {
    */
   private async clientFor(m: EntityManager, actor: Actor, clientPublicId: string, action: string, field: string, opts: { lock?: boolean } = {}): Promise<{ id: number }> {
     const missing = new AppError(CommonErrors.NOT_FOUND, 'Client not found', [{ field, message: 'no such client' }]);
-    const [row] = await m.query(`SELECT id FROM clients WHERE public_id = ? AND status = 'active'${opts.lock ? ' FOR UPDATE' : ''}`, [clientPublicId]);
-    if (!row) throw missing;
-    await this.checkScope(m, actor, Number(row.id), action, missing);
-    return { id: Number(row.id) };
+    const { id } = await this.access.check(actor, { publicId: clientPublicId }, 'money', { m, lock: opts.lock, action, notFound: missing });
+    return { id };
   }
 
-  /** Consultants act only on their assigned clients; the refusal is audited outside the transaction so it survives the rollback. */
+  /**
+   * The client-access rule's `money` section for an order's client (consultants: their own clients);
+   * the refusal is audited outside the transaction so it survives the rollback.
+   */
   private async checkScope(m: EntityManager, actor: Actor, clientId: number, action: string, refusal: AppError): Promise<void> {
-    if (actor.role !== SCOPED_ROLE) return;
+    this.access.requireScope(actor, 'money');
     const [row] = await m.query('SELECT consultant_id FROM clients WHERE id = ?', [clientId]);
-    if (row && row.consultant_id !== null && Number(row.consultant_id) === actor.id) return;
-    await this.deps.audit.record(actor, action, { clientId, allowed: false, details: { reason: 'not_assigned', role: actor.role } });
+    if (row && this.access.may(actor, { consultantId: row.consultant_id === null ? null : Number(row.consultant_id) }, 'money')) return;
+    await this.deps.audit.record(actor, action, { clientId, allowed: false, details: { reason: 'not_assigned', role: actor.role, scope: 'money' } });
     throw refusal;
   }
 
@@ -478,23 +484,23 @@ export class OrdersService {
     return order;
   }
 
-  private async replayOrder(m: EntityManager, existing: OrderRow, hash: string | null): Promise<RecordOrderResult> {
+  private async replayOrder(m: EntityManager, existing: OrderRow, hash: string | null, actor: Actor): Promise<RecordOrderResult> {
     if (hash === null || existing.request_hash !== hash) {
       throw new AppError(OrderErrors.ORDER_NO_REUSED, 'This order number was already recorded with different content', [
         { field: 'body.orderNo', message: 'already used for another order' },
       ]);
     }
-    return { ...(await this.view(m, existing.id)), replayed: true };
+    return { ...(await this.view(m, existing.id, actor)), replayed: true };
   }
 
-  private async replayRefund(m: EntityManager, existing: RefundRow, order: OrderRow, input: { amountFen: number; reason: string }): Promise<RefundResult> {
+  private async replayRefund(m: EntityManager, existing: RefundRow, order: OrderRow, input: { amountFen: number; reason: string }, actor: Actor): Promise<RefundResult> {
     const same = Number(existing.order_id) === Number(order.id) && existing.kind === 'refund' && Number(existing.amount_fen) === input.amountFen && existing.reason === input.reason;
     if (!same) {
       throw new AppError(OrderErrors.REFUND_NO_REUSED, 'This refund number was already used for a different refund', [
         { field: 'body.refundNo', message: 'already used for another refund' },
       ]);
     }
-    return { order: await this.view(m, order.id), refund: await this.refundView(m, existing.id), replayed: true };
+    return { order: await this.view(m, order.id, actor), refund: await this.refundView(m, existing.id), replayed: true };
   }
 
   /**
@@ -536,7 +542,7 @@ export class OrdersService {
       // The number was taken meanwhile by a refund of another order (this order's refunds wait on its lock).
       const [winner]: RefundRow[] = await m.query('SELECT * FROM order_refunds WHERE refund_no = ?', [input.refundNo]);
       if (!winner) throw err;
-      return this.replayRefund(m, winner, order, input);
+      return this.replayRefund(m, winner, order, input, actor);
     }
     if (debit > 0) {
       await this.deps.points.debit(m, {
@@ -564,7 +570,7 @@ export class OrdersService {
     }
     if (due > debit) this.deps.logger.warn({ order: order.public_id, clientId, due, debited: debit }, 'refund: spend points already spent; shortfall recorded');
     this.deps.logger.info({ order: order.public_id, refundNo: input.refundNo, amountFen: input.amountFen, kind: input.kind }, 'order refund recorded');
-    return { order: await this.view(m, order.id), refund: await this.refundView(m, refundId), replayed: false };
+    return { order: await this.view(m, order.id, actor), refund: await this.refundView(m, refundId), replayed: false };
   }
 
   /** The order as the hooks see it, read in the hook's transaction. */
@@ -586,8 +592,8 @@ export class OrdersService {
     };
   }
 
-  private async view(m: EntityManager, orderId: number): Promise<OrderView> {
-    return (await this.views(m, [orderId])).get(orderId)!;
+  private async view(m: EntityManager, orderId: number, actor: Actor): Promise<OrderView> {
+    return (await this.views(m, [orderId], actor)).get(orderId)!;
   }
 
   private async refundView(m: EntityManager, refundId: number): Promise<RefundView> {
@@ -609,13 +615,13 @@ export class OrdersService {
     }));
   }
 
-  /** Views of several orders in four queries. */
-  private async views(m: EntityManager, orderIds: number[]): Promise<Map<number, OrderView>> {
+  /** Views of several orders in four queries, as this staff member may see them (procedures only with the health scope). */
+  private async views(m: EntityManager, orderIds: number[], actor: Actor): Promise<Map<number, OrderView>> {
     const out = new Map<number, OrderView>();
     if (!orderIds.length) return out;
     const marks = orderIds.map(() => '?').join(',');
     const orders: Record<string, any>[] = await m.query(
-      `SELECT o.*, c.public_id AS client_public_id, d.public_id AS doctor_public_id, d.display_name AS doctor_name,
+      `SELECT o.*, c.public_id AS client_public_id, c.consultant_id AS client_consultant_id, d.public_id AS doctor_public_id, d.display_name AS doctor_name,
               k.public_id AS consultant_public_id, k.display_name AS consultant_name, r.public_id AS recorder_public_id, r.display_name AS recorder_name
          FROM orders o JOIN clients c ON c.id = o.client_id JOIN staff d ON d.id = o.doctor_id
          LEFT JOIN staff k ON k.id = o.consultant_id LEFT JOIN staff r ON r.id = o.recorded_by
@@ -630,6 +636,8 @@ export class OrdersService {
     const refunds = await this.refundViews(m, `r.order_id IN (${marks})`, orderIds);
     for (const o of orders) {
       const id = Number(o.id);
+      // Which procedures a client bought is medical data (DOMAIN.md): amounts stay, the project goes.
+      const procedures = this.access.may(actor, { consultantId: o.client_consultant_id === null ? null : Number(o.client_consultant_id) }, 'health');
       out.set(id, {
         id: o.public_id,
         orderNo: o.order_no,
@@ -638,7 +646,7 @@ export class OrdersService {
         consultant: staffRef(o.consultant_public_id, o.consultant_name),
         paidAt: o.paid_at,
         items: items.filter((i) => Number(i.order_id) === id).map((i) => ({
-          project: { id: i.public_id, code: i.code, name: i.name }, category: i.category, amountFen: Number(i.amount_fen),
+          project: procedures ? { id: i.public_id, code: i.code, name: i.name } : null, category: procedures ? i.category : null, amountFen: Number(i.amount_fen),
         })),
         amountPaidFen: Number(o.amount_paid_fen),
         amountRefundedFen: Number(o.amount_refunded_fen),

@@ -7,7 +7,7 @@ import { FieldCipher, publicId as newPublicId, sha256 } from '../../shared/crypt
 import { createLogger, Logger } from '../../shared/logger';
 import type { Actor, AuditRecord, AuditService } from '../audit';
 import type { ClientsService } from '../clients';
-import { clientAad } from '../clients';
+import { clientAad, mayAccess } from '../clients';
 import type { TagDimension, TagSet, TagsService } from '../tags';
 import type { ClientStage, JourneyService, StageMove } from '../journey';
 import type { PointsService } from '../points';
@@ -205,9 +205,6 @@ interface ResponseRow {
   answers_enc: Buffer;
 }
 
-// Staff who see every client's questionnaire, and those who see its health part (DOMAIN.md, three tiers).
-const SEES_ALL = new Set(['director', 'doctor']);
-const SEES_HEALTH = new Set(['director', 'doctor']);
 const CLIENT_MESSAGE = '感谢您的填写！您的专属顾问会根据您的想法尽快与您联系，为您安排合适的面诊。';
 
 function parseJson<T>(v: T | string | null | undefined, fallback: T): T {
@@ -849,14 +846,12 @@ export class QuestionnairesService {
    * Audited 'lead.list' with the client ids shown.
    */
   async leads(actor: Actor, q: LeadsQuery): Promise<{ items: LeadItem[]; page: number; pageSize: number; total: number }> {
-    const where = ["c.status = 'active'"];
-    const params: unknown[] = [];
-    if (actor.role === 'consultant') {
-      where.push('c.consultant_id = ?');
-      params.push(actor.id);
-    } else if (!SEES_ALL.has(actor.role ?? '')) {
-      throw new AppError('FORBIDDEN', 'Your role may not do this');
-    } else if (actor.role === 'director') {
+    // Which clients: the client-access rule (archive: intent answers without health).
+    this.deps.clients.access.requireScope(actor, 'archive');
+    const scope = this.deps.clients.access.filter(actor, 'archive');
+    const where = ["c.status = 'active'", scope.sql];
+    const params: unknown[] = [...scope.params];
+    if (actor.role === 'director') {
       if (q.unassigned) where.push('c.consultant_id IS NULL');
       if (q.consultantId) {
         where.push('c.consultant_id = (SELECT id FROM staff WHERE public_id = ?)');
@@ -946,12 +941,13 @@ export class QuestionnairesService {
     const r = rows[0];
     if (!r || r.client_status !== 'active') throw notFound('Questionnaire response');
     const clientId = Number(r.client_id);
-    const mayRead = SEES_ALL.has(actor.role ?? '') || (actor.role === 'consultant' && r.consultant_id !== null && Number(r.consultant_id) === actor.id);
-    if (actor.type !== 'staff' || !mayRead) {
+    const owner = { consultantId: r.consultant_id === null ? null : Number(r.consultant_id) };
+    this.deps.clients.access.requireScope(actor, 'archive');
+    if (!mayAccess(actor, owner, 'archive')) {
       await this.deps.audit.record(actor, 'client.read', { clientId, allowed: false, details: { via: 'questionnaire_response', responseId: responsePublicId, reason: 'not_assigned', role: actor.role } });
       throw notFound('Questionnaire response');
     }
-    const withHealth = SEES_HEALTH.has(actor.role ?? '');
+    const withHealth = mayAccess(actor, owner, 'health');
     const v = (await this.loadVersion(Number(r.version_id)))!;
     const where = { responseId: Number(r.id) };
     const answers: Answers = { ...this.openAnswers(r.answers_enc, questionnaireAad.answers(r.public_id), where) };

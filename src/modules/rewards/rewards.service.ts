@@ -5,6 +5,7 @@ import { AppError, notFound, validationError } from '../../shared/errors';
 import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { publicId, randomCode } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
+import { ClientAccess } from '../clients';
 import { PointsErrors } from '../points';
 import type { PointsService } from '../points';
 import { RewardItem, RewardKind, VoucherStatus } from './rewards.entity';
@@ -104,7 +105,12 @@ function itemView(i: RewardItem): RewardItemView {
  * stock decrement, the ledger debit and the voucher with its one-time code.
  */
 export class RewardsService {
-  constructor(private readonly deps: RewardsDeps) {}
+  /** The client-access rule: vouchers are the `money` section of a client. */
+  private readonly access: ClientAccess;
+
+  constructor(private readonly deps: RewardsDeps) {
+    this.access = new ClientAccess(deps);
+  }
 
   /** Creates an item; the audit row commits with it. */
   async createItem(actor: Actor, input: RewardItemInput): Promise<RewardItemView> {
@@ -265,8 +271,12 @@ export class RewardsService {
     return this.cancel({ publicId: voucherPublicId, clientId }, actor);
   }
 
-  /** Staff cancel any unused voucher (audited): points and stock come back, once. */
-  cancelByStaff(actor: Actor, voucherPublicId: string): Promise<VoucherView> {
+  /** Staff cancel an unused voucher of a client whose money section they may act on (audited): points and stock come back, once. */
+  async cancelByStaff(actor: Actor, voucherPublicId: string): Promise<VoucherView> {
+    const target = await this.voucherRow(this.deps.db.manager, { publicId: voucherPublicId });
+    if (!target) throw notFound('Voucher');
+    // A consultant cancels only their own clients' vouchers; another client's voucher is not found.
+    await this.access.check(actor, { id: target.row.client_id }, 'money', { action: 'voucher.cancel', notFound: notFound('Voucher') });
     return this.cancel({ publicId: voucherPublicId }, actor);
   }
 
