@@ -27,6 +27,7 @@ import { ConsultationsService } from './modules/consultations';
 import { QuestionnairesService } from './modules/questionnaires';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
+import { NotesService } from './modules/notes';
 
 /** The outside world a process is given: configuration, connections, the clock and the logger. */
 export interface Deps {
@@ -62,6 +63,7 @@ export interface Services {
   questionnaires: QuestionnairesService;
   worklist: WorklistService;
   delivery: DeliveryService;
+  notes: NotesService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
@@ -105,5 +107,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
   for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
-  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  // Staff notes on a client are erased with the account and exported with it (PIPL).
+  const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });
+  clients.addDataHooks(notes.clientDataHooks);
+  return { notes, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

@@ -3,7 +3,7 @@ import type { Task } from '../../scheduler/tasks';
 export { ClientsService, aad as clientAad, maskPhone, MEDICAL_FIELDS, MEDICAL_COLUMNS } from './clients.service';
 export type {
   ClientsDeps, NewClientInput, OwnProfile, ProfileUpdate, ConsentView, ConsentSummary, GrantConsentInput, MedicalHistory, PastProcedure,
-  StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, MedicalField,
+  StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, MedicalField, ClientDataHooks,
 } from './clients.service';
 export { ClientErrors } from './clients.errors';
 export { CLIENT_STAGES, CONSENT_PURPOSES } from './clients.schema';
