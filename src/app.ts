@@ -35,6 +35,8 @@ import { registerQuestionnaireRoutes } from './modules/questionnaires';
 import { registerWorklistRoutes } from './modules/worklist';
 import { registerDeliveryRoutes } from './modules/delivery';
 import { registerSchedulerRoutes } from './scheduler/routes';
+import { serveConsole } from './shared/http/console-static';
+import { registerNoteRoutes } from './modules/notes';
 
 
 export interface AppHandle {
@@ -74,6 +76,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerWorklistRoutes(api, services);
   registerDeliveryRoutes(api, services);
   registerSchedulerRoutes(api, services);
+  registerNoteRoutes(api, services.notes);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(
@@ -90,6 +93,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   app.use(mpMethodOverride());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use(api.middleware());
+  app.use(serveConsole());
   return { app, api, services, metrics, openapi };
 }
 

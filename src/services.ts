@@ -24,6 +24,7 @@ import { QuestionnairesService } from './modules/questionnaires';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
 import { SchedulerRuns } from './scheduler/runs';
+import { NotesService } from './modules/notes';
 
 export type { Deps } from './shared/deps';
 
@@ -53,6 +54,7 @@ export interface Services {
   worklist: WorklistService;
   delivery: DeliveryService;
   schedulerRuns: SchedulerRuns;
+  notes: NotesService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
@@ -97,5 +99,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
   for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
   const schedulerRuns = new SchedulerRuns({ db, clock });
-  return { schedulerRuns, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  // Staff notes on a client are erased with the account and exported with it (PIPL).
+  const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });
+  clients.addDataHooks(notes.clientDataHooks);
+  return { schedulerRuns, notes, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

@@ -68,7 +68,7 @@ describe('staff access to client archives (/api/staff/clients)', () => {
   it('customer service opens the archive with contact data but no medical fields, and gets 403 on /medical (audited)', async () => {
     const res = await t.http.get(`/api/staff/clients/${assigned.publicId}`).set(as(service));
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: '陈客户', phone, address: '杭州市西湖区' });
+    expect(res.body).toMatchObject({ name: '陈客户', phone: `${phone.slice(0, 3)}****${phone.slice(-4)}`, address: '杭州市西湖区' });
     expect(res.body).not.toHaveProperty('medical');
     expect(JSON.stringify(res.body)).not.toContain('青霉素');
     const med = await t.http.get(`/api/staff/clients/${assigned.publicId}/medical`).set(as(service));

@@ -6,6 +6,7 @@ import { actorFromContext } from '../audit';
 import {
   bindPhoneBody, consentPurposeParams, consentResponse, deleteAccountBody, exportCreatedResponse, grantConsentBody, idParams,
   medicalBody, medicalResponse, profileResponse, staffListQuery, staffUpdateBody, updateProfileBody,
+  revealPhoneResponse, staffCorrectBody, staffCreateBody, staffCreatedResponse,
 } from './clients.schema';
 
 const MP = ['mini-program: client archive'];
@@ -86,6 +87,29 @@ export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsServic
         query: staffListQuery, errors: ['VALIDATION_FAILED'],
       },
       ({ ctx, query }) => clients.listForStaff(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/clients', summary: 'Enter a walk-in or phone client (duplicate phone: 409 naming the client when visible)', tags: STAFF, auth: 'staff',
+        roles: ['director', 'consultant', 'customer_service'], status: 201, body: staffCreateBody, response: staffCreatedResponse,
+        errors: ['VALIDATION_FAILED', 'PHONE_IN_USE', 'CONSULTANT_NOT_FOUND', 'FORBIDDEN'],
+      },
+      ({ ctx, body }) => clients.createForStaff(actorFromContext(ctx), body),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/clients/:id/phone/reveal', summary: 'The full phone number behind the mask (each look audited)', tags: STAFF, auth: 'staff',
+        params: idParams, response: revealPhoneResponse, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params }) => clients.revealPhoneForStaff(actorFromContext(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/clients/:id/corrections', summary: 'Correct name, phone, gender, birth date or address (audited by field)', tags: STAFF, auth: 'staff',
+        roles: ['director', 'consultant', 'customer_service'], params: idParams, body: staffCorrectBody, response: Joi.object({ id: Joi.string() }),
+        errors: ['VALIDATION_FAILED', 'NOT_FOUND', 'PHONE_IN_USE'],
+      },
+      ({ ctx, params, body }) => clients.correctForStaff(actorFromContext(ctx), params.id, body),
     )
     .add(
       { method: 'get', path: '/api/staff/clients/:id', summary: 'Open a client archive (health section for doctors and the director)', tags: STAFF, auth: 'staff', params: idParams, errors: ['NOT_FOUND'] },

@@ -81,6 +81,32 @@ export const staffUpdateBody = Joi.object({
   .min(1)
   .required();
 
+const phone = Joi.string().pattern(/^\+?[\d\s-]{5,20}$/).messages({ 'string.pattern.base': '{{#label}} must be a phone number' });
+const SOURCE_CHANNELS = ['walk_in', 'phone', 'website', 'wechat', 'xiaohongshu', 'douyin', 'referral', 'other'] as const;
+
+/** A walk-in or phone enquiry entered at the desk. */
+export const staffCreateBody = Joi.object({
+  name: name.required(),
+  phone: phone.required(),
+  gender: Joi.string().valid(...GENDERS),
+  birthDate: isoDate,
+  address: Joi.string().max(200).pattern(PRINTABLE, 'printable').allow(''),
+  sourceChannel: Joi.string().valid(...SOURCE_CHANNELS).required(),
+  consultantId: publicIdParam.optional().allow(null).description('director and customer service: any consultant; a consultant: themselves (the default)'),
+}).required();
+
+/** Staff correct what a walk-in told them; each change is audited by field name. */
+export const staffCorrectBody = Joi.object({
+  name,
+  phone,
+  gender: Joi.string().valid(...GENDERS),
+  birthDate: isoDate.allow(null),
+  address: Joi.string().max(200).pattern(PRINTABLE, 'printable').allow(null, ''),
+}).min(1).required();
+
+export const staffCreatedResponse = Joi.object({ id: Joi.string(), stage: Joi.string(), consultant: Joi.object({ id: Joi.string(), displayName: Joi.string() }).allow(null) });
+export const revealPhoneResponse = Joi.object({ phone: Joi.string().allow(null) });
+
 // Answers, for the OpenAPI document.
 const consentSummaryItem = Joi.object({ policyVersion: Joi.string(), current: Joi.boolean() }).allow(null);
 export const profileResponse = Joi.object({

@@ -5,7 +5,7 @@ import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { ageOn, shanghaiDate } from '../../shared/clock';
 import { FieldCipher, normalizeName, normalizePhone, publicId as newPublicId, randomCode } from '../../shared/crypto';
-import { AppError, notFound, validationError } from '../../shared/errors';
+import { AppError, CommonErrors, notFound, validationError } from '../../shared/errors';
 import { isDuplicateKey } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
 import type { AuditService, Actor } from '../audit';
@@ -918,10 +918,13 @@ export class ClientsService {
   async openArchive(actor: Actor, clientPublicId: string): Promise<StaffArchive> {
     const row = await this.openForStaff(actor, clientPublicId, 'client.read');
     const withHealth = mayAccess(actor, row, 'health');
+    const personal = this.personal(row, row.id);
     const archive: StaffArchive = {
       id: row.publicId,
       status: row.status,
-      ...this.personal(row, row.id),
+      ...personal,
+      // Masked until a staff member asks to see it (revealPhoneForStaff, audited on its own).
+      phone: maskPhone(personal.phone),
       gender: row.gender,
       birthDate: row.birthDate,
       age: row.birthDate ? ageOn(row.birthDate, this.deps.clock.now()) : null,
@@ -941,6 +944,110 @@ export class ClientsService {
       details: { role: actor.role, sections: ['basic', 'consumption', 'consents', ...(withHealth ? ['medical'] : [])] },
     });
     return archive;
+  }
+
+  /**
+   * The one staff access check on a client (who may see which client), for other modules' staff
+   * endpoints: the client's ids when the actor may see them, else the same 404 as a missing client,
+   * the refusal audited under `action`.
+   */
+  async accessForStaff(actor: Actor, clientPublicId: string, action: string, m?: EntityManager): Promise<{ id: number; publicId: string; consultantId: number | null }> {
+    const row = await this.openForStaff(actor, clientPublicId, action, m);
+    return { id: row.id, publicId: row.publicId, consultantId: row.consultantId };
+  }
+
+  /** The full phone number behind the archive's mask; each look is its own audit row ('client.phone.reveal'). */
+  async revealPhoneForStaff(actor: Actor, clientPublicId: string): Promise<{ phone: string | null }> {
+    const row = await this.openForStaff(actor, clientPublicId, 'client.phone.reveal');
+    const { phone } = this.personal(row, row.id, ['phone']);
+    await this.deps.audit.record(actor, 'client.phone.reveal', { clientId: row.id, details: { role: actor.role } });
+    return { phone };
+  }
+
+  /**
+   * A walk-in or phone enquiry entered by staff. The phone's blind index finds a duplicate: an
+   * existing client with this phone is a 409 naming the client when the actor may see it. The row
+   * carries no WeChat identity (openid `staff:<publicId>`, a placeholder no WeChat login can
+   * match); the person's own WeChat account never takes it over by claiming the phone — linking
+   * needs the phone verified through WeChat (getPhoneNumber), and until then it is refused as in use.
+   */
+  async createForStaff(
+    actor: Actor,
+    input: { name: string; phone: string; gender?: Gender; birthDate?: string; address?: string; sourceChannel: string; consultantId?: string | null },
+  ): Promise<StaffClientAssignment> {
+    const staffId = actor.id;
+    if (actor.type !== 'staff' || staffId === null || !actor.role) throw notFound('Client');
+    const phone = normalizePhone(input.phone);
+    const bidx = this.deps.cipher.blindIndex('phone', phone);
+    const created = await this.db.transaction(async (m) => {
+      const holder: { id: number; publicId: string; consultantId: number | null }[] = await m.query(
+        "SELECT id, public_id AS publicId, consultant_id AS consultantId FROM clients WHERE phone_bidx = ? AND status = 'active'",
+        [bidx],
+      );
+      if (holder[0]) {
+        const visible = this.staffMaySee(actor, holder[0]);
+        throw new AppError(ClientErrors.PHONE_IN_USE, 'A client with this phone number exists already', {
+          field: 'body.phone', ...(visible ? { clientId: holder[0].publicId } : { ownedByAnotherConsultant: true }),
+        });
+      }
+      let consultantId: number | null = null;
+      if (actor.role === 'consultant') {
+        if (input.consultantId && input.consultantId !== (await this.staffPublicId(m, staffId))) {
+          throw new AppError(CommonErrors.FORBIDDEN, 'A consultant enters clients for themselves', { field: 'body.consultantId' });
+        }
+        consultantId = staffId;
+      } else if (input.consultantId) {
+        const staff: { id: number }[] = await m.query("SELECT id FROM staff WHERE public_id = ? AND role = 'consultant' AND active = 1", [input.consultantId]);
+        if (!staff[0]) throw new AppError(ClientErrors.CONSULTANT_NOT_FOUND, 'No active consultant has this id', { field: 'body.consultantId' });
+        consultantId = staff[0].id;
+      }
+      // Not a WeChat openid (those start with "o"): no WeChat login can ever match it.
+      const placeholder = `staff:${newPublicId()}`;
+      const client = await this.createClient({
+        openid: placeholder, name: input.name, phone, gender: input.gender ?? 'unknown', birthDate: input.birthDate ?? null,
+        address: input.address || null, consultantId, sourceChannel: input.sourceChannel,
+      }, m);
+      await this.deps.audit.record(actor, 'client.create', { clientId: client.id, details: { fields: ['name', 'phone', ...(input.gender ? ['gender'] : []), ...(input.birthDate ? ['birthDate'] : []), ...(input.address ? ['address'] : [])], sourceChannel: input.sourceChannel, role: actor.role } }, m);
+      return (await this.loadClientRow(m, { id: client.id }))!;
+    });
+    return { id: created.publicId, stage: created.stage, consultant: consultantOf(created) };
+  }
+
+  private async staffPublicId(m: EntityManager, staffId: number): Promise<string | null> {
+    const rows: { publicId: string }[] = await m.query('SELECT public_id AS publicId FROM staff WHERE id = ?', [staffId]);
+    return rows[0]?.publicId ?? null;
+  }
+
+  /** Staff correct name, phone, gender, birth date or address; audited 'client.correct' with the field names (never the values). */
+  async correctForStaff(actor: Actor, clientPublicId: string, input: { name?: string; phone?: string; gender?: Gender; birthDate?: string | null; address?: string | null }): Promise<{ id: string }> {
+    const { cipher } = this.deps;
+    try {
+      await this.db.transaction(async (m) => {
+        const row = await this.openForStaff(actor, clientPublicId, 'client.correct', m, { lock: true });
+        const patch: Partial<Client> = {};
+        if (input.name !== undefined) {
+          patch.nameEnc = cipher.encrypt(input.name, aad.client(row.publicId, 'name'));
+          patch.nameBidx = cipher.blindIndex('name', normalizeName(input.name));
+        }
+        if (input.phone !== undefined) {
+          const phone = normalizePhone(input.phone);
+          const bidx = cipher.blindIndex('phone', phone);
+          const holder: { id: number }[] = await m.query('SELECT id FROM clients WHERE phone_bidx = ? AND id <> ?', [bidx, row.id]);
+          if (holder.length) throw phoneInUse('body.phone');
+          patch.phoneEnc = cipher.encrypt(phone, aad.client(row.publicId, 'phone'));
+          patch.phoneBidx = bidx;
+        }
+        if (input.gender !== undefined) patch.gender = input.gender;
+        if (input.birthDate !== undefined) patch.birthDate = input.birthDate;
+        if (input.address !== undefined) patch.addressEnc = input.address ? cipher.encrypt(input.address, aad.client(row.publicId, 'address')) : null;
+        await m.getRepository(Client).update({ id: row.id }, patch);
+        await this.deps.audit.record(actor, 'client.correct', { clientId: row.id, details: { fields: Object.keys(input), role: actor.role } }, m);
+      });
+    } catch (err) {
+      if (isDuplicateKey(err)) throw phoneInUse('body.phone');
+      throw err;
+    }
+    return { id: clientPublicId };
   }
 
   /** Medical history for doctors and the director (the route's role guard turns others away). Audited 'client.medical.read'. */

@@ -4,7 +4,7 @@ import type { ClientsService } from './clients.service';
 export { ClientsService, aad as clientAad, maskPhone, MEDICAL_FIELDS, MEDICAL_COLUMNS } from './clients.service';
 export type {
   ClientsDeps, NewClientInput, OwnProfile, ProfileUpdate, ConsentView, ConsentSummary, GrantConsentInput, MedicalHistory, PastProcedure,
-  StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, MedicalField,
+  StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, MedicalField, ClientDataHooks,
 } from './clients.service';
 export { ClientErrors } from './clients.errors';
 export { ClientAccess, CLIENT_ACCESS, ACCESS_SCOPES, accessReach, mayAccess, accessibleScopes, accessFilter } from './clients.access';
