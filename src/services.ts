@@ -8,6 +8,8 @@ import { SessionStore } from './modules/auth/sessions';
 import { AuditService } from './modules/audit';
 import { WeChatClient } from './integrations/wechat/wechat.client';
 import type { WeChatApi } from './integrations/wechat/types';
+import { WeComClient } from './integrations/wecom/wecom.client';
+import type { WeComApi } from './integrations/wecom/types';
 import { ClientsService } from './modules/clients';
 import { StaffService } from './modules/staff';
 import { MpAuthService } from './modules/auth';
@@ -43,6 +45,7 @@ export interface Services {
   sessions: SessionStore;
   audit: AuditService;
   wechat: WeChatApi;
+  wecom: WeComApi;
   clients: ClientsService;
   staff: StaffService;
   mpAuth: MpAuthService;
@@ -64,7 +67,7 @@ export interface Services {
   delivery: DeliveryService;
 }
 
-export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
+export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
   const { config, db, redis, clock, logger } = deps;
   const outbox = new OutboxService({ db, clock });
   const tags = new TagsService({ db, outbox });
@@ -75,6 +78,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Staff tasks come early: many modules create them.
   const worklist = new WorklistService({ db, clock, audit });
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
+  const wecom = overrides.wecom ?? new WeComClient(config.wecom, redis, logger.child({ module: 'wecom' }));
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
@@ -105,5 +109,5 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
   for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
-  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, wecom, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }
