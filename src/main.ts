@@ -11,6 +11,7 @@ import { createApp } from './app';
 import { startBot, BotHandle } from './bot';
 import { startScheduler, SchedulerHandle } from './scheduler';
 import { startWeChatStandIn, StandInHandle } from './integrations/wechat/standin';
+import { startWeComStandIn, WeComStandInHandle } from './integrations/wecom/standin';
 import { seedDemo, DemoSummary } from './modules/demo';
 import type { DataSource } from 'typeorm';
 
@@ -28,7 +29,7 @@ async function migrate(db: DataSource, log: Logger): Promise<void> {
   }
 }
 
-function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle | null): string {
+function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle | null, wecomStandIn: WeComStandInHandle | null = null): string {
   const lines = [
     '',
     `  美颜客户管理 is running (${config.env}; roles: ${config.roles.join(', ')})`,
@@ -37,6 +38,7 @@ function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle
     lines.push(`  API           ${config.publicUrl}`, `  API docs      ${config.publicUrl}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
   }
   if (standIn) lines.push(`  WeChat stand-in ${standIn.url}  (mint a login code: curl -XPOST ${standIn.url}/__standin/login-code)`);
+  if (wecomStandIn) lines.push(`  WeCom stand-in  ${wecomStandIn.url}  (a client adds a consultant: curl -XPOST ${wecomStandIn.url}/__standin/add-contact -d '{"userid":"zhangsan"}')`);
   if (config.roles.includes('bot')) lines.push(`  Bot           ${config.bot.puppet === 'mock' ? 'Wechaty on the mock puppet (simulated WeCom)' : 'Wechaty on puppet-service'}`);
   if (demo?.staff.length) {
     lines.push('  Demo staff logins (POST /api/staff/auth/login):');
@@ -63,6 +65,15 @@ async function main(): Promise<void> {
     ? await startWeChatStandIn({ port: config.wechat.standInPort, host: '127.0.0.1', appId: config.wechat.appId, appSecret: config.wechat.appSecret, publishedPages: [config.referrals.sharePage] })
     : null;
 
+  // The WeCom stand-in plays the corp and sends its callbacks to this process's callback URL.
+  const wecomStandIn = config.wecom.standIn && config.wecom.official
+    ? await startWeComStandIn({
+      port: config.wecom.standInPort, host: '127.0.0.1', corpId: config.wecom.corpId, agentId: config.wecom.agentId,
+      agentSecret: config.wecom.agentSecret, contactSecret: config.wecom.contactSecret,
+      callback: { url: `http://127.0.0.1:${config.port}/api/wecom/callback`, token: config.wecom.callbackToken, aesKey: config.wecom.callbackAesKey },
+    })
+    : null;
+
   if (config.env !== 'production') await ensureDatabase(config.db);
   const db = createDataSource(config.db);
   await db.initialize();
@@ -83,7 +94,7 @@ async function main(): Promise<void> {
   }
   if (config.roles.includes('scheduler')) scheduler = await startScheduler(deps, services);
   if (config.roles.includes('bot')) bot = await startBot(deps, services);
-  process.stdout.write(banner(config, demo, standIn));
+  process.stdout.write(banner(config, demo, standIn, wecomStandIn));
   logger.info({ port: config.port, roles: config.roles }, 'started');
 
   let stopping = false;
@@ -106,6 +117,7 @@ async function main(): Promise<void> {
     await redis.quit().catch(() => undefined);
     await db.destroy();
     await standIn?.close();
+    await wecomStandIn?.close();
     logger.info('stopped');
     process.exit(0);
   };

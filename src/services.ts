@@ -4,6 +4,8 @@ import { SessionStore } from './shared/sessions';
 import { AuditService } from './modules/audit';
 import { WeChatClient } from './integrations/wechat/wechat.client';
 import type { WeChatApi } from './integrations/wechat/types';
+import { WeComClient } from './integrations/wecom/wecom.client';
+import type { WeComApi } from './integrations/wecom/types';
 import { ClientsService } from './modules/clients';
 import { StaffService } from './modules/staff';
 import { MpAuthService } from './modules/auth';
@@ -34,6 +36,7 @@ export interface Services {
   sessions: SessionStore;
   audit: AuditService;
   wechat: WeChatApi;
+  wecom: WeComApi;
   clients: ClientsService;
   staff: StaffService;
   mpAuth: MpAuthService;
@@ -57,7 +60,7 @@ export interface Services {
   notes: NotesService;
 }
 
-export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
+export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
   const { config, db, redis, clock, logger } = deps;
   const outbox = new OutboxService({ db, clock });
   const tags = new TagsService({ db, outbox });
@@ -68,6 +71,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Staff tasks come early: many modules create them.
   const worklist = new WorklistService({ db, clock, audit });
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
+  const wecom = overrides.wecom ?? new WeComClient(config.wecom, redis, logger.child({ module: 'wecom' }));
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
@@ -102,5 +106,5 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Staff notes on a client are erased with the account and exported with it (PIPL).
   const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });
   clients.addDataHooks(notes.clientDataHooks);
-  return { schedulerRuns, notes, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  return { schedulerRuns, notes, wecom, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../config';
-import { createDataSource } from '../shared/db';
+import { createDataSource } from '../datasource';
 import { systemClock } from '../shared/clock';
 import { AuditService, type ChainReport } from '../modules/audit';
 

@@ -42,6 +42,31 @@ export interface Config {
     standInPort: number;
     timeoutMs: number;
   };
+  wecom: {
+    /** official: WeCom's own API only; bot: the Wechaty bot only; both: the two channels side by side. */
+    mode: 'official' | 'bot' | 'both';
+    /** The official API is in use: the mode asks for it and a corp (or the local stand-in) is there. */
+    official: boolean;
+    corpId: string;
+    /** The hospital's self-built app 自建应用 (staff notices, JS-SDK agent config). */
+    agentId: string;
+    agentSecret: string;
+    /** The customer-contact 客户联系 secret (contact-me codes, external contacts, tags, send tasks). */
+    contactSecret: string;
+    apiBaseUrl: string;
+    /** Run the local WeCom stand-in inside this process (local demo, no real corp id). */
+    standIn: boolean;
+    standInPort: number;
+    timeoutMs: number;
+    /** Retries of a call WeCom refused for its rate limit (45009/45033) or busy (-1); base × 2^n ms apart. */
+    maxRetries: number;
+    backoffBaseMs: number;
+    /** The callback URL's Token and EncodingAESKey (43 characters), from the app's 接收消息 settings. */
+    callbackToken: string;
+    callbackAesKey: string;
+    /** A callback whose timestamp is further than this from now is a replay and is refused. */
+    callbackMaxAgeSeconds: number;
+  };
   bot: {
     puppet: 'mock' | 'service';
     puppetToken: string;
@@ -229,6 +254,21 @@ const schema = Joi.object({
   WECHAT_STANDIN_PORT: Joi.number().port().default(3901),
   WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
 
+  WECOM_MODE: Joi.string().valid('official', 'bot', 'both').default('both'),
+  WECOM_CORP_ID: Joi.string().pattern(/^[A-Za-z0-9_-]*$/).allow('').default(''),
+  WECOM_AGENT_ID: Joi.string().pattern(/^\d*$/).allow('').default(''),
+  WECOM_AGENT_SECRET: Joi.string().allow('').default(''),
+  WECOM_CONTACT_SECRET: Joi.string().allow('').default(''),
+  WECOM_API_BASE: Joi.string().uri({ scheme: ['http', 'https'] }).optional(),
+  WECOM_STANDIN: Joi.boolean().optional(),
+  WECOM_STANDIN_PORT: Joi.number().port().default(3902),
+  WECOM_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
+  WECOM_MAX_RETRIES: Joi.number().integer().min(0).max(10).default(3),
+  WECOM_BACKOFF_BASE_MS: Joi.number().integer().min(1).max(60000).default(500),
+  WECOM_CALLBACK_TOKEN: Joi.string().pattern(/^[A-Za-z0-9]{0,32}$/).allow('').default(''),
+  WECOM_CALLBACK_AES_KEY: Joi.string().pattern(/^([A-Za-z0-9]{43})?$/, '43 letters and digits').allow('').default(''),
+  WECOM_CALLBACK_MAX_AGE_SECONDS: Joi.number().integer().min(10).max(86400).default(300),
+
   BOT_PUPPET: Joi.string().valid('mock', 'service').default('mock'),
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string().allow('').when('BOT_PUPPET', { is: 'service', then: Joi.required().invalid('') }),
   BOT_NAME: Joi.string().default('meiyan-bot'),
@@ -313,6 +353,11 @@ const schema = Joi.object({
     }
     const tiers = String(env.RFM_MONETARY_TIERS_YUAN).split(',').map(Number);
     if (tiers.some((t, i) => i > 0 && t <= tiers[i - 1])) return helpers.message({ custom: 'RFM_MONETARY_TIERS_YUAN must be increasing' });
+    if (env.NODE_ENV === 'production' && env.WECOM_STANDIN) return helpers.message({ custom: 'WECOM_STANDIN cannot be on in production' });
+    if (env.WECOM_MODE !== 'bot' && env.WECOM_CORP_ID) {
+      const missing = ['WECOM_AGENT_ID', 'WECOM_AGENT_SECRET', 'WECOM_CONTACT_SECRET', 'WECOM_CALLBACK_TOKEN', 'WECOM_CALLBACK_AES_KEY'].filter((k) => !env[k]);
+      if (missing.length) return helpers.message({ custom: `with WECOM_CORP_ID set, the official WeCom API needs ${missing.join(', ')}` });
+    }
     if (env.NODE_ENV === 'production' && env.WECHAT_STANDIN) return helpers.message({ custom: 'WECHAT_STANDIN cannot be on in production' });
     if (env.NODE_ENV === 'production' && (!env.WECHAT_APPID || !env.WECHAT_SECRET)) {
       return helpers.message({ custom: 'WECHAT_APPID and WECHAT_SECRET are required in production' });
@@ -382,6 +427,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
 
   const roles: Role[] = env.ROLES === 'all' ? ['api', 'bot', 'scheduler'] : [...new Set(env.ROLES.split(',') as Role[])];
   const standIn: boolean = env.WECHAT_STANDIN ?? (!env.WECHAT_APPID && env.NODE_ENV !== 'production');
+  // Like WeChat's: without a corp id (outside production) the local WeCom stand-in plays WeCom.
+  const wecomStandIn: boolean = env.WECOM_STANDIN ?? (!env.WECOM_CORP_ID && env.NODE_ENV !== 'production');
   const apiBaseUrl: string =
     env.WECHAT_API_BASE ?? (standIn ? `http://127.0.0.1:${env.WECHAT_STANDIN_PORT}` : 'https://api.weixin.qq.com');
 
@@ -434,6 +481,24 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       standIn,
       standInPort: env.WECHAT_STANDIN_PORT,
       timeoutMs: env.WECHAT_TIMEOUT_MS,
+    },
+    wecom: {
+      mode: env.WECOM_MODE,
+      official: env.WECOM_MODE !== 'bot' && Boolean(env.WECOM_CORP_ID || wecomStandIn),
+      corpId: env.WECOM_CORP_ID || (wecomStandIn ? 'wwstandin00000000' : ''),
+      agentId: env.WECOM_AGENT_ID || (wecomStandIn ? '1000002' : ''),
+      agentSecret: env.WECOM_AGENT_SECRET || (wecomStandIn ? 'standin-agent-secret' : ''),
+      contactSecret: env.WECOM_CONTACT_SECRET || (wecomStandIn ? 'standin-contact-secret' : ''),
+      apiBaseUrl: env.WECOM_API_BASE ?? (wecomStandIn ? `http://127.0.0.1:${env.WECOM_STANDIN_PORT}` : 'https://qyapi.weixin.qq.com'),
+      standIn: wecomStandIn,
+      standInPort: env.WECOM_STANDIN_PORT,
+      timeoutMs: env.WECOM_TIMEOUT_MS,
+      maxRetries: env.WECOM_MAX_RETRIES,
+      backoffBaseMs: env.WECOM_BACKOFF_BASE_MS,
+      // Development-only callback credentials for the stand-in; a real corp sets its own (checked above).
+      callbackToken: env.WECOM_CALLBACK_TOKEN || (wecomStandIn ? 'standinToken' : ''),
+      callbackAesKey: env.WECOM_CALLBACK_AES_KEY || (wecomStandIn ? 'c3RhbmRpbi1vbmx5LWNhbGxiYWNrLWtleS0zMmJ5dGU' : ''),
+      callbackMaxAgeSeconds: env.WECOM_CALLBACK_MAX_AGE_SECONDS,
     },
     bot: {
       puppet: env.BOT_PUPPET,

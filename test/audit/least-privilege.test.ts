@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { createTestContext, TestContext } from '../helpers/context';
-import { createDataSource } from '../../src/shared/db';
+import { createDataSource } from '../../src/datasource';
 import { AuditService, SYSTEM_ACTOR } from '../../src/modules/audit';
 
 // The grants README gives for the app's database user ("A database user that cannot edit the log").

@@ -985,7 +985,7 @@ export class ClientsService {
         [bidx],
       );
       if (holder[0]) {
-        const visible = this.staffMaySee(actor, holder[0]);
+        const visible = mayAccess(actor, holder[0], 'archive');
         throw new AppError(ClientErrors.PHONE_IN_USE, 'A client with this phone number exists already', {
           field: 'body.phone', ...(visible ? { clientId: holder[0].publicId } : { ownedByAnotherConsultant: true }),
         });

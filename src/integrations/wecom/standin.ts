@@ -1,0 +1,426 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Clock } from '../../shared/clock';
+import { systemClock } from '../../shared/clock';
+import { WeComCrypto } from './crypto';
+import { flatXml } from './xml';
+
+/**
+ * A local stand-in for WeCom's server API (qyapi.weixin.qq.com), used by tests and by `npm start`
+ * when no corp id is configured. It answers with WeCom's documented shapes and error codes, keeps
+ * the corp's state (staff userids, contact-me codes, external contacts, welcome codes), and plays
+ * WeCom's side of the callbacks: a client adding a consultant sends the encrypted
+ * `change_external_contact` event to the product's callback URL, as WeCom would.
+ * Control calls live on the handle and over HTTP under `/__standin/`.
+ */
+
+export type WeComStandInApi =
+  | 'gettoken' | 'get_jsapi_ticket' | 'ticket_get' | 'add_contact_way' | 'del_contact_way'
+  | 'externalcontact_get' | 'send_welcome_msg' | 'message_send';
+
+export interface WeComStandInOptions {
+  port?: number;
+  host?: string;
+  clock?: Clock;
+  corpId: string;
+  agentId: string;
+  agentSecret: string;
+  contactSecret: string;
+  /** Where events go (the product's callback URL) and the credentials they are sealed with. */
+  callback?: { url?: string; token: string; aesKey: string };
+  /** Staff userids the corp knows (more with addUser). */
+  users?: string[];
+}
+
+export interface StandInContactWay { configId: string; state: string; users: string[]; qrCode: string; temporary: boolean; deleted: boolean }
+export interface StandInWelcome { welcomeCode: string; externalUserId: string; userid: string; text: string | null; miniprogram: Record<string, unknown> | null; at: Date }
+export interface StandInAppMessage { touser: string[]; title: string; description: string; url: string; at: Date }
+
+export interface PlayAddInput {
+  /** The code the client scanned (its state and users); or `userid` (+ optional `state`) directly. */
+  configId?: string;
+  userid?: string;
+  state?: string;
+  /** A returning client keeps their external userid. */
+  externalUserId?: string;
+  unionid?: string | null;
+  name?: string;
+}
+
+export interface PlayAddResult {
+  externalUserId: string;
+  userid: string;
+  welcomeCode: string;
+  /** HTTP status the product answered the callback with (null: no callback URL set). */
+  callbackStatus: number | null;
+}
+
+export interface WeComStandInHandle {
+  url: string;
+  close(): Promise<void>;
+  addUser(userid: string): void;
+  setCallbackUrl(url: string): void;
+  /** A client adds a staff member (through a contact-me code or directly); WeCom's event is posted to the callback URL. */
+  playAddContact(input: PlayAddInput): Promise<PlayAddResult>;
+  /** Posts any event (fields of the plaintext XML; ToUserName, CreateTime, MsgType default) as WeCom would. */
+  sendEvent(fields: Record<string, string | number>): Promise<{ status: number; body: string }>;
+  /** Seals an event as WeCom would: the query string and the XML body of the POST. */
+  sealEvent(fields: Record<string, string | number>): { query: string; body: string };
+  failNext(api: WeComStandInApi, errcode: number, times?: number): void;
+  delayNext(api: WeComStandInApi, ms: number, times?: number): void;
+  /** Every access token issued so far becomes invalid (the next use answers 40014). */
+  invalidateAccessTokens(): void;
+  count(api: WeComStandInApi | string): number;
+  readonly requests: { api: string; at: Date }[];
+  readonly contactWays: Map<string, StandInContactWay>;
+  readonly welcomes: StandInWelcome[];
+  readonly appMessages: StandInAppMessage[];
+}
+
+const TOKEN_TTL_SECONDS = 7200;
+// WeCom: the welcome code of an add event is valid for 20 seconds, once.
+const WELCOME_TTL_MS = 20_000;
+
+const ERRMSG: Record<number, string> = {
+  [-1]: 'system busy',
+  40001: 'invalid secret',
+  40013: 'invalid corpid',
+  40014: 'invalid access_token',
+  40056: 'invalid agentid',
+  40058: 'invalid parameter',
+  40096: 'invalid external userid',
+  41001: 'access_token missing',
+  41096: 'invalid welcome_code',
+  42001: 'access_token expired',
+  44002: 'empty post data',
+  45009: 'api freq out of limit',
+  45033: 'api concurrent out of limit',
+  47001: 'data format error',
+  48002: 'api forbidden',
+  60011: 'no privilege to access/modify contact/party/agent',
+  60020: 'not allow to access from your ip',
+  60111: 'invalid string value `userid`. userid not found',
+  81013: 'user & party & tag all invalid',
+  84061: 'not exist contact',
+};
+
+type Answer = { status?: number; body: unknown };
+interface Call { url: URL; body: Record<string, unknown> | undefined }
+type ApiHandler = (call: Call) => Answer;
+interface Injected { kind: 'fail' | 'delay'; value: number; times: number }
+
+const ok = (body: object = {}): Answer => ({ body: { errcode: 0, errmsg: 'ok', ...body } });
+const wxError = (errcode: number): Answer => ({
+  body: { errcode, errmsg: `${ERRMSG[errcode] ?? 'error'}, hint: [${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}` },
+});
+
+export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeComStandInHandle> {
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now().getTime();
+  const users = new Set(opts.users ?? ['zhangsan', 'lisi', 'wangwu']);
+  const contactWays = new Map<string, StandInContactWay>();
+  const contacts = new Map<string, { unionid: string | null; name: string; follow: Map<string, { createtime: number; state: string | null }> }>();
+  const welcomeCodes = new Map<string, { externalUserId: string; userid: string; issuedAt: number; used: boolean }>();
+  const welcomes: StandInWelcome[] = [];
+  const appMessages: StandInAppMessage[] = [];
+  const requests: { api: string; at: Date }[] = [];
+  const injected = new Map<string, Injected[]>();
+  const pending = new Set<NodeJS.Timeout>();
+  let callbackUrl = opts.callback?.url ?? null;
+  const crypto = opts.callback ? new WeComCrypto(opts.callback.token, opts.callback.aesKey, opts.corpId) : null;
+
+  // Tokens are signed rather than kept in memory, so every stand-in of the same corp accepts them.
+  const secretOf = (kind: string) => (kind === 'agent' ? opts.agentSecret : opts.contactSecret);
+  const sign = (kind: string, payload: string) => createHmac('sha256', secretOf(kind)).update(payload).digest('base64url').slice(0, 32);
+  let revokedBefore = 0;
+  const current = new Map<string, string>(); // kind → token handed out (WeCom answers the same token until it expires)
+  const issue = (kind: string): string => {
+    const payload = `${kind}.${randomBytes(18).toString('base64url')}.${now() + TOKEN_TTL_SECONDS * 1000}.${Math.max(Date.now(), revokedBefore + 1)}`;
+    const token = `${payload}.${sign(kind, payload)}`;
+    current.set(kind, token);
+    return token;
+  };
+  const checkToken = (token: string | null, want: 'agent' | 'contact' | 'any'): Answer | null => {
+    if (!token) return wxError(41001);
+    const [kind, nonce, expires, issued, sig] = token.split('.');
+    if (!kind || !nonce || !expires || !issued || (kind !== 'agent' && kind !== 'contact') || sig !== sign(kind, `${kind}.${nonce}.${expires}.${issued}`)) return wxError(40014);
+    if (Number(issued) <= revokedBefore) return wxError(40014);
+    if (Number(expires) <= now()) return wxError(42001);
+    // The app's secret may not use customer-contact APIs unless authorised: WeCom answers 48002.
+    if (want !== 'any' && kind !== want) return wxError(48002);
+    return null;
+  };
+  const tokenOf = (url: URL) => url.searchParams.get('access_token');
+
+  const externalUserId = () => `wm${randomBytes(15).toString('base64url').replace(/[-_]/g, 'A')}`;
+
+  const handlers: Record<string, { api: WeComStandInApi; handle: ApiHandler }> = {
+    'GET /cgi-bin/gettoken': {
+      api: 'gettoken',
+      handle: ({ url }) => {
+        if (url.searchParams.get('corpid') !== opts.corpId) return wxError(40013);
+        const secret = url.searchParams.get('corpsecret');
+        const kind = secret === opts.agentSecret ? 'agent' : secret === opts.contactSecret ? 'contact' : null;
+        if (!kind) return wxError(40001);
+        const held = current.get(kind);
+        const token = held && !checkToken(held, 'any') ? held : issue(kind);
+        const expiresAt = Number(token.split('.')[2]);
+        return ok({ access_token: token, expires_in: Math.max(1, Math.floor((expiresAt - now()) / 1000)) });
+      },
+    },
+    'GET /cgi-bin/get_jsapi_ticket': {
+      api: 'get_jsapi_ticket',
+      handle: ({ url }) => checkToken(tokenOf(url), 'agent') ?? ok({ ticket: `corp-${randomBytes(24).toString('base64url')}`, expires_in: 7200 }),
+    },
+    'GET /cgi-bin/ticket/get': {
+      api: 'ticket_get',
+      handle: ({ url }) => {
+        const bad = checkToken(tokenOf(url), 'agent');
+        if (bad) return bad;
+        if (url.searchParams.get('type') !== 'agent_config') return wxError(40058);
+        return ok({ ticket: `agent-${randomBytes(24).toString('base64url')}`, expires_in: 7200 });
+      },
+    },
+    'POST /cgi-bin/externalcontact/add_contact_way': {
+      api: 'add_contact_way',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        const list = body.user;
+        if (body.type !== 1 && body.type !== 2) return wxError(40058);
+        if (body.scene !== 1 && body.scene !== 2) return wxError(40058);
+        if (!Array.isArray(list) || list.length === 0 || (body.type === 1 && list.length !== 1) || list.length > 100) return wxError(40058);
+        if (list.some((u) => typeof u !== 'string' || !users.has(u))) return wxError(60111);
+        const state = body.state ?? '';
+        if (typeof state !== 'string' || state.length > 30) return wxError(40058);
+        const configId = randomBytes(16).toString('hex');
+        const way: StandInContactWay = {
+          configId, state, users: list as string[], temporary: body.is_temp === true, deleted: false,
+          qrCode: body.scene === 2 ? `https://wework.qpic.cn/wwpic/${configId}/0` : '',
+        };
+        contactWays.set(configId, way);
+        return ok({ config_id: configId, ...(way.qrCode ? { qr_code: way.qrCode } : {}) });
+      },
+    },
+    'POST /cgi-bin/externalcontact/del_contact_way': {
+      api: 'del_contact_way',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        const way = typeof body?.config_id === 'string' ? contactWays.get(body.config_id) : undefined;
+        if (!way || way.deleted) return wxError(40058);
+        way.deleted = true;
+        return ok();
+      },
+    },
+    'GET /cgi-bin/externalcontact/get': {
+      api: 'externalcontact_get',
+      handle: ({ url }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        const id = url.searchParams.get('external_userid') ?? '';
+        const c = contacts.get(id);
+        if (!c) return wxError(40096);
+        if (c.follow.size === 0) return wxError(84061);
+        return ok({
+          external_contact: { external_userid: id, name: c.name, type: 1, gender: 0, avatar: '', ...(c.unionid ? { unionid: c.unionid } : {}) },
+          follow_user: [...c.follow].map(([userid, f]) => ({ userid, remark: '', description: '', createtime: f.createtime, tags: [], ...(f.state ? { state: f.state } : {}), add_way: f.state ? 1 : 0, oper_userid: id })),
+        });
+      },
+    },
+    'POST /cgi-bin/externalcontact/send_welcome_msg': {
+      api: 'send_welcome_msg',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        const code = typeof body.welcome_code === 'string' ? welcomeCodes.get(body.welcome_code) : undefined;
+        if (!code || code.used || code.issuedAt + WELCOME_TTL_MS <= now()) return wxError(41096);
+        const text = (body.text as { content?: unknown } | undefined)?.content;
+        const attachments = Array.isArray(body.attachments) ? (body.attachments as Record<string, unknown>[]) : [];
+        if (text === undefined && attachments.length === 0) return wxError(44002);
+        if (text !== undefined && (typeof text !== 'string' || Buffer.byteLength(text) > 4000)) return wxError(40058);
+        const mp = attachments.find((a) => a.msgtype === 'miniprogram')?.miniprogram as Record<string, unknown> | undefined;
+        if (mp && (typeof mp.title !== 'string' || typeof mp.appid !== 'string' || typeof mp.page !== 'string' || typeof mp.pic_media_id !== 'string')) return wxError(40058);
+        code.used = true;
+        welcomes.push({ welcomeCode: body.welcome_code as string, externalUserId: code.externalUserId, userid: code.userid, text: (text as string | undefined) ?? null, miniprogram: mp ?? null, at: clock.now() });
+        return ok();
+      },
+    },
+    'POST /cgi-bin/message/send': {
+      api: 'message_send',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'agent');
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        if (String(body.agentid) !== opts.agentId) return wxError(40056);
+        if (body.msgtype !== 'textcard') return wxError(40058);
+        const card = body.textcard as Record<string, unknown> | undefined;
+        if (!card || typeof card.title !== 'string' || typeof card.description !== 'string' || typeof card.url !== 'string') return wxError(40058);
+        // WeCom's textcard limits: title 128 bytes, description 512 bytes.
+        if (Buffer.byteLength(card.title) > 128 || Buffer.byteLength(card.description) > 512) return wxError(40058);
+        const to = typeof body.touser === 'string' ? body.touser.split('|').filter(Boolean) : [];
+        const valid = to.filter((u) => users.has(u));
+        const invalid = to.filter((u) => !users.has(u));
+        if (!valid.length) return wxError(81013);
+        appMessages.push({ touser: valid, title: card.title, description: card.description, url: card.url, at: clock.now() });
+        return ok({ invaliduser: invalid.join('|'), msgid: randomBytes(12).toString('hex') });
+      },
+    },
+  };
+
+  const inject = (api: string, item: Injected) => {
+    const list = injected.get(api) ?? [];
+    list.push(item);
+    injected.set(api, list);
+  };
+  const takeInjected = (api: string, kind: Injected['kind']): number | undefined => {
+    const list = injected.get(api);
+    const i = list?.findIndex((x) => x.kind === kind) ?? -1;
+    if (!list || i < 0) return undefined;
+    const item = list[i];
+    if (--item.times <= 0) list.splice(i, 1);
+    return item.value;
+  };
+  const wait = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => { pending.delete(timer); resolve(); }, ms);
+    pending.add(timer);
+  });
+
+  const sealEvent = (fields: Record<string, string | number>): { query: string; body: string } => {
+    if (!crypto) throw new Error('the WeCom stand-in has no callback credentials');
+    const plain = flatXml({ ToUserName: opts.corpId, FromUserName: 'sys', CreateTime: Math.floor(now() / 1000), MsgType: 'event', ...fields });
+    const encrypt = crypto.encrypt(plain);
+    const timestamp = String(Math.floor(now() / 1000));
+    const nonce = String(Math.floor(Math.random() * 1e10));
+    const q = new URLSearchParams({ msg_signature: crypto.signature(timestamp, nonce, encrypt), timestamp, nonce });
+    return { query: q.toString(), body: flatXml({ ToUserName: opts.corpId, Encrypt: encrypt, AgentID: opts.agentId }) };
+  };
+  const sendEvent = async (fields: Record<string, string | number>): Promise<{ status: number; body: string }> => {
+    if (!callbackUrl) throw new Error('the WeCom stand-in has no callback URL');
+    const { query, body } = sealEvent(fields);
+    const res = await fetch(`${callbackUrl}${callbackUrl.includes('?') ? '&' : '?'}${query}`, {
+      method: 'POST', headers: { 'Content-Type': 'text/xml' }, body, signal: AbortSignal.timeout(5000),
+    });
+    return { status: res.status, body: await res.text() };
+  };
+
+  const playAddContact = async (input: PlayAddInput): Promise<PlayAddResult> => {
+    const way = input.configId ? contactWays.get(input.configId) : undefined;
+    if (input.configId && (!way || way.deleted)) throw new Error('no such contact-me code (deleted?)');
+    const userid = input.userid ?? way!.users[Math.floor(Math.random() * way!.users.length)];
+    if (!users.has(userid)) throw new Error(`no staff member ${userid} in the corp`);
+    const state = way?.state ?? input.state ?? null;
+    const id = input.externalUserId ?? externalUserId();
+    const contact = contacts.get(id) ?? { unionid: input.unionid ?? null, name: input.name ?? '微信用户', follow: new Map() };
+    contact.follow.set(userid, { createtime: Math.floor(now() / 1000), state });
+    contacts.set(id, contact);
+    const welcomeCode = randomBytes(16).toString('base64url');
+    welcomeCodes.set(welcomeCode, { externalUserId: id, userid, issuedAt: now(), used: false });
+    let callbackStatus: number | null = null;
+    if (callbackUrl) {
+      const res = await sendEvent({
+        Event: 'change_external_contact', ChangeType: 'add_external_contact', UserID: userid, ExternalUserID: id,
+        ...(state ? { State: state } : {}), WelcomeCode: welcomeCode,
+      });
+      callbackStatus = res.status;
+    }
+    return { externalUserId: id, userid, welcomeCode, callbackStatus };
+  };
+
+  const control: Record<string, (call: Call) => Promise<Answer> | Answer> = {
+    'POST /__standin/add-contact': async ({ body }) => {
+      try {
+        const r = await playAddContact({
+          configId: typeof body?.configId === 'string' ? body.configId : undefined,
+          userid: typeof body?.userid === 'string' ? body.userid : undefined,
+          state: typeof body?.state === 'string' ? body.state : undefined,
+          unionid: typeof body?.unionid === 'string' ? body.unionid : undefined,
+          name: typeof body?.name === 'string' ? body.name : undefined,
+        });
+        return { body: r };
+      } catch (err) {
+        return { status: 400, body: { error: (err as Error).message } };
+      }
+    },
+    'POST /__standin/users': ({ body }) => {
+      if (typeof body?.userid !== 'string' || !/^[A-Za-z0-9_.@-]{1,64}$/.test(body.userid)) return { status: 400, body: { error: 'userid required' } };
+      users.add(body.userid);
+      return { body: { ok: true } };
+    },
+    'GET /__standin/contact-ways': () => ({ body: { contactWays: [...contactWays.values()] } }),
+    'GET /__standin/welcomes': () => ({ body: { welcomes } }),
+    'GET /__standin/app-messages': () => ({ body: { appMessages } }),
+  };
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void (async () => {
+        const url = new URL(req.url ?? '/', 'http://standin');
+        const key = `${req.method} ${url.pathname}`;
+        const raw = Buffer.concat(chunks).toString('utf8');
+        let body: Record<string, unknown> | undefined;
+        try {
+          body = raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined;
+        } catch {
+          body = undefined;
+        }
+        let answer: Answer;
+        if (raw && body === undefined) {
+          answer = wxError(47001);
+        } else if (control[key]) {
+          answer = await control[key]({ url, body });
+        } else if (handlers[key]) {
+          const { api, handle } = handlers[key];
+          requests.push({ api, at: clock.now() });
+          const delay = takeInjected(api, 'delay');
+          if (delay) await wait(delay);
+          const fail = takeInjected(api, 'fail');
+          answer = fail !== undefined ? wxError(fail) : handle({ url, body });
+        } else {
+          answer = { status: 404, body: { errcode: 404, errmsg: 'no such api in the WeCom stand-in' } };
+        }
+        if (res.destroyed) return;
+        res.writeHead(answer.status ?? 200, { 'Content-Type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify(answer.body));
+      })();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
+
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    addUser: (userid) => { users.add(userid); },
+    setCallbackUrl: (u) => { callbackUrl = u; },
+    playAddContact,
+    sendEvent,
+    sealEvent,
+    failNext: (api, errcode, times = 1) => inject(api, { kind: 'fail', value: errcode, times }),
+    delayNext: (api, ms, times = 1) => inject(api, { kind: 'delay', value: ms, times }),
+    invalidateAccessTokens: () => {
+      revokedBefore = Date.now();
+      current.clear();
+    },
+    count: (api) => requests.filter((r) => r.api === api).length,
+    requests,
+    contactWays,
+    welcomes,
+    appMessages,
+    close: () => new Promise<void>((resolve) => {
+      for (const timer of pending) clearTimeout(timer);
+      pending.clear();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
