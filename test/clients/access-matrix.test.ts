@@ -279,6 +279,60 @@ describe('one client-access rule', () => {
       expect(Object.keys(RULES).filter((k) => !keys.includes(k))).toEqual([]);
     });
 
+    it('a consultant cannot cancel another consultant\'s client\'s voucher (404, voucher and points untouched); their own, yes', async () => {
+      const balance = await t.services.points.balance(fx.other.client.id);
+
+      const other = await t.http.post(`/api/staff/vouchers/${fx.other.voucherId}/cancel`).set(bearer(tokens.consultant));
+      const own = await t.http.post(`/api/staff/vouchers/${fx.own.voucherId}/cancel`).set(bearer(tokens.consultant));
+
+      expect(other.status).toBe(404);
+      expect(own.status).toBe(200);
+      const [row] = await t.deps.db.query('SELECT status FROM vouchers WHERE public_id = ?', [fx.other.voucherId]);
+      expect(row.status).toBe('issued');
+      expect(await t.services.points.balance(fx.other.client.id)).toBe(balance);
+      const [{ n }] = await t.deps.db.query("SELECT COUNT(*) AS n FROM audit_log WHERE client_id = ? AND action = 'voucher.cancel' AND allowed = 0", [fx.other.client.id]);
+      expect(Number(n)).toBe(1);
+    });
+
+    it('with cases assigned to consultants, a consultant lists, opens and resolves only their own clients\' cases', async () => {
+      const listed = await t.http.get('/api/staff/cases').set(bearer(tokens.consultant)).query({ pageSize: 100 });
+      const opened = await t.http.get(`/api/staff/cases/${fx.other.caseId}`).set(bearer(tokens.consultant));
+      const resolved = await t.http.post(`/api/staff/cases/${fx.other.caseId}/resolve`).set(bearer(tokens.consultant)).send({ resolution: '已处理' });
+      const forDirector = await t.http.get('/api/staff/cases').set(bearer(tokens.director)).query({ pageSize: 100 });
+
+      const ids = (r: { body: { items: { id: string }[] } }) => r.body.items.map((c) => c.id);
+      expect(ids(listed)).toContain(fx.own.caseId);
+      expect(ids(listed)).not.toContain(fx.other.caseId);
+      expect(ids(forDirector)).toEqual(expect.arrayContaining([fx.own.caseId, fx.other.caseId]));
+      expect([opened.status, resolved.status]).toEqual([404, 404]);
+      const [row] = await t.deps.db.query('SELECT status FROM feedback_cases WHERE public_id = ?', [fx.other.caseId]);
+      expect(row.status).toBe('open');
+    });
+
+    it('a post\'s deliveries name only the clients whose contact section the reader may see (groups for everyone)', async () => {
+      const clientsSeen = async (role: StaffRole) => {
+        const res = await t.http.get(`/api/staff/community/posts/${postId}/deliveries`).set(bearer(tokens[role]));
+        expect(res.status).toBe(200);
+        return res.body.items.filter((i: { target: { kind: string } }) => i.target.kind === 'client').map((i: { target: { clientId: string } }) => i.target.clientId).sort();
+      };
+
+      expect(await clientsSeen('director')).toEqual([fx.own.client.publicId, fx.other.client.publicId].sort());
+      expect(await clientsSeen('consultant')).toEqual([fx.own.client.publicId]);
+      expect(await clientsSeen('doctor')).toEqual([]);
+      expect(await clientsSeen('customer_service')).toEqual([]);
+    });
+
+    it('the staff order list names procedures only for doctors and the director; amounts for everyone who may see the order', async () => {
+      const itemsOf = async (role: StaffRole) => {
+        const res = await t.http.get('/api/staff/orders').set(bearer(tokens[role])).query({ clientId: fx.own.client.publicId });
+        expect(res.status).toBe(200);
+        return res.body.items.find((o: { id: string }) => o.id === fx.own.orderId).items;
+      };
+
+      for (const role of ['director', 'doctor'] as const) expect((await itemsOf(role))[0]).toMatchObject({ project: { name: PROCEDURE_MARK }, category: 'light', amountFen: 500000 });
+      for (const role of ['consultant', 'customer_service'] as const) expect(await itemsOf(role)).toEqual([{ project: null, category: null, amountFen: 500000 }]);
+    });
+
     it('answers each role as the rule says, for its own consultant\'s client and another\'s, and leaks nothing else', async () => {
       const problems: string[] = [];
       const send = async (spec: RouteSpec, role: StaffRole, req: Req, token = tokens[role]) => {
