@@ -309,6 +309,23 @@ describe('one client-access rule', () => {
       expect(row.status).toBe('open');
     });
 
+    it('a case task for the consultant role reaches the client\'s own consultant only: listed, completed', async () => {
+      const taskOf = async (f: ClientFixture) => (await t.deps.db.query(
+        "SELECT public_id FROM staff_tasks WHERE kind = 'feedback_case' AND client_id = ? AND status = 'open'", [f.client.id],
+      ))[0].public_id as string;
+      const [ownTask, otherTask] = [await taskOf(fx.own), await taskOf(fx.other)];
+
+      const listed = await t.http.get('/api/staff/tasks').set(bearer(tokens.consultant)).query({ pageSize: 100 });
+      const completeOther = await t.http.post(`/api/staff/tasks/${otherTask}/complete`).set(bearer(tokens.consultant)).send({ note: '已联系' });
+
+      const ids = listed.body.items.map((i: { id: string }) => i.id);
+      expect(ids).toContain(ownTask);
+      expect(ids).not.toContain(otherTask);
+      expect(completeOther.status).toBe(404);
+      const [row] = await t.deps.db.query('SELECT status FROM staff_tasks WHERE public_id = ?', [otherTask]);
+      expect(row.status).toBe('open');
+    });
+
     it('a post\'s deliveries name only the clients whose contact section the reader may see (groups for everyone)', async () => {
       const clientsSeen = async (role: StaffRole) => {
         const res = await t.http.get(`/api/staff/community/posts/${postId}/deliveries`).set(bearer(tokens[role]));
@@ -349,7 +366,8 @@ describe('one client-access rule', () => {
         }
         return out;
       };
-      const routes = staffSpecs();
+      // Reads first, while every fixture is as set up (open cases, tasks, issued vouchers); then the writes.
+      const routes = [...staffSpecs()].sort((a, b) => Number(a.method !== 'get') - Number(b.method !== 'get'));
       for (const spec of routes) {
         const key = keyOf(spec);
         const rule = RULES[key];
