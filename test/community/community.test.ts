@@ -190,7 +190,7 @@ describe('community posts', () => {
       for (const c of [noseOnly, stageOnly, deleted, unbound]) expect(rows.some((r) => r.client_id === c.id)).toBe(false);
       const post = (await t.http.get(`/api/staff/community/posts/${id}`).set(bearer(consultantToken))).body;
       expect(post.status).toBe('sent');
-      const deliveries = (await t.http.get(`/api/staff/community/posts/${id}/deliveries`).set(bearer(consultantToken))).body.items;
+      const deliveries = (await t.http.get(`/api/staff/community/posts/${id}/deliveries`).set(bearer(directorToken))).body.items;
       expect(deliveries.map((d: { target: { clientId: string } }) => d.target.clientId).sort()).toEqual([both.publicId, many.publicId].sort());
 
       await runTwiceOnTwoInstances(new Date(t.clock.now().getTime() + 7 * DAY));

@@ -109,7 +109,10 @@ describe('project catalog and spend recording', () => {
       orderNo: body.orderNo, clientId: client.publicId, doctor: { id: doctor.publicId }, consultant: { id: consultant.publicId },
       amountPaidFen: 3408000, amountRefundedFen: 0, status: 'paid', replayed: false, refunds: [], recordedBy: { id: desk.publicId },
     });
-    expect(res.body.items.map((i: { project: { code: string } }) => i.project.code)).toEqual(['photorejuvenation', 'hyaluronic_filler', 'rhinoplasty']);
+    // Customer service may not see procedures (medical data): amounts only; the director sees which projects.
+    expect(res.body.items).toEqual([128000, 480000, 2800000].map((amountFen) => ({ project: null, category: null, amountFen })));
+    const asDirector = await http.get(`/api/staff/orders/${res.body.id}`).set(bearer(tokens.director));
+    expect(asDirector.body.items.map((i: { project: { code: string } }) => i.project.code)).toEqual(['photorejuvenation', 'hyaluronic_filler', 'rhinoplasty']);
     // skin 1280 yuan × 1 + light 4800 yuan × 1.5 + surgery 28000 yuan × 2
     expect(res.body.pointsEarned).toBe(1280 + 7200 + 56000);
     expect(await spendEntriesOf(client)).toEqual([
@@ -461,16 +464,20 @@ describe('project catalog and spend recording', () => {
 
     const all = await t1.http.get('/api/staff/orders').set(bearer(tokens.doctor)).query({ clientId: client.publicId });
     const refunded = await t1.http.get('/api/staff/orders').set(bearer(tokens.desk)).query({ clientId: client.publicId, status: 'refunded' });
-    const one = await t1.http.get(`/api/staff/orders/${newer.id}`).set(bearer(tokens.desk));
+    const one = await t1.http.get(`/api/staff/orders/${newer.id}`).set(bearer(tokens.doctor));
+    const oneForDesk = await t1.http.get(`/api/staff/orders/${newer.id}`).set(bearer(tokens.desk));
     const unknownClient = await t1.http.get('/api/staff/orders').set(bearer(tokens.desk)).query({ clientId: 'D'.repeat(22) });
 
     expect(all.body.items.map((o: { id: string }) => o.id)).toEqual([newer.id, older.id]);
     expect(all.body.hasMore).toBe(false);
     expect(refunded.body.items.map((o: { id: string }) => o.id)).toEqual([older.id]);
     expect(one.body).toMatchObject({ id: newer.id, items: [{ project: { code: 'hyaluronic_filler', name: '玻尿酸填充' }, category: 'light', amountFen: 450000 }] });
+    // Which procedure a client bought is medical data: customer service and consultants see the amounts only.
+    expect(oneForDesk.body.items).toEqual([{ project: null, category: null, amountFen: 450000 }]);
+    expect(refunded.body.items[0].items).toEqual([{ project: null, category: null, amountFen: 450000 }]);
     expect(unknownClient.status).toBe(404);
     expect(await auditCount('order.list', client.id)).toBe(2);
-    expect(await auditCount('order.read', client.id)).toBe(1);
+    expect(await auditCount('order.read', client.id)).toBe(2);
   });
 
   it('the catalog: seeded projects for all staff; the director adds, changes and deactivates (audited); others may not', async () => {

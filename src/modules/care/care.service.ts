@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { SYSTEM_ACTOR } from '../audit';
 import type { Actor, AuditService } from '../audit';
-import { clientAad } from '../clients';
+import { ClientAccess, clientAad } from '../clients';
 import type { JourneyService } from '../journey';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
 import type { OutboxService } from '../outbox';
@@ -319,8 +319,8 @@ export class CareService {
 
   /** A client's follow-up steps (what was and will be sent about their procedures). Audited: procedures are medical history. */
   async stepsOfClient(actor: Actor, clientPublicId: string): Promise<FollowupStepView[]> {
-    const client: { id: number }[] = await this.deps.db.query("SELECT id FROM clients WHERE public_id = ? AND status = 'active'", [clientPublicId]);
-    if (!client.length) throw notFound('Client');
+    // The steps name the procedures: the client-access rule's health section.
+    const client = [await new ClientAccess(this.deps).check(actor, { publicId: clientPublicId }, 'health', { action: 'care.followups.view' })];
     await this.deps.audit.record(actor, 'care.followups.view', { clientId: client[0].id });
     const rows: any[] = await this.deps.db.query(
       `SELECT o.public_id AS order_public_id, p.name AS project, s.step, s.due_at, s.status

@@ -40,11 +40,12 @@ export const CLIENT_ACCESS: Readonly<Record<RoleName, Readonly<Record<AccessScop
   customer_service: { archive: 'all', health: 'none', contact: 'none', money: 'all' },
 };
 
-/** Who asks: a staff actor (anything else reaches nothing). */
+/** Who asks: a staff actor; the system itself (scheduler, imports, demo seed) reaches all, a client nothing. */
 export type AccessPrincipal = Pick<Actor, 'type' | 'id' | 'role'>;
 
 /** How far this principal reaches in a scope. Pure. */
 export function accessReach(who: AccessPrincipal, scope: AccessScope): AccessReach {
+  if (who.type === 'system') return 'all';
   if (who.type !== 'staff' || !who.role || who.id === null) return 'none';
   return CLIENT_ACCESS[who.role as RoleName]?.[scope] ?? 'none';
 }

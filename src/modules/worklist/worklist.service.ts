@@ -5,6 +5,7 @@ import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { publicId } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
 import type { StaffRole } from '../staff';
+import { accessFilter } from '../clients';
 import type { StaffTaskStatus } from './worklist.entity';
 import { WorklistErrors } from './worklist.errors';
 
@@ -100,12 +101,18 @@ function toView(r: TaskRow): TaskView {
 
 /**
  * What a staff member may see: the director everything; others the tasks assigned to them and their
- * role's tasks meant for nobody in particular. A task for one consultant's client (it may quote a
- * follow-up about a procedure) is not shown to every consultant.
+ * role's tasks meant for nobody in particular — of those about a client, only when the client-access
+ * rule lets them see that client (a case task for the consultant role reaches the client's own
+ * consultant, not every consultant), or when nobody is the client's consultant yet (work for the
+ * whole role to pick up). Needs `c` joined on the task's client.
  */
 function visibility(actor: Actor): { sql: string; params: unknown[] } {
   if (actor.role === 'director') return { sql: '1 = 1', params: [] };
-  return { sql: '(t.assignee_id = ? OR (t.assignee_id IS NULL AND t.assignee_role = ?))', params: [actor.id, actor.role] };
+  const reach = accessFilter(actor, 'archive', 'c.consultant_id');
+  return {
+    sql: `(t.assignee_id = ? OR (t.assignee_id IS NULL AND t.assignee_role = ? AND (t.client_id IS NULL OR c.consultant_id IS NULL OR ${reach.sql})))`,
+    params: [actor.id, actor.role, ...reach.params],
+  };
 }
 
 /**
@@ -193,9 +200,13 @@ export class WorklistService {
     const vis = visibility(actor);
     return withTransactionRetry(() =>
       this.deps.db.transaction('READ COMMITTED', async (m) => {
+        // Visibility first (a plain read: the UPDATE then locks only the task row, never the client's).
+        const [seen]: { id: number }[] = await m.query(
+          `SELECT t.id FROM staff_tasks t LEFT JOIN clients c ON c.id = t.client_id WHERE t.public_id = ? AND ${vis.sql}`, [taskPublicId, ...vis.params],
+        );
         const res = await m.query(
-          `UPDATE staff_tasks t SET t.status = 'done', t.done_at = ?, t.done_by = ?, t.note = ? WHERE t.public_id = ? AND t.status = 'open' AND ${vis.sql}`,
-          [this.deps.clock.now(), actor.id, note, taskPublicId, ...vis.params],
+          `UPDATE staff_tasks SET status = 'done', done_at = ?, done_by = ?, note = ? WHERE id = ? AND status = 'open'`,
+          [this.deps.clock.now(), actor.id, note, seen?.id ?? 0],
         );
         const [row]: TaskRow[] = await m.query(`${TASK_SELECT} WHERE t.public_id = ? AND ${vis.sql}`, [taskPublicId, ...vis.params]);
         // Another role's task is simply not found.
