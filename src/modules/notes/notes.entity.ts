@@ -30,6 +30,6 @@ export class ClientNote {
   @Column({ name: 'body_enc', type: 'varbinary', length: 8192 })
   bodyEnc!: Buffer;
 
-  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3 })
+  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt!: Date;
 }
