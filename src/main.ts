@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const db = createDataSource(config.db);
   await db.initialize();
   await migrate(db, logger);
-  const redis = createRedis(config.redis);
+  const redis = createRedis(config.redis, { log: logger.child({ module: 'redis' }) });
   const deps: Deps = { config, db, redis, clock: systemClock, logger };
   const services = createServices(deps);
   const demo = config.demoSeed ? await seedDemo(deps, services) : null;

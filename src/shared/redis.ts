@@ -1,23 +1,59 @@
 import Redis from 'ioredis';
 import type { Config } from '../config';
+import type { Logger } from './logger';
 
 export type { Redis };
 
-export function createRedis(cfg: Config['redis'], opts: { lazyConnect?: boolean } = {}): Redis {
-  return new Redis(cfg.url, {
+/** What a command sent while Redis is away fails with (see createRedis): no queueing, no waiting. */
+export function isRedisUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  return e?.name === 'MaxRetriesPerRequestError' || /^(Stream isn't writeable|Connection is closed)/.test(e?.message ?? '');
+}
+
+/**
+ * A Redis client that fails fast while Redis is away: commands are queued only while the very
+ * first connection is being made (so a command sent at boot waits for it); after that first
+ * attempt, a command sent while disconnected fails at once (the API answers 503 within
+ * milliseconds instead of holding the request for seconds) and the client keeps reconnecting in
+ * the background. The outage is logged once as one structured line, and its end once.
+ */
+export function createRedis(cfg: Config['redis'], opts: { lazyConnect?: boolean; log?: Logger } = {}): Redis {
+  const redis = new Redis(cfg.url, {
     keyPrefix: cfg.keyPrefix,
     lazyConnect: opts.lazyConnect ?? false,
-    maxRetriesPerRequest: 2,
+    // A command caught by a dropped connection fails with it rather than waiting for reconnects.
+    maxRetriesPerRequest: 0,
     enableOfflineQueue: true,
+    connectTimeout: 2000,
     // Commands issued in the same turn of the event loop go out as one pipeline: under load, one
     // write for the session lookups of many requests instead of one each.
     enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(times * 200, 2000),
   });
+  let state: 'starting' | 'up' | 'down' = 'starting';
+  const failFast = () => {
+    redis.options.enableOfflineQueue = false;
+  };
+  redis.on('ready', () => {
+    failFast();
+    if (state === 'down') opts.log?.info({ event: 'redis.up' }, 'Redis answers again');
+    state = 'up';
+  });
+  // Without a listener ioredis prints every failed reconnect to stderr as an unstructured stack.
+  redis.on('error', (err: Error & { code?: string }) => {
+    failFast();
+    if (state === 'down') return;
+    state = 'down';
+    opts.log?.error({ event: 'redis.down', code: err.code ?? err.name }, 'Redis is not answering: requests that need it get 503 until it is back');
+  });
+  return redis;
 }
 
-/** Fixed-window counter; returns the count in the current window. */
+/**
+ * Fixed-window counter; returns the count in the current window. The window starts with the
+ * first hit: SET … EX … NX then INCR (both Redis 6), not EXPIRE … NX, which needs Redis 7.
+ */
 export async function hitCounter(redis: Redis, key: string, windowSeconds: number): Promise<number> {
-  const [[, count]] = (await redis.multi().incr(key).expire(key, windowSeconds, 'NX').exec()) as [[null, number]];
+  const [, [, count]] = (await redis.multi().set(key, 0, 'EX', windowSeconds, 'NX').incr(key).exec()) as [[null, unknown], [null, number]];
   return count;
 }

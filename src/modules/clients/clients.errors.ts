@@ -4,6 +4,7 @@ import { defineErrors } from '../../shared/errors';
 export const ClientErrors = defineErrors({
   PHONE_IN_USE: 409,
   PHONE_CODE_INVALID: 400,
+  PHONE_INVALID: 400,
   PHONE_BINDING_BLOCKED: 403,
   WECHAT_UNAVAILABLE: 503,
   POLICY_VERSION_OUTDATED: 409,

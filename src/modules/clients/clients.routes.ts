@@ -40,7 +40,7 @@ export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsServic
       {
         method: 'post', path: '/api/mp/me/phone', summary: 'Bind a phone number through a getPhoneNumber code', tags: MP, auth: 'client',
         body: bindPhoneBody, response: Joi.object({ phone: Joi.string() }),
-        errors: ['PHONE_CODE_INVALID', 'PHONE_IN_USE', 'PHONE_BINDING_BLOCKED', 'WECHAT_UNAVAILABLE'],
+        errors: ['PHONE_CODE_INVALID', 'PHONE_INVALID', 'PHONE_IN_USE', 'PHONE_BINDING_BLOCKED', 'WECHAT_UNAVAILABLE'],
       },
       ({ ctx, body }) => clients.bindPhone(me(ctx), body.code, actorFromContext(ctx)),
     )

@@ -5,6 +5,7 @@ import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { ageOn, shanghaiDate } from '../../shared/clock';
 import { FieldCipher, normalizeName, normalizePhone, publicId as newPublicId, randomCode } from '../../shared/crypto';
+import { parsePhone } from '../../shared/phone';
 import { AppError, CommonErrors, notFound, validationError } from '../../shared/errors';
 import { isDuplicateKey } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
@@ -451,12 +452,17 @@ export class ClientsService {
   /** Binds the phone number behind a getPhoneNumber code; the phone is unique among active clients. */
   async bindPhone(clientId: number, code: string, actor: Actor): Promise<{ phone: string | null }> {
     const { cipher, wechat } = this.deps;
-    let phone: string;
+    let phone: string | null;
     try {
       const res = await wechat.getPhoneNumber(code);
-      phone = !res.countryCode || res.countryCode === '86' ? normalizePhone(res.purePhoneNumber) : normalizePhone(`+${res.countryCode}${res.purePhoneNumber}`);
+      // WeChat's purePhoneNumber is digits only; anything else is refused, not trimmed into a number.
+      const country = res.countryCode || '86';
+      phone = /^\d{1,4}$/.test(country) && /^\d+$/.test(res.purePhoneNumber) ? parsePhone(`+${country}${res.purePhoneNumber}`) : null;
     } catch (err) {
       throw this.mapWeChatError(err);
+    }
+    if (!phone) {
+      throw new AppError(ClientErrors.PHONE_INVALID, 'WeChat gave a phone number that is not a valid mainland or international number', { field: 'body.code' });
     }
     const bidx = cipher.blindIndex('phone', phone);
     try {

@@ -4,6 +4,7 @@ import type { HttpMetrics } from './metrics';
 import { AppError, CommonErrors, statusOf } from '../errors';
 import type { Logger } from '../logger';
 import { requestScope, safeUrl } from '../logger';
+import { isRedisUnavailable } from '../redis';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -13,10 +14,10 @@ const UPSTREAM_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIP
 function isUpstreamFailure(err: unknown): boolean {
   const e = err as { name?: string; code?: string; message?: string; driverError?: { code?: string } };
   return (
-    e?.name === 'MaxRetriesPerRequestError' ||
+    isRedisUnavailable(e) ||
     UPSTREAM_CODES.has(e?.code ?? '') ||
     UPSTREAM_CODES.has(e?.driverError?.code ?? '') ||
-    /^(Connection is closed|Pool is closed)/.test(e?.message ?? '')
+    /^(Pool is closed)/.test(e?.message ?? '')
   );
 }
 
@@ -70,9 +71,14 @@ export function edge(opts: EdgeOptions): Middleware {
 function answerError(ctx: Context, err: unknown): void {
   const e = err as Error & { status?: number; type?: string; expose?: boolean };
   let appErr: AppError;
+  let quiet = false;
   if (e instanceof AppError) appErr = e;
-  else if (e.type === 'entity.parse.failed' || (e.status === 400 && /JSON/i.test(e.message))) {
-    appErr = new AppError(CommonErrors.MALFORMED_JSON, 'The request body is not valid JSON');
+  else if (e.type === 'entity.parse.failed' || (e.status === 400 && (e instanceof SyntaxError || /JSON/i.test(e.message)))) {
+    // The body parser's refusals: not JSON, or JSON with a "__proto__" / "constructor.prototype" key.
+    // They carry the raw body, so they are answered and never logged.
+    appErr = new AppError(CommonErrors.MALFORMED_JSON, 'The request body is not valid JSON, or holds a forbidden key such as __proto__', [
+      { field: 'body', message: 'body is not acceptable JSON', type: 'json.parse' },
+    ]);
   } else if (e.type === 'entity.too.large' || e.status === 413) {
     appErr = new AppError(CommonErrors.BODY_TOO_LARGE, 'The request body is too large');
   } else if (e.status === 415 || e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
@@ -80,17 +86,22 @@ function answerError(ctx: Context, err: unknown): void {
   } else if (e.status === 405 || e.status === 501) {
     // 501 is what the router throws for a method it does not know at all (PROPFIND, TRACE…).
     appErr = new AppError(CommonErrors.METHOD_NOT_ALLOWED, 'This method is not allowed here');
-  } else if (e.status && e.status >= 400 && e.status < 500 && e.expose) {
-    appErr = new AppError(CommonErrors.VALIDATION_FAILED, e.message);
+  } else if (e.status && e.status >= 400 && e.status < 500) {
+    // Any other refusal a middleware marks as the caller's: a 4xx, its message only when meant to be shown.
+    appErr = new AppError(CommonErrors.VALIDATION_FAILED, e.expose ? e.message : 'Request is not valid');
   } else if (isUpstreamFailure(e)) {
-    (ctx.state.log as Logger | undefined)?.warn({ err }, 'a dependency is not answering');
+    // Redis logs its own outage once (shared/redis.ts); a line per refused request would bury it.
+    if (!isRedisUnavailable(e)) (ctx.state.log as Logger | undefined)?.warn({ err }, 'a dependency is not answering');
+    quiet = true;
     appErr = new AppError(CommonErrors.UPSTREAM_UNAVAILABLE, 'The service is busy; please try again in a moment', { retryAfterSeconds: 2 });
   } else {
     (ctx.state.log as Logger | undefined)?.error({ err }, 'unhandled error');
     appErr = new AppError(CommonErrors.INTERNAL, 'Something went wrong on our side; please try again later');
   }
+  // A readiness probe failing is the probe's answer, not news for the log at every poll.
+  if (appErr.code === CommonErrors.NOT_READY) quiet = true;
   const status = statusOf(appErr.code);
-  if (status >= 500 && appErr.code !== CommonErrors.INTERNAL) {
+  if (status >= 500 && appErr.code !== CommonErrors.INTERNAL && !quiet) {
     (ctx.state.log as Logger | undefined)?.warn({ code: appErr.code }, appErr.message);
   }
   ctx.status = status;

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { AppError, CommonErrors, FieldProblem, validationError } from '../errors';
 import type { StaffRole } from '../roles';
+import { malformedTextIn, undecodableUrlPart } from './text';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type AuthKind = 'none' | 'client' | 'staff';
@@ -120,6 +121,12 @@ export class ApiRouter {
       if (spec.body && hasBody && !ctx.request.is('application/json')) {
         throw new AppError(CommonErrors.UNSUPPORTED_MEDIA_TYPE, 'Send JSON (Content-Type: application/json)');
       }
+      // Text that is not Unicode is refused in every part of every request, before any schema.
+      const badText =
+        undecodableUrlPart(ctx.path, ctx.querystring) ??
+        malformedTextIn({ ...ctx.query }, 'query') ??
+        malformedTextIn((ctx.request as { body?: unknown }).body, 'body');
+      if (badText) throw validationError([badText]);
       const input: RouteInput = {
         params: validate('params', spec.params, ctx.params, QUERY_OPTS),
         query: validate('query', spec.query, { ...ctx.query }, QUERY_OPTS),
