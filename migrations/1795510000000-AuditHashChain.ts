@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { GENESIS_HASH, RAW_AUDIT_COLUMNS, chainHash, chainedFieldsOf, type RawAuditRow } from '../src/modules/audit/audit.chain';
+import { GENESIS_HASH, RAW_AUDIT_COLUMNS, chainHash, chainedFieldsOf, type RawAuditRow } from '../src/modules/audit';
 
 /**
  * The audit log becomes tamper-evident: every row carries the hash of the row before it and its

@@ -66,7 +66,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const tags = new TagsService({ db, outbox });
   const journey = new JourneyService({ db, clock, tags });
   const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
-  const sessions = new SessionStore(redis);
+  const sessions = new SessionStore(redis, { clock, staffIdleSeconds: config.auth.staffSessionIdleMinutes * 60 });
   const audit = new AuditService(db, clock);
   // Staff tasks come early: many modules create them.
   const worklist = new WorklistService({ db, clock, audit });

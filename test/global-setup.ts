@@ -15,6 +15,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.REDIS_KEY_PREFIX = `meiyan-test:${run}:`;
   process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
   process.env.DEMO_SEED = 'false';
+  // Many tests move the clock by hours or days between requests of one staff session; the idle
+  // timeout is proven with its default in test/staff/session-idle.test.ts.
+  process.env.STAFF_SESSION_IDLE_MINUTES ??= '0';
   const config = loadConfig(process.env, { dotenv: false });
   await ensureDatabase(config.db);
   const ds = createDataSource(config.db);

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config';
 import type { Deps, Services } from '../../src/services';
 import { withTransactionRetry } from '../../src/shared/db';
 import { publicId } from '../../src/shared/crypto';
+import { chainHash } from '../../src/modules/audit';
 import { CONNECTIONS, DURATION, dropDatabase, load, progress, report } from './harness';
 import { createRawPool } from './raw-redeem';
 import { seedBulkClients } from './seed';
@@ -207,6 +208,8 @@ interface Submission {
   /** One per submission, as the app's request id: its audit rows share it. */
   requestId: string;
   responseId?: number;
+  /** The audit chain's head as read under its lock. */
+  auditHead?: { lastId: string | number; lastHash: string };
 }
 
 interface Step {
@@ -234,13 +237,42 @@ function steps(v: ProbeValues): Step[] {
     'risk_tolerance', 'expectation_flags', 'key_answers', 'completeness_pct', 'submitted_at', 'updated_at'];
   const read = (sql: string, params: (s: Submission) => unknown[]): Step => ({ sql, write: false, params });
   const write = (sql: string, params: (s: Submission) => unknown[], then?: Step['then']): Step => ({ sql, write: true, params, then });
-  // AuditService.recordMany: the submission's rows in one INSERT, with one time and the request's id.
+  // AuditService.recordMany: the chain head locked (held to commit: appends are serialised), the
+  // submission's rows in one INSERT with their ids and hash links, one time and the request's id, the head moved on.
+  const auditRows = (s: Submission) => {
+    let id = BigInt(s.auditHead!.lastId);
+    let prev = s.auditHead!.lastHash;
+    return v.audit.map((row) => {
+      id += 1n;
+      const details = JSON.parse(row.details.replace(/"responseId":"[^"]*"/, `"responseId":"${s.publicId}"`)) as Record<string, unknown>;
+      const fields = {
+        id: id.toString(), at: s.now, actorType: 'client', actorId: s.clientId, actorRole: 'client', action: row.action, clientId: s.clientId,
+        allowed: true, ip: '127.0.0.1', requestId: s.requestId, details,
+      };
+      const hash = chainHash(prev, fields);
+      const out = { fields, prev, hash };
+      prev = hash;
+      return out;
+    });
+  };
+  const auditHead: Step = {
+    sql: 'SELECT last_id AS lastId, last_hash AS lastHash FROM audit_chain_head WHERE id = 1 FOR UPDATE',
+    // A read, but the append cannot go without it: it runs in the writes-only variant too.
+    write: true,
+    params: () => [],
+    then: (s, res) => { s.auditHead = (res as unknown as Array<{ lastId: string | number; lastHash: string }>)[0]; },
+  };
   const audit = write(
-    `INSERT INTO audit_log (at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details) VALUES ${v.audit.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    (s) => v.audit.flatMap((row) => [
-      s.now, 'client', s.clientId, 'client', row.action, s.clientId, true, '127.0.0.1', s.requestId, row.details.replace(/"responseId":"[^"]*"/, `"responseId":"${s.publicId}"`),
+    'INSERT INTO audit_log (id, at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details, prev_hash, hash) ' +
+      `VALUES ${v.audit.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    (s) => auditRows(s).flatMap(({ fields: f, prev, hash }) => [
+      f.id, f.at, f.actorType, f.actorId, f.actorRole, f.action, f.clientId, f.allowed, f.ip, f.requestId, JSON.stringify(f.details), prev, hash,
     ]),
   );
+  const auditHeadMove = write('UPDATE audit_chain_head SET last_id = ?, last_hash = ? WHERE id = 1', (s) => {
+    const rows = auditRows(s);
+    return [rows[rows.length - 1].fields.id, rows[rows.length - 1].hash];
+  });
   return [
     // lockForSubmission (with the replay check and the published version), the health consent.
     read(
@@ -317,7 +349,9 @@ function steps(v: ProbeValues): Step[] {
       "INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)",
       (s) => ['tag_sync', `tag_sync:${s.clientId}:${publicId()}`, s.clientId, v.outbox, s.now],
     ),
+    auditHead,
     audit,
+    auditHeadMove,
   ];
 }
 

@@ -31,6 +31,12 @@ export interface Config {
     staffLockoutMinutes: number;
     staffLoginRateLimitPerIp: number;
     staffLoginRateWindowSeconds: number;
+    /** A staff session unused this long ends, whatever is left of its absolute lifetime; 0: never. */
+    staffSessionIdleMinutes: number;
+    /** Roles that must have a TOTP second factor: until it is on, their session may only enrol it. */
+    staffTotpRequiredRoles: string[];
+    /** The issuer shown in authenticator apps. */
+    staffTotpIssuer: string;
   };
   policy: { privacyVersion: string; healthConsentVersion: string; guardianConsentVersion: string; guardianAgeUnder: number };
   wechat: {
@@ -241,6 +247,14 @@ const schema = Joi.object({
   // whole shift log in through one NAT, typos included; a sprayer gets 20 guesses a minute, not thousands.
   STAFF_LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(20),
   STAFF_LOGIN_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).default(60),
+  // ASVS L2 (session management): an idle timeout beside the absolute one of STAFF_SESSION_TTL_SECONDS.
+  // 0 turns it off: for tests that move the clock by days between requests of one session.
+  STAFF_SESSION_IDLE_MINUTES: Joi.number().integer().min(0).max(24 * 60).default(30),
+  // The director (院长) sees every archive: a second factor is required of them in production.
+  STAFF_TOTP_REQUIRED_ROLES: Joi.string().allow('')
+    .pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles')
+    .when('NODE_ENV', { is: 'production', then: Joi.optional().default('director'), otherwise: Joi.optional().default('') }),
+  STAFF_TOTP_ISSUER: Joi.string().min(1).max(64).pattern(/^[^:]+$/, 'no colon').default('Meiyan CRM'),
 
   PRIVACY_POLICY_VERSION: Joi.string().max(32).default('2026-01'),
   HEALTH_CONSENT_VERSION: Joi.string().max(32).default('2026-01'),
@@ -467,6 +481,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       staffLockoutMinutes: env.STAFF_LOCKOUT_MINUTES,
       staffLoginRateLimitPerIp: env.STAFF_LOGIN_RATE_LIMIT_PER_IP,
       staffLoginRateWindowSeconds: env.STAFF_LOGIN_RATE_WINDOW_SECONDS,
+      staffSessionIdleMinutes: env.STAFF_SESSION_IDLE_MINUTES,
+      staffTotpRequiredRoles: String(env.STAFF_TOTP_REQUIRED_ROLES).split(',').filter(Boolean),
+      staffTotpIssuer: env.STAFF_TOTP_ISSUER,
     },
     policy: {
       privacyVersion: env.PRIVACY_POLICY_VERSION,

@@ -1,12 +1,25 @@
 import type { Redis } from './redis';
 import { newToken, sha256 } from './crypto';
+import { systemClock, type Clock } from './clock';
 import type { StaffRole } from './roles';
 
 type Subject = { kind: 'client'; clientId: number } | { kind: 'staff'; staffId: number };
 
 export type SessionData =
   | { kind: 'client'; clientId: number; publicId: string }
-  | { kind: 'staff'; staffId: number; publicId: string; role: StaffRole };
+  | {
+    kind: 'staff'; staffId: number; publicId: string; role: StaffRole;
+    /** Last use (ms, the injected clock): drives the idle timeout. */
+    seenAt?: number;
+    /** A role that must have TOTP logged in without it: this session may only enrol it. */
+    totpEnrolOnly?: boolean;
+  };
+
+export interface SessionOptions {
+  clock?: Clock;
+  /** Staff sessions unused this long end (ASVS L2 idle timeout); none when absent. */
+  staffIdleSeconds?: number;
+}
 
 /**
  * Opaque bearer tokens kept in Redis (DESIGN.md: sessions are safe to lose). Only a token's
@@ -14,7 +27,18 @@ export type SessionData =
  * its token hashes, so all of its sessions can be revoked at once.
  */
 export class SessionStore {
-  constructor(private readonly redis: Redis) {}
+  private readonly clock: Clock;
+  private readonly staffIdleMs: number | null;
+
+  constructor(private readonly redis: Redis, opts: SessionOptions = {}) {
+    this.clock = opts.clock ?? systemClock;
+    this.staffIdleMs = opts.staffIdleSeconds ? opts.staffIdleSeconds * 1000 : null;
+  }
+
+  /** How stale `seenAt` may get before a request writes it again: one write a minute at most, not one per request. */
+  private get touchEveryMs(): number {
+    return Math.min(60_000, (this.staffIdleMs ?? 240_000) / 4);
+  }
 
   private key(hash: string): string {
     return `sess:${hash}`;
@@ -29,9 +53,10 @@ export class SessionStore {
     const token = newToken();
     const tokenHash = sha256(token);
     const subjectKey = this.subjectKey(data);
+    const stored: SessionData = data.kind === 'staff' ? { ...data, seenAt: this.clock.now().getTime() } : data;
     await this.redis
       .pipeline()
-      .set(this.key(tokenHash), JSON.stringify(data), 'EX', ttlSeconds)
+      .set(this.key(tokenHash), JSON.stringify(stored), 'EX', ttlSeconds)
       .sadd(subjectKey, tokenHash)
       // Every session of a subject has the same lifetime, so the newest one sets the set's expiry.
       .expire(subjectKey, ttlSeconds)
@@ -43,7 +68,26 @@ export class SessionStore {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const tokenHash = sha256(token);
     const raw = await this.redis.get(this.key(tokenHash));
-    return raw ? { ...(JSON.parse(raw) as SessionData), tokenHash } : null;
+    if (!raw) return null;
+    const data = JSON.parse(raw) as SessionData;
+    if (data.kind === 'staff' && this.staffIdleMs !== null) {
+      const now = this.clock.now().getTime();
+      const idle = now - (data.seenAt ?? now);
+      if (idle > this.staffIdleMs) {
+        await this.revoke(tokenHash);
+        return null;
+      }
+      // XX: a session revoked meanwhile is not brought back; KEEPTTL: the absolute lifetime stands.
+      if (idle >= this.touchEveryMs) await this.redis.set(this.key(tokenHash), JSON.stringify({ ...data, seenAt: now }), 'KEEPTTL', 'XX');
+    }
+    return { ...data, tokenHash };
+  }
+
+  /** Changes what a live session carries (e.g. TOTP turned on lifts `totpEnrolOnly`); its lifetime stays. */
+  async update(tokenHash: string, patch: Partial<Extract<SessionData, { kind: 'staff' }>>): Promise<void> {
+    const raw = await this.redis.get(this.key(tokenHash));
+    if (!raw) return;
+    await this.redis.set(this.key(tokenHash), JSON.stringify({ ...(JSON.parse(raw) as SessionData), ...patch }), 'KEEPTTL', 'XX');
   }
 
   async revoke(tokenHash: string): Promise<void> {
