@@ -66,14 +66,14 @@ export interface Services {
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
   const { config, db, redis, clock, logger } = deps;
-  const outbox = new OutboxService({ db, clock });
+  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
+  const outbox = new OutboxService({ db, clock, cipher });
   const tags = new TagsService({ db, outbox });
   const journey = new JourneyService({ db, clock, tags });
-  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
   const sessions = new SessionStore(redis);
   const audit = new AuditService(db, clock);
   // Staff tasks come early: many modules create them.
-  const worklist = new WorklistService({ db, clock, audit });
+  const worklist = new WorklistService({ db, clock, audit, cipher });
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis });
@@ -87,8 +87,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
-  const orders = new OrdersService({ db, config, clock, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
-  const rfm = new RfmService({ db, config, clock, logger: logger.child({ module: 'rfm' }) });
+  const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
+  const rfm = new RfmService({ db, config, clock, outbox, worklist, logger: logger.child({ module: 'rfm' }) });
   const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
   // The WeCom link and chat messages are client data too (PIPL).
   clients.addDataHooks(contacts.clientDataHooks);
@@ -99,11 +99,11 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
   // A survey invitation delivered over WeCom lets a digit replied in the chat answer it.
-  const delivery = new DeliveryService({ db, redis, config, clock, wechat, worklist, contacts: () => contacts, tags, hooks: [feedback.deliveryHooks], logger: logger.child({ module: 'delivery' }) });
+  const delivery = new DeliveryService({ db, redis, config, clock, wechat, outbox, worklist, contacts: () => contacts, tags, hooks: [feedback.deliveryHooks], logger: logger.child({ module: 'delivery' }) });
   // Survey comments and complaints are client data too (PIPL).
   clients.addDataHooks(feedback.clientDataHooks);
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
-  for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
+  for (const m of [outbox, tags, worklist, care, orders]) clients.addDataHooks(m.clientDataHooks);
   return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

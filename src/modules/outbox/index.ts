@@ -1,6 +1,6 @@
 import type { Task } from '../../scheduler/tasks';
 
-export { OutboxService, RETAINED_KEY_PREFIXES } from './outbox.service';
+export { OutboxService, RETAINED_KEY_PREFIXES, outboxAad } from './outbox.service';
 export type { OutboxInput, OutboxView } from './outbox.service';
 export * from './outbox.entity';
 

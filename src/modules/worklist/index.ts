@@ -1,6 +1,7 @@
 import type { Task } from '../../scheduler/tasks';
 
 export { WorklistService } from './worklist.service';
+export { taskAad } from './worklist.service';
 export type { WorklistDeps, TaskInput, TaskView, TaskQuery } from './worklist.service';
 export { SchedulerRuns } from './worklist.runs';
 export type { RunView } from './worklist.runs';
