@@ -18,6 +18,7 @@ import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitation
 import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExportsExpiresIndex';
 import { AuditHashChain1795510000000 } from './1795510000000-AuditHashChain';
 import { ClientNotes1795560000000 } from './1795560000000-ClientNotes';
+import { EncryptFreeText1795520000000 } from './1795520000000-EncryptFreeText';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -41,4 +42,5 @@ export const migrations: Function[] = [
   DataExportsExpiresIndex1795401400000,
   AuditHashChain1795510000000,
   ClientNotes1795560000000,
+  EncryptFreeText1795520000000,
 ];

@@ -62,14 +62,14 @@ export interface Services {
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
   const { config, db, redis, clock, logger } = deps;
-  const outbox = new OutboxService({ db, clock });
+  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
+  const outbox = new OutboxService({ db, clock, cipher });
   const tags = new TagsService({ db, outbox });
   const journey = new JourneyService({ db, clock, tags });
-  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
   const sessions = new SessionStore(redis, { clock, staffIdleSeconds: config.auth.staffSessionIdleMinutes * 60 });
   const audit = new AuditService(db, clock);
   // Staff tasks come early: many modules create them.
-  const worklist = new WorklistService({ db, clock, audit });
+  const worklist = new WorklistService({ db, clock, audit, cipher });
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
   const wecom = overrides.wecom ?? new WeComClient(config.wecom, redis, logger.child({ module: 'wecom' }));
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
@@ -84,8 +84,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
-  const orders = new OrdersService({ db, config, clock, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
-  const rfm = new RfmService({ db, config, clock, logger: logger.child({ module: 'rfm' }) });
+  const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
+  const rfm = new RfmService({ db, config, clock, outbox, worklist, logger: logger.child({ module: 'rfm' }) });
   const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
   // The WeCom link and chat messages are client data too (PIPL).
   clients.addDataHooks(contacts.clientDataHooks);
@@ -96,12 +96,12 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
   // A survey invitation delivered over WeCom lets a digit replied in the chat answer it.
-  const delivery = new DeliveryService({ db, redis, config, clock, wechat, worklist, contacts: () => contacts, tags, hooks: [feedback.deliveryHooks], logger: logger.child({ module: 'delivery' }) });
+  const delivery = new DeliveryService({ db, redis, config, clock, wechat, outbox, worklist, contacts: () => contacts, tags, hooks: [feedback.deliveryHooks], logger: logger.child({ module: 'delivery' }) });
   // Survey comments and complaints are client data too (PIPL).
   clients.addDataHooks(feedback.clientDataHooks);
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
-  for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
+  for (const m of [outbox, tags, worklist, care, orders]) clients.addDataHooks(m.clientDataHooks);
   const schedulerRuns = new SchedulerRuns({ db, clock });
   // Staff notes on a client are erased with the account and exported with it (PIPL).
   const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });

@@ -2,7 +2,8 @@ import { startBot } from '../../src/bot';
 import { simulatedWeCom } from '../../src/bot/puppet';
 import { createRedis } from '../../src/shared/redis';
 import { createLogger } from '../../src/shared/logger';
-import type { Deps } from '../../src/services';
+import type { Deps, Services } from '../../src/services';
+import type { OutboxInput } from '../../src/modules/outbox';
 import { progress, report, WithDatabase } from './harness';
 import { seedBulkClients } from './seed';
 
@@ -43,7 +44,7 @@ export async function outboxDrainBench(withDatabase: WithDatabase): Promise<void
       try {
         if (!bot.bot.isLoggedIn) throw new Error('the bot did not log in to the simulated WeCom');
         await contactsSynced(deps, MESSAGES);
-        await enqueue(deps, clients);
+        await enqueue(deps, services, clients);
 
         progress(`draining ${MESSAGES} client messages (DELIVERY_BATCH=${deps.config.delivery.batch}, DELIVERY_SEND_CONCURRENCY=${deps.config.delivery.sendConcurrency})`);
         const started = process.hrtime.bigint();
@@ -86,24 +87,21 @@ async function contactsSynced(deps: Deps, count: number): Promise<void> {
   }
 }
 
-/** One due follow-up per client, shaped as CareService writes them; every other one carries a card. */
-async function enqueue(deps: Deps, clients: { firstId: number; lastId: number }): Promise<void> {
+/** One due follow-up per client, shaped as CareService writes them (encrypted by the outbox); every other one carries a card. */
+async function enqueue(deps: Deps, services: Services, clients: { firstId: number; lastId: number }): Promise<void> {
   const due = new Date(deps.clock.now().getTime() - 1000);
-  await deps.db.query(
-    `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
-     SELECT 'client_message', CONCAT('bench:followup:', c.id), c.id,
-            IF(c.id MOD 2 = 0,
-               JSON_OBJECT('text', ?, 'purpose', 'followup', 'step', 'followup_30d', 'templateId', ?, 'data', JSON_OBJECT('thing1', '隆鼻', 'thing2', 'followup_30d')),
-               JSON_OBJECT('text', ?, 'purpose', 'survey', 'step', 'survey_7d', 'templateId', ?, 'data', JSON_OBJECT('thing1', '隆鼻', 'thing2', 'survey_7d'),
-                           'card', JSON_OBJECT('title', '满意度问卷', 'pagePath', CONCAT('pages/survey/index?id=bench', c.id)))),
-            ?
-       FROM clients c WHERE c.id BETWEEN ? AND ?`,
-    [
-      '林女士您好，隆鼻术后一个月了，恢复得怎么样？如需复诊请在小程序预约，李医生会为您检查。', deps.config.care.subscribeTemplateId,
-      '林女士您好，隆鼻术后已满一周，想听听您对这次就诊的感受，占用您两分钟填写满意度问卷。', deps.config.care.subscribeTemplateId,
-      due, clients.firstId, clients.lastId,
-    ],
-  );
+  const templateId = deps.config.care.subscribeTemplateId;
+  const rows: OutboxInput[] = [];
+  for (let id = clients.firstId; id <= clients.lastId; id++) {
+    const payload = id % 2 === 0
+      ? { text: '林女士您好，隆鼻术后一个月了，恢复得怎么样？如需复诊请在小程序预约，李医生会为您检查。', purpose: 'followup', step: 'followup_30d', templateId, data: { thing1: '隆鼻', thing2: 'followup_30d' } }
+      : {
+        text: '林女士您好，隆鼻术后已满一周，想听听您对这次就诊的感受，占用您两分钟填写满意度问卷。', purpose: 'survey', step: 'survey_7d', templateId,
+        data: { thing1: '隆鼻', thing2: 'survey_7d' }, card: { title: '满意度问卷', pagePath: `pages/survey/index?id=bench${id}` },
+      };
+    rows.push({ kind: 'client_message', dedupeKey: `bench:followup:${id}`, clientId: id, payload, dueAt: due });
+  }
+  await services.outbox.enqueueMany(deps.db.manager, rows);
 }
 
 /** The send-budget counters the run left in Redis (under this bench's own prefix). */

@@ -140,7 +140,8 @@ interface ProbeValues {
   intent: Record<string, any>;
   medical: Record<string, any>;
   tags: { dimension: string; value: string; source: string }[];
-  outbox: string;
+  /** The tag-sync row's encrypted payload. */
+  outbox: Buffer;
   audit: { action: string; details: string }[];
   policyVersion: string;
 }
@@ -185,7 +186,7 @@ async function probeValues(deps: Deps, clientId: number): Promise<ProbeValues> {
   const [intent] = await deps.db.query('SELECT * FROM client_intents WHERE client_id = ?', [clientId]);
   const [medical] = await deps.db.query('SELECT * FROM medical_records WHERE client_id = ?', [clientId]);
   const tags = await deps.db.query('SELECT dimension, value, source FROM client_tags WHERE client_id = ? ORDER BY dimension, value', [clientId]);
-  const outbox = await deps.db.query("SELECT payload FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' ORDER BY id", [clientId]);
+  const outbox = await deps.db.query("SELECT payload_enc FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' ORDER BY id", [clientId]);
   const audit = await deps.db.query("SELECT action, details FROM audit_log WHERE client_id = ? AND actor_type = 'client' ORDER BY id", [clientId]);
   const found = { response: Number(Boolean(response)), points: Number(Boolean(points)), intent: Number(Boolean(intent)), medical: Number(Boolean(medical)), outbox: outbox.length, audit: audit.length };
   if (JSON.stringify(found) !== JSON.stringify({ response: 1, points: 1, intent: 1, medical: 1, outbox: 1, audit: 2 })) {
@@ -193,7 +194,7 @@ async function probeValues(deps: Deps, clientId: number): Promise<ProbeValues> {
   }
   return {
     response, points, intent, medical, tags,
-    outbox: json(outbox[0].payload),
+    outbox: outbox[0].payload_enc,
     audit: audit.map((a: { action: string; details: unknown }) => ({ action: a.action, details: json(a.details) })),
     policyVersion: deps.config.policy.healthConsentVersion,
   };
@@ -346,8 +347,8 @@ function steps(v: ProbeValues): Step[] {
     ),
     read("SELECT id FROM outbox_messages WHERE client_id = ? AND kind = 'tag_sync' AND status = 'pending' ORDER BY id DESC LIMIT 1", (s) => [s.clientId]),
     write(
-      "INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)",
-      (s) => ['tag_sync', `tag_sync:${s.clientId}:${publicId()}`, s.clientId, v.outbox, s.now],
+      "INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload_enc, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)",
+      (s) => ['tag_sync', `tag_sync:${s.clientId}:${publicId()}`, s.clientId, fresh(v.outbox), s.now],
     ),
     auditHead,
     audit,

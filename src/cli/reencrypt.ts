@@ -10,6 +10,9 @@ import { questionnaireAad } from '../modules/questionnaires';
 import { CONSULTATION_ENCRYPTED_TABLES } from '../modules/consultations';
 import { feedbackAad } from '../modules/feedback';
 import { contactNameAad, inboundAad } from '../modules/contacts';
+import { outboxAad } from '../modules/outbox';
+import { taskAad } from '../modules/worklist';
+import { refundReasonAad } from '../modules/orders';
 
 /**
  * Re-encrypts every encrypted column under the newest data key (run after adding a key version
@@ -101,6 +104,22 @@ const PLANS: TablePlan[] = [
   {
     table: 'inbound_messages', key: 'id', select: 't.public_id AS publicId', from: 'inbound_messages t',
     columns: [{ column: 'text_enc', aad: (r) => inboundAad(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
+  {
+    // updated_at dates a finished row for the retention task: re-encryption must not move it.
+    table: 'outbox_messages', key: 'id', select: 't.dedupe_key AS dedupeKey', from: 'outbox_messages t',
+    columns: [{ column: 'payload_enc', aad: (r) => outboxAad(String(r.dedupeKey)) }],
+    keepUpdatedAt: true,
+  },
+  {
+    table: 'staff_tasks', key: 'id', select: 't.public_id AS publicId', from: 'staff_tasks t',
+    columns: (['title', 'details', 'note'] as const).map((c) => ({ column: `${c}_enc`, aad: (r: Record<string, unknown>) => taskAad(String(r.publicId), c) })),
+    keepUpdatedAt: false,
+  },
+  {
+    table: 'order_refunds', key: 'id', select: 't.public_id AS publicId', from: 'order_refunds t',
+    columns: [{ column: 'reason_enc', aad: (r) => refundReasonAad(String(r.publicId)) }],
     keepUpdatedAt: false,
   },
 ];

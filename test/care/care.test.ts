@@ -31,8 +31,17 @@ async function steps(client: Client): Promise<{ step: string; due_at: Date; stat
 }
 
 async function messages(client: Client): Promise<{ dedupe_key: string; payload: any; status: string }[]> {
-  const rows: any[] = await t.deps.db.query("SELECT dedupe_key, payload, status FROM outbox_messages WHERE client_id = ? AND kind = 'client_message' ORDER BY id", [client.id]);
-  return rows.map((r) => ({ ...r, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload }));
+  const rows: any[] = await t.deps.db.query("SELECT dedupe_key, payload_enc, status FROM outbox_messages WHERE client_id = ? AND kind = 'client_message' ORDER BY id", [client.id]);
+  return rows.map((r) => ({ dedupe_key: r.dedupe_key, status: r.status, payload: t.services.outbox.openPayload(r.dedupe_key, r.payload_enc) }));
+}
+
+/** A client's staff tasks as staff see them (title and details are encrypted in the row). */
+async function tasksOf(client: Client): Promise<Record<string, any>[]> {
+  const rows: any[] = await t.deps.db.query('SELECT dedupe_key, kind, assignee_role, status FROM staff_tasks WHERE client_id = ? ORDER BY id', [client.id]);
+  return Promise.all(rows.map(async (r) => {
+    const view = await t.services.worklist.byDedupeKey(r.dedupe_key);
+    return { kind: r.kind, assignee_role: r.assignee_role, status: r.status, title: view?.title, details: view?.details };
+  }));
 }
 
 describe('follow-up plans', () => {
@@ -64,7 +73,7 @@ describe('follow-up plans', () => {
     expect(sent).toHaveLength(1);
     expect(sent[0].payload.text).toMatch(/^王女士您好，我是您的专属顾问小周。隆鼻术后48小时/);
     expect(sent[0].payload.text).not.toContain('小美');
-    const tasks = await t.deps.db.query("SELECT kind, assignee_role, title, status FROM staff_tasks WHERE client_id = ?", [client.id]);
+    const tasks = await tasksOf(client);
     expect(tasks).toEqual([expect.objectContaining({ kind: 'followup_callback', assignee_role: 'customer_service', status: 'open' })]);
     expect(tasks[0].title).toContain('李医生');
     const byStep = Object.fromEntries((await steps(client)).map((s) => [s.step, s.status]));
@@ -156,8 +165,9 @@ describe('account deletion', () => {
     expect(await steps(client)).toEqual([]);
     const [msg] = await messages(client);
     expect(msg).toMatchObject({ status: 'cancelled', payload: { erased: true } });
-    const tasks = await t.deps.db.query('SELECT title, details, status FROM staff_tasks WHERE client_id = ?', [client.id]);
-    expect(tasks).toEqual([{ title: '（客户已注销）', details: null, status: 'cancelled' }]);
+    const tasks = await tasksOf(client);
+    expect(tasks).toEqual([expect.objectContaining({ title: '（客户已注销）', details: null, status: 'cancelled' })]);
+    expect(await t.deps.db.query('SELECT title_enc, details_enc, note_enc FROM staff_tasks WHERE client_id = ?', [client.id])).toEqual([{ title_enc: null, details_enc: null, note_enc: null }]);
     expect(await t.services.tags.tagsOf(client.id)).toEqual({});
   });
 });

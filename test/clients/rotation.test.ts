@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createTestContext, TestContext } from '../helpers/context';
-import { bearer, clientToken, createClient } from '../helpers/factories';
+import { bearer, clientToken, createClient, staffToken } from '../helpers/factories';
 import { reencryptAll } from '../../src/cli/reencrypt';
 import { grantHealth, MEDICAL, NOW } from './helpers';
+import { consentingClient, proposedPlan, slot, staffSet } from '../helpers/consultations';
+import { externalNo, seededProject } from '../helpers/orders';
 
 describe('data key rotation and re-encryption (src/cli/reencrypt.ts)', () => {
   const k1 = randomBytes(32).toString('base64');
@@ -63,5 +65,52 @@ describe('data key rotation and re-encryption (src/cli/reencrypt.ts)', () => {
     const old = await v1.http.get('/api/mp/me').set(bearer(token));
     expect(old.status).toBe(200);
     expect(old.body.name).toBeNull();
+  });
+  it('re-encryption covers the free-text columns: outbox payloads, staff tasks, plan options, appointment and refund reasons', async () => {
+    // Arrange: one of each, written under key 1.
+    const staff = await staffSet(v1);
+    const { client, token } = await consentingClient(v1);
+    const planId = await proposedPlan(v1, staff.doctorToken, client.publicId);
+    const asked = await v1.http.post('/api/mp/appointments').set(bearer(token)).send({ at: slot(v1, 3, '10:00') });
+    await v1.http.post(`/api/staff/appointments/${asked.body.id}/move`).set(bearer(staff.serviceToken)).send({ at: slot(v1, 3, '15:00'), reason: '轮换改期' });
+    const rhino = await seededProject(v1, 'rhinoplasty');
+    const order = await v1.http.post('/api/staff/orders').set(bearer(staff.directorToken)).send({
+      orderNo: externalNo(), clientId: client.publicId, doctorId: staff.doctor.publicId,
+      paidAt: new Date(v1.clock.now().getTime() - 3600_000).toISOString(), items: [{ projectId: rhino.id, amountFen: 300000 }],
+    });
+    await v1.http.post(`/api/staff/orders/${order.body.id}/refunds`).set(bearer(staff.directorToken)).send({ refundNo: externalNo('R'), amountFen: 1000, reason: '轮换退款' });
+    let taskId = '';
+    await v1.deps.db.transaction(async (m) => {
+      taskId = (await v1.services.worklist.create(m, { kind: 'callback', dedupeKey: `rotation:${client.id}`, clientId: client.id, assigneeRole: 'customer_service', title: '轮换回访', details: { q: 1 } })).id;
+      await v1.services.outbox.enqueue(m, { kind: 'client_message', dedupeKey: `rotation:${client.id}`, clientId: client.id, payload: { text: '轮换消息' } });
+    });
+    await v1.http.post(`/api/staff/tasks/${taskId}/complete`).set(bearer(staff.serviceToken)).send({ note: '轮换备注' });
+    const versions = async () => {
+      const [r] = await v2.deps.db.query(
+        `SELECT (SELECT ORD(options_enc) FROM plan_revisions r JOIN plans p ON p.id = r.plan_id WHERE p.public_id = ?) AS options,
+                (SELECT ORD(e.reason_enc) FROM appointment_events e JOIN appointments a ON a.id = e.appointment_id WHERE a.public_id = ? AND e.action = 'moved') AS event,
+                (SELECT ORD(r.reason_enc) FROM order_refunds r JOIN orders o ON o.id = r.order_id WHERE o.public_id = ?) AS refund,
+                (SELECT CONCAT(ORD(title_enc), ORD(details_enc), ORD(note_enc)) FROM staff_tasks WHERE public_id = ?) AS task,
+                (SELECT ORD(payload_enc) FROM outbox_messages WHERE dedupe_key = ?) AS outbox`,
+        [planId, asked.body.id, order.body.id, taskId, `rotation:${client.id}`],
+      );
+      return r;
+    };
+    expect(await versions()).toEqual({ options: 1, event: 1, refund: 1, task: '111', outbox: 1 });
+
+    // Act
+    await reencryptAll({ db: v2.deps.db, config: v2.config });
+
+    // Assert: all under version 2, and read back through key 2's app.
+    expect(await versions()).toEqual({ options: 2, event: 2, refund: 2, task: '222', outbox: 2 });
+    const v2Doctor = await staffToken(v2, staff.doctor);
+    expect((await v2.http.get(`/api/staff/plans/${planId}`).set(bearer(v2Doctor))).body.revision.options.surgical.projectCodes).toEqual(['rhinoplasty']);
+    const v2Service = await staffToken(v2, staff.service);
+    const appt = await v2.http.get(`/api/staff/appointments/${asked.body.id}`).set(bearer(v2Service));
+    expect(appt.body.events).toEqual(expect.arrayContaining([expect.objectContaining({ reason: '轮换改期' })]));
+    const v2Director = await staffToken(v2, staff.director);
+    expect((await v2.http.get(`/api/staff/orders/${order.body.id}`).set(bearer(v2Director))).body.refunds[0].reason).toBe('轮换退款');
+    expect(await v2.services.worklist.byDedupeKey(`rotation:${client.id}`)).toMatchObject({ title: '轮换回访', details: { q: 1 }, note: '轮换备注' });
+    expect((await v2.services.outbox.listForClient(client.id, 'client_message')).find((m) => m.dedupeKey === `rotation:${client.id}`)?.payload).toEqual({ text: '轮换消息' });
   });
 });

@@ -42,7 +42,7 @@ describe('community posts', () => {
 
   async function outboxOf(postId: string) {
     const rows: Record<string, any>[] = await t.deps.db.query('SELECT * FROM outbox_messages WHERE dedupe_key LIKE ? ORDER BY id', [`post:${postId}:%`]);
-    return rows.map((r) => ({ ...r, payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload }) as Record<string, any>);
+    return rows.map((r) => ({ ...r, payload: t.services.outbox.openPayload(r.dedupe_key, r.payload_enc) }) as Record<string, any>);
   }
 
   /** The posts task, on both instances at once and then once more. */

@@ -50,7 +50,7 @@ describe('plans, change requests and intent letters', () => {
     const revisions = await q('SELECT * FROM plan_revisions WHERE plan_id = ?', [plan.id]);
     expect(revisions).toHaveLength(1);
     expect(rawContains(revisions, '青霉素')).toBe(false);
-    expect(rawContains(revisions, '膨体隆鼻')).toBe(true); // options are plaintext: consultants read them
+    expect(rawContains(revisions, '膨体隆鼻')).toBe(false); // options name the procedure: encrypted too (consultants read them through the API)
   });
 
   it('proposing shows the plan (risk plan, no analysis) and records plan_proposed with its time and a client notice', async () => {

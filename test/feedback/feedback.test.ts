@@ -52,7 +52,9 @@ describe('satisfaction surveys, complaints and cases', () => {
 
   async function taskOf(casePublicId: string) {
     const [row] = await t.deps.db.query('SELECT * FROM staff_tasks WHERE dedupe_key = ?', [`feedback_case:${casePublicId}`]);
-    return row as Record<string, any> | undefined;
+    // Title and details are encrypted in the row: read them as staff see them.
+    const view = await t.services.worklist.byDedupeKey(`feedback_case:${casePublicId}`);
+    return row ? ({ ...row, title: view?.title, details: view?.details } as Record<string, any>) : undefined;
   }
 
   it('an answer of 10 queues one invitation to share, and sharing grants the review points once', async () => {
@@ -176,7 +178,7 @@ describe('satisfaction surveys, complaints and cases', () => {
       expect([a.ran, b.ran]).toEqual([true, true]);
       const rows = await alerts();
       expect(rows).toHaveLength(1);
-      const payload = typeof rows[0].payload === 'string' ? JSON.parse(rows[0].payload) : rows[0].payload;
+      const payload = t.services.outbox.openPayload(rows[0].dedupe_key, rows[0].payload_enc);
       expect(payload).toMatchObject({ staffRole: 'director', text: expect.stringContaining(kase.public_id) });
       expect((await casesOf(client.id))[0].escalated_at).not.toBeNull();
       const listed = await t.http.get('/api/staff/cases?overdue=true').set(bearer(directorToken));

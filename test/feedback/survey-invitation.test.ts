@@ -7,6 +7,7 @@ import { recordOrder, seededProject, staffActor } from '../helpers/orders';
 import { REPLIES } from '../../src/bot/inbound';
 import { DeliveryService } from '../../src/modules/delivery';
 import { SurveyInvitations1795401300000 } from '../../migrations/1795401300000-SurveyInvitations';
+import { EncryptFreeText1795520000000 } from '../../migrations/1795520000000-EncryptFreeText';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 
@@ -56,10 +57,9 @@ describe('a digit replied in WeCom answers only a survey asked in that chat', ()
   };
   const casesOf = (client: Client) => t.deps.db.query('SELECT source, grade FROM feedback_cases WHERE client_id = ?', [client.id]);
   const surveyMessage = async (client: Client) => {
-    const rows = await t.deps.db.query(
-      "SELECT status, channel, due_at FROM outbox_messages WHERE client_id = ? AND kind = 'client_message' AND JSON_VALUE(payload, '$.purpose') = 'survey'",
-      [client.id],
-    );
+    // The purpose is inside the encrypted payload: find the survey messages through the outbox module.
+    const ids = (await t.services.outbox.listForClient(client.id, 'client_message')).filter((m) => m.payload.purpose === 'survey').map((m) => m.id);
+    const rows = ids.length ? await t.deps.db.query('SELECT status, channel, due_at FROM outbox_messages WHERE id IN (?)', [ids]) : [];
     expect(rows).toHaveLength(1);
     return rows[0] as { status: string; channel: string | null; due_at: Date };
   };
@@ -189,11 +189,16 @@ describe('a digit replied in WeCom answers only a survey asked in that chat', ()
     expect(expected.map((s) => s.invited_via)).toEqual(['wecom', 'wecom', 'staff_task', 'wecom']);
     expect(expected.every((s) => s.invited_at !== null)).toBe(true);
 
+    // The migration reads the payloads as they were then (plaintext): the later encryption of the
+    // outbox is undone around it and redone after (which also carries these rows through both ways).
     const runner = t.deps.db.createQueryRunner();
     try {
       const migration = new SurveyInvitations1795401300000();
+      const encryption = new EncryptFreeText1795520000000();
+      await encryption.down(runner);
       await migration.down(runner);
       await migration.up(runner);
+      await encryption.up(runner);
     } finally {
       await runner.release();
     }
@@ -203,7 +208,7 @@ describe('a digit replied in WeCom answers only a survey asked in that chat', ()
 
   it('a delivery hook that fails leaves the message recorded as sent, so it never goes out twice', async () => {
     const failing = new DeliveryService({
-      ...t.deps, wechat: t.services.wechat, worklist: t.services.worklist, contacts: () => t.services.contacts, tags: t.services.tags,
+      ...t.deps, wechat: t.services.wechat, outbox: t.services.outbox, worklist: t.services.worklist, contacts: () => t.services.contacts, tags: t.services.tags,
       hooks: [{ onDelivered: async () => { throw new Error('hook broken'); } }, t.services.feedback.deliveryHooks],
     });
     const id = await enqueue(t, { kind: 'client_message', clientId: legacy.id, payload: { text: '术后护理提醒', purpose: 'care' } });

@@ -72,7 +72,7 @@ describe('project catalog and spend recording', () => {
 
   /** An OrdersService of our own with a hook that records what it is given; served by a real app on t1's connections. */
   function hookedApp(hook: OrderHooks) {
-    const orders = new OrdersService({ db: t1.deps.db, config: t1.config, clock: t1.clock, audit: t1.services.audit, points: t1.services.points, hooks: [hook], logger: t1.deps.logger });
+    const orders = new OrdersService({ db: t1.deps.db, config: t1.config, clock: t1.clock, cipher: t1.services.cipher, audit: t1.services.audit, points: t1.services.points, hooks: [hook], logger: t1.deps.logger });
     const { app } = createApp(t1.deps, { ...t1.services, orders });
     return { orders, http: request(app.callback()) };
   }

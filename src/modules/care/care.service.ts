@@ -9,7 +9,7 @@ import type { Actor, AuditService } from '../audit';
 import { ClientAccess, clientAad } from '../clients';
 import type { JourneyService } from '../journey';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
-import type { OutboxService } from '../outbox';
+import type { OutboxInput, OutboxService } from '../outbox';
 import type { StaffRole } from '../staff';
 import type { FollowupAction } from './care.entity';
 import { CareErrors } from './care.errors';
@@ -211,7 +211,7 @@ export class CareService {
         WHERE s.id IN (${ids.map(() => '?').join(',')})`,
       ids,
     );
-    const messages: unknown[][] = [];
+    const messages: OutboxInput[] = [];
     const cancelled: string[] = [];
     for (const r of rows) {
       // A deleted account gets nothing more (PIPL deletion).
@@ -226,15 +226,9 @@ export class CareService {
         continue;
       }
       const payload = await this.messageFor(m, r, text);
-      messages.push(['client_message', key, r.client_id, JSON.stringify(payload), now]);
+      messages.push({ kind: 'client_message', dedupeKey: key, clientId: r.client_id, payload, dueAt: now });
     }
-    if (messages.length) {
-      await m.query(
-        `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at) VALUES ${messages.map(() => '(?, ?, ?, ?, ?)').join(', ')}
-         ON DUPLICATE KEY UPDATE id = id`,
-        messages.flat(),
-      );
-    }
+    if (messages.length) await this.deps.outbox.enqueueMany(m, messages);
     const done = ids.filter((id) => !cancelled.includes(id));
     if (done.length) {
       await m.query(`UPDATE followup_steps SET status = 'enqueued', enqueued_at = ? WHERE id IN (${done.map(() => '?').join(',')})`, [now, ...done]);

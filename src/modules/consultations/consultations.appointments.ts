@@ -137,7 +137,7 @@ export class AppointmentsService {
       [pid, clientId, input.kind, input.at, durationMinutes, note, now, now],
     );
     const id = Number(res.insertId);
-    await this.event(m, id, 'requested', actor, { to: input.at });
+    await this.event(m, { id, publicId: pid }, 'requested', actor, { to: input.at });
     return { id, publicId: pid, durationMinutes };
   }
 
@@ -161,7 +161,7 @@ export class AppointmentsService {
       const row = await this.lock(m, appointmentPublicId, clientId);
       this.allow(row, 'cancel');
       const version = await this.change(m, row, { status: 'cancelled', cancelled_at: this.s.now() });
-      await this.event(m, row.id, 'cancelled', actor, { from: row.starts_at });
+      await this.event(m, { id: row.id, publicId: row.public_id }, 'cancelled', actor, { from: row.starts_at });
       await this.s.alertStaff(m, clientId, `appointment_alert:${row.public_id}:${version}`, {
         event: 'appointment_cancelled_by_client', role: 'customer_service',
         text: `【预约取消】客户取消了 ${shanghaiMinute(row.starts_at)} 的${APPOINTMENT_LABEL[row.kind] ?? '预约'}（${row.public_id}）。`,
@@ -227,7 +227,7 @@ export class AppointmentsService {
     return this.staffChange(actor, appointmentPublicId, 'confirm', async (m, row) => {
       const now = this.s.now();
       const version = await this.change(m, row, { status: 'confirmed', confirmed_by: actor.id, confirmed_at: now });
-      await this.event(m, row.id, 'confirmed', actor, { to: row.starts_at });
+      await this.event(m, { id: row.id, publicId: row.public_id }, 'confirmed', actor, { to: row.starts_at });
       await this.notify(m, row, version, 'appointment_confirmed', row.starts_at);
       const stage = row.letter_public_id ? 'booked' : row.kind === 'consultation' ? 'consulting' : null;
       if (stage) await this.s.deps.journey.moveTo(m, row.client_id, stage, actor, { reason: 'appointment' });
@@ -240,7 +240,7 @@ export class AppointmentsService {
       checkSlot(this.rules, input.at, Number(row.duration_minutes), this.s.now(), 'body.at');
       if (input.at.getTime() === row.starts_at.getTime()) throw validationError([{ field: 'body.at', message: 'the appointment is already at this time' }]);
       const version = await this.change(m, row, { starts_at: input.at });
-      await this.event(m, row.id, 'moved', actor, { from: row.starts_at, to: input.at, reason: input.reason });
+      await this.event(m, { id: row.id, publicId: row.public_id }, 'moved', actor, { from: row.starts_at, to: input.at, reason: input.reason });
       await this.notify(m, row, version, 'appointment_moved', input.at);
       return { from: row.starts_at.toISOString(), to: input.at.toISOString() };
     });
@@ -250,7 +250,7 @@ export class AppointmentsService {
   cancelByStaff(actor: Actor, appointmentPublicId: string, input: { reason?: string }): Promise<StaffAppointmentView> {
     return this.staffChange(actor, appointmentPublicId, 'cancel', async (m, row) => {
       const version = await this.change(m, row, { status: 'cancelled', cancelled_at: this.s.now() });
-      await this.event(m, row.id, 'cancelled', actor, { from: row.starts_at, reason: input.reason });
+      await this.event(m, { id: row.id, publicId: row.public_id }, 'cancelled', actor, { from: row.starts_at, reason: input.reason });
       await this.notify(m, row, version, 'appointment_cancelled', row.starts_at);
     });
   }
@@ -259,7 +259,7 @@ export class AppointmentsService {
   complete(actor: Actor, appointmentPublicId: string): Promise<StaffAppointmentView> {
     return this.staffChange(actor, appointmentPublicId, 'complete', async (m, row) => {
       await this.change(m, row, { status: 'completed' });
-      await this.event(m, row.id, 'completed', actor, {});
+      await this.event(m, { id: row.id, publicId: row.public_id }, 'completed', actor, {});
     });
   }
 
@@ -267,7 +267,7 @@ export class AppointmentsService {
   noShow(actor: Actor, appointmentPublicId: string): Promise<StaffAppointmentView> {
     return this.staffChange(actor, appointmentPublicId, 'no_show', async (m, row) => {
       await this.change(m, row, { status: 'no_show' });
-      await this.event(m, row.id, 'no_show', actor, {});
+      await this.event(m, { id: row.id, publicId: row.public_id }, 'no_show', actor, {});
     });
   }
 
@@ -291,12 +291,14 @@ export class AppointmentsService {
    */
   async eraseFor(m: EntityManager, clientId: number, actor: Actor): Promise<void> {
     const now = this.s.now();
-    const open: { id: number }[] = await m.query(
-      "SELECT id FROM appointments WHERE client_id = ? AND status IN ('requested', 'confirmed') FOR UPDATE", [clientId],
+    const open: { id: number; public_id: string }[] = await m.query(
+      "SELECT id, public_id FROM appointments WHERE client_id = ? AND status IN ('requested', 'confirmed') FOR UPDATE", [clientId],
     );
+    // Reasons staff typed (a move, a cancellation) may quote the client: erased with the notes.
+    await m.query('UPDATE appointment_events e JOIN appointments a ON a.id = e.appointment_id SET e.reason_enc = NULL WHERE a.client_id = ?', [clientId]);
     for (const a of open) {
       await m.query("UPDATE appointments SET status = 'cancelled', cancelled_at = ?, version = version + 1, updated_at = ? WHERE id = ?", [now, now, a.id]);
-      await this.event(m, a.id, 'cancelled', actor, { reason: 'account_deleted' });
+      await this.event(m, { id: a.id, publicId: a.public_id }, 'cancelled', actor, { reason: 'account_deleted' });
     }
     await m.query('UPDATE appointments SET note_enc = NULL WHERE client_id = ?', [clientId]);
   }
@@ -362,10 +364,13 @@ export class AppointmentsService {
     return Number(row.version) + 1;
   }
 
-  private async event(m: EntityManager, appointmentId: number, action: string, actor: Actor, e: { from?: Date; to?: Date; reason?: string }): Promise<void> {
+  private async event(
+    m: EntityManager, appt: { id: number; publicId: string }, action: string, actor: Actor, e: { from?: Date; to?: Date; reason?: string },
+  ): Promise<void> {
+    const reason = e.reason ? this.s.seal(e.reason, aad.eventReason(appt.publicId)) : null;
     await m.query(
-      `INSERT INTO appointment_events (appointment_id, action, from_starts_at, to_starts_at, actor_type, actor_id, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [appointmentId, action, e.from ?? null, e.to ?? null, actor.type, actor.id, e.reason ?? null, this.s.now()],
+      `INSERT INTO appointment_events (appointment_id, action, from_starts_at, to_starts_at, actor_type, actor_id, reason_enc, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [appt.id, action, e.from ?? null, e.to ?? null, actor.type, actor.id, reason, this.s.now()],
     );
   }
 
@@ -410,9 +415,12 @@ export class AppointmentsService {
     };
     if (withEvents) {
       const events: any[] = await m.query(
-        'SELECT action, from_starts_at, to_starts_at, actor_type, reason, at FROM appointment_events WHERE appointment_id = ? ORDER BY id', [row.id],
+        'SELECT action, from_starts_at, to_starts_at, actor_type, reason_enc, at FROM appointment_events WHERE appointment_id = ? ORDER BY id', [row.id],
       );
-      view.events = events.map((e) => ({ action: e.action, from: e.from_starts_at, to: e.to_starts_at, actorType: e.actor_type, reason: e.reason, at: e.at }));
+      view.events = events.map((e) => ({
+        action: e.action, from: e.from_starts_at, to: e.to_starts_at, actorType: e.actor_type,
+        reason: this.s.open<string>(e.reason_enc, aad.eventReason(row.public_id), { appointmentId: row.id }), at: e.at,
+      }));
     }
     return view;
   }

@@ -89,8 +89,9 @@ export class PlanRevision {
   @Column({ type: 'int', unsigned: true })
   revision!: number;
 
-  @Column({ type: 'json' })
-  options!: PlanOptions;
+  /** The treatment options (PlanOptions), encrypted: they name the procedures a client considers. */
+  @Column({ name: 'options_enc', type: 'blob' })
+  optionsEnc!: Buffer;
 
   @Column({ name: 'price_min_fen', type: 'int', unsigned: true })
   priceMinFen!: number;
@@ -257,8 +258,9 @@ export class AppointmentEvent {
   @Column({ name: 'actor_id', type: 'int', unsigned: true, nullable: true })
   actorId!: number | null;
 
-  @Column({ type: 'varchar', length: 200, nullable: true })
-  reason!: string | null;
+  /** Staff's reason for a move or cancellation, encrypted (AAD: the appointment); null when none or erased. */
+  @Column({ name: 'reason_enc', type: 'varbinary', length: 1024, nullable: true })
+  reasonEnc!: Buffer | null;
 
   @Column({ type: 'datetime', precision: 3 })
   at!: Date;

@@ -157,7 +157,7 @@ interface RevisionRow {
   id: number;
   plan_id: number;
   revision: number;
-  options: PlanOptions | string;
+  options_enc: Buffer;
   price_min_fen: number;
   price_max_fen: number;
   recovery_days: number;
@@ -171,8 +171,6 @@ interface RevisionRow {
 /** A plan is a medical act: doctors write and propose it; the director may also withdraw one. */
 export const PLAN_WRITERS: readonly StaffRole[] = ['doctor'];
 export const PLAN_WITHDRAWERS: readonly StaffRole[] = ['doctor', 'director'];
-
-const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 /**
  * 需求分析与方案建议 → 方案沟通与确认 → 意向书 (issue 3, item 5). A plan's changes are serialised by its
@@ -375,7 +373,7 @@ export class PlansService {
         planId: plan.public_id,
         revision: input.revision,
         doctor: nameOnly(doctor),
-        options: json(rev.options),
+        options: this.s.open<PlanOptions>(rev.options_enc, aad.options(plan.public_id, rev.revision), { planId: plan.id }) ?? {},
         priceMinFen: Number(rev.price_min_fen),
         priceMaxFen: Number(rev.price_max_fen),
         recoveryDays: Number(rev.recovery_days),
@@ -533,10 +531,10 @@ export class PlansService {
     m: EntityManager, plan: { id: number; publicId: string }, revision: number, input: PlanContent, actor: Actor, proposedAt: Date | null,
   ): Promise<void> {
     await m.query(
-      `INSERT INTO plan_revisions (plan_id, revision, options, price_min_fen, price_max_fen, recovery_days, analysis_enc, risk_plan_enc, author_id, created_at, proposed_at)
+      `INSERT INTO plan_revisions (plan_id, revision, options_enc, price_min_fen, price_max_fen, recovery_days, analysis_enc, risk_plan_enc, author_id, created_at, proposed_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
-        plan.id, revision, JSON.stringify(input.options), input.priceMinFen, input.priceMaxFen, input.recoveryDays,
+        plan.id, revision, this.s.seal(input.options, aad.options(plan.publicId, revision)), input.priceMinFen, input.priceMaxFen, input.recoveryDays,
         this.s.seal(input.analysis, aad.analysis(plan.publicId, revision)), this.s.seal(input.riskPlan, aad.riskPlan(plan.publicId, revision)),
         actor.id, this.s.now(), proposedAt,
       ],
@@ -562,7 +560,7 @@ export class PlansService {
     const where = { planId: plan.id, revision: r.revision };
     return {
       revision: Number(r.revision),
-      options: json(r.options),
+      options: this.s.open<PlanOptions>(r.options_enc, aad.options(plan.public_id, r.revision), where) ?? {},
       priceMinFen: Number(r.price_min_fen),
       priceMaxFen: Number(r.price_max_fen),
       recoveryDays: Number(r.recovery_days),

@@ -33,10 +33,14 @@ export interface ConsultationsDeps {
  */
 export const aad = {
   analysis: (planPublicId: string, revision: number) => `plan_revisions:${planPublicId}:${revision}:analysis`,
+  // The treatment options name the procedures a client is considering (health data, DOMAIN.md).
+  options: (planPublicId: string, revision: number) => `plan_revisions:${planPublicId}:${revision}:options`,
   riskPlan: (planPublicId: string, revision: number) => `plan_revisions:${planPublicId}:${revision}:risk_plan`,
   comment: (commentPublicId: string) => `plan_comments:${commentPublicId}:comment`,
   letterSnapshot: (letterPublicId: string) => `intent_letters:${letterPublicId}:snapshot`,
   appointmentNote: (appointmentPublicId: string) => `appointments:${appointmentPublicId}:note`,
+  // An event has no public id of its own: its reason is bound to the appointment's.
+  eventReason: (appointmentPublicId: string) => `appointment_events:${appointmentPublicId}:reason`,
 };
 
 /**
@@ -50,6 +54,7 @@ export const ENCRYPTED_TABLES: {
   {
     table: 'plan_revisions', key: 'id', select: 't.revision AS revision, p.public_id AS planPublicId', from: 'plan_revisions t JOIN plans p ON p.id = t.plan_id',
     columns: [
+      { column: 'options_enc', aad: (r) => aad.options(String(r.planPublicId), Number(r.revision)) },
       { column: 'analysis_enc', aad: (r) => aad.analysis(String(r.planPublicId), Number(r.revision)) },
       { column: 'risk_plan_enc', aad: (r) => aad.riskPlan(String(r.planPublicId), Number(r.revision)) },
     ],
@@ -58,6 +63,10 @@ export const ENCRYPTED_TABLES: {
   { table: 'plan_comments', key: 'id', select: 't.public_id AS publicId', from: 'plan_comments t', columns: [{ column: 'comment_enc', aad: (r) => aad.comment(String(r.publicId)) }], keepUpdatedAt: false },
   { table: 'intent_letters', key: 'id', select: 't.public_id AS publicId', from: 'intent_letters t', columns: [{ column: 'snapshot_enc', aad: (r) => aad.letterSnapshot(String(r.publicId)) }], keepUpdatedAt: false },
   { table: 'appointments', key: 'id', select: 't.public_id AS publicId', from: 'appointments t', columns: [{ column: 'note_enc', aad: (r) => aad.appointmentNote(String(r.publicId)) }], keepUpdatedAt: false },
+  {
+    table: 'appointment_events', key: 'id', select: 'a.public_id AS publicId', from: 'appointment_events t JOIN appointments a ON a.id = t.appointment_id',
+    columns: [{ column: 'reason_enc', aad: (r) => aad.eventReason(String(r.publicId)) }], keepUpdatedAt: false,
+  },
 ];
 
 export interface ClientRef {

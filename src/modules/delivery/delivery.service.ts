@@ -10,6 +10,7 @@ import { WeChatError } from '../../integrations/wechat/types';
 import type { WeChatApi } from '../../integrations/wechat/types';
 import type { StaffRole } from '../staff';
 import type { TaskInput, WorklistService } from '../worklist';
+import type { OutboxService } from '../outbox';
 import { ChannelError } from './delivery.channels';
 import type { OutgoingMessage, WeComChannel } from './delivery.channels';
 import { SendBudget } from './delivery.budget';
@@ -94,6 +95,8 @@ export interface DeliveryDeps {
   config: Config;
   clock: Clock;
   wechat: WeChatApi;
+  /** Opens the encrypted payloads of claimed rows. */
+  outbox: Pick<OutboxService, 'openPayload'>;
   worklist: WorklistService;
   /** The contacts module, looked up when a drain needs it (it may be built after this service). */
   contacts: () => ContactDirectory | undefined;
@@ -319,17 +322,34 @@ export class DeliveryService {
         [token, lease, now, noBot ? new Date(now.getTime() - NO_BOT_GRACE_MS) : accountId, ...(quiet ? QUIET_KINDS : []), this.cfg.batch],
       ),
     );
-    const rows: { id: string | number; kind: string; client_id: number | null; payload: unknown; attempts: number; sent_to: unknown }[] =
-      await this.deps.db.query('SELECT id, kind, client_id, payload, attempts, sent_to FROM outbox_messages WHERE claim_token = ? ORDER BY due_at, id', [token]);
+    const rows: { id: string | number; kind: string; dedupe_key: string; client_id: number | null; payload_enc: Buffer | null; attempts: number; sent_to: unknown }[] =
+      await this.deps.db.query('SELECT id, kind, dedupe_key, client_id, payload_enc, attempts, sent_to FROM outbox_messages WHERE claim_token = ? ORDER BY due_at, id', [token]);
     const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
-    return rows.map((r) => ({
-      id: String(r.id),
-      kind: r.kind,
-      clientId: r.client_id === null ? null : Number(r.client_id),
-      payload: (json(r.payload) ?? {}) as Record<string, any>,
-      attempts: Number(r.attempts),
-      sentTo: (json(r.sent_to) as string[] | null) ?? [],
-    }));
+    const claimed: Claimed[] = [];
+    for (const r of rows) {
+      let payload: Record<string, any>;
+      try {
+        payload = this.deps.outbox.openPayload(r.dedupe_key, r.payload_enc);
+      } catch {
+        // A payload no configured key opens (a key removed too early) can never be sent: it fails
+        // at once instead of coming back after every lease.
+        this.log.error({ outboxId: String(r.id), kind: r.kind }, 'outbox payload cannot be decrypted; the message fails');
+        await this.deps.db.query(
+          "UPDATE outbox_messages SET status = 'failed', last_error = 'payload cannot be decrypted', lease_until = NULL, claim_token = NULL WHERE id = ? AND claim_token = ?",
+          [r.id, token],
+        );
+        continue;
+      }
+      claimed.push({
+        id: String(r.id),
+        kind: r.kind,
+        clientId: r.client_id === null ? null : Number(r.client_id),
+        payload,
+        attempts: Number(r.attempts),
+        sentTo: (json(r.sent_to) as string[] | null) ?? [],
+      });
+    }
+    return claimed;
   }
 
   private async deliverBatch(channel: WeComChannel | null, rows: Claimed[], token: string, now: Date): Promise<Omit<DrainReport, 'claimed'>> {

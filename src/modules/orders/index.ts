@@ -1,5 +1,5 @@
 export type { OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
-export { OrdersService } from './orders.service';
+export { OrdersService, refundReasonAad } from './orders.service';
 export type {
   OrdersDeps, ProjectInput, ProjectPatch, ProjectView, RecordOrderInput, RecordOrderResult, OrderView, RefundView, RefundResult, OrderListQuery, StaffRef,
 } from './orders.service';

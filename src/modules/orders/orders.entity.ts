@@ -157,8 +157,9 @@ export class OrderRefund {
   @Column({ name: 'amount_fen', type: 'int', unsigned: true })
   amountFen!: number;
 
-  @Column({ type: 'varchar', length: 255 })
-  reason!: string;
+  /** Encrypted (AAD: the refund's public id); null once the client's account is deleted. */
+  @Column({ name: 'reason_enc', type: 'varbinary', length: 1024, nullable: true })
+  reasonEnc!: Buffer | null;
 
   /** Spend points taken back for this refund. */
   @Column({ name: 'points_debited', type: 'int', unsigned: true, default: 0 })

@@ -94,7 +94,7 @@ export const refundView = Joi.object({
   refundNo: Joi.string(),
   kind: Joi.string().valid('refund', 'void'),
   amountFen: Joi.number().integer(),
-  reason: Joi.string(),
+  reason: Joi.string().allow(null),
   pointsDebited: Joi.number().integer(),
   pointsShortfall: Joi.number().integer(),
   recordedBy: staffRef.allow(null),

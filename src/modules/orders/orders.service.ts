@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, FieldProblem, notFound, validationError } from '../../shared/errors';
 import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { publicId, sha256 } from '../../shared/crypto';
+import type { FieldCipher } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
 import { ClientAccess } from '../clients';
@@ -17,6 +18,7 @@ export interface OrdersDeps {
   db: DataSource;
   config: Config;
   clock: Clock;
+  cipher: FieldCipher;
   audit: AuditService;
   points: PointsService;
   /** Called in order inside the order's transaction, only when an order or refund is newly written. */
@@ -71,7 +73,8 @@ export interface RefundView {
   refundNo: string;
   kind: RefundKind;
   amountFen: number;
-  reason: string;
+  /** Null once the client's account is deleted (the text is erased). */
+  reason: string | null;
   pointsDebited: number;
   pointsShortfall: number;
   recordedBy: StaffRef | null;
@@ -150,10 +153,13 @@ interface RefundRow {
   refund_no: string;
   kind: RefundKind;
   amount_fen: number;
-  reason: string;
+  reason_enc: Buffer | null;
   points_debited: number;
   points_shortfall: number;
 }
+
+/** Associated data of a refund's encrypted reason (its row and column). */
+export const refundReasonAad = (refundPublicId: string): string => `order_refunds:${refundPublicId}:reason`;
 
 // Clock skew between the cashier's terminal and the server; a payment later than this is a typo.
 const FUTURE_SKEW_MS = 5 * 60_000;
@@ -181,6 +187,13 @@ export class OrdersService {
   constructor(private readonly deps: OrdersDeps) {
     this.access = new ClientAccess(deps);
   }
+
+  /** The account is deleted (PIPL): refund reasons, free text about the client's treatment, are erased; amounts stay (bookkeeping). */
+  readonly clientDataHooks = {
+    onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      await m.query('UPDATE order_refunds r JOIN orders o ON o.id = r.order_id SET r.reason_enc = NULL WHERE o.client_id = ?', [clientId]);
+    },
+  };
 
   // ---- project catalog ----
 
@@ -494,7 +507,7 @@ export class OrdersService {
   }
 
   private async replayRefund(m: EntityManager, existing: RefundRow, order: OrderRow, input: { amountFen: number; reason: string }, actor: Actor): Promise<RefundResult> {
-    const same = Number(existing.order_id) === Number(order.id) && existing.kind === 'refund' && Number(existing.amount_fen) === input.amountFen && existing.reason === input.reason;
+    const same = Number(existing.order_id) === Number(order.id) && existing.kind === 'refund' && Number(existing.amount_fen) === input.amountFen && this.reasonOf(existing) === input.reason;
     if (!same) {
       throw new AppError(OrderErrors.REFUND_NO_REUSED, 'This refund number was already used for a different refund', [
         { field: 'body.refundNo', message: 'already used for another refund' },
@@ -532,9 +545,9 @@ export class OrdersService {
     let refundId: number;
     try {
       const res = await m.query(
-        `INSERT INTO order_refunds (public_id, order_id, refund_no, kind, amount_fen, reason, points_debited, points_shortfall, recorded_by, created_at)
+        `INSERT INTO order_refunds (public_id, order_id, refund_no, kind, amount_fen, reason_enc, points_debited, points_shortfall, recorded_by, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [refundPublicId, order.id, input.refundNo, input.kind, input.amountFen, input.reason, debit, due - debit, actor.id, now],
+        [refundPublicId, order.id, input.refundNo, input.kind, input.amountFen, this.deps.cipher.encrypt(input.reason, refundReasonAad(refundPublicId)), debit, due - debit, actor.id, now],
       );
       refundId = Number(res.insertId);
     } catch (err) {
@@ -600,6 +613,17 @@ export class OrdersService {
     return (await this.refundViews(m, 'r.id = ?', [refundId]))[0].view;
   }
 
+  /** A refund's reason (free text that may name the procedure or the client's complaint, so encrypted); null once erased or unreadable. */
+  private reasonOf(r: Pick<RefundRow, 'public_id' | 'reason_enc'>): string | null {
+    if (!r.reason_enc) return null;
+    try {
+      return this.deps.cipher.decrypt(r.reason_enc, refundReasonAad(r.public_id));
+    } catch {
+      this.deps.logger.error({ refund: r.public_id, column: 'reason' }, 'stored value cannot be decrypted; answered as null');
+      return null;
+    }
+  }
+
   private async refundViews(m: EntityManager, where: string, params: unknown[]): Promise<{ orderId: number; view: RefundView }[]> {
     const rows: (RefundRow & { created_at: Date; staff_public_id: string | null; staff_name: string | null })[] = await m.query(
       `SELECT r.*, s.public_id AS staff_public_id, s.display_name AS staff_name FROM order_refunds r LEFT JOIN staff s ON s.id = r.recorded_by
@@ -609,7 +633,7 @@ export class OrdersService {
     return rows.map((r) => ({
       orderId: Number(r.order_id),
       view: {
-        id: r.public_id, refundNo: r.refund_no, kind: r.kind, amountFen: Number(r.amount_fen), reason: r.reason,
+        id: r.public_id, refundNo: r.refund_no, kind: r.kind, amountFen: Number(r.amount_fen), reason: this.reasonOf(r),
         pointsDebited: Number(r.points_debited), pointsShortfall: Number(r.points_shortfall), recordedBy: staffRef(r.staff_public_id, r.staff_name), createdAt: r.created_at,
       },
     }));

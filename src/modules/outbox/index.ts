@@ -1,7 +1,7 @@
 import type { Task } from '../../shared/task';
 import type { OutboxService } from './outbox.service';
 
-export { OutboxService, RETAINED_KEY_PREFIXES } from './outbox.service';
+export { OutboxService, RETAINED_KEY_PREFIXES, outboxAad } from './outbox.service';
 export type { OutboxInput, OutboxView } from './outbox.service';
 export * from './outbox.entity';
 

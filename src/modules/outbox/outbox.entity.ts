@@ -24,8 +24,9 @@ export class OutboxMessage {
   @Column({ name: 'client_id', type: 'int', unsigned: true, nullable: true })
   clientId!: number | null;
 
-  @Column({ type: 'json' })
-  payload!: Record<string, unknown>;
+  /** The payload, encrypted (OutboxService seals and opens it); null once erased (account deleted). */
+  @Column({ name: 'payload_enc', type: 'mediumblob', nullable: true })
+  payloadEnc!: Buffer | null;
 
   @Column({ name: 'due_at', type: 'datetime', precision: 3 })
   dueAt!: Date;

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../shared/clock';
 import { isDuplicateKey } from '../../shared/db';
+import type { FieldCipher } from '../../shared/crypto';
 import type { OutboxStatus } from './outbox.entity';
 
 /** The statuses a row never leaves (the delivery module): only these are ever purged. */
@@ -38,17 +39,27 @@ export interface OutboxView {
   attempts: number;
 }
 
-/** Writes outbox rows inside the caller's transaction; the bot (issue 5) delivers them. */
+/**
+ * Associated data of the encrypted payload: the dedupe key is the row's identity known before the
+ * insert (unique), so a payload copied onto another row fails to decrypt.
+ */
+export const outboxAad = (dedupeKey: string): string => `outbox_messages:${dedupeKey}:payload`;
+
+/**
+ * Writes outbox rows inside the caller's transaction; the delivery engine drains them. A payload
+ * carries message texts that greet the client and name procedures, so rows hold it encrypted
+ * (`payload_enc`, DESIGN.md, sensitive fields); callers write and read plain objects.
+ */
 export class OutboxService {
-  constructor(private readonly deps: { db: DataSource; clock: Clock }) {}
+  constructor(private readonly deps: { db: DataSource; clock: Clock; cipher: FieldCipher }) {}
 
   /** Adds a row unless one with the same dedupe key exists; `created` says which. */
   async enqueue(m: EntityManager, input: OutboxInput): Promise<{ created: boolean }> {
     const dueAt = input.dueAt ?? this.deps.clock.now();
     try {
       await m.query(
-        `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)`,
-        [input.kind, input.dedupeKey, input.clientId ?? null, JSON.stringify(input.payload), dueAt],
+        `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload_enc, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)`,
+        [input.kind, input.dedupeKey, input.clientId ?? null, this.seal(input.dedupeKey, input.payload), dueAt],
       );
       return { created: true };
     } catch (err) {
@@ -56,6 +67,35 @@ export class OutboxService {
       if (isDuplicateKey(err)) return { created: false };
       throw err;
     }
+  }
+
+  /**
+   * Adds many rows in one statement (set-based producers: follow-ups, RFM); a dedupe key that
+   * exists already is skipped.
+   */
+  async enqueueMany(m: EntityManager, inputs: OutboxInput[]): Promise<void> {
+    const now = this.deps.clock.now();
+    for (let i = 0; i < inputs.length; i += PURGE_BATCH) {
+      const chunk = inputs.slice(i, i + PURGE_BATCH);
+      await m.query(
+        `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload_enc, due_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}
+         ON DUPLICATE KEY UPDATE id = id`,
+        chunk.flatMap((o) => [o.kind, o.dedupeKey, o.clientId ?? null, this.seal(o.dedupeKey, o.payload), o.dueAt ?? now]),
+      );
+    }
+  }
+
+  /**
+   * The payload of a row read from the table (the delivery engine's claim); an erased payload (a
+   * deleted account) reads as `{ erased: true }`.
+   */
+  openPayload(dedupeKey: string, payloadEnc: Buffer | null): Record<string, unknown> {
+    if (!payloadEnc) return { erased: true };
+    return JSON.parse(this.deps.cipher.decrypt(payloadEnc, outboxAad(dedupeKey))) as Record<string, unknown>;
+  }
+
+  private seal(dedupeKey: string, payload: Record<string, unknown>): Buffer {
+    return this.deps.cipher.encryptJson(payload, outboxAad(dedupeKey));
   }
 
   /** Cancels a client's pending rows whose dedupe key starts with `prefix` (e.g. an order's follow-ups on refund). */
@@ -75,7 +115,7 @@ export class OutboxService {
   readonly clientDataHooks = {
     onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
       await m.query(
-        `UPDATE outbox_messages SET payload = JSON_OBJECT('erased', TRUE),
+        `UPDATE outbox_messages SET payload_enc = NULL,
                 status = IF(status IN ('pending', 'sending'), 'cancelled', status) WHERE client_id = ?`,
         [clientId],
       );
@@ -119,7 +159,7 @@ export class OutboxService {
   /** Rows of a client, newest first (for tests and staff views). */
   async listForClient(clientId: number, kind?: string, m?: EntityManager): Promise<OutboxView[]> {
     const rows: any[] = await (m ?? this.deps.db.manager).query(
-      `SELECT id, kind, dedupe_key, client_id, payload, due_at, status, attempts FROM outbox_messages
+      `SELECT id, kind, dedupe_key, client_id, payload_enc, due_at, status, attempts FROM outbox_messages
         WHERE client_id = ? ${kind ? 'AND kind = ?' : ''} ORDER BY id DESC LIMIT 200`,
       kind ? [clientId, kind] : [clientId],
     );
@@ -128,7 +168,7 @@ export class OutboxService {
       kind: r.kind,
       dedupeKey: r.dedupe_key,
       clientId: r.client_id,
-      payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+      payload: this.openPayload(r.dedupe_key, r.payload_enc),
       dueAt: r.due_at,
       status: r.status,
       attempts: r.attempts,

@@ -4,12 +4,17 @@ import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { withTransactionRetry } from '../../shared/db';
 import { STAGE_TAGS } from '../journey';
+import type { OutboxService } from '../outbox';
+import type { WorklistService } from '../worklist';
 import type { DormantTier, RfmSegment } from './rfm.entity';
 
 export interface RfmDeps {
   db: DataSource;
   config: Config;
   clock: Clock;
+  /** Messages and tasks go through their modules' bulk writes (their rows are encrypted there). */
+  outbox: Pick<OutboxService, 'enqueueMany'>;
+  worklist: Pick<WorklistService, 'createMany'>;
   logger: Logger;
 }
 
@@ -158,15 +163,15 @@ export class RfmService {
     const label = `CASE r.segment ${Object.entries(SEGMENT_TAGS).map(([k, v]) => `WHEN '${k}' THEN '${v}'`).join(' ')} END`;
     await m.query(`DELETE t FROM client_tags t JOIN client_rfm r ON r.client_id = t.client_id WHERE t.dimension = 'rfm' AND ${changed}`, [from, to]);
     await m.query(`INSERT INTO client_tags (client_id, dimension, value, source) SELECT r.client_id, 'rfm', ${label}, 'rfm' FROM client_rfm r WHERE ${changed}`, [from, to]);
-    await m.query(
-      `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
-       SELECT 'tag_sync', CONCAT('tag_sync:', r.client_id, ':rfm:', r.segment, ':', DATE_FORMAT(?, '%Y%m%d')), r.client_id,
-              JSON_OBJECT('reason', 'rfm'), ?
+    const syncs: { client_id: number; dedupe_key: string }[] = await m.query(
+      `SELECT r.client_id, CONCAT('tag_sync:', r.client_id, ':rfm:', r.segment, ':', DATE_FORMAT(?, '%Y%m%d')) AS dedupe_key
          -- Only clients on WeCom have a contact to tag; linking a contact later syncs every tag.
-         FROM client_rfm r JOIN wecom_contacts w ON w.client_id = r.client_id WHERE ${changed}
-       ON DUPLICATE KEY UPDATE outbox_messages.id = outbox_messages.id`,
-      [now, now, from, to],
+         FROM client_rfm r JOIN wecom_contacts w ON w.client_id = r.client_id WHERE ${changed}`,
+      [now, from, to],
     );
+    await this.deps.outbox.enqueueMany(m, syncs.map((x) => ({
+      kind: 'tag_sync', dedupeKey: x.dedupe_key, clientId: Number(x.client_id), payload: { reason: 'rfm' }, dueAt: now,
+    })));
     const res = await m.query(`UPDATE client_rfm r SET r.tagged_segment = r.segment WHERE ${changed}`, [from, to]);
     return Number(res.affectedRows);
   }
@@ -197,26 +202,26 @@ export class RfmService {
       [tier, now, ...params],
     );
     // The actions written by this statement carry this run's time; their messages and tasks follow from them.
-    const fresh = `FROM dormant_actions a WHERE a.tier = ? AND a.at = ? AND a.client_id BETWEEN ? AND ?`;
+    const fresh: { client_id: number; dedupe_key: string }[] = await m.query(
+      `SELECT a.client_id, CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id) AS dedupe_key
+         FROM dormant_actions a WHERE a.tier = ? AND a.at = ? AND a.client_id BETWEEN ? AND ?`,
+      [tier, now, from, to],
+    );
     if (tier === 'callback_12m') {
-      await m.query(
-        `INSERT INTO staff_tasks (public_id, kind, client_id, assignee_role, title, details, due_at, status, dedupe_key, created_at)
-         SELECT REPLACE(REPLACE(LEFT(TO_BASE64(RANDOM_BYTES(16)), 22), '+', '-'), '/', '_'), 'dormant_callback', a.client_id, 'customer_service',
-                ?, JSON_OBJECT('tier', a.tier), ?, 'open', CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id), ?
-         ${fresh} ON DUPLICATE KEY UPDATE staff_tasks.id = staff_tasks.id`,
-        [DORMANT_TEXT.callback_12m, now, now, tier, now, from, to],
-      );
+      await this.deps.worklist.createMany(m, fresh.map((a) => ({
+        kind: 'dormant_callback', dedupeKey: a.dedupe_key, clientId: Number(a.client_id), assigneeRole: 'customer_service' as const,
+        title: DORMANT_TEXT.callback_12m, details: { tier }, dueAt: now,
+      })));
     } else {
       const text = DORMANT_TEXT[tier];
       const title = tier === 'care_3m' ? '专属关怀礼' : '老客专属返场礼';
-      await m.query(
-        `INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload, due_at)
-         SELECT 'client_message', CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id), a.client_id,
-                JSON_OBJECT('text', ?, 'purpose', 'care', 'card', JSON_OBJECT('title', ?, 'pagePath', 'packageLoyalty/rewards/index'),
-                            'templateId', ?, 'data', JSON_OBJECT('thing1', ?)), ?
-         ${fresh} ON DUPLICATE KEY UPDATE outbox_messages.id = outbox_messages.id`,
-        [text, title, this.deps.config.care.subscribeTemplateId, title, now, tier, now, from, to],
-      );
+      await this.deps.outbox.enqueueMany(m, fresh.map((a) => ({
+        kind: 'client_message', dedupeKey: a.dedupe_key, clientId: Number(a.client_id), dueAt: now,
+        payload: {
+          text, purpose: 'care', card: { title, pagePath: 'packageLoyalty/rewards/index' },
+          templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: title },
+        },
+      })));
     }
     return Number(n);
   }

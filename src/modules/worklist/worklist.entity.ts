@@ -34,11 +34,12 @@ export class StaffTask {
   @Column({ name: 'assignee_id', type: 'int', unsigned: true, nullable: true })
   assigneeId!: number | null;
 
-  @Column({ type: 'varchar', length: 200 })
-  title!: string;
+  /** Title and details, encrypted (they quote follow-up texts naming the client and the procedure); null once erased. */
+  @Column({ name: 'title_enc', type: 'blob', nullable: true })
+  titleEnc!: Buffer | null;
 
-  @Column({ type: 'json', nullable: true })
-  details!: Record<string, unknown> | null;
+  @Column({ name: 'details_enc', type: 'blob', nullable: true })
+  detailsEnc!: Buffer | null;
 
   @Column({ name: 'due_at', type: 'datetime', precision: 3 })
   dueAt!: Date;
@@ -60,6 +61,7 @@ export class StaffTask {
   @Column({ name: 'done_by', type: 'int', unsigned: true, nullable: true })
   doneBy!: number | null;
 
-  @Column({ type: 'varchar', length: 500, nullable: true })
-  note!: string | null;
+  /** The completing staff member's note, encrypted. */
+  @Column({ name: 'note_enc', type: 'blob', nullable: true })
+  noteEnc!: Buffer | null;
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
 import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
 import { publicId } from '../../shared/crypto';
+import type { FieldCipher } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
 import type { StaffRole } from '../staff';
 import { accessFilter } from '../clients';
@@ -13,7 +14,17 @@ export interface WorklistDeps {
   db: DataSource;
   clock: Clock;
   audit: AuditService;
+  cipher: FieldCipher;
 }
+
+/**
+ * Associated data of a task's encrypted columns: titles, details and notes quote follow-up texts
+ * that greet the client and name the procedure (DESIGN.md, sensitive fields).
+ */
+export const taskAad = (taskPublicId: string, column: 'title' | 'details' | 'note'): string => `staff_tasks:${taskPublicId}:${column}`;
+/** What a task about a deleted account shows: its texts are erased (PIPL). */
+const ERASED_TITLE = '（客户已注销）';
+const UNREADABLE_TITLE = '（无法读取）';
 
 /** A task to create; `dedupeKey` makes a second create for the same purpose a no-op. */
 export interface TaskInput {
@@ -65,14 +76,14 @@ interface TaskRow {
   client_id: number | null;
   assignee_role: string;
   assignee_id: number | null;
-  title: string;
-  details: Record<string, unknown> | string | null;
+  title_enc: Buffer | null;
+  details_enc: Buffer | null;
   due_at: Date;
   status: StaffTaskStatus;
   created_at: Date;
   done_at: Date | null;
   done_by: number | null;
-  note: string | null;
+  note_enc: Buffer | null;
   client_public_id: string | null;
   assignee_public_id: string | null;
   done_by_public_id: string | null;
@@ -81,21 +92,33 @@ interface TaskRow {
 const TASK_SELECT = `SELECT t.*, c.public_id AS client_public_id, s.public_id AS assignee_public_id, d.public_id AS done_by_public_id
   FROM staff_tasks t LEFT JOIN clients c ON c.id = t.client_id LEFT JOIN staff s ON s.id = t.assignee_id LEFT JOIN staff d ON d.id = t.done_by`;
 
-function toView(r: TaskRow): TaskView {
+function toView(cipher: FieldCipher, r: TaskRow): TaskView {
+  // null: erased (or never set); false: no configured key opens it (shown as unreadable, never a 500).
+  const open = (blob: Buffer | null, column: 'title' | 'details' | 'note'): string | null | false => {
+    if (!blob) return null;
+    try {
+      return cipher.decrypt(blob, taskAad(r.public_id, column));
+    } catch {
+      return false;
+    }
+  };
+  const title = open(r.title_enc, 'title');
+  const details = open(r.details_enc, 'details');
+  const note = open(r.note_enc, 'note');
   return {
     id: r.public_id,
     kind: r.kind,
     clientId: r.client_public_id,
     assigneeRole: r.assignee_role,
     assigneeId: r.assignee_public_id,
-    title: r.title,
-    details: typeof r.details === 'string' ? JSON.parse(r.details) : r.details,
+    title: title === false ? UNREADABLE_TITLE : title ?? ERASED_TITLE,
+    details: details ? (JSON.parse(details) as Record<string, unknown>) : null,
     dueAt: r.due_at,
     status: r.status,
     createdAt: r.created_at,
     doneAt: r.done_at,
     doneBy: r.done_by_public_id,
-    note: r.note,
+    note: note || null,
   };
 }
 
@@ -129,7 +152,7 @@ export class WorklistService {
   readonly clientDataHooks = {
     onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
       await m.query(
-        `UPDATE staff_tasks SET title = '（客户已注销）', details = NULL, note = NULL,
+        `UPDATE staff_tasks SET title_enc = NULL, details_enc = NULL, note_enc = NULL,
                 status = IF(status = 'open', 'cancelled', status) WHERE client_id = ?`,
         [clientId],
       );
@@ -145,12 +168,9 @@ export class WorklistService {
     const id = publicId();
     try {
       await manager.query(
-        `INSERT INTO staff_tasks (public_id, kind, client_id, assignee_role, assignee_id, title, details, due_at, status, dedupe_key, created_at)
+        `INSERT INTO staff_tasks (public_id, kind, client_id, assignee_role, assignee_id, title_enc, details_enc, due_at, status, dedupe_key, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)`,
-        [
-          id, input.kind, input.clientId ?? null, input.assigneeRole, input.assigneeId ?? null, [...input.title].slice(0, 200).join(''),
-          input.details ? JSON.stringify(input.details) : null, input.dueAt ?? this.deps.clock.now(), input.dedupeKey, this.deps.clock.now(),
-        ],
+        this.values(id, input),
       );
       return { created: true, id };
     } catch (err) {
@@ -159,6 +179,28 @@ export class WorklistService {
       const [row] = await manager.query('SELECT public_id FROM staff_tasks WHERE dedupe_key = ?', [input.dedupeKey]);
       return { created: false, id: row.public_id };
     }
+  }
+
+  /** Creates many tasks in one statement (set-based producers such as RFM); existing dedupe keys are skipped. */
+  async createMany(m: EntityManager, inputs: TaskInput[]): Promise<void> {
+    for (let i = 0; i < inputs.length; i += 500) {
+      const chunk = inputs.slice(i, i + 500);
+      await m.query(
+        `INSERT INTO staff_tasks (public_id, kind, client_id, assignee_role, assignee_id, title_enc, details_enc, due_at, status, dedupe_key, created_at)
+         VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)").join(', ')} ON DUPLICATE KEY UPDATE staff_tasks.id = staff_tasks.id`,
+        chunk.flatMap((input) => this.values(publicId(), input)),
+      );
+    }
+  }
+
+  private values(id: string, input: TaskInput): unknown[] {
+    const { cipher, clock } = this.deps;
+    return [
+      id, input.kind, input.clientId ?? null, input.assigneeRole, input.assigneeId ?? null,
+      cipher.encrypt([...input.title].slice(0, 200).join(''), taskAad(id, 'title')),
+      input.details ? cipher.encryptJson(input.details, taskAad(id, 'details')) : null,
+      input.dueAt ?? clock.now(), input.dedupeKey, clock.now(),
+    ];
   }
 
   /** Cancels the open task of a dedupe key (the reason for it went away); true when one was cancelled. */
@@ -173,7 +215,7 @@ export class WorklistService {
   /** The task of a dedupe key, if any (for the module that created it). */
   async byDedupeKey(dedupeKey: string, m?: EntityManager): Promise<TaskView | null> {
     const [row]: TaskRow[] = await (m ?? this.deps.db.manager).query(`${TASK_SELECT} WHERE t.dedupe_key = ?`, [dedupeKey]);
-    return row ? toView(row) : null;
+    return row ? toView(this.deps.cipher, row) : null;
   }
 
   /**
@@ -190,7 +232,7 @@ export class WorklistService {
       `${TASK_SELECT} WHERE ${conds.join(' AND ')} ORDER BY ${order} LIMIT ? OFFSET ?`,
       [...params, q.pageSize + 1, (q.page - 1) * q.pageSize],
     );
-    const items = rows.slice(0, q.pageSize).map(toView);
+    const items = rows.slice(0, q.pageSize).map((r) => toView(this.deps.cipher, r));
     await this.deps.audit.record(actor, 'worklist.list', { details: { status: q.status, role: q.role ?? null, count: items.length } });
     return { items, page: q.page, hasMore: rows.length > q.pageSize };
   }
@@ -205,15 +247,15 @@ export class WorklistService {
           `SELECT t.id FROM staff_tasks t LEFT JOIN clients c ON c.id = t.client_id WHERE t.public_id = ? AND ${vis.sql}`, [taskPublicId, ...vis.params],
         );
         const res = await m.query(
-          `UPDATE staff_tasks SET status = 'done', done_at = ?, done_by = ?, note = ? WHERE id = ? AND status = 'open'`,
-          [this.deps.clock.now(), actor.id, note, seen?.id ?? 0],
+          `UPDATE staff_tasks SET status = 'done', done_at = ?, done_by = ?, note_enc = ? WHERE id = ? AND status = 'open'`,
+          [this.deps.clock.now(), actor.id, note === null ? null : this.deps.cipher.encrypt(note, taskAad(taskPublicId, 'note')), seen?.id ?? 0],
         );
         const [row]: TaskRow[] = await m.query(`${TASK_SELECT} WHERE t.public_id = ? AND ${vis.sql}`, [taskPublicId, ...vis.params]);
         // Another role's task is simply not found.
         if (!row) throw notFound('Task');
         if (Number(res.affectedRows) !== 1) throw new AppError(WorklistErrors.TASK_NOT_OPEN, `This task is ${row.status} already`, { status: row.status });
         await this.deps.audit.record(actor, 'worklist.complete', { clientId: row.client_id, details: { task: row.public_id, kind: row.kind } }, m);
-        return toView(row);
+        return toView(this.deps.cipher, row);
       }),
     );
   }
