@@ -27,6 +27,7 @@ import { ConsultationsService } from './modules/consultations';
 import { QuestionnairesService } from './modules/questionnaires';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
+import { ClientActionLimits } from './shared/rate-limit';
 
 /** The outside world a process is given: configuration, connections, the clock and the logger. */
 export interface Deps {
@@ -62,6 +63,8 @@ export interface Services {
   questionnaires: QuestionnairesService;
   worklist: WorklistService;
   delivery: DeliveryService;
+  /** Per-client and per-address limits of costly client actions (routes call it before the service). */
+  limits: ClientActionLimits;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat'>> = {}): Services {
@@ -82,7 +85,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
-  const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, logger: logger.child({ module: 'auth' }) });
+  const limits = new ClientActionLimits(redis, config.rateLimits);
+  const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, limits, logger: logger.child({ module: 'auth' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
@@ -105,5 +109,5 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
   for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
-  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

@@ -167,6 +167,8 @@ export interface Config {
     /** An occurrence missed by more than this many hours (scheduler down) is skipped, not sent late. */
     graceHours: number;
   };
+  /** Per-client and per-address limits of client actions that cost staff time, WeChat quota or heavy reads. */
+  rateLimits: Record<'dataExport' | 'complaint' | 'phoneBinding' | 'referralBinding' | 'questionnaireSubmit', { perClient: number; perIp: number; windowSeconds: number }>;
 }
 
 // Well-known keys for local development only; production must set its own (validated below).
@@ -216,6 +218,23 @@ const schema = Joi.object({
   // whole shift log in through one NAT, typos included; a sprayer gets 20 guesses a minute, not thousands.
   STAFF_LOGIN_RATE_LIMIT_PER_IP: Joi.number().integer().min(1).default(20),
   STAFF_LOGIN_RATE_WINDOW_SECONDS: Joi.number().integer().min(1).default(60),
+  // Client actions, each per client and per address within its window (then 429 with Retry-After).
+  // An address counts many clients behind one NAT (a clinic's wifi), hence the higher numbers.
+  RATE_LIMIT_DATA_EXPORT_PER_CLIENT: Joi.number().integer().min(1).default(3),
+  RATE_LIMIT_DATA_EXPORT_PER_IP: Joi.number().integer().min(1).default(20),
+  RATE_LIMIT_DATA_EXPORT_WINDOW_SECONDS: Joi.number().integer().min(1).default(86400),
+  RATE_LIMIT_COMPLAINT_PER_CLIENT: Joi.number().integer().min(1).default(5),
+  RATE_LIMIT_COMPLAINT_PER_IP: Joi.number().integer().min(1).default(30),
+  RATE_LIMIT_COMPLAINT_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  RATE_LIMIT_PHONE_BINDING_PER_CLIENT: Joi.number().integer().min(1).default(5),
+  RATE_LIMIT_PHONE_BINDING_PER_IP: Joi.number().integer().min(1).default(30),
+  RATE_LIMIT_PHONE_BINDING_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  RATE_LIMIT_REFERRAL_BINDING_PER_CLIENT: Joi.number().integer().min(1).default(3),
+  RATE_LIMIT_REFERRAL_BINDING_PER_IP: Joi.number().integer().min(1).default(30),
+  RATE_LIMIT_REFERRAL_BINDING_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_CLIENT: Joi.number().integer().min(1).default(10),
+  RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_IP: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_QUESTIONNAIRE_SUBMIT_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
 
   PRIVACY_POLICY_VERSION: Joi.string().max(32).default('2026-01'),
   HEALTH_CONSENT_VERSION: Joi.string().max(32).default('2026-01'),
@@ -515,6 +534,17 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       bannedWordingFile: env.COMMUNITY_BANNED_WORDING_FILE || null,
       approverRoles: [...new Set(env.COMMUNITY_APPROVER_ROLES.split(','))] as Config['community']['approverRoles'],
       graceHours: env.COMMUNITY_POST_GRACE_HOURS,
+    },
+    rateLimits: {
+      dataExport: { perClient: env.RATE_LIMIT_DATA_EXPORT_PER_CLIENT, perIp: env.RATE_LIMIT_DATA_EXPORT_PER_IP, windowSeconds: env.RATE_LIMIT_DATA_EXPORT_WINDOW_SECONDS },
+      complaint: { perClient: env.RATE_LIMIT_COMPLAINT_PER_CLIENT, perIp: env.RATE_LIMIT_COMPLAINT_PER_IP, windowSeconds: env.RATE_LIMIT_COMPLAINT_WINDOW_SECONDS },
+      phoneBinding: { perClient: env.RATE_LIMIT_PHONE_BINDING_PER_CLIENT, perIp: env.RATE_LIMIT_PHONE_BINDING_PER_IP, windowSeconds: env.RATE_LIMIT_PHONE_BINDING_WINDOW_SECONDS },
+      referralBinding: {
+        perClient: env.RATE_LIMIT_REFERRAL_BINDING_PER_CLIENT, perIp: env.RATE_LIMIT_REFERRAL_BINDING_PER_IP, windowSeconds: env.RATE_LIMIT_REFERRAL_BINDING_WINDOW_SECONDS,
+      },
+      questionnaireSubmit: {
+        perClient: env.RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_CLIENT, perIp: env.RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_IP, windowSeconds: env.RATE_LIMIT_QUESTIONNAIRE_SUBMIT_WINDOW_SECONDS,
+      },
     },
   };
 }

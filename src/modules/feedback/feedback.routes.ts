@@ -45,9 +45,13 @@ export function registerFeedbackRoutes(api: ApiRouter, s: Services): void {
     .add(
       {
         method: 'post', path: '/api/mp/complaints', summary: 'File a complaint (投诉): a graded case for a supervisor, due within the deadline (retry-safe by requestId)',
-        tags: MP, auth: 'client', body: complaintBody, status: 201, response: complaintResponse, errors: ['VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED'],
+        tags: MP, auth: 'client', body: complaintBody, status: 201, response: complaintResponse, errors: ['VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED'],
       },
-      ({ ctx, body }) => s.feedback.complain(me(ctx), body),
+      // Each complaint opens a case and a staff task: limited per client and address.
+      async ({ ctx, body }) => {
+        await s.limits.hit('complaint', { client: me(ctx), ip: ctx.ip });
+        return s.feedback.complain(me(ctx), body);
+      },
     )
     .add(
       { method: 'get', path: '/api/mp/complaints', summary: 'Own complaints and whether they are resolved', tags: MP, auth: 'client', response: complaintsResponse },
