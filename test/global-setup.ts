@@ -15,10 +15,11 @@ export default async function globalSetup(): Promise<void> {
   process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
   process.env.DEMO_SEED = 'false';
   // Every supertest request comes from 127.0.0.1 and the run shares one Redis prefix, so per-address
-  // limits of client actions would let test files throttle one another. Tests of a limit set their own
-  // (and send X-Forwarded-For addresses of their own).
+  // limits of client actions would let test files throttle one another, and tests of retries and races
+  // send one client's action many times. Tests of a limit set their own (with addresses of their own).
   for (const action of ['DATA_EXPORT', 'COMPLAINT', 'PHONE_BINDING', 'REFERRAL_BINDING', 'QUESTIONNAIRE_SUBMIT']) {
     process.env[`RATE_LIMIT_${action}_PER_IP`] ??= '1000000';
+    process.env[`RATE_LIMIT_${action}_PER_CLIENT`] ??= '1000000';
   }
   const config = loadConfig(process.env, { dotenv: false });
   await ensureDatabase(config.db);

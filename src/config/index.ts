@@ -166,6 +166,8 @@ export interface Config {
     approverRoles: ('director' | 'doctor' | 'consultant' | 'customer_service')[];
     /** An occurrence missed by more than this many hours (scheduler down) is skipped, not sent late. */
     graceHours: number;
+    /** Hosts a post's image may come from (HTTPS only); the bot fetches nothing else. Empty: no images. */
+    imageHosts: string[];
   };
   /** Per-client and per-address limits of client actions that cost staff time, WeChat quota or heavy reads. */
   rateLimits: Record<'dataExport' | 'complaint' | 'phoneBinding' | 'referralBinding' | 'questionnaireSubmit', { perClient: number; perIp: number; windowSeconds: number }>;
@@ -324,6 +326,7 @@ const schema = Joi.object({
   COMMUNITY_BANNED_WORDING_FILE: Joi.string().allow('').default(''),
   COMMUNITY_APPROVER_ROLES: Joi.string().pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles').default('director'),
   COMMUNITY_POST_GRACE_HOURS: Joi.number().integer().min(1).max(72).default(6),
+  COMMUNITY_IMAGE_HOSTS: Joi.string().pattern(/^[a-z0-9.-]+(,[a-z0-9.-]+)*$/i, 'comma list of host names').allow('').default(''),
 })
   .custom((env, helpers) => {
     if (env.APPOINTMENT_OPEN_FROM >= env.APPOINTMENT_OPEN_UNTIL) return helpers.message({ custom: 'APPOINTMENT_OPEN_FROM must be before APPOINTMENT_OPEN_UNTIL' });
@@ -534,6 +537,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       bannedWordingFile: env.COMMUNITY_BANNED_WORDING_FILE || null,
       approverRoles: [...new Set(env.COMMUNITY_APPROVER_ROLES.split(','))] as Config['community']['approverRoles'],
       graceHours: env.COMMUNITY_POST_GRACE_HOURS,
+      imageHosts: env.COMMUNITY_IMAGE_HOSTS ? [...new Set((env.COMMUNITY_IMAGE_HOSTS as string).toLowerCase().split(','))] : [],
     },
     rateLimits: {
       dataExport: { perClient: env.RATE_LIMIT_DATA_EXPORT_PER_CLIENT, perIp: env.RATE_LIMIT_DATA_EXPORT_PER_IP, windowSeconds: env.RATE_LIMIT_DATA_EXPORT_WINDOW_SECONDS },

@@ -1,6 +1,6 @@
 import type { Task } from '../../scheduler/tasks';
 
-export { CommunityService } from './community.service';
+export { CommunityService, imageHostAllowed } from './community.service';
 export type { CommunityDeps, PostInput, PostPatch, PostScheduleInput, PostScheduleView, PostView, DeliveryView } from './community.service';
 export { CommunityErrors } from './community.errors';
 export { DEFAULT_BANNED_WORDING, loadBannedWording, findBannedWording } from './community.wording';
