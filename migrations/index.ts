@@ -19,6 +19,7 @@ import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExport
 import { AuditHashChain1795510000000 } from './1795510000000-AuditHashChain';
 import { ClientNotes1795560000000 } from './1795560000000-ClientNotes';
 import { EncryptFreeText1795520000000 } from './1795520000000-EncryptFreeText';
+import { CommunityPostEdits1795540000000 } from './1795540000000-CommunityPostEdits';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -43,4 +44,5 @@ export const migrations: Function[] = [
   AuditHashChain1795510000000,
   ClientNotes1795560000000,
   EncryptFreeText1795520000000,
+  CommunityPostEdits1795540000000,
 ];

@@ -27,6 +27,7 @@ import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
 import { SchedulerRuns } from './scheduler/runs';
 import { NotesService } from './modules/notes';
+import { ClientActionLimits } from './shared/rate-limit';
 
 export type { Deps } from './shared/deps';
 
@@ -58,6 +59,8 @@ export interface Services {
   delivery: DeliveryService;
   schedulerRuns: SchedulerRuns;
   notes: NotesService;
+  /** Per-client and per-address limits of costly client actions (routes call it before the service). */
+  limits: ClientActionLimits;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -79,7 +82,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
-  const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, logger: logger.child({ module: 'auth' }) });
+  const limits = new ClientActionLimits(redis, config.rateLimits);
+  const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, limits, logger: logger.child({ module: 'auth' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
@@ -106,5 +110,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Staff notes on a client are erased with the account and exported with it (PIPL).
   const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });
   clients.addDataHooks(notes.clientDataHooks);
-  return { schedulerRuns, notes, wecom, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  return { schedulerRuns, notes, wecom, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
 }

@@ -3,6 +3,7 @@ import { FileBox } from 'file-box';
 import type { Logger } from '../shared/logger';
 import { ChannelError } from '../modules/delivery';
 import type { OutgoingMessage, WeComChannel } from '../modules/delivery';
+import { imageHostAllowed } from '../modules/community';
 import { tagDiff } from './tags';
 
 type Conversation = { say(sayable: unknown): Promise<unknown> };
@@ -32,7 +33,8 @@ export class WechatyChannel implements WeComChannel {
 
   constructor(
     private readonly bot: Wechaty,
-    private readonly opts: { appId: string; staffRoomTopic: string; accountFallback: string },
+    /** imageHosts: the only hosts the bot fetches an image from (COMMUNITY_IMAGE_HOSTS). */
+    private readonly opts: { appId: string; staffRoomTopic: string; accountFallback: string; imageHosts: readonly string[] },
     private readonly log: Logger,
   ) {}
 
@@ -101,6 +103,11 @@ export class WechatyChannel implements WeComChannel {
 
   /** Text first, then the card, then the image: the order a person reads them in. */
   private async say(to: Conversation, message: OutgoingMessage): Promise<void> {
+    // Checked before anything is sent: the bot never fetches an address off the list (a message
+    // queued before the list changed fails whole, as a staff task, rather than going out halved).
+    if (message.imageUrl && !imageHostAllowed(message.imageUrl, this.opts.imageHosts)) {
+      throw new ChannelError('the image is not on an allowed host (COMMUNITY_IMAGE_HOSTS); nothing was sent', false);
+    }
     if (message.text) await to.say(message.text);
     if (message.card) {
       await to.say(new this.bot.MiniProgram({

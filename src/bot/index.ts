@@ -55,7 +55,10 @@ export async function startBot(deps: Deps, services: Services, opts: BotOptions 
   const events = new EventEmitter<BotEvents>();
   const channel = new WechatyChannel(
     bot,
-    { appId: deps.config.wechat.appId, staffRoomTopic: deps.config.bot.staffRoomTopic, accountFallback: deps.config.bot.name },
+    {
+      appId: deps.config.wechat.appId, staffRoomTopic: deps.config.bot.staffRoomTopic, accountFallback: deps.config.bot.name,
+      imageHosts: deps.config.community.imageHosts,
+    },
     log.child({ module: 'wecom-channel' }),
   );
   const ctx = { deps, services, channel };

@@ -197,7 +197,11 @@ export interface Config {
     approverRoles: ('director' | 'doctor' | 'consultant' | 'customer_service')[];
     /** An occurrence missed by more than this many hours (scheduler down) is skipped, not sent late. */
     graceHours: number;
+    /** Hosts a post's image may come from (HTTPS only); the bot fetches nothing else. Empty: no images. */
+    imageHosts: string[];
   };
+  /** Per-client and per-address limits of client actions that cost staff time, WeChat quota or heavy reads. */
+  rateLimits: Record<'dataExport' | 'complaint' | 'phoneBinding' | 'referralBinding' | 'questionnaireSubmit', { perClient: number; perIp: number; windowSeconds: number }>;
 }
 
 // Well-known keys for local development only; production must set its own (validated below).
@@ -255,6 +259,23 @@ const schema = Joi.object({
     .pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles')
     .when('NODE_ENV', { is: 'production', then: Joi.optional().default('director'), otherwise: Joi.optional().default('') }),
   STAFF_TOTP_ISSUER: Joi.string().min(1).max(64).pattern(/^[^:]+$/, 'no colon').default('Meiyan CRM'),
+  // Client actions, each per client and per address within its window (then 429 with Retry-After).
+  // An address counts many clients behind one NAT (a clinic's wifi), hence the higher numbers.
+  RATE_LIMIT_DATA_EXPORT_PER_CLIENT: Joi.number().integer().min(1).default(3),
+  RATE_LIMIT_DATA_EXPORT_PER_IP: Joi.number().integer().min(1).default(20),
+  RATE_LIMIT_DATA_EXPORT_WINDOW_SECONDS: Joi.number().integer().min(1).default(86400),
+  RATE_LIMIT_COMPLAINT_PER_CLIENT: Joi.number().integer().min(1).default(5),
+  RATE_LIMIT_COMPLAINT_PER_IP: Joi.number().integer().min(1).default(30),
+  RATE_LIMIT_COMPLAINT_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  RATE_LIMIT_PHONE_BINDING_PER_CLIENT: Joi.number().integer().min(1).default(5),
+  RATE_LIMIT_PHONE_BINDING_PER_IP: Joi.number().integer().min(1).default(30),
+  RATE_LIMIT_PHONE_BINDING_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  RATE_LIMIT_REFERRAL_BINDING_PER_CLIENT: Joi.number().integer().min(1).default(3),
+  RATE_LIMIT_REFERRAL_BINDING_PER_IP: Joi.number().integer().min(1).default(30),
+  RATE_LIMIT_REFERRAL_BINDING_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_CLIENT: Joi.number().integer().min(1).default(10),
+  RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_IP: Joi.number().integer().min(1).default(60),
+  RATE_LIMIT_QUESTIONNAIRE_SUBMIT_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
 
   PRIVACY_POLICY_VERSION: Joi.string().max(32).default('2026-01'),
   HEALTH_CONSENT_VERSION: Joi.string().max(32).default('2026-01'),
@@ -359,6 +380,7 @@ const schema = Joi.object({
   COMMUNITY_BANNED_WORDING_FILE: Joi.string().allow('').default(''),
   COMMUNITY_APPROVER_ROLES: Joi.string().pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles').default('director'),
   COMMUNITY_POST_GRACE_HOURS: Joi.number().integer().min(1).max(72).default(6),
+  COMMUNITY_IMAGE_HOSTS: Joi.string().pattern(/^[a-z0-9.-]+(,[a-z0-9.-]+)*$/i, 'comma list of host names').allow('').default(''),
 })
   .custom((env, helpers) => {
     if (env.APPOINTMENT_OPEN_FROM >= env.APPOINTMENT_OPEN_UNTIL) return helpers.message({ custom: 'APPOINTMENT_OPEN_FROM must be before APPOINTMENT_OPEN_UNTIL' });
@@ -597,6 +619,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       bannedWordingFile: env.COMMUNITY_BANNED_WORDING_FILE || null,
       approverRoles: [...new Set(env.COMMUNITY_APPROVER_ROLES.split(','))] as Config['community']['approverRoles'],
       graceHours: env.COMMUNITY_POST_GRACE_HOURS,
+      imageHosts: env.COMMUNITY_IMAGE_HOSTS ? [...new Set((env.COMMUNITY_IMAGE_HOSTS as string).toLowerCase().split(','))] : [],
+    },
+    rateLimits: {
+      dataExport: { perClient: env.RATE_LIMIT_DATA_EXPORT_PER_CLIENT, perIp: env.RATE_LIMIT_DATA_EXPORT_PER_IP, windowSeconds: env.RATE_LIMIT_DATA_EXPORT_WINDOW_SECONDS },
+      complaint: { perClient: env.RATE_LIMIT_COMPLAINT_PER_CLIENT, perIp: env.RATE_LIMIT_COMPLAINT_PER_IP, windowSeconds: env.RATE_LIMIT_COMPLAINT_WINDOW_SECONDS },
+      phoneBinding: { perClient: env.RATE_LIMIT_PHONE_BINDING_PER_CLIENT, perIp: env.RATE_LIMIT_PHONE_BINDING_PER_IP, windowSeconds: env.RATE_LIMIT_PHONE_BINDING_WINDOW_SECONDS },
+      referralBinding: {
+        perClient: env.RATE_LIMIT_REFERRAL_BINDING_PER_CLIENT, perIp: env.RATE_LIMIT_REFERRAL_BINDING_PER_IP, windowSeconds: env.RATE_LIMIT_REFERRAL_BINDING_WINDOW_SECONDS,
+      },
+      questionnaireSubmit: {
+        perClient: env.RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_CLIENT, perIp: env.RATE_LIMIT_QUESTIONNAIRE_SUBMIT_PER_IP, windowSeconds: env.RATE_LIMIT_QUESTIONNAIRE_SUBMIT_WINDOW_SECONDS,
+      },
     },
   };
 }

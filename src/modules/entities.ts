@@ -10,7 +10,7 @@ import { Order, OrderItem, OrderRefund, Project } from './orders/orders.entity';
 import { CashbackAccount, CashbackEntry, ReferralBinding, ReferralIneligible, ReferralReward } from './referrals/referrals.entity';
 import { BindingCode, InboundMessage, WeComContact } from './contacts/contacts.entity';
 import { FeedbackCase, SatisfactionSurvey } from './feedback/feedback.entity';
-import { CommunityPost, PostDelivery } from './community/community.entity';
+import { CommunityPost, PostDelivery, PostEdit } from './community/community.entity';
 import { FollowupStep, FollowupTemplate } from './care/care.entity';
 import { ClientRfm, DormantAction } from './rfm/rfm.entity';
 import { StaffTask } from './worklist/worklist.entity';
@@ -21,4 +21,4 @@ import { ClientNote } from './notes/notes.entity';
 import { Appointment, AppointmentEvent, IntentLetter, Plan, PlanComment, PlanRevision } from './consultations/consultations.entity';
 
 /** Every entity the DataSource knows; add a module's entities here. */
-export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote];
+export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote, PostEdit];

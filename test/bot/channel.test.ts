@@ -6,7 +6,7 @@ describe('the WeCom channel on real Wechaty (mock puppet with a tag store)', () 
   let t: TestContext;
   let b: TestBot;
   beforeAll(async () => {
-    t = await createTestContext();
+    t = await createTestContext({ env: { COMMUNITY_IMAGE_HOSTS: 'example.invalid' } });
     b = await startTestBot(t, { contacts: [{ name: '标签客户' }, { name: '标签客户二' }, { name: '消息客户' }] });
   });
   afterAll(async () => {
@@ -62,6 +62,17 @@ describe('the WeCom channel on real Wechaty (mock puppet with a tag store)', () 
       { type: 'mini_program', card: expect.objectContaining({ appid: t.config.wechat.appId, title: '术后护理指南', pagePath: 'pages/care/guide.html?day=7' }) },
       { type: 'image', text: undefined },
     ]);
+  });
+
+  it('an image off the allowed hosts is never fetched: nothing of the message is sent, and it is not retried', async () => {
+    const c = b.sim.contacts[2];
+    const before = b.inbox.get(c.id)?.length ?? 0;
+    for (const imageUrl of ['https://evil.example/x.png', 'http://example.invalid/guide.png', 'https://example.invalid:8443/x.png', 'https://sub.example.invalid/x.png']) {
+      const err = await b.handle.channel.sendToContact(c.id, { text: '本周直播', imageUrl }).catch((e) => e);
+      expect(err).toBeInstanceOf(ChannelError);
+      expect(err.transient).toBe(false);
+    }
+    expect(b.inbox.get(c.id)?.length ?? 0).toBe(before);
   });
 
   it('finds client groups by topic, posts to them, and sends staff alerts to the staff group headed with the role', async () => {

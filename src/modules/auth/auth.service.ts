@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Redis } from '../../shared/redis';
-import { overLimit, rateLimited } from '../../shared/rate-limit';
+import { ClientActionLimits, Limiter } from '../../shared/rate-limit';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { AppError } from '../../shared/errors';
@@ -51,6 +51,8 @@ export interface MpAuthDeps {
   logger: Logger;
   /** Binds a new client who arrived with a referral code, in the login's transaction. */
   referrals?: Pick<ReferralsService, 'bindAtLogin'>;
+  /** The client-action limits; referral binding is counted at login. */
+  limits?: ClientActionLimits;
 }
 
 // Retry hints for the caller when WeChat cannot serve the login.
@@ -59,6 +61,10 @@ const RETRY_UNREACHABLE_SECONDS = 5;
 const RETRY_QUOTA_SECONDS = 60; // 45011 is WeChat's per-minute quota for our AppID
 const RETRY_MISCONFIGURED_SECONDS = 60;
 const MAX_UPSERT_ATTEMPTS = 5;
+const TOO_MANY_LOGINS = 'Too many login attempts; please wait a moment';
+
+/** Who is logging in, for the limits: the hashed openid and the address. */
+interface Caller { client: string; ip: string }
 
 /**
  * Mini-program login (DESIGN.md, main flow 1): wx.login code → code2session → client found or
@@ -66,14 +72,21 @@ const MAX_UPSERT_ATTEMPTS = 5;
  * this service.
  */
 export class MpAuthService {
-  constructor(private readonly deps: MpAuthDeps) {}
+  private readonly perIp: Limiter;
+  private readonly perClient: Limiter;
+
+  constructor(private readonly deps: MpAuthDeps) {
+    const { loginRateLimitPerIp, loginRateLimitPerClient, loginRateWindowSeconds } = deps.config.auth;
+    this.perIp = new Limiter(deps.redis, 'login:ip', { points: loginRateLimitPerIp, durationSeconds: loginRateWindowSeconds });
+    this.perClient = new Limiter(deps.redis, 'login:openid', { points: loginRateLimitPerClient, durationSeconds: loginRateWindowSeconds });
+  }
 
   /** Exchanges a wx.login code for a session; creates the client on first login. */
   async login(input: LoginInput): Promise<LoginResult> {
     const { config, wechat, sessions, clock, logger } = this.deps;
-    const { loginRateLimitPerIp, loginRateLimitPerClient, loginRateWindowSeconds, clientSessionTtlSeconds } = config.auth;
+    const { clientSessionTtlSeconds } = config.auth;
     // Per IP before WeChat: a flood of junk codes must not burn our AppID's WeChat quota.
-    await this.limit(this.ipKey(input.ip), loginRateLimitPerIp, loginRateWindowSeconds);
+    await this.perIp.consume(input.ip, TOO_MANY_LOGINS);
 
     let wx: WeChatSession;
     try {
@@ -81,10 +94,11 @@ export class MpAuthService {
     } catch (err) {
       throw this.fromWeChat(err);
     }
-    await this.limit(`rl:login:openid:${sha256(wx.openid).slice(0, 32)}`, loginRateLimitPerClient, loginRateWindowSeconds);
+    const openidKey = sha256(wx.openid).slice(0, 32);
+    await this.perClient.consume(openidKey, TOO_MANY_LOGINS);
 
     const launch = cleanLaunch(input.launch);
-    const { client, isNew, referral } = await this.findOrCreateClient(wx, launch, clock.now());
+    const { client, isNew, referral } = await this.findOrCreateClient(wx, launch, clock.now(), { client: openidKey, ip: input.ip });
     const session = await sessions.create({ kind: 'client', clientId: client.id, publicId: client.publicId }, clientSessionTtlSeconds);
     logger.info({ clientId: client.id, isNew, channel: isNew ? client.sourceChannel : undefined }, 'client logged in');
     return { token: session.token, expiresIn: session.expiresIn, client: { id: client.publicId, isNew }, ...(referral ? { referral } : {}) };
@@ -97,16 +111,7 @@ export class MpAuthService {
 
   /** Clears the login rate-limit counter of an address (support unblocking a shared NAT; test helpers on 127.0.0.1). */
   async resetLoginLimits(ip: string): Promise<void> {
-    await this.deps.redis.del(this.ipKey(ip));
-  }
-
-  private ipKey(ip: string): string {
-    return `rl:login:ip:${ip}`;
-  }
-
-  private async limit(key: string, max: number, windowSeconds: number): Promise<void> {
-    const retryAfterSeconds = await overLimit(this.deps.redis, key, max, windowSeconds);
-    if (retryAfterSeconds !== null) throw rateLimited('Too many login attempts; please wait a moment', retryAfterSeconds);
+    await this.perIp.reset(ip);
   }
 
   /**
@@ -114,14 +119,14 @@ export class MpAuthService {
    * apps), else creates one — in one transaction. Two first logins at once both try the insert;
    * the unique index on openid lets one win, and the loser retries and finds the winner's row.
    */
-  private async findOrCreateClient(wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean; referral?: BindOutcome }> {
-    return withTransactionRetry(() => this.deps.db.transaction((m) => this.upsertIn(m, wx, launch, now)), {
+  private async findOrCreateClient(wx: WeChatSession, launch: LaunchQuery | null, now: Date, who: Caller): Promise<{ client: Client; isNew: boolean; referral?: BindOutcome }> {
+    return withTransactionRetry(() => this.deps.db.transaction((m) => this.upsertIn(m, wx, launch, now, who)), {
       attempts: MAX_UPSERT_ATTEMPTS,
       retryIf: (err) => isDuplicateKey(err) || isDeadlock(err),
     });
   }
 
-  private async upsertIn(m: EntityManager, wx: WeChatSession, launch: LaunchQuery | null, now: Date): Promise<{ client: Client; isNew: boolean; referral?: BindOutcome }> {
+  private async upsertIn(m: EntityManager, wx: WeChatSession, launch: LaunchQuery | null, now: Date, who: Caller): Promise<{ client: Client; isNew: boolean; referral?: BindOutcome }> {
     const clients = m.getRepository(Client);
     const byOpenid = await clients.findOne({ where: { openid: wx.openid } });
     const byUnionid = wx.unionid && (!byOpenid || byOpenid.unionid !== wx.unionid) ? await clients.findOne({ where: { unionid: wx.unionid } }) : null;
@@ -146,6 +151,9 @@ export class MpAuthService {
       return { client: { ...existing, ...patch } as Client, isNew: false, referral };
     }
 
+    // Sign-ups with a referral code are limited per address and identity (fake accounts farming
+    // rewards). Refused with 429 before the client exists, a sign-up retried later is still new and binds.
+    if (launch?.referralCode && this.deps.limits) await this.deps.limits.hit('referralBinding', who);
     const firstTouch: Touch = { ...emptyTouch(), ...(launch ?? {}), at: now.toISOString() };
     // A lost race on openid/unionid throws a duplicate key; findOrCreateClient retries the whole transaction.
     const client = await this.deps.clients.createClient({

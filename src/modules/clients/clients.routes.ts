@@ -1,3 +1,4 @@
+import type { ClientActionLimits } from '../../shared/rate-limit';
 import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
@@ -13,8 +14,9 @@ const MP = ['mini-program: client archive'];
 const STAFF = ['staff: clients'];
 
 /** HTTP ↔ ClientsService. Mini-program routes always act on the logged-in client; no client ids in their paths. */
-export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsService }): void {
+export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsService; limits: ClientActionLimits }): void {
   const clients = s.clients;
+  const limits = s.limits;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
 
   api
@@ -40,9 +42,13 @@ export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsServic
       {
         method: 'post', path: '/api/mp/me/phone', summary: 'Bind a phone number through a getPhoneNumber code', tags: MP, auth: 'client',
         body: bindPhoneBody, response: Joi.object({ phone: Joi.string() }),
-        errors: ['PHONE_CODE_INVALID', 'PHONE_INVALID', 'PHONE_IN_USE', 'PHONE_BINDING_BLOCKED', 'WECHAT_UNAVAILABLE'],
+        errors: ['PHONE_CODE_INVALID', 'PHONE_INVALID', 'PHONE_IN_USE', 'PHONE_BINDING_BLOCKED', 'WECHAT_UNAVAILABLE', 'RATE_LIMITED'],
       },
-      ({ ctx, body }) => clients.bindPhone(me(ctx), body.code, actorFromContext(ctx)),
+      // Each attempt spends WeChat quota (getuserphonenumber), so it is limited before WeChat is asked.
+      async ({ ctx, body }) => {
+        await limits.hit('phoneBinding', { client: me(ctx), ip: ctx.ip });
+        return clients.bindPhone(me(ctx), body.code, actorFromContext(ctx));
+      },
     )
     .add(
       { method: 'get', path: '/api/mp/me/consents', summary: 'Own consents, newest first (withdrawn ones included)', tags: MP, auth: 'client', response: Joi.array().items(consentResponse) },
@@ -74,8 +80,14 @@ export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsServic
       ({ ctx, body }) => clients.putOwnMedical(me(ctx), body, actorFromContext(ctx)),
     )
     .add(
-      { method: 'post', path: '/api/mp/me/exports', summary: 'Export all own data as JSON (kept 24 hours)', tags: MP, auth: 'client', status: 201, response: exportCreatedResponse },
-      ({ ctx }) => clients.createExport(me(ctx), actorFromContext(ctx)),
+      {
+        method: 'post', path: '/api/mp/me/exports', summary: 'Export all own data as JSON (kept 24 hours)', tags: MP, auth: 'client', status: 201,
+        response: exportCreatedResponse, errors: ['RATE_LIMITED'],
+      },
+      async ({ ctx }) => {
+        await limits.hit('dataExport', { client: me(ctx), ip: ctx.ip });
+        return clients.createExport(me(ctx), actorFromContext(ctx));
+      },
     )
     .add(
       { method: 'get', path: '/api/mp/me/exports/:id', summary: 'Fetch an own export', tags: MP, auth: 'client', params: idParams, errors: ['NOT_FOUND'] },

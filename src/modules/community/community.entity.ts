@@ -130,3 +130,27 @@ export class PostDelivery {
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 }
+
+/**
+ * Who changed a post and which fields: approval is a second pair of eyes, so whoever edited a post
+ * (its author, or the director) does not approve it. Kept with the post; the audit log has them too.
+ */
+@Entity({ name: 'community_post_edits' })
+@Index('ix_community_post_edits_post', ['postId', 'staffId'])
+export class PostEdit {
+  @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
+  id!: number;
+
+  @Column({ name: 'post_id', type: 'int', unsigned: true })
+  postId!: number;
+
+  @Column({ name: 'staff_id', type: 'int', unsigned: true })
+  staffId!: number;
+
+  /** The fields changed (names only; the content is the post's). */
+  @Column({ type: 'json' })
+  fields!: string[];
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+}

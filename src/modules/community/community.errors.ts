@@ -8,6 +8,8 @@ export const CommunityErrors = defineErrors({
   POST_STATUS_CONFLICT: 409,
   // Approval is a second pair of eyes: an author never approves their own post.
   POST_SELF_APPROVAL: 403,
+  // Only a post's author (or the director) edits, submits or cancels it.
+  POST_NOT_AUTHOR: 403,
   // A one-time post whose time has passed cannot be approved.
   POST_TIME_PASSED: 409,
 });

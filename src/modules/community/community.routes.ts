@@ -35,21 +35,21 @@ export function registerCommunityRoutes(api: ApiRouter, s: { community: Communit
     )
     .add(
       {
-        method: 'patch', path: '/api/staff/community/posts/:id', summary: 'Change a draft or a rejected post (it becomes a draft again)',
-        tags: STAFF, auth: 'staff', params: idParams, body: updateBody, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'VALIDATION_FAILED'],
+        method: 'patch', path: '/api/staff/community/posts/:id', summary: 'Change a draft or a rejected post (its author or the director; it becomes a draft again; audited)',
+        tags: STAFF, auth: 'staff', params: idParams, body: updateBody, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'VALIDATION_FAILED', 'POST_NOT_AUTHOR'],
       },
       ({ ctx, params, body }) => s.community.update(actorFromContext(ctx), params.id, body),
     )
     .add(
       {
         method: 'post', path: '/api/staff/community/posts/:id/submit', summary: 'Submit for approval after the advertising-compliance check (422 names each category and its words)',
-        tags: STAFF, auth: 'staff', params: idParams, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'POST_NOT_COMPLIANT'],
+        tags: STAFF, auth: 'staff', params: idParams, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'POST_NOT_COMPLIANT', 'POST_NOT_AUTHOR'],
       },
       ({ ctx, params }) => s.community.submit(actorFromContext(ctx), params.id),
     )
     .add(
       {
-        method: 'post', path: '/api/staff/community/posts/:id/approve', summary: 'Approve a submitted post (approver roles; never the author); the check runs again',
+        method: 'post', path: '/api/staff/community/posts/:id/approve', summary: 'Approve a submitted post (approver roles; never its author or anyone who edited it); the check runs again',
         tags: STAFF, auth: 'staff', roles: approvers, params: idParams, response: postView,
         errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'POST_NOT_COMPLIANT', 'POST_SELF_APPROVAL', 'POST_TIME_PASSED'],
       },
@@ -64,8 +64,8 @@ export function registerCommunityRoutes(api: ApiRouter, s: { community: Communit
     )
     .add(
       {
-        method: 'post', path: '/api/staff/community/posts/:id/cancel', summary: 'Cancel a post; a weekly post sends nothing more',
-        tags: STAFF, auth: 'staff', params: idParams, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT'],
+        method: 'post', path: '/api/staff/community/posts/:id/cancel', summary: 'Cancel a post (its author or the director; an approved one also an approver); a weekly post sends nothing more',
+        tags: STAFF, auth: 'staff', params: idParams, response: postView, errors: ['NOT_FOUND', 'POST_STATUS_CONFLICT', 'POST_NOT_AUTHOR'],
       },
       ({ ctx, params }) => s.community.cancel(actorFromContext(ctx), params.id),
     )

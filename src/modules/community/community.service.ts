@@ -153,9 +153,10 @@ export class CommunityService {
     return this.view(await this.row(this.deps.db.manager, postPublicId));
   }
 
-  /** A new draft. A one-time post's time must be in the future. */
+  /** A new draft. A one-time post's time must be in the future; its image must come from an allowed host. */
   async create(actor: Actor, input: PostInput): Promise<PostView> {
     const schedule = this.scheduleColumns(input.schedule);
+    this.checkImage(input.imageUrl);
     const now = this.deps.clock.now();
     const id = publicId();
     await this.deps.db.query(
@@ -164,13 +165,19 @@ export class CommunityService {
       [id, input.title, input.text, input.imageUrl ?? null, input.card ? JSON.stringify(input.card) : null, JSON.stringify(input.audience),
         schedule.kind, schedule.sendAt, schedule.weekday, schedule.timeOfDay, actor.id, now, now],
     );
+    await this.deps.audit.record(actor, 'community.post.create', { details: { post: id } });
     return this.get(id);
   }
 
-  /** Changes a draft or a rejected post (which becomes a draft again; the last check no longer counts). */
+  /**
+   * Changes a draft or a rejected post (which becomes a draft again; the last check no longer
+   * counts). Only its author or the director; each edit is kept (who, which fields) and audited.
+   */
   async update(actor: Actor, postPublicId: string, patch: PostPatch): Promise<PostView> {
+    this.checkImage(patch.imageUrl);
     return this.tx(async (m) => {
       const row = await this.row(m, postPublicId, true);
+      this.assertAuthorOrDirector(actor, row, 'change');
       if (!EDITABLE.includes(row.status)) {
         throw new AppError(CommunityErrors.POST_STATUS_CONFLICT, `A post that is ${row.status} cannot be changed; cancel it and write a new one`, { status: row.status });
       }
@@ -190,6 +197,9 @@ export class CommunityService {
         set('time_of_day', s.timeOfDay);
       }
       await m.query(`UPDATE community_posts SET ${sets.join(', ')} WHERE id = ?`, [...params, row.id]);
+      const fields = Object.keys(patch).filter((k) => patch[k as keyof PostPatch] !== undefined).sort();
+      await m.query('INSERT INTO community_post_edits (post_id, staff_id, fields, created_at) VALUES (?, ?, ?, ?)', [row.id, actor.id, JSON.stringify(fields), params[0]]);
+      await this.deps.audit.record(actor, 'community.post.update', { details: { post: row.public_id, fields } }, m);
       this.log.info({ postId: row.public_id, staffId: actor.id }, 'post changed');
       return this.view(await this.row(m, postPublicId));
     });
@@ -199,6 +209,7 @@ export class CommunityService {
   async submit(actor: Actor, postPublicId: string): Promise<PostView> {
     return this.tx(async (m) => {
       const row = await this.row(m, postPublicId, true);
+      this.assertAuthorOrDirector(actor, row, 'submit');
       if (!EDITABLE.includes(row.status)) {
         throw new AppError(CommunityErrors.POST_STATUS_CONFLICT, `A post that is ${row.status} cannot be submitted`, { status: row.status });
       }
@@ -222,6 +233,8 @@ export class CommunityService {
     return this.tx(async (m) => {
       const row = await this.row(m, postPublicId, true);
       if (row.created_by === actor.id) throw new AppError(CommunityErrors.POST_SELF_APPROVAL, 'A post needs the approval of someone other than its author');
+      const [edited] = await m.query('SELECT 1 AS yes FROM community_post_edits WHERE post_id = ? AND staff_id = ? LIMIT 1', [row.id, actor.id]);
+      if (edited) throw new AppError(CommunityErrors.POST_SELF_APPROVAL, 'A post needs the approval of someone who did not edit it');
       if (row.status !== 'pending_approval') {
         throw new AppError(CommunityErrors.POST_STATUS_CONFLICT, `A post that is ${row.status} cannot be approved`, { status: row.status });
       }
@@ -253,15 +266,20 @@ export class CommunityService {
     });
   }
 
-  /** Stops a post for good (a weekly one sends no further occurrence); occurrences already queued stay. */
+  /**
+   * Stops a post for good (a weekly one sends no further occurrence); occurrences already queued
+   * stay. A draft (or a post waiting for approval) only by its author or the director; an approved
+   * post also by an approver role, who may stop what they let through.
+   */
   async cancel(actor: Actor, postPublicId: string): Promise<PostView> {
     return this.tx(async (m) => {
       const row = await this.row(m, postPublicId, true);
+      if (!LIVE.includes(row.status) || !this.approverRoles.includes(actor.role as StaffRole)) this.assertAuthorOrDirector(actor, row, 'cancel');
       if (row.status === 'sent' || row.status === 'cancelled') {
         throw new AppError(CommunityErrors.POST_STATUS_CONFLICT, `A post that is ${row.status} cannot be cancelled`, { status: row.status });
       }
       await m.query(`UPDATE community_posts SET status = 'cancelled', updated_at = ? WHERE id = ?`, [this.deps.clock.now(), row.id]);
-      if (LIVE.includes(row.status)) await this.deps.audit.record(actor, 'community.post.cancel', { details: { post: row.public_id } }, m);
+      await this.deps.audit.record(actor, 'community.post.cancel', { details: { post: row.public_id, status: row.status } }, m);
       return this.view(await this.row(m, postPublicId));
     });
   }
@@ -348,6 +366,28 @@ export class CommunityService {
 
   private tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
     return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+  }
+
+  private assertAuthorOrDirector(actor: Actor, row: PostRow, action: string): void {
+    if (row.created_by !== actor.id && actor.role !== 'director') {
+      throw new AppError(CommunityErrors.POST_NOT_AUTHOR, `Only the author of a post or the director may ${action} it`);
+    }
+  }
+
+  /**
+   * The bot fetches a post's image to send it: only from the hosts of COMMUNITY_IMAGE_HOSTS (the
+   * hospital's own storage or CDN), never an arbitrary address a staff member typed.
+   */
+  private checkImage(imageUrl: string | null | undefined): void {
+    if (!imageUrl) return;
+    if (!imageHostAllowed(imageUrl, this.deps.config.community.imageHosts)) {
+      const hosts = this.deps.config.community.imageHosts;
+      throw validationError([{
+        field: 'body.imageUrl',
+        message: hosts.length ? `the image must be an HTTPS address on ${hosts.join(', ')}` : 'images are not enabled (COMMUNITY_IMAGE_HOSTS is empty)',
+        type: 'string.uriHost',
+      }]);
+    }
   }
 
   private assertApprover(actor: Actor): void {
@@ -483,4 +523,18 @@ export class CommunityService {
       updatedAt: r.updated_at,
     };
   }
+}
+
+/**
+ * Whether a post image address may be fetched: HTTPS, no credentials or port, and a host on the
+ * list (exactly; no subdomains). The bot checks again before it fetches.
+ */
+export function imageHostAllowed(imageUrl: string, hosts: readonly string[]): boolean {
+  let url: URL;
+  try {
+    url = new URL(imageUrl);
+  } catch {
+    return false;
+  }
+  return url.protocol === 'https:' && !url.username && !url.password && !url.port && hosts.includes(url.hostname.toLowerCase());
 }

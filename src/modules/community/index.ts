@@ -1,7 +1,7 @@
 import type { Task } from '../../shared/task';
 import type { CommunityService } from './community.service';
 
-export { CommunityService } from './community.service';
+export { CommunityService, imageHostAllowed } from './community.service';
 export type { CommunityDeps, PostInput, PostPatch, PostScheduleInput, PostScheduleView, PostView, DeliveryView } from './community.service';
 export { CommunityErrors } from './community.errors';
 export { DEFAULT_BANNED_WORDING, loadBannedWording, findBannedWording } from './community.wording';

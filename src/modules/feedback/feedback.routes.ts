@@ -1,3 +1,4 @@
+import type { ClientActionLimits } from '../../shared/rate-limit';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { FeedbackService } from './feedback.service';
@@ -11,7 +12,7 @@ const MP = ['mini-program: satisfaction'];
 const STAFF = ['staff: satisfaction'];
 
 /** HTTP ↔ FeedbackService. Mini-program routes act on the logged-in client's own surveys and complaints only. */
-export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackService }): void {
+export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackService; limits: ClientActionLimits }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(
@@ -45,9 +46,13 @@ export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackSe
     .add(
       {
         method: 'post', path: '/api/mp/complaints', summary: 'File a complaint (投诉): a graded case for a supervisor, due within the deadline (retry-safe by requestId)',
-        tags: MP, auth: 'client', body: complaintBody, status: 201, response: complaintResponse, errors: ['VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED'],
+        tags: MP, auth: 'client', body: complaintBody, status: 201, response: complaintResponse, errors: ['VALIDATION_FAILED', 'IDEMPOTENCY_KEY_REUSED', 'RATE_LIMITED'],
       },
-      ({ ctx, body }) => s.feedback.complain(me(ctx), body),
+      // Each complaint opens a case and a staff task: limited per client and address.
+      async ({ ctx, body }) => {
+        await s.limits.hit('complaint', { client: me(ctx), ip: ctx.ip });
+        return s.feedback.complain(me(ctx), body);
+      },
     )
     .add(
       { method: 'get', path: '/api/mp/complaints', summary: 'Own complaints and whether they are resolved', tags: MP, auth: 'client', response: complaintsResponse },

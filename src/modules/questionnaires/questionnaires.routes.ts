@@ -1,3 +1,4 @@
+import type { ClientActionLimits } from '../../shared/rate-limit';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { QuestionnairesService } from './questionnaires.service';
@@ -14,8 +15,9 @@ const DIRECTOR = ['director'] as const;
 const LEAD_READERS = ['director', 'doctor', 'consultant'] as const;
 
 /** HTTP ↔ QuestionnairesService. Mini-program routes act on the logged-in client only. */
-export function registerQuestionnaireRoutes(api: ApiRouter, s: { questionnaires: QuestionnairesService }): void {
+export function registerQuestionnaireRoutes(api: ApiRouter, s: { questionnaires: QuestionnairesService; limits: ClientActionLimits }): void {
   const q = s.questionnaires;
+  const limits = s.limits;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(
@@ -46,10 +48,13 @@ export function registerQuestionnaireRoutes(api: ApiRouter, s: { questionnaires:
         tags: MP, auth: 'client', params: codeParams, body: submitBody, status: 201, response: submissionResponse,
         errors: [
           'QUESTIONNAIRE_INVALID_ANSWERS', 'QUESTIONNAIRE_VERSION_NOT_CURRENT', 'QUESTIONNAIRE_NOT_PUBLISHED', 'IDEMPOTENCY_KEY_REUSED',
-          'HEALTH_CONSENT_REQUIRED', 'GUARDIAN_CONSENT_REQUIRED', 'NOT_FOUND',
+          'HEALTH_CONSENT_REQUIRED', 'GUARDIAN_CONSENT_REQUIRED', 'NOT_FOUND', 'RATE_LIMITED',
         ],
       },
-      ({ ctx, params, body }) => q.submit(me(ctx), params.code, body, actorFromContext(ctx)),
+      async ({ ctx, params, body }) => {
+        await limits.hit('questionnaireSubmit', { client: me(ctx), ip: ctx.ip });
+        return q.submit(me(ctx), params.code, body, actorFromContext(ctx));
+      },
     )
     .add(
       {

@@ -5,7 +5,7 @@ import { AppError, CommonErrors, notFound } from '../../shared/errors';
 import { hashPassword, newToken, publicId, sha256, verifyPassword } from '../../shared/crypto';
 import { isDuplicateKey } from '../../shared/db';
 import type { Redis } from '../../shared/redis';
-import { overLimit, rateLimited } from '../../shared/rate-limit';
+import { Limiter, rateLimited } from '../../shared/rate-limit';
 import type { SessionStore } from '../../shared/sessions';
 import { SYSTEM_ACTOR, type Actor, type AuditService } from '../audit';
 import { Client } from '../clients';
@@ -145,12 +145,15 @@ export class StaffService {
   private readonly sessions: SessionStore;
   private readonly audit: AuditService;
   private readonly redis: Redis;
+  private readonly loginLimit: Limiter;
   private dummy: Promise<string> | undefined;
 
   constructor(deps: StaffServiceDeps) {
     ({ db: this.db, config: this.config, clock: this.clock, sessions: this.sessions, audit: this.audit } = deps);
     // services.ts does not hand us Redis yet; until it does, share the session store's connection.
     this.redis = deps.redis;
+    const { staffLoginRateLimitPerIp, staffLoginRateWindowSeconds } = deps.config.auth;
+    this.loginLimit = new Limiter(deps.redis, 'staff-login:ip', { points: staffLoginRateLimitPerIp, durationSeconds: staffLoginRateWindowSeconds });
     // Warm the dummy hash so the first unknown-username login costs the same as any other.
     this.dummyHash().catch(() => undefined);
   }
@@ -178,8 +181,7 @@ export class StaffService {
       // No password and, for unknown accounts, no username: people type passwords into the username box.
       this.audit.record(actor(s), 'staff.login', { allowed: false, details: { reason, ...(s ? { username: s.username } : {}), ...extra } });
 
-    const { staffLoginRateLimitPerIp, staffLoginRateWindowSeconds } = this.config.auth;
-    const wait = await overLimit(this.redis, `rl:staff-login:ip:${from.ip ?? 'none'}`, staffLoginRateLimitPerIp, staffLoginRateWindowSeconds);
+    const wait = await this.loginLimit.hit(from.ip ?? 'none');
     if (wait !== null) {
       await fail(null, 'rate_limited', { retryAfterSeconds: wait });
       throw rateLimited('Too many login attempts from this address; please wait a moment', wait);
