@@ -226,7 +226,8 @@ const schema = Joi.object({
   WECHAT_SECRET: Joi.string().allow('').default(''),
   WECHAT_API_BASE: Joi.string().uri({ scheme: ['http', 'https'] }).optional(),
   WECHAT_STANDIN: Joi.boolean().optional(),
-  WECHAT_STANDIN_PORT: Joi.number().port().default(3901),
+  // Unset: PORT + 901 (3901 beside 3000), so instances on other API ports do not collide; 0: any free port.
+  WECHAT_STANDIN_PORT: Joi.number().port().optional(),
   WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
 
   BOT_PUPPET: Joi.string().valid('mock', 'service').default('mock'),
@@ -382,8 +383,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
 
   const roles: Role[] = env.ROLES === 'all' ? ['api', 'bot', 'scheduler'] : [...new Set(env.ROLES.split(',') as Role[])];
   const standIn: boolean = env.WECHAT_STANDIN ?? (!env.WECHAT_APPID && env.NODE_ENV !== 'production');
+  const standInPort: number = env.WECHAT_STANDIN_PORT ?? (env.PORT === 0 ? 0 : Math.min(65535, env.PORT + 901));
   const apiBaseUrl: string =
-    env.WECHAT_API_BASE ?? (standIn ? `http://127.0.0.1:${env.WECHAT_STANDIN_PORT}` : 'https://api.weixin.qq.com');
+    env.WECHAT_API_BASE ?? (standIn ? `http://127.0.0.1:${standInPort}` : 'https://api.weixin.qq.com');
 
   return {
     env: env.NODE_ENV,
@@ -432,7 +434,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       appSecret: env.WECHAT_SECRET || (standIn ? 'standin-secret' : ''),
       apiBaseUrl,
       standIn,
-      standInPort: env.WECHAT_STANDIN_PORT,
+      standInPort,
       timeoutMs: env.WECHAT_TIMEOUT_MS,
     },
     bot: {
