@@ -9,6 +9,8 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   setupFiles: ['reflect-metadata'],
+  // Every API answer checked against /openapi.json.
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/openapi-setup.ts'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   const standIn = config.wechat.standIn
     ? await startWeChatStandIn({ port: config.wechat.standInPort, host: '127.0.0.1', appId: config.wechat.appId, appSecret: config.wechat.appSecret, publishedPages: [config.referrals.sharePage] })
     : null;
+  // On a port picked at start (WECHAT_STANDIN_PORT=0) the API calls the stand-in where it actually listens.
+  if (standIn && config.wechat.standInPort === 0 && !process.env.WECHAT_API_BASE) config.wechat.apiBaseUrl = standIn.url;
 
   // The WeCom stand-in plays the corp and sends its callbacks to this process's callback URL.
   const wecomStandIn = config.wecom.standIn && config.wecom.official

@@ -28,8 +28,33 @@ export function cpuTimeUs(pid: number): number {
 const CLOCK_TICKS = 100;
 
 /** Prints one figure line: `BENCH <name> k=v …`. */
-export function report(name: string, metrics: Record<string, number | string>): void {
-  const parts = Object.entries(metrics).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`);
+/** A goal for one metric of a BENCH line: the figure must be below (`<`, `<=`) or above (`>=`) the bound. */
+export type Goal = ['<' | '<=' | '>=', number];
+
+/**
+ * Prints one `BENCH <name> <metric>=<value> …` line. Each goal is printed as
+ * `goal_<metric>=<op><bound>` right after its figure, and `goal_met=yes|no` ends the line; a line
+ * without goals says `goal=baseline` (a yardstick other lines are compared with) or `goal=none`.
+ */
+export function report(name: string, metrics: Record<string, number | string>, goals: Record<string, Goal> | 'baseline' | 'none' = 'none'): void {
+  const parts: string[] = [];
+  let met = true;
+  for (const [k, v] of Object.entries(metrics)) {
+    parts.push(`${k}=${typeof v === 'number' ? round(v) : v}`);
+    const goal = typeof goals === 'object' ? goals[k] : undefined;
+    if (!goal) continue;
+    const [op, bound] = goal;
+    parts.push(`goal_${k}=${op}${round(bound)}`);
+    const value = Number(v);
+    met &&= op === '<' ? value < bound : op === '<=' ? value <= bound : value >= bound;
+  }
+  if (typeof goals === 'object') {
+    const missing = Object.keys(goals).filter((k) => !(k in metrics));
+    if (missing.length) throw new Error(`BENCH ${name}: goals for figures it does not print: ${missing.join(', ')}`);
+    parts.push(`goal_met=${met ? 'yes' : 'no'}`);
+  } else {
+    parts.push(`goal=${goals}`);
+  }
   process.stdout.write(`BENCH ${name} ${parts.join(' ')}\n`);
 }
 

@@ -52,7 +52,7 @@ export async function pointsRedeemBench(withApp: WithApp): Promise<void> {
           `and POST /api/mp/rewards/:id/redeem (${accounts(app[name])}, ${CONNECTIONS} connections), ${ROUNDS} × ${SLICE_S} s each`,
         );
         const r = await measure(url, deps, pool, raw[name], app[name]);
-        report(`points_redeem_${name}_raw`, { rps: r.raw.rps, p99_ms: r.raw.p99 });
+        report(`points_redeem_${name}_raw`, { rps: r.raw.rps, p99_ms: r.raw.p99 }, 'baseline');
         report(`points_redeem_${name}`, { rps: r.app.rps, p99_ms: r.app.p99, ratio: r.app.rps / r.raw.rps });
       }
     } finally {
@@ -61,7 +61,7 @@ export async function pointsRedeemBench(withApp: WithApp): Promise<void> {
 
     progress('consistency check');
     const check = await consistency(deps, services, [raw.spread, raw.hot, app.spread, app.hot]);
-    report('points_redeem_check', check);
+    report('points_redeem_check', check, { drift: ['<=', 0], stock_drift: ['<=', 0], voucher_drift: ['<=', 0] });
     if (check.drift || check.stock_drift || check.voucher_drift) {
       throw new Error(`redeem bench left inconsistent data: ${JSON.stringify(check)}`);
     }

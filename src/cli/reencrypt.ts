@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { loadConfig } from '../config';
 import { createDataSource } from '../datasource';
 import { FieldCipher } from '../shared/crypto';
+import { runInTransaction } from '../shared/db';
 import { createLogger, Logger } from '../shared/logger';
 import { clientAad, MEDICAL_COLUMNS, MEDICAL_FIELDS } from '../modules/clients';
 import { questionnaireAad } from '../modules/questionnaires';
@@ -157,7 +158,7 @@ export async function reencryptAll(deps: ReencryptDeps, opts: { batchSize?: numb
         after = plan.stringKey ? String(k) : Number(k);
         counts.scanned++;
         try {
-          const changed = await db.transaction(async (m) => {
+          const changed = await runInTransaction(db, async (m) => {
             const rows: Record<string, unknown>[] = await m.query(
               `SELECT ${plan.select}, ${cols} FROM ${plan.from} WHERE t.${plan.key} = ? FOR UPDATE`,
               [k],

@@ -286,7 +286,8 @@ const schema = Joi.object({
   WECHAT_SECRET: Joi.string().allow('').default(''),
   WECHAT_API_BASE: Joi.string().uri({ scheme: ['http', 'https'] }).optional(),
   WECHAT_STANDIN: Joi.boolean().optional(),
-  WECHAT_STANDIN_PORT: Joi.number().port().default(3901),
+  // Unset: PORT + 901 (3901 beside 3000), so instances on other API ports do not collide; 0: any free port.
+  WECHAT_STANDIN_PORT: Joi.number().port().optional(),
   WECHAT_TIMEOUT_MS: Joi.number().integer().min(100).default(5000),
 
   WECOM_MODE: Joi.string().valid('official', 'bot', 'both').default('both'),
@@ -465,8 +466,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
   const standIn: boolean = env.WECHAT_STANDIN ?? (!env.WECHAT_APPID && env.NODE_ENV !== 'production');
   // Like WeChat's: without a corp id (outside production) the local WeCom stand-in plays WeCom.
   const wecomStandIn: boolean = env.WECOM_STANDIN ?? (!env.WECOM_CORP_ID && env.NODE_ENV !== 'production');
+  const standInPort: number = env.WECHAT_STANDIN_PORT ?? (env.PORT === 0 ? 0 : Math.min(65535, env.PORT + 901));
   const apiBaseUrl: string =
-    env.WECHAT_API_BASE ?? (standIn ? `http://127.0.0.1:${env.WECHAT_STANDIN_PORT}` : 'https://api.weixin.qq.com');
+    env.WECHAT_API_BASE ?? (standIn ? `http://127.0.0.1:${standInPort}` : 'https://api.weixin.qq.com');
 
   return {
     env: env.NODE_ENV,
@@ -518,7 +520,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       appSecret: env.WECHAT_SECRET || (standIn ? 'standin-secret' : ''),
       apiBaseUrl,
       standIn,
-      standInPort: env.WECHAT_STANDIN_PORT,
+      standInPort,
       timeoutMs: env.WECHAT_TIMEOUT_MS,
     },
     wecom: {

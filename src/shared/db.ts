@@ -1,4 +1,4 @@
-import { DataSource, type DataSourceOptions, type Logger as OrmLogger } from 'typeorm';
+import { DataSource, type DataSourceOptions, type EntityManager, type Logger as OrmLogger } from 'typeorm';
 import pino from 'pino';
 import { maskSqlValues } from './logger';
 import type { Config } from '../config';
@@ -99,11 +99,34 @@ export function isDeadlock(err: unknown): boolean {
   return RETRYABLE_LOCK_CODES.has(e?.code ?? '') || RETRYABLE_LOCK_CODES.has(e?.driverError?.code ?? '');
 }
 
+/** How a transaction is run: the retry rule and the number of attempts. */
+export interface TransactionOptions {
+  /** Runs in this transaction instead of a new one, when it is active (a service called by another inside its transaction). */
+  manager?: EntityManager | null;
+  /** Tries in all, the first included (default 5). */
+  attempts?: number;
+  /** What a retry can fix: a deadlock or a lock-wait timeout by default; a caller may add more (e.g. a lost unique-key race). */
+  retryIf?: (err: unknown) => boolean;
+}
+
 /**
- * Runs a whole transaction again when it was rolled back for a reason a retry can fix (a deadlock
- * by default; callers may add more, e.g. a lost unique-key race), with a short jittered pause.
+ * The one way to run a transaction. READ COMMITTED (no gap locks, so unrelated rows never block
+ * each other; writes that grant value serialise on their account row by a conditional UPDATE or
+ * SELECT … FOR UPDATE); rolled back and run again when MySQL picks it as a deadlock victim or a
+ * lock wait times out, after a jittered pause that grows with each attempt, so the transactions
+ * that collided do not collide again. Given the caller's manager in an active transaction, the
+ * work joins it: the outer transaction owns the commit and the retry.
  */
-export async function withTransactionRetry<T>(work: () => Promise<T>, opts: { attempts?: number; retryIf?: (err: unknown) => boolean } = {}): Promise<T> {
+export async function runInTransaction<T>(db: DataSource, work: (m: EntityManager) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+  if (opts.manager?.queryRunner?.isTransactionActive) return work(opts.manager);
+  return withTransactionRetry(() => db.transaction('READ COMMITTED', work), opts);
+}
+
+/**
+ * The retry loop of runInTransaction, for a transaction run on a bare mysql2 connection (the
+ * benchmarks' baselines). Services use runInTransaction.
+ */
+export async function withTransactionRetry<T>(work: () => Promise<T>, opts: Pick<TransactionOptions, 'attempts' | 'retryIf'> = {}): Promise<T> {
   const attempts = opts.attempts ?? 5;
   const retryIf = opts.retryIf ?? isDeadlock;
   for (let i = 1; ; i++) {
@@ -111,7 +134,8 @@ export async function withTransactionRetry<T>(work: () => Promise<T>, opts: { at
       return await work();
     } catch (err) {
       if (i >= attempts || !retryIf(err)) throw err;
-      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 20));
+      // Full jitter over a doubling window: 20, 40, 80, … ms, at most 320.
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(320, 10 * 2 ** i)));
     }
   }
 }

@@ -13,6 +13,15 @@ describe('configuration', () => {
     expect(c.crypto.dataKeys.get(1)).toHaveLength(32);
   });
 
+  it('puts the WeChat stand-in beside the API port, so two instances on other ports do not collide', () => {
+    const a = loadConfig(base, { dotenv: false });
+    const b = loadConfig({ ...base, PORT: '3005' }, { dotenv: false });
+    expect([a.wechat.standInPort, a.wechat.apiBaseUrl]).toEqual([3901, 'http://127.0.0.1:3901']);
+    expect([b.wechat.standInPort, b.wechat.apiBaseUrl]).toEqual([3906, 'http://127.0.0.1:3906']);
+    expect(loadConfig({ ...base, PORT: '3005', WECHAT_STANDIN_PORT: '4000' }, { dotenv: false }).wechat.standInPort).toBe(4000);
+    expect(loadConfig({ ...base, WECHAT_STANDIN_PORT: '0' }, { dotenv: false }).wechat.standInPort).toBe(0);
+  });
+
   it('names every bad variable at once', () => {
     let err: unknown;
     try {

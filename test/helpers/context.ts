@@ -10,6 +10,7 @@ import { createLogger } from '../../src/shared/logger';
 import { createApp, AppHandle } from '../../src/app';
 import type { Deps } from '../../src/services';
 import { startWeChatStandIn, StandInHandle } from '../../src/integrations/wechat/standin';
+import { checkResponsesAgainstOpenApi } from './openapi';
 
 export interface TestContext {
   deps: Deps;
@@ -45,6 +46,7 @@ export async function createTestContext(
   const redis = createRedis(config.redis);
   const deps: Deps = { config, db, redis, clock, logger: createLogger(config.logLevel) };
   const handle = createApp(deps);
+  checkResponsesAgainstOpenApi(handle.app, handle.openapi);
   const http = request(handle.app.callback());
   return {
     deps, config, clock, handle, services: handle.services, http, standIn,

@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import type { PaidOrder, OrderRefundEvent } from '../../src/modules/orders';
-import { withTransactionRetry } from '../../src/shared/db';
+import { runInTransaction } from '../../src/shared/db';
 import type { TestContext } from './context';
 import { fakeOpenid } from './login';
 
@@ -47,10 +47,10 @@ export function refundEvent(order: PaidOrder, amountFen: number, refundedTotalFe
 
 /** Runs the referral hooks in their own transaction, as OrdersService would (READ COMMITTED, retried on deadlock). */
 export function hookPaid(t: TestContext, order: PaidOrder): Promise<void> {
-  return withTransactionRetry(() => t.deps.db.transaction('READ COMMITTED', (m) => t.services.referrals.orderHooks.onPaid!(m, order)));
+  return runInTransaction(t.deps.db, (m) => t.services.referrals.orderHooks.onPaid!(m, order));
 }
 export function hookRefunded(t: TestContext, order: PaidOrder, refund: OrderRefundEvent): Promise<void> {
-  return withTransactionRetry(() => t.deps.db.transaction('READ COMMITTED', (m) => t.services.referrals.orderHooks.onRefunded!(m, order, refund)));
+  return runInTransaction(t.deps.db, (m) => t.services.referrals.orderHooks.onRefunded!(m, order, refund));
 }
 
 export interface RewardRowView {

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Context } from 'koa';
 import type { Clock } from '../../shared/clock';
+import { runInTransaction } from '../../shared/db';
 import { AuditEntry, ActorType } from './audit.entity';
 import { GENESIS_HASH, RAW_AUDIT_COLUMNS, chainHash, chainedFieldsOf, type RawAuditRow } from './audit.chain';
 import type { Principal } from '../../shared/http/route';
@@ -77,13 +78,9 @@ export class AuditService {
    */
   async recordMany(actor: Actor, entries: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (!entries.length) return;
-    const m = manager ?? this.db.manager;
-    // Outside a transaction the head lock would end with the SELECT and the chain could fork.
-    if (!m.queryRunner?.isTransactionActive) {
-      await m.transaction((tx) => this.append(actor, entries, tx));
-      return;
-    }
-    await this.append(actor, entries, m);
+    // Outside a transaction the head lock would end with the SELECT and the chain could fork:
+    // runInTransaction joins the caller's transaction or opens one.
+    await runInTransaction(this.db, (tx) => this.append(actor, entries, tx), { manager });
   }
 
   private async append(actor: Actor, entries: AuditRecord[], m: EntityManager): Promise<void> {

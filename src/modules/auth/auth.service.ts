@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { AppError } from '../../shared/errors';
 import { sha256 } from '../../shared/crypto';
-import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import type { ClientPrincipal } from '../../shared/http/route';
 import { WeChatApi, WeChatError, WeChatSession } from '../../integrations/wechat/types';
 import { Client, ClientTouch, Touch } from '../clients';
@@ -120,7 +120,7 @@ export class MpAuthService {
    * the unique index on openid lets one win, and the loser retries and finds the winner's row.
    */
   private async findOrCreateClient(wx: WeChatSession, launch: LaunchQuery | null, now: Date, who: Caller): Promise<{ client: Client; isNew: boolean; referral?: BindOutcome }> {
-    return withTransactionRetry(() => this.deps.db.transaction((m) => this.upsertIn(m, wx, launch, now, who)), {
+    return runInTransaction(this.deps.db, (m) => this.upsertIn(m, wx, launch, now, who), {
       attempts: MAX_UPSERT_ATTEMPTS,
       retryIf: (err) => isDuplicateKey(err) || isDeadlock(err),
     });

@@ -13,6 +13,7 @@ import type { OutboxInput, OutboxService } from '../outbox';
 import type { StaffRole } from '../staff';
 import type { FollowupAction } from './care.entity';
 import { CareErrors } from './care.errors';
+import { runInTransaction } from '../../shared/db';
 
 /** Where staff tasks go (the worklist module). */
 export interface TaskSink {
@@ -183,7 +184,7 @@ export class CareService {
     const max = opts.max ?? 100_000;
     let total = 0;
     while (total < max) {
-      const n = await this.deps.db.transaction((m) => this.enqueueBatch(m, now, Math.min(batch, max - total)));
+      const n = await runInTransaction(this.deps.db, (m) => this.enqueueBatch(m, now, Math.min(batch, max - total)));
       total += n;
       if (n < batch) break;
     }
@@ -291,7 +292,7 @@ export class CareService {
 
   /** Staff edit a step's text, timing or whether it runs; steps already scheduled keep their time. Audited. */
   async updateTemplate(actor: Actor, id: number, patch: { text?: string; offsetMinutes?: number; active?: boolean }): Promise<FollowupTemplateView> {
-    return this.deps.db.transaction(async (m) => {
+    return runInTransaction(this.deps.db, async (m) => {
       const rows: any[] = await m.query('SELECT id, offset_minutes FROM followup_templates WHERE id = ? FOR UPDATE', [id]);
       if (!rows.length) throw notFound('Follow-up step');
       if (patch.offsetMinutes !== undefined && rows[0].offset_minutes === null) {

@@ -34,7 +34,7 @@ export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsServic
     .add(
       {
         method: 'delete', path: '/api/mp/me', summary: 'Delete own account: personal data erased, legal evidence kept, sessions ended', tags: MP, auth: 'client',
-        body: deleteAccountBody, errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
+        body: deleteAccountBody, status: 204, errors: ['VALIDATION_FAILED', 'NOT_FOUND'],
       },
       ({ ctx }) => clients.deleteOwnAccount(me(ctx), actorFromContext(ctx)),
     )

@@ -7,7 +7,7 @@ import { ageOn, shanghaiDate } from '../../shared/clock';
 import { FieldCipher, normalizeName, normalizePhone, publicId as newPublicId, randomCode } from '../../shared/crypto';
 import { parsePhone } from '../../shared/phone';
 import { AppError, CommonErrors, notFound, validationError } from '../../shared/errors';
-import { isDuplicateKey } from '../../shared/db';
+import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
 import type { AuditService, Actor } from '../audit';
 import type { SessionStore } from '../../shared/sessions';
@@ -411,7 +411,7 @@ export class ClientsService {
   async updateOwnProfile(clientId: number, input: ProfileUpdate, actor: Actor): Promise<OwnProfile> {
     if (input.birthDate) this.checkBirthDate(input.birthDate, 'body.birthDate');
     const { cipher } = this.deps;
-    await this.db.transaction(async (m) => {
+    await runInTransaction(this.db, async (m) => {
       const client = await this.lockActive(m, clientId);
       const patch: Partial<Client> = {};
       if (input.name !== undefined) {
@@ -466,7 +466,7 @@ export class ClientsService {
     }
     const bidx = cipher.blindIndex('phone', phone);
     try {
-      await this.db.transaction(async (m) => {
+      await runInTransaction(this.db, async (m) => {
         const client = await this.lockActive(m, clientId);
         const holder: { id: number }[] = await m.query('SELECT id FROM clients WHERE phone_bidx = ? AND id <> ?', [bidx, clientId]);
         if (holder.length) throw phoneInUse('body.code');
@@ -541,7 +541,7 @@ export class ClientsService {
         field: 'body.policyVersion', currentVersion,
       });
     }
-    return this.db.transaction(async (m) => {
+    return runInTransaction(this.db, async (m) => {
       const client = await this.lockActive(m, clientId);
       if (input.purpose === 'health') await this.requireGuardianIfMinor(m, clientId, client.birthDate, 'body.purpose');
       const repo = m.getRepository(Consent);
@@ -575,7 +575,7 @@ export class ClientsService {
    * Withdrawing the health consent also erases the medical history, in the same transaction.
    */
   async withdrawConsent(clientId: number, purpose: ConsentPurpose, actor: Actor): Promise<{ withdrawn: number }> {
-    return this.db.transaction(async (m) => {
+    return runInTransaction(this.db, async (m) => {
       await this.lockActive(m, clientId);
       const res: { affectedRows?: number } = await m.query(
         'UPDATE consents SET withdrawn_at = ? WHERE client_id = ? AND purpose = ? AND withdrawn_at IS NULL',
@@ -621,7 +621,7 @@ export class ClientsService {
 
   private async writeMedical(clientId: number, input: MedicalHistory, actor: Actor, by: { type: 'client' | 'staff'; id: number }) {
     const { cipher } = this.deps;
-    return this.db.transaction(async (m) => {
+    return runInTransaction(this.db, async (m) => {
       const client = await this.lockActive(m, clientId);
       await this.requireHealthConsent(m, clientId, client.birthDate);
       const enc = (f: MedicalField) => cipher.encryptJson(input[f], aad.medical(client.publicId, f));
@@ -714,16 +714,18 @@ export class ClientsService {
     const now = this.deps.clock.now();
     const pid = newPublicId();
     const expiresAt = new Date(now.getTime() + EXPORT_TTL_MS);
-    await this.db.transaction(async (m) => {
+    await runInTransaction(this.db, async (m) => {
       await this.lockActive(m, clientId);
       await m.query('DELETE FROM data_exports WHERE client_id = ?', [clientId]);
-      await this.deleteExpiredExports(m, now, EXPORT_PURGE_BATCH);
       const payload = await this.buildExport(m, clientId, now);
       await m.getRepository(DataExport).insert({
         publicId: pid, clientId, payloadEnc: this.deps.cipher.encryptJson(payload, aad.exportPayload(pid)), createdAt: now, expiresAt,
       });
       await this.deps.audit.record(actor, 'client.export', { clientId, details: { exportId: pid } }, m);
     });
+    // Other clients' expired exports go after the commit, in statements of their own: inside the
+    // export's transaction their locks made concurrent exports deadlock on one another.
+    await this.deleteExpiredExports(this.db.manager, now, EXPORT_PURGE_BATCH);
     return { id: pid, expiresAt };
   }
 
@@ -803,7 +805,7 @@ export class ClientsService {
    */
   async deleteOwnAccount(clientId: number, actor: Actor): Promise<void> {
     const now = this.deps.clock.now();
-    await this.db.transaction(async (m) => {
+    await runInTransaction(this.db, async (m) => {
       const client = await this.lockActive(m, clientId);
       // Read before the erasure: a hook may keep a keyed hash of them (referrals: an old client is never "new" again).
       const [former]: FormerIdentifiers[] = await m.query('SELECT openid, unionid, phone_bidx AS phoneBidx FROM clients WHERE id = ?', [clientId]);
@@ -985,7 +987,7 @@ export class ClientsService {
     if (actor.type !== 'staff' || staffId === null || !actor.role) throw notFound('Client');
     const phone = normalizePhone(input.phone);
     const bidx = this.deps.cipher.blindIndex('phone', phone);
-    const created = await this.db.transaction(async (m) => {
+    const created = await runInTransaction(this.db, async (m) => {
       const holder: { id: number; publicId: string; consultantId: number | null }[] = await m.query(
         "SELECT id, public_id AS publicId, consultant_id AS consultantId FROM clients WHERE phone_bidx = ? AND status = 'active'",
         [bidx],
@@ -1028,7 +1030,7 @@ export class ClientsService {
   async correctForStaff(actor: Actor, clientPublicId: string, input: { name?: string; phone?: string; gender?: Gender; birthDate?: string | null; address?: string | null }): Promise<{ id: string }> {
     const { cipher } = this.deps;
     try {
-      await this.db.transaction(async (m) => {
+      await runInTransaction(this.db, async (m) => {
         const row = await this.openForStaff(actor, clientPublicId, 'client.correct', m, { lock: true });
         const patch: Partial<Client> = {};
         if (input.name !== undefined) {
@@ -1077,7 +1079,7 @@ export class ClientsService {
    */
   async updateForStaff(actor: Actor, clientPublicId: string, input: { consultantId?: string | null; stage?: string }): Promise<StaffClientAssignment> {
     if (actor.role !== 'director' && actor.role !== 'consultant') throw notFound('Client');
-    const after = await this.db.transaction(async (m) => {
+    const after = await runInTransaction(this.db, async (m) => {
       const row = await this.openForStaff(actor, clientPublicId, 'client.update', m, { lock: true });
       const patch: Partial<Client> = {};
       if (input.consultantId !== undefined) {

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, notFound, validationError } from '../../shared/errors';
-import { withTransactionRetry } from '../../shared/db';
+import { runInTransaction } from '../../shared/db';
 import { publicId } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
@@ -365,7 +365,7 @@ export class CommunityService {
   }
 
   private tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+    return runInTransaction(this.deps.db, work);
   }
 
   private assertAuthorOrDirector(actor: Actor, row: PostRow, action: string): void {

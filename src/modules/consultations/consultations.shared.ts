@@ -3,7 +3,7 @@ import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import type { FieldCipher } from '../../shared/crypto';
 import { notFound } from '../../shared/errors';
-import { withTransactionRetry } from '../../shared/db';
+import { runInTransaction } from '../../shared/db';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
 import type { ClientsService } from '../clients';
@@ -128,7 +128,7 @@ export class Support {
 
   /** A short READ COMMITTED transaction, run again when it was chosen as a deadlock victim. */
   tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+    return runInTransaction(this.deps.db, work);
   }
 
   now(): Date {

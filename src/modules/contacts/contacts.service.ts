@@ -5,7 +5,7 @@ import type { Redis } from '../../shared/redis';
 import { hitCounter } from '../../shared/redis';
 import { FieldCipher, normalizePhone, publicId as newPublicId, randomCode } from '../../shared/crypto';
 import { AppError, notFound } from '../../shared/errors';
-import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
 import { SYSTEM_ACTOR } from '../audit';
 import type { Actor, AuditService } from '../audit';
@@ -241,7 +241,7 @@ export class ContactsService {
   /** The client's binding code: the current one while valid, else a new one (valid for the configured hours). */
   async bindingCode(clientId: number): Promise<BindingCodeView> {
     const ttlMs = this.deps.config.bot.bindingCodeTtlHours * 3600_000;
-    return withTransactionRetry(() => this.db.transaction(async (m) => {
+    return runInTransaction(this.db, async (m) => {
       const now = this.deps.clock.now();
       const [row]: { code: string; expires_at: Date }[] = await m.query(
         'SELECT code, expires_at FROM wecom_binding_codes WHERE client_id = ? FOR UPDATE', [clientId],
@@ -263,7 +263,7 @@ export class ContactsService {
           if (!isDuplicateKey(err) || attempt >= 4 || !String((err as Error).message).includes('uq_wecom_binding_codes_code')) throw err;
         }
       }
-    }), { retryIf: (err) => isDeadlock(err) || isDuplicateKey(err) });
+    }, { retryIf: (err) => isDeadlock(err) || isDuplicateKey(err) });
   }
 
   /**
@@ -470,7 +470,7 @@ export class ContactsService {
 
   private run<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
     // A lost race on the unique client link is a retry: the second pass sees the first one's link.
-    return withTransactionRetry(() => this.db.transaction(work), { retryIf: (err) => isDeadlock(err) || isDuplicateKey(err), attempts: 4 });
+    return runInTransaction(this.db, work, { retryIf: (err) => isDeadlock(err) || isDuplicateKey(err), attempts: 4 });
   }
 
   /** Locks the client row; every link takes it first, so links of one client never interleave. */

@@ -4,7 +4,7 @@ import type { Clock } from '../../shared/clock';
 import type { Redis } from '../../shared/redis';
 import { AppError } from '../../shared/errors';
 import { publicId } from '../../shared/crypto';
-import { isDeadlock, withTransactionRetry } from '../../shared/db';
+import { isDeadlock, runInTransaction } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
 import { WeChatError } from '../../integrations/wechat/types';
 import type { WeChatApi } from '../../integrations/wechat/types';
@@ -681,7 +681,7 @@ export class DeliveryService {
 
   /** A short READ COMMITTED transaction, run again when MySQL picks it as a deadlock victim (drains run side by side). */
   private retried<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work), { attempts: 8 });
+    return runInTransaction(this.deps.db, work, { attempts: 8 });
   }
 
   private async recordOne(m: EntityManager, row: Claimed, o: Outcome, client: ClientInfo | undefined, token: string, now: Date): Promise<{ affectedRows?: number }> {

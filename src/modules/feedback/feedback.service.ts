@@ -3,7 +3,7 @@ import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { shanghaiDate, shanghaiMinute } from '../../shared/clock';
 import { AppError, notFound, validationError } from '../../shared/errors';
-import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import { FieldCipher, publicId, sha256 } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
@@ -576,7 +576,7 @@ export class FeedbackService {
 
   /** A short READ COMMITTED transaction, retried on deadlock (the points account lock can meet the survey row lock). */
   private tx<T>(work: (m: EntityManager) => Promise<T>, retryIf: (err: unknown) => boolean = isDeadlock): Promise<T> {
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work), { retryIf });
+    return runInTransaction(this.deps.db, work, { retryIf });
   }
 
   /** What an answer causes: an invitation for a promoter, a case for a poor answer. */

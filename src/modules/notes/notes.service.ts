@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../shared/clock';
+import { runInTransaction } from '../../shared/db';
 import type { FieldCipher } from '../../shared/crypto';
 import { publicId as newPublicId } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
@@ -40,7 +41,7 @@ export class NotesService {
     const client = await this.deps.clients.accessForStaff(actor, clientPublicId, 'client.note.create');
     const pid = newPublicId();
     const now = this.deps.clock.now();
-    await this.deps.db.transaction(async (m) => {
+    await runInTransaction(this.deps.db, async (m) => {
       await m.query(
         'INSERT INTO client_notes (public_id, client_id, staff_id, kind, body_enc, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         [pid, client.id, actor.id, input.kind, this.deps.cipher.encrypt(input.text, noteAad(pid)), now],

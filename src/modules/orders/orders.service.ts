@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, FieldProblem, notFound, validationError } from '../../shared/errors';
-import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import { publicId, sha256 } from '../../shared/crypto';
 import type { FieldCipher } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
@@ -442,7 +442,7 @@ export class OrdersService {
 
   /** A short READ COMMITTED transaction, retried on deadlock (a hook may lock another client's rows). */
   private tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+    return runInTransaction(this.deps.db, work);
   }
 
   private async projectRow(m: EntityManager, projectPublicId: string, lock = false): Promise<ProjectRow | null> {

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
-import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import { sha256 } from '../../shared/crypto';
 import { AuditService, SYSTEM_ACTOR } from '../audit';
 import type { Actor } from '../audit';
@@ -144,7 +144,7 @@ export class PointsService {
   /** Runs `work` in the caller's transaction, or in a new READ COMMITTED one (no gap locks) retried on deadlock. */
   run<T>(m: EntityManager | null, work: (m: EntityManager) => Promise<T>): Promise<T> {
     if (m) return work(m);
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+    return runInTransaction(this.deps.db, work);
   }
 
   /**

@@ -65,7 +65,8 @@ export const clientTemplateResponse = Joi.object({
   healthConsentRequired: Joi.boolean(),
   sections: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), description: Joi.string(), sensitive: Joi.boolean(), questions: Joi.array().items(question) })),
 });
-const answersView = Joi.object().pattern(Joi.string(), Joi.any());
+// Any question id, any answer (unknown keys: a pattern of Joi.any() would be written as "no keys allowed").
+const answersView = Joi.object().unknown(true);
 export const draftResponse = Joi.object({
   versionId: Joi.string(),
   answers: answersView,

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../shared/clock';
 import { ageOn } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
-import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import { FieldCipher, publicId as newPublicId, sha256 } from '../../shared/crypto';
 import { createLogger, Logger } from '../../shared/logger';
 import type { Actor, AuditRecord, AuditService } from '../audit';
@@ -373,7 +373,7 @@ export class QuestionnairesService {
     if (problems.length) throw this.invalid(problems);
     const health = Object.keys(kept).some((qid) => v.compiled.questions.get(qid)!.sensitive);
     const enc = this.deps.cipher.encryptJson(kept, questionnaireAad.draft(clientId, t.id));
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', async (m) => {
+    return runInTransaction(this.deps.db, async (m) => {
       const client = await this.lockClient(m, clientId);
       if (health) await this.deps.clients.requireHealthConsent(m, clientId, client.birthDate);
       const rows: { revision: number; started_at: Date; submitted_response_id: number | null }[] = await m.query(
@@ -402,7 +402,7 @@ export class QuestionnairesService {
         versionId: v.publicId, answers: kept, revision: revision + 1, startedAt: row?.started_at ?? now, updatedAt: now,
         submitted: Boolean(row?.submitted_response_id), carriedOver: false,
       };
-    }));
+    });
   }
 
   private invalid(problems: { field: string; message: string; type?: string }[]): AppError {
@@ -540,8 +540,8 @@ export class QuestionnairesService {
     const healthEnc = hasHealth ? cipher.encryptJson(health, questionnaireAad.healthAnswers(pid)) : null;
     const safetyEnc = cipher.encryptJson(a.safetyFlags, questionnaireAad.safetyFlags(pid));
 
-    const result = await withTransactionRetry(
-      () => this.deps.db.transaction('READ COMMITTED', async (m): Promise<{ replay: ResponseRow } | { stale: true } | { pointsEarned: number }> => {
+    const result = await runInTransaction(
+      this.deps.db, async (m): Promise<{ replay: ResponseRow } | { stale: true } | { pointsEarned: number }> => {
         const client = await this.lockForSubmission(m, clientId, submissionId, t.id);
         // A twin of this request may have committed while we waited for the lock.
         const again = client.storedResponseId === null ? null : await this.findSubmission(m, clientId, submissionId);
@@ -573,7 +573,7 @@ export class QuestionnairesService {
         audit.push({ action: 'questionnaire.submit', clientId, details: { responseId: pid, versionId: v.publicId, code } });
         await this.deps.audit.recordMany(actor, audit, m);
         return { pointsEarned };
-      }),
+      },
       // A lost race on the submission's unique key is settled by running again: the twin is then found.
       { retryIf: (err) => isDeadlock(err) || isDuplicateKey(err) },
     );
@@ -730,7 +730,7 @@ export class QuestionnairesService {
   async createTemplate(actor: Actor, input: { code: string; definition: unknown }): Promise<TemplateView> {
     const def = this.definitionOrThrow(input.definition);
     try {
-      await this.deps.db.transaction(async (m) => {
+      await runInTransaction(this.deps.db, async (m) => {
         const tpid = newPublicId();
         const res = await m.query('INSERT INTO questionnaire_templates (public_id, code, title) VALUES (?, ?, ?)', [tpid, input.code, def.title]);
         const vpid = newPublicId();
@@ -755,7 +755,7 @@ export class QuestionnairesService {
    */
   async createDraftVersion(actor: Actor, templatePublicId: string, input: { fromVersionId?: string }): Promise<VersionView> {
     const pid = newPublicId();
-    await this.deps.db.transaction(async (m) => {
+    await runInTransaction(this.deps.db, async (m) => {
       const t = await this.templateBy(m, { publicId: templatePublicId }, true);
       if (!t) throw notFound('Questionnaire');
       const versions: { id: number; public_id: string; number: number; status: string }[] = await m.query(
@@ -782,7 +782,7 @@ export class QuestionnairesService {
   /** Replaces a draft version's definition. Only a draft: `WHERE status = 'draft'`, a published one → 409. Audited. */
   async updateDraftVersion(actor: Actor, versionPublicId: string, definition: unknown): Promise<VersionView> {
     const def = this.definitionOrThrow(definition);
-    await this.deps.db.transaction(async (m) => {
+    await runInTransaction(this.deps.db, async (m) => {
       const res = await m.query("UPDATE questionnaire_versions SET definition = ? WHERE public_id = ? AND status = 'draft'", [JSON.stringify(def), versionPublicId]);
       if (Number(res.affectedRows) !== 1) {
         const rows: unknown[] = await m.query('SELECT id FROM questionnaire_versions WHERE public_id = ?', [versionPublicId]);
@@ -800,7 +800,7 @@ export class QuestionnairesService {
    */
   async publish(actor: Actor, versionPublicId: string): Promise<VersionView> {
     const now = this.deps.clock.now();
-    await this.deps.db.transaction(async (m) => {
+    await runInTransaction(this.deps.db, async (m) => {
       const rows: { id: number; template_id: number; status: string; definition: Definition | string }[] = await m.query(
         'SELECT id, template_id, status, definition FROM questionnaire_versions WHERE public_id = ?', [versionPublicId],
       );

@@ -4,7 +4,7 @@ import type { Config } from '../../config';
 import type { Redis } from '../../shared/redis';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
-import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import type { FieldCipher } from '../../shared/crypto';
 import { createLogger, Logger } from '../../shared/logger';
 import { WeChatError, WXACODE_SCENE } from '../../integrations/wechat/types';
@@ -868,7 +868,7 @@ export class ReferralsService {
 
   /** A short READ COMMITTED transaction, retried on deadlock. */
   private tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+    return runInTransaction(this.deps.db, work);
   }
 }
 

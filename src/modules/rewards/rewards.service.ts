@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound, validationError } from '../../shared/errors';
-import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import { publicId, randomCode } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
 import { ClientAccess } from '../clients';
@@ -309,7 +309,7 @@ export class RewardsService {
 
   /** A short READ COMMITTED transaction, retried on deadlock. */
   private tx<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', work));
+    return runInTransaction(this.deps.db, work);
   }
 
   private async refuseStock(m: EntityManager, itemId: number, now: Date): Promise<never> {

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
-import { withTransactionRetry } from '../../shared/db';
+import { runInTransaction } from '../../shared/db';
 import { STAGE_TAGS } from '../journey';
 import type { OutboxService } from '../outbox';
 import type { WorklistService } from '../worklist';
@@ -68,14 +68,14 @@ export class RfmService {
       // Each range is its own short READ COMMITTED transaction (its reads of clients and orders take
       // no shared locks, so daytime writes never wait on it), retried on deadlock; a rerun
       // recomputes the same figures and adds nothing twice.
-      const part = await withTransactionRetry(() => this.deps.db.transaction('READ COMMITTED', async (m) => {
+      const part = await runInTransaction(this.deps.db, async (m) => {
         const r: RfmRun = { clients: 0, retagged: 0, dormant: { care_3m: 0, gift_6m: 0, callback_12m: 0 } };
         r.clients = await this.compute(m, now, from, to);
         await this.moveDormant(m, now, from, to);
         r.retagged = await this.retag(m, now, from, to);
         for (const tier of ['care_3m', 'gift_6m', 'callback_12m'] as const) r.dormant[tier] = await this.dormant(m, now, tier, from, to);
         return r;
-      }));
+      });
       result.clients += part.clients;
       result.retagged += part.retagged;
       for (const tier of ['care_3m', 'gift_6m', 'callback_12m'] as const) result.dormant[tier] += part.dormant[tier];

@@ -3,7 +3,7 @@ import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, notFound } from '../../shared/errors';
 import { hashPassword, newToken, publicId, sha256, verifyPassword } from '../../shared/crypto';
-import { isDuplicateKey } from '../../shared/db';
+import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import type { Redis } from '../../shared/redis';
 import { Limiter, rateLimited } from '../../shared/rate-limit';
 import type { SessionStore } from '../../shared/sessions';
@@ -272,7 +272,7 @@ export class StaffService {
     }
 
     const passwordHash = await hashPassword(input.newPassword);
-    const changed = await this.db.transaction(async (m) => {
+    const changed = await runInTransaction(this.db, async (m) => {
       // Only over the hash just verified: of two concurrent changes, the second is refused, not lost.
       const { affected } = await m.getRepository(Staff).update({ id: staff.id, passwordHash: staff.passwordHash }, { passwordHash });
       if (!affected) return false;
@@ -300,7 +300,7 @@ export class StaffService {
     }
     // Hashed before the transaction, so the row lock is not held through scrypt.
     const passwordHash = await hashPassword(newPassword);
-    const staff = await this.db.transaction(async (m) => {
+    const staff = await runInTransaction(this.db, async (m) => {
       const repo = m.getRepository(Staff);
       const row = await repo.findOne({ where: { id: target.id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw notFound('Staff member');
@@ -331,7 +331,7 @@ export class StaffService {
     if (await this.db.getRepository(Staff).exists({ where: { username: input.username } })) throw taken();
     const passwordHash = await hashPassword(input.password);
     try {
-      const saved = await this.db.transaction(async (m) => {
+      const saved = await runInTransaction(this.db, async (m) => {
         const repo = m.getRepository(Staff);
         const row = await repo.save(repo.create({
           publicId: publicId(), username: input.username, displayName: input.displayName, role: input.role,
@@ -376,7 +376,7 @@ export class StaffService {
    * person at once (sessions carry the role). The last active director cannot be removed.
    */
   async update(actor: Actor, staffPublicId: string, patch: StaffPatch): Promise<StaffView> {
-    const { staff, revoke } = await this.db.transaction(async (m) => {
+    const { staff, revoke } = await runInTransaction(this.db, async (m) => {
       const repo = m.getRepository(Staff);
       // Directors first, in id order, so two concurrent demotions queue instead of deadlocking.
       const mayDropDirector = patch.role !== undefined || patch.active === false;
@@ -426,7 +426,7 @@ export class StaffService {
   /** Lifts a lockout and clears the failure count. */
   async unlock(actor: Actor, staffPublicId: string): Promise<StaffView> {
     // One transaction: the unlock and its audit row commit together or not at all.
-    const staff = await this.db.transaction(async (m) => {
+    const staff = await runInTransaction(this.db, async (m) => {
       const repo = m.getRepository(Staff);
       const row = await repo.findOne({ where: { publicId: staffPublicId }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw notFound('Staff member');
@@ -508,7 +508,7 @@ export class StaffService {
   private async reserveAttempt(staffId: number, now: Date): Promise<Attempt> {
     const limit = this.config.auth.staffLockoutAttempts;
     const lockUntil = new Date(now.getTime() + this.config.auth.staffLockoutMinutes * 60_000);
-    return this.db.transaction(async (m) => {
+    return runInTransaction(this.db, async (m) => {
       // A lock that has run out: the failures count from zero again.
       await m.query('UPDATE staff SET failed_attempts = 0, locked_until = NULL WHERE id = ? AND locked_until IS NOT NULL AND locked_until <= ?', [staffId, now]);
       // locked_until is assigned first and reads the old failed_attempts, so the statement means

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
-import { isDuplicateKey, withTransactionRetry } from '../../shared/db';
+import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import { publicId } from '../../shared/crypto';
 import type { FieldCipher } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
@@ -240,8 +240,7 @@ export class WorklistService {
   /** Marks an open task the staff member may see as done, with a note; audited in the same transaction. */
   async complete(actor: Actor, taskPublicId: string, note: string | null): Promise<TaskView> {
     const vis = visibility(actor);
-    return withTransactionRetry(() =>
-      this.deps.db.transaction('READ COMMITTED', async (m) => {
+    return runInTransaction(this.deps.db, async (m) => {
         // Visibility first (a plain read: the UPDATE then locks only the task row, never the client's).
         const [seen]: { id: number }[] = await m.query(
           `SELECT t.id FROM staff_tasks t LEFT JOIN clients c ON c.id = t.client_id WHERE t.public_id = ? AND ${vis.sql}`, [taskPublicId, ...vis.params],
@@ -256,7 +255,6 @@ export class WorklistService {
         if (Number(res.affectedRows) !== 1) throw new AppError(WorklistErrors.TASK_NOT_OPEN, `This task is ${row.status} already`, { status: row.status });
         await this.deps.audit.record(actor, 'worklist.complete', { clientId: row.client_id, details: { task: row.public_id, kind: row.kind } }, m);
         return toView(this.deps.cipher, row);
-      }),
-    );
+    });
   }
 }

@@ -14,6 +14,29 @@ const errorBody = {
   },
 };
 
+type JsonSchema = { [k: string]: unknown };
+
+/**
+ * joi-to-swagger writes `.allow(null)` on alternatives as `nullable` beside `anyOf`, which OpenAPI
+ * 3.0 validators ignore without a `type` (so null is refused); each branch carries it instead.
+ */
+function nullableIntoBranches(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(nullableIntoBranches);
+  if (!s || typeof s !== 'object') return s;
+  const out: JsonSchema = {};
+  for (const [k, v] of Object.entries(s as JsonSchema)) out[k] = nullableIntoBranches(v);
+  if (out.nullable === true && Array.isArray(out.anyOf) && out.type === undefined) {
+    out.anyOf = (out.anyOf as JsonSchema[]).map((b) => ({ ...b, nullable: true }));
+    delete out.nullable;
+  }
+  return out;
+}
+
+/** The OpenAPI schema of a joi schema. */
+function schemaOf(schema: Joi.Schema): unknown {
+  return nullableIntoBranches(j2s(schema).swagger);
+}
+
 function toOpenApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
@@ -25,7 +48,7 @@ function parameters(where: 'path' | 'query', schema?: Joi.ObjectSchema): object[
     name,
     in: where,
     required: where === 'path' || (swagger.required ?? []).includes(name),
-    schema: s,
+    schema: nullableIntoBranches(s),
   }));
 }
 
@@ -37,7 +60,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { title: string; version:
     const responses: Record<string, object> = {
       [spec.status ?? 200]: {
         description: 'OK',
-        ...(spec.response ? { content: { 'application/json': { schema: j2s(spec.response).swagger } } } : {}),
+        ...(spec.response ? { content: { 'application/json': { schema: schemaOf(spec.response) } } } : {}),
       },
     };
     const codes = new Set([...(spec.errors ?? []), ...(spec.body || spec.query || spec.params ? ['VALIDATION_FAILED'] : [])]);
@@ -56,7 +79,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { title: string; version:
       ...(spec.auth !== 'none' ? { security: [{ [spec.auth === 'client' ? 'clientToken' : 'staffToken']: [] }] } : {}),
       ...(spec.roles ? { 'x-roles': spec.roles, description: `Roles: ${spec.roles.join(', ')}` } : {}),
       parameters: [...parameters('path', spec.params), ...parameters('query', spec.query)],
-      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: j2s(spec.body).swagger } } } } : {}),
+      ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
       responses,
     };
   }
