@@ -14,7 +14,8 @@ import type { WeChatApi } from '../../integrations/wechat/types';
 import { WeChatError } from '../../integrations/wechat/types';
 import { Client, ClientTouch, Consent, ConsentPurpose, DataExport, Gender, MedicalRecord, Touch } from './clients.entity';
 import { ClientErrors } from './clients.errors';
-import { ClientAccess, mayAccess } from './clients.access';
+import { ClientAccess, accessibleScopes, mayAccess } from './clients.access';
+import type { AccessScope } from './clients.access';
 
 export interface ClientsDeps {
   db: DataSource;
@@ -147,6 +148,8 @@ export interface StaffArchive {
   consents: ConsentView[];
   /** Doctors and the director only (DOMAIN.md: three-tier access). */
   medical?: MedicalHistory & { updatedAt: Date | null };
+  /** The sections of this client the reader may see (client-access rule), so a console shows only those. */
+  sections: AccessScope[];
 }
 
 export interface StaffClientAssignment {
@@ -934,6 +937,7 @@ export class ClientsService {
       lastLoginAt: row.lastLoginAt,
       consumption: { visits: 0, lifetimeSpendFen: 0, lastVisitAt: null },
       consents: await this.consentsOf(this.db.manager, row.id),
+      sections: accessibleScopes(actor, row),
     };
     if (withHealth) archive.medical = await this.readMedical(this.db.manager, row.id, row.publicId);
     await this.deps.audit.record(actor, 'client.read', {
