@@ -195,7 +195,6 @@ export interface FormerIdentifiers {
   phoneBidx: string | null;
 }
 
-
 const EXPORT_TTL_MS = 24 * 3600 * 1000;
 const EXPORT_PURGE_BATCH = 500;
 const MIN_BIRTH_DATE = '1900-01-01';
@@ -834,22 +833,14 @@ export class ClientsService {
 
   // ---------------------------------------------------------------- staff side
 
-  /** One client row with its consultant; `lock` takes the client row FOR UPDATE (inside a transaction). */
-  private async loadClientRow(m: EntityManager, by: { id: number } | { publicId: string }, opts: { lock?: boolean } = {}): Promise<ClientRow | null> {
+  /**
+   * One client row with its consultant, a plain read (a write locks the client row first through
+   * ClientAccess.check; a locking join here would lock the consultant's staff row too).
+   */
+  private async loadClientRow(m: EntityManager, by: { id: number } | { publicId: string }): Promise<ClientRow | null> {
     const [col, value] = 'id' in by ? ['c.id', by.id] : ['c.public_id', by.publicId];
-    if (!opts.lock) {
-      const rows: ClientRow[] = await m.query(`SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${col} = ?`, [value]);
-      return rows[0] ?? null;
-    }
-    // MariaDB has no FOR UPDATE OF: a locking join would lock the consultant's staff row too, so it is read apart.
-    const rows: ClientRow[] = await m.query(`SELECT ${OWN_COLUMNS} FROM clients c WHERE ${col} = ? FOR UPDATE`, [value]);
-    const row = rows[0];
-    if (!row) return null;
-    const staff: { publicId: string; displayName: string }[] = row.consultantId === null ? [] : await m.query(
-      'SELECT public_id AS publicId, display_name AS displayName FROM staff WHERE id = ?',
-      [row.consultantId],
-    );
-    return { ...row, consultantPublicId: staff[0]?.publicId ?? null, consultantName: staff[0]?.displayName ?? null };
+    const rows: ClientRow[] = await m.query(`SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${col} = ?`, [value]);
+    return rows[0] ?? null;
   }
 
   /**
