@@ -279,6 +279,15 @@ describe('one client-access rule', () => {
       expect(Object.keys(RULES).filter((k) => !keys.includes(k))).toEqual([]);
     });
 
+    it('the archive names the sections the reader may see of that client', async () => {
+      const sections = async (role: StaffRole) => (await t.http.get(`/api/staff/clients/${fx.own.client.publicId}`).set(bearer(tokens[role]))).body.sections;
+
+      expect(await sections('director')).toEqual(['archive', 'health', 'contact', 'money']);
+      expect(await sections('doctor')).toEqual(['archive', 'health', 'money']);
+      expect(await sections('consultant')).toEqual(['archive', 'contact', 'money']);
+      expect(await sections('customer_service')).toEqual(['archive', 'money']);
+    });
+
     it('a consultant cannot cancel another consultant\'s client\'s voucher (404, voucher and points untouched); their own, yes', async () => {
       const balance = await t.services.points.balance(fx.other.client.id);
 

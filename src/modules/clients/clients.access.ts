@@ -30,6 +30,7 @@ type RoleName = 'director' | 'doctor' | 'consultant' | 'customer_service';
  *   consultant), never health — not even which procedures were bought;
  * - customer service 客服: archive of every client (callbacks, complaints, appointments for anyone)
  *   and money (they take payments at the front desk), no health and no WeCom chats.
+ * A client without a dedicated consultant is nobody's own: only roles reaching all clients see them.
  * What a role may *do* (write plans, record orders, approve posts) stays on each route's `roles`;
  * this table decides only which clients and sections it may see or act on.
  */
@@ -47,7 +48,7 @@ export type AccessPrincipal = Pick<Actor, 'type' | 'id' | 'role'>;
 export function accessReach(who: AccessPrincipal, scope: AccessScope): AccessReach {
   if (who.type === 'system') return 'all';
   if (who.type !== 'staff' || !who.role || who.id === null) return 'none';
-  return CLIENT_ACCESS[who.role as RoleName]?.[scope] ?? 'none';
+  return Object.hasOwn(CLIENT_ACCESS, who.role) ? CLIENT_ACCESS[who.role as RoleName][scope] : 'none';
 }
 
 /** May this staff member see this section of this client (given the client's dedicated consultant)? Pure. */

@@ -15,7 +15,8 @@ import type { WeChatApi } from '../../integrations/wechat/types';
 import { WeChatError } from '../../integrations/wechat/types';
 import { Client, ClientTouch, Consent, ConsentPurpose, DataExport, Gender, MedicalRecord, Touch } from './clients.entity';
 import { ClientErrors } from './clients.errors';
-import { ClientAccess, mayAccess } from './clients.access';
+import { ClientAccess, accessibleScopes, mayAccess } from './clients.access';
+import type { AccessScope } from './clients.access';
 
 export interface ClientsDeps {
   db: DataSource;
@@ -148,6 +149,8 @@ export interface StaffArchive {
   consents: ConsentView[];
   /** Doctors and the director only (DOMAIN.md: three-tier access). */
   medical?: MedicalHistory & { updatedAt: Date | null };
+  /** The sections of this client the reader may see (client-access rule), so a console shows only those. */
+  sections: AccessScope[];
 }
 
 export interface StaffClientAssignment {
@@ -192,7 +195,6 @@ export interface FormerIdentifiers {
   unionid: string | null;
   phoneBidx: string | null;
 }
-
 
 const EXPORT_TTL_MS = 24 * 3600 * 1000;
 const EXPORT_PURGE_BATCH = 500;
@@ -839,22 +841,14 @@ export class ClientsService {
 
   // ---------------------------------------------------------------- staff side
 
-  /** One client row with its consultant; `lock` takes the client row FOR UPDATE (inside a transaction). */
-  private async loadClientRow(m: EntityManager, by: { id: number } | { publicId: string }, opts: { lock?: boolean } = {}): Promise<ClientRow | null> {
+  /**
+   * One client row with its consultant, a plain read (a write locks the client row first through
+   * ClientAccess.check; a locking join here would lock the consultant's staff row too).
+   */
+  private async loadClientRow(m: EntityManager, by: { id: number } | { publicId: string }): Promise<ClientRow | null> {
     const [col, value] = 'id' in by ? ['c.id', by.id] : ['c.public_id', by.publicId];
-    if (!opts.lock) {
-      const rows: ClientRow[] = await m.query(`SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${col} = ?`, [value]);
-      return rows[0] ?? null;
-    }
-    // MariaDB has no FOR UPDATE OF: a locking join would lock the consultant's staff row too, so it is read apart.
-    const rows: ClientRow[] = await m.query(`SELECT ${OWN_COLUMNS} FROM clients c WHERE ${col} = ? FOR UPDATE`, [value]);
-    const row = rows[0];
-    if (!row) return null;
-    const staff: { publicId: string; displayName: string }[] = row.consultantId === null ? [] : await m.query(
-      'SELECT public_id AS publicId, display_name AS displayName FROM staff WHERE id = ?',
-      [row.consultantId],
-    );
-    return { ...row, consultantPublicId: staff[0]?.publicId ?? null, consultantName: staff[0]?.displayName ?? null };
+    const rows: ClientRow[] = await m.query(`SELECT ${CLIENT_COLUMNS} FROM clients c LEFT JOIN staff s ON s.id = c.consultant_id WHERE ${col} = ?`, [value]);
+    return rows[0] ?? null;
   }
 
   /**
@@ -945,6 +939,7 @@ export class ClientsService {
       lastLoginAt: row.lastLoginAt,
       consumption: { visits: 0, lifetimeSpendFen: 0, lastVisitAt: null },
       consents: await this.consentsOf(this.db.manager, row.id),
+      sections: accessibleScopes(actor, row),
     };
     if (withHealth) archive.medical = await this.readMedical(this.db.manager, row.id, row.publicId);
     await this.deps.audit.record(actor, 'client.read', {

@@ -26,7 +26,6 @@ export interface ConsultationsDeps {
   logger: Logger;
 }
 
-
 /**
  * Associated data of every encrypted column of this module: it binds a ciphertext to its row and
  * column, so a value copied elsewhere fails to decrypt. A key rotation (keys:reencrypt) uses the same.
