@@ -4,7 +4,9 @@
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
-fc-list 2>/dev/null | grep -qi 'noto sans cjk' || need+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -i 'noto sans cjk' >/dev/null || need+=(fonts-noto-cjk)
+# Clients' names and notes carry emoji; without a colour emoji font they render as boxes.
+fc-list 2>/dev/null | grep -i 'noto color emoji' >/dev/null || need+=(fonts-noto-color-emoji)
 [ ${#need[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null; then
   echo "ensure-browser: please install ${need[*]} (Chromium and a CJK font)" >&2

@@ -1,6 +1,9 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
 import { session, whenSessionExpires } from '@/composables/session';
 import { OPERATION_ROLES } from '@/api/roles';
+// The first screen's two views come with the main script: no second round trip before the workbench shows.
+import LayoutView from '@/views/LayoutView.vue';
+import WorkbenchView from '@/views/WorkbenchView.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -15,9 +18,9 @@ export const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: '登录' } },
   {
     path: '/',
-    component: () => import('@/views/LayoutView.vue'),
+    component: LayoutView,
     children: [
-      { path: '', name: 'workbench', component: () => import('@/views/WorkbenchView.vue'), meta: { title: '工作台', menu: { label: '工作台', icon: 'House', operation: 'GET /api/staff/me' } } },
+      { path: '', name: 'workbench', component: WorkbenchView, meta: { title: '工作台', menu: { label: '工作台', icon: 'House', operation: 'GET /api/staff/me' } } },
       { path: 'leads', name: 'leads', component: () => import('@/views/LeadsView.vue'), meta: { title: '线索', menu: { label: '线索', icon: 'TrendCharts', operation: 'GET /api/staff/leads' } } },
       { path: 'clients', name: 'clients', component: () => import('@/views/ClientsView.vue'), meta: { title: '客户', menu: { label: '客户', icon: 'User', operation: 'GET /api/staff/clients' } } },
       { path: 'clients/new', name: 'client-new', component: () => import('@/views/NewClientView.vue'), meta: { title: '新建客户', menu: { label: '新建客户', icon: 'Plus', operation: 'POST /api/staff/clients' } } },

@@ -1,8 +1,11 @@
-import { createApp } from 'vue';
-import ElementPlus from 'element-plus';
+import { createApp, h } from 'vue';
+import { ElConfigProvider } from 'element-plus';
 import zhCn from 'element-plus/es/locale/lang/zh-cn';
 import 'element-plus/dist/index.css';
 import Sidebar from './SidebarApp.vue';
+import { useElement } from '../element';
 import '../styles.css';
 
-createApp(Sidebar).use(ElementPlus, { locale: zhCn }).mount('#app');
+const app = createApp({ render: () => h(ElConfigProvider, { locale: zhCn }, () => h(Sidebar)) });
+useElement(app);
+app.mount('#app');
