@@ -2,6 +2,7 @@ import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createStaff, staffToken } from '../helpers/factories';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
+import { recordOrder, seededProject } from '../helpers/orders';
 
 describe('staff notes, walk-in clients and the phone behind the mask', () => {
   let t: TestContext;
@@ -104,6 +105,17 @@ describe('staff notes, walk-in clients and the phone behind the mask', () => {
     const rows = await audit(id, 'client.correct');
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain('郑晓雯');
+  });
+
+  it('the archive shows real spending: visits and spend net of refunds, the last visit', async () => {
+    const doctor = await createStaff(t, 'doctor');
+    const client = await t.services.clients.createClient({ openid: `o_spend_${Date.now()}`, consultantId: consultant.id });
+    const project = await seededProject(t, 'rhinoplasty');
+    const first = await recordOrder(t, { client, doctor, items: [{ projectId: project.id, amountFen: 300000 }], paidAt: new Date(t.clock.now().getTime() - 10 * 86400_000) });
+    const second = await recordOrder(t, { client, doctor, items: [{ projectId: project.id, amountFen: 120000 }] });
+    await t.services.orders.refund({ type: 'staff', id: director.id, role: 'director', ip: null, requestId: null }, first.id, { refundNo: `R${Date.now()}`, amountFen: 100000, reason: '部分退款' });
+    const res = await t.http.get(`/api/staff/clients/${client.publicId}`).set(as(consultant));
+    expect(res.body.consumption).toEqual({ visits: 2, lifetimeSpendFen: 320000, lastVisitAt: new Date(second.paidAt).toISOString() });
   });
 
   it('deleting the account erases the notes; the client’s export carries them', async () => {

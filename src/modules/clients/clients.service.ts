@@ -144,7 +144,7 @@ export interface StaffArchive {
   consultant: { id: string; displayName: string } | null;
   createdAt: Date;
   lastLoginAt: Date | null;
-  /** Filled by the spend/procedure work (DOMAIN.md, consumption); placeholders for now. */
+  /** Paid orders net of refunds (DOMAIN.md, consumption), from the orders module. */
   consumption: { visits: number; lifetimeSpendFen: number; lastVisitAt: string | null };
   consents: ConsentView[];
   /** Doctors and the director only (DOMAIN.md: three-tier access). */
@@ -255,6 +255,13 @@ export class ClientsService {
   private readonly dataHooks: ClientDataHooks[] = [];
   /** The one client-access rule (which staff member sees which client and which sections). */
   readonly access: ClientAccess;
+
+  private consumption: ((clientId: number) => Promise<StaffArchive['consumption']>) | null = null;
+
+  /** Where the archive's spending figures come from (the orders module; services.ts, at start-up). */
+  setConsumptionSource(source: (clientId: number) => Promise<StaffArchive['consumption']>): void {
+    this.consumption = source;
+  }
 
   /** Registers another module's client data hooks (services.ts, at start-up). */
   addDataHooks(hooks: ClientDataHooks): void {
@@ -937,7 +944,7 @@ export class ClientsService {
       consultant: consultantOf(row),
       createdAt: row.createdAt,
       lastLoginAt: row.lastLoginAt,
-      consumption: { visits: 0, lifetimeSpendFen: 0, lastVisitAt: null },
+      consumption: this.consumption ? await this.consumption(row.id) : { visits: 0, lifetimeSpendFen: 0, lastVisitAt: null },
       consents: await this.consentsOf(this.db.manager, row.id),
       sections: accessibleScopes(actor, row),
     };

@@ -195,6 +195,21 @@ export class OrdersService {
     },
   };
 
+  /**
+   * A client's spending as the archive shows it (DOMAIN.md, consumption): visits = paid orders not
+   * voided or wholly refunded, lifetime spend = paid minus refunded, last visit = the latest of them.
+   */
+  async consumptionOf(clientId: number): Promise<{ visits: number; lifetimeSpendFen: number; lastVisitAt: string | null }> {
+    const [row]: { visits: number | string; spend: number | string | null; last: Date | null }[] = await this.deps.db.query(
+      `SELECT SUM(status <> 'voided' AND amount_paid_fen > amount_refunded_fen) AS visits,
+              SUM(CASE WHEN status = 'voided' THEN 0 ELSE amount_paid_fen - amount_refunded_fen END) AS spend,
+              MAX(CASE WHEN status <> 'voided' AND amount_paid_fen > amount_refunded_fen THEN paid_at END) AS last
+         FROM orders WHERE client_id = ?`,
+      [clientId],
+    );
+    return { visits: Number(row?.visits ?? 0), lifetimeSpendFen: Number(row?.spend ?? 0), lastVisitAt: row?.last ? new Date(row.last).toISOString() : null };
+  }
+
   // ---- project catalog ----
 
   /** The catalog, by category then creation; `active` filters when given. */

@@ -46,6 +46,7 @@ export const leadsQuery = Joi.object({
   project: Joi.string().pattern(/^[a-z0-9][a-z0-9_-]{0,63}$/),
   consultantId: publicIdSchema.description('director only: one consultant’s leads'),
   unassigned: Joi.boolean().description('director only: leads without a consultant'),
+  clientId: publicIdSchema.description('one client’s latest submission (within what the role may see)'),
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
 });

@@ -132,6 +132,7 @@ export interface LeadsQuery {
   project?: string;
   consultantId?: string;
   unassigned?: boolean;
+  clientId?: string;
   page: number;
   pageSize: number;
 }
@@ -857,6 +858,10 @@ export class QuestionnairesService {
         where.push('c.consultant_id = (SELECT id FROM staff WHERE public_id = ?)');
         params.push(q.consultantId);
       }
+    }
+    if (q.clientId) {
+      where.push('c.public_id = ?');
+      params.push(q.clientId);
     }
     if (q.grade?.length) {
       where.push(`i.lead_grade IN (${q.grade.map(() => '?').join(', ')})`);

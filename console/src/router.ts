@@ -1,0 +1,56 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
+import { session, whenSessionExpires } from '@/composables/session';
+import { OPERATION_ROLES } from '@/api/roles';
+// The first screen's two views come with the main script: no second round trip before the workbench shows.
+import LayoutView from '@/views/LayoutView.vue';
+import WorkbenchView from '@/views/WorkbenchView.vue';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    title?: string;
+    /** Shown in the menu when the API admits this role to the operation the page is built on. */
+    menu?: { label: string; icon: string; operation: string };
+    public?: boolean;
+  }
+}
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: '登录' } },
+  {
+    path: '/',
+    component: LayoutView,
+    children: [
+      { path: '', name: 'workbench', component: WorkbenchView, meta: { title: '工作台', menu: { label: '工作台', icon: 'House', operation: 'GET /api/staff/me' } } },
+      { path: 'leads', name: 'leads', component: () => import('@/views/LeadsView.vue'), meta: { title: '线索', menu: { label: '线索', icon: 'TrendCharts', operation: 'GET /api/staff/leads' } } },
+      { path: 'clients', name: 'clients', component: () => import('@/views/ClientsView.vue'), meta: { title: '客户', menu: { label: '客户', icon: 'User', operation: 'GET /api/staff/clients' } } },
+      { path: 'clients/new', name: 'client-new', component: () => import('@/views/NewClientView.vue'), meta: { title: '新建客户', menu: { label: '新建客户', icon: 'Plus', operation: 'POST /api/staff/clients' } } },
+      { path: 'clients/:id', name: 'client', component: () => import('@/views/ClientView.vue'), props: true, meta: { title: '客户档案' } },
+    ],
+  },
+  { path: '/:rest(.*)*', redirect: '/' },
+];
+
+/** Whether the API admits this role to an operation (the generated table from /openapi.json). */
+export function admits(operation: string, role: string | undefined): boolean {
+  if (!(operation in OPERATION_ROLES)) return false;
+  const roles = OPERATION_ROLES[operation];
+  return roles === null || (role !== undefined && roles.includes(role));
+}
+
+export function createConsoleRouter() {
+  const router = createRouter({ history: createWebHistory('/console/'), routes });
+  router.beforeEach((to) => {
+    if (!to.meta.public && !session.token) return { name: 'login', query: { redirect: to.fullPath } };
+    if (to.name === 'login' && session.token) return { path: '/' };
+    return true;
+  });
+  router.afterEach((to) => {
+    document.title = `${to.meta.title ?? '工作台'} · 美颜客户管理`;
+  });
+  // The API said the session ended: back to login, and back here afterwards.
+  whenSessionExpires(() => {
+    const here = router.currentRoute.value;
+    if (here.name !== 'login') void router.replace({ name: 'login', query: { redirect: here.fullPath, expired: '1' } });
+  });
+  return router;
+}

@@ -1,0 +1,184 @@
+/**
+ * The staff console in pictures and figures, against the real API on a database of its own
+ * (`meiyan_screenshots`, made fresh each run with the migrations and the demo seed):
+ *
+ * - `npm run screenshots` (after the mini-program's pages) writes screenshots/console-<page>.png of
+ *   every console page at 1366×900 and of the WeCom sidebar at 390×844; `-- console-leads` picks.
+ * - `npm run bench:console` prints `BENCH console_first_screen ms=` (navigation until the workbench
+ *   shows its lists, API and browser warm, median of 5) and `BENCH console_bundle kb=` (the gzipped
+ *   JavaScript that first screen loads).
+ */
+import 'reflect-metadata';
+import fs from 'node:fs';
+import path from 'node:path';
+import http from 'node:http';
+import zlib from 'node:zlib';
+import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { loadConfig } from '../src/config';
+import { ensureDatabase } from '../src/shared/db';
+import { createDataSource } from '../src/datasource';
+import { createRedis } from '../src/shared/redis';
+import { systemClock } from '../src/shared/clock';
+import { createLogger } from '../src/shared/logger';
+import { createServices, type Deps } from '../src/services';
+import { createApp } from '../src/app';
+import { seedDemo } from '../src/modules/demo';
+import { startWeChatStandIn } from '../src/integrations/wechat/standin';
+
+const ROOT = path.resolve(__dirname, '..');
+const OUT = path.join(ROOT, 'screenshots');
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+const DB_NAME = 'meiyan_screenshots';
+
+interface Shot { name: string; path: string; role: 'director' | 'doctor' | 'consultant' | 'customer_service'; phone?: boolean; wait: string }
+
+async function main(): Promise<void> {
+  const bench = process.argv.includes('--bench');
+  const only = process.argv.slice(2).filter((a) => a.startsWith('console-'));
+  if (!CHROMIUM) {
+    process.stdout.write('chromium not found: no console screenshots (bash scripts/ensure-browser.sh)\n');
+    return;
+  }
+  execFileSync('bash', [path.join(ROOT, 'scripts', 'console-build.sh')], { stdio: 'inherit' });
+  process.env.DEMO_STAFF_PASSWORD ??= 'Screenshots-Demo-2026';
+  const config = loadConfig({ ...process.env, NODE_ENV: 'development', DB_NAME, REDIS_KEY_PREFIX: `meiyan-shots:${Date.now()}:`, LOG_LEVEL: 'silent', DEMO_SEED: 'true', STAFF_LOGIN_RATE_LIMIT_PER_IP: '1000' }, { dotenv: false });
+  const standIn = await startWeChatStandIn({ port: 0, appId: config.wechat.appId, appSecret: config.wechat.appSecret });
+  await ensureDatabase(config.db);
+  const db = createDataSource({ ...config.db });
+  await db.initialize();
+  await db.query(`DROP DATABASE \`${DB_NAME}\``);
+  await db.query(`CREATE DATABASE \`${DB_NAME}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await db.query(`USE \`${DB_NAME}\``);
+  await db.destroy();
+  const ds = createDataSource(config.db);
+  await ds.initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  const redis = createRedis(config.redis);
+  const deps: Deps = { config: { ...config, wechat: { ...config.wechat, apiBaseUrl: standIn.url, standIn: true } }, db: ds, redis, clock: systemClock, logger: createLogger('silent') };
+  const services = createServices(deps);
+  const demo = await seedDemo(deps, services);
+  const { app } = createApp(deps, services);
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const password = (role: string) => demo.staff.find((s) => s.role === role)!.password;
+  const username = (role: string) => demo.staff.find((s) => s.role === role)!.username;
+  const [lead] = (await ds.query("SELECT c.public_id AS id FROM client_intents i JOIN clients c ON c.id = i.client_id ORDER BY i.lead_grade, i.intent_score DESC LIMIT 1")) as { id: string }[];
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  try {
+    const token = async (role: string) => {
+      const res = await fetch(`${base}/api/staff/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: username(role), password: password(role) }) });
+      return (await res.json()) as { token: string; staff: unknown };
+    };
+    // A demo note, so the client view and the sidebar show a contact log.
+    if (lead) {
+      const c = await token('consultant');
+      await fetch(`${base}/api/staff/clients/${lead.id}/notes`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify({ kind: 'call', text: '电话回访：关注鼻综合恢复期，周六下午到院面诊 🌸' }) });
+    }
+    const signedIn = async (role: Shot['role'], phone = false): Promise<BrowserContext> => {
+      const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: phone ? { width: 390, height: 844 } : { width: 1366, height: 900 }, deviceScaleFactor: 1 });
+      const session = await token(role);
+      await ctx.addInitScript((value) => localStorage.setItem('meiyan.console.session', value), JSON.stringify(session));
+      return ctx;
+    };
+
+    if (bench) {
+      await measure(signedIn, base);
+      return;
+    }
+    fs.mkdirSync(OUT, { recursive: true });
+    const shots: Shot[] = [
+      { name: 'console-workbench', path: '/console/', role: 'consultant', wait: '[data-test=tasks]' },
+      { name: 'console-leads', path: '/console/leads', role: 'director', wait: '[data-test=leads-table] .el-table__row' },
+      { name: 'console-clients', path: '/console/clients', role: 'director', wait: '[data-test=clients-table] .el-table__row' },
+      { name: 'console-client-new', path: '/console/clients/new', role: 'consultant', wait: '[data-test=new-client-form]' },
+      ...(lead ? [
+        { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
+        { name: 'console-client-service', path: `/console/clients/${lead.id}`, role: 'customer_service' as const, wait: '[data-test=notes-card] [data-test=note]' },
+        { name: 'console-sidebar', path: `/console/sidebar/?client=${lead.id}`, role: 'consultant' as const, phone: true, wait: '[data-test=sidebar-who]' },
+      ] : []),
+    ];
+    {
+      const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
+      const page = await ctx.newPage();
+      if (!only.length || only.includes('console-login')) {
+        await page.goto(`${base}/console/login`);
+        await page.locator('input[name=username]').waitFor();
+        await shoot(page, 'console-login');
+      }
+      await ctx.close();
+    }
+    for (const shot of shots) {
+      if (only.length && !only.includes(shot.name)) continue;
+      const ctx = await signedIn(shot.role, shot.phone);
+      const page = await ctx.newPage();
+      try {
+        await page.goto(`${base}${shot.path}`);
+        await page.locator(shot.wait).first().waitFor({ timeout: 30_000 });
+        await page.waitForLoadState('networkidle');
+        await shoot(page, shot.name, !shot.phone);
+      } catch (err) {
+        process.exitCode = 1;
+        process.stderr.write(`${shot.name} failed: ${(err as Error).message}\n`);
+      } finally {
+        await ctx.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    server.closeAllConnections();
+    server.close();
+    await standIn.close();
+    await redis.quit();
+    await ds.destroy();
+  }
+}
+
+async function shoot(page: Page, name: string, fullPage = true): Promise<void> {
+  // Element Plus fades its loading masks out; a picture of a page half under one helps nobody.
+  await page.waitForFunction(() => !document.querySelector('.el-loading-mask'), undefined, { timeout: 10_000 }).catch(() => undefined);
+  await page.waitForTimeout(300);
+  const file = path.join(OUT, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  process.stdout.write(`screenshots/${name}.png\n`);
+}
+
+/** First screen with the API and the browser warm: the median of five fresh page loads (new tab, cached assets). */
+async function measure(signedIn: (role: Shot['role']) => Promise<BrowserContext>, base: string): Promise<void> {
+  const ctx = await signedIn('consultant');
+  const scripts = new Map<string, number>();
+  const warm = await ctx.newPage();
+  warm.on('response', async (res) => {
+    if (res.request().resourceType() !== 'script') return;
+    const body = await res.body().catch(() => null);
+    if (body) scripts.set(res.url(), zlib.gzipSync(body, { level: 9 }).length);
+  });
+  await warm.goto(`${base}/console/`);
+  await warm.locator('[data-test=tasks]').waitFor();
+  await warm.waitForLoadState('networkidle');
+  await warm.close();
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const page = await ctx.newPage();
+    const started = Date.now();
+    await page.goto(`${base}/console/`);
+    await page.locator('[data-test=tasks] .el-card__body').waitFor();
+    await page.locator('[data-test=new-leads]').waitFor();
+    times.push(Date.now() - started);
+    await page.close();
+  }
+  times.sort((a, b) => a - b);
+  const kb = [...scripts.values()].reduce((a, b) => a + b, 0) / 1024;
+  process.stdout.write(`BENCH console_first_screen ms=${times[2]} goal_ms=1500\n`);
+  process.stdout.write(`BENCH console_bundle kb=${kb.toFixed(1)} goal_kb=500\n`);
+  await ctx.close();
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
