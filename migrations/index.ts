@@ -16,6 +16,7 @@ import { PhotoRequestTexts1795401100000 } from './1795401100000-PhotoRequestText
 import { OrdersClientCovering1795401200000 } from './1795401200000-OrdersClientCovering';
 import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitations';
 import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExportsExpiresIndex';
+import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -37,4 +38,5 @@ export const migrations: Function[] = [
   OrdersClientCovering1795401200000,
   SurveyInvitations1795401300000,
   DataExportsExpiresIndex1795401400000,
+  WeComCallbacks1795570000000,
 ];

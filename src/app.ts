@@ -35,6 +35,7 @@ import { registerConsultationRoutes } from './modules/consultations';
 import { registerQuestionnaireRoutes } from './modules/questionnaires';
 import { registerWorklistRoutes } from './modules/worklist';
 import { registerDeliveryRoutes } from './modules/delivery';
+import { registerWeComRoutes } from './modules/wecom';
 
 
 export interface AppHandle {
@@ -73,6 +74,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerQuestionnaireRoutes(api, services);
   registerWorklistRoutes(api, services);
   registerDeliveryRoutes(api, services);
+  registerWeComRoutes(api, services.wecomOfficial);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(

@@ -29,6 +29,7 @@ import { ConsultationsService } from './modules/consultations';
 import { QuestionnairesService } from './modules/questionnaires';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
+import { WeComService } from './modules/wecom';
 
 /** The outside world a process is given: configuration, connections, the clock and the logger. */
 export interface Deps {
@@ -65,6 +66,8 @@ export interface Services {
   questionnaires: QuestionnairesService;
   worklist: WorklistService;
   delivery: DeliveryService;
+  /** WeCom's official API: callbacks, contact-me codes, the sidebar's signatures. */
+  wecomOfficial: WeComService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -109,5 +112,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
   for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
-  return { care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, wecom, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
+  const wecomOfficial = new WeComService({ db, config, clock, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
+  return { wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, wecom, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }

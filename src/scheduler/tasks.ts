@@ -9,6 +9,7 @@ import { referralReleaseTask } from '../modules/referrals';
 import { outboxHousekeepingTask } from '../modules/delivery';
 import { schedulerRunsPurgeTask } from '../modules/worklist';
 import { outboxRetentionTask } from '../modules/outbox';
+import { wecomEventsTask } from '../modules/wecom';
 
 /** One scheduled task: what it does must be safe to run twice (unique keys in MySQL). */
 export interface Task {
@@ -21,5 +22,5 @@ export interface Task {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask];
+  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask];
 }

@@ -1,0 +1,21 @@
+import type { Task } from '../../scheduler/tasks';
+
+export { WeComService } from './wecom.service';
+export type { WeComDeps, JssdkConfig, JssdkSignature } from './wecom.service';
+export type { CallbackQuery } from './wecom.callbacks';
+export type { AddedHook, EventOutcome } from './wecom.events';
+export { WeComErrors } from './wecom.errors';
+export { registerWeComRoutes } from './wecom.routes';
+export * from './wecom.entity';
+
+/**
+ * Every minute: processes WeCom callback events still due (those whose background processing
+ * failed or whose process died). Rows are claimed by a conditional UPDATE, so it is safe beside
+ * the API processes and on two schedulers. For allTasks().
+ */
+export const wecomEventsTask: Task = {
+  id: 'wecom-events',
+  schedule: '* * * * *',
+  description: 'Process WeCom callback events still due',
+  run: async ({ services }) => ({ items: await services.wecomOfficial.processEvents() }),
+};
