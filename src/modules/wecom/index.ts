@@ -3,6 +3,7 @@ import type { Task } from '../../scheduler/tasks';
 export { WeComService } from './wecom.service';
 export type { WeComDeps, JssdkConfig, JssdkSignature } from './wecom.service';
 export type { CallbackQuery } from './wecom.callbacks';
+export type { ContactWayView } from './wecom.contactways';
 export type { AddedHook, EventOutcome } from './wecom.events';
 export { WeComErrors } from './wecom.errors';
 export { registerWeComRoutes } from './wecom.routes';
@@ -16,6 +17,8 @@ export * from './wecom.entity';
 export const wecomEventsTask: Task = {
   id: 'wecom-events',
   schedule: '* * * * *',
-  description: 'Process WeCom callback events still due',
-  run: async ({ services }) => ({ items: await services.wecomOfficial.processEvents() }),
+  description: 'Process WeCom callback events still due; delete one-tap contact-me codes never used',
+  run: async ({ services, now }) => ({
+    items: (await services.wecomOfficial.processEvents()) + (services.wecomOfficial.official ? await services.wecomOfficial.contactWays.purgeUnusedClientCodes(now) : 0),
+  }),
 };

@@ -87,6 +87,18 @@ export class WeComExternalContact {
   @Column({ name: 'added_at', type: 'datetime', precision: 3, nullable: true })
   addedAt!: Date | null;
 
+  /** The channel of the contact-me code the client came through (its state's meaning). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  channel!: string | null;
+
+  /** What became of the welcome message: sent, expired, not_needed, failed. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  welcome!: string | null;
+
+  /** How the client was found: unionid, client_code (one-tap), staff. */
+  @Column({ name: 'linked_by', type: 'varchar', length: 16, nullable: true })
+  linkedBy!: string | null;
+
   /** CreateTime of the newest event applied: an older event arriving later changes nothing. */
   @Column({ name: 'last_event_at', type: 'datetime', precision: 3 })
   lastEventAt!: Date;
@@ -110,4 +122,59 @@ export class WeComStaffUser {
 
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt!: Date;
+}
+
+/** A contact-me code 联系我 and what its state means: a channel or campaign, or one client's one-tap code. */
+@Entity({ name: 'wecom_contact_ways' })
+@Index('ix_wecom_contact_ways_client', ['clientId', 'deletedAt'])
+@Index('ix_wecom_contact_ways_kind', ['kind', 'deletedAt', 'createdAt'])
+export class WeComContactWay {
+  @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
+  id!: number;
+
+  @Index('uq_wecom_contact_ways_public_id', { unique: true })
+  @Column({ name: 'public_id', type: 'char', length: 22 })
+  publicId!: string;
+
+  @Index('uq_wecom_contact_ways_config', { unique: true })
+  @Column({ name: 'config_id', type: 'varchar', length: 64 })
+  configId!: string;
+
+  /** WeCom: at most 30 characters; comes back in the add event. */
+  @Index('uq_wecom_contact_ways_state', { unique: true })
+  @Column({ type: 'varchar', length: 30 })
+  state!: string;
+
+  @Column({ type: 'enum', enum: ['channel', 'client'] })
+  kind!: 'channel' | 'client';
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  label!: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  channel!: string | null;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  campaign!: string | null;
+
+  @Column({ type: 'json' })
+  userids!: string[];
+
+  @Column({ name: 'client_id', type: 'int', unsigned: true, nullable: true })
+  clientId!: number | null;
+
+  @Column({ name: 'qr_code', type: 'varchar', length: 512 })
+  qrCode!: string;
+
+  @Column({ name: 'created_by', type: 'int', unsigned: true, nullable: true })
+  createdBy!: number | null;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'used_at', type: 'datetime', precision: 3, nullable: true })
+  usedAt!: Date | null;
+
+  @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
+  deletedAt!: Date | null;
 }

@@ -9,6 +9,8 @@ export const WeComErrors = defineErrors({
   WECOM_CALLBACK_MALFORMED: 400,
   /** The official WeCom API is not configured (WECOM_MODE=bot or no corp id). */
   WECOM_OFFICIAL_OFF: 404,
+  /** The client has no consultant with a WeCom userid for a one-tap code. */
+  WECOM_NO_CONSULTANT: 409,
   /** WeCom refused or did not answer. */
   WECOM_UPSTREAM: 502,
 });

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
 import { AppError, CommonErrors } from '../../shared/errors';
+import { principalOf } from '../../shared/http/route';
 import { actorFromContext } from '../audit';
 import type { WeComService } from './wecom.service';
 
@@ -15,6 +16,14 @@ const signedQuery = {
   timestamp: Joi.string().pattern(/^\d{1,12}$/).required(),
   nonce: Joi.string().pattern(/^[A-Za-z0-9]{1,64}$/).required(),
 };
+
+const wayView = Joi.object({
+  id: Joi.string(), kind: Joi.string(), state: Joi.string(), label: Joi.string().allow(null), channel: Joi.string().allow(null), campaign: Joi.string().allow(null),
+  userids: Joi.array().items(Joi.string()), qrCode: Joi.string(), createdAt: Joi.date(), deletedAt: Joi.date().allow(null),
+  counts: Joi.object({ adds: Joi.number(), bindings: Joi.number(), questionnaires: Joi.number(), plans: Joi.number(), paidOrders: Joi.number() }),
+});
+const publicIdSchema = Joi.string().pattern(/^[A-Za-z0-9_-]{10,32}$/);
+const WAY_STAFF = ['director', 'consultant'] as const;
 
 const signature = Joi.object({ timestamp: Joi.number().integer(), nonceStr: Joi.string(), signature: Joi.string() });
 
@@ -82,5 +91,52 @@ export function registerWeComRoutes(api: ApiRouter, wecom: WeComService): void {
         errors: ['NOT_FOUND'],
       },
       ({ ctx, params }) => wecom.clientOfExternalContact(actorFromContext(ctx), params.externalUserId),
+    )
+    .add(
+      {
+        method: 'put', path: '/api/staff/wecom/staff-users/:userid', summary: 'Which staff member a WeCom userid (成员 UserID) is',
+        tags: STAFF, auth: 'staff', roles: ['director'],
+        params: Joi.object({ userid: Joi.string().pattern(/^[A-Za-z0-9_.@-]{1,64}$/).required() }),
+        body: Joi.object({ staffId: publicIdSchema.required() }),
+        response: Joi.object({ userid: Joi.string(), staffId: Joi.string() }), errors: ['NOT_FOUND'],
+      },
+      ({ params, body }) => wecom.linkStaffUserByPublicId(params.userid, body.staffId),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/wecom/contact-ways', summary: 'A contact-me QR code for one or several staff members and a channel or campaign',
+        tags: STAFF, auth: 'staff', roles: WAY_STAFF, status: 201,
+        body: Joi.object({
+          label: Joi.string().trim().min(1).max(100).required(),
+          channel: Joi.string().pattern(/^[A-Za-z0-9_.-]{1,64}$/).required(),
+          campaign: Joi.string().max(128).allow(null),
+          staffIds: Joi.array().items(publicIdSchema).min(1).max(100).unique().required(),
+        }),
+        response: wayView, errors: ['VALIDATION_FAILED', 'WECOM_UPSTREAM', 'WECOM_OFFICIAL_OFF'],
+      },
+      ({ ctx, body }) => wecom.contactWaysOrOff().create(actorFromContext(ctx), body),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/wecom/contact-ways', summary: 'Contact-me codes with what each brought: adds, bindings, questionnaires, plans, paid orders',
+        tags: STAFF, auth: 'staff', roles: WAY_STAFF, response: Joi.object({ items: Joi.array().items(wayView) }),
+      },
+      async () => ({ items: await wecom.contactWays.list() }),
+    )
+    .add(
+      {
+        method: 'delete', path: '/api/staff/wecom/contact-ways/:id', summary: 'Delete a contact-me code (at WeCom too)',
+        tags: STAFF, auth: 'staff', roles: ['director'], params: Joi.object({ id: publicIdSchema.required() }), errors: ['NOT_FOUND', 'WECOM_UPSTREAM'],
+      },
+      async ({ params }) => { await wecom.contactWaysOrOff().remove(params.id); },
+    )
+    .add(
+      {
+        method: 'get', path: '/api/mp/wecom/contact-way', summary: 'One tap to add the own consultant in WeCom: a contact-me code that links the chat to this client',
+        tags: ['mini-program: WeCom'], auth: 'client',
+        response: Joi.object({ qrCode: Joi.string(), configId: Joi.string(), state: Joi.string() }),
+        errors: ['WECOM_NO_CONSULTANT', 'WECOM_UPSTREAM', 'WECOM_OFFICIAL_OFF'],
+      },
+      ({ ctx }) => wecom.contactWaysOrOff().forClient(principalOf(ctx, 'client').clientId),
     );
 }

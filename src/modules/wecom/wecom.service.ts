@@ -9,6 +9,7 @@ import { WeComApi, WeComError } from '../../integrations/wecom/types';
 import type { Actor } from '../audit';
 import { CallbackQuery, CallbackReceiver } from './wecom.callbacks';
 import { EventProcessor } from './wecom.events';
+import { ContactWays } from './wecom.contactways';
 import { WeComErrors } from './wecom.errors';
 
 export interface WeComDeps {
@@ -46,16 +47,25 @@ const nonce = (n = 16) => [...randomBytes(n)].map((b) => NONCE_ALPHABET[b % NONC
 export class WeComService {
   readonly callbacks: CallbackReceiver;
   readonly events: EventProcessor;
+  readonly contactWays: ContactWays;
   private readonly log: Logger;
 
   constructor(private readonly deps: WeComDeps) {
     this.log = deps.logger;
     this.callbacks = new CallbackReceiver(deps);
     this.events = new EventProcessor({ db: deps.db, clock: deps.clock, log: this.log });
+    this.contactWays = new ContactWays({ db: deps.db, config: deps.config, clock: deps.clock, wecom: deps.wecom, log: this.log });
+    this.events.addedHooks.push(this.contactWays.onAdded);
   }
 
   get official(): boolean {
     return this.deps.config.wecom.official;
+  }
+
+  /** The contact-me codes, when the official API is configured. */
+  contactWaysOrOff(): ContactWays {
+    if (!this.official) throw new AppError(WeComErrors.WECOM_OFFICIAL_OFF, 'The official WeCom API is not configured');
+    return this.contactWays;
   }
 
   verifyCallbackUrl(q: CallbackQuery): string {
@@ -72,6 +82,14 @@ export class WeComService {
   /** Processes due events (the scheduler's task; tests call it to wait for background processing). */
   processEvents(): Promise<number> {
     return this.events.drain();
+  }
+
+  /** Maps a WeCom userid to a staff member given by public id (director's settings). */
+  async linkStaffUserByPublicId(userid: string, staffPublicId: string): Promise<{ userid: string; staffId: string }> {
+    const [row]: { id: number }[] = await this.deps.db.query('SELECT id FROM staff WHERE public_id = ? AND active = 1', [staffPublicId]);
+    if (!row) throw notFound('Staff member');
+    await this.linkStaffUser(userid, Number(row.id));
+    return { userid, staffId: staffPublicId };
   }
 
   /** Maps a WeCom userid to a staff member (one userid per staff member). */
