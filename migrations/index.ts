@@ -18,6 +18,7 @@ import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitation
 import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExportsExpiresIndex';
 import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
+import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -41,4 +42,5 @@ export const migrations: Function[] = [
   DataExportsExpiresIndex1795401400000,
   WeComCallbacks1795570000000,
   WeComContactWays1795570100000,
+  WeComEventLease1795570200000,
 ];

@@ -79,7 +79,8 @@ describe('WeCom callback events', () => {
 
     expect(added.callbackStatus).toBe(200);
     await t.services.wecomOfficial.processEvents();
-    expect(await rowsOf(added.externalUserId)).toEqual([expect.objectContaining({ status: 'done', outcome: 'added', change_type: 'add_external_contact' })]);
+    // The state names no contact-me code of the product: recorded as it came, without a channel.
+    expect(await rowsOf(added.externalUserId)).toEqual([expect.objectContaining({ status: 'done', outcome: 'unknown_state', change_type: 'add_external_contact' })]);
     expect(await relation(added.externalUserId)).toMatchObject({ userid: 'zhangsan', staff_id: consultant.id, state: 'ad_xhs_01', status: 'active' });
   });
 

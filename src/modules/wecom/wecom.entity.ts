@@ -46,6 +46,11 @@ export class WeComCallbackEvent {
   @Column({ name: 'lease_until', type: 'datetime', precision: 3, nullable: true })
   leaseUntil!: Date | null;
 
+  /** The claim (one batch of one processor) the row belongs to while it is processed. */
+  @Index('ix_wecom_callback_events_lease')
+  @Column({ name: 'lease_id', type: 'char', length: 36, nullable: true })
+  leaseId!: string | null;
+
   @Column({ name: 'last_error', type: 'varchar', length: 255, nullable: true })
   lastError!: string | null;
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
@@ -65,41 +66,43 @@ export class EventProcessor {
 
   async processPending(limit = 200): Promise<number> {
     const now = this.deps.clock.now();
-    const due: { id: string }[] = await this.deps.db.query(
-      `SELECT id FROM wecom_callback_events
+    const leaseId = randomUUID();
+    // One UPDATE claims a batch, oldest event first; a batch whose processor died is claimed again after its lease.
+    const claimed: { affectedRows: number } = await this.deps.db.query(
+      `UPDATE wecom_callback_events SET status = 'processing', lease_id = ?, lease_until = ?, attempts = attempts + 1
         WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'processing' AND lease_until < ?)
         ORDER BY create_time, id LIMIT ?`,
-      [now, now, limit],
+      [leaseId, new Date(now.getTime() + LEASE_MS), now, now, limit],
     );
-    let processed = 0;
-    for (const { id } of due) {
-      const claimed: { affectedRows: number } = await this.deps.db.query(
-        `UPDATE wecom_callback_events SET status = 'processing', lease_until = ?, attempts = attempts + 1
-          WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'processing' AND lease_until < ?))`,
-        [new Date(now.getTime() + LEASE_MS), id, now, now],
-      );
-      if (claimed.affectedRows !== 1) continue;
-      const [row]: EventRow[] = await this.deps.db.query(
-        'SELECT id, event, change_type, create_time, fields, attempts FROM wecom_callback_events WHERE id = ?', [id],
-      );
+    if (claimed.affectedRows === 0) return 0;
+    const rows: EventRow[] = await this.deps.db.query(
+      'SELECT id, event, change_type, create_time, fields, attempts FROM wecom_callback_events WHERE lease_id = ? ORDER BY create_time, id', [leaseId],
+    );
+    const finished = new Map<string, string[]>(); // "status outcome" → ids
+    for (const row of rows) {
       try {
         const result = await this.apply(row);
-        await this.deps.db.query(
-          'UPDATE wecom_callback_events SET status = ?, outcome = ?, lease_until = NULL, last_error = NULL, processed_at = ? WHERE id = ?',
-          [result.status, result.outcome, this.deps.clock.now(), id],
-        );
+        const key = `${result.status} ${result.outcome}`;
+        finished.set(key, [...(finished.get(key) ?? []), row.id]);
       } catch (err) {
         const giveUp = row.attempts >= MAX_ATTEMPTS;
         const message = (err instanceof Error ? err.message : String(err)).slice(0, 255);
-        this.deps.log.warn({ eventId: id, event: row.event, changeType: row.change_type, attempts: row.attempts, err: message }, 'WeCom event failed');
+        this.deps.log.warn({ eventId: row.id, event: row.event, changeType: row.change_type, attempts: row.attempts, err: message }, 'WeCom event failed');
         await this.deps.db.query(
-          'UPDATE wecom_callback_events SET status = ?, lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ?',
-          [giveUp ? 'failed' : 'pending', message, new Date(this.deps.clock.now().getTime() + RETRY_BASE_MS * 2 ** (row.attempts - 1)), id],
+          'UPDATE wecom_callback_events SET status = ?, lease_id = NULL, lease_until = NULL, last_error = ?, next_attempt_at = ? WHERE id = ? AND lease_id = ?',
+          [giveUp ? 'failed' : 'pending', message, new Date(this.deps.clock.now().getTime() + RETRY_BASE_MS * 2 ** (row.attempts - 1)), row.id, leaseId],
         );
       }
-      processed++;
     }
-    return processed;
+    for (const [key, ids] of finished) {
+      const [status, outcome] = key.split(' ');
+      await this.deps.db.query(
+        `UPDATE wecom_callback_events SET status = ?, outcome = ?, lease_id = NULL, lease_until = NULL, last_error = NULL, processed_at = ?
+          WHERE lease_id = ? AND id IN (${ids.map(() => '?').join(',')})`,
+        [status, outcome, this.deps.clock.now(), leaseId, ...ids],
+      );
+    }
+    return rows.length;
   }
 
   private async apply(row: EventRow): Promise<EventOutcome> {
@@ -141,30 +144,29 @@ export class EventProcessor {
     return { status: 'skipped', outcome: 'unsupported_event' };
   }
 
-  /** Applies an event to a relation unless a newer event was applied already. */
+  /**
+   * Applies an event to a relation unless a newer event was applied already, in one statement:
+   * each assignment is guarded by the event time, and last_event_at is assigned last (MariaDB and
+   * MySQL apply them left to right), so an older event changes nothing.
+   */
   private async relation(
     ext: string, userid: string, status: ExternalContactStatus, at: Date, opts: { state?: string | null; added?: boolean },
   ): Promise<{ stale: boolean; staffId: number | null }> {
-    return this.deps.db.transaction(async (m) => {
-      const [staff]: { staff_id: number }[] = await m.query('SELECT staff_id FROM wecom_staff_users WHERE userid = ?', [userid]);
-      const staffId = staff ? Number(staff.staff_id) : null;
-      const [row]: { last_event_at: Date }[] = await m.query(
-        'SELECT last_event_at FROM wecom_external_contacts WHERE external_userid = ? AND userid = ? FOR UPDATE', [ext, userid],
-      );
-      if (!row) {
-        await m.query(
-          `INSERT INTO wecom_external_contacts (external_userid, userid, staff_id, state, status, added_at, last_event_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          [ext, userid, staffId, opts.state ?? null, status, opts.added ? at : null, at],
-        );
-        return { stale: false, staffId };
-      }
-      if (new Date(row.last_event_at).getTime() > at.getTime()) return { stale: true, staffId };
-      await m.query(
-        `UPDATE wecom_external_contacts SET staff_id = ?, status = ?, last_event_at = ?
-           ${opts.added ? ', added_at = ?, state = ?' : ''} WHERE external_userid = ? AND userid = ?`,
-        [staffId, status, at, ...(opts.added ? [at, opts.state ?? null] : []), ext, userid],
-      );
-      return { stale: false, staffId };
-    });
+    const newer = 'VALUES(last_event_at) >= last_event_at';
+    await this.deps.db.query(
+      `INSERT INTO wecom_external_contacts (external_userid, userid, staff_id, state, status, added_at, last_event_at)
+       VALUES (?, ?, (SELECT staff_id FROM wecom_staff_users WHERE userid = ?), ?, ?, ?, ?)
+       ON DUPLICATE KEY UPDATE
+         staff_id = IF(${newer}, VALUES(staff_id), staff_id),
+         status = IF(${newer}, VALUES(status), status),
+         ${opts.added ? `added_at = IF(${newer}, VALUES(added_at), added_at), state = IF(${newer}, VALUES(state), state),` : ''}
+         last_event_at = IF(${newer}, VALUES(last_event_at), last_event_at)`,
+      [ext, userid, userid, opts.state ?? null, status, opts.added ? at : null, at],
+    );
+    // The row now holds the newest event applied: a later one than this means this one was stale.
+    const [row]: { last_event_at: Date; staff_id: number | null }[] = await this.deps.db.query(
+      'SELECT last_event_at, staff_id FROM wecom_external_contacts WHERE external_userid = ? AND userid = ?', [ext, userid],
+    );
+    return { stale: new Date(row.last_event_at).getTime() > at.getTime(), staffId: row.staff_id === null ? null : Number(row.staff_id) };
   }
 }
