@@ -71,6 +71,8 @@ export interface Config {
     welcomeCardTitle: string;
     welcomeCardPage: string;
     welcomePicMediaId: string;
+    /** message/send calls for staff notices per minute, across processes (WeCom limits an app's sends). */
+    noticeCallsPerMinute: number;
   };
   bot: {
     puppet: 'mock' | 'service';
@@ -277,6 +279,7 @@ const schema = Joi.object({
   WECOM_WELCOME_CARD_TITLE: Joi.string().max(64).default('填写意向问卷'),
   WECOM_WELCOME_CARD_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*(\.html)?(\?[A-Za-z0-9_=&%.-]*)?$/, 'mini-program page path').default('packageSurvey/questionnaire/index.html?code=intent'),
   WECOM_WELCOME_PIC_MEDIA_ID: Joi.string().max(256).allow('').default(''),
+  WECOM_NOTICE_CALLS_PER_MINUTE: Joi.number().integer().min(1).max(10000).default(60),
 
   BOT_PUPPET: Joi.string().valid('mock', 'service').default('mock'),
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string().allow('').when('BOT_PUPPET', { is: 'service', then: Joi.required().invalid('') }),
@@ -512,6 +515,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       welcomeCardTitle: env.WECOM_WELCOME_CARD_TITLE,
       welcomeCardPage: env.WECOM_WELCOME_CARD_PAGE,
       welcomePicMediaId: env.WECOM_WELCOME_PIC_MEDIA_ID || (wecomStandIn ? 'standin-cover-media' : ''),
+      noticeCallsPerMinute: env.WECOM_NOTICE_CALLS_PER_MINUTE,
     },
     bot: {
       puppet: env.BOT_PUPPET,

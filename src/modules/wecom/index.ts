@@ -4,6 +4,7 @@ export { WeComService } from './wecom.service';
 export type { WeComDeps, JssdkConfig, JssdkSignature } from './wecom.service';
 export type { CallbackQuery } from './wecom.callbacks';
 export type { ContactWayView } from './wecom.contactways';
+export type { StaffNotice, NoticeReport } from './wecom.notices';
 export type { AddedHook, EventOutcome } from './wecom.events';
 export { WeComErrors } from './wecom.errors';
 export { registerWeComRoutes } from './wecom.routes';

@@ -10,12 +10,15 @@ import type { Actor } from '../audit';
 import { CallbackQuery, CallbackReceiver } from './wecom.callbacks';
 import { EventProcessor } from './wecom.events';
 import { ContactWays } from './wecom.contactways';
+import { StaffNotices } from './wecom.notices';
+import type { Redis } from '../../shared/redis';
 import { WeComErrors } from './wecom.errors';
 
 export interface WeComDeps {
   db: DataSource;
   config: Config;
   clock: Clock;
+  redis: Redis;
   wecom: WeComApi;
   logger: Logger;
   /** The clients module's access rule (audited 404 when the staff member may not see the client). */
@@ -48,6 +51,8 @@ export class WeComService {
   readonly callbacks: CallbackReceiver;
   readonly events: EventProcessor;
   readonly contactWays: ContactWays;
+  /** Notices to staff through the hospital's app; other modules hand theirs here. */
+  readonly notices: StaffNotices;
   private readonly log: Logger;
 
   constructor(private readonly deps: WeComDeps) {
@@ -56,6 +61,7 @@ export class WeComService {
     this.events = new EventProcessor({ db: deps.db, clock: deps.clock, log: this.log });
     this.contactWays = new ContactWays({ db: deps.db, config: deps.config, clock: deps.clock, wecom: deps.wecom, log: this.log });
     this.events.addedHooks.push(this.contactWays.onAdded);
+    this.notices = new StaffNotices({ db: deps.db, config: deps.config, clock: deps.clock, redis: deps.redis, wecom: deps.wecom, log: this.log });
   }
 
   get official(): boolean {
