@@ -20,6 +20,9 @@ import { AuditHashChain1795510000000 } from './1795510000000-AuditHashChain';
 import { ClientNotes1795560000000 } from './1795560000000-ClientNotes';
 import { EncryptFreeText1795520000000 } from './1795520000000-EncryptFreeText';
 import { CommunityPostEdits1795540000000 } from './1795540000000-CommunityPostEdits';
+import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
+import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
+import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -45,4 +48,7 @@ export const migrations: Function[] = [
   ClientNotes1795560000000,
   EncryptFreeText1795520000000,
   CommunityPostEdits1795540000000,
+  WeComCallbacks1795570000000,
+  WeComContactWays1795570100000,
+  WeComEventLease1795570200000,
 ];

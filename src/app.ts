@@ -37,6 +37,7 @@ import { registerDeliveryRoutes } from './modules/delivery';
 import { registerSchedulerRoutes } from './scheduler/routes';
 import { serveConsole } from './shared/http/console-static';
 import { registerNoteRoutes } from './modules/notes';
+import { registerWeComRoutes } from './modules/wecom';
 
 
 export interface AppHandle {
@@ -77,6 +78,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerDeliveryRoutes(api, services);
   registerSchedulerRoutes(api, services);
   registerNoteRoutes(api, services.notes);
+  registerWeComRoutes(api, services.wecomOfficial);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(

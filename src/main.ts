@@ -95,7 +95,8 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server!.listen(config.port, config.host, resolve));
   }
   if (config.roles.includes('scheduler')) scheduler = await startScheduler(deps, services);
-  if (config.roles.includes('bot')) bot = await startBot(deps, services);
+  // WECOM_MODE=official: WeCom's own API serves alone, no bot account.
+  if (config.roles.includes('bot') && config.wecom.mode !== 'official') bot = await startBot(deps, services);
   process.stdout.write(banner(config, demo, standIn, wecomStandIn));
   logger.info({ port: config.port, roles: config.roles }, 'started');
 

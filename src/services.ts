@@ -28,6 +28,7 @@ import { DeliveryService } from './modules/delivery';
 import { SchedulerRuns } from './scheduler/runs';
 import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
+import { WeComService } from './modules/wecom';
 
 export type { Deps } from './shared/deps';
 
@@ -61,6 +62,8 @@ export interface Services {
   notes: NotesService;
   /** Per-client and per-address limits of costly client actions (routes call it before the service). */
   limits: ClientActionLimits;
+  /** WeCom's official API: callbacks, contact-me codes, the sidebar's signatures. */
+  wecomOfficial: WeComService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -112,6 +115,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Staff notes on a client are erased with the account and exported with it (PIPL).
   const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });
   clients.addDataHooks(notes.clientDataHooks);
-  return { schedulerRuns, notes, wecom, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
-  for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
+  const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
+  return { schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

@@ -14,6 +14,7 @@ import { questionnaireSubmitBench } from './questionnaire-submit';
 import { dueScanBench } from './due-scan';
 import { rfmBench } from './rfm';
 import { outboxDrainBench } from './outbox-drain';
+import { wecomCallbacksBench } from './wecom-callbacks';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one. Each starts the real
@@ -118,6 +119,8 @@ const benches: Record<string, () => Promise<void>> = {
   rfm: () => rfmBench(withDatabase),
   /** Issue 5: outbox messages per second through the simulated WeCom, budgets off. */
   outbox_drain: () => outboxDrainBench(withDatabase),
+  /** WeCom callbacks verified, decrypted and recorded per second by one API process. */
+  wecom_callbacks: () => wecomCallbacksBench(BENCH_ENV),
 };
 
 async function main(): Promise<void> {

@@ -72,6 +72,13 @@ export interface Config {
     callbackAesKey: string;
     /** A callback whose timestamp is further than this from now is a replay and is refused. */
     callbackMaxAgeSeconds: number;
+    /** The welcome message a client gets on adding a consultant, and its mini-program card (cover: a media id from media/upload). */
+    welcomeText: string;
+    welcomeCardTitle: string;
+    welcomeCardPage: string;
+    welcomePicMediaId: string;
+    /** message/send calls for staff notices per minute, across processes (WeCom limits an app's sends). */
+    noticeCallsPerMinute: number;
   };
   bot: {
     puppet: 'mock' | 'service';
@@ -304,6 +311,11 @@ const schema = Joi.object({
   WECOM_CALLBACK_TOKEN: Joi.string().pattern(/^[A-Za-z0-9]{0,32}$/).allow('').default(''),
   WECOM_CALLBACK_AES_KEY: Joi.string().pattern(/^([A-Za-z0-9]{43})?$/, '43 letters and digits').allow('').default(''),
   WECOM_CALLBACK_MAX_AGE_SECONDS: Joi.number().integer().min(10).max(86400).default(300),
+  WECOM_WELCOME_TEXT: Joi.string().max(1000).default('您好，我是您的专属顾问。点开下面的小程序填写意向问卷，方便为您推荐合适的方案。'),
+  WECOM_WELCOME_CARD_TITLE: Joi.string().max(64).default('填写意向问卷'),
+  WECOM_WELCOME_CARD_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*(\.html)?(\?[A-Za-z0-9_=&%.-]*)?$/, 'mini-program page path').default('packageSurvey/questionnaire/index.html?code=intent'),
+  WECOM_WELCOME_PIC_MEDIA_ID: Joi.string().max(256).allow('').default(''),
+  WECOM_NOTICE_CALLS_PER_MINUTE: Joi.number().integer().min(1).max(10000).default(60),
 
   BOT_PUPPET: Joi.string().valid('mock', 'service').default('mock'),
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string().allow('').when('BOT_PUPPET', { is: 'service', then: Joi.required().invalid('') }),
@@ -540,6 +552,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       callbackToken: env.WECOM_CALLBACK_TOKEN || (wecomStandIn ? 'standinToken' : ''),
       callbackAesKey: env.WECOM_CALLBACK_AES_KEY || (wecomStandIn ? 'c3RhbmRpbi1vbmx5LWNhbGxiYWNrLWtleS0zMmJ5dGU' : ''),
       callbackMaxAgeSeconds: env.WECOM_CALLBACK_MAX_AGE_SECONDS,
+      welcomeText: env.WECOM_WELCOME_TEXT,
+      welcomeCardTitle: env.WECOM_WELCOME_CARD_TITLE,
+      welcomeCardPage: env.WECOM_WELCOME_CARD_PAGE,
+      welcomePicMediaId: env.WECOM_WELCOME_PIC_MEDIA_ID || (wecomStandIn ? 'standin-cover-media' : ''),
+      noticeCallsPerMinute: env.WECOM_NOTICE_CALLS_PER_MINUTE,
     },
     bot: {
       puppet: env.BOT_PUPPET,

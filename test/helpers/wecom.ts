@@ -32,7 +32,7 @@ export async function createWeComTestContext(opts: { env?: Record<string, string
       WECOM_STANDIN: 'false', WECOM_API_BASE: wecom.url, WECOM_CORP_ID: corpId, WECOM_AGENT_ID: '1000002',
       WECOM_AGENT_SECRET: secrets.agentSecret, WECOM_CONTACT_SECRET: secrets.contactSecret,
       WECOM_CALLBACK_TOKEN: TEST_CALLBACK.token, WECOM_CALLBACK_AES_KEY: TEST_CALLBACK.aesKey,
-      WECOM_BACKOFF_BASE_MS: '5', WECOM_TIMEOUT_MS: '1000',
+      WECOM_BACKOFF_BASE_MS: '5', WECOM_TIMEOUT_MS: '1000', WECOM_WELCOME_PIC_MEDIA_ID: 'test-cover-media',
       ...opts.env,
     },
   });

@@ -46,14 +46,18 @@ export interface PlayAddInput {
   externalUserId?: string;
   unionid?: string | null;
   name?: string;
+  /** false: do not post the event; the result carries it sealed, for the caller to post (late, twice …). */
+  deliver?: boolean;
 }
 
 export interface PlayAddResult {
   externalUserId: string;
   userid: string;
   welcomeCode: string;
-  /** HTTP status the product answered the callback with (null: no callback URL set). */
+  /** HTTP status the product answered the callback with (null: not posted). */
   callbackStatus: number | null;
+  /** The event as WeCom would post it (query string and XML body). */
+  sealed: { query: string; body: string } | null;
 }
 
 export interface WeComStandInHandle {
@@ -319,15 +323,13 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
     contacts.set(id, contact);
     const welcomeCode = randomBytes(16).toString('base64url');
     welcomeCodes.set(welcomeCode, { externalUserId: id, userid, issuedAt: now(), used: false });
+    const event = {
+      Event: 'change_external_contact', ChangeType: 'add_external_contact', UserID: userid, ExternalUserID: id,
+      ...(state ? { State: state } : {}), WelcomeCode: welcomeCode,
+    };
     let callbackStatus: number | null = null;
-    if (callbackUrl) {
-      const res = await sendEvent({
-        Event: 'change_external_contact', ChangeType: 'add_external_contact', UserID: userid, ExternalUserID: id,
-        ...(state ? { State: state } : {}), WelcomeCode: welcomeCode,
-      });
-      callbackStatus = res.status;
-    }
-    return { externalUserId: id, userid, welcomeCode, callbackStatus };
+    if (callbackUrl && input.deliver !== false) callbackStatus = (await sendEvent(event)).status;
+    return { externalUserId: id, userid, welcomeCode, callbackStatus, sealed: crypto ? sealEvent(event) : null };
   };
 
   const control: Record<string, (call: Call) => Promise<Answer> | Answer> = {

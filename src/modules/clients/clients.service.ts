@@ -871,6 +871,15 @@ export class ClientsService {
     return (await this.loadClientRow(m, { id }))!;
   }
 
+  /**
+   * The one access rule, for modules that reach a client another way (e.g. the WeCom sidebar by
+   * external contact): passes when the staff member may see the active client, else the same
+   * audited 404 as an archive read.
+   */
+  async assertStaffMaySee(actor: Actor, clientPublicId: string, action: string): Promise<void> {
+    await this.openForStaff(actor, clientPublicId, action);
+  }
+
   /** Lists and searches clients (phone and name through blind indexes); one 'client.search' audit row. */
   async listForStaff(actor: Actor, q: StaffListQuery): Promise<{ items: StaffListItem[]; page: number; pageSize: number; total: number }> {
     this.access.requireScope(actor, 'archive');

@@ -1,0 +1,26 @@
+import type { Task } from '../../shared/task';
+import type { WeComService } from './wecom.service';
+
+export { WeComService } from './wecom.service';
+export type { WeComDeps, JssdkConfig, JssdkSignature } from './wecom.service';
+export type { CallbackQuery } from './wecom.callbacks';
+export type { ContactWayView } from './wecom.contactways';
+export type { StaffNotice, NoticeReport } from './wecom.notices';
+export type { AddedHook, EventOutcome } from './wecom.events';
+export { WeComErrors } from './wecom.errors';
+export { registerWeComRoutes } from './wecom.routes';
+export * from './wecom.entity';
+
+/**
+ * Every minute: processes WeCom callback events still due (those whose background processing
+ * failed or whose process died). Rows are claimed by a conditional UPDATE, so it is safe beside
+ * the API processes and on two schedulers. For allTasks().
+ */
+export const wecomEventsTask: Task<{ wecomOfficial: WeComService }> = {
+  id: 'wecom-events',
+  schedule: '* * * * *',
+  description: 'Process WeCom callback events still due; delete one-tap contact-me codes never used',
+  run: async ({ services, now }) => ({
+    items: (await services.wecomOfficial.processEvents()) + (services.wecomOfficial.official ? await services.wecomOfficial.contactWays.purgeUnusedClientCodes(now) : 0),
+  }),
+};
