@@ -1,7 +1,9 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { Services } from '../../services';
-import { cashbackResponse, consistencyResponse, friendsResponse, leaderboardQuery, leaderboardResponse, noQuery, pageQuery, summaryResponse } from './referrals.schema';
+import {
+  cashbackResponse, consistencyResponse, friendsResponse, leaderboardQuery, leaderboardResponse, noQuery, pageQuery, statusConsentBody, statusConsentView, summaryResponse,
+} from './referrals.schema';
 
 const MP = ['mini-program: referrals'];
 const STAFF = ['staff: referrals'];
@@ -31,10 +33,17 @@ export function registerReferralRoutes(api: ApiRouter, s: Services): void {
     )
     .add(
       {
-        method: 'get', path: '/api/mp/referrals/friends', summary: 'Friends bound through own code: masked name and status, newest first',
+        method: 'get', path: '/api/mp/referrals/friends', summary: 'Friends bound through own code who agreed to share their status (masked name, coarse status), newest first; the others as a count',
         tags: MP, auth: 'client', query: pageQuery, response: friendsResponse,
       },
       ({ ctx, query }) => s.referrals.friends(me(ctx), query.page, query.pageSize),
+    )
+    .add(
+      {
+        method: 'put', path: '/api/mp/referrals/status-consent', summary: 'As a referred friend: let the referrer see my status (joined / reward pending / reward earned), or not',
+        tags: MP, auth: 'client', body: statusConsentBody, response: statusConsentView, errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+      },
+      ({ ctx, body }) => s.referrals.setStatusConsent(me(ctx), body.sharesStatus),
     )
     .add(
       {
