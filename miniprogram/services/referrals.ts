@@ -43,14 +43,16 @@ export interface Friends extends Page<Friend> {
   others: number;
 }
 
-export interface CashbackEntry {
-  deltaFen: number;
-  reason: 'referral' | 'clawback';
-  balanceAfterFen: number;
-  createdAt: string;
+/** One month of own cashback (totals only: never one line per friend's purchase). */
+export interface CashbackMonth {
+  /** YYYY-MM, Asia/Shanghai. */
+  month: string;
+  earnedFen: number;
+  /** Taken back after refunds: zero or negative. */
+  adjustedFen: number;
 }
 
-export interface Cashback extends Page<CashbackEntry> {
+export interface Cashback extends Page<CashbackMonth> {
   balanceFen: number;
   heldFen: number;
 }
@@ -68,11 +70,6 @@ export const FRIEND_STATUS_LABELS: Record<FriendStatus, string> = {
   joined: '已加入',
   reward_pending: '奖励待发放',
   reward_earned: '奖励已发放',
-};
-
-export const CASHBACK_REASON_LABELS: Record<CashbackEntry['reason'], string> = {
-  referral: '推荐返现',
-  clawback: '返现调整',
 };
 
 /** Basis points as a percentage for people: 500 → "5%", 1250 → "12.5%". */

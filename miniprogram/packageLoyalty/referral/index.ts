@@ -5,7 +5,7 @@
  * own answer to whether the referrer may see their status.
  */
 import {
-  CASHBACK_REASON_LABELS, FRIEND_STATUS_LABELS, getCashback, getFriends, getReferralSummary, ratePercent, setStatusConsent, type CashbackEntry, type Friend,
+  FRIEND_STATUS_LABELS, getCashback, getFriends, getReferralSummary, ratePercent, setStatusConsent, type CashbackMonth, type Friend,
   type ReferralSummary,
 } from '../../services/referrals';
 import { date, money, thousands } from '../../utils/format';
@@ -29,7 +29,8 @@ interface FriendRow {
 interface CashbackRow {
   key: string;
   label: string;
-  date: string;
+  /** '返现调整 -¥100' when refunds took some back that month, else ''. */
+  adjusted: string;
   amount: string;
   positive: boolean;
 }
@@ -38,13 +39,15 @@ function friendRow(f: Friend, i: number, page: number): FriendRow {
   return { key: `${page}-${i}`, name: f.name, date: date(f.boundAt), status: f.status, statusLabel: FRIEND_STATUS_LABELS[f.status] ?? f.status };
 }
 
-function cashbackRow(c: CashbackEntry, i: number, page: number): CashbackRow {
+function cashbackRow(c: CashbackMonth, i: number, page: number): CashbackRow {
+  const [year, month] = c.month.split('-');
+  const net = c.earnedFen + c.adjustedFen;
   return {
     key: `${page}-${i}`,
-    label: CASHBACK_REASON_LABELS[c.reason] ?? '返现变动',
-    date: date(c.createdAt),
-    amount: `${c.deltaFen > 0 ? '+' : ''}${money(c.deltaFen)}`,
-    positive: c.deltaFen > 0,
+    label: `${year}年${Number(month)}月推荐返现`,
+    adjusted: c.adjustedFen ? `返现调整 ${money(c.adjustedFen)}` : '',
+    amount: `${net > 0 ? '+' : ''}${money(net)}`,
+    positive: net > 0,
   };
 }
 

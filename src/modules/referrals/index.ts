@@ -2,7 +2,7 @@ import type { Task } from '../../scheduler/tasks';
 
 export { ReferralsService } from './referrals.service';
 export type {
-  ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, FriendsView, StatusConsentView, TierView, ReferralSummary, CashbackEntryView, LeaderboardView,
+  ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, FriendsView, StatusConsentView, TierView, ReferralSummary, CashbackMonthView, LeaderboardView,
   CashbackConsistencyReport, ReleaseReport,
 } from './referrals.service';
 export { ReferralErrors, BIND_REFUSALS } from './referrals.errors';

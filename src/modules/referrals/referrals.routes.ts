@@ -47,7 +47,7 @@ export function registerReferralRoutes(api: ApiRouter, s: Services): void {
     )
     .add(
       {
-        method: 'get', path: '/api/mp/referrals/cashback', summary: 'Own cashback 返现: balance, held amount and ledger, newest first',
+        method: 'get', path: '/api/mp/referrals/cashback', summary: 'Own cashback 返现: balance, held amount and monthly totals, newest first (no single reward)',
         tags: MP, auth: 'client', query: pageQuery, response: cashbackResponse,
       },
       ({ ctx, query }) => s.referrals.cashback(me(ctx), query.page, query.pageSize),

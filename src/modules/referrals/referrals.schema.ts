@@ -47,11 +47,10 @@ export const cashbackResponse = Joi.object({
   balanceFen: Joi.number().integer(),
   heldFen: Joi.number().integer(),
   items: Joi.array().items(Joi.object({
-    deltaFen: Joi.number().integer(),
-    reason: Joi.string().valid('referral', 'clawback'),
-    balanceAfterFen: Joi.number().integer(),
-    createdAt: Joi.date(),
-  })),
+    month: Joi.string().description('YYYY-MM, Asia/Shanghai'),
+    earnedFen: Joi.number().integer().description('cashback credited in the month'),
+    adjustedFen: Joi.number().integer().description('taken back in the month after refunds (zero or negative)'),
+  })).description('monthly totals, newest first: never one line per reward'),
   page: Joi.number().integer(),
   hasMore: Joi.boolean(),
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Redis } from '../../shared/redis';
+import { SHANGHAI_OFFSET_MS } from '../../shared/clock';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
 import { isDeadlock, isDuplicateKey, withTransactionRetry } from '../../shared/db';
@@ -92,11 +93,14 @@ export interface StatusConsentView {
   decidedAt: Date | null;
 }
 
-export interface CashbackEntryView {
-  deltaFen: number;
-  reason: CashbackReason;
-  balanceAfterFen: number;
-  createdAt: Date;
+/**
+ * One Shanghai month of the own cashback: what was credited and what was taken back. Totals only:
+ * one line per reward would date and size a known friend's purchase (PIPL art. 28–29).
+ */
+export interface CashbackMonthView {
+  month: string;
+  earnedFen: number;
+  adjustedFen: number;
 }
 
 export interface LeaderboardView {
@@ -683,24 +687,28 @@ export class ReferralsService {
     return row ? { sharesStatus: Boolean(Number(row.shares_status)), decidedAt: row.status_consent_at } : null;
   }
 
-  /** The client's cashback: balance, what is held, and the ledger newest first (no order or friend references). */
+  /**
+   * The client's cashback: balance, what is held, and the ledger as monthly totals (Asia/Shanghai),
+   * newest first — no single reward, order, date or friend.
+   */
   async cashback(clientId: number, page: number, pageSize: number): Promise<{
-    balanceFen: number; heldFen: number; items: CashbackEntryView[]; page: number; hasMore: boolean;
+    balanceFen: number; heldFen: number; items: CashbackMonthView[]; page: number; hasMore: boolean;
   }> {
     const [[balance], [held], rows] = await Promise.all([
       this.deps.db.query('SELECT balance_fen FROM cashback_accounts WHERE client_id = ?', [clientId]),
       this.deps.db.query("SELECT COALESCE(SUM(cashback_fen), 0) AS held FROM referral_rewards WHERE referrer_id = ? AND status = 'held'", [clientId]),
       this.deps.db.query(
-        'SELECT delta_fen, reason, balance_after_fen, created_at FROM cashback_entries WHERE client_id = ? ORDER BY id DESC LIMIT ? OFFSET ?',
-        [clientId, pageSize + 1, (page - 1) * pageSize],
-      ) as Promise<{ delta_fen: number; reason: CashbackReason; balance_after_fen: number; created_at: Date }[]>,
+        `SELECT DATE_FORMAT(created_at + INTERVAL ? SECOND, '%Y-%m') AS month,
+                SUM(CASE WHEN reason = 'referral' THEN delta_fen ELSE 0 END) AS earned,
+                SUM(CASE WHEN reason = 'referral' THEN 0 ELSE delta_fen END) AS adjusted
+           FROM cashback_entries WHERE client_id = ? GROUP BY month ORDER BY month DESC LIMIT ? OFFSET ?`,
+        [SHANGHAI_OFFSET_MS / 1000, clientId, pageSize + 1, (page - 1) * pageSize],
+      ) as Promise<{ month: string; earned: number | string; adjusted: number | string }[]>,
     ]);
     return {
       balanceFen: Number(balance?.balance_fen ?? 0),
       heldFen: Number(held.held),
-      items: rows.slice(0, pageSize).map((r) => ({
-        deltaFen: Number(r.delta_fen), reason: r.reason, balanceAfterFen: Number(r.balance_after_fen), createdAt: r.created_at,
-      })),
+      items: rows.slice(0, pageSize).map((r) => ({ month: r.month, earnedFen: Number(r.earned), adjustedFen: Number(r.adjusted) })),
       page,
       hasMore: rows.length > pageSize,
     };

@@ -80,7 +80,7 @@ export const DEMO_LOYALTY = {
   },
   cashback: {
     balanceFen: 34000, heldFen: 12800,
-    items: [{ deltaFen: 34000, reason: 'referral', balanceAfterFen: 34000, createdAt: iso(-10 * DAY) }],
+    items: [{ month: '2026-03', earnedFen: 44000, adjustedFen: -10000 }],
     page: 1,
     hasMore: false,
   },
