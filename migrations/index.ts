@@ -23,6 +23,7 @@ import { CommunityPostEdits1795540000000 } from './1795540000000-CommunityPostEd
 import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
+import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -51,4 +52,5 @@ export const migrations: Function[] = [
   WeComCallbacks1795570000000,
   WeComContactWays1795570100000,
   WeComEventLease1795570200000,
+  ReferralStatusConsent1795540100000,
 ];

@@ -1,7 +1,7 @@
 /** Session actions pages need: log in now (e.g. a retry button), log out. */
-import { ensureLogin, logout as endSession, takeReferralNotice } from '../utils/auth';
+import { answerReferralConsent, ensureLogin, logout as endSession, referralConsentPending, takeReferralNotice } from '../utils/auth';
 
-export { takeReferralNotice };
+export { answerReferralConsent, referralConsentPending, takeReferralNotice };
 
 export function loginNow(): Promise<void> {
   return ensureLogin();

@@ -20,9 +20,17 @@ export interface ReferralSummary {
   friends: number;
   cashback: { balanceFen: number; heldFen: number };
   heldPoints: number;
+  /** When the client was referred: whether their referrer may see their status. */
+  referredBy: StatusConsent | null;
 }
 
-export type FriendStatus = 'bound' | 'visited' | 'converted' | 'rewarded';
+export interface StatusConsent {
+  sharesStatus: boolean;
+  decidedAt: string | null;
+}
+
+/** Only what a friend agreed to share: never what they bought or paid. */
+export type FriendStatus = 'joined' | 'reward_pending' | 'reward_earned';
 
 export interface Friend {
   name: string;
@@ -30,14 +38,21 @@ export interface Friend {
   status: FriendStatus;
 }
 
-export interface CashbackEntry {
-  deltaFen: number;
-  reason: 'referral' | 'clawback';
-  balanceAfterFen: number;
-  createdAt: string;
+/** Friends who agreed to share their status, and how many others (a count only). */
+export interface Friends extends Page<Friend> {
+  others: number;
 }
 
-export interface Cashback extends Page<CashbackEntry> {
+/** One month of own cashback (totals only: never one line per friend's purchase). */
+export interface CashbackMonth {
+  /** YYYY-MM, Asia/Shanghai. */
+  month: string;
+  earnedFen: number;
+  /** Taken back after refunds: zero or negative. */
+  adjustedFen: number;
+}
+
+export interface Cashback extends Page<CashbackMonth> {
   balanceFen: number;
   heldFen: number;
 }
@@ -52,15 +67,9 @@ export interface Leaderboard {
 }
 
 export const FRIEND_STATUS_LABELS: Record<FriendStatus, string> = {
-  bound: '已接受邀请',
-  visited: '已到访',
-  converted: '已消费，奖励确认中',
-  rewarded: '奖励已到账',
-};
-
-export const CASHBACK_REASON_LABELS: Record<CashbackEntry['reason'], string> = {
-  referral: '好友消费返现',
-  clawback: '好友退款，返现扣回',
+  joined: '已加入',
+  reward_pending: '奖励待发放',
+  reward_earned: '奖励已发放',
 };
 
 /** Basis points as a percentage for people: 500 → "5%", 1250 → "12.5%". */
@@ -72,8 +81,13 @@ export function getReferralSummary(): Promise<ReferralSummary> {
   return request<ReferralSummary>({ path: '/api/mp/referrals/me' });
 }
 
-export function getFriends(page = 1, pageSize = 20): Promise<Page<Friend>> {
-  return request<Page<Friend>>({ path: '/api/mp/referrals/friends', query: { page, pageSize } });
+export function getFriends(page = 1, pageSize = 20): Promise<Friends> {
+  return request<Friends>({ path: '/api/mp/referrals/friends', query: { page, pageSize } });
+}
+
+/** As a referred client: let the referrer see my status, or not. */
+export function setStatusConsent(sharesStatus: boolean): Promise<StatusConsent> {
+  return request<StatusConsent>({ method: 'PUT', path: '/api/mp/referrals/status-consent', data: { sharesStatus }, idempotent: true });
 }
 
 export function getCashback(page = 1, pageSize = 20): Promise<Cashback> {

@@ -103,6 +103,20 @@ export async function logout(): Promise<void> {
   }
 }
 
+/** Whether the home page should ask the referral status question (a login bound the client and it is unanswered). */
+export function referralConsentPending(): boolean {
+  return session.referralConsentPending();
+}
+
+/**
+ * Records the answer to "may my referrer see my status?" (off unless ticked) and stops asking.
+ * Rejects with ApiError; the question then stays.
+ */
+export async function answerReferralConsent(sharesStatus: boolean): Promise<void> {
+  await request<unknown>({ method: 'PUT', path: '/api/mp/referrals/status-consent', data: { sharesStatus }, idempotent: true });
+  session.clearReferralConsentPending();
+}
+
 /** The notice about a refused referral code, once (the home page shows it), or undefined. */
 export function takeReferralNotice(): string | undefined {
   const reason = session.referralNotice();

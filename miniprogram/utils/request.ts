@@ -168,6 +168,8 @@ async function doLogin(): Promise<LoginResult> {
   session.setToken(result.token, result.expiresIn);
   session.clearPendingLaunch();
   if (result.referral && !result.referral.bound) session.setReferralNotice(result.referral.reason ?? 'unknown');
+  // Bound to a referrer: the home page asks (unticked) whether the referrer may see the client's status.
+  if (result.referral?.bound) session.setReferralConsentPending();
   return result;
 }
 

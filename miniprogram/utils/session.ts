@@ -5,6 +5,7 @@
 const TOKEN_KEY = 'session.token';
 const LAUNCH_KEY = 'session.launch';
 const REFERRAL_NOTICE_KEY = 'session.referralNotice';
+const REFERRAL_CONSENT_KEY = 'session.referralConsentPending';
 
 /** Mirrors the API's launch schema (POST /api/mp/auth/login `launch`). */
 export interface LaunchInfo {
@@ -78,5 +79,15 @@ export const session = {
   },
   clearReferralNotice(): void {
     remove(REFERRAL_NOTICE_KEY);
+  },
+  /** True from a login that bound a referral until the client has answered whether the referrer may see their status. */
+  referralConsentPending(): boolean {
+    return read<boolean>(REFERRAL_CONSENT_KEY) === true;
+  },
+  setReferralConsentPending(): void {
+    write(REFERRAL_CONSENT_KEY, true);
+  },
+  clearReferralConsentPending(): void {
+    remove(REFERRAL_CONSENT_KEY);
   },
 };

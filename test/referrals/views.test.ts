@@ -52,40 +52,68 @@ describe('what a client sees: summary, friends, cashback, leaderboards', () => {
       friends: 1,
       cashback: { balanceFen: 0, heldFen: 50 * YUAN },
       heldPoints: t.config.points.referral * t.config.points.referralNewClientMultiplier,
+      referredBy: null,
     });
     // Rewards follow the friend's real actions only: showing or sharing the code writes no ledger.
     const [{ n }] = await t.deps.db.query("SELECT COUNT(*) AS n FROM points_entries WHERE client_id = ? AND reason = 'referral'", [a.id]);
     expect(Number(n)).toBe(0);
   });
 
-  it('friends show a masked name and how far they got — bound, visited, converted, rewarded — with no amounts', async () => {
+  it('friends who agreed show a masked name and a coarse status (joined, reward pending, reward earned); the others only as a count', async () => {
     const a = await createClient(t);
     const bound = await friendOf(a, '赵一');
     const visited = await friendOf(a, '钱二二');
     const converted = await friendOf(a, 'Alice');
     const rewarded = await friendOf(a);
     const refunded = await friendOf(a, '孙五');
+    const silent = await friendOf(a, '周六');
+    const declined = await friendOf(a, '吴七');
+    const consent = async (c: Client, sharesStatus: boolean) =>
+      t.http.put('/api/mp/referrals/status-consent').set(bearer(await clientToken(t, c))).send({ sharesStatus });
+    for (const f of [bound, visited, converted, rewarded, refunded]) expect((await consent(f, true)).status).toBe(200);
+    const no = await consent(declined, false);
+    expect(no.body).toEqual({ sharesStatus: false, decidedAt: t.clock.now().toISOString() });
     t.clock.advance(60_000);
     await loginWithCode(t, null, { openid: visited.openid });
     await hookPaid(t, paidOrder(rewarded.id, 800 * YUAN, t.clock.now()));
     t.clock.advance(8 * DAY); // the refund window passes (still August: the boards below count 2030-08)
     await t.services.referrals.releaseDue();
     await hookPaid(t, paidOrder(converted.id, 2_000 * YUAN, t.clock.now()));
+    await hookPaid(t, paidOrder(silent.id, 3_000 * YUAN, t.clock.now()));
     const cancelled = paidOrder(refunded.id, 900 * YUAN, t.clock.now());
     await hookPaid(t, cancelled);
     await hookRefunded(t, cancelled, refundEvent(cancelled, cancelled.amountPaidFen, cancelled.amountPaidFen, t.clock.now()));
-    void bound;
 
     const res = await get('/api/mp/referrals/friends', a);
 
     expect(res.status).toBe(200);
+    // A refunded purchase, a visit, a purchase by a friend who did not agree: none of it shows.
     expect(res.body.items.map((f: { name: string; status: string }) => [f.name, f.status])).toEqual([
-      ['孙*', 'visited'], ['微信用户', 'rewarded'], ['A****', 'converted'], ['钱**', 'visited'], ['赵*', 'bound'],
+      ['孙*', 'joined'], ['微信用户', 'reward_earned'], ['A****', 'reward_pending'], ['钱**', 'joined'], ['赵*', 'joined'],
     ]);
-    expect(res.body.hasMore).toBe(false);
+    expect(res.body).toMatchObject({ others: 2, hasMore: false });
     const text = JSON.stringify(res.body);
-    expect(text).not.toMatch(/fen|amount|allerg|medic|phone|"id"/i);
-    expect((await get('/api/mp/referrals/friends?pageSize=2', a)).body).toMatchObject({ page: 1, hasMore: true });
+    expect(text).not.toMatch(/fen|amount|allerg|medic|phone|"id"|周|吴/i);
+    expect((await get('/api/mp/referrals/friends?pageSize=2', a)).body).toMatchObject({ page: 1, hasMore: true, others: 2 });
+    // The friend sees their own answer; a client who was not referred has nothing to answer.
+    expect((await get('/api/mp/referrals/me', declined)).body.referredBy).toEqual({ sharesStatus: false, decidedAt: expect.any(String) });
+    const notReferred = await consent(a, true);
+    expect(notReferred.status).toBe(404);
+    const bad = await t.http.put('/api/mp/referrals/status-consent').set(bearer(await clientToken(t, bound))).send({ sharesStatus: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details[0].field).toBe('body.sharesStatus');
+  });
+
+  it('a friend who says nothing at binding is never listed: consent is off until given, and can be taken back', async () => {
+    const a = await createClient(t);
+    const f = await friendOf(a, '郑八');
+    expect((await get('/api/mp/referrals/friends', a)).body).toMatchObject({ items: [], others: 1 });
+
+    await t.http.put('/api/mp/referrals/status-consent').set(bearer(await clientToken(t, f))).send({ sharesStatus: true });
+    expect((await get('/api/mp/referrals/friends', a)).body).toMatchObject({ items: [{ name: '郑*', status: 'joined' }], others: 0 });
+
+    await t.http.put('/api/mp/referrals/status-consent').set(bearer(await clientToken(t, f))).send({ sharesStatus: false });
+    expect((await get('/api/mp/referrals/friends', a)).body).toMatchObject({ items: [], others: 1 });
   });
 
   it('a client reads only their own referral data: no way to name another client, and the friend sees nothing of the referrer', async () => {
@@ -112,8 +140,9 @@ describe('what a client sees: summary, friends, cashback, leaderboards', () => {
     ]);
     expect(anonymous.status).toBe(401);
     const own = await get('/api/mp/referrals/cashback', a);
-    expect(own.body).toMatchObject({ balanceFen: 50 * YUAN, heldFen: 0, items: [{ deltaFen: 50 * YUAN, reason: 'referral', balanceAfterFen: 50 * YUAN }] });
-    expect(Object.keys(own.body.items[0]).sort()).toEqual(['balanceAfterFen', 'createdAt', 'deltaFen', 'reason']);
+    // Monthly totals only: no line per reward that would date and size the friend's purchase.
+    expect(own.body).toMatchObject({ balanceFen: 50 * YUAN, heldFen: 0, items: [{ month: '2030-08', earnedFen: 50 * YUAN, adjustedFen: 0 }] });
+    expect(Object.keys(own.body.items[0]).sort()).toEqual(['adjustedFen', 'earnedFen', 'month']);
   });
 
   it('the leaderboards rank by converted referrals in the month and the quarter, ties share a rank, names are masked', async () => {

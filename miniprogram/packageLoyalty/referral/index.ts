@@ -1,10 +1,11 @@
 /**
  * 推荐有礼: the client's own referral code (copy, share card with the code in the path, poster),
- * this period's tier and cashback rate, cashback and held rewards, the friends bound through the
- * code with how far they got, and the cashback ledger.
+ * this period's tier and cashback rate, cashback and held rewards, the friends who agreed to share
+ * their status (the others as a count), the cashback ledger, and — for a referred client — their
+ * own answer to whether the referrer may see their status.
  */
 import {
-  CASHBACK_REASON_LABELS, FRIEND_STATUS_LABELS, getCashback, getFriends, getReferralSummary, ratePercent, type CashbackEntry, type Friend,
+  FRIEND_STATUS_LABELS, getCashback, getFriends, getReferralSummary, ratePercent, setStatusConsent, type CashbackMonth, type Friend,
   type ReferralSummary,
 } from '../../services/referrals';
 import { date, money, thousands } from '../../utils/format';
@@ -28,7 +29,8 @@ interface FriendRow {
 interface CashbackRow {
   key: string;
   label: string;
-  date: string;
+  /** '返现调整 -¥100' when refunds took some back that month, else ''. */
+  adjusted: string;
   amount: string;
   positive: boolean;
 }
@@ -37,13 +39,15 @@ function friendRow(f: Friend, i: number, page: number): FriendRow {
   return { key: `${page}-${i}`, name: f.name, date: date(f.boundAt), status: f.status, statusLabel: FRIEND_STATUS_LABELS[f.status] ?? f.status };
 }
 
-function cashbackRow(c: CashbackEntry, i: number, page: number): CashbackRow {
+function cashbackRow(c: CashbackMonth, i: number, page: number): CashbackRow {
+  const [year, month] = c.month.split('-');
+  const net = c.earnedFen + c.adjustedFen;
   return {
     key: `${page}-${i}`,
-    label: CASHBACK_REASON_LABELS[c.reason] ?? '返现变动',
-    date: date(c.createdAt),
-    amount: `${c.deltaFen > 0 ? '+' : ''}${money(c.deltaFen)}`,
-    positive: c.deltaFen > 0,
+    label: `${year}年${Number(month)}月推荐返现`,
+    adjusted: c.adjustedFen ? `返现调整 ${money(c.adjustedFen)}` : '',
+    amount: `${net > 0 ? '+' : ''}${money(net)}`,
+    positive: net > 0,
   };
 }
 
@@ -95,6 +99,11 @@ Page({
     cashbackPage: 0,
     cashbackMore: false,
     listError: '',
+    /** Friends who did not share their status: shown as a count only. */
+    otherFriends: 0,
+    /** For a referred client: null when not referred, else whether the referrer sees their status. */
+    sharesStatus: null as boolean | null,
+    savingConsent: false,
   },
 
   sharePath: '',
@@ -122,6 +131,8 @@ Page({
         friends: friends.items.map((f, i) => friendRow(f, i, 1)),
         friendsPage: 1,
         friendsMore: friends.hasMore,
+        otherFriends: friends.others,
+        sharesStatus: summary.referredBy ? summary.referredBy.sharesStatus : null,
         cashback: cashback.items.map((c, i) => cashbackRow(c, i, 1)),
         cashbackPage: 1,
         cashbackMore: cashback.hasMore,
@@ -147,6 +158,21 @@ Page({
       }
     } catch (e) {
       this.setData({ listError: isApiError(e) ? e.friendly : '加载失败，请稍后再试' });
+    }
+  },
+
+  /** A referred client changes their answer: the referrer sees their status, or only a count. */
+  async onToggleShareStatus() {
+    if (this.data.sharesStatus === null || this.data.savingConsent) return;
+    const next = !this.data.sharesStatus;
+    this.setData({ savingConsent: true });
+    try {
+      const saved = await setStatusConsent(next);
+      this.setData({ sharesStatus: saved.sharesStatus });
+    } catch (e) {
+      wx.showToast({ title: isApiError(e) ? e.friendly : '保存失败，请稍后再试', icon: 'none' });
+    } finally {
+      this.setData({ savingConsent: false });
     }
   },
 

@@ -1,6 +1,7 @@
 /** 首页: where the client stands (stage) and the one thing to do next, plus quick entries. */
 import { loadHome, STEP_LABELS, type NextStep } from '../../services/home';
-import { takeReferralNotice } from '../../services/auth';
+import { answerReferralConsent, referralConsentPending, takeReferralNotice } from '../../services/auth';
+import { isApiError } from '../../utils/request';
 
 interface Entry {
   key: string;
@@ -43,6 +44,10 @@ Page({
     entries: ENTRIES,
     referralNotice: '',
     referralCode: '',
+    // Asked once after a referral bound the client; unticked: nothing is shared without a yes.
+    askReferralConsent: false,
+    referralShare: false,
+    savingReferralConsent: false,
   },
 
   onLoad() {
@@ -55,6 +60,7 @@ Page({
       this.setData({ referralNotice: notice });
       wx.showToast({ title: notice, icon: 'none', duration: 3000 });
     }
+    if (referralConsentPending() && !this.data.askReferralConsent) this.setData({ askReferralConsent: true, referralShare: false });
     return this.load();
   },
 
@@ -100,6 +106,25 @@ Page({
 
   onCloseNotice() {
     this.setData({ referralNotice: '' });
+  },
+
+  onToggleReferralShare() {
+    this.setData({ referralShare: !this.data.referralShare });
+  },
+
+  /** Saves the answer (ticked or not); the referrer sees this client only in a count unless it was ticked. */
+  async onSaveReferralConsent() {
+    if (this.data.savingReferralConsent) return;
+    this.setData({ savingReferralConsent: true });
+    try {
+      await answerReferralConsent(this.data.referralShare);
+      this.setData({ askReferralConsent: false });
+      wx.showToast({ title: '已保存', icon: 'success' });
+    } catch (e) {
+      wx.showToast({ title: isApiError(e) ? e.friendly : '保存失败，请稍后再试', icon: 'none' });
+    } finally {
+      this.setData({ savingReferralConsent: false });
+    }
   },
 
   onShareAppMessage() {

@@ -3,7 +3,7 @@ import type { ReferralsService } from './referrals.service';
 
 export { ReferralsService } from './referrals.service';
 export type {
-  ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, TierView, ReferralSummary, CashbackEntryView, LeaderboardView,
+  ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, FriendsView, StatusConsentView, TierView, ReferralSummary, CashbackMonthView, LeaderboardView,
   CashbackConsistencyReport, ReleaseReport,
 } from './referrals.service';
 export { ReferralErrors, BIND_REFUSALS } from './referrals.errors';

@@ -52,6 +52,17 @@ export class ReferralBinding {
 
   @Column({ name: 'voided_at', type: 'datetime', precision: 3, nullable: true })
   voidedAt!: Date | null;
+
+  /**
+   * The friend agreed (asked at binding, changeable later) that the referrer sees their coarse
+   * status; otherwise the referrer sees them only in counts (PIPL art. 23, 28–29).
+   */
+  @Column({ name: 'shares_status', type: 'boolean', default: false })
+  sharesStatus!: boolean;
+
+  /** When the friend last answered that question (null: never asked or not answered). */
+  @Column({ name: 'status_consent_at', type: 'datetime', precision: 3, nullable: true })
+  statusConsentAt!: Date | null;
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { ReferralsService } from './referrals.service';
-import { cashbackResponse, consistencyResponse, friendsResponse, leaderboardQuery, leaderboardResponse, noQuery, pageQuery, summaryResponse } from './referrals.schema';
+import {
+  cashbackResponse, consistencyResponse, friendsResponse, leaderboardQuery, leaderboardResponse, noQuery, pageQuery, statusConsentBody, statusConsentView, summaryResponse,
+} from './referrals.schema';
 
 const MP = ['mini-program: referrals'];
 const STAFF = ['staff: referrals'];
@@ -31,14 +33,21 @@ export function registerReferralRoutes(api: ApiRouter, s: { referrals: Referrals
     )
     .add(
       {
-        method: 'get', path: '/api/mp/referrals/friends', summary: 'Friends bound through own code: masked name and status, newest first',
+        method: 'get', path: '/api/mp/referrals/friends', summary: 'Friends bound through own code who agreed to share their status (masked name, coarse status), newest first; the others as a count',
         tags: MP, auth: 'client', query: pageQuery, response: friendsResponse,
       },
       ({ ctx, query }) => s.referrals.friends(me(ctx), query.page, query.pageSize),
     )
     .add(
       {
-        method: 'get', path: '/api/mp/referrals/cashback', summary: 'Own cashback 返现: balance, held amount and ledger, newest first',
+        method: 'put', path: '/api/mp/referrals/status-consent', summary: 'As a referred friend: let the referrer see my status (joined / reward pending / reward earned), or not',
+        tags: MP, auth: 'client', body: statusConsentBody, response: statusConsentView, errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+      },
+      ({ ctx, body }) => s.referrals.setStatusConsent(me(ctx), body.sharesStatus),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/mp/referrals/cashback', summary: 'Own cashback 返现: balance, held amount and monthly totals, newest first (no single reward)',
         tags: MP, auth: 'client', query: pageQuery, response: cashbackResponse,
       },
       ({ ctx, query }) => s.referrals.cashback(me(ctx), query.page, query.pageSize),

@@ -15,6 +15,11 @@ const tierView = Joi.object({
   rateBp: Joi.number().integer().description('cashback rate of the next paid order of a friend, basis points'),
   next: Joi.object({ converted: Joi.number().integer(), rateBp: Joi.number().integer() }).allow(null),
 });
+export const statusConsentView = Joi.object({
+  sharesStatus: Joi.boolean().description('the referrer sees this client as joined / reward pending / reward earned'),
+  decidedAt: Joi.date().allow(null),
+});
+export const statusConsentBody = Joi.object({ sharesStatus: Joi.boolean().strict().required() }).required();
 export const summaryResponse = Joi.object({
   code: Joi.string().description('the client\'s referral code 推荐码'),
   sharePath: Joi.string().description('path for onShareAppMessage, with the code as `ref`'),
@@ -26,25 +31,26 @@ export const summaryResponse = Joi.object({
     heldFen: Joi.number().integer().description('cashback waiting for the refund window to pass'),
   }),
   heldPoints: Joi.number().integer().description('referral points waiting for the refund window (as referrer, and welcome points as a referred friend)'),
+  referredBy: statusConsentView.allow(null).description('for a referred client: whether the referrer may see their status'),
 });
 export const friendsResponse = Joi.object({
   items: Joi.array().items(Joi.object({
     name: Joi.string().description('masked'),
     boundAt: Joi.date(),
-    status: Joi.string().valid('bound', 'visited', 'converted', 'rewarded'),
-  })),
+    status: Joi.string().valid('joined', 'reward_pending', 'reward_earned'),
+  })).description('only friends who agreed to share their status'),
   page: Joi.number().integer(),
   hasMore: Joi.boolean(),
+  others: Joi.number().integer().description('friends who did not agree: a count only'),
 });
 export const cashbackResponse = Joi.object({
   balanceFen: Joi.number().integer(),
   heldFen: Joi.number().integer(),
   items: Joi.array().items(Joi.object({
-    deltaFen: Joi.number().integer(),
-    reason: Joi.string().valid('referral', 'clawback'),
-    balanceAfterFen: Joi.number().integer(),
-    createdAt: Joi.date(),
-  })),
+    month: Joi.string().description('YYYY-MM, Asia/Shanghai'),
+    earnedFen: Joi.number().integer().description('cashback credited in the month'),
+    adjustedFen: Joi.number().integer().description('taken back in the month after refunds (zero or negative)'),
+  })).description('monthly totals, newest first: never one line per reward'),
   page: Joi.number().integer(),
   hasMore: Joi.boolean(),
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Redis } from '../../shared/redis';
+import { SHANGHAI_OFFSET_MS } from '../../shared/clock';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
 import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
@@ -43,7 +44,11 @@ export interface BindInput {
   unionid: string | null;
 }
 
-export type FriendStatus = 'bound' | 'visited' | 'converted' | 'rewarded';
+/**
+ * A friend's coarse status as the referrer sees it, only with the friend's consent: nothing about
+ * what was bought or paid (DOMAIN.md, referral; PIPL art. 28–29) — the reward alone tells.
+ */
+export type FriendStatus = 'joined' | 'reward_pending' | 'reward_earned';
 
 export interface TierView {
   period: ReferralPeriod;
@@ -63,6 +68,8 @@ export interface ReferralSummary {
   cashback: { balanceFen: number; heldFen: number };
   /** Referral points waiting for the refund window: as referrer, and the welcome points as a referred friend. */
   heldPoints: number;
+  /** For a referred client: whether the referrer may see their status (null when not referred). */
+  referredBy: StatusConsentView | null;
 }
 
 export interface FriendView {
@@ -71,11 +78,29 @@ export interface FriendView {
   status: FriendStatus;
 }
 
-export interface CashbackEntryView {
-  deltaFen: number;
-  reason: CashbackReason;
-  balanceAfterFen: number;
-  createdAt: Date;
+/** The referrer's friends: those who agreed to share their status, and how many others (a count only). */
+export interface FriendsView {
+  items: FriendView[];
+  page: number;
+  hasMore: boolean;
+  /** Friends who did not agree to share their status: counted, never listed. */
+  others: number;
+}
+
+/** A referred client's own answer to "may my referrer see my status?". */
+export interface StatusConsentView {
+  sharesStatus: boolean;
+  decidedAt: Date | null;
+}
+
+/**
+ * One Shanghai month of the own cashback: what was credited and what was taken back. Totals only:
+ * one line per reward would date and size a known friend's purchase (PIPL art. 28–29).
+ */
+export interface CashbackMonthView {
+  month: string;
+  earnedFen: number;
+  adjustedFen: number;
 }
 
 export interface LeaderboardView {
@@ -576,7 +601,7 @@ export class ReferralsService {
   /** The client's code, share path, tier in the current period, friend count and cashback. */
   async summary(clientId: number): Promise<ReferralSummary> {
     const code = await this.codeOf(clientId);
-    const tier = await this.tier(clientId);
+    const [tier, referredBy] = await Promise.all([this.tier(clientId), this.statusConsentOf(clientId)]);
     const [[friends], [balance], [held], [points]] = await Promise.all([
       this.deps.db.query("SELECT COUNT(*) AS n FROM referral_bindings WHERE referrer_id = ? AND status = 'active'", [clientId]),
       this.deps.db.query('SELECT balance_fen FROM cashback_accounts WHERE client_id = ?', [clientId]),
@@ -595,6 +620,7 @@ export class ReferralsService {
       friends: Number(friends.n),
       cashback: { balanceFen: Number(balance?.balance_fen ?? 0), heldFen: Number(held.held) },
       heldPoints: Number(points.held),
+      referredBy,
     };
   }
 
@@ -611,51 +637,78 @@ export class ReferralsService {
   }
 
   /**
-   * The client's friends, newest first: a masked name and how far they got (bound → visited: came
-   * back or ordered → converted: first order paid → rewarded: its reward released). No amounts, no
-   * health, no ids.
+   * The client's friends, newest first. Only friends who agreed at binding (or later) are listed,
+   * with a masked name and a coarse status: joined, reward pending (held in the refund window),
+   * reward earned (released). Whether a friend bought anything, what and for how much never shows;
+   * the others are a count (PIPL art. 23, 28–29; DOMAIN.md, referral).
    */
-  async friends(clientId: number, page: number, pageSize: number): Promise<{ items: FriendView[]; page: number; hasMore: boolean }> {
-    const rows: {
-      created_at: Date; public_id: string; name_enc: Buffer | null; status: string; last_login_at: Date | null;
-      rewarded: number; converted: number; ordered: number;
-    }[] = await this.deps.db.query(
-      `SELECT b.created_at, c.public_id, c.name_enc, c.status, c.last_login_at,
-              EXISTS (SELECT 1 FROM referral_rewards r WHERE r.binding_id = b.id AND r.conversion = 1 AND r.status = 'released') AS rewarded,
-              EXISTS (SELECT 1 FROM referral_rewards r WHERE r.binding_id = b.id AND r.conversion = 1 AND r.status = 'held') AS converted,
-              EXISTS (SELECT 1 FROM referral_rewards r WHERE r.binding_id = b.id) AS ordered
-         FROM referral_bindings b JOIN clients c ON c.id = b.referee_id
-        WHERE b.referrer_id = ? AND b.status = 'active'
-        ORDER BY b.id DESC LIMIT ? OFFSET ?`,
-      [clientId, pageSize + 1, (page - 1) * pageSize],
-    );
+  async friends(clientId: number, page: number, pageSize: number): Promise<FriendsView> {
+    const [rows, [others]] = await Promise.all([
+      this.deps.db.query(
+        `SELECT b.created_at, c.public_id, c.name_enc, c.status,
+                EXISTS (SELECT 1 FROM referral_rewards r WHERE r.binding_id = b.id AND r.status = 'released') AS earned,
+                EXISTS (SELECT 1 FROM referral_rewards r WHERE r.binding_id = b.id AND r.status = 'held') AS pending
+           FROM referral_bindings b JOIN clients c ON c.id = b.referee_id
+          WHERE b.referrer_id = ? AND b.status = 'active' AND b.shares_status = 1
+          ORDER BY b.id DESC LIMIT ? OFFSET ?`,
+        [clientId, pageSize + 1, (page - 1) * pageSize],
+      ) as Promise<{ created_at: Date; public_id: string; name_enc: Buffer | null; status: string; earned: number; pending: number }[]>,
+      this.deps.db.query(
+        "SELECT COUNT(*) AS n FROM referral_bindings WHERE referrer_id = ? AND status = 'active' AND shares_status = 0", [clientId],
+      ) as Promise<{ n: number | string }[]>,
+    ]);
     const items = rows.slice(0, pageSize).map((r) => {
-      const status: FriendStatus = Number(r.rewarded) ? 'rewarded' : Number(r.converted) ? 'converted'
-        : Number(r.ordered) || (r.last_login_at && r.last_login_at > r.created_at) ? 'visited' : 'bound';
+      const status: FriendStatus = Number(r.earned) ? 'reward_earned' : Number(r.pending) ? 'reward_pending' : 'joined';
       const name = r.status === 'active' ? maskName(this.nameOf(r.public_id, r.name_enc)) : '已注销用户';
       return { name, boundAt: r.created_at, status };
     });
-    return { items, page, hasMore: rows.length > pageSize };
+    return { items, page, hasMore: rows.length > pageSize, others: Number(others.n) };
   }
 
-  /** The client's cashback: balance, what is held, and the ledger newest first (no order or friend references). */
+  /**
+   * A referred client's answer to "may my referrer see my status (joined, reward pending, reward
+   * earned)?" — asked right after binding, changeable at any time. 404 when the client was not
+   * referred (or the binding was voided).
+   */
+  async setStatusConsent(clientId: number, sharesStatus: boolean): Promise<StatusConsentView> {
+    const now = this.deps.clock.now();
+    const res = await this.deps.db.query(
+      "UPDATE referral_bindings SET shares_status = ?, status_consent_at = ? WHERE referee_id = ? AND status = 'active'", [sharesStatus, now, clientId],
+    );
+    if (Number(res.affectedRows) !== 1) throw notFound('Referral');
+    this.log.info({ clientId, sharesStatus }, 'referral status consent recorded');
+    return { sharesStatus, decidedAt: now };
+  }
+
+  private async statusConsentOf(clientId: number): Promise<StatusConsentView | null> {
+    const [row]: { shares_status: number; status_consent_at: Date | null }[] = await this.deps.db.query(
+      "SELECT shares_status, status_consent_at FROM referral_bindings WHERE referee_id = ? AND status = 'active'", [clientId],
+    );
+    return row ? { sharesStatus: Boolean(Number(row.shares_status)), decidedAt: row.status_consent_at } : null;
+  }
+
+  /**
+   * The client's cashback: balance, what is held, and the ledger as monthly totals (Asia/Shanghai),
+   * newest first — no single reward, order, date or friend.
+   */
   async cashback(clientId: number, page: number, pageSize: number): Promise<{
-    balanceFen: number; heldFen: number; items: CashbackEntryView[]; page: number; hasMore: boolean;
+    balanceFen: number; heldFen: number; items: CashbackMonthView[]; page: number; hasMore: boolean;
   }> {
     const [[balance], [held], rows] = await Promise.all([
       this.deps.db.query('SELECT balance_fen FROM cashback_accounts WHERE client_id = ?', [clientId]),
       this.deps.db.query("SELECT COALESCE(SUM(cashback_fen), 0) AS held FROM referral_rewards WHERE referrer_id = ? AND status = 'held'", [clientId]),
       this.deps.db.query(
-        'SELECT delta_fen, reason, balance_after_fen, created_at FROM cashback_entries WHERE client_id = ? ORDER BY id DESC LIMIT ? OFFSET ?',
-        [clientId, pageSize + 1, (page - 1) * pageSize],
-      ) as Promise<{ delta_fen: number; reason: CashbackReason; balance_after_fen: number; created_at: Date }[]>,
+        `SELECT DATE_FORMAT(created_at + INTERVAL ? SECOND, '%Y-%m') AS month,
+                SUM(CASE WHEN reason = 'referral' THEN delta_fen ELSE 0 END) AS earned,
+                SUM(CASE WHEN reason = 'referral' THEN 0 ELSE delta_fen END) AS adjusted
+           FROM cashback_entries WHERE client_id = ? GROUP BY month ORDER BY month DESC LIMIT ? OFFSET ?`,
+        [SHANGHAI_OFFSET_MS / 1000, clientId, pageSize + 1, (page - 1) * pageSize],
+      ) as Promise<{ month: string; earned: number | string; adjusted: number | string }[]>,
     ]);
     return {
       balanceFen: Number(balance?.balance_fen ?? 0),
       heldFen: Number(held.held),
-      items: rows.slice(0, pageSize).map((r) => ({
-        deltaFen: Number(r.delta_fen), reason: r.reason, balanceAfterFen: Number(r.balance_after_fen), createdAt: r.created_at,
-      })),
+      items: rows.slice(0, pageSize).map((r) => ({ month: r.month, earnedFen: Number(r.earned), adjustedFen: Number(r.adjusted) })),
       page,
       hasMore: rows.length > pageSize,
     };

@@ -183,3 +183,46 @@ describe('home: quick entries and sharing', () => {
     expect(page.wx.other.stopPullDownRefresh).toHaveLength(1);
   });
 });
+
+describe('home: opened from a share with a referral code that bound the client', () => {
+  const bound = () => ({
+    ...api(),
+    'POST /api/mp/auth/login': { status: 200, body: { token: 'tok', expiresIn: 7200, client: { id: 'c1', isNew: true }, referral: { bound: true } } },
+    'PUT /api/mp/referrals/status-consent': { status: 200, body: { sharesStatus: true, decidedAt: '2026-03-01T04:00:00.000Z' } },
+  });
+  async function launchBound(script: ApiScript = bound()) {
+    installWx({ adapter: mockApi(script) });
+    const app = appDefinition();
+    app.onLaunch.call(app, { path: 'pages/index/index', query: { ref: 'MEI8K2Q' }, scene: 1007 });
+    await flush();
+    return renderPage('pages/index/index', { keepWx: true, query: { ref: 'MEI8K2Q' } });
+  }
+
+  it('asks, unticked, whether the referrer may see the progress; a tick and 确定 send yes once, and the question is gone', async () => {
+    const page = await launchBound();
+    expect(page.has('.referral-consent')).toBe(true);
+    expect(page.data.referralShare).toBe(false);
+
+    await page.tap('.referral-share-check');
+    await page.tap('.referral-consent-save');
+
+    expect(callsTo('PUT /api/mp/referrals/status-consent').map((c) => c.body)).toEqual([{ sharesStatus: true }]);
+    expect(page.has('.referral-consent')).toBe(false);
+    await page.call('onShow');
+    expect(page.has('.referral-consent')).toBe(false);
+  });
+
+  it('确定 without a tick sends no: nothing is shared unless the client says so', async () => {
+    const page = await launchBound();
+    await page.tap('.referral-consent-save');
+    expect(callsTo('PUT /api/mp/referrals/status-consent').map((c) => c.body)).toEqual([{ sharesStatus: false }]);
+    expect(page.has('.referral-consent')).toBe(false);
+  });
+
+  it('a failed save keeps the question and says so', async () => {
+    const page = await launchBound({ ...bound(), 'PUT /api/mp/referrals/status-consent': { status: 500, body: { error: { code: 'INTERNAL', message: 'x' } } } });
+    await page.tap('.referral-consent-save');
+    expect(page.has('.referral-consent')).toBe(true);
+    expect(page.wx.toasts.at(-1)).toMatchObject({ icon: 'none' });
+  });
+});

@@ -66,20 +66,21 @@ export const DEMO_LOYALTY = {
   referral: {
     code: 'MEI8K2Q', sharePath: '/pages/index/index?ref=MEI8K2Q', qrCodePath: '/api/mp/referrals/qrcode',
     tier: { period: 'month', periodKey: '2026-03', converted: 2, rateBp: 500, next: { converted: 3, rateBp: 1000 } },
-    friends: 3, cashback: { balanceFen: 34000, heldFen: 12800 }, heldPoints: 400,
+    friends: 4, cashback: { balanceFen: 34000, heldFen: 12800 }, heldPoints: 400, referredBy: null,
   },
   friends: {
     items: [
-      { name: '王*', boundAt: iso(-2 * DAY), status: 'bound' },
-      { name: '李**', boundAt: iso(-20 * DAY), status: 'converted' },
-      { name: '赵*', boundAt: iso(-50 * DAY), status: 'rewarded' },
+      { name: '王*', boundAt: iso(-2 * DAY), status: 'joined' },
+      { name: '李**', boundAt: iso(-20 * DAY), status: 'reward_pending' },
+      { name: '赵*', boundAt: iso(-50 * DAY), status: 'reward_earned' },
     ],
     page: 1,
     hasMore: false,
+    others: 1,
   },
   cashback: {
     balanceFen: 34000, heldFen: 12800,
-    items: [{ deltaFen: 34000, reason: 'referral', balanceAfterFen: 34000, createdAt: iso(-10 * DAY) }],
+    items: [{ month: '2026-03', earnedFen: 44000, adjustedFen: -10000 }],
     page: 1,
     hasMore: false,
   },

@@ -23,15 +23,21 @@ describe('推荐有礼', () => {
     expect(page.text()).toContain('当前 5%');
   });
 
-  it('lists the invited friends with masked names and how far they got, and the cashback ledger', async () => {
+  it('lists the friends who share their status (joined, reward pending, reward earned), the others as a count, and the cashback ledger', async () => {
     const page = await renderPage('packageLoyalty/referral/index', { storage: loggedIn(), api: LOYALTY_API });
 
     expect(page.texts('.friend-name')).toEqual(['王*', '李**', '赵*']);
-    expect(page.texts('.friend-status')).toEqual(['已接受邀请', '已消费，奖励确认中', '奖励已到账']);
+    expect(page.texts('.friend-status')).toEqual(['已加入', '奖励待发放', '奖励已发放']);
+    expect(page.texts('.other-friends')).toEqual(['另有 1 位好友未公开进度']);
+    // Nothing about a friend tells what they bought, that they came or that they refunded.
+    expect(page.texts('.friend').join()).not.toMatch(/消费|退款|到访/);
+    // Not referred: no question about the own referrer.
+    expect(page.has('.share-status-check')).toBe(false);
 
     await page.tap('.tab-cashback');
 
-    expect(page.texts('.cashback-entry')).toEqual([expect.stringMatching(/^好友消费返现\d{4}年\d+月\d+日\+¥340$/)]);
+    // Monthly totals: no line per friend's purchase or refund.
+    expect(page.texts('.cashback-entry')).toEqual(['2026年3月推荐返现返现调整 -¥100+¥340']);
     expect(page.has('.friend')).toBe(false);
   });
 
@@ -56,7 +62,7 @@ describe('推荐有礼', () => {
           status: 200,
           body: { ...DEMO_LOYALTY.referral, tier: { period: 'quarter', periodKey: '2026-Q1', converted: 7, rateBp: 1500, next: null }, friends: 0, cashback: { balanceFen: 0, heldFen: 0 }, heldPoints: 0 },
         },
-        'GET /api/mp/referrals/friends': { status: 200, body: { items: [], page: 1, hasMore: false } },
+        'GET /api/mp/referrals/friends': { status: 200, body: { items: [], page: 1, hasMore: false, others: 0 } },
       },
     });
     expect(page.texts('.tier')).toEqual(['本季度已成功推荐 7 位 · 当前返现比例 15%']);
@@ -66,18 +72,35 @@ describe('推荐有礼', () => {
   });
 
   it('loads more friends at the bottom', async () => {
-    const friends = Array.from({ length: 20 }, (_, i) => ({ name: `客${i}*`, boundAt: '2026-02-01T04:00:00.000Z', status: 'bound' }));
+    const friends = Array.from({ length: 20 }, (_, i) => ({ name: `客${i}*`, boundAt: '2026-02-01T04:00:00.000Z', status: 'joined' }));
     const page = await renderPage('packageLoyalty/referral/index', {
       storage: loggedIn(),
       api: {
         ...LOYALTY_API,
-        'GET /api/mp/referrals/friends?page=1&pageSize=20': { status: 200, body: { items: friends, page: 1, hasMore: true } },
-        'GET /api/mp/referrals/friends?page=2&pageSize=20': { status: 200, body: { items: [{ name: '末*', boundAt: '2026-01-01T04:00:00.000Z', status: 'visited' }], page: 2, hasMore: false } },
+        'GET /api/mp/referrals/friends?page=1&pageSize=20': { status: 200, body: { items: friends, page: 1, hasMore: true, others: 0 } },
+        'GET /api/mp/referrals/friends?page=2&pageSize=20': { status: 200, body: { items: [{ name: '末*', boundAt: '2026-01-01T04:00:00.000Z', status: 'reward_earned' }], page: 2, hasMore: false, others: 0 } },
       },
     });
     await page.call('onReachBottom');
     expect(page.texts('.friend-name')).toHaveLength(21);
-    expect(page.texts('.friend-status')[20]).toBe('已到访');
+    expect(page.texts('.friend-status')[20]).toBe('奖励已发放');
+  });
+
+  it('a referred client sees their own answer and can change it: the tap sends it to the API', async () => {
+    const page = await renderPage('packageLoyalty/referral/index', {
+      storage: loggedIn(),
+      api: {
+        ...LOYALTY_API,
+        'GET /api/mp/referrals/me': { status: 200, body: { ...DEMO_LOYALTY.referral, referredBy: { sharesStatus: false, decidedAt: null } } },
+        'PUT /api/mp/referrals/status-consent': { status: 200, body: { sharesStatus: true, decidedAt: '2026-03-01T04:00:00.000Z' } },
+      },
+    });
+    expect(page.data.sharesStatus).toBe(false);
+
+    await page.tap('.share-status-check');
+
+    expect(callsTo('PUT /api/mp/referrals/status-consent').map((c) => c.body)).toEqual([{ sharesStatus: true }]);
+    expect(page.data.sharesStatus).toBe(true);
   });
 
   it('opens the poster and the leaderboard', async () => {
