@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import { blindIndexVersionOf, FieldCipher, normalizeName } from '../shared/crypto';
 import { createLogger, Logger } from '../shared/logger';
@@ -50,7 +50,7 @@ export async function reindexAll(deps: Deps, opts: { batchSize?: number } = {}):
 
   const walk = async (
     table: string, where: string,
-    each: (id: number, m: import('typeorm').EntityManager) => Promise<'reindexed' | 'kept'>,
+    each: (id: number, m: EntityManager) => Promise<'reindexed' | 'kept'>,
   ): Promise<void> => {
     const counts = { scanned: 0, reindexed: 0, kept: 0 };
     report[table] = counts;
