@@ -11,7 +11,7 @@ let cached: FieldCipher | null = null;
 export function migrationCipher(): FieldCipher {
   if (!cached) {
     const { crypto } = loadConfig();
-    cached = new FieldCipher(crypto.dataKeys, crypto.currentKeyVersion, crypto.blindIndexKey);
+    cached = new FieldCipher(crypto.dataKeys, crypto.currentKeyVersion, crypto.blindIndexKeys);
   }
   return cached;
 }

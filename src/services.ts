@@ -68,7 +68,7 @@ export interface Services {
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
   const { config, db, redis, clock, logger } = deps;
-  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
+  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKeys);
   const outbox = new OutboxService({ db, clock, cipher });
   const tags = new TagsService({ db, outbox });
   const journey = new JourneyService({ db, clock, tags });

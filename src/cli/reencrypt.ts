@@ -14,12 +14,14 @@ import { contactNameAad, inboundAad } from '../modules/contacts';
 import { outboxAad } from '../modules/outbox';
 import { taskAad } from '../modules/worklist';
 import { refundReasonAad } from '../modules/orders';
+import { reindexAll } from './reindex';
 
 /**
  * Re-encrypts every encrypted column under the newest data key (run after adding a key version
  * to DATA_KEYS): `npm run keys:reencrypt`. Rows are walked in id order in batches; each row is
  * re-read under a lock and rewritten in its own small transaction, only for values under an
  * older version, so the command is idempotent and safe to run while the API serves traffic.
+ * Then the blind indexes are re-indexed under the newest blind-index key (src/cli/reindex.ts).
  */
 
 export interface TableReport {
@@ -135,7 +137,7 @@ export interface ReencryptDeps {
 export async function reencryptAll(deps: ReencryptDeps, opts: { batchSize?: number } = {}): Promise<ReencryptReport> {
   const { db, config } = deps;
   const log = deps.logger ?? createLogger(config.logLevel, { module: 'reencrypt' });
-  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKey);
+  const cipher = new FieldCipher(config.crypto.dataKeys, config.crypto.currentKeyVersion, config.crypto.blindIndexKeys);
   const version = cipher.currentKeyVersion;
   const batchSize = opts.batchSize ?? 200;
   const report: ReencryptReport = {};
@@ -204,6 +206,11 @@ async function main(): Promise<void> {
       failed += c.failed;
     }
     process.stdout.write(`key version ${config.crypto.currentKeyVersion}: done${failed ? ` with ${failed} failures (see the log)` : ''}\n`);
+    // Then the blind indexes, under the newest blind-index key (src/cli/reindex.ts).
+    const reindexed = await reindexAll({ db, config, logger });
+    for (const [table, c] of Object.entries(reindexed)) {
+      process.stdout.write(`${table} (blind indexes): scanned=${c.scanned} reindexed=${c.reindexed} kept=${c.kept}\n`);
+    }
     process.exitCode = failed ? 1 : 0;
   } finally {
     await db.destroy();

@@ -18,8 +18,10 @@ export interface Config {
     /** AES-256-GCM data keys by version; the highest version encrypts, all decrypt. */
     dataKeys: Map<number, Buffer>;
     currentKeyVersion: number;
-    /** HMAC key for blind indexes (phone, name lookups); separate from the data keys. */
+    /** HMAC key for blind indexes (phone, name lookups); separate from the data keys. The newest version's. */
     blindIndexKey: Buffer;
+    /** Blind-index keys by version: the highest indexes, all are looked up (a rotation in progress). */
+    blindIndexKeys: Map<number, Buffer>;
   };
   auth: {
     clientSessionTtlSeconds: number;
@@ -244,6 +246,7 @@ const schema = Joi.object({
   TRUST_PROXY_HOPS: Joi.number().integer().min(1).max(10).default(1),
 
   DATA_KEYS: notProd(Joi.string().pattern(/^\d+:[A-Za-z0-9+/=_-]+(,\d+:[A-Za-z0-9+/=_-]+)*$/), DEV_DATA_KEY),
+  // One base64 key (version 1), or versions like DATA_KEYS ("1:<key>,2:<key>") during a blind-index key rotation.
   BLIND_INDEX_KEY: notProd(Joi.string().min(32), DEV_BLIND_KEY),
 
   CLIENT_SESSION_TTL_SECONDS: Joi.number().integer().min(60).default(7 * 24 * 3600),
@@ -436,6 +439,22 @@ function parseDataKeys(spec: string, problems: string[]): Map<number, Buffer> {
   return keys;
 }
 
+/** BLIND_INDEX_KEY: a bare base64 key is version 1; "1:<key>,2:<key>" lists versions (each at least 32 bytes). */
+function parseBlindIndexKeys(spec: string, problems: string[]): Map<number, Buffer> {
+  const keys = new Map<number, Buffer>();
+  const versioned = /^\d+:/.test(spec);
+  for (const part of versioned ? spec.split(',') : [`1:${spec}`]) {
+    const sep = part.indexOf(':');
+    const version = Number(part.slice(0, sep));
+    const key = Buffer.from(part.slice(sep + 1), 'base64');
+    if (!(Number.isInteger(version) && version >= 1 && version <= 99)) problems.push(`"BLIND_INDEX_KEY" version ${part.slice(0, sep)} must be between 1 and 99`);
+    if (key.length < 32) problems.push(`"BLIND_INDEX_KEY"${versioned ? ` version ${version}` : ''} must decode (base64) to at least 32 bytes`);
+    if (keys.has(version)) problems.push(`"BLIND_INDEX_KEY" lists version ${version} twice`);
+    keys.set(version, key);
+  }
+  return keys;
+}
+
 /** "21:00-09:00" → minutes after midnight (Asia/Shanghai); "off" or an empty window → no quiet hours. */
 function parseQuietHours(spec: string): { startMinute: number; endMinute: number } | null {
   if (spec === 'off') return null;
@@ -467,9 +486,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
 
   const dataKeys = parseDataKeys(env.DATA_KEYS, problems);
   const referralTiers = parseTiers(env.REFERRAL_TIERS, problems);
-  const blindIndexKey = Buffer.from(env.BLIND_INDEX_KEY, 'base64');
-  if (blindIndexKey.length < 32) problems.push('"BLIND_INDEX_KEY" must decode (base64) to at least 32 bytes');
-  if (env.NODE_ENV === 'production' && (env.DATA_KEYS === DEV_DATA_KEY || env.BLIND_INDEX_KEY === DEV_BLIND_KEY)) {
+  const blindIndexKeys = parseBlindIndexKeys(env.BLIND_INDEX_KEY, problems);
+  const blindIndexKey = blindIndexKeys.get(Math.max(...blindIndexKeys.keys(), 1)) ?? Buffer.alloc(0);
+  const devBlind = Buffer.from(DEV_BLIND_KEY, 'base64');
+  if (env.NODE_ENV === 'production' && (env.DATA_KEYS === DEV_DATA_KEY || [...blindIndexKeys.values()].some((k) => k.equals(devBlind)))) {
     problems.push('"DATA_KEYS" and "BLIND_INDEX_KEY" must not be the development keys in production');
   }
   if (problems.length) throw new ConfigError(problems);
@@ -506,7 +526,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       trustProxy: env.TRUST_PROXY,
       trustProxyHops: env.TRUST_PROXY_HOPS,
     },
-    crypto: { dataKeys, currentKeyVersion: Math.max(...dataKeys.keys()), blindIndexKey },
+    crypto: { dataKeys, currentKeyVersion: Math.max(...dataKeys.keys()), blindIndexKey, blindIndexKeys },
     auth: {
       clientSessionTtlSeconds: env.CLIENT_SESSION_TTL_SECONDS,
       staffSessionTtlSeconds: env.STAFF_SESSION_TTL_SECONDS,

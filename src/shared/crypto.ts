@@ -12,12 +12,19 @@ export const CryptoErrors = defineErrors({ DECRYPT_FAILED: 500 });
  * to its row and column, so a value copied onto another row fails to decrypt.
  */
 export class FieldCipher {
+  private readonly blindKeys: Map<number, Buffer>;
+  private readonly blindVersion: number;
+
+  /** `blindKeys`: the blind-index keys by version (the highest indexes), or one key (version 1). */
   constructor(
     private readonly keys: Map<number, Buffer>,
     private readonly currentVersion: number,
-    private readonly blindKey: Buffer,
+    blindKeys: Buffer | Map<number, Buffer>,
   ) {
     if (!keys.has(currentVersion)) throw new Error(`no data key for version ${currentVersion}`);
+    this.blindKeys = Buffer.isBuffer(blindKeys) ? new Map([[1, blindKeys]]) : blindKeys;
+    if (!this.blindKeys.size) throw new Error('no blind-index key');
+    this.blindVersion = Math.max(...this.blindKeys.keys());
   }
 
   encrypt(plain: string, aad: string): Buffer {
@@ -53,10 +60,40 @@ export class FieldCipher {
     return this.currentVersion;
   }
 
-  /** Deterministic keyed hash for equality lookups on encrypted columns. */
+  /** Deterministic keyed hash for equality lookups on encrypted columns, under the newest blind-index key. */
   blindIndex(kind: string, normalized: string): string {
-    return createHmac('sha256', this.blindKey).update(`${kind}\u0000${normalized}`).digest('hex');
+    return this.blindIndexUnder(this.blindVersion, kind, normalized);
   }
+
+  /**
+   * The value under every configured blind-index key, newest first: a lookup matches rows indexed
+   * before a rotation as well as after (until the re-index reaches them).
+   */
+  blindIndexes(kind: string, normalized: string): string[] {
+    return [...this.blindKeys.keys()].sort((a, b) => b - a).map((v) => this.blindIndexUnder(v, kind, normalized));
+  }
+
+  get currentBlindIndexVersion(): number {
+    return this.blindVersion;
+  }
+
+  /**
+   * Version 1 is the bare hex HMAC-SHA-256 (64 characters, as indexes were before versions);
+   * later versions carry theirs: `<version>:` and the first 240 bits in hex, so every stored
+   * index says which key made it and still fits its CHAR(64) column.
+   */
+  private blindIndexUnder(version: number, kind: string, normalized: string): string {
+    const key = this.blindKeys.get(version);
+    if (!key) throw new Error(`no blind-index key for version ${version}`);
+    const mac = createHmac('sha256', key).update(`${kind}\u0000${normalized}`).digest('hex');
+    return version === 1 ? mac : `${version}:${mac.slice(0, 60)}`;
+  }
+}
+
+/** The key version a stored blind index was made under (see FieldCipher.blindIndex). */
+export function blindIndexVersionOf(index: string): number {
+  const sep = index.indexOf(':');
+  return sep === -1 ? 1 : Number(index.slice(0, sep));
 }
 
 export function normalizePhone(phone: string): string {

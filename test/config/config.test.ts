@@ -52,6 +52,17 @@ describe('configuration', () => {
     expect(() => loadConfig({ ...base, DATA_KEYS: '1:c2hvcnQ=' }, { dotenv: false })).toThrow(/DATA_KEYS.*32 bytes/);
   });
 
+  it('reads BLIND_INDEX_KEY as one key (version 1) or as versions during a rotation, and names a bad one', () => {
+    const k = Buffer.alloc(32, 7).toString('base64');
+    const j = Buffer.alloc(32, 9).toString('base64');
+    expect([...loadConfig({ ...base, BLIND_INDEX_KEY: k }, { dotenv: false }).crypto.blindIndexKeys.keys()]).toEqual([1]);
+    const rotating = loadConfig({ ...base, BLIND_INDEX_KEY: `1:${k},2:${j}` }, { dotenv: false });
+    expect([...rotating.crypto.blindIndexKeys.keys()]).toEqual([1, 2]);
+    expect(rotating.crypto.blindIndexKey.equals(Buffer.from(j, 'base64'))).toBe(true);
+    expect(() => loadConfig({ ...base, BLIND_INDEX_KEY: `1:${k},2:c2hvcnQ=c2hvcnQ=c2hvcnQ=c2hvcnQ=` }, { dotenv: false })).toThrow(/BLIND_INDEX_KEY.*version 2.*32 bytes/);
+    expect(() => loadConfig({ ...base, BLIND_INDEX_KEY: `1:${k},1:${j}` }, { dotenv: false })).toThrow(/BLIND_INDEX_KEY.*twice/);
+  });
+
   it('uses the newest key version to encrypt', () => {
     const k = Buffer.alloc(32, 7).toString('base64');
     const c = loadConfig({ ...base, DATA_KEYS: `1:${k},3:${k}` }, { dotenv: false });

@@ -106,17 +106,27 @@ describe('free text about a client is encrypted at rest: outbox payloads, staff 
     expect(messages.find((m) => m.dedupeKey === `test:${ids.clientId}:message`)?.payload).toEqual({ text: TEXT.message, purpose: 'followup' });
   });
 
-  it('a ciphertext copied onto another row does not decrypt there (the row identity is bound)', async () => {
+  it('a ciphertext copied onto another row does not decrypt there (the row identity is bound); the drain fails that message instead of retrying it forever', async () => {
+    // Arrange: a message overdue for the bot-less drain, its payload replaced by another row's.
+    const other = `test:${ids.clientId}:other`;
     await t.deps.db.transaction(async (m) => {
-      await t.services.outbox.enqueue(m, { kind: 'client_message', dedupeKey: `test:${ids.clientId}:other`, clientId: ids.clientId, payload: { text: '另一条' } });
+      await t.services.outbox.enqueue(m, {
+        kind: 'client_message', dedupeKey: other, clientId: ids.clientId, payload: { text: '另一条' }, dueAt: new Date(t.clock.now().getTime() - 600_000),
+      });
     });
     await t.deps.db.query(
-      `UPDATE outbox_messages o JOIN outbox_messages src ON src.dedupe_key = ? SET o.payload_enc = src.payload_enc WHERE o.dedupe_key = ?`,
-      [`test:${ids.clientId}:message`, `test:${ids.clientId}:other`],
+      'UPDATE outbox_messages o JOIN outbox_messages src ON src.dedupe_key = ? SET o.payload_enc = src.payload_enc WHERE o.dedupe_key = ?',
+      [`test:${ids.clientId}:message`, other],
     );
 
+    // Act
     await expect(t.services.outbox.listForClient(ids.clientId, 'client_message')).rejects.toMatchObject({ code: 'DECRYPT_FAILED' });
-    await t.deps.db.query('DELETE FROM outbox_messages WHERE dedupe_key = ?', [`test:${ids.clientId}:other`]);
+    await t.services.delivery.drain(null);
+
+    // Assert
+    const [row] = await t.deps.db.query('SELECT status, last_error, claim_token FROM outbox_messages WHERE dedupe_key = ?', [other]);
+    expect(row).toEqual({ status: 'failed', last_error: 'payload cannot be decrypted', claim_token: null });
+    await t.deps.db.query('DELETE FROM outbox_messages WHERE dedupe_key = ?', [other]);
   });
 
   it('the migration encrypts rows written before it, and its down brings the plaintext back', async () => {

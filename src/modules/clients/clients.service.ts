@@ -477,7 +477,8 @@ export class ClientsService {
     try {
       await runInTransaction(this.db, async (m) => {
         const client = await this.lockActive(m, clientId);
-        const holder: { id: number }[] = await m.query('SELECT id FROM clients WHERE phone_bidx = ? AND id <> ?', [bidx, clientId]);
+        // Under every blind-index key: during a key rotation the holder may not be re-indexed yet.
+        const holder: { id: number }[] = await m.query('SELECT id FROM clients WHERE phone_bidx IN (?) AND id <> ?', [cipher.blindIndexes('phone', phone), clientId]);
         if (holder.length) throw phoneInUse('body.code');
         await m.getRepository(Client).update({ id: clientId }, { phoneEnc: cipher.encrypt(phone, aad.client(client.publicId, 'phone')), phoneBidx: bidx });
         await this.deps.audit.record(actor, 'client.phone.bind', { clientId, details: { fields: ['phone'] } }, m);
@@ -887,12 +888,12 @@ export class ClientsService {
     const where: string[] = ["c.status = 'active'", scope.sql];
     const params: unknown[] = [...scope.params];
     if (q.phone) {
-      where.push('c.phone_bidx = ?');
-      params.push(this.deps.cipher.blindIndex('phone', normalizePhone(q.phone)));
+      where.push('c.phone_bidx IN (?)');
+      params.push(this.deps.cipher.blindIndexes('phone', normalizePhone(q.phone)));
     }
     if (q.name) {
-      where.push('c.name_bidx = ?');
-      params.push(this.deps.cipher.blindIndex('name', normalizeName(q.name)));
+      where.push('c.name_bidx IN (?)');
+      params.push(this.deps.cipher.blindIndexes('name', normalizeName(q.name)));
     }
     if (q.stage) {
       where.push('c.stage = ?');

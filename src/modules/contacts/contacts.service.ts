@@ -211,7 +211,7 @@ export class ContactsService {
     const phones = [...new Set(contact.phones.map(normalizePhone).filter((p) => p.length >= 5))];
     const ids = new Set<number>();
     if (phones.length) {
-      const bidx = phones.map((p) => this.deps.cipher.blindIndex('phone', p));
+      const bidx = phones.flatMap((p) => this.deps.cipher.blindIndexes('phone', p));
       const rows: { id: number }[] = await this.db.query(
         `SELECT id FROM clients WHERE status = 'active' AND phone_bidx IN (${bidx.map(() => '?').join(',')})`, bidx,
       );

@@ -227,15 +227,18 @@ export class ReferralsService {
     if (await this.inChain(m, owner.referrer_id, input.clientId)) return refuse('REFERRAL_CYCLE');
     if (!input.isNew) return refuse('REFERRAL_NOT_NEW_CLIENT');
 
-    const openidBidx = this.deps.cipher.blindIndex('openid', input.openid);
-    const unionidBidx = input.unionid ? this.deps.cipher.blindIndex('unionid', input.unionid) : null;
+    const { cipher } = this.deps;
+    const openidBidx = cipher.blindIndex('openid', input.openid);
+    const unionidBidx = input.unionid ? cipher.blindIndex('unionid', input.unionid) : null;
+    // Looked up under every blind-index key: rows indexed before a key rotation still count.
+    const known = [...cipher.blindIndexes('openid', input.openid), ...(input.unionid ? cipher.blindIndexes('unionid', input.unionid) : [])];
     const seen: unknown[] = await m.query(
-      'SELECT id FROM referral_bindings WHERE referee_id = ? OR openid_bidx = ? OR unionid_bidx = ?',
-      [input.clientId, openidBidx, unionidBidx],
+      'SELECT id FROM referral_bindings WHERE referee_id = ? OR openid_bidx IN (?) OR unionid_bidx IN (?)',
+      [input.clientId, known, known],
     );
     if (seen.length) return refuse('REFERRAL_ALREADY_BOUND');
     // Only new clients can be bound: not an old client who deleted the account and came back.
-    if (await this.ineligible(m, [openidBidx, unionidBidx])) return refuse('REFERRAL_NOT_NEW_CLIENT');
+    if (await this.ineligible(m, known)) return refuse('REFERRAL_NOT_NEW_CLIENT');
     try {
       await m.query(
         `INSERT INTO referral_bindings (referrer_id, referee_id, code, openid_bidx, unionid_bidx, phone_bidx, status, created_at)
@@ -263,6 +266,20 @@ export class ReferralsService {
       `INSERT INTO referral_ineligible (bidx, kind, created_at) VALUES ${rows.map(() => '(?, ?, ?)').join(', ')} ON DUPLICATE KEY UPDATE bidx = bidx`,
       rows.flatMap(([bidx, kind]) => [bidx, kind, now]),
     );
+  }
+
+  /**
+   * The phone's blind index under every configured key, newest first (the phone decrypted from
+   * the archive); the stored index alone when the phone cannot be read.
+   */
+  private phoneIndexes(client: { public_id: string; phone_bidx: string | null; phone_enc: Buffer | null }): string[] {
+    if (!client.phone_bidx) return [];
+    if (!client.phone_enc) return [client.phone_bidx];
+    try {
+      return this.deps.cipher.blindIndexes('phone', this.deps.cipher.decrypt(client.phone_enc, clientAad.client(client.public_id, 'phone')));
+    } catch {
+      return [client.phone_bidx];
+    }
   }
 
   /** True when any of these blind indexes belonged to a deleted account. */
@@ -310,8 +327,8 @@ export class ReferralsService {
     const [done] = await m.query('SELECT id FROM referral_rewards WHERE order_id = ? LOCK IN SHARE MODE', [order.id]);
     if (done) return; // the hook ran for this order already
 
-    const people: { id: number; status: string; phone_bidx: string | null }[] = await m.query(
-      'SELECT id, status, phone_bidx FROM clients WHERE id IN (?, ?)', [referrerId, order.clientId],
+    const people: { id: number; status: string; public_id: string; phone_bidx: string | null; phone_enc: Buffer | null }[] = await m.query(
+      'SELECT id, status, public_id, phone_bidx, phone_enc FROM clients WHERE id IN (?, ?)', [referrerId, order.clientId],
     );
     const referrer = people.find((p) => Number(p.id) === referrerId);
     const referee = people.find((p) => Number(p.id) === order.clientId);
@@ -319,7 +336,7 @@ export class ReferralsService {
       this.log.info({ orderId: order.id, referrerId }, 'referrer is no longer active; no referral reward');
       return;
     }
-    if (!(await this.checkPhone(m, binding, referee?.phone_bidx ?? null))) return;
+    if (!(await this.checkPhone(m, binding, referee ? this.phoneIndexes(referee) : []))) return;
 
     const periods = periodKeys(order.paidAt);
     const periodColumn = this.cfg.tierPeriod === 'month' ? 'period_month' : 'period_quarter';
@@ -425,14 +442,14 @@ export class ReferralsService {
    * bound as someone's friend before, e.g. under a deleted account or another WeChat account. (It
    * cannot be the referrer's own: a phone belongs to one active client.)
    */
-  private async checkPhone(m: EntityManager, binding: { id: number; phone_bidx: string | null }, refereePhone: string | null): Promise<boolean> {
-    if (!refereePhone || binding.phone_bidx) return true;
-    const other: unknown[] = await m.query('SELECT id FROM referral_bindings WHERE phone_bidx = ? AND id <> ?', [refereePhone, binding.id]);
+  private async checkPhone(m: EntityManager, binding: { id: number; phone_bidx: string | null }, refereePhones: string[]): Promise<boolean> {
+    if (!refereePhones.length || binding.phone_bidx) return true;
+    const other: unknown[] = await m.query('SELECT id FROM referral_bindings WHERE phone_bidx IN (?) AND id <> ?', [refereePhones, binding.id]);
     if (other.length) return this.voidBinding(m, binding.id, 'REFERRAL_PHONE_ALREADY_BOUND');
     // The phone of a deleted account: an old client under a new WeChat account.
-    if (await this.ineligible(m, [refereePhone])) return this.voidBinding(m, binding.id, 'REFERRAL_NOT_NEW_CLIENT');
+    if (await this.ineligible(m, refereePhones)) return this.voidBinding(m, binding.id, 'REFERRAL_NOT_NEW_CLIENT');
     try {
-      await m.query('UPDATE referral_bindings SET phone_bidx = ? WHERE id = ?', [refereePhone, binding.id]);
+      await m.query('UPDATE referral_bindings SET phone_bidx = ? WHERE id = ?', [refereePhones[0], binding.id]);
     } catch (err) {
       // A concurrent first order of another friend with the same phone won the unique index.
       if (!isDuplicateKey(err)) throw err;
