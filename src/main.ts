@@ -40,6 +40,7 @@ function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle
   if (demo?.staff.length) {
     lines.push('  Demo staff logins (POST /api/staff/auth/login):');
     for (const s of demo.staff) lines.push(`    ${s.role.padEnd(17)} ${s.username} / ${s.password}`);
+    lines.push(`  (this installation's own passwords, kept readable for you only in ${demo.passwordsFile})`);
   }
   return lines.join('\n') + '\n';
 }
