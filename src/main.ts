@@ -33,7 +33,9 @@ function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle
     `  美颜客户管理 is running (${config.env}; roles: ${config.roles.join(', ')})`,
   ];
   if (config.roles.includes('api')) {
-    lines.push(`  API           ${config.publicUrl}`, `  API docs      ${config.publicUrl}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
+    const ops = config.ops.port === null ? config.publicUrl : `http://${config.ops.host}:${config.ops.port}`;
+    lines.push(`  API           ${config.publicUrl}`, `  API docs      ${ops}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
+    if (config.ops.port !== null) lines.push(`  Operations    ${ops}  (/metrics, /openapi.json, /docs; not on the public port)`);
   }
   if (standIn) lines.push(`  WeChat stand-in ${standIn.url}  (mint a login code: curl -XPOST ${standIn.url}/__standin/login-code)`);
   if (config.roles.includes('bot')) lines.push(`  Bot           ${config.bot.puppet === 'mock' ? 'Wechaty on the mock puppet (simulated WeCom)' : 'Wechaty on puppet-service'}`);
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
   const demo = config.demoSeed ? await seedDemo(deps, services) : null;
 
   let server: http.Server | null = null;
+  let opsServer: http.Server | null = null;
   let bot: BotHandle | null = null;
   let scheduler: SchedulerHandle | null = null;
   if (config.roles.includes('api')) {
@@ -80,6 +83,10 @@ async function main(): Promise<void> {
     server = http.createServer(app.callback());
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => server!.listen(config.port, config.host, resolve));
+    if (config.ops.port !== null) {
+      opsServer = http.createServer(app.callback());
+      await new Promise<void>((resolve) => opsServer!.listen(config.ops.port!, config.ops.host, resolve));
+    }
   }
   if (config.roles.includes('scheduler')) scheduler = await startScheduler(deps, services);
   if (config.roles.includes('bot')) bot = await startBot(deps, services);
@@ -99,6 +106,11 @@ async function main(): Promise<void> {
     if (server) {
       const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeIdleConnections();
+      await closed;
+    }
+    if (opsServer) {
+      const closed = new Promise<void>((resolve) => opsServer!.close(() => resolve()));
+      opsServer.closeAllConnections();
       await closed;
     }
     await scheduler?.stop();

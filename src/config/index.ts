@@ -65,6 +65,8 @@ export interface Config {
   demoStaffPassword: string | null;
   /** Per-installation development secrets (generated data keys, demo passwords), 0600 files outside git. */
   localDir: string;
+  /** Port (and address) of the operations listener for /metrics, /openapi.json, /docs; null = all on PORT. */
+  ops: { port: number | null; host: string };
   points: {
     questionnaire: number;
     /** Points per yuan paid, by project category; up to two decimals. */
@@ -211,6 +213,8 @@ const schema = Joi.object({
   DATA_KEYS: notProd(Joi.string().pattern(/^\d+:[A-Za-z0-9+/=_-]+(,\d+:[A-Za-z0-9+/=_-]+)*$/)),
   BLIND_INDEX_KEY: notProd(Joi.string().min(32)),
   LOCAL_DIR: Joi.string().optional(),
+  OPS_PORT: Joi.number().port().optional(),
+  OPS_HOST: Joi.string().default('127.0.0.1'),
 
   CLIENT_SESSION_TTL_SECONDS: Joi.number().integer().min(60).default(7 * 24 * 3600),
   STAFF_SESSION_TTL_SECONDS: Joi.number().integer().min(60).default(12 * 3600),
@@ -325,6 +329,7 @@ const schema = Joi.object({
     if (env.NODE_ENV === 'production' && env.WECHAT_STANDIN) return helpers.message({ custom: 'WECHAT_STANDIN cannot be on in production' });
     // Production refuses what only a demo may have: the demo seed (well-known accounts), the
     // database's superuser or no database password, WeChat secrets over plain HTTP.
+    if ((env.OPS_PORT ?? (env.NODE_ENV === 'production' ? 9464 : null)) === env.PORT) return helpers.message({ custom: 'OPS_PORT must differ from PORT' });
     if (env.NODE_ENV === 'production' && env.DEMO_SEED) return helpers.message({ custom: 'DEMO_SEED cannot be on in production' });
     if (env.NODE_ENV === 'production' && env.DB_USER === 'root') return helpers.message({ custom: 'DB_USER cannot be root in production: give the API its own database user' });
     if (env.NODE_ENV === 'production' && !env.DB_PASSWORD) return helpers.message({ custom: 'DB_PASSWORD cannot be empty in production' });
@@ -476,6 +481,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
     demoSeed: env.DEMO_SEED ?? env.NODE_ENV === 'development',
     demoStaffPassword: env.DEMO_STAFF_PASSWORD ?? null,
     localDir,
+    ops: { port: env.OPS_PORT ?? (env.NODE_ENV === 'production' ? 9464 : null), host: env.OPS_HOST },
     points: {
       questionnaire: env.POINTS_QUESTIONNAIRE,
       perYuan: { skin: env.POINTS_PER_YUAN_SKIN, light: env.POINTS_PER_YUAN_LIGHT, surgery: env.POINTS_PER_YUAN_SURGERY },
