@@ -3,7 +3,7 @@ import http from 'node:http';
 import { ConfigError, loadConfig, Config } from './config';
 import { createLogger, Logger } from './shared/logger';
 import { createDataSource, ensureDatabase } from './shared/db';
-import { createRedis } from './shared/redis';
+import { createRedis, redisVersionProblem } from './shared/redis';
 import { systemClock } from './shared/clock';
 import { createServices, Deps } from './services';
 import { createApp } from './app';
@@ -70,6 +70,9 @@ async function main(): Promise<void> {
   await db.initialize();
   await migrate(db, logger);
   const redis = createRedis(config.redis, { log: logger.child({ module: 'redis' }) });
+  // Said at start rather than as a command refused later; a Redis not up yet is checked on its next start.
+  const tooOld = redisVersionProblem(await redis.info('server').catch(() => ''));
+  if (tooOld) throw new Error(tooOld);
   const deps: Deps = { config, db, redis, clock: systemClock, logger };
   const services = createServices(deps);
   const demo = config.demoSeed ? await seedDemo(deps, services) : null;

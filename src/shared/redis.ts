@@ -57,3 +57,13 @@ export async function hitCounter(redis: Redis, key: string, windowSeconds: numbe
   const [, [, count]] = (await redis.multi().set(key, 0, 'EX', windowSeconds, 'NX').incr(key).exec()) as [[null, unknown], [null, number]];
   return count;
 }
+
+/** The oldest Redis the product's commands work on (SET … EX … NX, multi-field HSET, Lua). */
+export const MIN_REDIS_MAJOR = 6;
+
+/** Why this Redis is too old for the product, or null; from `INFO server`. */
+export function redisVersionProblem(info: string): string | null {
+  const version = /^redis_version:([\d.]+)/m.exec(info)?.[1];
+  if (!version) return null;
+  return Number(version.split('.')[0]) < MIN_REDIS_MAJOR ? `Redis ${version} is too old: the product needs Redis ${MIN_REDIS_MAJOR} or newer` : null;
+}
