@@ -13,6 +13,7 @@ import type { Deps, Services } from './services';
 import { createServices } from './services';
 import { ApiRouter } from './shared/http/route';
 import { edge } from './shared/http/middleware';
+import { opsGate } from './shared/http/ops';
 import { HttpMetrics } from './shared/http/metrics';
 import { buildOpenApi, swaggerUiHtml } from './shared/http/openapi';
 import { poolStats } from './shared/db';
@@ -92,6 +93,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
       maxAge: 600,
     }),
   );
+  app.use(opsGate(() => config.ops.port));
   app.use(mpMethodOverride());
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: config.http.bodyLimit, encoding: 'utf-8', parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'] }));
   app.use(api.middleware());
@@ -156,10 +158,12 @@ function registerSystemRoutes(api: ApiRouter, deps: Deps, metrics: HttpMetrics, 
     .add({ method: 'get', path: '/healthz', summary: 'Process is alive', tags: ['system'], auth: 'none', response: ok }, () => ({ status: 'ok' }))
     .add(
       { method: 'get', path: '/readyz', summary: 'MySQL and Redis answer (503 when one does not)', tags: ['system'], auth: 'none', errors: ['NOT_READY'] },
-      async () => {
+      async ({ ctx }) => {
         const [mysql, redis] = await Promise.all([answers(deps.db.query('SELECT 1')), answers(deps.redis.ping())]);
-        if (mysql !== 'ok' || redis !== 'ok') throw new AppError(CommonErrors.NOT_READY, 'A dependency is not answering', { mysql, redis });
-        return { status: 'ready', mysql, redis };
+        // Which dependency is down is for operators (the operations port), not for anyone on the internet.
+        const detail = ctx.state.ops === true ? { mysql, redis } : undefined;
+        if (mysql !== 'ok' || redis !== 'ok') throw new AppError(CommonErrors.NOT_READY, 'Not ready', detail);
+        return { status: 'ready', ...detail };
       },
     )
     .add({ method: 'get', path: '/metrics', summary: 'Prometheus metrics', tags: ['system'], auth: 'none' }, async ({ ctx }) => {

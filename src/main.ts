@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, Config } from './config';
 import { createLogger, Logger } from './shared/logger';
 import { ensureDatabase } from './shared/db';
 import { createDataSource } from './datasource';
-import { createRedis } from './shared/redis';
+import { createRedis, redisVersionProblem } from './shared/redis';
 import { systemClock } from './shared/clock';
 import { createServices, Deps } from './services';
 import { createApp } from './app';
@@ -35,7 +35,9 @@ function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle
     `  美颜客户管理 is running (${config.env}; roles: ${config.roles.join(', ')})`,
   ];
   if (config.roles.includes('api')) {
-    lines.push(`  API           ${config.publicUrl}`, `  API docs      ${config.publicUrl}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
+    const ops = config.ops.port === null ? config.publicUrl : `http://${config.ops.host}:${config.ops.port}`;
+    lines.push(`  API           ${config.publicUrl}`, `  API docs      ${ops}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
+    if (config.ops.port !== null) lines.push(`  Operations    ${ops}  (/metrics, /openapi.json, /docs; not on the public port)`);
   }
   if (standIn) lines.push(`  WeChat stand-in ${standIn.url}  (mint a login code: curl -XPOST ${standIn.url}/__standin/login-code)`);
   if (wecomStandIn) lines.push(`  WeCom stand-in  ${wecomStandIn.url}  (a client adds a consultant: curl -XPOST ${wecomStandIn.url}/__standin/add-contact -d '{"userid":"zhangsan"}')`);
@@ -43,6 +45,7 @@ function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle
   if (demo?.staff.length) {
     lines.push('  Demo staff logins (POST /api/staff/auth/login):');
     for (const s of demo.staff) lines.push(`    ${s.role.padEnd(17)} ${s.username} / ${s.password}`);
+    lines.push(`  (this installation's own passwords, kept readable for you only in ${demo.passwordsFile})`);
   }
   return lines.join('\n') + '\n';
 }
@@ -81,11 +84,15 @@ async function main(): Promise<void> {
   await db.initialize();
   await migrate(db, logger);
   const redis = createRedis(config.redis, { log: logger.child({ module: 'redis' }) });
+  // Said at start rather than as a command refused later; a Redis not up yet is checked on its next start.
+  const tooOld = redisVersionProblem(await redis.info('server').catch(() => ''));
+  if (tooOld) throw new Error(tooOld);
   const deps: Deps = { config, db, redis, clock: systemClock, logger };
   const services = createServices(deps);
   const demo = config.demoSeed ? await seedDemo(deps, services) : null;
 
   let server: http.Server | null = null;
+  let opsServer: http.Server | null = null;
   let bot: BotHandle | null = null;
   let scheduler: SchedulerHandle | null = null;
   if (config.roles.includes('api')) {
@@ -93,6 +100,10 @@ async function main(): Promise<void> {
     server = http.createServer(app.callback());
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => server!.listen(config.port, config.host, resolve));
+    if (config.ops.port !== null) {
+      opsServer = http.createServer(app.callback());
+      await new Promise<void>((resolve) => opsServer!.listen(config.ops.port!, config.ops.host, resolve));
+    }
   }
   if (config.roles.includes('scheduler')) scheduler = await startScheduler(deps, services);
   // WECOM_MODE=official: WeCom's own API serves alone, no bot account.
@@ -113,6 +124,11 @@ async function main(): Promise<void> {
     if (server) {
       const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeIdleConnections();
+      await closed;
+    }
+    if (opsServer) {
+      const closed = new Promise<void>((resolve) => opsServer!.close(() => resolve()));
+      opsServer.closeAllConnections();
       await closed;
     }
     await scheduler?.stop();

@@ -1,5 +1,7 @@
 import Joi from 'joi';
+import path from 'node:path';
 import { loadDotenv } from './dotenv';
+import { localDevKeys } from './local';
 
 export type Role = 'api' | 'bot' | 'scheduler';
 export type NodeEnv = 'development' | 'test' | 'production';
@@ -99,6 +101,12 @@ export interface Config {
     bindingMaxFailures: number;
   };
   demoSeed: boolean;
+  /** One password for every demo staff account (scripted runs); null = random per installation, kept in `localDir`. */
+  demoStaffPassword: string | null;
+  /** Per-installation development secrets (generated data keys, demo passwords), 0600 files outside git. */
+  localDir: string;
+  /** Port (and address) of the operations listener for /metrics, /openapi.json, /docs; null = all on PORT. */
+  ops: { port: number | null; host: string };
   points: {
     questionnaire: number;
     /** Points per yuan paid, by project category; up to two decimals. */
@@ -213,18 +221,19 @@ export interface Config {
   rateLimits: Record<'dataExport' | 'complaint' | 'phoneBinding' | 'referralBinding' | 'questionnaireSubmit', { perClient: number; perIp: number; windowSeconds: number }>;
 }
 
-// Well-known keys for local development only; production must set its own (validated below).
-const DEV_DATA_KEY = '1:ZGV2LW9ubHktZGF0YS1rZXktbm90LWZvci1wcm9kISE=';
-const DEV_BLIND_KEY = 'ZGV2LW9ubHktYmxpbmQtaW5kZXgtbm90LTQtcHJvZCE=';
+// Fixed, published keys for the test environment only. Development generates its own per
+// installation (config/local.ts); production must set its own and may never use these.
+const TEST_DATA_KEY = '1:ZGV2LW9ubHktZGF0YS1rZXktbm90LWZvci1wcm9kISE=';
+const TEST_BLIND_KEY = 'ZGV2LW9ubHktYmxpbmQtaW5kZXgtbm90LTQtcHJvZCE=';
 
-const notProd = (schema: Joi.StringSchema, devDefault: string) =>
-  schema.when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional().default(devDefault) });
+const notProd = (schema: Joi.StringSchema) => schema.when('NODE_ENV', { is: 'production', then: Joi.required(), otherwise: Joi.optional() });
 
 const schema = Joi.object({
   NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development'),
   ROLES: Joi.string().pattern(/^(all|(api|bot|scheduler)(,(api|bot|scheduler))*)$/).default('all'),
   PORT: Joi.number().port().default(3000),
-  HOST: Joi.string().default('0.0.0.0'),
+  // Development listens on this machine only unless told otherwise; production on every interface.
+  HOST: Joi.string().optional(),
   PUBLIC_URL: Joi.string().uri({ scheme: ['http', 'https'] }).optional(),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
 
@@ -245,9 +254,12 @@ const schema = Joi.object({
   TRUST_PROXY: Joi.boolean().default(false),
   TRUST_PROXY_HOPS: Joi.number().integer().min(1).max(10).default(1),
 
-  DATA_KEYS: notProd(Joi.string().pattern(/^\d+:[A-Za-z0-9+/=_-]+(,\d+:[A-Za-z0-9+/=_-]+)*$/), DEV_DATA_KEY),
+  DATA_KEYS: notProd(Joi.string().pattern(/^\d+:[A-Za-z0-9+/=_-]+(,\d+:[A-Za-z0-9+/=_-]+)*$/)),
   // One base64 key (version 1), or versions like DATA_KEYS ("1:<key>,2:<key>") during a blind-index key rotation.
-  BLIND_INDEX_KEY: notProd(Joi.string().min(32), DEV_BLIND_KEY),
+  BLIND_INDEX_KEY: notProd(Joi.string().min(32)),
+  LOCAL_DIR: Joi.string().optional(),
+  OPS_PORT: Joi.number().port().optional(),
+  OPS_HOST: Joi.string().default('127.0.0.1'),
 
   CLIENT_SESSION_TTL_SECONDS: Joi.number().integer().min(60).default(7 * 24 * 3600),
   STAFF_SESSION_TTL_SECONDS: Joi.number().integer().min(60).default(12 * 3600),
@@ -331,6 +343,7 @@ const schema = Joi.object({
   WECOM_BINDING_MAX_FAILURES: Joi.number().integer().min(1).max(100).default(5),
 
   DEMO_SEED: Joi.boolean().optional(),
+  DEMO_STAFF_PASSWORD: Joi.string().min(10).max(128).optional(),
 
   POINTS_QUESTIONNAIRE: Joi.number().integer().min(0).max(100000).default(100),
   POINTS_PER_YUAN_SKIN: Joi.number().min(0).max(100).precision(2).default(1),
@@ -411,6 +424,15 @@ const schema = Joi.object({
       if (missing.length) return helpers.message({ custom: `with WECOM_CORP_ID set, the official WeCom API needs ${missing.join(', ')}` });
     }
     if (env.NODE_ENV === 'production' && env.WECHAT_STANDIN) return helpers.message({ custom: 'WECHAT_STANDIN cannot be on in production' });
+    // Production refuses what only a demo may have: the demo seed (well-known accounts), the
+    // database's superuser or no database password, WeChat secrets over plain HTTP.
+    if ((env.OPS_PORT ?? (env.NODE_ENV === 'production' ? 9464 : null)) === env.PORT) return helpers.message({ custom: 'OPS_PORT must differ from PORT' });
+    if (env.NODE_ENV === 'production' && env.DEMO_SEED) return helpers.message({ custom: 'DEMO_SEED cannot be on in production' });
+    if (env.NODE_ENV === 'production' && env.DB_USER === 'root') return helpers.message({ custom: 'DB_USER cannot be root in production: give the API its own database user' });
+    if (env.NODE_ENV === 'production' && !env.DB_PASSWORD) return helpers.message({ custom: 'DB_PASSWORD cannot be empty in production' });
+    if (env.NODE_ENV === 'production' && env.WECHAT_API_BASE && !/^https:/i.test(env.WECHAT_API_BASE)) {
+      return helpers.message({ custom: 'WECHAT_API_BASE must be https in production (the AppSecret and access tokens travel on it)' });
+    }
     if (env.NODE_ENV === 'production' && (!env.WECHAT_APPID || !env.WECHAT_SECRET)) {
       return helpers.message({ custom: 'WECHAT_APPID and WECHAT_SECRET are required in production' });
     }
@@ -484,13 +506,22 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
   const problems = error ? error.details.map((d) => d.message) : [];
   if (problems.length) throw new ConfigError(problems);
 
+  const localDir: string = env.LOCAL_DIR ?? path.resolve(process.cwd(), '.local');
+  if (env.NODE_ENV === 'test') {
+    env.DATA_KEYS ??= TEST_DATA_KEY;
+    env.BLIND_INDEX_KEY ??= TEST_BLIND_KEY;
+  } else if (env.NODE_ENV === 'development' && (!env.DATA_KEYS || !env.BLIND_INDEX_KEY)) {
+    const local = localDevKeys(localDir);
+    env.DATA_KEYS ??= local.DATA_KEYS;
+    env.BLIND_INDEX_KEY ??= local.BLIND_INDEX_KEY;
+  }
   const dataKeys = parseDataKeys(env.DATA_KEYS, problems);
   const referralTiers = parseTiers(env.REFERRAL_TIERS, problems);
   const blindIndexKeys = parseBlindIndexKeys(env.BLIND_INDEX_KEY, problems);
   const blindIndexKey = blindIndexKeys.get(Math.max(...blindIndexKeys.keys(), 1)) ?? Buffer.alloc(0);
-  const devBlind = Buffer.from(DEV_BLIND_KEY, 'base64');
-  if (env.NODE_ENV === 'production' && (env.DATA_KEYS === DEV_DATA_KEY || [...blindIndexKeys.values()].some((k) => k.equals(devBlind)))) {
-    problems.push('"DATA_KEYS" and "BLIND_INDEX_KEY" must not be the development keys in production');
+  const published = (spec: string, key: string) => spec.split(',').some((part) => part.split(':').pop() === key.split(':').pop());
+  if (env.NODE_ENV === 'production' && (published(env.DATA_KEYS, TEST_DATA_KEY) || published(env.BLIND_INDEX_KEY, TEST_BLIND_KEY))) {
+    problems.push('"DATA_KEYS" and "BLIND_INDEX_KEY" must not be the published development/test keys in production');
   }
   if (problems.length) throw new ConfigError(problems);
 
@@ -506,7 +537,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
     env: env.NODE_ENV,
     roles,
     port: env.PORT,
-    host: env.HOST,
+    host: env.HOST ?? (env.NODE_ENV === 'development' ? '127.0.0.1' : '0.0.0.0'),
     publicUrl: env.PUBLIC_URL ?? `http://localhost:${env.PORT}`,
     logLevel: env.LOG_LEVEL,
     db: {
@@ -590,6 +621,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       bindingMaxFailures: env.WECOM_BINDING_MAX_FAILURES,
     },
     demoSeed: env.DEMO_SEED ?? env.NODE_ENV === 'development',
+    demoStaffPassword: env.DEMO_STAFF_PASSWORD ?? null,
+    localDir,
+    ops: { port: env.OPS_PORT ?? (env.NODE_ENV === 'production' ? 9464 : null), host: env.OPS_HOST },
     points: {
       questionnaire: env.POINTS_QUESTIONNAIRE,
       perYuan: { skin: env.POINTS_PER_YUAN_SKIN, light: env.POINTS_PER_YUAN_LIGHT, surgery: env.POINTS_PER_YUAN_SURGERY },

@@ -32,7 +32,9 @@ export function maskSqlValues(text: string): string {
 const ERR_FIELDS = ['type', 'message', 'stack', 'code', 'errno', 'syscall', 'status', 'statusCode', 'errcode', 'errmsg', 'api', 'transient'];
 
 /** Errors as logged: only the fields above, with values MySQL echoes masked. */
-function errSerializer(err: Error): Record<string, unknown> {
+function errSerializer(err: Error): unknown {
+  // Some lines log an error's text rather than the error (`err: errorText(e)`).
+  if (typeof err !== 'object' || err === null) return typeof err === 'string' ? maskSqlValues(err) : err;
   const full = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of ERR_FIELDS) if (full[k] !== undefined) out[k] = full[k];

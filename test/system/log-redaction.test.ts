@@ -31,6 +31,12 @@ describe('log lines keep request-derived text out, by allow-list', () => {
     expect(raw()).not.toMatch(/Pw-in-body-123|param-secret|payload-secret/);
   });
 
+  it('an error logged as its text keeps the text', () => {
+    const { log, lines } = capture();
+    log.warn({ err: 'WeCom send failed: timeout' }, 'delivery failed; will retry');
+    expect(lines()[0].err).toBe('WeCom send failed: timeout');
+  });
+
   it('URLs in the access line keep only paging and filter values', () => {
     expect(safeUrl('/api/staff/clients?phone=13800138000&limit=20&note=hello')).toBe('/api/staff/clients?phone=[redacted]&limit=20&note=[redacted]');
     expect(safeUrl('/api/staff/tasks?status=open&q=%E6%9E%97')).toBe('/api/staff/tasks?status=open&q=[redacted]');

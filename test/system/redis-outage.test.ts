@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createClient } from '../helpers/factories';
 import { createLogger } from '../../src/shared/logger';
-import { createRedis, hitCounter } from '../../src/shared/redis';
+import { createRedis, hitCounter, redisVersionProblem } from '../../src/shared/redis';
 import { createApp } from '../../src/app';
 
 /** A TCP proxy to the real Redis that can be stopped (Redis "down") and started again on the same port. */
@@ -121,5 +121,13 @@ describe('Redis 6 compatibility', () => {
       monitor.disconnect();
       base.disconnect();
     }
+  });
+});
+
+describe('the Redis version at start', () => {
+  it('Redis 6 and newer are fine; an older one is named with what is needed', async () => {
+    expect(redisVersionProblem('# Server\r\nredis_version:6.0.16\r\nredis_mode:standalone\r\n')).toBeNull();
+    expect(redisVersionProblem('redis_version:7.2.4\r\n')).toBeNull();
+    expect(redisVersionProblem('# Server\r\nredis_version:5.0.7\r\n')).toMatch(/Redis 5\.0\.7 is too old.*Redis 6 or newer/);
   });
 });

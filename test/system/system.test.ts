@@ -15,7 +15,7 @@ describe('system endpoints', () => {
   it('GET /readyz answers 200 when MySQL and Redis answer', async () => {
     const res = await t.http.get('/readyz');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ mysql: 'ok', redis: 'ok' });
+    expect(res.body).toEqual({ status: 'ready' });
   });
 
   it('the entities agree with the migrated schema (no pending schema change)', async () => {

@@ -175,7 +175,7 @@ export class WeChatClient implements WeChatApi {
       text = await res.text();
     } catch (err) {
       const reason = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-      this.log.warn({ api, reason }, 'WeChat API unreachable');
+      this.log.warn({ api, failure: reason }, 'WeChat API unreachable');
       throw new WeChatError(-2, reason === 'timeout' ? `no answer within ${this.cfg.timeoutMs} ms` : 'WeChat API unreachable');
     }
     if (status !== 200) {
@@ -217,7 +217,7 @@ export class WeChatClient implements WeChatApi {
       data = Buffer.from(await res.arrayBuffer());
     } catch (err) {
       const reason = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-      this.log.warn({ api, reason }, 'WeChat API unreachable');
+      this.log.warn({ api, failure: reason }, 'WeChat API unreachable');
       throw new WeChatError(-2, reason === 'timeout' ? `no answer within ${this.cfg.timeoutMs} ms` : 'WeChat API unreachable');
     }
     if (status !== 200) {

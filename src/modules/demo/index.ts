@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Deps } from '../../shared/deps';
 import type { StaffRole } from '../../shared/roles';
+import { SYSTEM_ACTOR } from '../audit';
+import { readLocalJson, writeLocalJson } from '../../config/local';
 import type { StaffService } from '../staff';
 import type { CommunityService } from '../community';
 import type { QuestionnairesService } from '../questionnaires';
@@ -11,15 +14,45 @@ import { seedDemoQuestionnaires } from '../questionnaires';
 export interface DemoSummary {
   staff: { role: StaffRole; username: string; password: string }[];
   clients: number;
+  /** Where the demo passwords are kept for the developer (0600). */
+  passwordsFile: string;
 }
 
-// Development-only accounts; the seed never runs in production unless DEMO_SEED is set on purpose.
-const DEMO_STAFF: { role: StaffRole; username: string; displayName: string; password: string }[] = [
-  { role: 'director', username: 'director', displayName: '张院长', password: 'Demo-Director-2026' },
-  { role: 'doctor', username: 'doctor', displayName: '李医生', password: 'Demo-Doctor-2026' },
-  { role: 'consultant', username: 'consultant', displayName: '周咨询师', password: 'Demo-Consultant-2026' },
-  { role: 'customer_service', username: 'service', displayName: '吴客服', password: 'Demo-Service-2026' },
+// Development-only accounts (production refuses DEMO_SEED). Their passwords are this
+// installation's own: random at the first seed, or DEMO_STAFF_PASSWORD for scripted runs.
+const DEMO_STAFF: { role: StaffRole; username: string; displayName: string }[] = [
+  { role: 'director', username: 'director', displayName: '张院长' },
+  { role: 'doctor', username: 'doctor', displayName: '李医生' },
+  { role: 'consultant', username: 'consultant', displayName: '周咨询师' },
+  { role: 'customer_service', username: 'service', displayName: '吴客服' },
 ];
+const PASSWORDS_FILE = 'demo-staff.json';
+
+/** 72 random bits; the fixed prefix gives the mix of letter cases the staff password rule asks for. */
+function randomDemoPassword(): string {
+  return `Demo-${randomBytes(9).toString('base64url')}`;
+}
+
+/**
+ * The demo accounts with this installation's passwords. A demo account whose password is not the
+ * one kept for it (an older seed with the once well-known passwords, a lost file, a new
+ * DEMO_STAFF_PASSWORD) gets it set; only the hash is stored, the developer reads the kept file.
+ */
+async function seedDemoStaff(deps: Deps, services: Pick<DemoServices, 'staff'>) {
+  const { localDir, demoStaffPassword } = deps.config;
+  const kept = readLocalJson<Record<string, string>>(localDir, PASSWORDS_FILE) ?? {};
+  const passwords: Record<string, string> = {};
+  const staff = [];
+  for (const s of DEMO_STAFF) {
+    const password = demoStaffPassword ?? kept[s.username] ?? randomDemoPassword();
+    passwords[s.username] = password;
+    const account = await services.staff.ensureStaff({ ...s, password });
+    if (kept[s.username] !== password) await services.staff.resetPassword(SYSTEM_ACTOR, account.publicId, password);
+    staff.push(account);
+  }
+  const passwordsFile = writeLocalJson(localDir, PASSWORDS_FILE, passwords);
+  return { staff, passwords, passwordsFile };
+}
 
 const DEMO_CLIENTS = [
   { openid: 'demo-openid-lin', name: '林晓雯', phone: '13800138001', gender: 'female' as const, birthDate: '1994-05-12', address: '上海市静安区南京西路 1266 号', source: 'xiaohongshu' },
@@ -27,7 +60,6 @@ const DEMO_CLIENTS = [
   { openid: 'demo-openid-chen', name: '陈志明', phone: '13800138003', gender: 'male' as const, birthDate: '1990-02-20', address: '上海市浦东新区世纪大道 100 号', source: 'walk_in' },
 ];
 
-/** Loads demo staff of every role and a few clients, once: existing rows are left as they are. */
 /** The services the demo seed writes through. */
 export interface DemoServices {
   staff: StaffService;
@@ -36,10 +68,10 @@ export interface DemoServices {
   questionnaires: QuestionnairesService;
 }
 
+/** Loads demo staff of every role and a few clients, once: existing rows are left as they are. */
 export async function seedDemo(deps: Deps, services: DemoServices): Promise<DemoSummary> {
   const log = deps.logger.child({ module: 'demo' });
-  const staff = [];
-  for (const s of DEMO_STAFF) staff.push(await services.staff.ensureStaff(s));
+  const { staff, passwords, passwordsFile } = await seedDemoStaff(deps, services);
   const consultant = staff.find((s) => s.role === 'consultant')!;
   let created = 0;
   for (const c of DEMO_CLIENTS) {
@@ -60,5 +92,5 @@ export async function seedDemo(deps: Deps, services: DemoServices): Promise<Demo
   // The demo clients answer the intent questionnaire once (leads for the consultant, a response for the doctor).
   await seedDemoQuestionnaires(deps, services);
   if (created) log.info({ clients: created, staff: staff.length }, 'demo data loaded');
-  return { staff: DEMO_STAFF.map(({ role, username, password }) => ({ role, username, password })), clients: created };
+  return { staff: DEMO_STAFF.map(({ role, username }) => ({ role, username, password: passwords[username] })), clients: created, passwordsFile };
 }
