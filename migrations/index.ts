@@ -17,6 +17,7 @@ import { OrdersClientCovering1795401200000 } from './1795401200000-OrdersClientC
 import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitations';
 import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExportsExpiresIndex';
 import { AuditHashChain1795510000000 } from './1795510000000-AuditHashChain';
+import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -39,4 +40,5 @@ export const migrations: Function[] = [
   SurveyInvitations1795401300000,
   DataExportsExpiresIndex1795401400000,
   AuditHashChain1795510000000,
+  StaffTotp1795510100000,
 ];
