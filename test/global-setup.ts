@@ -17,6 +17,9 @@ export default async function globalSetup(): Promise<void> {
   // Many tests move the clock by hours or days between requests of one staff session; the idle
   // timeout is proven with its default in test/staff/session-idle.test.ts.
   process.env.STAFF_SESSION_IDLE_MINUTES ??= '0';
+  // OWASP's scrypt cost (128 MiB, ~0.5 s per hash) in every login of every file would starve the
+  // run; test/staff/password-hash.test.ts proves the default and the rehash at it.
+  process.env.STAFF_PASSWORD_SCRYPT_N ??= '16384';
   const config = loadConfig(process.env, { dotenv: false });
   await ensureDatabase(config.db);
   const ds = createDataSource(config.db);

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { STAFF_ROLES } from './staff.entity';
+import { commonPasswordReason } from './staff.passwords';
 
 export const PASSWORD_MIN_LENGTH = 10;
 
@@ -16,9 +17,11 @@ const displayName = Joi.string().min(1).max(64).pattern(/\S/, 'not blank');
 const password = Joi.string()
   .min(PASSWORD_MIN_LENGTH)
   .max(128)
-  .custom((value: string, helpers) =>
-    passwordIsMixed(value) ? value : helpers.message({ custom: 'password must mix at least two of: lower case, upper case, digits, symbols' }),
-  );
+  .custom((value: string, helpers) => {
+    if (!passwordIsMixed(value)) return helpers.message({ custom: 'password must mix at least two of: lower case, upper case, digits, symbols' });
+    const common = commonPasswordReason(value);
+    return common ? helpers.message({ custom: `password ${common}; choose a less guessable one` }) : value;
+  });
 
 const otp = Joi.string().pattern(/^\d{6}$/, '6 digits');
 

@@ -2,7 +2,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, notFound } from '../../shared/errors';
-import { hashPassword, newToken, publicId, sha256, verifyPassword, type FieldCipher } from '../../shared/crypto';
+import { hashPassword, newToken, passwordNeedsRehash, publicId, sha256, verifyPassword, type FieldCipher, type ScryptCost } from '../../shared/crypto';
 import { isDuplicateKey } from '../../shared/db';
 import type { Redis } from '../../shared/redis';
 import { overLimit, rateLimited } from '../../shared/rate-limit';
@@ -168,12 +168,14 @@ export class StaffService {
   private readonly audit: AuditService;
   private readonly redis: Redis;
   private readonly totp: StaffTotp;
+  private readonly scryptCost: ScryptCost;
   private dummy: Promise<string> | undefined;
 
   constructor(deps: StaffServiceDeps) {
     ({ db: this.db, config: this.config, clock: this.clock, sessions: this.sessions, audit: this.audit } = deps);
     // services.ts does not hand us Redis yet; until it does, share the session store's connection.
     this.redis = deps.redis;
+    this.scryptCost = { N: deps.config.auth.staffPasswordScryptN, r: 8, p: 1 };
     this.totp = new StaffTotp({ db: deps.db, cipher: deps.cipher, clock: deps.clock, issuer: deps.config.auth.staffTotpIssuer });
     // Warm the dummy hash so the first unknown-username login costs the same as any other.
     this.dummyHash().catch(() => undefined);
@@ -278,8 +280,17 @@ export class StaffService {
       await fail(staff, 'changed_during_login');
       throw new AppError(CommonErrors.CONFLICT, 'The account changed while logging in; please try again');
     }
+    // A hash of an older cost is replaced now that the password is known (only over the hash just
+    // verified: a password change meanwhile wins). A failure here must not fail the login.
+    let rehashed = false;
+    if (passwordNeedsRehash(staff.passwordHash, this.scryptCost)) {
+      const upgraded = await hashPassword(input.password, this.scryptCost);
+      const res = await repo.update({ id: staff.id, passwordHash: staff.passwordHash }, { passwordHash: upgraded }).catch(() => ({ affected: 0 }));
+      rehashed = Boolean(res.affected);
+    }
     await this.audit.record(actor(staff), 'staff.login', {
-      allowed: true, details: { username: staff.username, ...second, ...(enrolOnly ? { totpEnrolmentRequired: true } : {}) },
+      allowed: true,
+      details: { username: staff.username, ...second, ...(enrolOnly ? { totpEnrolmentRequired: true } : {}), ...(rehashed ? { passwordRehashed: true } : {}) },
     });
     return {
       token: session.token, expiresIn: session.expiresIn, staff: summaryOf(staff), ...(enrolOnly ? { totpEnrolmentRequired: true as const } : {}),
@@ -420,7 +431,7 @@ export class StaffService {
       throw accountLocked(lockedMeanwhile);
     }
 
-    const passwordHash = await hashPassword(input.newPassword);
+    const passwordHash = await hashPassword(input.newPassword, this.scryptCost);
     const changed = await this.db.transaction(async (m) => {
       // Only over the hash just verified: of two concurrent changes, the second is refused, not lost.
       const { affected } = await m.getRepository(Staff).update({ id: staff.id, passwordHash: staff.passwordHash }, { passwordHash });
@@ -448,7 +459,7 @@ export class StaffService {
       throw new AppError(StaffErrors.OWN_PASSWORD_RESET, 'Change your own password with POST /api/staff/me/password');
     }
     // Hashed before the transaction, so the row lock is not held through scrypt.
-    const passwordHash = await hashPassword(newPassword);
+    const passwordHash = await hashPassword(newPassword, this.scryptCost);
     const staff = await this.db.transaction(async (m) => {
       const repo = m.getRepository(Staff);
       const row = await repo.findOne({ where: { id: target.id }, lock: { mode: 'pessimistic_write' } });
@@ -481,7 +492,7 @@ export class StaffService {
     const taken = () => new AppError(StaffErrors.USERNAME_TAKEN, 'That username is already in use', { field: 'body.username' });
     // Checked first so the usual case never reaches a failed INSERT (whose parameters TypeORM logs).
     if (await this.db.getRepository(Staff).exists({ where: { username: input.username } })) throw taken();
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await hashPassword(input.password, this.scryptCost);
     try {
       const saved = await this.db.transaction(async (m) => {
         const repo = m.getRepository(Staff);
@@ -754,6 +765,6 @@ export class StaffService {
   }
 
   private dummyHash(): Promise<string> {
-    return (this.dummy ??= hashPassword(newToken()));
+    return (this.dummy ??= hashPassword(newToken(), this.scryptCost));
   }
 }
