@@ -146,6 +146,27 @@ redis.call('HSET', KEYS[1], 'n', count, 'until', untilMs)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return { count, untilMs, 0 }
 `;
+/**
+ * Attempts of one account from one address it has logged in from before, counted *before* the
+ * password is checked (as the account's own counter): refused while locked, else counted, locking
+ * at the limit. Cleared by a successful login. KEYS[1] the counter; ARGV now, limit, lock (ms), TTL (s).
+ * Returns { locked (0/1), lockedUntil }.
+ */
+const KNOWN_ADDRESS_ATTEMPT_SCRIPT = `
+local now = tonumber(ARGV[1])
+local lockedUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if lockedUntil > now then return { 1, lockedUntil } end
+local count = 1
+if lockedUntil == 0 then count = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') + 1 end
+local untilMs = 0
+if count >= tonumber(ARGV[2]) then untilMs = now + tonumber(ARGV[3]) end
+redis.call('HSET', KEYS[1], 'n', count, 'until', untilMs)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return { 0, untilMs }
+`;
+/** An address stays known for an account this long after its last successful login there. */
+const KNOWN_ADDRESS_DAYS = 30;
+
 /** How long (real seconds) an unknown username's counter outlives its last failure, beyond the lock time. */
 const UNKNOWN_FAILURE_TTL_SECONDS = 24 * 3600;
 
@@ -221,16 +242,32 @@ export class StaffService {
       throw lockedUntil ? accountLocked(lockedUntil) : invalidCredentials();
     }
 
-    const attempt = await this.reserveAttempt(staff.id, now);
-    if (attempt.locked) {
+    const reserved = await this.reserveAttempt(staff.id, now);
+    // An outsider's guesses lock the account for everyone but the addresses it has logged in from
+    // before: there it has a counter of its own (per account and address), so guessing from
+    // elsewhere cannot keep the clinic's own staff out for good.
+    let viaKnownAddress: { lockedUntil: Date | null } | null = null;
+    if (reserved.locked && (await this.isKnownAddress(staff.id, from.ip, now))) {
+      const pair = await this.reserveKnownAddressAttempt(staff.id, from.ip, now);
+      if (!pair.locked) viaKnownAddress = { lockedUntil: pair.lockedUntil };
+      else Object.assign(reserved, { lockedUntil: pair.lockedUntil > reserved.lockedUntil ? pair.lockedUntil : reserved.lockedUntil });
+    }
+    if (reserved.locked && !viaKnownAddress) {
       // The password is not tested while locked, but the same work is done so timing says nothing.
       await verifyPassword(input.password, await this.dummyHash());
-      await fail(staff, 'locked', { lockedUntil: attempt.lockedUntil.toISOString() });
-      throw accountLocked(attempt.lockedUntil);
+      await fail(staff, 'locked', { lockedUntil: reserved.lockedUntil.toISOString() });
+      throw accountLocked(reserved.lockedUntil);
     }
+    // From a known address while the account is locked, the address's own counter stands in for
+    // the account's (which this attempt did not touch).
+    const attempt: Extract<Attempt, { locked: false }> = reserved.locked
+      ? { locked: false, slot: 0, lockedUntil: viaKnownAddress?.lockedUntil ?? null }
+      : reserved;
 
     if (!(await verifyPassword(input.password, staff.passwordHash))) {
-      await fail(staff, 'wrong_password', attempt.lockedUntil ? { lockedUntil: attempt.lockedUntil.toISOString() } : {});
+      await fail(staff, 'wrong_password', {
+        ...(attempt.lockedUntil ? { lockedUntil: attempt.lockedUntil.toISOString() } : {}), ...(viaKnownAddress ? { knownAddress: true } : {}),
+      });
       throw attempt.lockedUntil ? accountLocked(attempt.lockedUntil) : invalidCredentials();
     }
 
@@ -240,7 +277,7 @@ export class StaffService {
       if (input.otp === undefined && input.recoveryCode === undefined) {
         // Not a failed attempt: the password was right. Only this attempt comes off the count, so
         // asking without a code cannot wipe the wrong codes counted before it.
-        await this.releaseAttempt(staff.id, attempt);
+        if (!viaKnownAddress) await this.releaseAttempt(staff.id, attempt);
         await fail(staff, 'otp_required');
         throw new AppError(StaffErrors.STAFF_OTP_REQUIRED, 'Enter the 6-digit code from your authenticator app, or a recovery code');
       }
@@ -260,11 +297,16 @@ export class StaffService {
       }
     }
 
-    const lockedMeanwhile = await this.clearFailures(staff.id, attempt);
-    if (lockedMeanwhile) {
-      // Concurrent guesses locked the account while this password was being checked: refused.
-      await fail(staff, 'locked_during_login', { lockedUntil: lockedMeanwhile.toISOString() });
-      throw accountLocked(lockedMeanwhile);
+    if (viaKnownAddress) {
+      // The account's lock stands for everyone else; only this address's counter is cleared.
+      await this.redis.del(this.knownAddressCounterKey(staff.id, from.ip));
+    } else {
+      const lockedMeanwhile = await this.clearFailures(staff.id, attempt);
+      if (lockedMeanwhile) {
+        // Concurrent guesses locked the account while this password was being checked: refused.
+        await fail(staff, 'locked_during_login', { lockedUntil: lockedMeanwhile.toISOString() });
+        throw accountLocked(lockedMeanwhile);
+      }
     }
     // A role that must have TOTP and has none gets a session that can only enrol it.
     const enrolOnly = !staff.totpEnabledAt && this.config.auth.staffTotpRequiredRoles.includes(staff.role);
@@ -282,6 +324,7 @@ export class StaffService {
     }
     // A hash of an older cost is replaced now that the password is known (only over the hash just
     // verified: a password change meanwhile wins). A failure here must not fail the login.
+    await this.markKnownAddress(staff.id, from.ip, now);
     let rehashed = false;
     if (passwordNeedsRehash(staff.passwordHash, this.scryptCost)) {
       const upgraded = await hashPassword(input.password, this.scryptCost);
@@ -704,6 +747,35 @@ export class StaffService {
     if (cleared.affectedRows) return null;
     const row = await this.db.getRepository(Staff).findOne({ where: { id: staffId }, select: { id: true, lockedUntil: true } });
     return row?.lockedUntil ?? now;
+  }
+
+  private knownAddressKey(staffId: number, ip: string | null): string {
+    return `staff-known-addr:${staffId}:${sha256(ip ?? 'none').slice(0, 32)}`;
+  }
+  private knownAddressCounterKey(staffId: number, ip: string | null): string {
+    return `staff-addr-fail:${staffId}:${sha256(ip ?? 'none').slice(0, 32)}`;
+  }
+
+  /** Remembers the address of a successful login (by the injected clock; the key's TTL only bounds memory). */
+  private async markKnownAddress(staffId: number, ip: string | null, now: Date): Promise<void> {
+    if (!ip) return;
+    await this.redis.set(this.knownAddressKey(staffId, ip), String(now.getTime()), 'EX', (KNOWN_ADDRESS_DAYS + 1) * 86400).catch(() => undefined);
+  }
+
+  private async isKnownAddress(staffId: number, ip: string | null, now: Date): Promise<boolean> {
+    if (!ip) return false;
+    const at = await this.redis.get(this.knownAddressKey(staffId, ip)).catch(() => null);
+    return at !== null && now.getTime() - Number(at) <= KNOWN_ADDRESS_DAYS * 86400_000;
+  }
+
+  private async reserveKnownAddressAttempt(staffId: number, ip: string | null, now: Date): Promise<{ locked: true; lockedUntil: Date } | { locked: false; lockedUntil: Date | null }> {
+    const lockMs = this.config.auth.staffLockoutMinutes * 60_000;
+    const [locked, untilMs] = (await this.redis.eval(
+      KNOWN_ADDRESS_ATTEMPT_SCRIPT, 1, this.knownAddressCounterKey(staffId, ip),
+      now.getTime(), this.config.auth.staffLockoutAttempts, lockMs, Math.ceil(lockMs / 1000) + UNKNOWN_FAILURE_TTL_SECONDS,
+    )) as [number, number];
+    if (Number(locked)) return { locked: true, lockedUntil: new Date(Number(untilMs)) };
+    return { locked: false, lockedUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
   }
 
   /**
