@@ -46,6 +46,10 @@ export class Staff {
   @Column({ name: 'totp_enabled_at', type: 'datetime', precision: 3, nullable: true })
   totpEnabledAt!: Date | null;
 
+  /** The last TOTP time step accepted: a code is good once. */
+  @Column({ name: 'totp_last_step', type: 'bigint', unsigned: true, nullable: true, select: false })
+  totpLastStep!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt!: Date;
 
