@@ -18,6 +18,8 @@ const password = Joi.string()
   .min(PASSWORD_MIN_LENGTH)
   .max(128)
   .custom((value: string, helpers) => {
+    // One reason at a time: a length already refused is not also judged for being common.
+    if (value.length < PASSWORD_MIN_LENGTH || value.length > 128) return value;
     if (!passwordIsMixed(value)) return helpers.message({ custom: 'password must mix at least two of: lower case, upper case, digits, symbols' });
     const common = commonPasswordReason(value);
     return common ? helpers.message({ custom: `password ${common}; choose a less guessable one` }) : value;
