@@ -24,6 +24,7 @@ import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
+import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -53,4 +54,5 @@ export const migrations: Function[] = [
   WeComContactWays1795570100000,
   WeComEventLease1795570200000,
   ReferralStatusConsent1795540100000,
+  StaffTotp1795510100000,
 ];

@@ -79,7 +79,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));
   const wecom = overrides.wecom ?? new WeComClient(config.wecom, redis, logger.child({ module: 'wecom' }));
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
-  const staff = new StaffService({ db, config, clock, sessions, audit, redis });
+  const staff = new StaffService({ db, config, clock, sessions, audit, redis, cipher });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
   // Referrals before login (binding at first login) and before orders (its order hooks).
   const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });

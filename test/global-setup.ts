@@ -25,6 +25,9 @@ export default async function globalSetup(): Promise<void> {
     process.env[`RATE_LIMIT_${action}_PER_IP`] ??= '1000000';
     process.env[`RATE_LIMIT_${action}_PER_CLIENT`] ??= '1000000';
   }
+  // OWASP's scrypt cost (128 MiB, ~0.5 s per hash) in every login of every file would starve the
+  // run; test/staff/password-hash.test.ts proves the default and the rehash at it.
+  process.env.STAFF_PASSWORD_SCRYPT_N ??= '16384';
   const config = loadConfig(process.env, { dotenv: false });
   await ensureDatabase(config.db);
   const ds = createDataSource(config.db);

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../config';
 import { blindIndexVersionOf, FieldCipher, normalizeName } from '../shared/crypto';
 import { createLogger, Logger } from '../shared/logger';
+import { runInTransaction } from '../shared/db';
 import { clientAad } from '../modules/clients';
 
 /**
@@ -62,7 +63,7 @@ export async function reindexAll(deps: Deps, opts: { batchSize?: number } = {}):
         after = Number(id);
         counts.scanned++;
         try {
-          counts[await db.transaction((m) => each(Number(id), m))]++;
+          counts[await runInTransaction(db, (m) => each(Number(id), m))]++;
         } catch (err) {
           // E.g. the newest index collides with another row's (a duplicate phone): left as it was.
           counts.kept++;

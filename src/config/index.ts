@@ -41,6 +41,8 @@ export interface Config {
     staffTotpRequiredRoles: string[];
     /** The issuer shown in authenticator apps. */
     staffTotpIssuer: string;
+    /** scrypt's cost N for staff passwords (r = 8, p = 1); older hashes are replaced at the next login. */
+    staffPasswordScryptN: number;
   };
   policy: { privacyVersion: string; healthConsentVersion: string; guardianConsentVersion: string; guardianAgeUnder: number };
   wechat: {
@@ -280,6 +282,8 @@ const schema = Joi.object({
   STAFF_TOTP_REQUIRED_ROLES: Joi.string().allow('')
     .pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles')
     .when('NODE_ENV', { is: 'production', then: Joi.optional().default('director'), otherwise: Joi.optional().default('') }),
+  // OWASP's scrypt recommendation is N = 2^17 (128 MiB per hash); lower values exist for the test run.
+  STAFF_PASSWORD_SCRYPT_N: Joi.number().integer().valid(2 ** 14, 2 ** 15, 2 ** 16, 2 ** 17, 2 ** 18, 2 ** 19, 2 ** 20).default(2 ** 17),
   STAFF_TOTP_ISSUER: Joi.string().min(1).max(64).pattern(/^[^:]+$/, 'no colon').default('Meiyan CRM'),
   // Client actions, each per client and per address within its window (then 429 with Retry-After).
   // An address counts many clients behind one NAT (a clinic's wifi), hence the higher numbers.
@@ -571,6 +575,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       staffSessionIdleMinutes: env.STAFF_SESSION_IDLE_MINUTES,
       staffTotpRequiredRoles: String(env.STAFF_TOTP_REQUIRED_ROLES).split(',').filter(Boolean),
       staffTotpIssuer: env.STAFF_TOTP_ISSUER,
+      staffPasswordScryptN: env.STAFF_PASSWORD_SCRYPT_N,
     },
     policy: {
       privacyVersion: env.PRIVACY_POLICY_VERSION,

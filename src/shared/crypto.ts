@@ -133,20 +133,35 @@ export function publicId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-// Password hashing: scrypt (memory-hard, in Node's crypto) with a per-password salt.
-const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-export async function hashPassword(password: string): Promise<string> {
+// Password hashing: scrypt (memory-hard, in Node's crypto) with a per-password salt. The cost is
+// stored with each hash, so hashes of an older cost still verify and are replaced at the next login.
+export interface ScryptCost {
+  N: number;
+  r: number;
+  p: number;
+}
+/** OWASP Password Storage Cheat Sheet: scrypt with N = 2^17, r = 8, p = 1 (128 MiB per hash). */
+export const SCRYPT_OWASP: ScryptCost = { N: 2 ** 17, r: 8, p: 1 };
+// scrypt needs 128·N·r bytes (plus 128·r·p); Node refuses above maxmem, so it is sized per cost.
+const maxmemFor = (c: ScryptCost) => 128 * c.N * c.r + 128 * c.r * c.p + 16 * 1024 * 1024;
+
+export async function hashPassword(password: string, cost: ScryptCost = SCRYPT_OWASP): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await scrypt(password.normalize('NFKC'), salt, 32, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+  const hash = await scrypt(password.normalize('NFKC'), salt, 32, { ...cost, maxmem: maxmemFor(cost) });
+  return `scrypt$${cost.N}$${cost.r}$${cost.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+/** True when a stored hash was made at another cost than `cost` (rehash it once the password is known). */
+export function passwordNeedsRehash(stored: string, cost: ScryptCost = SCRYPT_OWASP): boolean {
+  const [alg, n, r, p] = stored.split('$');
+  return alg !== 'scrypt' || Number(n) !== cost.N || Number(r) !== cost.r || Number(p) !== cost.p;
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [alg, n, r, p, saltB64, hashB64] = stored.split('$');
   if (alg !== 'scrypt') return false;
+  const cost = { N: Number(n), r: Number(r), p: Number(p) };
   const expected = Buffer.from(hashB64, 'base64');
-  const actual = await scrypt(password.normalize('NFKC'), Buffer.from(saltB64, 'base64'), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem,
-  });
+  const actual = await scrypt(password.normalize('NFKC'), Buffer.from(saltB64, 'base64'), expected.length, { ...cost, maxmem: maxmemFor(cost) });
   return timingSafeEqual(actual, expected);
 }

@@ -9,6 +9,7 @@ const SENSITIVE = [
   'token', 'accessToken', 'access_token', 'sessionKey', 'session_key', 'password', 'secret', 'jsCode',
   'phone', 'phoneNumber', 'purePhoneNumber', 'name', 'realName', 'address', 'openid', 'unionid',
   'allergies', 'medications', 'pastProcedures', 'conditions', 'health', 'answers',
+  'currentPassword', 'newPassword', 'otp', 'recoveryCode', 'recoveryCodes', 'otpauthUri',
 ];
 const redactPaths = [
   'req.headers.authorization',

@@ -29,11 +29,13 @@ export async function clientToken(t: TestContext, client: Client): Promise<strin
 }
 
 export const TEST_PASSWORD = 'Correct-Horse-42';
-let cachedHash: Promise<string> | undefined;
+const cachedHash = new Map<number, Promise<string>>();
 
 /** Inserts an active staff member of a role (password TEST_PASSWORD). */
 export async function createStaff(t: TestContext, role: StaffRole, overrides: Partial<Staff> = {}): Promise<Staff> {
-  cachedHash ??= hashPassword(TEST_PASSWORD);
+  // At the context's cost, so logins neither pay another cost nor get rehashed.
+  const N = t.config.auth.staffPasswordScryptN;
+  if (!cachedHash.has(N) && overrides.passwordHash === undefined) cachedHash.set(N, hashPassword(TEST_PASSWORD, { N, r: 8, p: 1 }));
   const repo = t.deps.db.getRepository(Staff);
   return repo.save(
     repo.create({
@@ -41,7 +43,7 @@ export async function createStaff(t: TestContext, role: StaffRole, overrides: Pa
       username: `${role}_${unique()}`,
       displayName: `测试${role}`,
       role,
-      passwordHash: await cachedHash,
+      passwordHash: await cachedHash.get(N),
       failedAttempts: 0,
       lockedUntil: null,
       active: true,

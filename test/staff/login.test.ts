@@ -32,7 +32,7 @@ describe('staff login and sessions', () => {
     expect(JSON.stringify(res.body)).not.toMatch(/passwordHash|scrypt/);
     const me = await t.http.get('/api/staff/me').set(bearer(res.body.token));
     expect(me.status).toBe(200);
-    expect(me.body).toEqual({ id: doctor.publicId, username: doctor.username, displayName: doctor.displayName, role: 'doctor', active: true });
+    expect(me.body).toEqual({ id: doctor.publicId, username: doctor.username, displayName: doctor.displayName, role: 'doctor', active: true, totpEnabled: false, totpRequired: false });
   });
 
   it('a successful login writes an allowed audit row without the password', async () => {

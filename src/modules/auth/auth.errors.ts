@@ -1,6 +1,6 @@
 import { defineErrors } from '../../shared/errors';
 
-/** Mini-program login refusals. RATE_LIMITED (429) comes from CommonErrors. */
+/** Mini-program login refusals, and the staff session that may only enrol TOTP. RATE_LIMITED (429) comes from CommonErrors. */
 export const AuthErrors = defineErrors({
   /** The wx.login code is unknown to WeChat or older than its 5 minutes. */
   LOGIN_CODE_INVALID: 401,
@@ -12,4 +12,6 @@ export const AuthErrors = defineErrors({
   LOGIN_ACCOUNT_DELETED: 403,
   /** WeChat is busy, rate-limiting our AppID, or unreachable; details.retryAfterSeconds says when to retry. */
   WECHAT_UNAVAILABLE: 503,
+  /** A staff role that must have TOTP logged in without it: this session may only enrol it. */
+  STAFF_TOTP_ENROLMENT_REQUIRED: 403,
 });

@@ -4,6 +4,12 @@ import type { AuthHooks, Principal, RouteSpec, StaffPrincipal } from '../../shar
 import type { AuditService } from '../audit';
 import { actorFromContext } from '../audit';
 import type { SessionStore } from '../../shared/sessions';
+import { AuthErrors } from './auth.errors';
+
+/** What a session that must first enrol TOTP may do: see itself, enrol, change its password, leave. */
+const ENROL_ONLY_ROUTES = new Set([
+  'GET /api/staff/me', 'POST /api/staff/me/totp', 'POST /api/staff/me/totp/confirm', 'POST /api/staff/me/password', 'POST /api/staff/auth/logout',
+]);
 
 /** Bearer-token authentication for routes, and the audit row for a role that was turned away. */
 export function createAuthHooks(sessions: SessionStore, audit: AuditService): AuthHooks {
@@ -15,6 +21,9 @@ export function createAuthHooks(sessions: SessionStore, audit: AuditService): Au
       const session = await sessions.resolve(match[1]);
       if (!session || session.kind !== kind) {
         throw new AppError(CommonErrors.TOKEN_INVALID, 'Your session has expired or is not valid; please log in again');
+      }
+      if (session.kind === 'staff' && session.totpEnrolOnly && !ENROL_ONLY_ROUTES.has(`${ctx.method} ${ctx.state.route as string}`)) {
+        throw new AppError(AuthErrors.STAFF_TOTP_ENROLMENT_REQUIRED, 'Your role needs a second factor: turn TOTP on first (POST /api/staff/me/totp)');
       }
       return session.kind === 'client'
         ? { kind: 'client', clientId: session.clientId, publicId: session.publicId, tokenHash: session.tokenHash }

@@ -1,5 +1,5 @@
 export { StaffService } from './staff.service';
-export type { StaffSummary, StaffView, LoginResult, NewStaff, StaffPatch, AuditFilter, AuditItem, AuditPage } from './staff.service';
+export type { StaffSummary, StaffView, LoginResult, LoginInput, MeView, NewStaff, StaffPatch, AuditFilter, AuditItem, AuditPage } from './staff.service';
 export { registerStaffRoutes } from './staff.routes';
 export { StaffErrors } from './staff.errors';
 export { passwordIsMixed, PASSWORD_MIN_LENGTH } from './staff.schema';

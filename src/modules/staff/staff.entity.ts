@@ -37,6 +37,21 @@ export class Staff {
   @Column({ type: 'boolean', default: true })
   active!: boolean;
 
+  /** The TOTP secret (base32), encrypted with the field cipher; null while TOTP is off. */
+  @Column({ name: 'totp_secret_enc', type: 'varbinary', length: 255, nullable: true, select: false })
+  totpSecretEnc!: Buffer | null;
+
+  /** A secret being enrolled, until a code from it is confirmed. */
+  @Column({ name: 'totp_pending_enc', type: 'varbinary', length: 255, nullable: true, select: false })
+  totpPendingEnc!: Buffer | null;
+
+  @Column({ name: 'totp_enabled_at', type: 'datetime', precision: 3, nullable: true })
+  totpEnabledAt!: Date | null;
+
+  /** The last TOTP time step accepted: a code is good once. */
+  @Column({ name: 'totp_last_step', type: 'bigint', unsigned: true, nullable: true, select: false })
+  totpLastStep!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt!: Date;
 

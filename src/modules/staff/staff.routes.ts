@@ -3,10 +3,9 @@ import { principalOf } from '../../shared/http/route';
 import type { StaffService } from './staff.service';
 import { actorFromContext } from '../audit';
 import {
-  changePasswordBody, createStaffBody, listStaffQuery, loginBody, loginResponse, resetPasswordBody, revokeResponse, staffIdParams,
-  staffListResponse, staffSummaryView, staffView, updateStaffBody,
+  changePasswordBody, createStaffBody, listStaffQuery, loginBody, loginResponse, meView, resetPasswordBody, revokeResponse, staffIdParams,
+  staffListResponse, staffView, totpCodeBody, totpConfirmResponse, totpStartResponse, updateStaffBody,
 } from './staff.schema';
-import Joi from 'joi';
 
 const tags = ['staff'];
 const DIRECTOR = ['director'] as const;
@@ -16,8 +15,9 @@ export function registerStaffRoutes(api: ApiRouter, s: { staff: StaffService }):
   api
     .add(
       {
-        method: 'post', path: '/api/staff/auth/login', summary: 'Staff password login', tags, auth: 'none',
-        body: loginBody, response: loginResponse, errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED'],
+        method: 'post', path: '/api/staff/auth/login', summary: 'Staff login: password, and for accounts with TOTP a code or a recovery code', tags, auth: 'none',
+        body: loginBody, response: loginResponse,
+        errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED', 'STAFF_OTP_REQUIRED', 'STAFF_OTP_INVALID'],
       },
       ({ body, ctx }) => s.staff.login(body, actorFromContext(ctx)),
     )
@@ -29,10 +29,38 @@ export function registerStaffRoutes(api: ApiRouter, s: { staff: StaffService }):
     )
     .add(
       {
-        method: 'get', path: '/api/staff/me', summary: 'The logged-in staff member', tags, auth: 'staff',
-        response: staffSummaryView.keys({ active: Joi.boolean() }), errors: ['TOKEN_INVALID'],
+        method: 'get', path: '/api/staff/me', summary: 'The logged-in staff member, and whether TOTP is on and required', tags, auth: 'staff',
+        response: meView, errors: ['TOKEN_INVALID'],
       },
       ({ ctx }) => s.staff.me(principalOf(ctx, 'staff').staffId),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/me/totp', summary: 'Start TOTP enrolment: a secret and its otpauth:// URI for the QR', tags, auth: 'staff',
+        response: totpStartResponse, errors: ['TOKEN_INVALID', 'STAFF_TOTP_ALREADY_ENABLED'],
+      },
+      ({ ctx }) => s.staff.startTotp(actorFromContext(ctx), principalOf(ctx, 'staff').staffId),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/me/totp/confirm', summary: 'Turn TOTP on with a first code; answers the recovery codes (shown once); my other sessions end',
+        tags, auth: 'staff', body: totpCodeBody, response: totpConfirmResponse,
+        errors: ['VALIDATION_FAILED', 'TOKEN_INVALID', 'STAFF_TOTP_CODE_WRONG', 'STAFF_TOTP_NOT_STARTED', 'STAFF_TOTP_ALREADY_ENABLED'],
+      },
+      ({ body, ctx }) => {
+        const { staffId, tokenHash } = principalOf(ctx, 'staff');
+        return s.staff.confirmTotp(actorFromContext(ctx), { staffId, tokenHash }, body.otp);
+      },
+    )
+    .add(
+      {
+        method: 'delete', path: '/api/staff/me/totp', summary: 'Turn my TOTP off with a current code (not for roles that must keep it)',
+        tags, auth: 'staff', body: totpCodeBody, status: 204,
+        errors: ['VALIDATION_FAILED', 'TOKEN_INVALID', 'STAFF_TOTP_CODE_WRONG', 'STAFF_TOTP_NOT_ENABLED', 'STAFF_TOTP_REQUIRED', 'ACCOUNT_LOCKED'],
+      },
+      async ({ body, ctx }) => {
+        await s.staff.disableTotp(actorFromContext(ctx), principalOf(ctx, 'staff').staffId, body.otp);
+      },
     )
     .add(
       {
@@ -88,5 +116,12 @@ export function registerStaffRoutes(api: ApiRouter, s: { staff: StaffService }):
         errors: ['VALIDATION_FAILED', 'FORBIDDEN', 'NOT_FOUND', 'OWN_PASSWORD_RESET'],
       },
       ({ params, body, ctx }) => s.staff.resetPassword(actorFromContext(ctx), params.id, body.newPassword),
+    )
+    .add(
+      {
+        method: 'delete', path: '/api/staff/staff/:id/totp', summary: "Reset another staff member's TOTP (director); ends their sessions",
+        tags, auth: 'staff', roles: DIRECTOR, params: staffIdParams, response: staffView, errors: ['FORBIDDEN', 'NOT_FOUND', 'OWN_TOTP_RESET'],
+      },
+      ({ params, ctx }) => s.staff.resetTotp(actorFromContext(ctx), params.id),
     );
 }

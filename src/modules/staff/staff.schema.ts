@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { STAFF_ROLES } from './staff.entity';
+import { commonPasswordReason } from './staff.passwords';
 
 export const PASSWORD_MIN_LENGTH = 10;
 
@@ -16,15 +17,25 @@ const displayName = Joi.string().min(1).max(64).pattern(/\S/, 'not blank');
 const password = Joi.string()
   .min(PASSWORD_MIN_LENGTH)
   .max(128)
-  .custom((value: string, helpers) =>
-    passwordIsMixed(value) ? value : helpers.message({ custom: 'password must mix at least two of: lower case, upper case, digits, symbols' }),
-  );
+  .custom((value: string, helpers) => {
+    // One reason at a time: a length already refused is not also judged for being common.
+    if (value.length < PASSWORD_MIN_LENGTH || value.length > 128) return value;
+    if (!passwordIsMixed(value)) return helpers.message({ custom: 'password must mix at least two of: lower case, upper case, digits, symbols' });
+    const common = commonPasswordReason(value);
+    return common ? helpers.message({ custom: `password ${common}; choose a less guessable one` }) : value;
+  });
+
+const otp = Joi.string().pattern(/^\d{6}$/, '6 digits');
 
 export const loginBody = Joi.object({
   // No pattern here: an unknown or malformed username gets the same answer as a wrong password.
   username: Joi.string().min(1).max(64).required(),
   password: Joi.string().min(1).max(128).required(),
-});
+  otp: otp.description('the current code of the authenticator app, for accounts with TOTP'),
+  recoveryCode: Joi.string().min(1).max(32).description('a single-use recovery code, instead of otp'),
+}).oxor('otp', 'recoveryCode');
+
+export const totpCodeBody = Joi.object({ otp: otp.required() });
 
 export const createStaffBody = Joi.object({
   username: Joi.string().pattern(/^[A-Za-z0-9_.-]{3,64}$/, 'letters, digits, . _ -').required(),
@@ -64,6 +75,19 @@ const staffSummary = {
 
 export const staffSummaryView = Joi.object(staffSummary);
 
+export const meView = Joi.object({
+  ...staffSummary,
+  active: Joi.boolean(),
+  totpEnabled: Joi.boolean(),
+  totpRequired: Joi.boolean().description('the role must have TOTP; while totpEnabled is false this session may only enrol it'),
+});
+
+export const totpStartResponse = Joi.object({
+  secret: Joi.string().description('base32, for typing in when the QR cannot be scanned'),
+  otpauthUri: Joi.string().description('otpauth://totp/… for the QR code'),
+});
+export const totpConfirmResponse = Joi.object({ recoveryCodes: Joi.array().items(Joi.string()).description('shown this once; each works once') });
+
 export const staffView = Joi.object({
   ...staffSummary,
   active: Joi.boolean(),
@@ -76,6 +100,7 @@ export const loginResponse = Joi.object({
   token: Joi.string(),
   expiresIn: Joi.number().integer().description('seconds'),
   staff: staffSummaryView,
+  totpEnrolmentRequired: Joi.boolean().valid(true).description('present when the role must have TOTP and has none: the session may only enrol it'),
 });
 
 export const staffListResponse = Joi.object({ items: Joi.array().items(staffView) });

@@ -2,7 +2,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { AppError, CommonErrors, notFound } from '../../shared/errors';
-import { hashPassword, newToken, publicId, sha256, verifyPassword } from '../../shared/crypto';
+import { hashPassword, newToken, passwordNeedsRehash, publicId, sha256, verifyPassword, type FieldCipher, type ScryptCost } from '../../shared/crypto';
 import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import type { Redis } from '../../shared/redis';
 import { Limiter, rateLimited } from '../../shared/rate-limit';
@@ -11,6 +11,7 @@ import { SYSTEM_ACTOR, type Actor, type AuditService } from '../audit';
 import { Client } from '../clients';
 import { Staff, StaffRole } from './staff.entity';
 import { StaffErrors } from './staff.errors';
+import { StaffTotp } from './staff.totp';
 
 export interface StaffServiceDeps {
   db: DataSource;
@@ -20,6 +21,8 @@ export interface StaffServiceDeps {
   audit: AuditService;
   /** For the failure counters of unknown usernames; when absent, the session store's client is used. */
   redis: Redis;
+  /** Encrypts TOTP secrets; keys recovery-code hashes. */
+  cipher: FieldCipher;
 }
 
 /** What any staff member may see of a colleague (and of themselves). */
@@ -42,6 +45,24 @@ export interface LoginResult {
   token: string;
   expiresIn: number;
   staff: StaffSummary;
+  /** Present when the role must have TOTP and has none: this session may only enrol it. */
+  totpEnrolmentRequired?: true;
+}
+
+/** The logged-in staff member, with where their second factor stands. */
+export interface MeView extends StaffSummary {
+  active: boolean;
+  totpEnabled: boolean;
+  /** The role must have TOTP (STAFF_TOTP_REQUIRED_ROLES); with totpEnabled false, only enrolment is open. */
+  totpRequired: boolean;
+}
+
+/** Credentials at login: the password, and for accounts with TOTP one of the two second factors. */
+export interface LoginInput {
+  username: string;
+  password: string;
+  otp?: string;
+  recoveryCode?: string;
 }
 
 export interface NewStaff {
@@ -125,12 +146,34 @@ redis.call('HSET', KEYS[1], 'n', count, 'until', untilMs)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return { count, untilMs, 0 }
 `;
+/**
+ * Attempts of one account from one address it has logged in from before, counted *before* the
+ * password is checked (as the account's own counter): refused while locked, else counted, locking
+ * at the limit. Cleared by a successful login. KEYS[1] the counter; ARGV now, limit, lock (ms), TTL (s).
+ * Returns { locked (0/1), lockedUntil }.
+ */
+const KNOWN_ADDRESS_ATTEMPT_SCRIPT = `
+local now = tonumber(ARGV[1])
+local lockedUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
+if lockedUntil > now then return { 1, lockedUntil } end
+local count = 1
+if lockedUntil == 0 then count = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') + 1 end
+local untilMs = 0
+if count >= tonumber(ARGV[2]) then untilMs = now + tonumber(ARGV[3]) end
+redis.call('HSET', KEYS[1], 'n', count, 'until', untilMs)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+return { 0, untilMs }
+`;
+/** An address stays known for an account this long after its last successful login there. */
+const KNOWN_ADDRESS_DAYS = 30;
+
 /** How long (real seconds) an unknown username's counter outlives its last failure, beyond the lock time. */
 const UNKNOWN_FAILURE_TTL_SECONDS = 24 * 3600;
 
 const invalidCredentials = () => new AppError(StaffErrors.INVALID_CREDENTIALS, 'Username or password is wrong');
 const currentPasswordWrong = () =>
   new AppError(StaffErrors.CURRENT_PASSWORD_WRONG, 'The current password is wrong', { field: 'body.currentPassword' });
+const otpInvalid = () => new AppError(StaffErrors.STAFF_OTP_INVALID, 'The code is wrong, expired or already used');
 const accountLocked = (until: Date) =>
   new AppError(StaffErrors.ACCOUNT_LOCKED, 'Too many failed logins; the account is locked for a while', { lockedUntil: until.toISOString() });
 
@@ -146,6 +189,8 @@ export class StaffService {
   private readonly audit: AuditService;
   private readonly redis: Redis;
   private readonly loginLimit: Limiter;
+  private readonly totp: StaffTotp;
+  private readonly scryptCost: ScryptCost;
   private dummy: Promise<string> | undefined;
 
   constructor(deps: StaffServiceDeps) {
@@ -154,6 +199,8 @@ export class StaffService {
     this.redis = deps.redis;
     const { staffLoginRateLimitPerIp, staffLoginRateWindowSeconds } = deps.config.auth;
     this.loginLimit = new Limiter(deps.redis, 'staff-login:ip', { points: staffLoginRateLimitPerIp, durationSeconds: staffLoginRateWindowSeconds });
+    this.scryptCost = { N: deps.config.auth.staffPasswordScryptN, r: 8, p: 1 };
+    this.totp = new StaffTotp({ db: deps.db, cipher: deps.cipher, clock: deps.clock, issuer: deps.config.auth.staffTotpIssuer });
     // Warm the dummy hash so the first unknown-username login costs the same as any other.
     this.dummyHash().catch(() => undefined);
   }
@@ -175,7 +222,7 @@ export class StaffService {
    * so a lock set by the burst while the password was being checked stands; and it only takes
    * off the attempts counted up to its own, so guesses counted after it still lead to the lock.
    */
-  async login(input: { username: string; password: string }, from: Actor): Promise<LoginResult> {
+  async login(input: LoginInput, from: Actor): Promise<LoginResult> {
     const actor = (s?: Staff | null): Actor => ({ type: 'staff', id: s?.id ?? null, role: s?.role ?? null, ip: from.ip, requestId: from.requestId });
     const fail = async (s: Staff | null, reason: string, extra: Record<string, unknown> = {}) =>
       // No password and, for unknown accounts, no username: people type passwords into the username box.
@@ -197,27 +244,76 @@ export class StaffService {
       throw lockedUntil ? accountLocked(lockedUntil) : invalidCredentials();
     }
 
-    const attempt = await this.reserveAttempt(staff.id, now);
-    if (attempt.locked) {
+    const reserved = await this.reserveAttempt(staff.id, now);
+    // An outsider's guesses lock the account for everyone but the addresses it has logged in from
+    // before: there it has a counter of its own (per account and address), so guessing from
+    // elsewhere cannot keep the clinic's own staff out for good.
+    let viaKnownAddress: { lockedUntil: Date | null } | null = null;
+    if (reserved.locked && (await this.isKnownAddress(staff.id, from.ip, now))) {
+      const pair = await this.reserveKnownAddressAttempt(staff.id, from.ip, now);
+      if (!pair.locked) viaKnownAddress = { lockedUntil: pair.lockedUntil };
+      else Object.assign(reserved, { lockedUntil: pair.lockedUntil > reserved.lockedUntil ? pair.lockedUntil : reserved.lockedUntil });
+    }
+    if (reserved.locked && !viaKnownAddress) {
       // The password is not tested while locked, but the same work is done so timing says nothing.
       await verifyPassword(input.password, await this.dummyHash());
-      await fail(staff, 'locked', { lockedUntil: attempt.lockedUntil.toISOString() });
-      throw accountLocked(attempt.lockedUntil);
+      await fail(staff, 'locked', { lockedUntil: reserved.lockedUntil.toISOString() });
+      throw accountLocked(reserved.lockedUntil);
     }
+    // From a known address while the account is locked, the address's own counter stands in for
+    // the account's (which this attempt did not touch).
+    const attempt: Extract<Attempt, { locked: false }> = reserved.locked
+      ? { locked: false, slot: 0, lockedUntil: viaKnownAddress?.lockedUntil ?? null }
+      : reserved;
 
     if (!(await verifyPassword(input.password, staff.passwordHash))) {
-      await fail(staff, 'wrong_password', attempt.lockedUntil ? { lockedUntil: attempt.lockedUntil.toISOString() } : {});
+      await fail(staff, 'wrong_password', {
+        ...(attempt.lockedUntil ? { lockedUntil: attempt.lockedUntil.toISOString() } : {}), ...(viaKnownAddress ? { knownAddress: true } : {}),
+      });
       throw attempt.lockedUntil ? accountLocked(attempt.lockedUntil) : invalidCredentials();
     }
 
-    const lockedMeanwhile = await this.clearFailures(staff.id, attempt);
-    if (lockedMeanwhile) {
-      // Concurrent guesses locked the account while this password was being checked: refused.
-      await fail(staff, 'locked_during_login', { lockedUntil: lockedMeanwhile.toISOString() });
-      throw accountLocked(lockedMeanwhile);
+    // Second factor (ASVS L2): the password alone is not enough for an account with TOTP.
+    const second: Record<string, unknown> = {};
+    if (staff.totpEnabledAt) {
+      if (input.otp === undefined && input.recoveryCode === undefined) {
+        // Not a failed attempt: the password was right. Only this attempt comes off the count, so
+        // asking without a code cannot wipe the wrong codes counted before it.
+        if (!viaKnownAddress) await this.releaseAttempt(staff.id, attempt);
+        await fail(staff, 'otp_required');
+        throw new AppError(StaffErrors.STAFF_OTP_REQUIRED, 'Enter the 6-digit code from your authenticator app, or a recovery code');
+      }
+      if (input.otp !== undefined) {
+        if (!(await this.totp.verify(staff.id, input.otp))) {
+          await fail(staff, 'wrong_otp', attempt.lockedUntil ? { lockedUntil: attempt.lockedUntil.toISOString() } : {});
+          throw attempt.lockedUntil ? accountLocked(attempt.lockedUntil) : otpInvalid();
+        }
+        second.factor = 'totp';
+      } else {
+        const left = await this.totp.useRecoveryCode(staff.id, input.recoveryCode as string);
+        if (left === null) {
+          await fail(staff, 'wrong_recovery_code', attempt.lockedUntil ? { lockedUntil: attempt.lockedUntil.toISOString() } : {});
+          throw attempt.lockedUntil ? accountLocked(attempt.lockedUntil) : otpInvalid();
+        }
+        Object.assign(second, { factor: 'recovery_code', recoveryCodesLeft: left });
+      }
     }
+
+    if (viaKnownAddress) {
+      // The account's lock stands for everyone else; only this address's counter is cleared.
+      await this.redis.del(this.knownAddressCounterKey(staff.id, from.ip));
+    } else {
+      const lockedMeanwhile = await this.clearFailures(staff.id, attempt);
+      if (lockedMeanwhile) {
+        // Concurrent guesses locked the account while this password was being checked: refused.
+        await fail(staff, 'locked_during_login', { lockedUntil: lockedMeanwhile.toISOString() });
+        throw accountLocked(lockedMeanwhile);
+      }
+    }
+    // A role that must have TOTP and has none gets a session that can only enrol it.
+    const enrolOnly = !staff.totpEnabledAt && this.config.auth.staffTotpRequiredRoles.includes(staff.role);
     const session = await this.sessions.create(
-      { kind: 'staff', staffId: staff.id, publicId: staff.publicId, role: staff.role },
+      { kind: 'staff', staffId: staff.id, publicId: staff.publicId, role: staff.role, ...(enrolOnly ? { totpEnrolOnly: true } : {}) },
       this.config.auth.staffSessionTtlSeconds,
     );
     // A role change, deactivation or password change committed while we were hashing would not
@@ -228,8 +324,117 @@ export class StaffService {
       await fail(staff, 'changed_during_login');
       throw new AppError(CommonErrors.CONFLICT, 'The account changed while logging in; please try again');
     }
-    await this.audit.record(actor(staff), 'staff.login', { allowed: true, details: { username: staff.username } });
-    return { token: session.token, expiresIn: session.expiresIn, staff: summaryOf(staff) };
+    // A hash of an older cost is replaced now that the password is known (only over the hash just
+    // verified: a password change meanwhile wins). A failure here must not fail the login.
+    await this.markKnownAddress(staff.id, from.ip, now);
+    let rehashed = false;
+    if (passwordNeedsRehash(staff.passwordHash, this.scryptCost)) {
+      const upgraded = await hashPassword(input.password, this.scryptCost);
+      const res = await repo.update({ id: staff.id, passwordHash: staff.passwordHash }, { passwordHash: upgraded }).catch(() => ({ affected: 0 }));
+      rehashed = Boolean(res.affected);
+    }
+    await this.audit.record(actor(staff), 'staff.login', {
+      allowed: true,
+      details: { username: staff.username, ...second, ...(enrolOnly ? { totpEnrolmentRequired: true } : {}), ...(rehashed ? { passwordRehashed: true } : {}) },
+    });
+    return {
+      token: session.token, expiresIn: session.expiresIn, staff: summaryOf(staff), ...(enrolOnly ? { totpEnrolmentRequired: true as const } : {}),
+    };
+  }
+
+  /** Starts TOTP enrolment: a new secret and its otpauth:// URI, for the console to show as a QR. */
+  async startTotp(actor: Actor, staffId: number): Promise<{ secret: string; otpauthUri: string }> {
+    const staff = await this.activeStaff(staffId);
+    if (staff.totpEnabledAt) throw new AppError(StaffErrors.STAFF_TOTP_ALREADY_ENABLED, 'TOTP is already on; turn it off first to enrol another device');
+    const started = await this.totp.start(staff.id, staff.username);
+    // Never the secret or the URI in the audit row.
+    await this.audit.record(actor, 'staff.totp.start', { details: { staff: staff.publicId } });
+    return started;
+  }
+
+  /**
+   * Turns TOTP on with a first code from the enrolled secret. Answers the recovery codes, shown
+   * this once (stored as keyed hashes). This session may then do everything; the others end.
+   */
+  async confirmTotp(actor: Actor, me: { staffId: number; tokenHash: string }, otp: string): Promise<{ recoveryCodes: string[] }> {
+    const staff = await this.activeStaff(me.staffId);
+    let recoveryCodes: string[];
+    try {
+      recoveryCodes = await runInTransaction(this.db, async (m) => {
+        const row = await m.getRepository(Staff).findOne({ where: { id: staff.id }, lock: { mode: 'pessimistic_write' } });
+        if (row?.totpEnabledAt) throw new AppError(StaffErrors.STAFF_TOTP_ALREADY_ENABLED, 'TOTP is already on');
+        const codes = await this.totp.confirm(m, staff.id, otp);
+        await this.audit.record(actor, 'staff.totp.enable', { details: { staff: staff.publicId, recoveryCodes: codes.length, otherSessionsRevoked: true } }, m);
+        return codes;
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.code === StaffErrors.STAFF_TOTP_CODE_WRONG) {
+        await this.audit.record(actor, 'staff.totp.enable', { allowed: false, details: { staff: staff.publicId, reason: 'wrong_code' } });
+      }
+      throw err;
+    }
+    await this.sessions.update(me.tokenHash, { totpEnrolOnly: false });
+    await this.sessions.revokeAll({ kind: 'staff', staffId: staff.id }, { except: me.tokenHash });
+    return { recoveryCodes };
+  }
+
+  /**
+   * Turns one's own TOTP off with a current code; the recovery codes go too. Wrong codes count
+   * toward the lockout like wrong passwords (a stolen session must not be able to guess its way
+   * to turning the second factor off). Refused for a role that must keep TOTP.
+   */
+  async disableTotp(actor: Actor, staffId: number, otp: string): Promise<void> {
+    const staff = await this.activeStaff(staffId);
+    if (!staff.totpEnabledAt) throw new AppError(StaffErrors.STAFF_TOTP_NOT_ENABLED, 'TOTP is not on');
+    if (this.config.auth.staffTotpRequiredRoles.includes(staff.role)) {
+      throw new AppError(StaffErrors.STAFF_TOTP_REQUIRED, 'Your role must keep a second factor; ask another director to reset it to enrol a new device');
+    }
+    const refuse = (reason: string, lockedUntil?: Date | null) =>
+      this.audit.record(actor, 'staff.totp.disable', { allowed: false, details: { staff: staff.publicId, reason, ...(lockedUntil ? { lockedUntil: lockedUntil.toISOString() } : {}) } });
+    const attempt = await this.reserveAttempt(staff.id, this.clock.now());
+    if (attempt.locked) {
+      await refuse('locked', attempt.lockedUntil);
+      throw accountLocked(attempt.lockedUntil);
+    }
+    const ok = await runInTransaction(this.db, async (m) => {
+      if (!(await this.totp.verify(staff.id, otp, m))) return false;
+      await this.totp.clear(m, staff.id);
+      await this.audit.record(actor, 'staff.totp.disable', { details: { staff: staff.publicId } }, m);
+      return true;
+    });
+    if (!ok) {
+      await refuse('wrong_code', attempt.lockedUntil);
+      if (attempt.lockedUntil) throw accountLocked(attempt.lockedUntil);
+      throw new AppError(StaffErrors.STAFF_TOTP_CODE_WRONG, 'The code does not match', { field: 'body.otp' });
+    }
+    await this.clearFailures(staff.id, attempt);
+  }
+
+  /**
+   * The director turns a colleague's TOTP off (lost phone and recovery codes): their sessions end,
+   * and at the next login a role that must have TOTP can only enrol again.
+   */
+  async resetTotp(actor: Actor, staffPublicId: string): Promise<StaffView> {
+    const target = await this.findByPublicId(staffPublicId);
+    if (actor.type === 'staff' && actor.id === target.id) {
+      throw new AppError(StaffErrors.OWN_TOTP_RESET, 'Turn your own TOTP off with DELETE /api/staff/me/totp');
+    }
+    const staff = await runInTransaction(this.db, async (m) => {
+      const repo = m.getRepository(Staff);
+      const row = await repo.findOne({ where: { id: target.id }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw notFound('Staff member');
+      await this.totp.clear(m, row.id);
+      await this.audit.record(actor, 'staff.totp.reset', { details: { staff: row.publicId, wasEnabled: Boolean(row.totpEnabledAt), sessionsRevoked: true } }, m);
+      return repo.findOneByOrFail({ id: row.id });
+    });
+    await this.sessions.revokeAll({ kind: 'staff', staffId: staff.id });
+    return viewOf(staff);
+  }
+
+  private async activeStaff(staffId: number): Promise<Staff> {
+    const staff = await this.db.getRepository(Staff).findOne({ where: { id: staffId } });
+    if (!staff || !staff.active) throw new AppError(CommonErrors.TOKEN_INVALID, 'This session is no longer valid; please log in again');
+    return staff;
   }
 
   /** Ends the session the request came with. */
@@ -271,7 +476,7 @@ export class StaffService {
       throw accountLocked(lockedMeanwhile);
     }
 
-    const passwordHash = await hashPassword(input.newPassword);
+    const passwordHash = await hashPassword(input.newPassword, this.scryptCost);
     const changed = await runInTransaction(this.db, async (m) => {
       // Only over the hash just verified: of two concurrent changes, the second is refused, not lost.
       const { affected } = await m.getRepository(Staff).update({ id: staff.id, passwordHash: staff.passwordHash }, { passwordHash });
@@ -299,7 +504,7 @@ export class StaffService {
       throw new AppError(StaffErrors.OWN_PASSWORD_RESET, 'Change your own password with POST /api/staff/me/password');
     }
     // Hashed before the transaction, so the row lock is not held through scrypt.
-    const passwordHash = await hashPassword(newPassword);
+    const passwordHash = await hashPassword(newPassword, this.scryptCost);
     const staff = await runInTransaction(this.db, async (m) => {
       const repo = m.getRepository(Staff);
       const row = await repo.findOne({ where: { id: target.id }, lock: { mode: 'pessimistic_write' } });
@@ -318,10 +523,13 @@ export class StaffService {
   }
 
   /** The logged-in staff member. */
-  async me(staffId: number): Promise<StaffSummary & { active: boolean }> {
+  async me(staffId: number): Promise<MeView> {
     const staff = await this.db.getRepository(Staff).findOne({ where: { id: staffId } });
     if (!staff) throw notFound('Staff member');
-    return { ...summaryOf(staff), active: Boolean(staff.active) };
+    return {
+      ...summaryOf(staff), active: Boolean(staff.active), totpEnabled: Boolean(staff.totpEnabledAt),
+      totpRequired: this.config.auth.staffTotpRequiredRoles.includes(staff.role),
+    };
   }
 
   /** Creates an account (director only at the route). Username must be free. */
@@ -329,7 +537,7 @@ export class StaffService {
     const taken = () => new AppError(StaffErrors.USERNAME_TAKEN, 'That username is already in use', { field: 'body.username' });
     // Checked first so the usual case never reaches a failed INSERT (whose parameters TypeORM logs).
     if (await this.db.getRepository(Staff).exists({ where: { username: input.username } })) throw taken();
-    const passwordHash = await hashPassword(input.password);
+    const passwordHash = await hashPassword(input.password, this.scryptCost);
     try {
       const saved = await runInTransaction(this.db, async (m) => {
         const repo = m.getRepository(Staff);
@@ -543,6 +751,53 @@ export class StaffService {
     return row?.lockedUntil ?? now;
   }
 
+  private knownAddressKey(staffId: number, ip: string | null): string {
+    return `staff-known-addr:${staffId}:${sha256(ip ?? 'none').slice(0, 32)}`;
+  }
+  private knownAddressCounterKey(staffId: number, ip: string | null): string {
+    return `staff-addr-fail:${staffId}:${sha256(ip ?? 'none').slice(0, 32)}`;
+  }
+
+  /** Remembers the address of a successful login (by the injected clock; the key's TTL only bounds memory). */
+  private async markKnownAddress(staffId: number, ip: string | null, now: Date): Promise<void> {
+    if (!ip) return;
+    await this.redis.set(this.knownAddressKey(staffId, ip), String(now.getTime()), 'EX', (KNOWN_ADDRESS_DAYS + 1) * 86400).catch(() => undefined);
+  }
+
+  private async isKnownAddress(staffId: number, ip: string | null, now: Date): Promise<boolean> {
+    if (!ip) return false;
+    const at = await this.redis.get(this.knownAddressKey(staffId, ip)).catch(() => null);
+    return at !== null && now.getTime() - Number(at) <= KNOWN_ADDRESS_DAYS * 86400_000;
+  }
+
+  private async reserveKnownAddressAttempt(staffId: number, ip: string | null, now: Date): Promise<{ locked: true; lockedUntil: Date } | { locked: false; lockedUntil: Date | null }> {
+    const lockMs = this.config.auth.staffLockoutMinutes * 60_000;
+    const [locked, untilMs] = (await this.redis.eval(
+      KNOWN_ADDRESS_ATTEMPT_SCRIPT, 1, this.knownAddressCounterKey(staffId, ip),
+      now.getTime(), this.config.auth.staffLockoutAttempts, lockMs, Math.ceil(lockMs / 1000) + UNKNOWN_FAILURE_TTL_SECONDS,
+    )) as [number, number];
+    if (Number(locked)) return { locked: true, lockedUntil: new Date(Number(untilMs)) };
+    return { locked: false, lockedUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
+  }
+
+  /**
+   * Takes this one attempt off the count (a right password that still needs its second factor):
+   * while unlocked, or when this attempt set the lock and nothing was counted after it.
+   */
+  private async releaseAttempt(staffId: number, attempt: Extract<Attempt, { locked: false }>): Promise<void> {
+    if (attempt.lockedUntil) {
+      await this.db.query(
+        'UPDATE staff SET locked_until = NULL, failed_attempts = failed_attempts - 1 WHERE id = ? AND locked_until = ? AND failed_attempts = ?',
+        [staffId, attempt.lockedUntil, attempt.slot],
+      );
+      return;
+    }
+    await this.db.query(
+      'UPDATE staff SET failed_attempts = failed_attempts - 1 WHERE id = ? AND failed_attempts > 0 AND (locked_until IS NULL OR locked_until <= ?)',
+      [staffId, this.clock.now()],
+    );
+  }
+
   /**
    * Counts a failed login for a username with no usable account (unknown or inactive), by the
    * same rules and limit as a real account, so after N wrong guesses both answer ACCOUNT_LOCKED
@@ -584,6 +839,6 @@ export class StaffService {
   }
 
   private dummyHash(): Promise<string> {
-    return (this.dummy ??= hashPassword(newToken()));
+    return (this.dummy ??= hashPassword(newToken(), this.scryptCost));
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
+import { runInTransaction } from '../../shared/db';
 import type { Logger } from '../../shared/logger';
 import { AppError, notFound } from '../../shared/errors';
 import { jsapiSignature } from '../../integrations/wecom/crypto';
@@ -100,7 +101,7 @@ export class WeComService {
 
   /** Maps a WeCom userid to a staff member (one userid per staff member). */
   async linkStaffUser(userid: string, staffId: number): Promise<void> {
-    await this.deps.db.transaction(async (m) => {
+    await runInTransaction(this.deps.db, async (m) => {
       await m.query('DELETE FROM wecom_staff_users WHERE staff_id = ? OR userid = ?', [staffId, userid]);
       await m.query('INSERT INTO wecom_staff_users (userid, staff_id) VALUES (?, ?)', [userid, staffId]);
       await m.query('UPDATE wecom_external_contacts SET staff_id = ? WHERE userid = ?', [staffId, userid]);
