@@ -17,7 +17,7 @@ export function registerStaffRoutes(api: ApiRouter, s: { staff: StaffService }):
     .add(
       {
         method: 'post', path: '/api/staff/auth/login', summary: 'Staff password login', tags, auth: 'none',
-        body: loginBody, response: loginResponse, errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED'],
+        body: loginBody, response: loginResponse, errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED', 'CONFLICT'],
       },
       ({ body, ctx }) => s.staff.login(body, actorFromContext(ctx)),
     )
