@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Mini-program login refusals. RATE_LIMITED (429) comes from CommonErrors. */
 export const AuthErrors = defineErrors({
@@ -13,3 +13,8 @@ export const AuthErrors = defineErrors({
   /** WeChat is busy, rate-limiting our AppID, or unreachable; details.retryAfterSeconds says when to retry. */
   WECHAT_UNAVAILABLE: 503,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof AuthErrors> {}
+}

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Staff accounts: login, lockout, passwords and account management. */
 export const StaffErrors = defineErrors({
@@ -14,3 +14,8 @@ export const StaffErrors = defineErrors({
   // stolen director session must not be able to take the account over for good.
   OWN_PASSWORD_RESET: 403,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof StaffErrors> {}
+}
