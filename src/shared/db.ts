@@ -134,8 +134,8 @@ export async function withTransactionRetry<T>(work: () => Promise<T>, opts: Pick
       return await work();
     } catch (err) {
       if (i >= attempts || !retryIf(err)) throw err;
-      // Full jitter over a doubling window: 20, 40, 80, … ms, at most 320.
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(320, 10 * 2 ** i)));
+      // Full jitter over a doubling window: 10, 20, 40, … ms, at most 100 (a lock is held for milliseconds).
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * 2 ** i)));
     }
   }
 }

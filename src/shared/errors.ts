@@ -27,6 +27,22 @@ export function defineErrors<T extends Record<string, number>>(codes: T): { [K i
   return out;
 }
 
+/** The codes of a `defineErrors` result, as keys of ErrorCodeRegistry. */
+export type CodesOf<T> = { [K in keyof T & string]: true };
+
+/**
+ * Every error code the product declares: each module's errors file adds its own by declaration
+ * merging (`interface ErrorCodeRegistry extends CodesOf<typeof XErrors> {}`), so a route's
+ * declared errors are checked names.
+ */
+export interface ErrorCodeRegistry extends CodesOf<typeof CommonErrors>, CodesOf<CryptoCodes> {}
+
+/** A declared error code. */
+export type ErrorCode = keyof ErrorCodeRegistry & string;
+
+// shared/crypto.ts declares DECRYPT_FAILED; named here because shared/ files register no codes by merging.
+type CryptoCodes = { DECRYPT_FAILED: 500 };
+
 export function statusOf(code: string): number {
   return statusByCode.get(code) ?? 500;
 }

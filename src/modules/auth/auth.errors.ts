@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Mini-program login refusals, and the staff session that may only enrol TOTP. RATE_LIMITED (429) comes from CommonErrors. */
 export const AuthErrors = defineErrors({
@@ -15,3 +15,8 @@ export const AuthErrors = defineErrors({
   /** A staff role that must have TOTP logged in without it: this session may only enrol it. */
   STAFF_TOTP_ENROLMENT_REQUIRED: 403,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof AuthErrors> {}
+}

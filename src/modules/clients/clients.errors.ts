@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Codes the client archive answers with (status by code; rendered by the error middleware). */
 export const ClientErrors = defineErrors({
@@ -12,3 +12,8 @@ export const ClientErrors = defineErrors({
   HEALTH_CONSENT_REQUIRED: 403,
   CONSULTANT_NOT_FOUND: 400,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof ClientErrors> {}
+}

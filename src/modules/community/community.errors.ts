@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Community posts: compliance check, approval, schedule. */
 export const CommunityErrors = defineErrors({
@@ -13,3 +13,8 @@ export const CommunityErrors = defineErrors({
   // A one-time post whose time has passed cannot be approved.
   POST_TIME_PASSED: 409,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof CommunityErrors> {}
+}

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Plans, intent letters, appointments and the pipeline metrics. */
 export const ConsultationErrors = defineErrors({
@@ -18,3 +18,8 @@ export const ConsultationErrors = defineErrors({
   APPOINTMENT_STATE_INVALID: 409,
   METRICS_RANGE_INVALID: 400,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof ConsultationErrors> {}
+}

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
+import type { ErrorCode } from '../../shared/errors';
 import { principalOf } from '../../shared/http/route';
 import type { ConsultationsService } from './consultations.service';
 import { actorFromContext } from '../audit';
@@ -17,8 +18,8 @@ const STAFF_APPTS = ['staff: appointments'];
 const STAFF_METRICS = ['staff: metrics'];
 const PLAN_READERS = ['director', 'doctor', 'consultant'] as const;
 const APPOINTMENT_STAFF = ['director', 'doctor', 'consultant', 'customer_service'] as const;
-const PLAN_ERRORS = ['NOT_FOUND', 'PLAN_ALREADY_ACCEPTED', 'PLAN_WITHDRAWN'];
-const SLOT_ERRORS = ['APPOINTMENT_IN_PAST', 'APPOINTMENT_OUTSIDE_HOURS', 'APPOINTMENT_NOT_ON_SLOT', 'APPOINTMENT_TOO_FAR_AHEAD'];
+const PLAN_ERRORS: ErrorCode[] = ['NOT_FOUND', 'PLAN_ALREADY_ACCEPTED', 'PLAN_WITHDRAWN'];
+const SLOT_ERRORS: ErrorCode[] = ['APPOINTMENT_IN_PAST', 'APPOINTMENT_OUTSIDE_HOURS', 'APPOINTMENT_NOT_ON_SLOT', 'APPOINTMENT_TOO_FAR_AHEAD'];
 
 /** HTTP ↔ ConsultationsService. Mini-program routes act on the logged-in client only. */
 export function registerConsultationRoutes(api: ApiRouter, s: { consultations: ConsultationsService }): void {
@@ -73,7 +74,7 @@ export function registerConsultationRoutes(api: ApiRouter, s: { consultations: C
     );
 
   // ---------------------------------------------------------------- staff: appointments and metrics
-  const staffAction = (path: string, summary: string, run: (ctx: any, id: string, body: any) => Promise<unknown>, body?: Joi.ObjectSchema, errors: string[] = []) =>
+  const staffAction = (path: string, summary: string, run: (ctx: any, id: string, body: any) => Promise<unknown>, body?: Joi.ObjectSchema, errors: ErrorCode[] = []) =>
     api.add(
       {
         method: 'post', path: `/api/staff/appointments/:id/${path}`, summary, tags: STAFF_APPTS, auth: 'staff', roles: APPOINTMENT_STAFF, params: idParams,

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** WeCom contact binding (issue 5). */
 export const ContactErrors = defineErrors({
@@ -6,3 +6,8 @@ export const ContactErrors = defineErrors({
   CONTACT_ALREADY_BOUND: 409,
   CLIENT_ALREADY_BOUND: 409,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof ContactErrors> {}
+}

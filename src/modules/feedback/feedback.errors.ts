@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Satisfaction surveys, complaints and cases. */
 export const FeedbackErrors = defineErrors({
@@ -13,3 +13,8 @@ export const FeedbackErrors = defineErrors({
   // The same request id with a different complaint.
   IDEMPOTENCY_KEY_REUSED: 409,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof FeedbackErrors> {}
+}

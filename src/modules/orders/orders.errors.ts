@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Project catalog, orders and refunds. */
 export const OrderErrors = defineErrors({
@@ -12,3 +12,8 @@ export const OrderErrors = defineErrors({
   PROJECT_INACTIVE: 409,
   PROJECT_CODE_TAKEN: 409,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof OrderErrors> {}
+}

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** The points ledger. */
 export const PointsErrors = defineErrors({
@@ -7,3 +7,8 @@ export const PointsErrors = defineErrors({
   // The same idempotency key with different content is an error, never a silent success.
   IDEMPOTENCY_KEY_REUSED: 409,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof PointsErrors> {}
+}

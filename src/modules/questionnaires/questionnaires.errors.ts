@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Questionnaire templates, drafts and submissions (issue 3). */
 export const QuestionnaireErrors = defineErrors({
@@ -20,3 +20,8 @@ export const QuestionnaireErrors = defineErrors({
   // The same submission id with different answers is an error, never a silent success (same code as points).
   IDEMPOTENCY_KEY_REUSED: 409,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof QuestionnaireErrors> {}
+}

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Referral refusals that reach a caller over HTTP. */
 export const ReferralErrors = defineErrors({
@@ -26,3 +26,8 @@ export type BindRefusal = (typeof BIND_REFUSALS)[number];
  * phone was bound as someone's friend before, or belonged to a deleted account (an old client).
  */
 export type VoidReason = 'REFERRAL_PHONE_ALREADY_BOUND' | 'REFERRAL_NOT_NEW_CLIENT';
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof ReferralErrors> {}
+}

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Rewards catalog, redemption and vouchers. */
 export const RewardErrors = defineErrors({
@@ -11,3 +11,8 @@ export const RewardErrors = defineErrors({
   VOUCHER_EXPIRED: 409,
   VOUCHER_CANCELLED: 409,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof RewardErrors> {}
+}

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Staff accounts: login, lockout, passwords and account management. */
 export const StaffErrors = defineErrors({
@@ -27,3 +27,8 @@ export const StaffErrors = defineErrors({
   // As with passwords: the director's reset is for others; their own goes through DELETE /api/staff/me/totp.
   OWN_TOTP_RESET: 403,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof StaffErrors> {}
+}

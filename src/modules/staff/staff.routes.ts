@@ -17,7 +17,7 @@ export function registerStaffRoutes(api: ApiRouter, s: { staff: StaffService }):
       {
         method: 'post', path: '/api/staff/auth/login', summary: 'Staff login: password, and for accounts with TOTP a code or a recovery code', tags, auth: 'none',
         body: loginBody, response: loginResponse,
-        errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED', 'STAFF_OTP_REQUIRED', 'STAFF_OTP_INVALID'],
+        errors: ['VALIDATION_FAILED', 'INVALID_CREDENTIALS', 'ACCOUNT_LOCKED', 'RATE_LIMITED', 'STAFF_OTP_REQUIRED', 'STAFF_OTP_INVALID', 'CONFLICT'],
       },
       ({ body, ctx }) => s.staff.login(body, actorFromContext(ctx)),
     )

@@ -1,4 +1,4 @@
-import { defineErrors } from '../../shared/errors';
+import { defineErrors, type CodesOf } from '../../shared/errors';
 
 export const WeComErrors = defineErrors({
   /** The callback's msg_signature does not sign its content. */
@@ -14,3 +14,8 @@ export const WeComErrors = defineErrors({
   /** WeCom refused or did not answer. */
   WECOM_UPSTREAM: 502,
 });
+
+// Its codes join the names a route may declare (RouteSpec.errors).
+declare module '../../shared/errors' {
+  interface ErrorCodeRegistry extends CodesOf<typeof WeComErrors> {}
+}

@@ -25,6 +25,8 @@ function nullableIntoBranches(s: unknown): unknown {
   if (!s || typeof s !== 'object') return s;
   const out: JsonSchema = {};
   for (const [k, v] of Object.entries(s as JsonSchema)) out[k] = nullableIntoBranches(v);
+  // `.valid(…).allow(null)`: OpenAPI 3.0 needs null among the enum values as well as `nullable`.
+  if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
   if (out.nullable === true && Array.isArray(out.anyOf) && out.type === undefined) {
     out.anyOf = (out.anyOf as JsonSchema[]).map((b) => ({ ...b, nullable: true }));
     delete out.nullable;
@@ -63,7 +65,10 @@ export function buildOpenApi(specs: RouteSpec[], info: { title: string; version:
         ...(spec.response ? { content: { 'application/json': { schema: schemaOf(spec.response) } } } : {}),
       },
     };
-    const codes = new Set([...(spec.errors ?? []), ...(spec.body || spec.query || spec.params ? ['VALIDATION_FAILED'] : [])]);
+    const codes = new Set<string>([...(spec.errors ?? []), ...(spec.body || spec.query || spec.params ? ['VALIDATION_FAILED'] : [])]);
+    // What any route with a body may answer before its handler runs, and what any route may answer when something breaks.
+    if (spec.body) for (const c of ['MALFORMED_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']) codes.add(c);
+    codes.add('INTERNAL');
     if (spec.auth !== 'none') codes.add('UNAUTHENTICATED');
     if (spec.roles) codes.add('FORBIDDEN');
     const byStatus = new Map<number, string[]>();

@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { AppError, CommonErrors, FieldProblem, validationError } from '../errors';
+import { AppError, CommonErrors, FieldProblem, validationError, type ErrorCode } from '../errors';
 import type { StaffRole } from '../roles';
 import { malformedTextIn, undecodableUrlPart } from './text';
 
@@ -40,9 +40,18 @@ export interface RouteSpec {
   status?: number;
   /** Schema of the successful answer, for the document. */
   response?: Joi.Schema;
-  /** Error codes this route may answer with, for the document. */
-  errors?: string[];
+  /** Error codes this route may answer with, for the document: declared codes only (ErrorCodeRegistry). */
+  errors?: readonly ErrorCode[];
 }
+
+/** The value a joi schema lets through: its declared type (`Joi.object<T>(…)`), `any` where joi keeps none. */
+export type Validated<S> = S extends { readonly '~standard': infer P }
+  ? P extends { readonly types?: infer U } ? (NonNullable<U> extends { readonly output: infer T } ? T : any) : any
+  : undefined;
+
+/** A route's spec with its schemas' own types, so the handler's input is typed from them. */
+export type TypedRouteSpec<B extends Joi.Schema | undefined, Q extends Joi.ObjectSchema | undefined, P extends Joi.ObjectSchema | undefined> =
+  Omit<RouteSpec, 'body' | 'query' | 'params'> & { body?: B; query?: Q; params?: P };
 
 /** Validated input handed to a handler; nothing else from the request should be read. */
 export interface RouteInput<B = any, Q = any, P = any> {
@@ -52,7 +61,14 @@ export interface RouteInput<B = any, Q = any, P = any> {
   ctx: Context;
 }
 
-export type Handler = (input: RouteInput) => Promise<unknown> | unknown;
+export type Handler<I extends RouteInput = RouteInput> = (input: I) => Promise<unknown> | unknown;
+
+/** What a handler receives: no body without a body schema, no query or path values without theirs. */
+type InputOf<B, Q, P> = RouteInput<
+  B extends Joi.Schema ? Validated<B> : undefined,
+  Q extends Joi.ObjectSchema ? Validated<Q> : Record<never, never>,
+  P extends Joi.ObjectSchema ? Validated<P> : Record<never, never>
+>;
 
 export interface AuthHooks {
   authenticate(ctx: Context, kind: Exclude<AuthKind, 'none'>): Promise<Principal>;
@@ -103,7 +119,10 @@ export class ApiRouter {
 
   constructor(private readonly auth: AuthHooks) {}
 
-  add(spec: RouteSpec, handler: Handler): this {
+  add<B extends Joi.Schema | undefined = undefined, Q extends Joi.ObjectSchema | undefined = undefined, P extends Joi.ObjectSchema | undefined = undefined>(
+    spec: TypedRouteSpec<B, Q, P>,
+    handler: Handler<InputOf<B, Q, P>>,
+  ): this {
     const bucket = bucketOf(spec.path);
     if (/[:*(]/.test(bucket)) throw new Error(`route ${spec.path}: the segments that pick its router (${bucket}) must not hold parameters`);
     this.specs.push(spec);
@@ -127,12 +146,12 @@ export class ApiRouter {
         malformedTextIn({ ...ctx.query }, 'query') ??
         malformedTextIn((ctx.request as { body?: unknown }).body, 'body');
       if (badText) throw validationError([badText]);
-      const input: RouteInput = {
+      const input = {
         params: validate('params', spec.params, ctx.params, QUERY_OPTS),
         query: validate('query', spec.query, { ...ctx.query }, QUERY_OPTS),
         body: validate('body', spec.body, (ctx.request as { body?: unknown }).body, BODY_OPTS),
         ctx,
-      };
+      } as InputOf<B, Q, P>;
       const result = await handler(input);
       ctx.status = spec.status ?? (result === undefined ? 204 : 200);
       if (result !== undefined) ctx.body = result;
