@@ -113,5 +113,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // What deletion must also erase: queued messages, tags, staff tasks and follow-up steps (PIPL).
   for (const m of [outbox, tags, worklist, care]) clients.addDataHooks(m.clientDataHooks);
   const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
+  // The WeCom contacts' links are client data too (PIPL).
+  clients.addDataHooks(wecomOfficial.clientDataHooks);
   return { wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, wecom, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery };
 }
