@@ -116,5 +116,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });
   clients.addDataHooks(notes.clientDataHooks);
   const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
+  // The WeCom contacts' links are client data too (PIPL).
+  clients.addDataHooks(wecomOfficial.clientDataHooks);
   return { schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

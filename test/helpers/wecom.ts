@@ -8,6 +8,8 @@ export interface WeComTestContext extends TestContext {
   wecom: WeComStandInHandle;
   /** The app listening on a real port, so the stand-in can post callbacks to it. */
   appUrl: string;
+  /** This context's WeCom userids: unique per test file, since the staff ↔ userid map lives in the shared database. */
+  users: { zhangsan: string; lisi: string; wangwu: string; newcomer: string };
 }
 
 /** Callback credentials of these tests (not WeCom's published example, which has its own test). */
@@ -22,9 +24,11 @@ export async function createWeComTestContext(opts: { env?: Record<string, string
   const clock: Clock = { now: () => (ctx ? ctx.clock.now() : new Date()) };
   const corpId = `wwtest${Math.random().toString(36).slice(2, 12)}`;
   const secrets = { agentSecret: `agent-${corpId}`, contactSecret: `contact-${corpId}` };
+  const suffix = corpId.slice(-8);
+  const users = { zhangsan: `zhangsan_${suffix}`, lisi: `lisi_${suffix}`, wangwu: `wangwu_${suffix}`, newcomer: `newcomer_${suffix}` };
   const wecom = await startWeComStandIn({
     port: 0, clock, corpId, agentId: '1000002', ...secrets,
-    callback: TEST_CALLBACK, users: ['zhangsan', 'lisi', 'wangwu'],
+    callback: TEST_CALLBACK, users: [users.zhangsan, users.lisi, users.wangwu],
   });
   ctx = await createTestContext({
     now: opts.now,
@@ -45,6 +49,7 @@ export async function createWeComTestContext(opts: { env?: Record<string, string
     ...base,
     wecom,
     appUrl,
+    users,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

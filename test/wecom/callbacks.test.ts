@@ -73,24 +73,24 @@ describe('WeCom callback events', () => {
 
   it('records a client adding a consultant once, answers at once, and processes it from the table', async () => {
     const consultant = await createStaff(t, 'consultant');
-    await t.services.wecomOfficial.linkStaffUser('zhangsan', consultant.id);
+    await t.services.wecomOfficial.linkStaffUser(t.users.zhangsan, consultant.id);
 
-    const added = await t.wecom.playAddContact({ userid: 'zhangsan', state: 'ad_xhs_01' });
+    const added = await t.wecom.playAddContact({ userid: t.users.zhangsan, state: 'ad_xhs_01' });
 
     expect(added.callbackStatus).toBe(200);
     await t.services.wecomOfficial.processEvents();
     // The state names no contact-me code of the product: recorded as it came, without a channel.
     expect(await rowsOf(added.externalUserId)).toEqual([expect.objectContaining({ status: 'done', outcome: 'unknown_state', change_type: 'add_external_contact' })]);
-    expect(await relation(added.externalUserId)).toMatchObject({ userid: 'zhangsan', staff_id: consultant.id, state: 'ad_xhs_01', status: 'active' });
+    expect(await relation(added.externalUserId)).toMatchObject({ userid: t.users.zhangsan, staff_id: consultant.id, state: 'ad_xhs_01', status: 'active' });
   });
 
   it('processes in the background without waiting for the scheduler', async () => {
-    const added = await t.wecom.playAddContact({ userid: 'lisi' });
+    const added = await t.wecom.playAddContact({ userid: t.users.lisi });
     await eventually(async () => expect((await rowsOf(added.externalUserId))[0]?.status).toBe('done'));
   });
 
   it('takes the same callback delivered three times (also re-sealed, as WeCom retries) as one event', async () => {
-    const fields = { Event: 'change_external_contact', ChangeType: 'edit_external_contact', UserID: 'zhangsan', ExternalUserID: 'wmTripleDelivery', CreateTime: Math.floor(t.clock.now().getTime() / 1000) };
+    const fields = { Event: 'change_external_contact', ChangeType: 'edit_external_contact', UserID: t.users.zhangsan, ExternalUserID: 'wmTripleDelivery', CreateTime: Math.floor(t.clock.now().getTime() / 1000) };
     const sealed = t.wecom.sealEvent(fields);
 
     const answers = [await post(sealed), await post(sealed), await post(t.wecom.sealEvent(fields))];
@@ -101,7 +101,7 @@ describe('WeCom callback events', () => {
 
   it('refuses a bad signature, a replay and malformed bodies, and writes nothing', async () => {
     const before = await total();
-    const sealed = t.wecom.sealEvent({ Event: 'change_external_contact', ChangeType: 'del_follow_user', UserID: 'zhangsan', ExternalUserID: 'wmRefused' });
+    const sealed = t.wecom.sealEvent({ Event: 'change_external_contact', ChangeType: 'del_follow_user', UserID: t.users.zhangsan, ExternalUserID: 'wmRefused' });
     const forged = sealed.query.replace(/msg_signature=[0-9a-f]{40}/, `msg_signature=${'a'.repeat(40)}`);
     const crypto = new WeComCrypto('testToken42', 'dGVzdC1vbmx5LXdlY29tLWNhbGxiYWNrLWtleS0zMmI', 'wwsomeoneelse');
     const otherCorp = crypto.encrypt(flatXml({ MsgType: 'event', Event: 'change_external_contact', CreateTime: 1 }));
@@ -116,6 +116,7 @@ describe('WeCom callback events', () => {
     const noEncrypt = await post(sealed, '<xml><ToUserName>x</ToUserName></xml>');
     const foreign = await post({ query: otherCorpQuery, body: flatXml({ Encrypt: otherCorp }) });
     const noQuery = await request(t.appUrl).post('/api/wecom/callback').set('Content-Type', 'text/xml').send(sealed.body);
+    const json = await request(t.appUrl).post(`/api/wecom/callback?${sealed.query}`).set('Content-Type', 'application/json').send('{}');
 
     expect([badSig.status, badSig.body.error.code]).toEqual([401, 'WECOM_CALLBACK_SIGNATURE_INVALID']);
     expect([replay.status, replay.body.error.code]).toEqual([400, 'WECOM_CALLBACK_STALE']);
@@ -123,12 +124,13 @@ describe('WeCom callback events', () => {
     expect([noEncrypt.status, noEncrypt.body.error.code]).toEqual([400, 'WECOM_CALLBACK_MALFORMED']);
     expect([foreign.status, foreign.body.error.code]).toEqual([400, 'WECOM_CALLBACK_MALFORMED']);
     expect([noQuery.status, noQuery.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect([json.status, json.body.error.code]).toEqual([400, 'WECOM_CALLBACK_MALFORMED']);
     expect(await total()).toBe(before);
   });
 
   it('ends in the newest state when a delete arrives before its add', async () => {
     const now = Math.floor(t.clock.now().getTime() / 1000);
-    const base = { Event: 'change_external_contact', UserID: 'zhangsan', ExternalUserID: 'wmOutOfOrder' };
+    const base = { Event: 'change_external_contact', UserID: t.users.zhangsan, ExternalUserID: 'wmOutOfOrder' };
 
     await post(t.wecom.sealEvent({ ...base, ChangeType: 'del_external_contact', CreateTime: now }));
     await t.services.wecomOfficial.processEvents();
@@ -140,14 +142,14 @@ describe('WeCom callback events', () => {
   });
 
   it('records a contact of an unknown staff member, and attributes it once the userid is mapped', async () => {
-    t.wecom.addUser('newcomer');
-    const added = await t.wecom.playAddContact({ userid: 'newcomer' });
+    t.wecom.addUser(t.users.newcomer);
+    const added = await t.wecom.playAddContact({ userid: t.users.newcomer });
     await t.services.wecomOfficial.processEvents();
     expect((await rowsOf(added.externalUserId))[0].outcome).toBe('unknown_staff');
     expect(await relation(added.externalUserId)).toMatchObject({ staff_id: null, status: 'active' });
 
     const staff = await createStaff(t, 'consultant');
-    await t.services.wecomOfficial.linkStaffUser('newcomer', staff.id);
+    await t.services.wecomOfficial.linkStaffUser(t.users.newcomer, staff.id);
     expect((await relation(added.externalUserId)).staff_id).toBe(staff.id);
   });
 

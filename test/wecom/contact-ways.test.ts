@@ -18,7 +18,7 @@ describe('contact-me codes and a client adding a consultant', () => {
     consultant = await createStaff(t, 'consultant');
     consultantToken = await staffToken(t, consultant);
     directorToken = await staffToken(t, await createStaff(t, 'director'));
-    const mapped = await t.http.put('/api/staff/wecom/staff-users/zhangsan').set(bearer(directorToken)).send({ staffId: consultant.publicId });
+    const mapped = await t.http.put(`/api/staff/wecom/staff-users/${t.users.zhangsan}`).set(bearer(directorToken)).send({ staffId: consultant.publicId });
     expect(mapped.status).toBe(200);
   });
   afterAll(async () => { await t.close(); });
@@ -32,9 +32,9 @@ describe('contact-me codes and a client adding a consultant', () => {
       .send({ label: 'x', channel: 'douyin', staffIds: [consultant.publicId, other.publicId] });
 
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ kind: 'channel', channel: 'xiaohongshu', userids: ['zhangsan'], qrCode: expect.stringMatching(/^https:\/\//) });
+    expect(res.body).toMatchObject({ kind: 'channel', channel: 'xiaohongshu', userids: [t.users.zhangsan], qrCode: expect.stringMatching(/^https:\/\//) });
     expect(res.body.state.length).toBeLessThanOrEqual(30);
-    expect([...t.wecom.contactWays.values()].find((w) => w.state === res.body.state)).toMatchObject({ users: ['zhangsan'] });
+    expect([...t.wecom.contactWays.values()].find((w) => w.state === res.body.state)).toMatchObject({ users: [t.users.zhangsan] });
     expect([refused.status, refused.body.error.details[0].field]).toEqual([400, 'body.staffIds.1']);
   });
 
@@ -59,20 +59,20 @@ describe('contact-me codes and a client adding a consultant', () => {
   });
 
   it('records a state that does not exist without a channel, and still welcomes the client', async () => {
-    const added = await t.wecom.playAddContact({ userid: 'zhangsan', state: 'ch_nosuchstate' });
+    const added = await t.wecom.playAddContact({ userid: t.users.zhangsan, state: 'ch_nosuchstate' });
     await t.services.wecomOfficial.processEvents();
     expect(await outcomeOf(added.externalUserId)).toBe('unknown_state');
     expect(await relation(added.externalUserId)).toMatchObject({ channel: null, state: 'ch_nosuchstate', welcome: 'sent', client_id: null });
   });
 
   it('does not try a welcome code past its 20 seconds, and takes WeCom’s refusal of a used one as expired', async () => {
-    const late = await t.wecom.playAddContact({ userid: 'zhangsan', deliver: false });
+    const late = await t.wecom.playAddContact({ userid: t.users.zhangsan, deliver: false });
     t.clock.advance(21_000);
     const posted = await request(t.appUrl).post(`/api/wecom/callback?${late.sealed!.query}`).set('Content-Type', 'text/xml').send(late.sealed!.body);
     await t.services.wecomOfficial.processEvents();
     t.clock.advance(-21_000);
     t.wecom.failNext('send_welcome_msg', 41096);
-    const refused = await t.wecom.playAddContact({ userid: 'zhangsan' });
+    const refused = await t.wecom.playAddContact({ userid: t.users.zhangsan });
     await t.services.wecomOfficial.processEvents();
 
     expect(posted.status).toBe(200);
@@ -115,5 +115,21 @@ describe('contact-me codes and a client adding a consultant', () => {
     expect(early).toBe(0);
     expect(purged).toBeGreaterThanOrEqual(1);
     expect(t.wecom.contactWays.get(code.configId)!.deleted).toBe(true);
+  });
+
+  it('unlinks the contacts and the one-tap code when the client deletes the account, and exports the link before', async () => {
+    const client = await createClient(t, { consultantId: consultant.id });
+    const code = (await t.http.get('/api/mp/wecom/contact-way').set(bearer(await clientToken(t, client)))).body;
+    const added = await t.wecom.playAddContact({ configId: code.configId });
+    await t.services.wecomOfficial.processEvents();
+    const actor = { type: 'client' as const, id: client.id, role: 'client', ip: null, requestId: null };
+    const exported = await t.deps.db.transaction((m) => t.services.wecomOfficial.clientDataHooks.exportSections(m, client.id));
+
+    await t.services.clients.deleteOwnAccount(client.id, actor);
+
+    expect(exported).toEqual({ wecomOfficial: { contacts: [expect.objectContaining({ channel: 'mini_program', status: 'active' })] } });
+    expect(await relation(added.externalUserId)).toMatchObject({ client_id: null, linked_by: null });
+    const [way] = await t.deps.db.query('SELECT client_id FROM wecom_contact_ways WHERE config_id = ?', [code.configId]);
+    expect(way.client_id).toBeNull();
   });
 });

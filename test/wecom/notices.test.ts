@@ -12,8 +12,8 @@ describe('staff notices through the hospital’s WeCom app', () => {
   beforeAll(async () => {
     t = await createWeComTestContext({ env: { WECOM_NOTICE_CALLS_PER_MINUTE: '2' } });
     [zhang, li, offline] = await Promise.all([createStaff(t, 'consultant'), createStaff(t, 'consultant'), createStaff(t, 'doctor')]);
-    await t.services.wecomOfficial.linkStaffUser('zhangsan', zhang.id);
-    await t.services.wecomOfficial.linkStaffUser('lisi', li.id);
+    await t.services.wecomOfficial.linkStaffUser(t.users.zhangsan, zhang.id);
+    await t.services.wecomOfficial.linkStaffUser(t.users.lisi, li.id);
   });
   beforeEach(() => { t.clock.advance(++minute * 60_000); });
   afterAll(async () => { await t.close(); });
@@ -26,7 +26,7 @@ describe('staff notices through the hospital’s WeCom app', () => {
 
     expect(r).toEqual({ calls: 1, sent: 2, deferred: [], unreachable: [offline.id] });
     expect(t.wecom.appMessages.slice(before)).toEqual([expect.objectContaining({
-      touser: ['zhangsan', 'lisi'], title: card.title, url: `${t.config.publicUrl}/console/leads?grade=A`,
+      touser: [t.users.zhangsan, t.users.lisi], title: card.title, url: `${t.config.publicUrl}/console/leads?grade=A`,
     })]);
   });
 

@@ -53,7 +53,7 @@ describe('the WeCom sidebar: JS-SDK signatures and the contact’s client', () =
       const mine = await createStaff(t, 'consultant');
       const other = await createStaff(t, 'consultant');
       const client = await createClient(t, { consultantId: mine.id });
-      const added = await t.wecom.playAddContact({ userid: 'zhangsan' });
+      const added = await t.wecom.playAddContact({ userid: t.users.zhangsan });
       await t.services.wecomOfficial.processEvents();
       await t.deps.db.query('UPDATE wecom_external_contacts SET client_id = ? WHERE external_userid = ?', [client.id, added.externalUserId]);
 

@@ -146,8 +146,8 @@ export class ContactWays {
       try {
         await this.deps.wecom.delContactWay(r.config_id);
       } catch (err) {
-        // Already gone at WeCom (40058 here) is fine; anything else is tried again next time.
-        if (!(err instanceof WeComError) || err.transient) continue;
+        // Already gone at WeCom (it answers 40058 for an unknown config_id) is fine; anything else is tried again next time.
+        if (!(err instanceof WeComError) || err.errcode !== 40058) continue;
       }
       await this.deps.db.query('UPDATE wecom_contact_ways SET deleted_at = ? WHERE id = ?', [now, r.id]);
       purged++;

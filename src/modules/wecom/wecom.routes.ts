@@ -28,6 +28,8 @@ const WAY_STAFF = ['director', 'consultant'] as const;
 const signature = Joi.object({ timestamp: Joi.number().integer(), nonceStr: Joi.string(), signature: Joi.string() });
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  // Already read (a JSON body the body parser took): nothing left, which is not WeCom's XML.
+  if (req.readableEnded) return Promise.resolve('');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { runInTransaction } from '../../shared/db';
@@ -90,6 +90,25 @@ export class WeComService {
   processEvents(): Promise<number> {
     return this.events.drain();
   }
+
+  /**
+   * For ClientsService.addDataHooks (PIPL), inside the client's transaction: deleting the account
+   * unlinks the WeCom contacts (the relations stay, as WeCom keeps them) and the client's one-tap
+   * code (an unused one is deleted at WeCom by the weekly purge); the export says which WeCom chats
+   * were linked.
+   */
+  readonly clientDataHooks = {
+    onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      await m.query('UPDATE wecom_external_contacts SET client_id = NULL, linked_by = NULL WHERE client_id = ?', [clientId]);
+      await m.query('UPDATE wecom_contact_ways SET client_id = NULL WHERE client_id = ?', [clientId]);
+    },
+    exportSections: async (m: EntityManager, clientId: number): Promise<Record<string, unknown>> => {
+      const rows: { channel: string | null; added_at: Date | null; status: string }[] = await m.query(
+        'SELECT channel, added_at, status FROM wecom_external_contacts WHERE client_id = ? ORDER BY added_at', [clientId],
+      );
+      return { wecomOfficial: { contacts: rows.map((r) => ({ channel: r.channel, addedAt: r.added_at, status: r.status })) } };
+    },
+  };
 
   /** Maps a WeCom userid to a staff member given by public id (director's settings). */
   async linkStaffUserByPublicId(userid: string, staffPublicId: string): Promise<{ userid: string; staffId: string }> {
