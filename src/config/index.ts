@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import os from 'node:os';
 import path from 'node:path';
 import { loadDotenv } from './dotenv';
 import { localDevKeys } from './local';
@@ -510,7 +511,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
   const problems = error ? error.details.map((d) => d.message) : [];
   if (problems.length) throw new ConfigError(problems);
 
-  const localDir: string = env.LOCAL_DIR ?? path.resolve(process.cwd(), '.local');
+  // Tests (which seed demo staff too) keep the checkout's own .local/ untouched.
+  const localDir: string = env.LOCAL_DIR ?? (env.NODE_ENV === 'test' ? path.join(os.tmpdir(), `meiyan-test-local-${process.pid}`) : path.resolve(process.cwd(), '.local'));
   if (env.NODE_ENV === 'test') {
     env.DATA_KEYS ??= TEST_DATA_KEY;
     env.BLIND_INDEX_KEY ??= TEST_BLIND_KEY;
