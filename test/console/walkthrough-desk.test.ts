@@ -63,6 +63,29 @@ describe('console walkthrough: customer service redeems a voucher by its code (�
     expect(errors).toEqual([]);
   });
 
+  it('resolves a complaint from the workbench: the case with its deadline, the client’s text, a resolution written once', async () => {
+    const client = await createClient(t);
+    const filed = await t.http.post('/api/mp/complaints').set(bearer(await clientToken(t, client)))
+      .send({ category: 'waiting', text: '等候时间太长了，预约了还等了一个小时 😞', requestId: randomUUID() });
+    expect(filed.status).toBe(201);
+    const page = await (await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })).newPage();
+    const errors = watchErrors(page);
+    await loginThroughPage(page, server.url, service);
+    const row = page.locator('[data-test=cases] .row', { hasText: '投诉' }).first();
+    await row.waitFor();
+    await expect(row.locator('[data-test=case-deadline]').innerText()).resolves.toMatch(/^还剩/);
+    await row.locator('[data-test=case-open]').click();
+    await page.locator('[data-test=case-text]').getByText('等候时间太长了').waitFor();
+    await page.locator('[data-test=case-resolve]').click();
+    await page.getByText('请写下处理结果').waitFor();
+    await page.locator('textarea[data-test=case-resolution]').fill('已致电客户致歉，赠送一次免费护理');
+    await page.locator('[data-test=case-resolve]').dblclick();
+    await page.getByText('已处理：已致电客户致歉').waitFor();
+    const cases = await t.deps.db.query('SELECT status FROM feedback_cases WHERE client_id = ?', [client.id]);
+    expect(cases).toEqual([{ status: 'resolved' }]);
+    expect(errors).toEqual([]);
+  });
+
   it('the lookup is for the front desk only: a doctor is refused (403) and has no 核销 menu', async () => {
     const { code } = await issuedVoucher();
     const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
