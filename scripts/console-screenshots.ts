@@ -96,8 +96,10 @@ async function main(): Promise<void> {
       { name: 'console-leads', path: '/console/leads', role: 'director', wait: '[data-test=leads-table] .el-table__row' },
       { name: 'console-clients', path: '/console/clients', role: 'director', wait: '[data-test=clients-table] .el-table__row' },
       { name: 'console-client-new', path: '/console/clients/new', role: 'consultant', wait: '[data-test=new-client-form]' },
+      { name: 'console-vouchers', path: '/console/vouchers', role: 'customer_service', wait: '[data-test=voucher-form]' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
+        { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },
         { name: 'console-client-service', path: `/console/clients/${lead.id}`, role: 'customer_service' as const, wait: '[data-test=notes-card] [data-test=note]' },
         { name: 'console-sidebar', path: `/console/sidebar/?client=${lead.id}`, role: 'consultant' as const, phone: true, wait: '[data-test=sidebar-who]' },
       ] : []),

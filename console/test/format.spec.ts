@@ -30,3 +30,15 @@ describe('dates and money in the hospital’s terms', () => {
     expect(answerText(50000)).toBe('50000');
   });
 });
+
+describe('amounts typed at the desk', async () => {
+  const { toFen } = await import('../src/composables/money');
+  it('turns yuan into fen, refusing what is not an amount', () => {
+    expect(toFen('20000')).toBe(2_000_000);
+    expect(toFen('1,234.5')).toBe(123_450);
+    expect(toFen('¥ 35000.00')).toBe(3_500_000);
+    expect(toFen('12.345')).toBeNull();
+    expect(toFen('abc')).toBeNull();
+    expect(toFen('')).toBeNull();
+  });
+});

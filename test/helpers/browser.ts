@@ -42,6 +42,9 @@ export async function listen(t: TestContext): Promise<{ url: string; close(): Pr
 
 /** Logs a staff member in through the console's login page, as a person would. */
 export async function loginThroughPage(page: Page, base: string, staff: Staff, at = '/console/'): Promise<void> {
+  // Eight test files share two cores in CI: give each step a minute rather than Playwright's 30 s.
+  page.setDefaultTimeout(60_000);
+  page.setDefaultNavigationTimeout(60_000);
   await page.goto(`${base}${at}`);
   await page.waitForURL(/\/console\/login/);
   await page.locator('input[name=username]').fill(staff.username);

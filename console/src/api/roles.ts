@@ -96,6 +96,11 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/tasks": null,
+  "GET /api/staff/vouchers/lookup": [
+    "customer_service",
+    "consultant",
+    "director"
+  ],
   "GET /api/staff/wecom/contacts": [
     "consultant",
     "director"

@@ -2043,6 +2043,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/vouchers/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a voucher code is for, whose it is and its state, before 核销 (audited)
+         * @description Roles: customer_service, consultant, director
+         */
+        get: operations["get__api_staff_vouchers_lookup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/vouchers/redeem": {
         parameters: {
             query?: never;
@@ -15518,6 +15538,109 @@ export interface operations {
             };
             /** @description VOUCHER_USED, VOUCHER_EXPIRED, VOUCHER_CANCELLED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_vouchers_lookup: {
+        parameters: {
+            query: {
+                code: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        cancelledAt?: string | null;
+                        clientId?: string | null;
+                        code?: string;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        /** Format: date-time */
+                        expiresAt?: string;
+                        id?: string;
+                        item?: {
+                            id?: string;
+                            /** @enum {string} */
+                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            title?: string;
+                        };
+                        points?: number;
+                        /** @enum {string} */
+                        status?: "issued" | "used" | "cancelled" | "expired";
+                        /** Format: date-time */
+                        usedAt?: string | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

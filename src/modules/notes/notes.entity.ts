@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export const NOTE_KINDS = ['note', 'call', 'visit', 'wechat'] as const;
 export type NoteKind = (typeof NOTE_KINDS)[number];
@@ -30,6 +30,6 @@ export class ClientNote {
   @Column({ name: 'body_enc', type: 'varbinary', length: 8192 })
   bodyEnc!: Buffer;
 
-  @CreateDateColumn({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
+  @Column({ name: 'created_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
   createdAt!: Date;
 }

@@ -4,7 +4,7 @@ import type { RewardsService } from './rewards.service';
 import { actorFromContext } from '../audit';
 import {
   catalogResponse, createItemBody, idParams, itemView, itemsResponse, pageQuery, redeemBody, redeemCodeBody, staffVoucherView,
-  updateItemBody, voucherView, vouchersResponse,
+  updateItemBody, voucherView, vouchersResponse, voucherCodeQuery,
 } from './rewards.schema';
 
 const MP = ['mini-program: rewards'];
@@ -61,6 +61,13 @@ export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsServic
         params: idParams, body: updateItemBody, response: itemView, errors: ['NOT_FOUND', 'REWARD_DATES_INVALID'],
       },
       ({ ctx, params, body }) => s.rewards.updateItem(actorFromContext(ctx), params.id, body),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/vouchers/lookup', summary: 'What a voucher code is for, whose it is and its state, before 核销 (audited)', tags: STAFF, auth: 'staff',
+        roles: FRONT_DESK, query: voucherCodeQuery, response: staffVoucherView, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, query }) => s.rewards.lookupByCode(actorFromContext(ctx), query.code),
     )
     .add(
       {

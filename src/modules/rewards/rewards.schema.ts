@@ -43,6 +43,7 @@ export const updateItemBody = Joi.object({
   .required();
 
 export const redeemBody = Joi.object({ requestId }).required();
+export const voucherCodeQuery = Joi.object({ code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required() });
 export const redeemCodeBody = Joi.object({ code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required() }).required();
 
 export const itemView = Joi.object({

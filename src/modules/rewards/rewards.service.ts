@@ -249,6 +249,16 @@ export class RewardsService {
   }
 
   /** 核销: staff use a voucher by its code, once; a used, cancelled or expired voucher is refused. The audit row commits with the use. */
+  /** A voucher by its code as the desk sees it before redeeming; audited 'voucher.lookup'. */
+  async lookupByCode(actor: Actor, code: string): Promise<VoucherView & { clientId: string }> {
+    const m = this.deps.db.manager;
+    const found = await this.voucherRow(m, { code: code.trim().toUpperCase() });
+    if (!found) throw notFound('Voucher');
+    await this.deps.audit.record(actor, 'voucher.lookup', { clientId: found.row.client_id, details: { voucher: found.row.public_id } });
+    const [client] = await m.query('SELECT public_id FROM clients WHERE id = ?', [found.row.client_id]);
+    return { ...found.view, clientId: client?.public_id ?? null };
+  }
+
   async redeemByCode(actor: Actor, code: string): Promise<VoucherView & { clientId: string }> {
     const normalized = code.trim().toUpperCase();
     return this.tx(async (m) => {
