@@ -185,6 +185,10 @@ describe('one client-access rule', () => {
           return { path: `/api/staff/wecom/contacts/${await contact(client)}/unbind` };
         },
       },
+      'POST /api/staff/clients/:id/phone/reveal': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/phone/reveal` }) },
+      'POST /api/staff/clients/:id/corrections': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/corrections`, body: { gender: 'female' } }) },
+      'GET /api/staff/clients/:id/notes': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/notes` }) },
+      'POST /api/staff/clients/:id/notes': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/notes`, body: { text: '矩阵测试备注' } }) },
       // ---- lists of many clients' rows
       'GET /api/staff/clients': { kind: 'list', scope: 'archive' },
       'GET /api/staff/leads': { kind: 'list', scope: 'archive' },
@@ -236,8 +240,23 @@ describe('one client-access rule', () => {
       'POST /api/staff/staff/:id/revoke-sessions': { kind: 'staff' },
       'POST /api/staff/staff/:id/unlock': { kind: 'staff' },
       'POST /api/staff/tasks/:id/complete': { kind: 'staff' },
+      // A walk-in client is new: no existing client is named (a duplicate phone is answered by the rule, see clients/staff tests).
+      'POST /api/staff/clients': { kind: 'staff' },
+      'GET /api/staff/vouchers/lookup': { kind: 'staff' },
+      'DELETE /api/staff/staff/:id/totp': { kind: 'staff' },
+      // WeCom: codes, staff mapping and signatures carry no client data; the sidebar's contact → client
+      // lookup asks the rule per client (test/wecom/sidebar.test.ts).
+      'GET /api/staff/wecom/jssdk-config': { kind: 'staff' },
+      'GET /api/staff/wecom/contacts/:externalUserId/client': { kind: 'staff' },
+      'PUT /api/staff/wecom/staff-users/:userid': { kind: 'staff' },
+      'POST /api/staff/wecom/contact-ways': { kind: 'staff' },
+      'GET /api/staff/wecom/contact-ways': { kind: 'staff' },
+      'DELETE /api/staff/wecom/contact-ways/:id': { kind: 'staff' },
       // ---- the caller's own session or account
       'POST /api/staff/auth/login': { kind: 'self' },
+      'POST /api/staff/me/totp': { kind: 'self' },
+      'POST /api/staff/me/totp/confirm': { kind: 'self' },
+      'DELETE /api/staff/me/totp': { kind: 'self' },
       'POST /api/staff/auth/logout': { kind: 'self' },
       'GET /api/staff/me': { kind: 'self' },
       'POST /api/staff/me/password': { kind: 'self' },

@@ -163,7 +163,7 @@ describe('staff TOTP second factor', () => {
     it('is the director by default in production, nobody elsewhere', () => {
       const prod: NodeJS.ProcessEnv = {
         ...process.env, NODE_ENV: 'production', DATA_KEYS: `1:${Buffer.alloc(32, 7).toString('base64')}`, BLIND_INDEX_KEY: Buffer.alloc(32, 9).toString('base64'),
-        WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 's'.repeat(32),
+        WECHAT_APPID: 'wx0123456789abcdef', WECHAT_SECRET: 's'.repeat(32), DB_USER: 'meiyan', DB_PASSWORD: 'db-secret',
       };
       delete prod.STAFF_TOTP_REQUIRED_ROLES;
       delete prod.WECHAT_STANDIN;
