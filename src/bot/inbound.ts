@@ -4,7 +4,7 @@ import type { Deps, Services } from '../services';
 import type { SeenContact } from '../modules/contacts';
 import type { WeComChannel } from '../modules/delivery';
 
-/** What a client's chat message asks for (issue 5, inbound messages). */
+/** What a client's chat message asks for. */
 export type InboundIntent =
   | { kind: 'points' }
   | { kind: 'referral' }

@@ -175,7 +175,7 @@ export class MpAuthService {
     return { client, isNew: true, referral };
   }
 
-  /** The referral binding of this login (issue 4, item 5), when the launch query carried a code; it never fails the login. */
+  /** The referral binding of this login, when the launch query carried a code; it never fails the login. */
   private async bindReferral(m: EntityManager, clientId: number, isNew: boolean, wx: WeChatSession, launch: LaunchQuery | null): Promise<BindOutcome | undefined> {
     if (!launch?.referralCode || !this.deps.referrals) return undefined;
     return this.deps.referrals.bindAtLogin(m, { clientId, isNew, code: launch.referralCode, openid: wx.openid, unionid: wx.unionid ?? null });

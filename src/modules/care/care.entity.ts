@@ -5,7 +5,7 @@ export type FollowupAction = (typeof FOLLOWUP_ACTIONS)[number];
 export type FollowupStepStatus = 'scheduled' | 'enqueued' | 'cancelled';
 
 /**
- * One step of a project's follow-up plan (DOMAIN.md, post-op care; issue 5): when after the
+ * One step of a project's follow-up plan (DOMAIN.md, post-op care): when after the
  * procedure, what happens, and the message staff may edit. `offsetMinutes` NULL means the step is
  * timed from the project's effect duration (the repurchase reminder).
  */

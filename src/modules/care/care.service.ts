@@ -88,7 +88,7 @@ const PER_PROJECT_ACTIONS = new Set<FollowupAction>(['photo_request', 'repurchas
 const MP_PAGES = { survey: 'packageSurvey/survey/index', appointments: 'packageSurvey/appointments/index' };
 
 /**
- * Follow-up plans by project (issue 5, item 5): a paid order schedules its plan's steps; a scheduled
+ * Follow-up plans by project: a paid order schedules its plan's steps; a scheduled
  * scan turns due steps into outbox messages or staff tasks; a full refund or void cancels what is
  * still pending. Every step is anchored on the procedure (the order's paid time).
  */

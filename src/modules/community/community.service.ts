@@ -118,7 +118,7 @@ const DEMO_POST_ID = 'demoBeautyAcademyLiveQ';
 const json = <T>(v: T | string | null): T | null => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
 
 /**
- * 社群 posts (issue 5, item 8): staff write them, the advertising-compliance check refuses banned
+ * 社群 posts: staff write them, the advertising-compliance check refuses banned
  * wording by category, an approver of another person approves, and the 'community-posts' task
  * queues each due occurrence once — 'group_post' rows per group topic or 'client_message' rows for
  * the clients whose tags match — recording every target in post_deliveries.

@@ -80,7 +80,7 @@ const OPEN: AppointmentStatus[] = ['requested', 'confirmed'];
 type StaffAction = 'confirm' | 'move' | 'cancel' | 'complete' | 'no_show';
 
 /**
- * 预约 (issue 3, item 6): the client asks for a slot inside the opening hours; staff confirm, move,
+ * 预约: the client asks for a slot inside the opening hours; staff confirm, move,
  * cancel, complete or mark a no-show. Every change is a row lock on the appointment, an event row,
  * a version bump (the client's notice is deduplicated by it) and, for staff, an audit row.
  */

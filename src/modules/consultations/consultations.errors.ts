@@ -2,7 +2,7 @@ import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** Plans, intent letters, appointments and the pipeline metrics. */
 export const ConsultationErrors = defineErrors({
-  // Accepted plans are frozen: a second acceptance, a revision, a proposal or a withdrawal is refused (issue 3, item 5).
+  // Accepted plans are frozen: a second acceptance, a revision, a proposal or a withdrawal is refused.
   PLAN_ALREADY_ACCEPTED: 409,
   PLAN_WITHDRAWN: 409,
   // The client acted on revision N while N+1 exists (or on one that does not exist yet).

@@ -8,7 +8,7 @@ const DAY_MS = 86400_000;
 const MAX_RANGE_DAYS = 366;
 const DEFAULT_RANGE_DAYS = 30;
 
-/** The funnel of issue 3 (lead → surveyed → plan proposed → plan accepted → booked). */
+/** The intent funnel (lead → surveyed → plan proposed → plan accepted → booked). */
 export const FUNNEL: readonly ClientStage[] = ['lead', 'surveyed', 'plan_proposed', 'plan_accepted', 'booked'];
 // How far along the funnel a stage is; a client "reached" a stage when it reached it or a later one.
 // post_op lies beyond booked. 'consulting' (a confirmed consultation) is no evidence of a survey, and
@@ -71,7 +71,7 @@ interface SurveyCounts { started: number; submitted: number; responses: number; 
 type Ranks = Map<number, number>; // max rank reached → clients
 
 /**
- * 过程指标 for the director (issue 3, item 7), set-based: one query for the survey figures, one for
+ * 过程指标 for the director, set-based: one query for the survey figures, one for
  * the conversion through the funnel, one for the per-client stage times (medians are taken in
  * code: MariaDB's MEDIAN() is not in MySQL or TiDB). Survey figures count questionnaires begun in
  * the range; conversion and stage times follow the cohort of clients created in the range.

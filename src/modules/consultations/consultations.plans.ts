@@ -173,7 +173,7 @@ export const PLAN_WRITERS: readonly StaffRole[] = ['doctor'];
 export const PLAN_WITHDRAWERS: readonly StaffRole[] = ['doctor', 'director'];
 
 /**
- * 需求分析与方案建议 → 方案沟通与确认 → 意向书 (issue 3, item 5). A plan's changes are serialised by its
+ * 需求分析与方案建议 → 方案沟通与确认 → 意向书. A plan's changes are serialised by its
  * row lock: a doctor's revision, the client's change request and the client's acceptance. Acceptance
  * is one transaction: the intent letter (one per plan), its appointment, the plan's new status and
  * the client's stage; a plan accepted once refuses every later change with 409.

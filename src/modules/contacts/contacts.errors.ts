@@ -1,6 +1,6 @@
 import { defineErrors, type CodesOf } from '../../shared/errors';
 
-/** WeCom contact binding (issue 5). */
+/** WeCom contact binding. */
 export const ContactErrors = defineErrors({
   // One client per contact and one contact per client: unlink first, then link anew.
   CONTACT_ALREADY_BOUND: 409,

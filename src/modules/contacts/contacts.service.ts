@@ -125,7 +125,7 @@ function newBindingCode(): string {
 }
 
 /**
- * WeCom contacts 外部联系人 and their link to clients (issue 5, contact binding). A contact is linked
+ * WeCom contacts 外部联系人 and their link to clients. A contact is linked
  * by a short code the client sends in the chat, by an unambiguous match on what the puppet knows
  * (phone, unionid), or by staff. One client per contact and one contact per client, kept by a
  * unique index and by locking the client row first in every link. A new link asks the bot to

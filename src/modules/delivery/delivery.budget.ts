@@ -46,7 +46,7 @@ const MINUTE_TTL_SECONDS = 120;
 const DAY_TTL_SECONDS = 2 * 86400;
 
 /**
- * Send budgets (issue 5, item 4): per WeCom account per minute and per Shanghai day, and per
+ * Send budgets: per WeCom account per minute and per Shanghai day, and per
  * client per Shanghai day. Counters live in Redis (rate-limit counters are what Redis is for here,
  * DESIGN.md); the keys share one hash tag, so the script also runs on Redis Cluster. Losing them
  * (Redis restart) at worst allows one more minute's or day's worth of sends.

@@ -6,7 +6,7 @@ const DAY_MS = 86400_000;
 
 export type QuietHours = Config['delivery']['quietHours'];
 
-/** Kinds that reach clients and so wait out quiet hours; tag changes and staff alerts do not (issue 5, item 4). */
+/** Kinds that reach clients and so wait out quiet hours; tag changes and staff alerts do not. */
 export const QUIET_KINDS = ['client_message', 'group_post'] as const;
 
 /**

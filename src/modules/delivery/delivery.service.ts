@@ -18,7 +18,7 @@ import type { BudgetItem, BudgetVerdict } from './delivery.budget';
 import { QUIET_KINDS, backoffSeconds, nextMinute, nextShanghaiDay, quietUntil } from './delivery.rules';
 import { DeliveryErrors } from './delivery.errors';
 
-/** The outbox kinds delivery understands (payloads below; the contract of issue 5). */
+/** The outbox kinds delivery understands (payloads below: the contract between producers and delivery). */
 export const OUTBOX_KINDS = ['client_message', 'tag_sync', 'group_post', 'staff_alert'] as const;
 export type OutboxKind = (typeof OUTBOX_KINDS)[number];
 
@@ -179,7 +179,7 @@ const ACCEPTED: SubscribeResult[] = ['accept', 'acceptWithAudio', 'acceptWithAle
 const errorText = (err: unknown): string => [...(err instanceof Error ? err.message : String(err))].slice(0, 480).join('');
 
 /**
- * The outbox delivery engine (issue 5, item 4). A drain claims due rows in batches with one
+ * The outbox delivery engine. A drain claims due rows in batches with one
  * conditional UPDATE (status → sending, a lease and a claim token), so two drains never hold the
  * same row; sends them; and records every result in one transaction, only for rows still under
  * its token. A drain that dies leaves its rows leased: when the lease expires they are sent again

@@ -87,7 +87,7 @@ export async function seedDemo(deps: Deps, services: DemoServices): Promise<Demo
       if (!isDuplicateKey(err) && !(err instanceof AppError && err.code === ClientErrors.PHONE_IN_USE)) throw err;
     }
   }
-  // The weekly live Q&A announcement to the simulated client group (issue 5, community posts).
+  // The weekly live Q&A announcement to the simulated client group.
   await services.community.ensureDemoPost(staff.find((s) => s.role === 'doctor')!.id, staff.find((s) => s.role === 'director')!.id);
   // The demo clients answer the intent questionnaire once (leads for the consultant, a response for the doctor).
   await seedDemoQuestionnaires(deps, services);

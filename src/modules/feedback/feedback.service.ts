@@ -219,7 +219,7 @@ function scoresOf(row: Record<string, unknown>): Partial<IndicatorScores> | null
 
 /** Local time on the Shanghai calendar, for messages staff read ("2026-03-02 14:05"). */
 /**
- * Satisfaction surveys, complaints and the cases they open (issue 5, item 6). An answer, its case,
+ * Satisfaction surveys, complaints and the cases they open. An answer, its case,
  * its staff task and its outbox rows commit together; a promoter's share grants points once; an
  * overdue case alerts the director once (conditional UPDATE plus the outbox dedupe key).
  */

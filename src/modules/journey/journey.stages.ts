@@ -1,4 +1,4 @@
-/** Client stages (DOMAIN.md, dynamic tags; issue 3 pipeline). */
+/** Client stages (DOMAIN.md, dynamic tags and the intent pipeline). */
 export const CLIENT_STAGES = ['lead', 'surveyed', 'consulting', 'plan_proposed', 'plan_accepted', 'booked', 'post_op', 'dormant', 'lost'] as const;
 export type ClientStage = (typeof CLIENT_STAGES)[number];
 

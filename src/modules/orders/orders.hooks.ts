@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { SpendCategory } from '../points';
-/** A paid order as the hooks see it (issue 4 referral rewards, issue 5 follow-up plans). */
+/** A paid order as the hooks see it (referral rewards, follow-up plans). */
 export interface PaidOrder {
   id: number;
   publicId: string;

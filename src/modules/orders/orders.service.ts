@@ -175,7 +175,7 @@ function projectView(r: ProjectRow): ProjectView {
 const staffRef = (id: string | null, name: string | null): StaffRef | null => (id ? { id, name: name ?? '' } : null);
 
 /**
- * Project catalog and spend recording (issue 4, item 1). An order is one transaction: the order
+ * Project catalog and spend recording. An order is one transaction: the order
  * and its items, the spend points per category, the audit row and the order hooks (referral
  * rewards, follow-up plans). Refunds and voids lock the order row, so an order's refunds never add
  * up to more than was paid, and take back the refunded share of the spend points.

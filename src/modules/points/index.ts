@@ -12,7 +12,7 @@ export { registerPointsRoutes } from './points.routes';
 export * from './points.entity';
 
 /**
- * Nightly points expiry (issue 4): oldest lots first; safe to run twice (key `expire:<lotId>`). A lot
+ * Nightly points expiry: oldest lots first; safe to run twice (key `expire:<lotId>`). A lot
  * that fails is logged and skipped, the rest go on (the failure count is logged at error level). For allTasks().
  */
 export const pointsExpiryTask: Task<{ points: PointsService }> = {

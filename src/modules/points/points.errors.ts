@@ -2,7 +2,7 @@ import { defineErrors, type CodesOf } from '../../shared/errors';
 
 /** The points ledger. */
 export const PointsErrors = defineErrors({
-  // A balance never goes negative (issue 4).
+  // A balance never goes negative.
   POINTS_INSUFFICIENT: 409,
   // The same idempotency key with different content is an error, never a silent success.
   IDEMPOTENCY_KEY_REUSED: 409,

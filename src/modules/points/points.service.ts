@@ -127,7 +127,7 @@ function toView(r: EntryRow): EntryView {
 }
 
 /**
- * The points ledger (issue 4, item 2): append-only entries and a balance changed in the same
+ * The points ledger: append-only entries and a balance changed in the same
  * transaction. Every change of one account is serialised in MySQL by the account row's lock
  * (taken first, created lazily), and guarded by a conditional UPDATE that never lets the balance
  * go below zero. Idempotency: unique (client_id, idempotency_key) plus a hash of the content.

@@ -108,7 +108,7 @@ export function checkDraftAnswers(c: CompiledDefinition, answers: Record<string,
 }
 
 /**
- * Checks a submission against the version (issue 3, item 3): unknown ids, hidden questions that
+ * Checks a submission against the version: unknown ids, hidden questions that
  * were answered, required questions left empty, types, ranges and options. Visibility is worked
  * out in form order on the answers of visible questions only, so a show-if never sees an answer
  * the client should not have given. Returns the visible answers (empties dropped).

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import type { FieldProblem } from '../../shared/errors';
 
 /**
- * A questionnaire template's definition (issue 3, item 1): sections of questions, and the rules
+ * A questionnaire template's definition: sections of questions, and the rules
  * that turn answers into the archive, scores, flags and tags. Stored as JSON on the version row;
  * a published version never changes. Structure is checked by `definitionSchema` (joi), meaning by
  * `checkDefinition` (ids, references, ranges), together in `validateDefinition`.
@@ -141,7 +141,7 @@ export interface ArchiveMapping {
   medical?: MedicalMapping;
 }
 
-/** Scoring and flag rules are data (issue 3, item 4): one generic evaluator reads them. */
+/** Scoring and flag rules are data: one generic evaluator reads them. */
 export interface Rules {
   intent: { components: IntentComponent[] };
   /** Highest first; the first whose `min` the score reaches wins; the last has min 0. */

@@ -1,6 +1,6 @@
 import { defineErrors, type CodesOf } from '../../shared/errors';
 
-/** Questionnaire templates, drafts and submissions (issue 3). */
+/** Questionnaire templates, drafts and submissions. */
 export const QuestionnaireErrors = defineErrors({
   // Per-question problems in details [{ field: 'answers.<id>', message, type }]; 400 like VALIDATION_FAILED.
   QUESTIONNAIRE_INVALID_ANSWERS: 400,

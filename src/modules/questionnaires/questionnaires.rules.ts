@@ -76,7 +76,7 @@ function medicalOf(c: CompiledDefinition, answers: Answers): Partial<MedicalHist
 }
 
 /**
- * Runs a version's rules over validated, visible answers (issue 3, item 4): intent score as the
+ * Runs a version's rules over validated, visible answers: intent score as the
  * weighted mean of its components, the grade by threshold, risk tolerance, expectation and safety
  * flags, tags, and the archive's projects, budget and medical history. Pure: no I/O, no clock.
  */

@@ -226,7 +226,7 @@ function canonical(v: unknown): unknown {
 }
 
 /**
- * Questionnaires (issue 3, items 1–4): versioned templates managed by the director; the client's
+ * Questionnaires: versioned templates managed by the director; the client's
  * draft (autosaved, encrypted, resumable on any phone) and idempotent submission, which in one
  * transaction stores the response, updates the archive (intent, medical history), scores and flags
  * it by the version's rules, sets tags and the stage, grants the points once per version and leaves
@@ -362,7 +362,7 @@ export class QuestionnairesService {
   }
 
   /**
-   * Autosaves the draft (issue 3, item 3): known questions with well-formed answers; visibility and
+   * Autosaves the draft: known questions with well-formed answers; visibility and
    * `required` wait for the submission. Health answers need the health consent and, like all draft
    * answers, are stored encrypted. With `revision`, a save that does not build on the newest one → 409.
    */
@@ -483,7 +483,7 @@ export class QuestionnairesService {
   }
 
   /**
-   * Submits the questionnaire (issue 3, items 3–4). The same submission id with the same answers
+   * Submits the questionnaire. The same submission id with the same answers
    * returns the first result (nothing new is written); with other answers → 409. Everything is
    * checked before any write: the version is the current one, every answer fits (per-question
    * errors, 400 QUESTIONNAIRE_INVALID_ANSWERS), health answers have the health consent. Then one
@@ -623,7 +623,7 @@ export class QuestionnairesService {
   }
 
   /**
-   * Tag rules (issue 3, item 4): project interest, value tier, lead grade. Tags other sources set
+   * Tag rules: project interest, value tier, lead grade. Tags other sources set
    * (staff, spend) are kept: a project tag from staff stays, and a value tier from real spending
    * outranks a stated budget. A dimension whose set does not change is not touched (no outbox row).
    * `stageTag`: the stage tag of the move this submission made, written in the same go.
@@ -841,7 +841,7 @@ export class QuestionnairesService {
   }
 
   /**
-   * Leads for follow-up (issue 3, item 5): clients with a submitted questionnaire, A first, then by
+   * Leads for follow-up: clients with a submitted questionnaire, A first, then by
    * score. A consultant sees the clients assigned to them (as with the archive itself); doctors and
    * the director see all, the director can filter by consultant or unassigned. No health data.
    * Audited 'lead.list' with the client ids shown.

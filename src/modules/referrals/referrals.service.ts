@@ -155,7 +155,7 @@ const LB_TTL_SECONDS = 400 * 86400;
 const RELEASE_IF_OURS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
- * Referrals 转介绍 (issue 4, items 5–7): binding at first login, tiered cashback and both sides'
+ * Referrals 转介绍: binding at first login, tiered cashback and both sides'
  * points held for the refund window and released by the scheduler, clawback with compensating
  * entries after release, the friends' status, the QR code and the leaderboards.
  *

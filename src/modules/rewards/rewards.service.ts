@@ -100,7 +100,7 @@ function itemView(i: RewardItem): RewardItemView {
 }
 
 /**
- * Rewards (issue 4, item 4). A redemption is one transaction: the client's points account lock
+ * Rewards. A redemption is one transaction: the client's points account lock
  * (serialises one client's redemptions and makes the per-client limit count exact), a conditional
  * stock decrement, the ledger debit and the voucher with its one-time code.
  */

@@ -52,7 +52,7 @@ const DORMANT_TEXT: Record<DormantTier, string> = {
 const PAID = "o.status IN ('paid', 'partially_refunded')";
 
 /**
- * RFM and dormant clients (DOMAIN.md, relationship upkeep; issue 5 item 7), all in set-based SQL
+ * RFM and dormant clients (DOMAIN.md, relationship upkeep), all in set-based SQL
  * over client-id ranges: one statement per range and step, never one query per client.
  */
 export class RfmService {

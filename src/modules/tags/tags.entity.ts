@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
-/** Tag dimensions mirrored onto the WeCom contact (issue 5, tag sync), one group per dimension. */
+/** Tag dimensions mirrored onto the WeCom contact, one group per dimension. */
 export const TAG_DIMENSIONS = ['project', 'stage', 'value_tier', 'lead_grade', 'rfm'] as const;
 export type TagDimension = (typeof TAG_DIMENSIONS)[number];
 

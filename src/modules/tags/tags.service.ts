@@ -27,7 +27,7 @@ export interface TagChange {
 
 /**
  * The client's tags, by dimension. A change writes a `tag_sync` outbox row in the same
- * transaction so the bot mirrors the whole set onto the WeCom contact (issue 5).
+ * transaction so the bot mirrors the whole set onto the WeCom contact.
  */
 export class TagsService {
   constructor(private readonly deps: { db: DataSource; outbox: OutboxService }) {}

@@ -139,7 +139,7 @@ function visibility(actor: Actor): { sql: string; params: unknown[] } {
 }
 
 /**
- * The worklist (issue 5): staff tasks any module creates — in the caller's transaction, once per
+ * The worklist: staff tasks any module creates — in the caller's transaction, once per
  * dedupe key — and staff list and complete.
  */
 export class WorklistService {
