@@ -1,6 +1,9 @@
 import { createTestContext, TestContext } from '../helpers/context';
 import { ensureConsoleBuilt } from '../helpers/browser';
-import { CONSOLE_CSP } from '../../src/shared/http/console-static';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CONSOLE_CSP, repoRoot } from '../../src/shared/http/console-static';
 
 jest.setTimeout(120_000);
 
@@ -11,6 +14,17 @@ describe('the console served at /console/', () => {
     t = await createTestContext();
   });
   afterAll(async () => { await t.close(); });
+
+  it('finds the built app from the compiled server too: dist/ holds a copy of package.json, yet the root is its parent', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'meiyan-root-'));
+    const compiled = path.join(root, 'dist', 'src', 'shared', 'http');
+    fs.mkdirSync(compiled, { recursive: true });
+    fs.writeFileSync(path.join(root, 'package.json'), '{}');
+    fs.writeFileSync(path.join(root, 'dist', 'package.json'), '{}');
+    expect(repoRoot(compiled)).toBe(root);
+    expect(repoRoot(path.join(root, 'src', 'shared', 'http'))).toBe(root);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
 
   it('serves the app page with the console CSP (no inline script allowed) and revalidates it', async () => {
     const res = await t.http.get('/console/');

@@ -34,10 +34,13 @@ const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.txt']);
 
 interface Loaded { body: Buffer; gzip: Buffer | null; type: string }
 
-/** The repository root (where package.json is), from src/ under ts-jest or dist/src/ when built. */
+/**
+ * The repository root (where package.json is), from src/ under ts-jest or dist/src/ when built.
+ * The build copies package.json into dist/ (app.ts reads its version), so dist/ is passed over.
+ */
 export function repoRoot(from = __dirname): string {
   let dir = from;
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
+  while (!fs.existsSync(path.join(dir, 'package.json')) || (path.basename(dir) === 'dist' && fs.existsSync(path.join(dir, '..', 'package.json')))) {
     const up = path.dirname(dir);
     if (up === dir) return process.cwd();
     dir = up;
