@@ -36,7 +36,7 @@ function banner(config: Config, demo: DemoSummary | null, standIn: StandInHandle
   ];
   if (config.roles.includes('api')) {
     const ops = config.ops.port === null ? config.publicUrl : `http://${config.ops.host}:${config.ops.port}`;
-    lines.push(`  API           ${config.publicUrl}`, `  API docs      ${ops}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
+    lines.push(`  API           ${config.publicUrl}`, `  Staff console ${config.publicUrl}/console/  (WeCom sidebar: /console/sidebar/)`, `  API docs      ${ops}/docs`, `  Readiness     ${config.publicUrl}/readyz`);
     if (config.ops.port !== null) lines.push(`  Operations    ${ops}  (/metrics, /openapi.json, /docs; not on the public port)`);
   }
   if (standIn) lines.push(`  WeChat stand-in ${standIn.url}  (mint a login code: curl -XPOST ${standIn.url}/__standin/login-code)`);
