@@ -2,11 +2,17 @@ import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
 import { externalNo, recordOrder, seededProject, staffActor } from '../helpers/orders';
 import { grantHealthConsent, insertSurvey, proposedPlan } from '../helpers/consultations';
+import ExcelJS from 'exceljs';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 
 /** Figures of one report row, by channel and month. */
 type Row = Record<string, any>;
+const binary = (res: any, cb: (err: Error | null, body: Buffer) => void) => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => cb(null, Buffer.concat(chunks)));
+};
 const rowOf = (rows: Row[], channel: string, month: string | null = null) => rows.find((r) => r.channel === channel && r.month === month);
 
 describe('marketing spend and the channel ROI report', () => {
@@ -173,6 +179,38 @@ describe('marketing spend and the channel ROI report', () => {
       const april = await t.http.get('/api/staff/reports/roi?from=2026-04&to=2026-04').set(bearer(directorToken));
       expect(april.body.rows.map((r: Row) => [r.channel, r.month, r.revenueFen])).toEqual([['douyin', '2026-04', 2]]);
       expect(april.body.totals).toMatchObject({ revenueFen: 2, payingClients: 1, spendFen: 0, roi: null, cacFen: null });
+    });
+
+    it('exports the report as CSV with a BOM and as xlsx, amounts in yuan, a total line, each export audited', async () => {
+      const csv = await t.http.get('/api/staff/reports/roi/export?from=2026-02&to=2026-03&groupBy=range&format=csv').set(bearer(directorToken)).buffer(true).parse(binary);
+      expect(csv.status).toBe(200);
+      expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+      expect(csv.headers['content-disposition']).toContain('channel-roi-2026-02-2026-03-first.csv');
+      const body = csv.body as Buffer;
+      expect([...body.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      const lines = body.toString('utf8').slice(1).trim().split('\r\n');
+      expect(lines[0].split(',').slice(0, 3)).toEqual(['渠道', '月份', '投放(元)']);
+      const xhs = lines.find((l) => l.startsWith('xiaohongshu,'))!.split(',');
+      expect(xhs.slice(0, 4)).toEqual(['xiaohongshu', '2026-02~2026-03', '8000', '2']);
+      expect(lines[lines.length - 1]).toMatch(/^合计,2026-02~2026-03,13000,4,/);
+
+      const xlsx = await t.http.get('/api/staff/reports/roi/export?from=2026-02&to=2026-03&format=xlsx&attribution=last').set(bearer(directorToken)).buffer(true).parse(binary);
+      expect(xlsx.status).toBe(200);
+      const book = new ExcelJS.Workbook();
+      await book.xlsx.load(xlsx.body as any);
+      const sheet = book.worksheets[0];
+      expect(sheet.getRow(1).getCell(1).value).toBe('渠道');
+      const values = sheet.getSheetValues().slice(2).map((r: any) => [r[1], r[2], r[9]]);
+      expect(values).toContainEqual(['offline_event', '2026-03', 1500]);
+      expect((await audit('report.roi.export')).map((a: Row) => a.details.format)).toEqual(['csv', 'xlsx']);
+    });
+
+    it('an export without a known format is a 400 naming query.format; a consultant gets 403', async () => {
+      const bad = await t.http.get('/api/staff/reports/roi/export?from=2026-02&to=2026-03&format=pdf').set(bearer(directorToken));
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.details.map((d: Row) => d.field)).toEqual(['query.format']);
+      const denied = await t.http.get('/api/staff/reports/roi/export?from=2026-02&to=2026-03&format=csv').set(bearer(consultantToken));
+      expect(denied.status).toBe(403);
     });
   });
 });

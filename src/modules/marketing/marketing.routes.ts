@@ -1,7 +1,7 @@
 import type { ApiRouter } from '../../shared/http/route';
 import { actorFromContext } from '../audit';
 import type { MarketingService } from './marketing.service';
-import { addSpendBody, correctSpendBody, idParams, listSpendQuery, roiQuery, roiResponse, spendListResponse, spendView } from './marketing.schema';
+import { addSpendBody, correctSpendBody, idParams, listSpendQuery, roiExportQuery, roiQuery, roiResponse, spendListResponse, spendView } from './marketing.schema';
 
 const TAGS = ['staff: marketing & ROI'];
 // The director records spend and reads channel ROI (DOMAIN.md, the people: 院长 sees reports).
@@ -37,5 +37,17 @@ export function registerMarketingRoutes(api: ApiRouter, marketing: MarketingServ
         query: roiQuery, response: roiResponse, errors: ['VALIDATION_FAILED'],
       },
       ({ ctx, query }) => marketing.roiReport(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/reports/roi/export', summary: 'The channel ROI report as a file: CSV (UTF-8 with BOM) or xlsx, amounts in yuan (audited)', tags: TAGS, auth: 'staff', roles: DIRECTOR,
+        query: roiExportQuery, errors: ['VALIDATION_FAILED'],
+      },
+      async ({ ctx, query }) => {
+        const file = await marketing.roiExport(actorFromContext(ctx), query);
+        ctx.type = file.contentType;
+        ctx.attachment(file.filename);
+        return file.stream;
+      },
     );
 }

@@ -35,6 +35,8 @@ export const roiQuery = Joi.object({
   groupBy: Joi.string().valid('month', 'range').default('month'),
 });
 
+export const roiExportQuery = roiQuery.keys({ format: Joi.string().valid('csv', 'xlsx').required() });
+
 export const spendView = Joi.object({
   id: Joi.string(),
   channel: Joi.string(),

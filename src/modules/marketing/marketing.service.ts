@@ -5,12 +5,24 @@ import { runInTransaction } from '../../shared/db';
 import { publicId as newPublicId } from '../../shared/crypto';
 import { AppError, notFound, validationError } from '../../shared/errors';
 import type { Actor, AuditService } from '../audit';
+import type { Logger } from '../../shared/logger';
+import { TABLE_CONTENT_TYPES, tableStream, type TableColumn, type TableFormat } from '../../shared/tabular';
+import type { Readable } from 'node:stream';
 import { MarketingErrors } from './marketing.errors';
+
+const ROI_COLUMNS: TableColumn[] = [
+  { key: 'channel', header: '渠道' }, { key: 'month', header: '月份' }, { key: 'spend', header: '投放(元)' }, { key: 'leads', header: '新线索' },
+  { key: 'questionnaires', header: '完成问卷' }, { key: 'plans', header: '已出方案' }, { key: 'firstOrders', header: '成交客户' },
+  { key: 'leadToFirstOrder', header: '线索转化率' }, { key: 'revenue', header: '收入(元,扣退款)' }, { key: 'payingClients', header: '付费客户' },
+  { key: 'newPayingClients', header: '新付费客户' }, { key: 'averageTicket', header: '客单价(元)' }, { key: 'costPerLead', header: '线索成本(元)' },
+  { key: 'cac', header: '获客成本CAC(元)' }, { key: 'roi', header: 'ROI' },
+];
 
 export interface MarketingDeps {
   db: DataSource;
   clock: Clock;
   audit: AuditService;
+  logger: Logger;
   /** The channels spend may be recorded for (config marketing.channels). */
   channels: readonly string[];
 }
@@ -166,6 +178,29 @@ export class MarketingService {
    * refunds (voided orders count nothing), by first or last touch as asked.
    */
   async roiReport(actor: Actor, q: RoiQuery): Promise<RoiReport> {
+    const report = await this.computeRoi(q);
+    await this.deps.audit.record(actor, 'report.roi.read', { details: { from: q.from, to: q.to, attribution: q.attribution, groupBy: q.groupBy, role: actor.role } });
+    return report;
+  }
+
+  /** The same report as a spreadsheet a director forwards (CSV with BOM or xlsx), amounts in yuan; audited as an export. */
+  async roiExport(actor: Actor, q: RoiQuery & { format: TableFormat }): Promise<{ filename: string; contentType: string; stream: Readable }> {
+    const report = await this.computeRoi(q);
+    await this.deps.audit.record(actor, 'report.roi.export', { details: { from: q.from, to: q.to, attribution: q.attribution, groupBy: q.groupBy, format: q.format, rows: report.rows.length, role: actor.role } });
+    const yuan = (fen: number | null) => (fen === null ? null : fen / 100);
+    const lines = [...report.rows, { channel: '合计', month: null, ...report.totals }].map((r) => ({
+      channel: r.channel, month: r.month ?? `${q.from}~${q.to}`, spend: yuan(r.spendFen), leads: r.leads, questionnaires: r.questionnaires, plans: r.plans,
+      firstOrders: r.firstOrders, leadToFirstOrder: r.conversion.leadToFirstOrder, revenue: yuan(r.revenueFen), payingClients: r.payingClients,
+      newPayingClients: r.newPayingClients, averageTicket: yuan(r.averageTicketFen), costPerLead: yuan(r.costPerLeadFen), cac: yuan(r.cacFen), roi: r.roi,
+    }));
+    return {
+      filename: `channel-roi-${q.from}-${q.to}-${q.attribution}.${q.format}`,
+      contentType: TABLE_CONTENT_TYPES[q.format],
+      stream: tableStream(q.format, '渠道ROI', ROI_COLUMNS, lines, this.deps.logger),
+    };
+  }
+
+  private async computeRoi(q: RoiQuery): Promise<RoiReport> {
     checkRange(q.from, q.to);
     const start = monthStart(q.from);
     const end = monthStart(nextMonth(q.to));
@@ -246,7 +281,6 @@ export class MarketingService {
       );
       total.payingClients = Number(agg.n);
     }
-    await this.deps.audit.record(actor, 'report.roi.read', { details: { from: q.from, to: q.to, attribution: q.attribution, groupBy: q.groupBy, role: actor.role } });
     return {
       from: q.from, to: q.to, attribution: q.attribution, groupBy: q.groupBy, rows, totals: figuresOf(total),
       referrers: referrers.map((r) => ({ clientId: r.clientId, referredPayingClients: Number(r.referredPayingClients), revenueFen: Number(r.revenueFen) })),
