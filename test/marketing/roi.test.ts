@@ -203,6 +203,9 @@ describe('marketing spend and the channel ROI report', () => {
       const values = sheet.getSheetValues().slice(2).map((r: any) => [r[1], r[2], r[9]]);
       expect(values).toContainEqual(['offline_event', '2026-03', 1500]);
       expect((await audit('report.roi.export')).map((a: Row) => a.details.format)).toEqual(['csv', 'xlsx']);
+      const doc = await t.http.get('/openapi.json');
+      expect(Object.keys(doc.body.paths['/api/staff/reports/roi/export'].get.responses['200'].content))
+        .toEqual(['text/csv; charset=utf-8', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet']);
     });
 
     it('an export without a known format is a 400 naming query.format; a consultant gets 403', async () => {

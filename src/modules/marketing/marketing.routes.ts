@@ -1,4 +1,5 @@
 import type { ApiRouter } from '../../shared/http/route';
+import { TABLE_CONTENT_TYPES } from '../../shared/tabular';
 import { actorFromContext } from '../audit';
 import type { MarketingService } from './marketing.service';
 import { addSpendBody, correctSpendBody, idParams, listSpendQuery, roiExportQuery, roiQuery, roiResponse, spendListResponse, spendView } from './marketing.schema';
@@ -41,7 +42,7 @@ export function registerMarketingRoutes(api: ApiRouter, marketing: MarketingServ
     .add(
       {
         method: 'get', path: '/api/staff/reports/roi/export', summary: 'The channel ROI report as a file: CSV (UTF-8 with BOM) or xlsx, amounts in yuan (audited)', tags: TAGS, auth: 'staff', roles: DIRECTOR,
-        query: roiExportQuery, errors: ['VALIDATION_FAILED'],
+        query: roiExportQuery, files: Object.values(TABLE_CONTENT_TYPES), errors: ['VALIDATION_FAILED'],
       },
       async ({ ctx, query }) => {
         const file = await marketing.roiExport(actorFromContext(ctx), query);
