@@ -38,6 +38,7 @@ import { registerDeliveryRoutes } from './modules/delivery';
 import { registerSchedulerRoutes } from './scheduler/routes';
 import { serveConsole } from './shared/http/console-static';
 import { registerNoteRoutes } from './modules/notes';
+import { registerMarketingRoutes } from './modules/marketing';
 import { registerWeComRoutes } from './modules/wecom';
 
 
@@ -79,6 +80,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerDeliveryRoutes(api, services);
   registerSchedulerRoutes(api, services);
   registerNoteRoutes(api, services.notes);
+  registerMarketingRoutes(api, services.marketing);
   registerWeComRoutes(api, services.wecomOfficial);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));

@@ -29,6 +29,7 @@ import { SchedulerRuns } from './scheduler/runs';
 import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
+import { MarketingService } from './modules/marketing';
 
 export type { Deps } from './shared/deps';
 
@@ -64,6 +65,8 @@ export interface Services {
   limits: ClientActionLimits;
   /** WeCom's official API: callbacks, contact-me codes, the sidebar's signatures. */
   wecomOfficial: WeComService;
+  /** Marketing spend per channel and the channel ROI report. */
+  marketing: MarketingService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -118,5 +121,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
-  return { schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
+  return { marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

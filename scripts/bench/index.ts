@@ -15,6 +15,7 @@ import { dueScanBench } from './due-scan';
 import { rfmBench } from './rfm';
 import { outboxDrainBench } from './outbox-drain';
 import { wecomCallbacksBench } from './wecom-callbacks';
+import { roiBench } from './roi';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one. Each starts the real
@@ -117,6 +118,7 @@ const benches: Record<string, () => Promise<void>> = {
   due_scan: () => dueScanBench(withDatabase),
   /** Issue 5: RFM over 1,000,000 clients. */
   rfm: () => rfmBench(withDatabase),
+  roi_report: () => roiBench(withDatabase),
   /** Issue 5: outbox messages per second through the simulated WeCom, budgets off. */
   outbox_drain: () => outboxDrainBench(withDatabase),
   /** WeCom callbacks verified, decrypted and recorded per second by one API process. */

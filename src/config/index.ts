@@ -179,6 +179,10 @@ export interface Config {
     /** How many days before now a recorded order's payment may lie (older ones are typos or backdating). */
     maxBackdateDays: number;
   };
+  marketing: {
+    /** Channel ids spend may be recorded for; the same ids clients carry as their source channel or UTM source. */
+    channels: string[];
+  };
   referrals: {
     /** Cashback tiers: converted referrals so far in the period → rate in basis points, ascending. */
     tiers: { minConverted: number; rateBp: number }[];
@@ -393,6 +397,9 @@ const schema = Joi.object({
   APPOINTMENT_MAX_OPEN_PER_CLIENT: Joi.number().integer().min(1).max(100).default(3),
 
   ORDER_MAX_BACKDATE_DAYS: Joi.number().integer().min(1).max(3650).default(30),
+
+  MARKETING_CHANNELS: Joi.string().pattern(/^[a-z0-9_]{1,64}(,[a-z0-9_]{1,64})*$/, 'comma list of channel ids')
+    .default('xiaohongshu,douyin,baidu,dianping,referral,offline_event,wecom,website,wechat,mini_program,walk_in,phone,other'),
 
   REFERRAL_TIERS: Joi.string().pattern(/^\d{1,5}:\d{1,4}(,\d{1,5}:\d{1,4})*$/, 'converted:basisPoints list').default('0:500,3:1000,6:1500'),
   REFERRAL_TIER_PERIOD: Joi.string().valid('month', 'quarter').default('month'),
@@ -675,6 +682,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       maxOpenPerClient: env.APPOINTMENT_MAX_OPEN_PER_CLIENT,
     },
     orders: { maxBackdateDays: env.ORDER_MAX_BACKDATE_DAYS },
+    marketing: { channels: [...new Set((env.MARKETING_CHANNELS as string).split(','))] },
     referrals: {
       tiers: referralTiers,
       tierPeriod: env.REFERRAL_TIER_PERIOD,

@@ -60,6 +60,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "doctor",
     "consultant"
   ],
+  "GET /api/staff/marketing/spend": [
+    "director"
+  ],
   "GET /api/staff/me": null,
   "GET /api/staff/metrics/pipeline": [
     "director"
@@ -90,6 +93,12 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/reports/rfm/segments": [
+    "director"
+  ],
+  "GET /api/staff/reports/roi": [
+    "director"
+  ],
+  "GET /api/staff/reports/roi/export": [
     "director"
   ],
   "GET /api/staff/reports/satisfaction": [
@@ -199,6 +208,12 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "POST /api/staff/community/posts/{id}/submit": null,
+  "POST /api/staff/marketing/spend": [
+    "director"
+  ],
+  "POST /api/staff/marketing/spend/{id}/corrections": [
+    "director"
+  ],
   "POST /api/staff/me/password": null,
   "POST /api/staff/me/totp": null,
   "POST /api/staff/me/totp/confirm": null,

@@ -1382,6 +1382,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/marketing/spend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Spend entries of a range of months, corrections included
+         * @description Roles: director
+         */
+        get: operations["get__api_staff_marketing_spend"];
+        put?: never;
+        /**
+         * Record marketing spend for a channel and month (append-only, audited)
+         * @description Roles: director
+         */
+        post: operations["post__api_staff_marketing_spend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/marketing/spend/{id}/corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Correct a spend entry: the difference to the right amount is a new entry (audited)
+         * @description Roles: director
+         */
+        post: operations["post__api_staff_marketing_spend_id_corrections"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/me": {
         parameters: {
             query?: never;
@@ -1865,6 +1909,46 @@ export interface paths {
          * @description Roles: director
          */
         get: operations["get__api_staff_reports_rfm_segments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/reports/roi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Channel ROI: spend, funnel, revenue net of refunds, average ticket, cost per lead, CAC and ROI per channel and month or range
+         * @description Roles: director
+         */
+        get: operations["get__api_staff_reports_roi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/reports/roi/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The channel ROI report as a file: CSV (UTF-8 with BOM) or xlsx, amounts in yuan (audited)
+         * @description Roles: director
+         */
+        get: operations["get__api_staff_reports_roi_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -13773,6 +13857,419 @@ export interface operations {
             };
         };
     };
+    get__api_staff_marketing_spend: {
+        parameters: {
+            query: {
+                channel?: string;
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            /** @description negative on a correction that lowers its entry */
+                            amountFen?: number;
+                            campaign?: string | null;
+                            channel?: string;
+                            /** @description the entry this one corrects */
+                            corrects?: string | null;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** @description an original entry with its corrections; null on a correction */
+                            effectiveFen?: number | null;
+                            id?: string;
+                            month?: string;
+                            note?: string | null;
+                            recordedBy?: string | null;
+                        }[];
+                        totalFen?: number;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_marketing_spend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    amountFen: number;
+                    campaign?: string | null;
+                    channel: string;
+                    month: string;
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description negative on a correction that lowers its entry */
+                        amountFen?: number;
+                        campaign?: string | null;
+                        channel?: string;
+                        /** @description the entry this one corrects */
+                        corrects?: string | null;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        id?: string;
+                        month?: string;
+                        note?: string | null;
+                        recordedBy?: string | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description SPEND_CHANNEL_UNKNOWN */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_marketing_spend_id_corrections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the right amount of the corrected entry; the difference is recorded as a new entry */
+                    amountFen: number;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description negative on a correction that lowers its entry */
+                        amountFen?: number;
+                        campaign?: string | null;
+                        channel?: string;
+                        /** @description the entry this one corrects */
+                        corrects?: string | null;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        id?: string;
+                        month?: string;
+                        note?: string | null;
+                        recordedBy?: string | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description SPEND_UNCHANGED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     get__api_staff_me: {
         parameters: {
             query?: never;
@@ -18001,6 +18498,242 @@ export interface operations {
                             clients?: number;
                             segment?: string;
                         }[];
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_reports_roi: {
+        parameters: {
+            query: {
+                attribution?: "first" | "last";
+                from: string;
+                groupBy?: "month" | "range";
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        attribution?: "first" | "last";
+                        from?: string;
+                        /** @enum {string} */
+                        groupBy?: "month" | "range";
+                        referrers?: {
+                            clientId?: string;
+                            referredPayingClients?: number;
+                            revenueFen?: number;
+                        }[];
+                        rows?: {
+                            averageTicketFen?: number | null;
+                            cacFen?: number | null;
+                            channel?: string;
+                            conversion?: {
+                                /** Format: float */
+                                leadToFirstOrder?: number | null;
+                                /** Format: float */
+                                leadToQuestionnaire?: number | null;
+                                /** Format: float */
+                                planToFirstOrder?: number | null;
+                                /** Format: float */
+                                questionnaireToPlan?: number | null;
+                            };
+                            costPerLeadFen?: number | null;
+                            firstOrders?: number;
+                            leads?: number;
+                            month?: string | null;
+                            newPayingClients?: number;
+                            payingClients?: number;
+                            plans?: number;
+                            questionnaires?: number;
+                            revenueFen?: number;
+                            /** Format: float */
+                            roi?: number | null;
+                            spendFen?: number;
+                        }[];
+                        to?: string;
+                        totals?: {
+                            averageTicketFen?: number | null;
+                            cacFen?: number | null;
+                            conversion?: {
+                                /** Format: float */
+                                leadToFirstOrder?: number | null;
+                                /** Format: float */
+                                leadToQuestionnaire?: number | null;
+                                /** Format: float */
+                                planToFirstOrder?: number | null;
+                                /** Format: float */
+                                questionnaireToPlan?: number | null;
+                            };
+                            costPerLeadFen?: number | null;
+                            firstOrders?: number;
+                            leads?: number;
+                            newPayingClients?: number;
+                            payingClients?: number;
+                            plans?: number;
+                            questionnaires?: number;
+                            revenueFen?: number;
+                            /** Format: float */
+                            roi?: number | null;
+                            spendFen?: number;
+                        };
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_reports_roi_export: {
+        parameters: {
+            query: {
+                attribution?: "first" | "last";
+                format: "csv" | "xlsx";
+                from: string;
+                groupBy?: "month" | "range";
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
                     };
                 };
             };

@@ -63,6 +63,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { title: string; version:
       [spec.status ?? 200]: {
         description: 'OK',
         ...(spec.response ? { content: { 'application/json': { schema: schemaOf(spec.response) } } } : {}),
+        ...(spec.files ? { content: Object.fromEntries(spec.files.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) } : {}),
       },
     };
     const codes = new Set<string>([...(spec.errors ?? []), ...(spec.body || spec.query || spec.params ? ['VALIDATION_FAILED'] : [])]);

@@ -40,6 +40,8 @@ export interface RouteSpec {
   status?: number;
   /** Schema of the successful answer, for the document. */
   response?: Joi.Schema;
+  /** Media types of a file the route answers with instead of JSON (exports), for the document. */
+  files?: readonly string[];
   /** Error codes this route may answer with, for the document: declared codes only (ErrorCodeRegistry). */
   errors?: readonly ErrorCode[];
 }
