@@ -252,6 +252,12 @@ describe('one client-access rule', () => {
       'POST /api/staff/wecom/contact-ways': { kind: 'staff' },
       'GET /api/staff/wecom/contact-ways': { kind: 'staff' },
       'DELETE /api/staff/wecom/contact-ways/:id': { kind: 'staff' },
+      // Marketing spend and channel ROI: aggregates by channel (director only).
+      'POST /api/staff/marketing/spend': { kind: 'staff' },
+      'POST /api/staff/marketing/spend/:id/corrections': { kind: 'staff' },
+      'GET /api/staff/marketing/spend': { kind: 'staff' },
+      'GET /api/staff/reports/roi': { kind: 'staff' },
+      'GET /api/staff/reports/roi/export': { kind: 'staff' },
       // ---- the caller's own session or account
       'POST /api/staff/auth/login': { kind: 'self' },
       'POST /api/staff/me/totp': { kind: 'self' },
