@@ -23,6 +23,7 @@ import { CommunityPostEdits1795540000000 } from './1795540000000-CommunityPostEd
 import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
+import { Treatments1795580000000 } from './1795580000000-Treatments';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
@@ -55,4 +56,5 @@ export const migrations: Function[] = [
   WeComEventLease1795570200000,
   ReferralStatusConsent1795540100000,
   StaffTotp1795510100000,
+  Treatments1795580000000,
 ];
