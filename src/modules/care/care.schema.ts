@@ -38,7 +38,7 @@ export const recordTreatmentBody = Joi.object({
   order: publicIdSchema.required().description('The paid order the treatment consumes'),
   project: publicIdSchema.required().description('The project performed: a line of the order'),
   doctor: publicIdSchema.description('Default: the order\'s doctor'),
-  performedAt: Joi.date().iso().required().description('When it was performed; the follow-up plan counts from it'),
+  performedAt: Joi.string().isoDate().pattern(/(Z|[+-]\d{2}:?\d{2})$/, 'time with a zone (Z or +08:00)').required().description('When it was performed; the follow-up plan counts from it'),
   bodyArea: Joi.string().pattern(/^[a-z][a-z_]{1,23}$/, 'lowercase slug').description('Default: the project\'s body area'),
   notes: Joi.string().min(1).max(1000).pattern(/\S/).description('Clinical notes; stored encrypted'),
   sessionNo: Joi.number().integer().min(1).max(100).description('For a course; default: the next session of this order line'),

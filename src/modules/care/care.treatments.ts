@@ -18,7 +18,7 @@ export interface RecordTreatmentInput {
   project: string;
   /** Default: the order's doctor. */
   doctor?: string;
-  performedAt: Date;
+  performedAt: Date | string;
   /** Default: the project's body area. */
   bodyArea?: string;
   notes?: string;
@@ -78,6 +78,7 @@ export class Treatments {
 
   async record(actor: Actor, input: RecordTreatmentInput): Promise<{ treatment: TreatmentView; replayed: boolean }> {
     const access = new ClientAccess(this.deps);
+    const performedAt = new Date(input.performedAt);
     return runInTransaction(this.deps.db, async (m) => {
       // The order's row lock serialises recordings of one order: a double click waits, then finds the first.
       const [order]: { id: number; client_id: number; doctor_id: number; status: string }[] = await m.query(
@@ -112,7 +113,7 @@ export class Treatments {
         doctorId = Number(doc.id);
       }
       const now = this.deps.clock.now();
-      if (input.performedAt.getTime() > now.getTime() + FUTURE_SKEW_MS) {
+      if (performedAt.getTime() > now.getTime() + FUTURE_SKEW_MS) {
         throw new AppError(CareErrors.TREATMENT_IN_FUTURE, 'A treatment is recorded once performed', [{ field: 'body.performedAt', message: 'in the future' }]);
       }
       let sessionNo = input.sessionNo;
@@ -128,7 +129,7 @@ export class Treatments {
         inserted = await m.query(
           `INSERT INTO treatments (public_id, request_id, client_id, order_id, order_item_id, project_id, doctor_id, performed_at, body_area, notes_enc, session_no, status, recorded_by, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?)`,
-          [id, input.requestId, order.client_id, order.id, line.item_id, line.project_id, doctorId, input.performedAt, input.bodyArea ?? line.body_area,
+          [id, input.requestId, order.client_id, order.id, line.item_id, line.project_id, doctorId, performedAt, input.bodyArea ?? line.body_area,
             input.notes ? this.deps.cipher.encrypt(input.notes, treatmentAad(id)) : null, sessionNo, actor.type === 'staff' ? actor.id : null, now],
         );
       } catch (err) {
@@ -138,7 +139,7 @@ export class Treatments {
       }
       const treatmentId = Number(inserted.insertId);
       const steps = await this.plan(m, {
-        id: treatmentId, orderId: Number(order.id), clientId: Number(order.client_id), projectId: Number(line.project_id), performedAt: input.performedAt, sessionNo,
+        id: treatmentId, orderId: Number(order.id), clientId: Number(order.client_id), projectId: Number(line.project_id), performedAt, sessionNo,
       });
       await this.deps.audit.record(actor, 'care.treatment.record', { clientId: Number(order.client_id), details: { treatment: id, sessionNo, steps } }, m);
       return { treatment: await this.view(m, treatmentId), replayed: false };
