@@ -43,7 +43,9 @@ export async function recordOrder(
     orderNo: externalNo(), paidAt: new Date(t.clock.now().getTime() - 3600_000), ...rest, clientId: client.publicId, doctorId: doctor.publicId,
   });
   if (treated !== false) {
-    const projects = [...order.items].sort((a, b) => b.amountFen - a.amountFen).map((i) => i.project!.id);
+    // Staff who may not see procedures get the items without their projects: read them as the system.
+    const full = order.items.some((i) => !i.project) ? await t.services.orders.getOrder(SYSTEM_ACTOR, order.id) : order;
+    const projects = [...full.items].sort((a, b) => b.amountFen - a.amountFen).map((i) => i.project!.id);
     for (const project of new Set(projects)) {
       await t.services.care.recordTreatment(SYSTEM_ACTOR, { requestId: `${order.id}_${project}`, order: order.id, project, performedAt: new Date(order.paidAt) });
     }
