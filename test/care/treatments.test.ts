@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
 import { createProject, externalNo, recordOrder, recordTreatment, seededProject } from '../helpers/orders';
@@ -6,6 +6,7 @@ import { SYSTEM_ACTOR } from '../../src/modules/audit';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 import { Treatments1795580000000 } from '../../migrations/1795580000000-Treatments';
+import { reencryptAll } from '../../src/cli/reencrypt';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -195,6 +196,33 @@ describe('treatments start the follow-up plan', () => {
     const consultant = await createStaff(t, 'consultant');
     const asConsultant = await t.http.get(`/api/staff/clients/${client.publicId}/treatments`).set(bearer(await staffToken(t, consultant)));
     expect(asConsultant.status).toBe(403);
+  });
+});
+
+describe('treatment notes under key rotation', () => {
+  it('re-encrypts the notes under the newest data key and still reads them', async () => {
+    const k1 = randomBytes(32).toString('base64');
+    const k2 = randomBytes(32).toString('base64');
+    const v1 = await createTestContext({ now: START.toISOString(), env: { DATA_KEYS: `1:${k1}` }, shareDatabaseOf: t });
+    const v2 = await createTestContext({ now: START.toISOString(), env: { DATA_KEYS: `1:${k1},2:${k2}` }, shareDatabaseOf: t });
+    try {
+      const client = await createClient(v1);
+      const project = await seededProject(v1, 'rhinoplasty');
+      const order = await recordOrder(v1, { client, doctor, treated: false, items: [{ projectId: project.id, amountFen: 2_800_000 }] });
+      const { treatment } = await recordTreatment(v1, { order: order.id, project: project.id, performedAt: START, notes: '术中出血少' });
+      const version = async () => Number((await t.deps.db.query('SELECT ORD(notes_enc) AS v FROM treatments WHERE public_id = ?', [treatment.id]))[0].v);
+      expect(await version()).toBe(1);
+
+      const report = await reencryptAll({ db: v2.deps.db, config: v2.config });
+
+      expect(report.treatments.reencrypted).toBeGreaterThanOrEqual(1);
+      expect(await version()).toBe(2);
+      const [listed] = await v2.services.care.treatmentsOfClient(SYSTEM_ACTOR, client.publicId);
+      expect(listed.notes).toBe('术中出血少');
+    } finally {
+      await v1.close();
+      await v2.close();
+    }
   });
 });
 
