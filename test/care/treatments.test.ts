@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createTestContext, TestContext } from '../helpers/context';
-import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
+import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
 import { createProject, externalNo, recordOrder, recordTreatment, seededProject } from '../helpers/orders';
 import { SYSTEM_ACTOR } from '../../src/modules/audit';
 import type { Client } from '../../src/modules/clients';
@@ -196,6 +196,22 @@ describe('treatments start the follow-up plan', () => {
     const consultant = await createStaff(t, 'consultant');
     const asConsultant = await t.http.get(`/api/staff/clients/${client.publicId}/treatments`).set(bearer(await staffToken(t, consultant)));
     expect(asConsultant.status).toBe(403);
+  });
+});
+
+describe('the client\'s own data', () => {
+  it('includes the treatments in the client\'s export and erases them with the account', async () => {
+    const client = await createClient(t);
+    const token = await clientToken(t, client);
+    const { order, project } = await deposit(client);
+    await recordTreatment(t, { order: order.id, project: project.id, performedAt: START, notes: '术后冰敷' });
+
+    const created = await t.http.post('/api/mp/me/exports').set(bearer(token));
+    const got = await t.http.get(`/api/mp/me/exports/${created.body.id}`).set(bearer(token));
+    expect(got.body.treatments).toEqual([expect.objectContaining({ project: project.name, notes: '术后冰敷', sessionNo: 1, status: 'done' })]);
+
+    expect((await t.http.delete('/api/mp/me').set(bearer(token)).send({ confirm: true })).status).toBeLessThan(300);
+    expect(await t.deps.db.query('SELECT id FROM treatments WHERE client_id = ?', [client.id])).toHaveLength(0);
   });
 });
 

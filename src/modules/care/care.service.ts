@@ -110,6 +110,12 @@ export class CareService {
       await m.query('DELETE FROM followup_steps WHERE client_id = ?', [clientId]);
       await m.query('DELETE FROM treatments WHERE client_id = ?', [clientId]);
     },
+    /** The client's own export (PIPL): the treatments performed, with the doctor's notes. */
+    exportSections: async (m: EntityManager, clientId: number): Promise<Record<string, unknown>> => ({
+      treatments: (await this.treatments.rowsOfClient(m, clientId)).map((v) => ({
+        project: v.project.name, doctor: v.doctor.name, performedAt: v.performedAt, bodyArea: v.bodyArea, sessionNo: v.sessionNo, status: v.status, notes: v.notes,
+      })),
+    }),
   };
 
   /** The order hooks: a full refund or void cancels what is still pending. Payment schedules nothing: the treatment does. */

@@ -172,6 +172,11 @@ export class Treatments {
     return rows.map((r) => this.toView(r));
   }
 
+  /** Every treatment of a client (for the client's own data export). */
+  async rowsOfClient(m: EntityManager, clientId: number): Promise<TreatmentView[]> {
+    return (await this.rows(m, 't.client_id = ? ORDER BY t.performed_at, t.id', [clientId])).map((r) => this.toView(r));
+  }
+
   private async view(m: EntityManager, id: number): Promise<TreatmentView> {
     const [row] = await this.rows(m, 't.id = ?', [id]);
     return this.toView(row);
