@@ -199,6 +199,17 @@ describe('treatments start the follow-up plan', () => {
   });
 });
 
+describe('the default catalog', () => {
+  it('reminds a 光子嫩肤 client to come back a month before its three-month effect fades', async () => {
+    const client = await createClient(t);
+    const { order, project } = await deposit(client, 'photorejuvenation');
+    const performedAt = new Date(START.getTime() - HOUR);
+    await recordTreatment(t, { order: order.id, project: project.id, performedAt });
+    const repurchase = (await steps(client)).find((s) => s.step === 'repurchase');
+    expect(repurchase && Math.round((repurchase.due_at.getTime() - performedAt.getTime()) / DAY)).toBe(90 - 30);
+  });
+});
+
 describe('the client\'s own data', () => {
   it('includes the treatments in the client\'s export and erases them with the account', async () => {
     const client = await createClient(t);
