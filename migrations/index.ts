@@ -25,6 +25,7 @@ import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays'
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 import { Treatments1795580000000 } from './1795580000000-Treatments';
 import { PhotorejuvenationEffect1795580100000 } from './1795580100000-PhotorejuvenationEffect';
+import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
@@ -59,4 +60,5 @@ export const migrations: Function[] = [
   StaffTotp1795510100000,
   Treatments1795580000000,
   PhotorejuvenationEffect1795580100000,
+  TreatmentAdvice1795580200000,
 ];

@@ -128,7 +128,10 @@ const PLANS: TablePlan[] = [
   },
   {
     table: 'treatments', key: 'id', select: 't.public_id AS publicId', from: 'treatments t',
-    columns: [{ column: 'notes_enc', aad: (r) => treatmentAad(String(r.publicId)) }],
+    columns: [
+      { column: 'notes_enc', aad: (r) => treatmentAad(String(r.publicId)) },
+      { column: 'advice_enc', aad: (r) => treatmentAad(String(r.publicId), 'advice') },
+    ],
     keepUpdatedAt: false,
   },
 ];

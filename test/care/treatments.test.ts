@@ -200,13 +200,20 @@ describe('treatments start the follow-up plan', () => {
 });
 
 describe('the default catalog', () => {
-  it('reminds a 光子嫩肤 client to come back a month before its three-month effect fades', async () => {
+  it('reminds a 光子嫩肤 client to come back a month before its three-month effect fades, with the doctor\'s advice', async () => {
     const client = await createClient(t);
     const { order, project } = await deposit(client, 'photorejuvenation');
     const performedAt = new Date(START.getTime() - HOUR);
-    await recordTreatment(t, { order: order.id, project: project.id, performedAt });
+    await recordTreatment(t, { order: order.id, project: project.id, performedAt, advice: '建议每月一次，连做三次' });
     const repurchase = (await steps(client)).find((s) => s.step === 'repurchase');
     expect(repurchase && Math.round((repurchase.due_at.getTime() - performedAt.getTime()) / DAY)).toBe(90 - 30);
+
+    // The reminder carries the doctor's advice written with the treatment.
+    await t.services.care.enqueueDue(repurchase!.due_at);
+    const rows: any[] = await t.deps.db.query("SELECT dedupe_key, payload_enc FROM outbox_messages WHERE client_id = ? AND kind = 'client_message'", [client.id]);
+    const payloads = rows.map((r) => t.services.outbox.openPayload(r.dedupe_key, r.payload_enc) as any);
+    const reminder = payloads.find((p) => p.purpose === 'repurchase');
+    expect(reminder.text).toMatch(/医生建议：建议每月一次，连做三次$/);
   });
 });
 

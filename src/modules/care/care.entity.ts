@@ -131,6 +131,10 @@ export class Treatment {
   @Column({ name: 'notes_enc', type: 'varbinary', length: 2048, nullable: true })
   notesEnc!: Buffer | null;
 
+  /** The doctor's advice for the next session; the repurchase reminder carries it. Encrypted. */
+  @Column({ name: 'advice_enc', type: 'varbinary', length: 1024, nullable: true })
+  adviceEnc!: Buffer | null;
+
   @Column({ name: 'session_no', type: 'smallint', unsigned: true, default: 1 })
   sessionNo!: number;
 

@@ -41,6 +41,7 @@ export const recordTreatmentBody = Joi.object({
   performedAt: Joi.string().isoDate().pattern(/(Z|[+-]\d{2}:?\d{2})$/, 'time with a zone (Z or +08:00)').required().description('When it was performed; the follow-up plan counts from it'),
   bodyArea: Joi.string().pattern(/^[a-z][a-z_]{1,23}$/, 'lowercase slug').description('Default: the project\'s body area'),
   notes: Joi.string().min(1).max(1000).pattern(/\S/).description('Clinical notes; stored encrypted'),
+  advice: Joi.string().min(1).max(200).pattern(/\S/).description('The doctor\'s advice for the next session; the repurchase reminder carries it; stored encrypted'),
   sessionNo: Joi.number().integer().min(1).max(100).description('For a course; default: the next session of this order line'),
 }).required();
 
@@ -53,6 +54,7 @@ const treatment = Joi.object({
   performedAt: Joi.date(),
   bodyArea: Joi.string(),
   notes: Joi.string().allow(null),
+  advice: Joi.string().allow(null),
   sessionNo: Joi.number().integer(),
   status: Joi.string().valid('done', 'cancelled'),
 });

@@ -14,7 +14,7 @@ import type { StaffRole } from '../staff';
 import type { FollowupAction } from './care.entity';
 import { CareErrors } from './care.errors';
 import { runInTransaction } from '../../shared/db';
-import { Treatments } from './care.treatments';
+import { Treatments, treatmentAad } from './care.treatments';
 import type { RecordTreatmentInput, TreatmentForPlan, TreatmentView } from './care.treatments';
 
 /** Where staff tasks go (the worklist module). */
@@ -80,6 +80,8 @@ interface DueRow {
   project: string;
   consultant: string | null;
   doctor: string | null;
+  treatment_public_id: string;
+  advice_enc: Buffer | null;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -113,7 +115,7 @@ export class CareService {
     /** The client's own export (PIPL): the treatments performed, with the doctor's notes. */
     exportSections: async (m: EntityManager, clientId: number): Promise<Record<string, unknown>> => ({
       treatments: (await this.treatments.rowsOfClient(m, clientId)).map((v) => ({
-        project: v.project.name, doctor: v.doctor.name, performedAt: v.performedAt, bodyArea: v.bodyArea, sessionNo: v.sessionNo, status: v.status, notes: v.notes,
+        project: v.project.name, doctor: v.doctor.name, performedAt: v.performedAt, bodyArea: v.bodyArea, sessionNo: v.sessionNo, status: v.status, notes: v.notes, advice: v.advice,
       })),
     }),
   };
@@ -236,8 +238,9 @@ export class CareService {
     const rows: DueRow[] = await m.query(
       `SELECT s.id, s.order_id, o.public_id AS order_public_id, s.client_id, c.public_id AS client_public_id, c.status AS client_status,
               c.name_enc, c.gender, s.step, s.due_at, t.action, t.text, t.assignee_role, p.name AS project,
-              cs.display_name AS consultant, d.display_name AS doctor
+              cs.display_name AS consultant, d.display_name AS doctor, tr.public_id AS treatment_public_id, tr.advice_enc
          FROM followup_steps s
+         JOIN treatments tr ON tr.id = s.treatment_id
          JOIN followup_templates t ON t.id = s.template_id
          JOIN projects p ON p.id = s.project_id
          JOIN orders o ON o.id = s.order_id
@@ -288,8 +291,11 @@ export class CareService {
       case 'photo_request':
         // The photo comes back in the chat, to the consultant (no upload page in the mini-program).
         return { ...base, purpose: 'photo_request' };
-      case 'repurchase':
-        return { ...base, purpose: 'repurchase', card: { title: '预约复诊', pagePath: MP_PAGES.appointments } };
+      case 'repurchase': {
+        // The doctor's advice written with the treatment goes with the reminder.
+        const advice = r.advice_enc ? this.deps.cipher.decrypt(r.advice_enc, treatmentAad(r.treatment_public_id, 'advice')) : null;
+        return { ...base, text: advice ? `${text}\n医生建议：${advice}` : text, purpose: 'repurchase', card: { title: '预约复诊', pagePath: MP_PAGES.appointments } };
+      }
       default:
         return base;
     }

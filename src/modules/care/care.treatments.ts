@@ -22,6 +22,8 @@ export interface RecordTreatmentInput {
   /** Default: the project's body area. */
   bodyArea?: string;
   notes?: string;
+  /** The doctor's advice for the next session (the repurchase reminder carries it). */
+  advice?: string;
   /** Default: the next session of this order line. */
   sessionNo?: number;
 }
@@ -35,6 +37,7 @@ export interface TreatmentView {
   performedAt: Date;
   bodyArea: string;
   notes: string | null;
+  advice: string | null;
   sessionNo: number;
   status: 'done' | 'cancelled';
 }
@@ -51,7 +54,7 @@ export interface TreatmentForPlan {
 
 interface TreatmentRow {
   id: number; public_id: string; client_id: number; order_id: number; project_id: number; performed_at: Date; body_area: string;
-  notes_enc: Buffer | null; session_no: number; status: 'done' | 'cancelled'; client_public_id: string; order_public_id: string;
+  notes_enc: Buffer | null; advice_enc: Buffer | null; session_no: number; status: 'done' | 'cancelled'; client_public_id: string; order_public_id: string;
   project_public_id: string; project_name: string; doctor_public_id: string; doctor_name: string;
 }
 
@@ -66,7 +69,7 @@ export interface TreatmentDeps {
   audit: AuditService;
 }
 
-export const treatmentAad = (treatmentPublicId: string) => `treatment:${treatmentPublicId}:notes`;
+export const treatmentAad = (treatmentPublicId: string, field: 'notes' | 'advice' = 'notes') => `treatment:${treatmentPublicId}:${field}`;
 
 /**
  * Treatments 施术记录 (DOMAIN.md, relationship upkeep): recording one starts its follow-up plan;
@@ -127,10 +130,11 @@ export class Treatments {
       let inserted: { insertId: number };
       try {
         inserted = await m.query(
-          `INSERT INTO treatments (public_id, request_id, client_id, order_id, order_item_id, project_id, doctor_id, performed_at, body_area, notes_enc, session_no, status, recorded_by, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?)`,
+          `INSERT INTO treatments (public_id, request_id, client_id, order_id, order_item_id, project_id, doctor_id, performed_at, body_area, notes_enc, advice_enc, session_no, status, recorded_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'done', ?, ?)`,
           [id, input.requestId, order.client_id, order.id, line.item_id, line.project_id, doctorId, performedAt, input.bodyArea ?? line.body_area,
-            input.notes ? this.deps.cipher.encrypt(input.notes, treatmentAad(id)) : null, sessionNo, actor.type === 'staff' ? actor.id : null, now],
+            input.notes ? this.deps.cipher.encrypt(input.notes, treatmentAad(id)) : null,
+            input.advice ? this.deps.cipher.encrypt(input.advice, treatmentAad(id, 'advice')) : null, sessionNo, actor.type === 'staff' ? actor.id : null, now],
         );
       } catch (err) {
         // The same request id from another order's recording, committed meanwhile.
@@ -184,7 +188,7 @@ export class Treatments {
 
   private rows(m: EntityManager, where: string, params: unknown[]): Promise<TreatmentRow[]> {
     return m.query(
-      `SELECT t.id, t.public_id, t.client_id, t.order_id, t.project_id, t.performed_at, t.body_area, t.notes_enc, t.session_no, t.status,
+      `SELECT t.id, t.public_id, t.client_id, t.order_id, t.project_id, t.performed_at, t.body_area, t.notes_enc, t.advice_enc, t.session_no, t.status,
               c.public_id AS client_public_id, o.public_id AS order_public_id, p.public_id AS project_public_id, p.name AS project_name,
               d.public_id AS doctor_public_id, d.display_name AS doctor_name
          FROM treatments t JOIN clients c ON c.id = t.client_id JOIN orders o ON o.id = t.order_id
@@ -198,7 +202,8 @@ export class Treatments {
     return {
       id: r.public_id, client: r.client_public_id, order: r.order_public_id, project: { id: r.project_public_id, name: r.project_name },
       doctor: { id: r.doctor_public_id, name: r.doctor_name }, performedAt: r.performed_at, bodyArea: r.body_area,
-      notes: r.notes_enc ? this.deps.cipher.decrypt(r.notes_enc, treatmentAad(r.public_id)) : null, sessionNo: Number(r.session_no), status: r.status,
+      notes: r.notes_enc ? this.deps.cipher.decrypt(r.notes_enc, treatmentAad(r.public_id)) : null,
+      advice: r.advice_enc ? this.deps.cipher.decrypt(r.advice_enc, treatmentAad(r.public_id, 'advice')) : null, sessionNo: Number(r.session_no), status: r.status,
     };
   }
 }
