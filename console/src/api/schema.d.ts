@@ -422,7 +422,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Own cashback 返现: balance, held amount and ledger, newest first */
+        /** Own cashback 返现: balance, held amount and monthly totals, newest first (no single reward) */
         get: operations["get__api_mp_referrals_cashback"];
         put?: never;
         post?: never;
@@ -439,7 +439,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Friends bound through own code: masked name and status, newest first */
+        /** Friends bound through own code who agreed to share their status (masked name, coarse status), newest first; the others as a count */
         get: operations["get__api_mp_referrals_friends"];
         put?: never;
         post?: never;
@@ -493,6 +493,23 @@ export interface paths {
         /** Own mini-program code (wxacode) as an image; scanning it opens the share page with the code */
         get: operations["get__api_mp_referrals_qrcode"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mp/referrals/status-consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** As a referred friend: let the referrer see my status (joined / reward pending / reward earned), or not */
+        put: operations["put__api_mp_referrals_status_consent"];
         post?: never;
         delete?: never;
         options?: never;
@@ -688,6 +705,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/mp/wecom/contact-way": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tap to add the own consultant in WeCom: a contact-me code that links the chat to this client */
+        get: operations["get__api_mp_wecom_contact_way"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/appointments": {
         parameters: {
             query?: never;
@@ -857,7 +891,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Staff password login */
+        /** Staff login: password, and for accounts with TOTP a code or a recovery code */
         post: operations["post__api_staff_auth_login"];
         delete?: never;
         options?: never;
@@ -1184,6 +1218,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/clients/{id}/treatments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A client's treatments, newest first (director, doctor; audited)
+         * @description Roles: director, doctor
+         */
+        get: operations["get__api_staff_clients_id_treatments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/community/compliance-check": {
         parameters: {
             query?: never;
@@ -1233,7 +1287,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a draft or a rejected post (it becomes a draft again) */
+        /** Change a draft or a rejected post (its author or the director; it becomes a draft again; audited) */
         patch: operations["patch__api_staff_community_posts_id"];
         trace?: never;
     };
@@ -1247,7 +1301,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve a submitted post (approver roles; never the author); the check runs again
+         * Approve a submitted post (approver roles; never its author or anyone who edited it); the check runs again
          * @description Roles: director
          */
         post: operations["post__api_staff_community_posts_id_approve"];
@@ -1266,7 +1320,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a post; a weekly post sends nothing more */
+        /** Cancel a post (its author or the director; an approved one also an approver); a weekly post sends nothing more */
         post: operations["post__api_staff_community_posts_id_cancel"];
         delete?: never;
         options?: never;
@@ -1281,7 +1335,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Where a post went: each occurrence's groups or clients and the delivery state (audited) */
+        /** Where a post went: each occurrence's groups, the clients whose contact section you may see, and the delivery state (audited) */
         get: operations["get__api_staff_community_posts_id_deliveries"];
         put?: never;
         post?: never;
@@ -1355,7 +1409,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The logged-in staff member */
+        /** The logged-in staff member, and whether TOTP is on and required */
         get: operations["get__api_staff_me"];
         put?: never;
         post?: never;
@@ -1376,6 +1430,41 @@ export interface paths {
         put?: never;
         /** Change my password; my other sessions end, this one stays */
         post: operations["post__api_staff_me_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/me/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start TOTP enrolment: a secret and its otpauth:// URI for the QR */
+        post: operations["post__api_staff_me_totp"];
+        /** Turn my TOTP off with a current code (not for roles that must keep it) */
+        delete: operations["delete__api_staff_me_totp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/me/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn TOTP on with a first code; answers the recovery codes (shown once); my other sessions end */
+        post: operations["post__api_staff_me_totp_confirm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1969,6 +2058,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/staff/{id}/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Reset another staff member's TOTP (director); ends their sessions
+         * @description Roles: director
+         */
+        delete: operations["delete__api_staff_staff_id_totp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/staff/{id}/unlock": {
         parameters: {
             query?: never;
@@ -2017,6 +2126,46 @@ export interface paths {
         put?: never;
         /** Mark a task done, with a note (audited) */
         post: operations["post__api_staff_tasks_id_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/treatments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a treatment performed; starts its follow-up plan; retry-safe by requestId (director, doctor; audited)
+         * @description Roles: director, doctor
+         */
+        post: operations["post__api_staff_treatments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/treatments/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a treatment recorded by mistake and its pending follow-ups (director, doctor; audited)
+         * @description Roles: director, doctor
+         */
+        post: operations["post__api_staff_treatments_id_cancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2083,6 +2232,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/wecom/contact-ways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Contact-me codes with what each brought: adds, bindings, questionnaires, plans, paid orders
+         * @description Roles: director, consultant
+         */
+        get: operations["get__api_staff_wecom_contact_ways"];
+        put?: never;
+        /**
+         * A contact-me QR code for one or several staff members and a channel or campaign
+         * @description Roles: director, consultant
+         */
+        post: operations["post__api_staff_wecom_contact_ways"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/wecom/contact-ways/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a contact-me code (at WeCom too)
+         * @description Roles: director
+         */
+        delete: operations["delete__api_staff_wecom_contact_ways_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/wecom/contacts": {
         parameters: {
             query?: never;
@@ -2137,6 +2330,78 @@ export interface paths {
          * @description Roles: consultant, director
          */
         post: operations["post__api_staff_wecom_contacts_contactId_unbind"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/wecom/contacts/{externalUserId}/client": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The client behind the external contact open in the sidebar (404 when unknown or not yours; audited) */
+        get: operations["get__api_staff_wecom_contacts_externalUserId_client"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/wecom/jssdk-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ww.register config and agentConfig signatures for a sidebar page (its URL without #fragment) */
+        get: operations["get__api_staff_wecom_jssdk_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/wecom/staff-users/{userid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Which staff member a WeCom userid (成员 UserID) is
+         * @description Roles: director
+         */
+        put: operations["put__api_staff_wecom_staff_users_userid"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/wecom/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** WeCom callback URL verification: answers the decrypted echostr */
+        get: operations["get__api_wecom_callback"];
+        put?: never;
+        /** WeCom callback events (encrypted XML): recorded once, answered at once, processed later */
+        post: operations["post__api_wecom_callback"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2331,6 +2596,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_appointments: {
@@ -2378,7 +2658,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description APPOINTMENT_IN_PAST, APPOINTMENT_OUTSIDE_HOURS, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_TOO_FAR_AHEAD, VALIDATION_FAILED */
+            /** @description APPOINTMENT_IN_PAST, APPOINTMENT_OUTSIDE_HOURS, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_TOO_FAR_AHEAD, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2410,6 +2690,51 @@ export interface operations {
             };
             /** @description APPOINTMENT_LIMIT_REACHED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2496,6 +2821,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2597,6 +2937,21 @@ export interface operations {
             };
             /** @description APPOINTMENT_STATE_INVALID */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2713,8 +3068,53 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description RATE_LIMITED */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2776,6 +3176,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_complaints: {
@@ -2809,6 +3224,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2865,7 +3295,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2897,6 +3327,66 @@ export interface operations {
             };
             /** @description IDEMPOTENCY_KEY_REUSED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3034,6 +3524,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_me: {
@@ -3109,6 +3614,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     delete__api_mp_me: {
@@ -3127,13 +3647,13 @@ export interface operations {
         };
         responses: {
             /** @description OK */
-            200: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3165,6 +3685,51 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3233,7 +3798,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3265,6 +3830,51 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3325,6 +3935,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_me_consents: {
@@ -3367,7 +3992,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3414,6 +4039,51 @@ export interface operations {
             };
             /** @description POLICY_VERSION_OUTDATED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3482,6 +4152,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_me_exports: {
@@ -3508,6 +4193,36 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3586,6 +4301,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_me_medical: {
@@ -3619,6 +4349,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3676,7 +4421,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3721,6 +4466,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_me_phone: {
@@ -3749,7 +4539,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description PHONE_CODE_INVALID, VALIDATION_FAILED */
+            /** @description PHONE_CODE_INVALID, PHONE_INVALID, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3796,6 +4586,66 @@ export interface operations {
             };
             /** @description PHONE_IN_USE */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3865,6 +4715,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4000,6 +4865,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_plans_id_accept: {
@@ -4092,7 +4972,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description APPOINTMENT_IN_PAST, APPOINTMENT_OUTSIDE_HOURS, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_TOO_FAR_AHEAD, VALIDATION_FAILED */
+            /** @description APPOINTMENT_IN_PAST, APPOINTMENT_OUTSIDE_HOURS, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_TOO_FAR_AHEAD, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4139,6 +5019,51 @@ export interface operations {
             };
             /** @description PLAN_ALREADY_ACCEPTED, PLAN_WITHDRAWN, PLAN_REVISION_OUTDATED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4234,7 +5159,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4294,6 +5219,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_points: {
@@ -4327,6 +5297,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4394,6 +5379,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4516,6 +5516,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_questionnaires_code_draft: {
@@ -4610,6 +5625,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     put__api_mp_questionnaires_code_draft: {
@@ -4625,7 +5655,7 @@ export interface operations {
             content: {
                 "application/json": {
                     answers: {
-                        [key: string]: (string | number | string[]) | null;
+                        [key: string]: (string | null) | (number | null) | (string[] | null);
                     };
                     /** @description the revision this save builds on; a newer one on the server → 409 QUESTIONNAIRE_DRAFT_CONFLICT */
                     revision?: number;
@@ -4655,7 +5685,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description QUESTIONNAIRE_INVALID_ANSWERS, VALIDATION_FAILED */
+            /** @description QUESTIONNAIRE_INVALID_ANSWERS, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4730,6 +5760,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_questionnaires_code_submissions: {
@@ -4745,7 +5820,7 @@ export interface operations {
             content: {
                 "application/json": {
                     answers: {
-                        [key: string]: (string | number | string[]) | null;
+                        [key: string]: (string | null) | (number | null) | (string[] | null);
                     };
                     /**
                      * Format: uuid
@@ -4782,7 +5857,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description QUESTIONNAIRE_INVALID_ANSWERS, VALIDATION_FAILED */
+            /** @description QUESTIONNAIRE_INVALID_ANSWERS, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4844,6 +5919,66 @@ export interface operations {
             };
             /** @description QUESTIONNAIRE_VERSION_NOT_CURRENT, QUESTIONNAIRE_NOT_PUBLISHED, IDEMPOTENCY_KEY_REUSED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description RATE_LIMITED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4939,6 +6074,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_referrals_cashback: {
@@ -4963,13 +6113,14 @@ export interface operations {
                         balanceFen?: number;
                         hasMore?: boolean;
                         heldFen?: number;
+                        /** @description monthly totals, newest first: never one line per reward */
                         items?: {
-                            balanceAfterFen?: number;
-                            /** Format: date-time */
-                            createdAt?: string;
-                            deltaFen?: number;
-                            /** @enum {string} */
-                            reason?: "referral" | "clawback";
+                            /** @description taken back in the month after refunds (zero or negative) */
+                            adjustedFen?: number;
+                            /** @description cashback credited in the month */
+                            earnedFen?: number;
+                            /** @description YYYY-MM, Asia/Shanghai */
+                            month?: string;
                         }[];
                         page?: number;
                     };
@@ -4992,6 +6143,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5027,14 +6193,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         hasMore?: boolean;
+                        /** @description only friends who agreed to share their status */
                         items?: {
                             /** Format: date-time */
                             boundAt?: string;
                             /** @description masked */
                             name?: string;
                             /** @enum {string} */
-                            status?: "bound" | "visited" | "converted" | "rewarded";
+                            status?: "joined" | "reward_pending" | "reward_earned";
                         }[];
+                        /** @description friends who did not agree: a count only */
+                        others?: number;
                         page?: number;
                     };
                 };
@@ -5056,6 +6225,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5135,6 +6319,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_referrals_me: {
@@ -5166,6 +6365,13 @@ export interface operations {
                         heldPoints?: number;
                         /** @description GET this (with the session) for the QR code image */
                         qrCodePath?: string;
+                        /** @description for a referred client: whether the referrer may see their status */
+                        referredBy?: {
+                            /** Format: date-time */
+                            decidedAt?: string | null;
+                            /** @description the referrer sees this client as joined / reward pending / reward earned */
+                            sharesStatus?: boolean;
+                        } | null;
                         /** @description path for onShareAppMessage, with the code as `ref` */
                         sharePath?: string;
                         tier?: {
@@ -5217,6 +6423,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5293,8 +6514,144 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description REFERRAL_QR_UNAVAILABLE */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    put__api_mp_referrals_status_consent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    sharesStatus: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        decidedAt?: string | null;
+                        /** @description the referrer sees this client as joined / reward pending / reward earned */
+                        sharesStatus?: boolean;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5359,6 +6716,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_rewards_id_redeem: {
@@ -5408,7 +6780,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5468,6 +6840,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_subscriptions: {
@@ -5497,6 +6914,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5543,7 +6975,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5575,6 +7007,51 @@ export interface operations {
             };
             /** @description SUBSCRIPTION_TEMPLATES_LIMIT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5658,6 +7135,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5784,6 +7276,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_surveys_id_answers: {
@@ -5874,7 +7381,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5934,6 +7441,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_mp_surveys_id_share: {
@@ -5972,7 +7524,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6019,6 +7571,51 @@ export interface operations {
             };
             /** @description SURVEY_NOT_SHAREABLE */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6109,6 +7706,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_vouchers_id: {
@@ -6183,6 +7795,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6298,6 +7925,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_mp_wecom_binding_code: {
@@ -6326,6 +7968,120 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_mp_wecom_contact_way: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        configId?: string;
+                        qrCode?: string;
+                        state?: string;
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_OFFICIAL_OFF */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_NO_CONSULTANT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_UPSTREAM */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6437,6 +8193,21 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6570,6 +8341,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_appointments_id_cancel: {
@@ -6636,7 +8422,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6698,6 +8484,51 @@ export interface operations {
             };
             /** @description APPOINTMENT_STATE_INVALID */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6846,6 +8677,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_appointments_id_confirm: {
@@ -6981,6 +8827,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_appointments_id_move: {
@@ -7049,7 +8910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description APPOINTMENT_IN_PAST, APPOINTMENT_OUTSIDE_HOURS, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_TOO_FAR_AHEAD, VALIDATION_FAILED */
+            /** @description APPOINTMENT_IN_PAST, APPOINTMENT_OUTSIDE_HOURS, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_TOO_FAR_AHEAD, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7111,6 +8972,51 @@ export interface operations {
             };
             /** @description APPOINTMENT_STATE_INVALID */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7259,6 +9165,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_audit: {
@@ -7351,6 +9272,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_auth_login: {
@@ -7363,7 +9299,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description the current code of the authenticator app, for accounts with TOTP */
+                    otp?: string;
                     password: string;
+                    /** @description a single-use recovery code, instead of otp */
+                    recoveryCode?: string;
                     username: string;
                 };
             };
@@ -7386,10 +9326,12 @@ export interface operations {
                             username?: string;
                         };
                         token?: string;
+                        /** @description present when the role must have TOTP and has none: the session may only enrol it */
+                        totpEnrolmentRequired?: boolean;
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7404,8 +9346,53 @@ export interface operations {
                     };
                 };
             };
-            /** @description INVALID_CREDENTIALS */
+            /** @description INVALID_CREDENTIALS, STAFF_OTP_REQUIRED, STAFF_OTP_INVALID */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7449,6 +9436,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_auth_logout: {
@@ -7469,6 +9471,21 @@ export interface operations {
             };
             /** @description TOKEN_INVALID, UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7529,6 +9546,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     patch__api_staff_care_templates_id: {
@@ -7570,7 +9602,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7632,6 +9664,51 @@ export interface operations {
             };
             /** @description FOLLOWUP_OFFSET_FIXED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7735,6 +9812,21 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7881,6 +9973,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_cases_id_resolve: {
@@ -7960,7 +10067,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8035,6 +10142,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_clients: {
@@ -8076,6 +10228,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8131,7 +10298,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED, CONSULTANT_NOT_FOUND */
+            /** @description VALIDATION_FAILED, CONSULTANT_NOT_FOUND, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8178,6 +10345,51 @@ export interface operations {
             };
             /** @description PHONE_IN_USE */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8256,6 +10468,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     patch__api_staff_clients_id: {
@@ -8284,7 +10511,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description CONSULTANT_NOT_FOUND, VALIDATION_FAILED */
+            /** @description CONSULTANT_NOT_FOUND, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8344,6 +10571,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_clients_id_corrections: {
@@ -8379,7 +10651,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8441,6 +10713,51 @@ export interface operations {
             };
             /** @description PHONE_IN_USE */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8532,6 +10849,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8638,6 +10970,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     put__api_staff_clients_id_medical: {
@@ -8684,7 +11031,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8731,6 +11078,51 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8842,6 +11234,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_clients_id_notes: {
@@ -8927,6 +11334,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_clients_id_notes: {
@@ -8971,7 +11393,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9003,6 +11425,51 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9072,6 +11539,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9176,6 +11658,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9318,7 +11815,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description PLAN_RESPONSE_NOT_FOUND, VALIDATION_FAILED */
+            /** @description PLAN_RESPONSE_NOT_FOUND, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9378,6 +11875,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_clients_id_points_adjust: {
@@ -9424,7 +11966,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9499,6 +12041,170 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_clients_id_treatments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            advice?: string | null;
+                            bodyArea?: string;
+                            client?: string;
+                            doctor?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            id?: string;
+                            notes?: string | null;
+                            order?: string;
+                            /** Format: date-time */
+                            performedAt?: string;
+                            project?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            sessionNo?: number;
+                            /** @enum {string} */
+                            status?: "done" | "cancelled";
+                        }[];
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_community_compliance_check: {
@@ -9537,7 +12243,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9554,6 +12260,51 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9678,6 +12429,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_community_posts: {
@@ -9784,7 +12550,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9801,6 +12567,51 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9934,6 +12745,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     patch__api_staff_community_posts_id: {
@@ -10042,7 +12868,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10059,6 +12885,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description POST_NOT_AUTHOR */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10089,6 +12930,51 @@ export interface operations {
             };
             /** @description POST_STATUS_CONFLICT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10267,6 +13153,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_community_posts_id_cancel: {
@@ -10372,6 +13273,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description POST_NOT_AUTHOR */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -10389,6 +13305,21 @@ export interface operations {
             };
             /** @description POST_STATUS_CONFLICT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10490,6 +13421,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_community_posts_id_reject: {
@@ -10571,7 +13517,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10633,6 +13579,51 @@ export interface operations {
             };
             /** @description POST_STATUS_CONFLICT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10751,6 +13742,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description POST_NOT_AUTHOR */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -10783,6 +13789,21 @@ export interface operations {
             };
             /** @description POST_NOT_COMPLIANT */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10914,6 +13935,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_me: {
@@ -10937,12 +13973,30 @@ export interface operations {
                         id?: string;
                         /** @enum {string} */
                         role?: "director" | "doctor" | "consultant" | "customer_service";
+                        totpEnabled?: boolean;
+                        /** @description the role must have TOTP; while totpEnabled is false this session may only enrol it */
+                        totpRequired?: boolean;
                         username?: string;
                     };
                 };
             };
             /** @description TOKEN_INVALID, UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10985,7 +14039,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11045,8 +14099,386 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description ACCOUNT_LOCKED */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_me_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description otpauth://totp/… for the QR code */
+                        otpauthUri?: string;
+                        /** @description base32, for typing in when the QR cannot be scanned */
+                        secret?: string;
+                    };
+                };
+            };
+            /** @description TOKEN_INVALID, UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ALREADY_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    delete__api_staff_me_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    otp: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED, STAFF_TOTP_CODE_WRONG, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description TOKEN_INVALID, UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_NOT_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description ACCOUNT_LOCKED */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_me_totp_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    otp: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description shown this once; each works once */
+                        recoveryCodes?: string[];
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, STAFF_TOTP_CODE_WRONG, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description TOKEN_INVALID, UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_NOT_STARTED, STAFF_TOTP_ALREADY_ENABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11191,6 +14623,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_orders: {
@@ -11232,13 +14679,14 @@ export interface operations {
                             id?: string;
                             items?: {
                                 amountFen?: number;
-                                /** @enum {string} */
-                                category?: "skin" | "light" | "surgery";
+                                /** @enum {string|null} */
+                                category?: "skin" | "light" | "surgery" | null;
+                                /** @description null for staff who may not see procedures */
                                 project?: {
                                     code?: string;
                                     id?: string;
                                     name?: string;
-                                };
+                                } | null;
                             }[];
                             orderNo?: string;
                             /** Format: date-time */
@@ -11257,7 +14705,7 @@ export interface operations {
                                 kind?: "refund" | "void";
                                 pointsDebited?: number;
                                 pointsShortfall?: number;
-                                reason?: string;
+                                reason?: string | null;
                                 recordedBy?: {
                                     id?: string;
                                     name?: string;
@@ -11303,6 +14751,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11375,13 +14838,14 @@ export interface operations {
                         id?: string;
                         items?: {
                             amountFen?: number;
-                            /** @enum {string} */
-                            category?: "skin" | "light" | "surgery";
+                            /** @enum {string|null} */
+                            category?: "skin" | "light" | "surgery" | null;
+                            /** @description null for staff who may not see procedures */
                             project?: {
                                 code?: string;
                                 id?: string;
                                 name?: string;
-                            };
+                            } | null;
                         }[];
                         orderNo?: string;
                         /** Format: date-time */
@@ -11400,7 +14864,7 @@ export interface operations {
                             kind?: "refund" | "void";
                             pointsDebited?: number;
                             pointsShortfall?: number;
-                            reason?: string;
+                            reason?: string | null;
                             recordedBy?: {
                                 id?: string;
                                 name?: string;
@@ -11413,7 +14877,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11488,6 +14952,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_orders_id: {
@@ -11524,13 +15033,14 @@ export interface operations {
                         id?: string;
                         items?: {
                             amountFen?: number;
-                            /** @enum {string} */
-                            category?: "skin" | "light" | "surgery";
+                            /** @enum {string|null} */
+                            category?: "skin" | "light" | "surgery" | null;
+                            /** @description null for staff who may not see procedures */
                             project?: {
                                 code?: string;
                                 id?: string;
                                 name?: string;
-                            };
+                            } | null;
                         }[];
                         orderNo?: string;
                         /** Format: date-time */
@@ -11549,7 +15059,7 @@ export interface operations {
                             kind?: "refund" | "void";
                             pointsDebited?: number;
                             pointsShortfall?: number;
-                            reason?: string;
+                            reason?: string | null;
                             recordedBy?: {
                                 id?: string;
                                 name?: string;
@@ -11593,6 +15103,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11652,13 +15177,14 @@ export interface operations {
                             id?: string;
                             items?: {
                                 amountFen?: number;
-                                /** @enum {string} */
-                                category?: "skin" | "light" | "surgery";
+                                /** @enum {string|null} */
+                                category?: "skin" | "light" | "surgery" | null;
+                                /** @description null for staff who may not see procedures */
                                 project?: {
                                     code?: string;
                                     id?: string;
                                     name?: string;
-                                };
+                                } | null;
                             }[];
                             orderNo?: string;
                             /** Format: date-time */
@@ -11677,7 +15203,7 @@ export interface operations {
                                 kind?: "refund" | "void";
                                 pointsDebited?: number;
                                 pointsShortfall?: number;
-                                reason?: string;
+                                reason?: string | null;
                                 recordedBy?: {
                                     id?: string;
                                     name?: string;
@@ -11696,7 +15222,7 @@ export interface operations {
                             kind?: "refund" | "void";
                             pointsDebited?: number;
                             pointsShortfall?: number;
-                            reason?: string;
+                            reason?: string | null;
                             recordedBy?: {
                                 id?: string;
                                 name?: string;
@@ -11707,7 +15233,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11782,6 +15308,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_orders_id_void: {
@@ -11825,13 +15396,14 @@ export interface operations {
                             id?: string;
                             items?: {
                                 amountFen?: number;
-                                /** @enum {string} */
-                                category?: "skin" | "light" | "surgery";
+                                /** @enum {string|null} */
+                                category?: "skin" | "light" | "surgery" | null;
+                                /** @description null for staff who may not see procedures */
                                 project?: {
                                     code?: string;
                                     id?: string;
                                     name?: string;
-                                };
+                                } | null;
                             }[];
                             orderNo?: string;
                             /** Format: date-time */
@@ -11850,7 +15422,7 @@ export interface operations {
                                 kind?: "refund" | "void";
                                 pointsDebited?: number;
                                 pointsShortfall?: number;
-                                reason?: string;
+                                reason?: string | null;
                                 recordedBy?: {
                                     id?: string;
                                     name?: string;
@@ -11869,7 +15441,7 @@ export interface operations {
                             kind?: "refund" | "void";
                             pointsDebited?: number;
                             pointsShortfall?: number;
-                            reason?: string;
+                            reason?: string | null;
                             recordedBy?: {
                                 id?: string;
                                 name?: string;
@@ -11880,7 +15452,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11942,6 +15514,51 @@ export interface operations {
             };
             /** @description ORDER_ALREADY_REFUNDED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12120,6 +15737,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     put__api_staff_plans_id: {
@@ -12248,7 +15880,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12310,6 +15942,51 @@ export interface operations {
             };
             /** @description PLAN_ALREADY_ACCEPTED, PLAN_WITHDRAWN */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12501,6 +16178,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_plans_id_withdraw: {
@@ -12679,6 +16371,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_points_consistency: {
@@ -12737,6 +16444,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_projects: {
@@ -12764,6 +16486,7 @@ export interface operations {
                             category?: "skin" | "light" | "surgery";
                             code?: string;
                             effectDurationDays?: number | null;
+                            followupEachSession?: boolean;
                             /** @enum {string|null} */
                             followupPlan?: "surgery" | "light" | "skin" | null;
                             id?: string;
@@ -12803,6 +16526,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_projects: {
@@ -12823,6 +16561,8 @@ export interface operations {
                     code: string;
                     /** @description how long the effect lasts; the repurchase reminder comes one month before it ends */
                     effectDurationDays?: number | null;
+                    /** @description a course: each later session restarts the follow-up plan */
+                    followupEachSession?: boolean;
                     /**
                      * @description null: the plan of the project's category
                      * @enum {string|null}
@@ -12847,6 +16587,7 @@ export interface operations {
                         category?: "skin" | "light" | "surgery";
                         code?: string;
                         effectDurationDays?: number | null;
+                        followupEachSession?: boolean;
                         /** @enum {string|null} */
                         followupPlan?: "surgery" | "light" | "skin" | null;
                         id?: string;
@@ -12855,7 +16596,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -12915,6 +16656,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     patch__api_staff_projects_id: {
@@ -12936,6 +16722,8 @@ export interface operations {
                     category?: "skin" | "light" | "surgery";
                     /** @description how long the effect lasts; the repurchase reminder comes one month before it ends */
                     effectDurationDays?: number | null;
+                    /** @description a course: each later session restarts the follow-up plan */
+                    followupEachSession?: boolean;
                     /**
                      * @description null: the plan of the project's category
                      * @enum {string|null}
@@ -12960,6 +16748,7 @@ export interface operations {
                         category?: "skin" | "light" | "surgery";
                         code?: string;
                         effectDurationDays?: number | null;
+                        followupEachSession?: boolean;
                         /** @enum {string|null} */
                         followupPlan?: "surgery" | "light" | "skin" | null;
                         id?: string;
@@ -12968,7 +16757,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13015,6 +16804,51 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13054,6 +16888,7 @@ export interface operations {
                         category?: "skin" | "light" | "surgery";
                         code?: string;
                         effectDurationDays?: number | null;
+                        followupEachSession?: boolean;
                         /** @enum {string|null} */
                         followupPlan?: "surgery" | "light" | "skin" | null;
                         id?: string;
@@ -13109,6 +16944,21 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13253,6 +17103,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_questionnaire_templates: {
@@ -13293,6 +17158,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13350,7 +17230,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description QUESTIONNAIRE_DEFINITION_INVALID, VALIDATION_FAILED */
+            /** @description QUESTIONNAIRE_DEFINITION_INVALID, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13397,6 +17277,51 @@ export interface operations {
             };
             /** @description QUESTIONNAIRE_CODE_TAKEN */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13493,6 +17418,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_questionnaire_templates_id_versions: {
@@ -13535,7 +17475,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13597,6 +17537,51 @@ export interface operations {
             };
             /** @description QUESTIONNAIRE_DRAFT_EXISTS */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13690,6 +17675,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     put__api_staff_questionnaire_versions_id: {
@@ -13732,7 +17732,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description QUESTIONNAIRE_DEFINITION_INVALID, VALIDATION_FAILED */
+            /** @description QUESTIONNAIRE_DEFINITION_INVALID, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -13794,6 +17794,51 @@ export interface operations {
             };
             /** @description QUESTIONNAIRE_VERSION_NOT_DRAFT */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13917,6 +17962,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_referrals_consistency: {
@@ -13982,6 +18042,21 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14075,6 +18150,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_reports_rfm_segments: {
@@ -14118,6 +18208,21 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14310,6 +18415,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_rewards: {
@@ -14348,6 +18468,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14412,7 +18547,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description REWARD_DATES_INVALID, VALIDATION_FAILED */
+            /** @description REWARD_DATES_INVALID, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14444,6 +18579,51 @@ export interface operations {
             };
             /** @description FORBIDDEN */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14513,7 +18693,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description REWARD_DATES_INVALID, VALIDATION_FAILED */
+            /** @description REWARD_DATES_INVALID, VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14560,6 +18740,51 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14671,6 +18896,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_staff: {
@@ -14753,6 +18993,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_staff: {
@@ -14795,7 +19050,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14855,6 +19110,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     patch__api_staff_staff_id: {
@@ -14898,7 +19198,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14973,6 +19273,51 @@ export interface operations {
                     };
                 };
             };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_staff_id_password: {
@@ -15013,7 +19358,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15060,6 +19405,51 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15144,6 +19534,130 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    delete__api_staff_staff_id_totp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        displayName?: string;
+                        failedAttempts?: number;
+                        id?: string;
+                        /** Format: date-time */
+                        lockedUntil?: string | null;
+                        /** @enum {string} */
+                        role?: "director" | "doctor" | "consultant" | "customer_service";
+                        username?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN, OWN_TOTP_RESET */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15251,6 +19765,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_tasks: {
@@ -15328,6 +19857,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_tasks_id_complete: {
@@ -15374,7 +19918,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15421,6 +19965,372 @@ export interface operations {
             };
             /** @description TASK_NOT_OPEN */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_treatments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The doctor's advice for the next session; the repurchase reminder carries it; stored encrypted */
+                    advice?: string;
+                    /** @description Default: the project's body area */
+                    bodyArea?: string;
+                    /** @description Default: the order's doctor */
+                    doctor?: string;
+                    /** @description Clinical notes; stored encrypted */
+                    notes?: string;
+                    /** @description The paid order the treatment consumes */
+                    order: string;
+                    /**
+                     * Format: date-time
+                     * @description When it was performed; the follow-up plan counts from it
+                     */
+                    performedAt: string;
+                    /** @description The project performed: a line of the order */
+                    project: string;
+                    /** @description The caller's key for this recording (a UUID); sent again by a retry or a double click, it records once */
+                    requestId: string;
+                    /** @description For a course; default: the next session of this order line */
+                    sessionNo?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        replayed?: boolean;
+                        treatment?: {
+                            advice?: string | null;
+                            bodyArea?: string;
+                            client?: string;
+                            doctor?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            id?: string;
+                            notes?: string | null;
+                            order?: string;
+                            /** Format: date-time */
+                            performedAt?: string;
+                            project?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            sessionNo?: number;
+                            /** @enum {string} */
+                            status?: "done" | "cancelled";
+                        };
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description TREATMENT_ORDER_REFUNDED, TREATMENT_REQUEST_REUSED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description TREATMENT_NOT_IN_ORDER, TREATMENT_DOCTOR_INVALID, TREATMENT_IN_FUTURE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_treatments_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        advice?: string | null;
+                        bodyArea?: string;
+                        client?: string;
+                        doctor?: {
+                            id?: string;
+                            name?: string;
+                        };
+                        id?: string;
+                        notes?: string | null;
+                        order?: string;
+                        /** Format: date-time */
+                        performedAt?: string;
+                        project?: {
+                            id?: string;
+                            name?: string;
+                        };
+                        sessionNo?: number;
+                        /** @enum {string} */
+                        status?: "done" | "cancelled";
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15551,6 +20461,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__api_staff_vouchers_lookup: {
@@ -15654,6 +20579,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_vouchers_redeem: {
@@ -15701,7 +20641,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15763,6 +20703,427 @@ export interface operations {
             };
             /** @description VOUCHER_USED, VOUCHER_EXPIRED, VOUCHER_CANCELLED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_wecom_contact_ways: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            campaign?: string | null;
+                            channel?: string | null;
+                            counts?: {
+                                /** Format: float */
+                                adds?: number;
+                                /** Format: float */
+                                bindings?: number;
+                                /** Format: float */
+                                paidOrders?: number;
+                                /** Format: float */
+                                plans?: number;
+                                /** Format: float */
+                                questionnaires?: number;
+                            };
+                            /** Format: date-time */
+                            createdAt?: string;
+                            /** Format: date-time */
+                            deletedAt?: string | null;
+                            id?: string;
+                            kind?: string;
+                            label?: string | null;
+                            qrCode?: string;
+                            state?: string;
+                            userids?: string[];
+                        }[];
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_wecom_contact_ways: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    campaign?: string | null;
+                    channel: string;
+                    label: string;
+                    staffIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        campaign?: string | null;
+                        channel?: string | null;
+                        counts?: {
+                            /** Format: float */
+                            adds?: number;
+                            /** Format: float */
+                            bindings?: number;
+                            /** Format: float */
+                            paidOrders?: number;
+                            /** Format: float */
+                            plans?: number;
+                            /** Format: float */
+                            questionnaires?: number;
+                        };
+                        /** Format: date-time */
+                        createdAt?: string;
+                        /** Format: date-time */
+                        deletedAt?: string | null;
+                        id?: string;
+                        kind?: string;
+                        label?: string | null;
+                        qrCode?: string;
+                        state?: string;
+                        userids?: string[];
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_OFFICIAL_OFF */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_UPSTREAM */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    delete__api_staff_wecom_contact_ways_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_UPSTREAM */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15864,6 +21225,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     post__api_staff_wecom_contacts_contactId_bind: {
@@ -15907,7 +21283,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -15969,6 +21345,51 @@ export interface operations {
             };
             /** @description CONTACT_ALREADY_BOUND, CLIENT_ALREADY_BOUND */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16079,6 +21500,531 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_wecom_contacts_externalUserId_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                externalUserId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        clientId?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_wecom_jssdk_config: {
+        parameters: {
+            query: {
+                url: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        agentConfig?: {
+                            nonceStr?: string;
+                            signature?: string;
+                            timestamp?: number;
+                        };
+                        agentId?: string;
+                        config?: {
+                            nonceStr?: string;
+                            signature?: string;
+                            timestamp?: number;
+                        };
+                        corpId?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_OFFICIAL_OFF */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_UPSTREAM */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    put__api_staff_wecom_staff_users_userid: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    staffId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        staffId?: string;
+                        userid?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_wecom_callback: {
+        parameters: {
+            query: {
+                echostr: string;
+                msg_signature: string;
+                nonce: string;
+                timestamp: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description WECOM_CALLBACK_STALE, WECOM_CALLBACK_MALFORMED, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_CALLBACK_SIGNATURE_INVALID */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_OFFICIAL_OFF */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_wecom_callback: {
+        parameters: {
+            query: {
+                msg_signature: string;
+                nonce: string;
+                timestamp: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description WECOM_CALLBACK_STALE, WECOM_CALLBACK_MALFORMED, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_CALLBACK_SIGNATURE_INVALID */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description WECOM_OFFICIAL_OFF */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__docs: {
@@ -16096,6 +22042,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
             };
         };
     };
@@ -16147,6 +22108,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__healthz: {
@@ -16169,6 +22145,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__metrics: {
@@ -16186,6 +22177,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
             };
         };
     };
@@ -16205,6 +22211,21 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
         };
     };
     get__readyz: {
@@ -16222,6 +22243,21 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
             };
             /** @description NOT_READY */
             503: {
