@@ -24,6 +24,9 @@ import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 import { MarketingSpend1795590000000 } from './1795590000000-MarketingSpend';
+import { Treatments1795580000000 } from './1795580000000-Treatments';
+import { PhotorejuvenationEffect1795580100000 } from './1795580100000-PhotorejuvenationEffect';
+import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
@@ -57,4 +60,7 @@ export const migrations: Function[] = [
   ReferralStatusConsent1795540100000,
   StaffTotp1795510100000,
   MarketingSpend1795590000000,
+  Treatments1795580000000,
+  PhotorejuvenationEffect1795580100000,
+  TreatmentAdvice1795580200000,
 ];

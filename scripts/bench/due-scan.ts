@@ -137,8 +137,9 @@ async function seed(deps: Deps, services: Services): Promise<void> {
   for (let from = Number(firstOrder); from <= Number(lastOrder) && steps < STEPS; from += ORDER_CHUNK) {
     progress(`follow-up steps ${steps.toLocaleString('en')} of ${STEPS.toLocaleString('en')} (${elapsed()})`);
     const res = await db.query(
-      `INSERT INTO followup_steps (order_id, project_id, client_id, template_id, step, due_at)
-       SELECT o.id, i.project_id, o.client_id, t.id, t.step,
+      // One treatment per order line; the due scan never reads the treatment row, so its id is the line's.
+      `INSERT INTO followup_steps (order_id, project_id, client_id, treatment_id, template_id, step, due_at)
+       SELECT o.id, i.project_id, o.client_id, i.id, t.id, t.step,
               IF(${hash('due', "o.id, ':', t.id")} MOD 100 < ${DUE_PERCENT}, ? - INTERVAL ${hash('past', "o.id, ':', t.id")} MOD ${DAY_S} SECOND,
                  ? + INTERVAL 1 + ${hash('future', "o.id, ':', t.id")} MOD ${365 * DAY_S} SECOND)
          FROM orders o JOIN order_items i ON i.order_id = o.id JOIN projects p ON p.id = i.project_id

@@ -92,7 +92,7 @@ async function bare(): Promise<{ bare: LoadResult; busy: LoadResult }> {
 const BUSY_US = 50;
 
 const benches: Record<string, () => Promise<void>> = {
-  /** Issue 2: the client's own profile beside a bare Koa endpoint. */
+  /** The client's own profile beside a bare Koa endpoint. */
   async profile() {
     const { bare: baseline, busy } = await bare();
     report('bare_koa', { rps: baseline.rps, p99_ms: baseline.p99, cpu_us: baseline.cpuUs! }, 'baseline');

@@ -14,6 +14,7 @@ import { contactNameAad, inboundAad } from '../modules/contacts';
 import { outboxAad } from '../modules/outbox';
 import { taskAad } from '../modules/worklist';
 import { refundReasonAad } from '../modules/orders';
+import { treatmentAad } from '../modules/care';
 import { reindexAll } from './reindex';
 
 /**
@@ -123,6 +124,14 @@ const PLANS: TablePlan[] = [
   {
     table: 'order_refunds', key: 'id', select: 't.public_id AS publicId', from: 'order_refunds t',
     columns: [{ column: 'reason_enc', aad: (r) => refundReasonAad(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
+  {
+    table: 'treatments', key: 'id', select: 't.public_id AS publicId', from: 'treatments t',
+    columns: [
+      { column: 'notes_enc', aad: (r) => treatmentAad(String(r.publicId)) },
+      { column: 'advice_enc', aad: (r) => treatmentAad(String(r.publicId), 'advice') },
+    ],
     keepUpdatedAt: false,
   },
 ];

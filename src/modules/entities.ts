@@ -11,7 +11,7 @@ import { CashbackAccount, CashbackEntry, ReferralBinding, ReferralIneligible, Re
 import { BindingCode, InboundMessage, WeComContact } from './contacts/contacts.entity';
 import { FeedbackCase, SatisfactionSurvey } from './feedback/feedback.entity';
 import { CommunityPost, PostDelivery, PostEdit } from './community/community.entity';
-import { FollowupStep, FollowupTemplate } from './care/care.entity';
+import { FollowupStep, FollowupTemplate, Treatment } from './care/care.entity';
 import { ClientRfm, DormantAction } from './rfm/rfm.entity';
 import { StaffTask } from './worklist/worklist.entity';
 import { SchedulerRun } from '../scheduler/run.entity';
@@ -23,4 +23,4 @@ import { MarketingSpend } from './marketing/marketing.entity';
 import { Appointment, AppointmentEvent, IntentLetter, Plan, PlanComment, PlanRevision } from './consultations/consultations.entity';
 
 /** Every entity the DataSource knows; add a module's entities here. */
-export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend];
+export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, Treatment, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend];

@@ -22,6 +22,7 @@ interface ClientFixture {
   planId: string;
   appointmentId: string;
   orderId: string;
+  treatmentId: string;
   voucherId: string;
   caseId: string;
   responseId: string;
@@ -107,6 +108,7 @@ describe('one client-access rule', () => {
         orderNo: externalNo(), clientId: client.publicId, doctorId: staff.doctor.publicId, paidAt: new Date(t.clock.now().getTime() - 3600_000),
         items: [{ projectId, amountFen: 500000 }],
       });
+      const { treatment } = await t.services.care.recordTreatment(director, { requestId: randomUUID(), order: order.id, project: projectId, performedAt: t.clock.now() });
       await t.services.points.adjust(director, client.id, 1000, '矩阵测试', randomUUID());
       const item = await t.services.rewards.createItem(director, { kind: 'care_product', title: '术后修护套装', pointsPrice: 10, stock: 100 });
       const voucher = await t.services.rewards.redeem(client.id, item.id, randomUUID(), { type: 'client', id: client.id, role: 'client', ip: null, requestId: null });
@@ -117,7 +119,7 @@ describe('one client-access rule', () => {
         throw new Error(`fixture: ${appointment.status} ${complaint.status} ${submitted.status} ${JSON.stringify(submitted.body)}`);
       }
       return {
-        client, planId, appointmentId: appointment.body.id, orderId: order.id, voucherId: voucher.id, caseId: complaint.body.complaint.id, responseId: response.public_id,
+        client, planId, appointmentId: appointment.body.id, orderId: order.id, treatmentId: treatment.id, voucherId: voucher.id, caseId: complaint.body.complaint.id, responseId: response.public_id,
       };
     }
 
@@ -142,6 +144,12 @@ describe('one client-access rule', () => {
         req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/medical`, body: { allergies: [HEALTH_MARK], medications: [], pastProcedures: [], conditions: [] } }),
       },
       'GET /api/staff/clients/:id/followups': { kind: 'client', scope: 'health', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/followups` }) },
+      'GET /api/staff/clients/:id/treatments': { kind: 'client', scope: 'health', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/treatments` }) },
+      'POST /api/staff/treatments': {
+        kind: 'client', scope: 'health',
+        req: (f) => ({ path: '/api/staff/treatments', body: { requestId: randomUUID(), order: f.orderId, project: projectId, performedAt: t.clock.now().toISOString() } }),
+      },
+      'POST /api/staff/treatments/:id/cancel': { kind: 'client', scope: 'health', req: (f) => ({ path: `/api/staff/treatments/${f.treatmentId}/cancel` }) },
       'GET /api/staff/clients/:id/messages': { kind: 'client', scope: 'contact', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/messages` }) },
       'GET /api/staff/clients/:id/plans': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/plans` }) },
       'POST /api/staff/clients/:id/plans': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/plans`, body: planBody() }) },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SYSTEM_ACTOR } from '../../src/modules/audit';
 import type { Actor } from '../../src/modules/audit';
+import type { RecordTreatmentInput } from '../../src/modules/care';
 import type { ProjectInput, ProjectView, RecordOrderInput, RecordOrderResult } from '../../src/modules/orders';
 import type { Staff } from '../../src/modules/staff';
 import type { Client } from '../../src/modules/clients';
@@ -28,13 +29,34 @@ export function createProject(t: TestContext, overrides: Partial<ProjectInput> =
 /** A unique external order or refund number. */
 export const externalNo = (prefix = 'T') => `${prefix}${randomUUID().replace(/-/g, '').slice(0, 24)}`;
 
-/** Records a paid order through the service (paid an hour before the test clock's now unless said). */
-export function recordOrder(
+/**
+ * Records a paid order through the service (paid an hour before the test clock's now unless said)
+ * and, unless `treated: false`, a treatment of each of its projects at the paid time (largest
+ * item first), which starts the follow-up plans as a same-day procedure would.
+ */
+export async function recordOrder(
   t: TestContext,
-  o: { client: Client; doctor: Staff; items: RecordOrderInput['items']; by?: Actor } & Partial<Omit<RecordOrderInput, 'clientId' | 'doctorId' | 'items'>>,
+  o: { client: Client; doctor: Staff; items: RecordOrderInput['items']; by?: Actor; treated?: boolean } & Partial<Omit<RecordOrderInput, 'clientId' | 'doctorId' | 'items'>>,
 ): Promise<RecordOrderResult> {
-  const { client, doctor, by, ...rest } = o;
-  return t.services.orders.recordOrder(by ?? SYSTEM_ACTOR, {
+  const { client, doctor, by, treated, ...rest } = o;
+  const order = await t.services.orders.recordOrder(by ?? SYSTEM_ACTOR, {
     orderNo: externalNo(), paidAt: new Date(t.clock.now().getTime() - 3600_000), ...rest, clientId: client.publicId, doctorId: doctor.publicId,
   });
+  if (treated !== false) {
+    // Staff who may not see procedures get the items without their projects: read them as the system.
+    const full = order.items.some((i) => !i.project) ? await t.services.orders.getOrder(SYSTEM_ACTOR, order.id) : order;
+    const projects = [...full.items].sort((a, b) => b.amountFen - a.amountFen).map((i) => i.project!.id);
+    for (const project of new Set(projects)) {
+      await t.services.care.recordTreatment(SYSTEM_ACTOR, { requestId: `${order.id}_${project}`, order: order.id, project, performedAt: new Date(order.paidAt) });
+    }
+  }
+  return order;
+}
+
+/** Records a treatment of an order's project through the service (system actor unless said). */
+export function recordTreatment(
+  t: TestContext, o: { order: string; project: string; performedAt: Date; by?: Actor } & Partial<RecordTreatmentInput>,
+): ReturnType<TestContext['services']['care']['recordTreatment']> {
+  const { by, ...rest } = o;
+  return t.services.care.recordTreatment(by ?? SYSTEM_ACTOR, { requestId: randomUUID(), ...rest });
 }

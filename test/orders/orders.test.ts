@@ -127,7 +127,7 @@ describe('project catalog and spend recording', () => {
       id: expect.any(Number), publicId: res.body.id, orderNo: body.orderNo, clientId: client.id, doctorId: doctor.id, consultantId: consultant.id,
       amountPaidFen: 3408000, paidAt: new Date(body.paidAt),
       items: [
-        { projectId: expect.any(Number), projectCode: 'photorejuvenation', category: 'skin', amountFen: 128000, effectDurationDays: null, followupPlan: null },
+        { projectId: expect.any(Number), projectCode: 'photorejuvenation', category: 'skin', amountFen: 128000, effectDurationDays: 90, followupPlan: null },
         { projectId: expect.any(Number), projectCode: 'hyaluronic_filler', category: 'light', amountFen: 480000, effectDurationDays: 180, followupPlan: null },
         { projectId: expect.any(Number), projectCode: 'rhinoplasty', category: 'surgery', amountFen: 2800000, effectDurationDays: null, followupPlan: null },
       ],

@@ -52,6 +52,10 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "doctor",
     "consultant"
   ],
+  "GET /api/staff/clients/{id}/treatments": [
+    "director",
+    "doctor"
+  ],
   "GET /api/staff/community/posts": null,
   "GET /api/staff/community/posts/{id}": null,
   "GET /api/staff/community/posts/{id}/deliveries": null,
@@ -268,6 +272,14 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "POST /api/staff/tasks/{id}/complete": null,
+  "POST /api/staff/treatments": [
+    "director",
+    "doctor"
+  ],
+  "POST /api/staff/treatments/{id}/cancel": [
+    "director",
+    "doctor"
+  ],
   "POST /api/staff/vouchers/redeem": [
     "customer_service",
     "consultant",

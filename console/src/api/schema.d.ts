@@ -1218,6 +1218,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/clients/{id}/treatments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A client's treatments, newest first (director, doctor; audited)
+         * @description Roles: director, doctor
+         */
+        get: operations["get__api_staff_clients_id_treatments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/community/compliance-check": {
         parameters: {
             query?: never;
@@ -2190,6 +2210,46 @@ export interface paths {
         put?: never;
         /** Mark a task done, with a note (audited) */
         post: operations["post__api_staff_tasks_id_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/treatments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a treatment performed; starts its follow-up plan; retry-safe by requestId (director, doctor; audited)
+         * @description Roles: director, doctor
+         */
+        post: operations["post__api_staff_treatments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/treatments/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a treatment recorded by mistake and its pending follow-ups (director, doctor; audited)
+         * @description Roles: director, doctor
+         */
+        post: operations["post__api_staff_treatments_id_cancel"];
         delete?: never;
         options?: never;
         head?: never;
@@ -12112,6 +12172,125 @@ export interface operations {
             };
         };
     };
+    get__api_staff_clients_id_treatments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            advice?: string | null;
+                            bodyArea?: string;
+                            client?: string;
+                            doctor?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            id?: string;
+                            notes?: string | null;
+                            order?: string;
+                            /** Format: date-time */
+                            performedAt?: string;
+                            project?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            sessionNo?: number;
+                            /** @enum {string} */
+                            status?: "done" | "cancelled";
+                        }[];
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     post__api_staff_community_compliance_check: {
         parameters: {
             query?: never;
@@ -16804,6 +16983,7 @@ export interface operations {
                             category?: "skin" | "light" | "surgery";
                             code?: string;
                             effectDurationDays?: number | null;
+                            followupEachSession?: boolean;
                             /** @enum {string|null} */
                             followupPlan?: "surgery" | "light" | "skin" | null;
                             id?: string;
@@ -16878,6 +17058,8 @@ export interface operations {
                     code: string;
                     /** @description how long the effect lasts; the repurchase reminder comes one month before it ends */
                     effectDurationDays?: number | null;
+                    /** @description a course: each later session restarts the follow-up plan */
+                    followupEachSession?: boolean;
                     /**
                      * @description null: the plan of the project's category
                      * @enum {string|null}
@@ -16902,6 +17084,7 @@ export interface operations {
                         category?: "skin" | "light" | "surgery";
                         code?: string;
                         effectDurationDays?: number | null;
+                        followupEachSession?: boolean;
                         /** @enum {string|null} */
                         followupPlan?: "surgery" | "light" | "skin" | null;
                         id?: string;
@@ -17036,6 +17219,8 @@ export interface operations {
                     category?: "skin" | "light" | "surgery";
                     /** @description how long the effect lasts; the repurchase reminder comes one month before it ends */
                     effectDurationDays?: number | null;
+                    /** @description a course: each later session restarts the follow-up plan */
+                    followupEachSession?: boolean;
                     /**
                      * @description null: the plan of the project's category
                      * @enum {string|null}
@@ -17060,6 +17245,7 @@ export interface operations {
                         category?: "skin" | "light" | "surgery";
                         code?: string;
                         effectDurationDays?: number | null;
+                        followupEachSession?: boolean;
                         /** @enum {string|null} */
                         followupPlan?: "surgery" | "light" | "skin" | null;
                         id?: string;
@@ -17199,6 +17385,7 @@ export interface operations {
                         category?: "skin" | "light" | "surgery";
                         code?: string;
                         effectDurationDays?: number | null;
+                        followupEachSession?: boolean;
                         /** @enum {string|null} */
                         followupPlan?: "surgery" | "light" | "skin" | null;
                         id?: string;
@@ -20541,6 +20728,327 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_treatments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The doctor's advice for the next session; the repurchase reminder carries it; stored encrypted */
+                    advice?: string;
+                    /** @description Default: the project's body area */
+                    bodyArea?: string;
+                    /** @description Default: the order's doctor */
+                    doctor?: string;
+                    /** @description Clinical notes; stored encrypted */
+                    notes?: string;
+                    /** @description The paid order the treatment consumes */
+                    order: string;
+                    /**
+                     * Format: date-time
+                     * @description When it was performed; the follow-up plan counts from it
+                     */
+                    performedAt: string;
+                    /** @description The project performed: a line of the order */
+                    project: string;
+                    /** @description The caller's key for this recording (a UUID); sent again by a retry or a double click, it records once */
+                    requestId: string;
+                    /** @description For a course; default: the next session of this order line */
+                    sessionNo?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        replayed?: boolean;
+                        treatment?: {
+                            advice?: string | null;
+                            bodyArea?: string;
+                            client?: string;
+                            doctor?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            id?: string;
+                            notes?: string | null;
+                            order?: string;
+                            /** Format: date-time */
+                            performedAt?: string;
+                            project?: {
+                                id?: string;
+                                name?: string;
+                            };
+                            sessionNo?: number;
+                            /** @enum {string} */
+                            status?: "done" | "cancelled";
+                        };
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description TREATMENT_ORDER_REFUNDED, TREATMENT_REQUEST_REUSED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description TREATMENT_NOT_IN_ORDER, TREATMENT_DOCTOR_INVALID, TREATMENT_IN_FUTURE */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_treatments_id_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        advice?: string | null;
+                        bodyArea?: string;
+                        client?: string;
+                        doctor?: {
+                            id?: string;
+                            name?: string;
+                        };
+                        id?: string;
+                        notes?: string | null;
+                        order?: string;
+                        /** Format: date-time */
+                        performedAt?: string;
+                        project?: {
+                            id?: string;
+                            name?: string;
+                        };
+                        sessionNo?: number;
+                        /** @enum {string} */
+                        status?: "done" | "cancelled";
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

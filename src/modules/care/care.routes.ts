@@ -1,9 +1,15 @@
 import type { ApiRouter } from '../../shared/http/route';
 import type { CareService } from './care.service';
 import { actorFromContext } from '../audit';
-import { clientParams, stepsResponse, templateParams, templatePatch, templateResponse, templatesResponse } from './care.schema';
+import {
+  clientParams, recordTreatmentBody, recordTreatmentResponse, stepsResponse, templateParams, templatePatch, templateResponse, templatesResponse,
+  treatmentParams, treatmentResponse, treatmentsResponse,
+} from './care.schema';
 
 const STAFF = ['staff: follow-ups'];
+const TREATMENTS = ['staff: treatments'];
+// Treatments are medical history (DOMAIN.md, three tiers): doctors and the director.
+const CLINICAL = ['director', 'doctor'] as const;
 
 /** HTTP ↔ CareService (staff side; clients see follow-ups as messages). */
 export function registerCareRoutes(api: ApiRouter, s: { care: CareService }): void {
@@ -27,5 +33,27 @@ export function registerCareRoutes(api: ApiRouter, s: { care: CareService }): vo
         tags: STAFF, auth: 'staff', roles: ['director', 'doctor'], params: clientParams, response: stepsResponse, errors: ['NOT_FOUND'],
       },
       async ({ ctx, params }) => ({ items: await s.care.stepsOfClient(actorFromContext(ctx), params.id) }),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/treatments', summary: 'Record a treatment performed; starts its follow-up plan; retry-safe by requestId (director, doctor; audited)',
+        tags: TREATMENTS, auth: 'staff', roles: [...CLINICAL], body: recordTreatmentBody, status: 201, response: recordTreatmentResponse,
+        errors: ['NOT_FOUND', 'TREATMENT_ORDER_REFUNDED', 'TREATMENT_NOT_IN_ORDER', 'TREATMENT_DOCTOR_INVALID', 'TREATMENT_IN_FUTURE', 'TREATMENT_REQUEST_REUSED'],
+      },
+      ({ ctx, body }) => s.care.recordTreatment(actorFromContext(ctx), body),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/treatments/:id/cancel', summary: 'Cancel a treatment recorded by mistake and its pending follow-ups (director, doctor; audited)',
+        tags: TREATMENTS, auth: 'staff', roles: [...CLINICAL], params: treatmentParams, response: treatmentResponse, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params }) => s.care.cancelTreatment(actorFromContext(ctx), params.id),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/clients/:id/treatments', summary: 'A client\'s treatments, newest first (director, doctor; audited)',
+        tags: TREATMENTS, auth: 'staff', roles: [...CLINICAL], params: clientParams, response: treatmentsResponse, errors: ['NOT_FOUND'],
+      },
+      async ({ ctx, params }) => ({ items: await s.care.treatmentsOfClient(actorFromContext(ctx), params.id) }),
     );
 }

@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { publicIdParam } from '../../shared/http/schemas';
+import { publicIdParam, publicIdSchema } from '../../shared/http/schemas';
 
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
@@ -29,3 +29,35 @@ export const templatesResponse = Joi.object({ items: Joi.array().items(template)
 export const stepsResponse = Joi.object({
   items: Joi.array().items(Joi.object({ order: Joi.string(), project: Joi.string(), step: Joi.string(), dueAt: Joi.date(), status: Joi.string() })),
 });
+
+export const treatmentParams = Joi.object({ id: publicIdParam });
+
+export const recordTreatmentBody = Joi.object({
+  requestId: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/, 'key').required()
+    .description('The caller\'s key for this recording (a UUID); sent again by a retry or a double click, it records once'),
+  order: publicIdSchema.required().description('The paid order the treatment consumes'),
+  project: publicIdSchema.required().description('The project performed: a line of the order'),
+  doctor: publicIdSchema.description('Default: the order\'s doctor'),
+  performedAt: Joi.string().isoDate().pattern(/(Z|[+-]\d{2}:?\d{2})$/, 'time with a zone (Z or +08:00)').required().description('When it was performed; the follow-up plan counts from it'),
+  bodyArea: Joi.string().pattern(/^[a-z][a-z_]{1,23}$/, 'lowercase slug').description('Default: the project\'s body area'),
+  notes: Joi.string().min(1).max(1000).pattern(/\S/).description('Clinical notes; stored encrypted'),
+  advice: Joi.string().min(1).max(200).pattern(/\S/).description('The doctor\'s advice for the next session; the repurchase reminder carries it; stored encrypted'),
+  sessionNo: Joi.number().integer().min(1).max(100).description('For a course; default: the next session of this order line'),
+}).required();
+
+const treatment = Joi.object({
+  id: Joi.string(),
+  client: Joi.string(),
+  order: Joi.string(),
+  project: Joi.object({ id: Joi.string(), name: Joi.string() }),
+  doctor: Joi.object({ id: Joi.string(), name: Joi.string() }),
+  performedAt: Joi.date(),
+  bodyArea: Joi.string(),
+  notes: Joi.string().allow(null),
+  advice: Joi.string().allow(null),
+  sessionNo: Joi.number().integer(),
+  status: Joi.string().valid('done', 'cancelled'),
+});
+export const treatmentResponse = treatment;
+export const recordTreatmentResponse = Joi.object({ treatment, replayed: Joi.boolean() });
+export const treatmentsResponse = Joi.object({ items: Joi.array().items(treatment) });

@@ -14,6 +14,8 @@ import type { StaffRole } from '../staff';
 import type { FollowupAction } from './care.entity';
 import { CareErrors } from './care.errors';
 import { runInTransaction } from '../../shared/db';
+import { Treatments, treatmentAad } from './care.treatments';
+import type { RecordTreatmentInput, TreatmentForPlan, TreatmentView } from './care.treatments';
 
 /** Where staff tasks go (the worklist module). */
 export interface TaskSink {
@@ -78,6 +80,8 @@ interface DueRow {
   project: string;
   consultant: string | null;
   doctor: string | null;
+  treatment_public_id: string;
+  advice_enc: Buffer | null;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -88,74 +92,107 @@ const PER_PROJECT_ACTIONS = new Set<FollowupAction>(['photo_request', 'repurchas
 const MP_PAGES = { survey: 'packageSurvey/survey/index', appointments: 'packageSurvey/appointments/index' };
 
 /**
- * Follow-up plans by project: a paid order schedules its plan's steps; a scheduled
- * scan turns due steps into outbox messages or staff tasks; a full refund or void cancels what is
- * still pending. Every step is anchored on the procedure (the order's paid time).
+ * Follow-up plans by project: a recorded treatment schedules its plan's steps; a scheduled scan
+ * turns due steps into outbox messages or staff tasks; a full refund or void, or a cancelled
+ * treatment, cancels what is still pending. Every step is anchored on the procedure.
  */
 export class CareService {
   private readonly log: Logger;
 
+  private readonly treatments: Treatments;
+
   constructor(private readonly deps: CareDeps) {
     this.log = deps.logger;
+    this.treatments = new Treatments(deps, (m, t) => this.scheduleTreatment(m, t));
   }
 
   /** The account is deleted (PIPL): the steps name the client's procedures, so they go. */
   readonly clientDataHooks = {
     onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
       await m.query('DELETE FROM followup_steps WHERE client_id = ?', [clientId]);
+      await m.query('DELETE FROM treatments WHERE client_id = ?', [clientId]);
     },
+    /** The client's own export (PIPL): the treatments performed, with the doctor's notes. */
+    exportSections: async (m: EntityManager, clientId: number): Promise<Record<string, unknown>> => ({
+      treatments: (await this.treatments.rowsOfClient(m, clientId)).map((v) => ({
+        project: v.project.name, doctor: v.doctor.name, performedAt: v.performedAt, bodyArea: v.bodyArea, sessionNo: v.sessionNo, status: v.status, notes: v.notes, advice: v.advice,
+      })),
+    }),
   };
 
-  /** The order hooks: schedule on payment, cancel pending steps when nothing is left paid. */
+  /** The order hooks: a full refund or void cancels what is still pending. Payment schedules nothing: the treatment does. */
   orderHooks(): OrderHooks {
     return {
-      onPaid: async (m, order) => { await this.schedule(m, order); },
       onRefunded: async (m, order, refund) => { if (refund.full) await this.cancelForOrder(m, order, refund); },
     };
   }
 
+  /** Records a treatment and starts its follow-up plan (idempotent per request id). */
+  recordTreatment(actor: Actor, input: RecordTreatmentInput): Promise<{ treatment: TreatmentView; replayed: boolean }> {
+    return this.treatments.record(actor, input);
+  }
+
+  /** Cancels a treatment and its pending follow-up steps. */
+  cancelTreatment(actor: Actor, treatmentPublicId: string): Promise<TreatmentView> {
+    return this.treatments.cancel(actor, treatmentPublicId);
+  }
+
+  treatmentsOfClient(actor: Actor, clientPublicId: string): Promise<TreatmentView[]> {
+    return this.treatments.ofClient(actor, clientPublicId);
+  }
+
   /**
-   * Writes the steps of each item's plan (the project's plan, else its category's). Steps that
-   * were due more than a day before the order was recorded are skipped: a "48 hours after" message
-   * on day ten would be wrong.
+   * Writes the steps of the treatment's plan (the project's plan, else its category's), timed
+   * from the procedure (DOMAIN.md: every follow-up counts from the treatment, never the payment).
+   * A course's later session restarts the plan only where the project says so; then the earlier
+   * session's steps still scheduled give way. Steps due more than a day before now are skipped:
+   * a "48 hours after" message on day ten would be wrong.
    */
-  async schedule(m: EntityManager, order: PaidOrder): Promise<number> {
-    const templates: { id: number; plan: string; step: string; offset_minutes: number | null; action: FollowupAction }[] = await m.query(
-      'SELECT id, plan, step, offset_minutes, action FROM followup_templates WHERE active = 1',
+  async scheduleTreatment(m: EntityManager, treatment: TreatmentForPlan): Promise<number> {
+    const [project]: { category: string; followup_plan: string | null; effect_duration_days: number | null; followup_each_session: number }[] = await m.query(
+      'SELECT category, followup_plan, effect_duration_days, followup_each_session FROM projects WHERE id = ?', [treatment.projectId],
     );
+    if (treatment.sessionNo > 1) {
+      if (!project.followup_each_session) return 0;
+      await m.query(
+        `UPDATE followup_steps s JOIN treatments t ON t.id = s.treatment_id SET s.status = 'cancelled'
+          WHERE t.order_id = ? AND t.project_id = ? AND t.id <> ? AND s.status = 'scheduled'`,
+        [treatment.orderId, treatment.projectId, treatment.id],
+      );
+    }
+    const templates: { id: number; plan: string; step: string; offset_minutes: number | null; action: FollowupAction }[] = await m.query(
+      'SELECT id, plan, step, offset_minutes, action FROM followup_templates WHERE active = 1 AND plan = ?', [project.followup_plan ?? project.category],
+    );
+    // One check-in, survey and follow-up per visit (DOMAIN.md: 避免信息过载): another project of the
+    // same order treated the same day already has them. Effect tracking and repurchase go per project.
+    const taken: { step: string }[] = await m.query(
+      `SELECT DISTINCT s.step FROM followup_steps s JOIN treatments t ON t.id = s.treatment_id
+        WHERE s.order_id = ? AND s.treatment_id <> ? AND s.status <> 'cancelled' AND ABS(TIMESTAMPDIFF(SECOND, t.performed_at, ?)) < 86400`,
+      [treatment.orderId, treatment.id, treatment.performedAt],
+    );
+    const visitLevel = new Set(taken.map((r) => r.step));
+    const anchor = treatment.performedAt.getTime();
     const now = this.deps.clock.now().getTime();
     const leadMs = this.deps.config.care.repurchaseLeadDays * DAY_MS;
     const rows: unknown[][] = [];
-    // One check-in, survey and follow-up per order (the survey is the order's), named after its
-    // largest item; effect tracking and repurchase reminders per project (DOMAIN.md: 避免信息过载).
-    const orderLevel = new Set<string>();
-    const items = [...order.items].sort((a, b) => b.amountFen - a.amountFen);
-    for (const item of items) {
-      const plan = item.followupPlan ?? item.category;
-      for (const t of templates) {
-        if (t.plan !== plan) continue;
-        if (!PER_PROJECT_ACTIONS.has(t.action)) {
-          if (orderLevel.has(t.step)) continue;
-          orderLevel.add(t.step);
-        }
-        let due: number;
-        if (t.offset_minutes !== null) due = order.paidAt.getTime() + t.offset_minutes * 60_000;
-        else if (item.effectDurationDays) due = order.paidAt.getTime() + item.effectDurationDays * DAY_MS - leadMs;
-        else continue;
-        if (due < now - DAY_MS || due <= order.paidAt.getTime()) continue;
-        rows.push([order.id, item.projectId, order.clientId, t.id, t.step, new Date(due)]);
-      }
+    for (const t of templates) {
+      if (!PER_PROJECT_ACTIONS.has(t.action) && visitLevel.has(t.step)) continue;
+      let due: number;
+      if (t.offset_minutes !== null) due = anchor + t.offset_minutes * 60_000;
+      else if (project.effect_duration_days) due = anchor + Number(project.effect_duration_days) * DAY_MS - leadMs;
+      else continue;
+      if (due < now - DAY_MS || due <= anchor) continue;
+      rows.push([treatment.orderId, treatment.projectId, treatment.clientId, treatment.id, t.id, t.step, new Date(due)]);
     }
     if (rows.length) {
-      // The same project twice in one order gets its plan once.
       await m.query(
-        `INSERT INTO followup_steps (order_id, project_id, client_id, template_id, step, due_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+        `INSERT INTO followup_steps (order_id, project_id, client_id, treatment_id, template_id, step, due_at) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
          ON DUPLICATE KEY UPDATE id = id`,
         rows.flat(),
       );
     }
-    if (order.items.some((i) => POST_OP_CATEGORIES.has(i.category))) {
-      await this.deps.journey.moveTo(m, order.clientId, 'post_op', SYSTEM_ACTOR, { reason: 'order', at: order.paidAt });
+    if (POST_OP_CATEGORIES.has(project.category)) {
+      await this.deps.journey.moveTo(m, treatment.clientId, 'post_op', SYSTEM_ACTOR, { reason: 'treatment', at: treatment.performedAt });
     }
     return rows.length;
   }
@@ -201,8 +238,9 @@ export class CareService {
     const rows: DueRow[] = await m.query(
       `SELECT s.id, s.order_id, o.public_id AS order_public_id, s.client_id, c.public_id AS client_public_id, c.status AS client_status,
               c.name_enc, c.gender, s.step, s.due_at, t.action, t.text, t.assignee_role, p.name AS project,
-              cs.display_name AS consultant, d.display_name AS doctor
+              cs.display_name AS consultant, d.display_name AS doctor, tr.public_id AS treatment_public_id, tr.advice_enc
          FROM followup_steps s
+         JOIN treatments tr ON tr.id = s.treatment_id
          JOIN followup_templates t ON t.id = s.template_id
          JOIN projects p ON p.id = s.project_id
          JOIN orders o ON o.id = s.order_id
@@ -253,8 +291,11 @@ export class CareService {
       case 'photo_request':
         // The photo comes back in the chat, to the consultant (no upload page in the mini-program).
         return { ...base, purpose: 'photo_request' };
-      case 'repurchase':
-        return { ...base, purpose: 'repurchase', card: { title: '预约复诊', pagePath: MP_PAGES.appointments } };
+      case 'repurchase': {
+        // The doctor's advice written with the treatment goes with the reminder.
+        const advice = r.advice_enc ? this.deps.cipher.decrypt(r.advice_enc, treatmentAad(r.treatment_public_id, 'advice')) : null;
+        return { ...base, text: advice ? `${text}\n医生建议：${advice}` : text, purpose: 'repurchase', card: { title: '预约复诊', pagePath: MP_PAGES.appointments } };
+      }
       default:
         return base;
     }

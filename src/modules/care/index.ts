@@ -4,6 +4,8 @@ import type { CareService } from './care.service';
 export { CareService } from './care.service';
 export type { CareDeps, TaskSink, SurveyOpener, FollowupTemplateView, FollowupStepView } from './care.service';
 export { CareErrors } from './care.errors';
+export type { RecordTreatmentInput, TreatmentView } from './care.treatments';
+export { treatmentAad } from './care.treatments';
 export { registerCareRoutes } from './care.routes';
 export * from './care.entity';
 

@@ -43,6 +43,10 @@ export class Project {
   @Column({ name: 'followup_plan', type: 'varchar', length: 24, nullable: true })
   followupPlan!: FollowupPlan | null;
 
+  /** A course: each later session restarts the follow-up plan (else only the first session starts it). */
+  @Column({ name: 'followup_each_session', type: 'tinyint', default: 0 })
+  followupEachSession!: boolean;
+
   @Column({ type: 'boolean', default: true })
   active!: boolean;
 

@@ -17,6 +17,7 @@ const bodyArea = Joi.string().pattern(/^[a-z][a-z_]{1,23}$/, 'lowercase slug').d
 const effectDurationDays = Joi.number().integer().min(1).max(3650).allow(null)
   .description('how long the effect lasts; the repurchase reminder comes one month before it ends');
 const followupPlan = Joi.string().valid(...FOLLOWUP_PLANS).allow(null).description('null: the plan of the project\'s category');
+const followupEachSession = Joi.boolean().description('a course: each later session restarts the follow-up plan');
 
 export const projectListQuery = Joi.object({ active: Joi.boolean() });
 
@@ -28,6 +29,7 @@ export const createProjectBody = Joi.object({
   bodyArea: bodyArea.required(),
   effectDurationDays,
   followupPlan,
+  followupEachSession,
   active: Joi.boolean(),
 }).required();
 
@@ -39,6 +41,7 @@ export const updateProjectBody = Joi.object({
   bodyArea,
   effectDurationDays,
   followupPlan,
+  followupEachSession,
   active: Joi.boolean(),
 }).min(1).required();
 
@@ -51,6 +54,7 @@ export const projectView = Joi.object({
   bodyArea: Joi.string(),
   effectDurationDays: Joi.number().integer().allow(null),
   followupPlan: Joi.string().valid(...FOLLOWUP_PLANS).allow(null),
+  followupEachSession: Joi.boolean(),
   active: Joi.boolean(),
 });
 export const projectsResponse = Joi.object({ items: Joi.array().items(projectView) });

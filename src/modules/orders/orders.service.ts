@@ -34,6 +34,7 @@ export interface ProjectInput {
   bodyArea: string;
   effectDurationDays?: number | null;
   followupPlan?: FollowupPlan | null;
+  followupEachSession?: boolean;
   active?: boolean;
 }
 /** A change to a project; the code never changes. */
@@ -48,6 +49,7 @@ export interface ProjectView {
   bodyArea: string;
   effectDurationDays: number | null;
   followupPlan: FollowupPlan | null;
+  followupEachSession: boolean;
   active: boolean;
 }
 
@@ -128,6 +130,7 @@ interface ProjectRow {
   body_area: string;
   effect_duration_days: number | null;
   followup_plan: FollowupPlan | null;
+  followup_each_session: number | boolean;
   active: number | boolean;
 }
 
@@ -168,7 +171,8 @@ const DAY_MS = 86400_000;
 function projectView(r: ProjectRow): ProjectView {
   return {
     id: r.public_id, code: r.code, name: r.name, category: r.category, listPriceFen: Number(r.list_price_fen), bodyArea: r.body_area,
-    effectDurationDays: r.effect_duration_days === null ? null : Number(r.effect_duration_days), followupPlan: r.followup_plan, active: Boolean(r.active),
+    effectDurationDays: r.effect_duration_days === null ? null : Number(r.effect_duration_days), followupPlan: r.followup_plan,
+    followupEachSession: Boolean(r.followup_each_session), active: Boolean(r.active),
   };
 }
 
@@ -228,10 +232,10 @@ export class OrdersService {
       const id = publicId();
       try {
         await m.query(
-          `INSERT INTO projects (public_id, code, name, category, list_price_fen, body_area, effect_duration_days, followup_plan, active, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO projects (public_id, code, name, category, list_price_fen, body_area, effect_duration_days, followup_plan, followup_each_session, active, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [id, input.code, input.name, input.category, input.listPriceFen, input.bodyArea, input.effectDurationDays ?? null, input.followupPlan ?? null,
-            input.active ?? true, now, now],
+            input.followupEachSession ?? false, input.active ?? true, now, now],
         );
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -249,7 +253,7 @@ export class OrdersService {
       if (!row) throw notFound('Project');
       const columns: Record<keyof ProjectPatch, string> = {
         name: 'name', category: 'category', listPriceFen: 'list_price_fen', bodyArea: 'body_area',
-        effectDurationDays: 'effect_duration_days', followupPlan: 'followup_plan', active: 'active',
+        effectDurationDays: 'effect_duration_days', followupPlan: 'followup_plan', followupEachSession: 'followup_each_session', active: 'active',
       };
       const keys = (Object.keys(patch) as (keyof ProjectPatch)[]).filter((k) => patch[k] !== undefined && k in columns);
       if (!keys.length) throw validationError([{ field: 'body', message: 'nothing to change' }]);
