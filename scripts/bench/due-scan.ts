@@ -18,7 +18,7 @@ const ORDER_CHUNK = 20_000;
 const DAY_S = 86_400;
 
 /**
- * Issue 5: CareService.enqueueDue (the scheduler's every-minute task) over 1,000,000 scheduled
+ * CareService.enqueueDue (the scheduler's every-minute task) over 1,000,000 scheduled
  * follow-up steps of 200,000 orders and 100,000 clients, ~1% of them due: seconds from the first
  * claim until no due step is left, and the process's peak memory (RSS, sampled every 10 ms).
  */

@@ -110,16 +110,16 @@ const benches: Record<string, () => Promise<void>> = {
       report('profile', { rps: r.rps, p99_ms: r.p99, ratio: r.rps / baseline.rps, cpu_us: r.cpuUs! }, { cpu_us: ['<=', floor.cpuUs! + 50] });
     });
   },
-  /** Issue 4: redemptions spread over many accounts and on one hot account, each beside raw mysql2; then the ledger check. */
+  /** redemptions spread over many accounts and on one hot account, each beside raw mysql2; then the ledger check. */
   points_redeem: () => pointsRedeemBench(withApp),
-  /** Issue 3: full questionnaire submissions by new clients beside the same row writes on raw mysql2. */
+  /** full questionnaire submissions by new clients beside the same row writes on raw mysql2. */
   questionnaire_submit: () => questionnaireSubmitBench(withApp),
-  /** Issue 5: the due follow-up scan over 1,000,000 scheduled steps (seconds, peak memory). */
+  /** the due follow-up scan over 1,000,000 scheduled steps (seconds, peak memory). */
   due_scan: () => dueScanBench(withDatabase),
-  /** Issue 5: RFM over 1,000,000 clients. */
+  /** RFM over 1,000,000 clients. */
   rfm: () => rfmBench(withDatabase),
   roi_report: () => roiBench(withDatabase),
-  /** Issue 5: outbox messages per second through the simulated WeCom, budgets off. */
+  /** outbox messages per second through the simulated WeCom, budgets off. */
   outbox_drain: () => outboxDrainBench(withDatabase),
   /** WeCom callbacks verified, decrypted and recorded per second by one API process. */
   wecom_callbacks: () => wecomCallbacksBench(BENCH_ENV),

@@ -15,7 +15,7 @@ const MESSAGES = Number(process.env.BENCH_OUTBOX_MESSAGES ?? 5000);
 const BUDGET_OFF = { QUIET_HOURS: 'off', SEND_BUDGET_PER_MINUTE: '10000', SEND_BUDGET_PER_DAY: '1000000', CLIENT_DAILY_MESSAGE_CAP: '100' };
 
 /**
- * Issue 5: messages per second through the delivery engine (DeliveryService.drain) and the real
+ * messages per second through the delivery engine (DeliveryService.drain) and the real
  * Wechaty channel on the simulated WeCom (the mock puppet), budgets and quiet hours off, other
  * delivery settings as configured (batch, send concurrency). N clients, each linked to a mock
  * contact, get one due follow-up each (every other one with a mini-program card, as the care

@@ -26,7 +26,7 @@ interface Phase {
 }
 
 /**
- * Issue 4: redemptions per second through the real app (HTTP → session → RewardsService.redeem),
+ * redemptions per second through the real app (HTTP → session → RewardsService.redeem),
  * spread over many accounts and on one hot account, each beside the same SQL on a bare mysql2 pool
  * (raw-redeem.ts) at the same concurrency; then the ledger consistency check, which must find no drift.
  * Every phase gets its own item and accounts, so phases do not inherit each other's rows or locks.

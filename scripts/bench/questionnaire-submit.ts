@@ -22,7 +22,7 @@ const SESSION_TTL_S = 1800;
 const PATH = '/api/mp/questionnaires/intent/submissions';
 
 /**
- * Issue 3: full submissions of the default intent questionnaire through the real app (HTTP →
+ * full submissions of the default intent questionnaire through the real app (HTTP →
  * session → validation → QuestionnairesService.submit, one transaction), each by a new client with
  * the privacy and health consents, beside the same row writes on a bare mysql2 pool at the same
  * concurrency. A second baseline runs every statement the service sends (reads and locks too): the

@@ -13,7 +13,7 @@ const ORDER_CHUNK = 150_000;
 const DAY_S = 86_400;
 
 /**
- * Issue 5: RfmService.run (the nightly task) over 1,000,000 clients and 1,500,000 orders of the
+ * RfmService.run (the nightly task) over 1,000,000 clients and 1,500,000 orders of the
  * last two years. `s` is a first run from empty RFM tables (every client computed and tagged, the
  * dormant actions written); `rerun_s` the same night again (only the figures move).
  */

@@ -18,7 +18,7 @@ const ANSWERS = {
   motivation: ['confidence'], eagerness: 9, risk_attitude: 'balanced', preference: 'natural', decision_style: 'doctor', visit: 'soon',
 };
 
-describe('issue 3 end to end: questionnaire → plan → intent letter → booked → metrics', () => {
+describe('end to end: questionnaire → plan → intent letter → booked → metrics', () => {
   let t: TestContext;
   let staff: StaffSet;
 

@@ -3,7 +3,7 @@ import { createClient, createStaff } from '../helpers/factories';
 import { closedPort } from '../helpers/net';
 import { bindContact, enqueue, outboxRow, RecordingChannel, shanghai } from '../helpers/delivery';
 
-// Issue 5, faults: Redis gone in the middle of the work (the send budgets live there). No message
+// Faults: Redis gone in the middle of the work (the send budgets live there). No message
 // may be lost or sent twice, and the work resumes once Redis answers again.
 describe('delivery while Redis is down', () => {
   let up: TestContext;

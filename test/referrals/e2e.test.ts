@@ -10,7 +10,7 @@ const DAY = 24 * HOUR;
 const YUAN = 100;
 
 /**
- * Issue 4 items 5–7 end to end, through the real routes only: login with the stand-in's codes, the
+ * Referrals end to end (binding, cashback, leaderboards), through the real routes only: login with the stand-in's codes, the
  * staff orders API, the scheduler's release task, and the mini-program's referral routes.
  */
 describe('referral end to end: bind, order, hold, release, clawback, leaderboard', () => {

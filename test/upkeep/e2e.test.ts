@@ -7,7 +7,7 @@ import { INDICATORS } from '../../src/modules/feedback';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 
-// Issue 5, done when: an order's follow-ups reach the client's WeCom contact through real Wechaty on
+// End to end: an order's follow-ups reach the client's WeCom contact through real Wechaty on
 // the mock puppet, in order, none in quiet hours, none twice, with two scheduler processes.
 // The scheduler and the drain walk every due row, so this file has a database of its own.
 
