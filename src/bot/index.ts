@@ -83,7 +83,7 @@ export async function startBot(deps: Deps, services: Services, opts: BotOptions 
   bot.on('login', (user) => log.info({ account: user.id }, 'bot logged in'));
   bot.on('logout', (user, reason) => {
     if (stopping) log.info({ account: user.id }, 'bot logged out for the stop');
-    else log.warn({ account: user.id, reason }, 'bot logged out; waiting for the puppet to log in again');
+    else log.warn({ account: user.id, failure: reason }, 'bot logged out; waiting for the puppet to log in again');
   });
   bot.on('error', (err) => log.error({ err }, 'bot error'));
   await bot.start();

@@ -462,7 +462,7 @@ export class ReferralsService {
     const [b] = await m.query('SELECT referrer_id, referee_id FROM referral_bindings WHERE id = ?', [bindingId]);
     await m.query("UPDATE referral_bindings SET status = 'void', void_reason = ?, voided_at = ? WHERE id = ?", [reason, this.deps.clock.now(), bindingId]);
     await m.query('UPDATE clients SET referrer_id = NULL WHERE id = ? AND referrer_id = ?', [b.referee_id, b.referrer_id]);
-    this.log.warn({ bindingId, reason }, 'referral binding voided; no rewards');
+    this.log.warn({ bindingId, outcome: reason }, 'referral binding voided; no rewards');
     return false;
   }
 
