@@ -34,9 +34,13 @@ export async function createTestContext(
   // A test that needs the whole database to itself (e.g. "the last director") gets a fresh,
   // migrated one, dropped on close, so it cannot disturb test files running beside it.
   // A second app instance on that database (`shareDatabaseOf`) neither creates nor drops it.
-  const isolated = opts.isolatedDatabase ? `${process.env.DB_NAME}_${Math.random().toString(36).slice(2, 8)}` : null;
+  // Its Redis keys are its own too: sessions and revocation sets are keyed by row ids, which repeat
+  // across databases, so another file revoking "staff 3" would end this file's staff 3's sessions.
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const isolated = opts.isolatedDatabase ? `${process.env.DB_NAME}_${suffix}` : null;
   const dbName = isolated ?? opts.shareDatabaseOf?.config.db.database;
-  const base = loadConfig({ ...process.env, ...opts.env, ...(dbName ? { DB_NAME: dbName } : {}) }, { dotenv: false });
+  const keyPrefix = isolated ? `${process.env.REDIS_KEY_PREFIX ?? ''}${suffix}:` : opts.shareDatabaseOf?.config.redis.keyPrefix;
+  const base = loadConfig({ ...process.env, ...(keyPrefix ? { REDIS_KEY_PREFIX: keyPrefix } : {}), ...opts.env, ...(dbName ? { DB_NAME: dbName } : {}) }, { dotenv: false });
   if (isolated) await ensureDatabase(base.db);
   const standIn = await startWeChatStandIn({ port: 0, clock, appId: base.wechat.appId, appSecret: base.wechat.appSecret });
   const config: Config = { ...base, wechat: { ...base.wechat, apiBaseUrl: standIn.url, standIn: true } };
