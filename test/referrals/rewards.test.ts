@@ -29,7 +29,7 @@ describe('referral rewards: tiers, hold, release, cancel and clawback', () => {
     // files' rewards must not be in it): every race splits its work between them (DESIGN.md).
     const env = { DB_POOL_SIZE: '10', POINTS_REFERRAL: '200', POINTS_REFERRAL_NEW_CLIENT_MULTIPLIER: '2', REFERRAL_REFEREE_POINTS: '100', REFERRAL_HOLD_DAYS: '7' };
     t1 = await createTestContext({ env, now: '2030-04-10T02:00:00Z', isolatedDatabase: true });
-    t2 = await createTestContext({ env: { ...env, DB_NAME: t1.config.db.database }, now: '2030-04-10T02:00:00Z' });
+    t2 = await createTestContext({ env, now: '2030-04-10T02:00:00Z', shareDatabaseOf: t1 });
   });
   afterAll(async () => {
     await t2?.close();
