@@ -6,7 +6,7 @@ import { AppError, notFound } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { SYSTEM_ACTOR } from '../audit';
 import type { Actor, AuditService } from '../audit';
-import { ClientAccess, clientAad } from '../clients';
+import { ClientAccess, readClientField } from '../clients';
 import type { JourneyService } from '../journey';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
 import type { OutboxInput, OutboxService } from '../outbox';
@@ -313,15 +313,11 @@ export class CareService {
   }
 
   private salutation(r: DueRow): string {
-    if (!r.name_enc) return '';
-    try {
-      const name = this.deps.cipher.decrypt(r.name_enc, clientAad.client(r.client_public_id, 'name')).trim();
-      const title = r.gender === 'female' ? '女士' : r.gender === 'male' ? '先生' : '';
-      return title && name ? `${name[0]}${title}` : name;
-    } catch {
+    const name = readClientField(this.deps.cipher, r.client_public_id, 'name', r.name_enc, () => {
       this.log.error({ clientId: r.client_id }, 'client name cannot be decrypted; message sent without it');
-      return '';
-    }
+    })?.trim() ?? '';
+    const title = r.gender === 'female' ? '女士' : r.gender === 'male' ? '先生' : '';
+    return title && name ? `${name[0]}${title}` : name;
   }
 
   async listTemplates(): Promise<FollowupTemplateView[]> {

@@ -1,11 +1,13 @@
 import type { Task } from '../../shared/task';
 import type { ClientsService } from './clients.service';
 
-export { ClientsService, aad as clientAad, maskPhone, MEDICAL_FIELDS, MEDICAL_COLUMNS } from './clients.service';
+export { ClientsService } from './clients.service';
+export { aad as clientAad, readClientField, maskPhone, MEDICAL_FIELDS, MEDICAL_COLUMNS } from './clients.shared';
+export type { ClientsDeps, MedicalField } from './clients.shared';
 export type {
-  ClientsDeps, NewClientInput, OwnProfile, ProfileUpdate, ConsentView, ConsentSummary, GrantConsentInput, MedicalHistory, PastProcedure,
-  StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, MedicalField, ClientDataHooks,
-} from './clients.service';
+  NewClientInput, OwnProfile, ProfileUpdate, ConsentView, ConsentSummary, GrantConsentInput, MedicalHistory, PastProcedure,
+  StaffListQuery, StaffListItem, StaffArchive, StaffClientAssignment, ClientDataHooks,
+} from './clients.types';
 export { ClientErrors } from './clients.errors';
 export { ClientAccess, CLIENT_ACCESS, ACCESS_SCOPES, accessReach, mayAccess, accessibleScopes, accessFilter } from './clients.access';
 export type { AccessScope, AccessReach, AccessPrincipal, AccessibleClient, AccessCheckOptions } from './clients.access';

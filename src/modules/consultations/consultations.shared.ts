@@ -7,7 +7,7 @@ import { runInTransaction } from '../../shared/db';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
 import type { ClientsService } from '../clients';
-import { clientAad, mayAccess } from '../clients';
+import { mayAccess, readClientField } from '../clients';
 import type { AccessScope } from '../clients';
 import type { JourneyService } from '../journey';
 import type { OutboxService } from '../outbox';
@@ -176,13 +176,9 @@ export class Support {
 
   /** The client's name for staff lists; null when absent or unreadable. */
   clientName(publicId: string, nameEnc: Buffer | null): string | null {
-    if (!nameEnc) return null;
-    try {
-      return this.deps.cipher.decrypt(nameEnc, clientAad.client(publicId, 'name'));
-    } catch {
+    return readClientField(this.deps.cipher, publicId, 'name', nameEnc, () => {
       this.deps.logger.error({ client: publicId, column: 'name' }, 'stored value cannot be decrypted; answered as null');
-      return null;
-    }
+    });
   }
 
   /** Public id and display name of staff members by internal id. */

@@ -9,7 +9,7 @@ import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import { createLogger, Logger } from '../../shared/logger';
 import { SYSTEM_ACTOR } from '../audit';
 import type { Actor, AuditService } from '../audit';
-import { ClientAccess, clientAad, mayAccess } from '../clients';
+import { ClientAccess, mayAccess, readClientField } from '../clients';
 import type { OutboxService } from '../outbox';
 import type { TagsService } from '../tags';
 import { ContactErrors } from './contacts.errors';
@@ -535,13 +535,19 @@ export class ContactsService {
     return this.view(row);
   }
 
+  private clientName(r: ContactRow): string | null {
+    return readClientField(this.deps.cipher, r.client_public_id!, 'name', r.client_name_enc, () => {
+      this.log.error({ contactId: r.contact_id, column: 'name' }, 'stored value cannot be decrypted; answered as null');
+    });
+  }
+
   private view(r: ContactRow): ContactView {
     const linked = r.client_id !== null && r.client_public_id !== null;
     return {
       contactId: r.contact_id,
       accountId: r.account_id,
       name: this.open(r.name_enc, contactNameAad(r.contact_id), { contactId: r.contact_id }),
-      client: linked ? { id: r.client_public_id!, name: this.open(r.client_name_enc, clientAad.client(r.client_public_id!, 'name'), { contactId: r.contact_id }) } : null,
+      client: linked ? { id: r.client_public_id!, name: this.clientName(r) } : null,
       boundBy: linked ? r.bound_by : null,
       boundAt: linked ? r.bound_at : null,
       autoMatch: Boolean(Number(r.auto_match)),

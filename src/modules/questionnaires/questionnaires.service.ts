@@ -7,7 +7,7 @@ import { FieldCipher, publicId as newPublicId, sha256 } from '../../shared/crypt
 import { createLogger, Logger } from '../../shared/logger';
 import type { Actor, AuditRecord, AuditService } from '../audit';
 import type { ClientsService } from '../clients';
-import { clientAad, mayAccess } from '../clients';
+import { mayAccess, readClientField } from '../clients';
 import type { TagDimension, TagSet, TagsService } from '../tags';
 import type { ClientStage, JourneyService, StageMove } from '../journey';
 import type { PointsService } from '../points';
@@ -831,13 +831,9 @@ export class QuestionnairesService {
   }
 
   private personalName(publicId: string, enc: Buffer | null, clientId: number): string | null {
-    if (!enc) return null;
-    try {
-      return this.deps.cipher.decrypt(enc, clientAad.client(publicId, 'name'));
-    } catch {
+    return readClientField(this.deps.cipher, publicId, 'name', enc, () => {
       this.log.error({ clientId }, 'client name cannot be decrypted; answered as null');
-      return null;
-    }
+    });
   }
 
   /**

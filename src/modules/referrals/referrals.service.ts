@@ -11,7 +11,7 @@ import { createLogger, Logger } from '../../shared/logger';
 import { WeChatError, WXACODE_SCENE } from '../../integrations/wechat/types';
 import type { WeChatApi } from '../../integrations/wechat/types';
 import { SYSTEM_ACTOR } from '../audit';
-import { clientAad } from '../clients';
+import { readClientField } from '../clients';
 import { referralPoints } from '../points';
 import type { AccountLock, PointsService } from '../points';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
@@ -274,12 +274,8 @@ export class ReferralsService {
    */
   private phoneIndexes(client: { public_id: string; phone_bidx: string | null; phone_enc: Buffer | null }): string[] {
     if (!client.phone_bidx) return [];
-    if (!client.phone_enc) return [client.phone_bidx];
-    try {
-      return this.deps.cipher.blindIndexes('phone', this.deps.cipher.decrypt(client.phone_enc, clientAad.client(client.public_id, 'phone')));
-    } catch {
-      return [client.phone_bidx];
-    }
+    const phone = readClientField(this.deps.cipher, client.public_id, 'phone', client.phone_enc);
+    return phone ? this.deps.cipher.blindIndexes('phone', phone) : [client.phone_bidx];
   }
 
   /** True when any of these blind indexes belonged to a deleted account. */
@@ -765,13 +761,9 @@ export class ReferralsService {
 
   /** A name that cannot be decrypted reads as no name (logged), never as an error. */
   private nameOf(clientPublicId: string, blob: Buffer | null): string | null {
-    if (!blob) return null;
-    try {
-      return this.deps.cipher.decrypt(blob, clientAad.client(clientPublicId, 'name'));
-    } catch {
+    return readClientField(this.deps.cipher, clientPublicId, 'name', blob, () => {
       this.log.error({ clientPublicId }, 'client name cannot be decrypted; shown masked as a WeChat user');
-      return null;
-    }
+    });
   }
 
   // ---------------------------------------------------------------- leaderboards (Redis, rebuilt from MySQL)
