@@ -15,11 +15,15 @@ export type { InboundIntent, InboundOutcome } from './inbound';
 export { tagDiff, tagIdOf, TAG_GROUPS } from './tags';
 export type { Drainer } from './drain';
 
-/** What a running bot tells: 'inbound' (messageId, outcome) per handled message, 'drained' (result) per drain pass, 'synced' (count) per contact sync. */
+/**
+ * What a running bot tells: 'inbound' (messageId, outcome) per handled message, 'drained' (result) per drain pass, 'synced'
+ * (count) per contact sync, 'paused' when a logout has stopped the drain (no pass runs until the next login).
+ */
 export interface BotEvents {
   inbound: [messageId: string, outcome: InboundOutcome];
   drained: [result: unknown];
   synced: [contacts: number];
+  paused: [];
 }
 
 export interface BotHandle {
@@ -77,7 +81,7 @@ export async function startBot(deps: Deps, services: Services, opts: BotOptions 
 
   bot.use(ContactSyncPlugin(ctx, log, track, (n) => events.emit('synced', n)));
   bot.use(InboundPlugin(ctx, log, track, (id, outcome) => events.emit('inbound', id, outcome)));
-  if (loop) bot.use(DrainPlugin(loop));
+  if (loop) bot.use(DrainPlugin(loop, () => events.emit('paused')));
 
   const loggedIn = new Promise<void>((resolve) => bot.once('login', () => resolve()));
   bot.on('login', (user) => log.info({ account: user.id }, 'bot logged in'));

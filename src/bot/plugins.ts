@@ -57,10 +57,11 @@ export function InboundPlugin(ctx: InboundContext, log: Logger, track: Track, on
 }
 
 /** The outbox drain runs while the account is logged in: stopped at logout, resumed at the next login. */
-export function DrainPlugin(loop: DrainLoop): WechatyPlugin {
+export function DrainPlugin(loop: DrainLoop, onPaused: () => void = () => undefined): WechatyPlugin {
   return (bot) => {
     const onLogin = () => loop.start();
-    const onLogout = () => void loop.stop();
+    // Told once the loop has stopped and a pass in flight has ended: from then on nothing drains until the next login.
+    const onLogout = () => void loop.stop().then(onPaused);
     bot.on('login', onLogin);
     bot.on('logout', onLogout);
     return () => {

@@ -7,6 +7,7 @@ import { createApp } from '../../src/app';
 import { createServices } from '../../src/services';
 import { WeChatClient } from '../../src/integrations/wechat/wechat.client';
 import { closedPort } from '../helpers/net';
+import { eventually } from '../helpers/bot';
 
 describe('mini-program login', () => {
   let t: TestContext;
@@ -254,8 +255,8 @@ describe('mini-program login', () => {
     it('an expired token is refused with 401', async () => {
       const row = await createClient(t);
       const { token } = await t.services.sessions.create({ kind: 'client', clientId: row.id, publicId: row.publicId }, 1);
-      // Session expiry is Redis' own TTL (real time), so this one waits a second.
-      await new Promise((r) => setTimeout(r, 1100));
+      // Session expiry is Redis' own TTL (real time): wait until the store no longer knows the token.
+      await eventually(async () => expect(await t.services.sessions.resolve(token)).toBeNull(), 5000);
       const res = await t.http.post('/api/mp/auth/logout').set(bearer(token));
       expect(res.status).toBe(401);
       expect(res.body.error.code).toBe('TOKEN_INVALID');

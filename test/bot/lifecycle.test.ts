@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createTestContext, TestContext } from '../helpers/context';
 import { eventually, startTestBot, TestBot } from '../helpers/bot';
 import { REPLIES } from '../../src/bot/inbound';
@@ -63,8 +64,12 @@ describe('the bot process: login sync, outbox drain, logout and login again', ()
   });
 
   it('survives a logout: the drain pauses, the channel refuses as transient, and after the next login the drain and the chat resume', async () => {
+    const paused = once(b.handle.events, 'paused');
     await b.handle.bot.logout();
     expect(b.handle.bot.isLoggedIn).toBe(false);
+    // The drain has stopped and its last pass has ended: from here no pass may run until the next login.
+    await paused;
+    const count = passes.length;
     const refused = await b.handle.channel.sendToContact(b.sim.contacts[0].id, { text: 'x' }).catch((e) => e);
     expect(refused).toBeInstanceOf(ChannelError);
     expect(refused.transient).toBe(true);
@@ -73,10 +78,10 @@ describe('the bot process: login sync, outbox drain, logout and login again', ()
       kind: 'client_message', dedupeKey: `test:followup7:${matchedClientId}`, clientId: matchedClientId,
       payload: { text: '术后第 7 天随访', purpose: 'followup' },
     }));
-    const count = passes.length;
-    // Several drain intervals pass while logged out: no pass runs.
-    await new Promise((r) => setTimeout(r, 300));
+    // The follow-up waits: no pass ran while logged out.
     expect(passes.length).toBe(count);
+    const [pending] = await t.deps.db.query("SELECT status FROM outbox_messages WHERE dedupe_key = ?", [`test:followup7:${matchedClientId}`]);
+    expect(pending.status).toBe('pending');
 
     b.sim.mocker.login(b.sim.self);
     expect(b.handle.bot.isLoggedIn).toBe(true);

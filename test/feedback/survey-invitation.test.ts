@@ -48,7 +48,6 @@ describe('a digit replied in WeCom answers only a survey asked in that chat', ()
 
   const contactOf = (i: number) => b.sim.contacts[i];
   const texts = (i: number) => (b.inbox.get(contactOf(i).id) ?? []).filter((m) => m.type === 'text').map((m) => m.text);
-  const settle = () => new Promise((r) => setTimeout(r, 300));
   const surveyOf = async (client: Client): Promise<SurveyRow> => {
     const [row] = await t.deps.db.query(
       'SELECT public_id, status, nps, answered_via, invited_at, invited_via FROM satisfaction_surveys WHERE client_id = ?', [client.id],
@@ -106,7 +105,7 @@ describe('a digit replied in WeCom answers only a survey asked in that chat', ()
 
     expect(await b.send(contactOf(0), '5')).toBe('stored');
 
-    await settle();
+    // b.send resolved with the bot's outcome: the handler has finished, and a reply it sent is in the inbox already.
     expect(texts(0)).toEqual([]);
     expect(await surveyOf(chat)).toMatchObject({ status: 'open', nps: null, invited_at: null, invited_via: null });
     expect(await casesOf(chat)).toEqual([]);
@@ -145,7 +144,7 @@ describe('a digit replied in WeCom answers only a survey asked in that chat', ()
     expect(await b.send(contactOf(1), '8')).toBe('stored');
     expect(await b.send(contactOf(2), '2')).toBe('stored');
 
-    await settle();
+    // b.send resolved with the bot's outcome: the handler has finished, and a reply it sent is in the inbox already.
     expect([texts(1), texts(2)]).toEqual([[], []]);
     expect(await surveyOf(subscribed)).toMatchObject({ status: 'open', nps: null });
     expect(await surveyOf(manual)).toMatchObject({ status: 'open', nps: null });
@@ -219,7 +218,7 @@ describe('a digit replied in WeCom answers only a survey asked in that chat', ()
 
     expect(await outboxRow(t, id)).toMatchObject({ status: 'sent', channel: 'wecom' });
     await eventually(() => expect(sends()).toBe(1));
-    await settle();
+    // b.send resolved with the bot's outcome: the handler has finished, and a reply it sent is in the inbox already.
     expect(sends()).toBe(1);
   });
 });

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { types } from 'wechaty';
 import type { mock } from 'wechaty-puppet-mock';
 import { startBot, BotHandle, BotOptions } from '../../src/bot';
@@ -96,6 +97,15 @@ export async function eventually<T>(check: () => T | Promise<T>, ms = 5000): Pro
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+/**
+ * Resolves once two drain passes have ended after this call: the second began after the call, so it
+ * saw everything committed before it (the first may have begun earlier). What a test expects not
+ * to have been sent is asserted after this, not after a pause.
+ */
+export async function drainedSince(handle: BotHandle, ms = 10_000): Promise<void> {
+  for (let i = 0; i < 2; i++) await withTimeout(once(handle.events, 'drained'), 'a drain pass', ms);
 }
 
 export function withTimeout<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {

@@ -1,6 +1,6 @@
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createStaff } from '../helpers/factories';
-import { eventually, startTestBot, TestBot } from '../helpers/bot';
+import { drainedSince, eventually, startTestBot, TestBot } from '../helpers/bot';
 import { recordOrder, seededProject } from '../helpers/orders';
 import { startScheduler, SchedulerHandle } from '../../src/scheduler';
 import { INDICATORS } from '../../src/modules/feedback';
@@ -38,7 +38,8 @@ describe('relationship upkeep end to end (order → follow-ups in WeCom → surv
     expect([a.ran, c.ran].filter(Boolean)).toHaveLength(1);
   };
   const received = () => (b.inbox.get(contactId) ?? []).filter((m) => m.type === 'text' || m.type === 'mini_program');
-  const settle = () => new Promise((r) => setTimeout(r, 400));
+  /** Two drain passes of the bot ended after now: whatever was due has been sent. */
+  const settle = () => drainedSince(b.handle);
 
   beforeAll(async () => {
     t1 = await createTestContext({ now: '2026-03-10T15:00:00Z', isolatedDatabase: true });

@@ -1,8 +1,10 @@
-export { QuestionnairesService, questionnaireAad } from './questionnaires.service';
+export { QuestionnairesService } from './questionnaires.service';
+export { questionnaireAad } from './questionnaires.shared';
+export type { QuestionnairesDeps } from './questionnaires.shared';
 export type {
-  QuestionnairesDeps, ClientTemplateView, DraftView, SubmissionInput, SubmissionResult, ClientSummary, TemplateView, VersionView, VersionRef,
+  ClientTemplateView, DraftView, SubmissionInput, SubmissionResult, ClientSummary, TemplateView, VersionView, VersionRef,
   LeadsQuery, LeadItem, StaffResponseView, LatestResponse,
-} from './questionnaires.service';
+} from './questionnaires.types';
 export { QuestionnaireErrors } from './questionnaires.errors';
 export { validateDefinition, QUESTION_TYPES, LEAD_GRADES, RISK_LEVELS } from './questionnaires.definition';
 export type { Definition, QuestionDef, SectionDef, OptionDef, Condition, Rules, LeadGrade, RiskLevel } from './questionnaires.definition';
