@@ -126,6 +126,8 @@ export async function load(opts: { url: string; method?: 'GET' | 'POST'; headers
 export interface BenchDb {
   deps: Deps;
   services: Services;
+  /** The settings this database and its services were made with, for a child process that opens the same. */
+  env: Record<string, string>;
 }
 
 export interface BenchDbOptions {

@@ -58,7 +58,8 @@ async function withApp<T>(work: (ctx: { url: string; pid: number; deps: Deps; se
  * migrated when missing and kept for the next run (big seeds are reused), or new and dropped at the end (`fresh`).
  */
 async function withDatabase<T>(name: string, opts: BenchDbOptions, work: (ctx: BenchDb) => Promise<T>): Promise<T> {
-  const config = loadConfig({ ...process.env, ...BENCH_ENV, DB_NAME: name, ...opts.env }, { dotenv: false });
+  const env = { ...BENCH_ENV, DB_NAME: name, ...opts.env };
+  const config = loadConfig({ ...process.env, ...env }, { dotenv: false });
   if (opts.fresh) await dropDatabase(config.db, name);
   await ensureDatabase(config.db);
   const db = createDataSource(config.db);
@@ -67,7 +68,7 @@ async function withDatabase<T>(name: string, opts: BenchDbOptions, work: (ctx: B
   try {
     await db.runMigrations({ transaction: 'each' });
     const deps: Deps = { config, db, redis, clock: opts.clock ?? systemClock, logger: createLogger('warn') };
-    return await work({ deps, services: createServices(deps) });
+    return await work({ deps, services: createServices(deps), env });
   } finally {
     await redis.quit();
     await db.destroy();
