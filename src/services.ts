@@ -85,7 +85,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const staff = new StaffService({ db, config, clock, sessions, audit, redis, cipher });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
   // Referrals before login (binding at first login) and before orders (its order hooks).
-  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });
+  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, clients, logger: logger.child({ module: 'referrals' }) });
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
   const limits = new ClientActionLimits(redis, config.rateLimits);
@@ -97,7 +97,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
   // The archive's visits and lifetime spend are the orders' figures.
   clients.setConsumptionSource((clientId) => orders.consumptionOf(clientId));
-  const rfm = new RfmService({ db, config, clock, outbox, worklist, logger: logger.child({ module: 'rfm' }) });
+  const rfm = new RfmService({ db, config, clock, outbox, worklist, journey, tags, logger: logger.child({ module: 'rfm' }) });
   const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
   // The WeCom link and chat messages are client data too (PIPL).
   clients.addDataHooks(contacts.clientDataHooks);

@@ -121,6 +121,20 @@ export class ClientsService {
     return this.rights.deleteOwnAccount(clientId, actor);
   }
 
+  /**
+   * Records who referred the client (referrals, at the binding, in its transaction): only a client
+   * without a referrer gets one. Answers whether it was set.
+   */
+  async setReferrer(m: EntityManager, clientId: number, referrerId: number): Promise<boolean> {
+    const res: { affectedRows?: number } = await m.query('UPDATE clients SET referrer_id = ? WHERE id = ? AND referrer_id IS NULL', [referrerId, clientId]);
+    return (res.affectedRows ?? 0) > 0;
+  }
+
+  /** Takes the referrer away again when the binding is voided, if it is still this one. */
+  async clearReferrer(m: EntityManager, clientId: number, referrerId: number): Promise<void> {
+    await m.query('UPDATE clients SET referrer_id = NULL WHERE id = ? AND referrer_id = ?', [clientId, referrerId]);
+  }
+
   // ---------------------------------------------------------------- staff
 
   assertStaffMaySee(actor: Actor, clientPublicId: string, action: string): Promise<void> {

@@ -58,6 +58,30 @@ export class JourneyService {
     return { moved: true, from, to };
   }
 
+  /**
+   * Moves many clients to `to` at once (a nightly job's batch), set-based: each client not already
+   * in `to` or one of `unless` gets the stage, its event and its stage tag. Answers the ids moved.
+   */
+  async moveManyTo(
+    m: EntityManager, clientIds: number[], to: ClientStage, opts: { reason: string; at?: Date; unless?: ClientStage[] },
+  ): Promise<number[]> {
+    if (!clientIds.length) return [];
+    const keep = [to, ...(opts.unless ?? [])];
+    const moving: { id: number }[] = await m.query(
+      "SELECT id FROM clients WHERE id IN (?) AND status = 'active' AND stage NOT IN (?) FOR UPDATE", [clientIds, keep],
+    );
+    const ids = moving.map((r) => Number(r.id));
+    if (!ids.length) return [];
+    await m.query(
+      `INSERT INTO client_stage_events (client_id, from_stage, to_stage, at, actor_type, actor_id, reason)
+       SELECT id, stage, ?, ?, 'system', NULL, ? FROM clients WHERE id IN (?)`,
+      [to, opts.at ?? this.deps.clock.now(), opts.reason, ids],
+    );
+    await m.query('UPDATE clients SET stage = ? WHERE id IN (?)', [to, ids]);
+    await this.deps.tags.setDimensionForMany(m, ids.map((clientId) => ({ clientId, values: [STAGE_TAGS[to]] })), 'stage', 'stage');
+    return ids;
+  }
+
   /** The client's stage history, oldest first. */
   async history(clientId: number, m?: EntityManager): Promise<StageEventView[]> {
     const rows: any[] = await (m ?? this.deps.db.manager).query(

@@ -12,6 +12,7 @@ import { WeChatError, WXACODE_SCENE } from '../../integrations/wechat/types';
 import type { WeChatApi } from '../../integrations/wechat/types';
 import { SYSTEM_ACTOR } from '../audit';
 import { readClientField } from '../clients';
+import type { ClientsService } from '../clients';
 import { referralPoints } from '../points';
 import type { AccountLock, PointsService } from '../points';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
@@ -28,6 +29,8 @@ export interface ReferralsDeps {
   cipher: FieldCipher;
   points: PointsService;
   wechat: WeChatApi;
+  /** The client's referrer is the clients module's column: set and cleared through it. */
+  clients: Pick<ClientsService, 'setReferrer' | 'clearReferrer'>;
   /** Module logger; one is made from config.logLevel when not given. */
   logger?: Logger;
 }
@@ -250,7 +253,7 @@ export class ReferralsService {
       if (isDuplicateKey(err)) return refuse('REFERRAL_ALREADY_BOUND');
       throw err;
     }
-    await m.query('UPDATE clients SET referrer_id = ? WHERE id = ? AND referrer_id IS NULL', [owner.id, input.clientId]);
+    await this.deps.clients.setReferrer(m, input.clientId, owner.id);
     this.log.info({ clientId: input.clientId, referrerId: owner.id }, 'referral bound');
     return { bound: true };
   }
@@ -457,7 +460,7 @@ export class ReferralsService {
   private async voidBinding(m: EntityManager, bindingId: number, reason: VoidReason): Promise<false> {
     const [b] = await m.query('SELECT referrer_id, referee_id FROM referral_bindings WHERE id = ?', [bindingId]);
     await m.query("UPDATE referral_bindings SET status = 'void', void_reason = ?, voided_at = ? WHERE id = ?", [reason, this.deps.clock.now(), bindingId]);
-    await m.query('UPDATE clients SET referrer_id = NULL WHERE id = ? AND referrer_id = ?', [b.referee_id, b.referrer_id]);
+    await this.deps.clients.clearReferrer(m, Number(b.referee_id), Number(b.referrer_id));
     this.log.warn({ bindingId, outcome: reason }, 'referral binding voided; no rewards');
     return false;
   }

@@ -3,7 +3,8 @@ import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { runInTransaction } from '../../shared/db';
-import { STAGE_TAGS } from '../journey';
+import type { JourneyService } from '../journey';
+import type { TagsService } from '../tags';
 import type { OutboxService } from '../outbox';
 import type { WorklistService } from '../worklist';
 import type { DormantTier, RfmSegment } from './rfm.entity';
@@ -15,6 +16,9 @@ export interface RfmDeps {
   /** Messages and tasks go through their modules' bulk writes (their rows are encrypted there). */
   outbox: Pick<OutboxService, 'enqueueMany'>;
   worklist: Pick<WorklistService, 'createMany'>;
+  /** Stage moves (with their events and stage tags) and the rfm tag, through their modules' bulk writes. */
+  journey: Pick<JourneyService, 'moveManyTo'>;
+  tags: Pick<TagsService, 'setDimensionForMany'>;
   logger: Logger;
 }
 
@@ -144,25 +148,18 @@ export class RfmService {
    * to post-op).
    */
   private async moveDormant(m: EntityManager, now: Date, from: number, to: number): Promise<void> {
-    const going = `FROM clients c JOIN client_rfm r ON r.client_id = c.id
-      WHERE c.id BETWEEN ? AND ? AND c.status = 'active' AND r.segment IN ('dormant', 'long_dormant') AND c.stage NOT IN ('dormant', 'lost')`;
-    await m.query(
-      `INSERT INTO client_stage_events (client_id, from_stage, to_stage, at, actor_type, actor_id, reason)
-       SELECT c.id, c.stage, 'dormant', ?, 'system', NULL, 'rfm' ${going}`,
-      [now, from, to],
+    const going: { client_id: number }[] = await m.query(
+      "SELECT client_id FROM client_rfm WHERE client_id BETWEEN ? AND ? AND segment IN ('dormant', 'long_dormant')", [from, to],
     );
-    await m.query(`DELETE t FROM client_tags t JOIN (SELECT c.id ${going}) g ON g.id = t.client_id WHERE t.dimension = 'stage'`, [from, to]);
-    await m.query(`INSERT INTO client_tags (client_id, dimension, value, source) SELECT c.id, 'stage', ?, 'stage' ${going}`, [STAGE_TAGS.dormant, from, to]);
-    await m.query(`UPDATE clients c JOIN client_rfm r ON r.client_id = c.id SET c.stage = 'dormant'
-      WHERE c.id BETWEEN ? AND ? AND c.status = 'active' AND r.segment IN ('dormant', 'long_dormant') AND c.stage NOT IN ('dormant', 'lost')`, [from, to]);
+    await this.deps.journey.moveManyTo(m, going.map((r) => Number(r.client_id)), 'dormant', { reason: 'rfm', at: now, unless: ['lost'] });
   }
 
   /** Mirrors changed segments onto the `rfm` tag and asks the bot to sync the client's tags (it sends the whole current set). */
   private async retag(m: EntityManager, now: Date, from: number, to: number): Promise<number> {
     const changed = `r.client_id BETWEEN ? AND ? AND (r.tagged_segment IS NULL OR r.tagged_segment <> r.segment)`;
     const label = `CASE r.segment ${Object.entries(SEGMENT_TAGS).map(([k, v]) => `WHEN '${k}' THEN '${v}'`).join(' ')} END`;
-    await m.query(`DELETE t FROM client_tags t JOIN client_rfm r ON r.client_id = t.client_id WHERE t.dimension = 'rfm' AND ${changed}`, [from, to]);
-    await m.query(`INSERT INTO client_tags (client_id, dimension, value, source) SELECT r.client_id, 'rfm', ${label}, 'rfm' FROM client_rfm r WHERE ${changed}`, [from, to]);
+    const retagged: { client_id: number; label: string }[] = await m.query(`SELECT r.client_id, ${label} AS label FROM client_rfm r WHERE ${changed}`, [from, to]);
+    await this.deps.tags.setDimensionForMany(m, retagged.map((r) => ({ clientId: Number(r.client_id), values: [r.label] })), 'rfm', 'rfm');
     const syncs: { client_id: number; dedupe_key: string }[] = await m.query(
       `SELECT r.client_id, CONCAT('tag_sync:', r.client_id, ':rfm:', r.segment, ':', DATE_FORMAT(?, '%Y%m%d')) AS dedupe_key
          -- Only clients on WeCom have a contact to tag; linking a contact later syncs every tag.

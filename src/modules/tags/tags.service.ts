@@ -38,6 +38,18 @@ export class TagsService {
   }
 
   /**
+   * One dimension for many clients at once, set-based (a nightly job's batch): each client's set for
+   * `dimension` becomes its `values`. No tag sync is asked for here: the caller knows which clients
+   * have a WeCom contact and asks for theirs (outbox 'tag_sync') in the same transaction.
+   */
+  async setDimensionForMany(m: EntityManager, rows: { clientId: number; values: string[] }[], dimension: TagDimension, source: string): Promise<void> {
+    if (!rows.length) return;
+    await m.query('DELETE FROM client_tags WHERE dimension = ? AND client_id IN (?)', [dimension, rows.map((r) => r.clientId)]);
+    const tags = rows.flatMap((r) => r.values.map((value) => [r.clientId, dimension, value, source]));
+    if (tags.length) await m.query('INSERT INTO client_tags (client_id, dimension, value, source) VALUES ?', [tags]);
+  }
+
+  /**
    * The client's tags of `dimensions`, with their sources, locked (FOR UPDATE) in the caller's
    * transaction: for a caller that decides from the current tags what to set, then passes them to
    * one setDimensions call as `current` so the set is read once (that call changes the set: read
