@@ -20,3 +20,21 @@ export function readable(q: Ranged, v: unknown): string {
   if (typeof v !== 'number' || q.unit !== '元' || v < 10000) return '';
   return `约 ${Math.round(v / 100) / 100} 万元`;
 }
+
+interface Pickable { max?: number; options?: { value: string; none?: boolean }[] }
+
+/**
+ * The answer after tapping an option of a multiple choice: a tap on a picked option unpicks it;
+ * "none of these" stands alone (picking it clears the others, picking another clears it); past
+ * `max` nothing changes (`tooMany`). The template's order is kept, so the answer reads like the list.
+ */
+export function toggleOption(q: Pickable, picked: string[], value: string): { answer: string[] } | { tooMany: number } | null {
+  const options = q.options ?? [];
+  if (picked.includes(value)) return { answer: picked.filter((x) => x !== value) };
+  const option = options.find((o) => o.value === value);
+  if (!option) return null;
+  if (option.none) return { answer: [value] };
+  const rest = picked.filter((x) => !options.some((o) => o.value === x && o.none));
+  if (q.max !== undefined && rest.length >= q.max) return { tooMany: q.max };
+  return { answer: options.map((o) => o.value).filter((x) => x === value || rest.includes(x)) };
+}

@@ -6,7 +6,7 @@
  * mark, the range hints and the error under the question. Fires `change` with { id, value } where
  * value is the new answer (null when cleared); the page keeps the answers, validates and saves.
  */
-import { hintOf, readable } from './hints';
+import { hintOf, readable, toggleOption } from './hints';
 
 interface Option {
   value: string;
@@ -115,27 +115,13 @@ Component({
 
     onToggle(e: WechatMiniprogram.BaseEvent | WechatMiniprogram.CustomEvent<{ value: string }>) {
       const value = ((e as WechatMiniprogram.CustomEvent<{ value: string }>).detail?.value ?? e.currentTarget.dataset.value) as string;
-      const q = this.data.question as Question;
-      const options = q.options ?? [];
-      const picked = this.data.picked as string[];
-      if (picked.includes(value)) {
-        this.emit(picked.filter((x) => x !== value));
+      const next = toggleOption(this.data.question as Question, this.data.picked as string[], value);
+      if (!next) return;
+      if ('tooMany' in next) {
+        wx.showToast({ title: `最多选择 ${next.tooMany} 项`, icon: 'none' });
         return;
       }
-      const option = options.find((o) => o.value === value);
-      if (!option) return;
-      // "None of these" stands alone: picking it clears the others, picking another clears it.
-      if (option.none) {
-        this.emit([value]);
-        return;
-      }
-      const rest = picked.filter((x) => !options.some((o) => o.value === x && o.none));
-      if (q.max !== undefined && rest.length >= q.max) {
-        wx.showToast({ title: `最多选择 ${q.max} 项`, icon: 'none' });
-        return;
-      }
-      // Keep the template's order, so the answer reads like the list.
-      this.emit(options.map((o) => o.value).filter((x) => x === value || rest.includes(x)));
+      this.emit(next.answer);
     },
 
     onScale(e: WechatMiniprogram.BaseEvent) {
