@@ -196,6 +196,34 @@ describe('console walkthrough: the director’s settings', () => {
     expect(errors).toEqual([]);
   });
 
+  it('sets a project’s repurchase offset and adds a reward item, with the form’s checks beside the fields', async () => {
+    const { page, errors } = await pageAs(director);
+    await page.goto(`${server.url}/console/settings/projects`);
+    await page.locator('[data-test=projects-table] .el-table__row', { hasText: '玻尿酸' }).getByRole('button', { name: '修改' }).click();
+    await page.locator('input[data-test=project-lead]').fill('400');
+    await page.locator('[data-test=project-save]').click();
+    await page.getByText('1–365 的整数天，或留空').waitFor();
+    await page.locator('input[data-test=project-lead]').fill('14');
+    await page.locator('[data-test=project-save]').dblclick();
+    await page.locator('[data-test=projects-table] .el-table__row', { hasText: '玻尿酸' }).getByText('到期前 14 天').waitFor();
+    expect(await t.deps.db.query("SELECT repurchase_lead_days FROM projects WHERE code = 'hyaluronic_filler'")).toEqual([{ repurchase_lead_days: 14 }]);
+
+    await page.locator('[data-settings=rewards]').click();
+    await page.locator('[data-test=reward-new]').click();
+    const form = page.locator('[data-test=reward-form]');
+    const title = '术后修护礼盒（含医用冷敷贴 ×10、修复精华 🌿）';
+    await form.getByLabel('名称').fill(title);
+    await form.getByLabel('所需积分').fill('0');
+    await form.getByLabel('库存').fill('20');
+    await form.getByRole('button', { name: '保存' }).click();
+    await form.getByText('请填写正整数').waitFor();
+    await form.getByLabel('所需积分').fill('800');
+    await form.getByRole('button', { name: '保存' }).dblclick();
+    await page.locator('[data-test=rewards-table]').getByText(title).waitFor();
+    expect(await t.deps.db.query('SELECT points_price, stock FROM reward_items WHERE title = ?', [title])).toEqual([{ points_price: 800, stock: 20 }]);
+    expect(errors).toEqual([]);
+  });
+
   it('a consultant gets no settings menu and the API refuses; customer service sees only the follow-up plans', async () => {
     const { page } = await pageAs(consultant);
     await page.locator('[data-test=menu]').waitFor();

@@ -10,7 +10,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'questionnaire.version.create': '新建问卷版本', 'questionnaire.version.update': '修改问卷草稿', 'questionnaire.version.publish': '发布问卷版本',
   'staff.login': '员工登录', 'staff.create': '新建员工账号', 'staff.update': '修改员工账号', 'staff.password.reset': '重置员工密码',
   'staff.unlock': '解除登录锁定', 'staff.revoke_sessions': '强制下线', 'staff.totp.reset': '重置两步验证', 'route.denied': '越权访问被拒',
-  'audit.list': '查询操作日志',
+  'audit.list': '查询操作日志', 'staff.list': '查看员工列表', 'questionnaire.submit': '客户提交问卷',
 };
 
 /**
