@@ -97,6 +97,12 @@ async function main(): Promise<void> {
       { name: 'console-clients', path: '/console/clients', role: 'director', wait: '[data-test=clients-table] .el-table__row' },
       { name: 'console-client-new', path: '/console/clients/new', role: 'consultant', wait: '[data-test=new-client-form]' },
       { name: 'console-vouchers', path: '/console/vouchers', role: 'customer_service', wait: '[data-test=voucher-form]' },
+      { name: 'console-settings-staff', path: '/console/settings/staff', role: 'director', wait: '[data-test=staff-table] .el-table__row' },
+      { name: 'console-settings-followups', path: '/console/settings/followups', role: 'director', wait: '[data-test=followup-steps] .el-table__row' },
+      { name: 'console-settings-projects', path: '/console/settings/projects', role: 'director', wait: '[data-test=projects-table] .el-table__row' },
+      { name: 'console-settings-rewards', path: '/console/settings/rewards', role: 'director', wait: '[data-test=rewards-table]' },
+      { name: 'console-settings-questionnaires', path: '/console/settings/questionnaires', role: 'director', wait: '[data-test=preview] [data-qid]' },
+      { name: 'console-settings-audit', path: '/console/settings/audit', role: 'director', wait: '[data-test=audit-table] .el-table__row' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },

@@ -4,6 +4,7 @@ import { OPERATION_ROLES } from '@/api/roles';
 // The first screen's two views come with the main script: no second round trip before the workbench shows.
 import LayoutView from '@/views/LayoutView.vue';
 import WorkbenchView from '@/views/WorkbenchView.vue';
+import { settingsRoute } from '@/views/settings/routes';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -28,6 +29,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'clients/:clientId/plans/new', name: 'plan-new', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '写方案' } },
       { path: 'plans/:planId', name: 'plan', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '方案' } },
       { path: 'clients/:id', name: 'client', component: () => import('@/views/ClientView.vue'), props: true, meta: { title: '客户档案' } },
+      settingsRoute,
     ],
   },
   { path: '/:rest(.*)*', redirect: '/' },

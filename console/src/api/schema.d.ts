@@ -16989,6 +16989,7 @@ export interface operations {
                             id?: string;
                             listPriceFen?: number;
                             name?: string;
+                            repurchaseLeadDays?: number | null;
                         }[];
                     };
                 };
@@ -17067,6 +17068,8 @@ export interface operations {
                     followupPlan?: "surgery" | "light" | "skin" | null;
                     listPriceFen: number;
                     name: string;
+                    /** @description days before the effect ends that the repurchase reminder comes; null: the hospital's CARE_REPURCHASE_LEAD_DAYS */
+                    repurchaseLeadDays?: number | null;
                 };
             };
         };
@@ -17090,6 +17093,7 @@ export interface operations {
                         id?: string;
                         listPriceFen?: number;
                         name?: string;
+                        repurchaseLeadDays?: number | null;
                     };
                 };
             };
@@ -17228,6 +17232,8 @@ export interface operations {
                     followupPlan?: "surgery" | "light" | "skin" | null;
                     listPriceFen?: number;
                     name?: string;
+                    /** @description days before the effect ends that the repurchase reminder comes; null: the hospital's CARE_REPURCHASE_LEAD_DAYS */
+                    repurchaseLeadDays?: number | null;
                 };
             };
         };
@@ -17251,6 +17257,7 @@ export interface operations {
                         id?: string;
                         listPriceFen?: number;
                         name?: string;
+                        repurchaseLeadDays?: number | null;
                     };
                 };
             };
@@ -17391,6 +17398,7 @@ export interface operations {
                         id?: string;
                         listPriceFen?: number;
                         name?: string;
+                        repurchaseLeadDays?: number | null;
                     };
                 };
             };

@@ -6,6 +6,8 @@
  * mark, the range hints and the error under the question. Fires `change` with { id, value } where
  * value is the new answer (null when cleared); the page keeps the answers, validates and saves.
  */
+import { hintOf, readable, toggleOption } from './hints';
+
 interface Option {
   value: string;
   label: string;
@@ -32,22 +34,6 @@ interface Question {
 const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
 const TEXT_MAX: Record<string, number> = { text: 200, textarea: 2000 };
 const today = () => new Date(Date.now() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
-
-function hintOf(q: Question): string {
-  if (q.type === 'multiple' || q.type === 'body_area') {
-    if (q.max !== undefined && q.max === q.min) return `请选择 ${q.max} 项`;
-    if (q.max !== undefined) return `可多选，最多 ${q.max} 项`;
-    return '可多选';
-  }
-  if (q.type === 'number' && q.min !== undefined && q.max !== undefined) return `${q.min}–${q.max}${q.unit ?? ''}`;
-  return '';
-}
-
-/** 50000 元 → 5万元: big budgets are easier to check in 万. */
-function readable(q: Question, v: unknown): string {
-  if (typeof v !== 'number' || q.unit !== '元' || v < 10000) return '';
-  return `约 ${Math.round(v / 100) / 100} 万元`;
-}
 
 function dateText(v: string): string {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
@@ -129,27 +115,13 @@ Component({
 
     onToggle(e: WechatMiniprogram.BaseEvent | WechatMiniprogram.CustomEvent<{ value: string }>) {
       const value = ((e as WechatMiniprogram.CustomEvent<{ value: string }>).detail?.value ?? e.currentTarget.dataset.value) as string;
-      const q = this.data.question as Question;
-      const options = q.options ?? [];
-      const picked = this.data.picked as string[];
-      if (picked.includes(value)) {
-        this.emit(picked.filter((x) => x !== value));
+      const next = toggleOption(this.data.question as Question, this.data.picked as string[], value);
+      if (!next) return;
+      if ('tooMany' in next) {
+        wx.showToast({ title: `最多选择 ${next.tooMany} 项`, icon: 'none' });
         return;
       }
-      const option = options.find((o) => o.value === value);
-      if (!option) return;
-      // "None of these" stands alone: picking it clears the others, picking another clears it.
-      if (option.none) {
-        this.emit([value]);
-        return;
-      }
-      const rest = picked.filter((x) => !options.some((o) => o.value === x && o.none));
-      if (q.max !== undefined && rest.length >= q.max) {
-        wx.showToast({ title: `最多选择 ${q.max} 项`, icon: 'none' });
-        return;
-      }
-      // Keep the template's order, so the answer reads like the list.
-      this.emit(options.map((o) => o.value).filter((x) => x === value || rest.includes(x)));
+      this.emit(next.answer);
     },
 
     onScale(e: WechatMiniprogram.BaseEvent) {

@@ -5,7 +5,7 @@
  * sending; the server stays the judge, and what only it can see (e.g. a budget rule, a date on
  * its clock) comes back per question and is shown in the same place.
  */
-import type { AnswerValue, Answers, Condition, Question, QuestionnaireTemplate, Section } from '../../services/questionnaire';
+import type { AnswerValue, Answers, Condition, Question, QuestionnaireTemplate, Section } from '../../services/questionnaire.types';
 
 /** Page timings; tests set them to 0. */
 export const timing = {

@@ -149,8 +149,8 @@ export class CareService {
    * a "48 hours after" message on day ten would be wrong.
    */
   async scheduleTreatment(m: EntityManager, treatment: TreatmentForPlan): Promise<number> {
-    const [project]: { category: string; followup_plan: string | null; effect_duration_days: number | null; followup_each_session: number }[] = await m.query(
-      'SELECT category, followup_plan, effect_duration_days, followup_each_session FROM projects WHERE id = ?', [treatment.projectId],
+    const [project]: { category: string; followup_plan: string | null; effect_duration_days: number | null; repurchase_lead_days: number | null; followup_each_session: number }[] = await m.query(
+      'SELECT category, followup_plan, effect_duration_days, repurchase_lead_days, followup_each_session FROM projects WHERE id = ?', [treatment.projectId],
     );
     if (treatment.sessionNo > 1) {
       if (!project.followup_each_session) return 0;
@@ -173,7 +173,8 @@ export class CareService {
     const visitLevel = new Set(taken.map((r) => r.step));
     const anchor = treatment.performedAt.getTime();
     const now = this.deps.clock.now().getTime();
-    const leadMs = this.deps.config.care.repurchaseLeadDays * DAY_MS;
+    // The project's own repurchase offset, else the hospital's (DOMAIN.md: a month before the effect ends).
+    const leadMs = Number(project.repurchase_lead_days ?? this.deps.config.care.repurchaseLeadDays) * DAY_MS;
     const rows: unknown[][] = [];
     for (const t of templates) {
       if (!PER_PROJECT_ACTIONS.has(t.action) && visitLevel.has(t.step)) continue;

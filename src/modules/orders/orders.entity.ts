@@ -40,6 +40,10 @@ export class Project {
   @Column({ name: 'effect_duration_days', type: 'int', unsigned: true, nullable: true })
   effectDurationDays!: number | null;
 
+  /** Days before the effect ends that the repurchase reminder comes; null: CARE_REPURCHASE_LEAD_DAYS. */
+  @Column({ name: 'repurchase_lead_days', type: 'smallint', unsigned: true, nullable: true })
+  repurchaseLeadDays!: number | null;
+
   @Column({ name: 'followup_plan', type: 'varchar', length: 24, nullable: true })
   followupPlan!: FollowupPlan | null;
 

@@ -16,6 +16,8 @@ const projectName = Joi.string().min(1).max(64).pattern(/\S/).pattern(PRINTABLE,
 const bodyArea = Joi.string().pattern(/^[a-z][a-z_]{1,23}$/, 'lowercase slug').description('nose, eyes, face, skin, body …');
 const effectDurationDays = Joi.number().integer().min(1).max(3650).allow(null)
   .description('how long the effect lasts; the repurchase reminder comes one month before it ends');
+const repurchaseLeadDays = Joi.number().integer().min(1).max(365).allow(null)
+  .description('days before the effect ends that the repurchase reminder comes; null: the hospital\'s CARE_REPURCHASE_LEAD_DAYS');
 const followupPlan = Joi.string().valid(...FOLLOWUP_PLANS).allow(null).description('null: the plan of the project\'s category');
 const followupEachSession = Joi.boolean().description('a course: each later session restarts the follow-up plan');
 
@@ -28,6 +30,7 @@ export const createProjectBody = Joi.object({
   listPriceFen: Joi.number().integer().min(0).max(MAX_FEN).required(),
   bodyArea: bodyArea.required(),
   effectDurationDays,
+  repurchaseLeadDays,
   followupPlan,
   followupEachSession,
   active: Joi.boolean(),
@@ -40,6 +43,7 @@ export const updateProjectBody = Joi.object({
   listPriceFen: Joi.number().integer().min(0).max(MAX_FEN),
   bodyArea,
   effectDurationDays,
+  repurchaseLeadDays,
   followupPlan,
   followupEachSession,
   active: Joi.boolean(),
@@ -53,6 +57,7 @@ export const projectView = Joi.object({
   listPriceFen: Joi.number().integer(),
   bodyArea: Joi.string(),
   effectDurationDays: Joi.number().integer().allow(null),
+  repurchaseLeadDays: Joi.number().integer().allow(null),
   followupPlan: Joi.string().valid(...FOLLOWUP_PLANS).allow(null),
   followupEachSession: Joi.boolean(),
   active: Joi.boolean(),

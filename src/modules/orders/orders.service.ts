@@ -33,6 +33,7 @@ export interface ProjectInput {
   listPriceFen: number;
   bodyArea: string;
   effectDurationDays?: number | null;
+  repurchaseLeadDays?: number | null;
   followupPlan?: FollowupPlan | null;
   followupEachSession?: boolean;
   active?: boolean;
@@ -48,6 +49,7 @@ export interface ProjectView {
   listPriceFen: number;
   bodyArea: string;
   effectDurationDays: number | null;
+  repurchaseLeadDays: number | null;
   followupPlan: FollowupPlan | null;
   followupEachSession: boolean;
   active: boolean;
@@ -129,6 +131,7 @@ interface ProjectRow {
   list_price_fen: number;
   body_area: string;
   effect_duration_days: number | null;
+  repurchase_lead_days: number | null;
   followup_plan: FollowupPlan | null;
   followup_each_session: number | boolean;
   active: number | boolean;
@@ -171,7 +174,8 @@ const DAY_MS = 86400_000;
 function projectView(r: ProjectRow): ProjectView {
   return {
     id: r.public_id, code: r.code, name: r.name, category: r.category, listPriceFen: Number(r.list_price_fen), bodyArea: r.body_area,
-    effectDurationDays: r.effect_duration_days === null ? null : Number(r.effect_duration_days), followupPlan: r.followup_plan,
+    effectDurationDays: r.effect_duration_days === null ? null : Number(r.effect_duration_days),
+    repurchaseLeadDays: r.repurchase_lead_days === null ? null : Number(r.repurchase_lead_days), followupPlan: r.followup_plan,
     followupEachSession: Boolean(r.followup_each_session), active: Boolean(r.active),
   };
 }
@@ -232,9 +236,9 @@ export class OrdersService {
       const id = publicId();
       try {
         await m.query(
-          `INSERT INTO projects (public_id, code, name, category, list_price_fen, body_area, effect_duration_days, followup_plan, followup_each_session, active, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [id, input.code, input.name, input.category, input.listPriceFen, input.bodyArea, input.effectDurationDays ?? null, input.followupPlan ?? null,
+          `INSERT INTO projects (public_id, code, name, category, list_price_fen, body_area, effect_duration_days, repurchase_lead_days, followup_plan, followup_each_session, active, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [id, input.code, input.name, input.category, input.listPriceFen, input.bodyArea, input.effectDurationDays ?? null, input.repurchaseLeadDays ?? null, input.followupPlan ?? null,
             input.followupEachSession ?? false, input.active ?? true, now, now],
         );
       } catch (err) {
@@ -253,7 +257,7 @@ export class OrdersService {
       if (!row) throw notFound('Project');
       const columns: Record<keyof ProjectPatch, string> = {
         name: 'name', category: 'category', listPriceFen: 'list_price_fen', bodyArea: 'body_area',
-        effectDurationDays: 'effect_duration_days', followupPlan: 'followup_plan', followupEachSession: 'followup_each_session', active: 'active',
+        effectDurationDays: 'effect_duration_days', repurchaseLeadDays: 'repurchase_lead_days', followupPlan: 'followup_plan', followupEachSession: 'followup_each_session', active: 'active',
       };
       const keys = (Object.keys(patch) as (keyof ProjectPatch)[]).filter((k) => patch[k] !== undefined && k in columns);
       if (!keys.length) throw validationError([{ field: 'body', message: 'nothing to change' }]);
