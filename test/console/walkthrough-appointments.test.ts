@@ -54,19 +54,19 @@ describe('console walkthrough: customer service runs a doctor\'s appointment cal
     await page.locator('[data-test=appt-new]').click();
     await page.locator('[data-test=appt-create] .el-date-editor input').fill(tomorrow);
     await page.locator('[data-test=appt-create] .el-date-editor input').press('Enter');
-    await page.locator('[data-test=appt-create-client] input').fill('不对');
+    await page.locator('input[data-test=appt-create-client]').fill('不对');
     await page.locator('[data-test=appt-create-submit]').click();
     await page.getByText('请填写客户 ID（22 位）').waitFor();
     await page.getByText('请选择时间').waitFor();
 
     // A client nobody has: the API's 404 is shown beside the client field.
-    await page.locator('[data-test=appt-create-client] input').fill(publicId());
+    await page.locator('input[data-test=appt-create-client]').fill(publicId());
     await page.locator('[data-test=appt-create-time]').click();
     await option(page, '10:00（余 1）').click();
     await page.locator('[data-test=appt-create-submit]').click();
     await page.getByText('没有这个客户，或您无权查看').waitFor();
 
-    await page.locator('[data-test=appt-create-client] input').fill(client.publicId);
+    await page.locator('input[data-test=appt-create-client]').fill(client.publicId);
     await page.locator('[data-test=appt-create-submit]').dblclick();
     await page.locator('[data-test=appt-message]').getByText('已预约').waitFor();
     const cell = page.locator(`[data-cell="${tomorrow} 10:00"]`);
@@ -101,7 +101,7 @@ describe('console walkthrough: customer service runs a doctor\'s appointment cal
     await page.locator('[data-test=appt-new]').click();
     await page.locator('[data-test=appt-create] .el-date-editor input').fill(tomorrow);
     await page.locator('[data-test=appt-create] .el-date-editor input').press('Enter');
-    await page.locator('[data-test=appt-create-client] input').fill(second.publicId);
+    await page.locator('input[data-test=appt-create-client]').fill(second.publicId);
     await page.locator('[data-test=appt-create-time]').click();
     await option(page, '15:00（余 1）').click();
     // Someone else takes the last place while the form is open.
