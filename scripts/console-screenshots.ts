@@ -79,6 +79,20 @@ async function main(): Promise<void> {
       const c = await token('consultant');
       await fetch(`${base}/api/staff/clients/${lead.id}/notes`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}` }, body: JSON.stringify({ kind: 'call', text: '电话回访：关注鼻综合恢复期，周六下午到院面诊 🌸' }) });
     }
+    // The demo doctor's week and a few bookings tomorrow, so the appointment calendar has something to show.
+    {
+      const d = await token('director');
+      const auth = { 'content-type': 'application/json', authorization: `Bearer ${d.token}` };
+      const doctor = ((await (await fetch(`${base}/api/staff/doctor-schedules`, { headers: auth })).json()) as { items: { doctor: { id: string } }[] }).items[0];
+      const week = [1, 2, 3, 4, 5, 6, 7].flatMap((weekday) => [{ weekday, from: '09:00', until: '12:00' }, { weekday, from: '13:30', until: '18:00' }]);
+      await fetch(`${base}/api/staff/doctor-schedules/${doctor.doctor.id}`, { method: 'PUT', headers: auth, body: JSON.stringify({ slotCapacity: 2, week }) });
+      const tomorrow = new Date(Date.now() + 8 * 3600_000 + 86400_000).toISOString().slice(0, 10);
+      const clients = (await ds.query("SELECT public_id FROM clients WHERE status = 'active' ORDER BY id LIMIT 3")) as { public_id: string }[];
+      for (const [i, c] of clients.entries()) {
+        const at = `${tomorrow}T${['10:00', '10:00', '14:30'][i]}:00+08:00`;
+        await fetch(`${base}/api/staff/appointments`, { method: 'POST', headers: auth, body: JSON.stringify({ client: c.public_id, kind: ['consultation', 'review', 'procedure'][i], doctor: doctor.doctor.id, at }) });
+      }
+    }
     const signedIn = async (role: Shot['role'], phone = false): Promise<BrowserContext> => {
       const ctx = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: phone ? { width: 390, height: 844 } : { width: 1366, height: 900 }, deviceScaleFactor: 1 });
       const session = await token(role);
@@ -103,6 +117,7 @@ async function main(): Promise<void> {
       { name: 'console-settings-rewards', path: '/console/settings/rewards', role: 'director', wait: '[data-test=rewards-table]' },
       { name: 'console-settings-questionnaires', path: '/console/settings/questionnaires', role: 'director', wait: '[data-test=preview] [data-qid]' },
       { name: 'console-settings-audit', path: '/console/settings/audit', role: 'director', wait: '[data-test=audit-table] .el-table__row' },
+      { name: 'console-appointments', path: '/console/appointments', role: 'customer_service', wait: '[data-test=appt-chip]' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },

@@ -19,6 +19,9 @@ import { CommunityService } from './modules/community';
 import { ContactsService } from './modules/contacts';
 import { RfmService } from './modules/rfm';
 import { CareService } from './modules/care';
+import type { RecordTreatmentInput } from './modules/care';
+import type { Actor } from './modules/audit';
+import type { EntityManager } from 'typeorm';
 import { OrdersService } from './modules/orders';
 import { ReferralsService } from './modules/referrals';
 import { ConsultationsService } from './modules/consultations';
@@ -104,7 +107,9 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const questionnaires = new QuestionnairesService({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
   // Withdrawing the health consent, deleting the account and exporting reach the questionnaire answers too (PIPL).
   clients.addDataHooks(questionnaires.clientDataHooks);
-  const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
+  // Completing a procedure appointment records its treatment in the appointment's transaction.
+  const treatments = { record: async (actor: Actor, input: RecordTreatmentInput, m: EntityManager) => (await care.recordTreatment(actor, input, { manager: m })).treatment };
+  const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, treatments, logger: logger.child({ module: 'consultations' }) });
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
   // A survey invitation delivered over WeCom lets a digit replied in the chat answer it.

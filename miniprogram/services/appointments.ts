@@ -4,7 +4,7 @@
  */
 import { request } from '../utils/request';
 
-export type AppointmentKind = 'consultation' | 'procedure';
+export type AppointmentKind = 'consultation' | 'procedure' | 'review';
 export type AppointmentStatus = 'requested' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
 
 export interface Appointment {
@@ -38,8 +38,15 @@ export const BOOKING = {
 /**
  * Asks for a slot. Safe to retry: the same slot asked twice answers the same appointment.
  */
-export function requestAppointment(body: { at: string; note?: string }): Promise<Appointment> {
+export function requestAppointment(body: { at: string; note?: string; doctor?: string }): Promise<Appointment> {
   return request<Appointment>({ method: 'POST', path: '/api/mp/appointments', data: body, idempotent: true });
+}
+
+/** The doctors who work at the slots of a date, with their places left (none: the clinic keeps no schedules). */
+export interface SlotDoctors { at: string; doctors: { id: string; name: string; free: number }[] }
+
+export function appointmentSlots(date: string, kind: AppointmentKind = 'consultation'): Promise<{ slots: SlotDoctors[] }> {
+  return request<{ slots: SlotDoctors[] }>({ path: '/api/mp/appointment-slots', query: { date, kind } });
 }
 
 export function listAppointments(page = 1, pageSize = 20): Promise<{ items: Appointment[]; page: number; hasMore: boolean }> {

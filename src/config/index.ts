@@ -170,10 +170,12 @@ export interface Config {
     openUntil: string;
     /** Appointments start on a multiple of this many minutes after midnight. */
     slotMinutes: number;
-    durationMinutes: { consultation: number; procedure: number };
+    durationMinutes: { consultation: number; procedure: number; review: number };
     maxDaysAhead: number;
     /** Open (requested or confirmed, not yet started) appointments one client may hold. */
     maxOpenPerClient: number;
+    /** Reminders of a confirmed appointment: the day before at `dayBeforeAt` (HH:MM, Asia/Shanghai) and `hoursBefore` hours before. */
+    reminders: { dayBeforeAt: string; hoursBefore: number; quietMarginMinutes: number };
   };
   orders: {
     /** How many days before now a recorded order's payment may lie (older ones are typos or backdating). */
@@ -393,6 +395,10 @@ const schema = Joi.object({
   APPOINTMENT_SLOT_MINUTES: Joi.number().integer().min(5).max(240).default(30),
   APPOINTMENT_CONSULTATION_MINUTES: Joi.number().integer().min(5).max(720).default(30),
   APPOINTMENT_PROCEDURE_MINUTES: Joi.number().integer().min(5).max(720).default(120),
+  APPOINTMENT_REVIEW_MINUTES: Joi.number().integer().min(5).max(720).default(30),
+  APPOINTMENT_REMINDER_DAY_BEFORE_AT: Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).default('16:00'),
+  APPOINTMENT_REMINDER_HOURS_BEFORE: Joi.number().integer().min(1).max(23).default(2),
+  APPOINTMENT_REMINDER_QUIET_MARGIN_MINUTES: Joi.number().integer().min(0).max(240).default(30),
   APPOINTMENT_MAX_DAYS_AHEAD: Joi.number().integer().min(1).max(730).default(180),
   APPOINTMENT_MAX_OPEN_PER_CLIENT: Joi.number().integer().min(1).max(100).default(3),
 
@@ -677,9 +683,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       openFrom: env.APPOINTMENT_OPEN_FROM,
       openUntil: env.APPOINTMENT_OPEN_UNTIL,
       slotMinutes: env.APPOINTMENT_SLOT_MINUTES,
-      durationMinutes: { consultation: env.APPOINTMENT_CONSULTATION_MINUTES, procedure: env.APPOINTMENT_PROCEDURE_MINUTES },
+      durationMinutes: { consultation: env.APPOINTMENT_CONSULTATION_MINUTES, procedure: env.APPOINTMENT_PROCEDURE_MINUTES, review: env.APPOINTMENT_REVIEW_MINUTES },
       maxDaysAhead: env.APPOINTMENT_MAX_DAYS_AHEAD,
       maxOpenPerClient: env.APPOINTMENT_MAX_OPEN_PER_CLIENT,
+      reminders: {
+        dayBeforeAt: env.APPOINTMENT_REMINDER_DAY_BEFORE_AT,
+        hoursBefore: env.APPOINTMENT_REMINDER_HOURS_BEFORE,
+        quietMarginMinutes: env.APPOINTMENT_REMINDER_QUIET_MARGIN_MINUTES,
+      },
     },
     orders: { maxBackdateDays: env.ORDER_MAX_BACKDATE_DAYS },
     marketing: { channels: [...new Set((env.MARKETING_CHANNELS as string).split(','))] },

@@ -134,11 +134,13 @@ describe('treatments start the follow-up plan', () => {
     expect(await t.deps.db.query('SELECT id FROM treatments WHERE client_id = ?', [client.id])).toHaveLength(1);
   });
 
-  it('cancels a treatment\'s pending steps and keeps what already went out', async () => {
+  it('cancels a treatment\'s pending steps and withdraws the message and task they queued that nobody has had yet', async () => {
     const client = await createClient(t);
     const { order, project } = await deposit(client);
     const { treatment } = await recordTreatment(t, { order: order.id, project: project.id, performedAt: new Date(START.getTime() - HOUR) });
     await t.services.care.enqueueDue(new Date(START.getTime() + 48 * HOUR));
+    const [queued] = await outgoing(client);
+    const task = (await t.deps.db.query("SELECT dedupe_key FROM staff_tasks WHERE client_id = ? AND kind = 'followup_callback'", [client.id]))[0];
 
     const res = await t.http.post(`/api/staff/treatments/${treatment.id}/cancel`).set(doctorAuth);
 
@@ -149,6 +151,23 @@ describe('treatments start the follow-up plan', () => {
     expect(after.filter((s) => s.status === 'enqueued').map((s) => s.step).sort()).toEqual(['callback_48h', 'checkin_48h']);
     await t.services.care.enqueueDue(new Date(START.getTime() + 200 * DAY));
     expect(await outgoing(client)).toHaveLength(1);
+    const [message] = await t.deps.db.query('SELECT status FROM outbox_messages WHERE dedupe_key = ?', [queued.dedupe_key]);
+    expect(message.status).toBe('cancelled');
+    expect((await t.services.worklist.byDedupeKey(task.dedupe_key))?.status).toBe('cancelled');
+  });
+
+  it('a cancelled treatment leaves a message already sent as it is', async () => {
+    const client = await createClient(t);
+    const { order, project } = await deposit(client);
+    const { treatment } = await recordTreatment(t, { order: order.id, project: project.id, performedAt: new Date(START.getTime() - HOUR) });
+    await t.services.care.enqueueDue(new Date(START.getTime() + 48 * HOUR));
+    const [sent] = await outgoing(client);
+    await t.deps.db.query("UPDATE outbox_messages SET status = 'sent', sent_at = ? WHERE dedupe_key = ?", [t.clock.now(), sent.dedupe_key]);
+
+    await t.http.post(`/api/staff/treatments/${treatment.id}/cancel`).set(doctorAuth).expect(200);
+
+    const [message] = await t.deps.db.query('SELECT status FROM outbox_messages WHERE dedupe_key = ?', [sent.dedupe_key]);
+    expect(message.status).toBe('sent');
   });
 
   it('restarts a course\'s plan at each session only where the project says so', async () => {

@@ -166,6 +166,10 @@ describe('one client-access rule', () => {
       'POST /api/staff/appointments/:id/cancel': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/appointments/${f.appointmentId}/cancel`, body: {} }) },
       'POST /api/staff/appointments/:id/complete': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/appointments/${f.appointmentId}/complete` }) },
       'POST /api/staff/appointments/:id/no-show': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/appointments/${f.appointmentId}/no-show` }) },
+      'POST /api/staff/appointments': {
+        kind: 'client', scope: 'archive',
+        req: (f) => ({ path: '/api/staff/appointments', body: { client: f.client.publicId, kind: 'consultation', doctor: publicId(), at: slot(t, 5) } }),
+      },
       'POST /api/staff/orders': {
         kind: 'client', scope: 'money',
         req: (f) => ({
@@ -224,6 +228,12 @@ describe('one client-access rule', () => {
       'POST /api/staff/community/posts/:id/reject': { kind: 'staff' },
       'POST /api/staff/community/posts/:id/submit': { kind: 'staff' },
       'GET /api/staff/metrics/pipeline': { kind: 'staff' },
+      'GET /api/staff/reports/appointments': { kind: 'staff' },
+      'GET /api/staff/appointment-slots': { kind: 'staff' },
+      'GET /api/staff/doctor-schedules': { kind: 'staff' },
+      'PUT /api/staff/doctor-schedules/:id': { kind: 'staff' },
+      'PUT /api/staff/doctor-schedules/:id/exceptions/:date': { kind: 'staff' },
+      'DELETE /api/staff/doctor-schedules/:id/exceptions/:date': { kind: 'staff' },
       'GET /api/staff/points/consistency': { kind: 'staff' },
       'GET /api/staff/referrals/consistency': { kind: 'staff' },
       'GET /api/staff/reports/dormant': { kind: 'staff' },

@@ -30,6 +30,8 @@ describe('appointments', () => {
     const req = agent.post(`/api/staff/appointments/${id}/${action}`).set(bearer(token));
     return body ? req.send(body) : req;
   };
+  // The client's notices of changes (reminders are tested in reminders.test.ts).
+  const noticesOf = async (clientId: number) => (await t1.services.outbox.listForClient(clientId, 'client_message')).filter((n) => n.payload.purpose === 'notice');
   const rowsOf = (clientId: number) => t1.deps.db.query('SELECT * FROM appointments WHERE client_id = ?', [clientId]) as Promise<Record<string, any>[]>;
 
   it('a client asks for a slot and sees it requested; the same slot asked twice is the same appointment', async () => {
@@ -102,7 +104,7 @@ describe('appointments', () => {
     expect(twice.status).toBe(409);
     expect(twice.body.error).toMatchObject({ code: 'APPOINTMENT_STATE_INVALID', details: { status: 'confirmed', action: 'confirm' } });
     expect((await t1.http.get(`/api/mp/appointments/${appt.id}`).set(bearer(token))).body.status).toBe('confirmed');
-    const notices = await t1.services.outbox.listForClient(client.id, 'client_message');
+    const notices = await noticesOf(client.id);
     expect(notices.map((n) => [n.dedupeKey, n.payload.event])).toEqual([[`appointment:${appt.id}:1`, 'appointment_confirmed']]);
     expect((await t1.services.journey.history(client.id)).map((h) => h.to)).toEqual(['consulting']);
     const [audit] = await t1.deps.db.query("SELECT actor_id FROM audit_log WHERE client_id = ? AND action = 'appointment.confirm'", [client.id]);
@@ -124,7 +126,7 @@ describe('appointments', () => {
     const detail = await t1.http.get(`/api/staff/appointments/${appt.id}`).set(bearer(staff.directorToken));
     expect(detail.body.events.map((e: { action: string }) => e.action)).toEqual(['requested', 'confirmed', 'moved']);
     expect(detail.body.events[2]).toMatchObject({ from: new Date(slot(t1, 2, '10:00')).toISOString(), to: new Date(slot(t1, 3, '15:00')).toISOString(), reason: '医生手术改期' });
-    const notices = await t1.services.outbox.listForClient(client.id, 'client_message');
+    const notices = await noticesOf(client.id);
     expect(notices.map((n) => n.dedupeKey).sort()).toEqual([`appointment:${appt.id}:1`, `appointment:${appt.id}:2`]);
   });
 
@@ -223,7 +225,7 @@ describe('appointments', () => {
 
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.filter((r) => r.status === 409)).toHaveLength(9);
-    expect(await t1.services.outbox.listForClient(client.id, 'client_message')).toHaveLength(1);
+    expect(await noticesOf(client.id)).toHaveLength(1);
   });
 
   it('confirming the appointment of an intent letter books the client', async () => {

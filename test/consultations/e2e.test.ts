@@ -112,7 +112,7 @@ describe('end to end: questionnaire → plan → intent letter → booked → me
     const notices = await t.services.outbox.listForClient(client.id);
     expect(notices.map((n) => n.kind)).toEqual(expect.arrayContaining(['client_message', 'staff_alert', 'tag_sync']));
     // The client is told of the plan, its revision and the confirmed appointment; staff of the change request and the acceptance.
-    expect(notices.filter((n) => n.kind === 'client_message').map((n) => n.payload.event).sort()).toEqual(['appointment_confirmed', 'plan_proposed', 'plan_revised']);
+    expect(notices.filter((n) => n.kind === 'client_message' && n.payload.purpose === 'notice').map((n) => n.payload.event).sort()).toEqual(['appointment_confirmed', 'plan_proposed', 'plan_revised']);
     expect(notices.filter((n) => n.kind === 'staff_alert').map((n) => n.payload.event).sort()).toEqual(['plan_accepted', 'plan_change_requested']);
 
     // The director's metrics for the channel count this client at every step.

@@ -55,8 +55,11 @@ describe('plan and appointment notices, delivered', () => {
     ]);
     // Nothing about the client's health or the plan's content travels in the chat.
     expect(JSON.stringify(channel.sends)).not.toMatch(/想便宜|青霉素|隆鼻|阿司匹林/);
-    const [{ n: unsettled }] = await t.deps.db.query("SELECT COUNT(*) AS n FROM outbox_messages WHERE status <> 'sent' AND kind <> 'tag_sync'");
+    // Everything due went out; the day-before reminder of the confirmed appointment waits for its day.
+    const [{ n: unsettled }] = await t.deps.db.query("SELECT COUNT(*) AS n FROM outbox_messages WHERE status <> 'sent' AND kind <> 'tag_sync' AND due_at <= ?", [t.clock.now()]);
     expect(Number(unsettled)).toBe(0);
+    const waiting = await t.deps.db.query("SELECT dedupe_key FROM outbox_messages WHERE status = 'pending' AND kind = 'client_message'");
+    expect(waiting).toEqual([{ dedupe_key: `appointment_reminder:${accepted.body.appointment.id}:1:day_before` }]);
     const [{ n: tasks }] = await t.deps.db.query("SELECT COUNT(*) AS n FROM staff_tasks WHERE kind = 'delivery_failed'");
     expect(Number(tasks)).toBe(0);
   });

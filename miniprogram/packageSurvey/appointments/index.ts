@@ -2,7 +2,7 @@
  * 预约: the client's appointments with their status, asking for a consultation slot, cancelling an
  * open one, and a "remind me" (one-time subscription) for the next visit. Query: new=1 opens the form.
  */
-import { BOOKING, cancelAppointment, isOpen, listAppointments, requestAppointment, type Appointment } from '../../services/appointments';
+import { BOOKING, appointmentSlots, cancelAppointment, isOpen, listAppointments, requestAppointment, type Appointment } from '../../services/appointments';
 import { REMINDER_TEMPLATES } from '../../services/subscriptions';
 import { friendlyDateTime } from '../../utils/format';
 import { isApiError, type ApiError } from '../../utils/request';
@@ -44,6 +44,9 @@ Page({
     slotLabel: '',
     slotError: '',
     note: '',
+    /** The doctors free at the chosen slot; the first is "any doctor". Empty where the clinic keeps no schedules. */
+    doctors: [] as { id: string; label: string }[],
+    doctorIndex: 0,
     busy: false,
     cancelling: '',
     remindTemplates: [REMINDER_TEMPLATES.followup],
@@ -110,8 +113,26 @@ Page({
     this.setData({ showForm: false });
   },
 
-  onSlot(e: WechatMiniprogram.CustomEvent<{ at: string; label: string }>): void {
-    this.setData({ slotAt: e.detail.at, slotLabel: e.detail.label, slotError: '' });
+  onSlot(e: WechatMiniprogram.CustomEvent<{ at: string; label: string }>): Promise<void> {
+    this.setData({ slotAt: e.detail.at, slotLabel: e.detail.label, slotError: '', doctors: [], doctorIndex: 0 });
+    return e.detail.at ? this.loadDoctors(e.detail.at) : Promise.resolve();
+  },
+
+  /** Who works at the chosen slot with a place left; the booking then holds that doctor's place. */
+  async loadDoctors(at: string): Promise<void> {
+    try {
+      const { slots } = await appointmentSlots(at.slice(0, 10));
+      const slot = slots.find((s) => new Date(s.at).getTime() === new Date(at).getTime());
+      const free = (slot?.doctors ?? []).filter((d) => d.free > 0);
+      if (this.data.slotAt !== at) return;
+      this.setData({ doctors: free.length ? [{ id: '', label: '不指定医生' }, ...free.map((d) => ({ id: d.id, label: `${d.name}（余 ${d.free} 位）` }))] : [], doctorIndex: 0 });
+    } catch {
+      // Without the list the client still asks for the time; staff name the doctor when confirming.
+    }
+  },
+
+  onDoctor(e: WechatMiniprogram.PickerChange): void {
+    this.setData({ doctorIndex: Number(e.detail.value) });
   },
 
   onNote(e: WechatMiniprogram.Input): void {
@@ -127,7 +148,8 @@ Page({
     this.setData({ busy: true });
     const note = this.data.note.trim();
     try {
-      await requestAppointment({ at: this.data.slotAt, ...(note ? { note } : {}) });
+      const doctor = this.data.doctors[this.data.doctorIndex]?.id;
+      await requestAppointment({ at: this.data.slotAt, ...(note ? { note } : {}), ...(doctor ? { doctor } : {}) });
       this.setData({ busy: false, showForm: false, note: '', slotAt: '' });
       wx.showToast({ title: '已提交，顾问确认后会通知您', icon: 'none', duration: 2500 });
       await this.load();

@@ -4,6 +4,7 @@ import type { AppointmentKind, AppointmentStatus } from '../../services/appointm
 export const APPOINTMENT_KIND_LABELS: Record<AppointmentKind, string> = {
   consultation: '面诊',
   procedure: '治疗/手术',
+  review: '复查',
 };
 
 export const APPOINTMENT_STATUS: Record<AppointmentStatus, { text: string; tone: string }> = {

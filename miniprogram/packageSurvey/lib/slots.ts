@@ -72,7 +72,9 @@ export function slotLabel(date: string, time: string, now: number = Date.now()):
   return `${d.label} ${d.week} ${time}`;
 }
 
-const SLOT_CODES = ['APPOINTMENT_IN_PAST', 'APPOINTMENT_OUTSIDE_HOURS', 'APPOINTMENT_NOT_ON_SLOT', 'APPOINTMENT_TOO_FAR_AHEAD'];
+const SLOT_CODES = [
+  'APPOINTMENT_IN_PAST', 'APPOINTMENT_OUTSIDE_HOURS', 'APPOINTMENT_NOT_ON_SLOT', 'APPOINTMENT_TOO_FAR_AHEAD', 'APPOINTMENT_SLOT_FULL', 'APPOINTMENT_DOCTOR_UNAVAILABLE',
+];
 
 /** The message under the slot picker for the API's slot errors (with the hours the API gave), or '' for other errors. */
 export function slotErrorText(e: { code: string; details?: unknown; friendly: string }): string {

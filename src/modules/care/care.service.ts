@@ -103,7 +103,7 @@ export class CareService {
 
   constructor(private readonly deps: CareDeps) {
     this.log = deps.logger;
-    this.treatments = new Treatments(deps, (m, t) => this.scheduleTreatment(m, t));
+    this.treatments = new Treatments(deps, (m, t) => this.scheduleTreatment(m, t), (m, id) => this.withdrawQueued(m, id));
   }
 
   /** The account is deleted (PIPL): the steps name the client's procedures, so they go. */
@@ -127,9 +127,12 @@ export class CareService {
     };
   }
 
-  /** Records a treatment and starts its follow-up plan (idempotent per request id). */
-  recordTreatment(actor: Actor, input: RecordTreatmentInput): Promise<{ treatment: TreatmentView; replayed: boolean }> {
-    return this.treatments.record(actor, input);
+  /**
+   * Records a treatment and starts its follow-up plan (idempotent per request id); given the
+   * caller's manager, inside the caller's transaction.
+   */
+  recordTreatment(actor: Actor, input: RecordTreatmentInput, opts: { manager?: EntityManager } = {}): Promise<{ treatment: TreatmentView; replayed: boolean }> {
+    return this.treatments.record(actor, input, opts);
   }
 
   /** Cancels a treatment and its pending follow-up steps. */
@@ -196,6 +199,19 @@ export class CareService {
       await this.deps.journey.moveTo(m, treatment.clientId, 'post_op', SYSTEM_ACTOR, { reason: 'treatment', at: treatment.performedAt });
     }
     return rows.length;
+  }
+
+  /** A cancelled treatment: the messages and staff tasks its steps queued and nobody has had yet are withdrawn. */
+  private async withdrawQueued(m: EntityManager, treatmentId: number): Promise<{ messages: number; tasks: number }> {
+    const queued: { id: string; order_id: number; action: FollowupAction }[] = await m.query(
+      `SELECT s.id, s.order_id, t.action FROM followup_steps s JOIN followup_templates t ON t.id = s.template_id WHERE s.treatment_id = ? AND s.status = 'enqueued'`,
+      [treatmentId],
+    );
+    const key = (q: { id: string; order_id: number }) => `followup:${q.order_id}:${q.id}`;
+    const messages = await this.deps.outbox.cancelPendingKeys(m, queued.filter((q) => q.action !== 'task').map(key));
+    let tasks = 0;
+    for (const q of queued.filter((r) => r.action === 'task')) if (await this.deps.worklist.cancel(m, key(q))) tasks++;
+    return { messages, tasks };
   }
 
   /** A refund or void that leaves nothing paid: pending steps, queued messages and open tasks of the order go. */

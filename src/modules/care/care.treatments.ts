@@ -77,9 +77,15 @@ export const treatmentAad = (treatmentPublicId: string, field: 'notes' | 'advice
  * scope, audited.
  */
 export class Treatments {
-  constructor(private readonly deps: TreatmentDeps, private readonly plan: (m: EntityManager, t: TreatmentForPlan) => Promise<number>) {}
+  constructor(
+    private readonly deps: TreatmentDeps,
+    private readonly plan: (m: EntityManager, t: TreatmentForPlan) => Promise<number>,
+    /** Withdraws what the treatment's steps already queued (outbox messages, staff tasks); returns how many. */
+    private readonly withdraw: (m: EntityManager, treatmentId: number) => Promise<{ messages: number; tasks: number }>,
+  ) {}
 
-  async record(actor: Actor, input: RecordTreatmentInput): Promise<{ treatment: TreatmentView; replayed: boolean }> {
+  /** Records a treatment; given the caller's manager (completing an appointment), it joins that transaction. */
+  async record(actor: Actor, input: RecordTreatmentInput, opts: { manager?: EntityManager } = {}): Promise<{ treatment: TreatmentView; replayed: boolean }> {
     const access = new ClientAccess(this.deps);
     const performedAt = new Date(input.performedAt);
     return runInTransaction(this.deps.db, async (m) => {
@@ -147,10 +153,13 @@ export class Treatments {
       });
       await this.deps.audit.record(actor, 'care.treatment.record', { clientId: Number(order.client_id), details: { treatment: id, sessionNo, steps } }, m);
       return { treatment: await this.view(m, treatmentId), replayed: false };
-    });
+    }, { manager: opts.manager });
   }
 
-  /** Cancels a treatment recorded by mistake: its steps still scheduled are cancelled; what went out stays. Audited. */
+  /**
+   * Cancels a treatment recorded by mistake: its steps still scheduled are cancelled, and what its
+   * steps queued but not yet sent (messages, staff tasks) is withdrawn; what went out stays. Audited.
+   */
   async cancel(actor: Actor, treatmentPublicId: string): Promise<TreatmentView> {
     const access = new ClientAccess(this.deps);
     return runInTransaction(this.deps.db, async (m) => {
@@ -162,7 +171,10 @@ export class Treatments {
       if (row.status === 'done') {
         await m.query("UPDATE treatments SET status = 'cancelled', cancelled_at = ? WHERE id = ?", [this.deps.clock.now(), row.id]);
         const result = await m.query("UPDATE followup_steps SET status = 'cancelled' WHERE treatment_id = ? AND status = 'scheduled'", [row.id]);
-        await this.deps.audit.record(actor, 'care.treatment.cancel', { clientId: Number(row.client_id), details: { treatment: treatmentPublicId, steps: Number(result.affectedRows) } }, m);
+        const withdrawn = await this.withdraw(m, Number(row.id));
+        await this.deps.audit.record(actor, 'care.treatment.cancel', {
+          clientId: Number(row.client_id), details: { treatment: treatmentPublicId, steps: Number(result.affectedRows), ...withdrawn },
+        }, m);
       }
       return this.view(m, Number(row.id));
     });

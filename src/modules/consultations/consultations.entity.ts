@@ -1,9 +1,10 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export const PLAN_STATUSES = ['draft', 'proposed', 'change_requested', 'accepted', 'withdrawn'] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
-export const APPOINTMENT_KINDS = ['consultation', 'procedure'] as const;
+// procedure = a treatment session (治疗); review = a check-up after one (复查).
+export const APPOINTMENT_KINDS = ['consultation', 'procedure', 'review'] as const;
 export type AppointmentKind = (typeof APPOINTMENT_KINDS)[number];
 
 export const APPOINTMENT_STATUSES = ['requested', 'confirmed', 'cancelled', 'completed', 'no_show'] as const;
@@ -185,6 +186,7 @@ export class IntentLetter {
 @Entity({ name: 'appointments' })
 @Index('ix_appointments_client', ['clientId', 'startsAt'])
 @Index('ix_appointments_starts', ['startsAt', 'status'])
+@Index('ix_appointments_doctor', ['doctorId', 'startsAt'])
 export class Appointment {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
   id!: number;
@@ -207,6 +209,14 @@ export class Appointment {
 
   @Column({ name: 'duration_minutes', type: 'int', unsigned: true })
   durationMinutes!: number;
+
+  /** The doctor whose hours and slot capacity it takes; null for a request no doctor was chosen for yet. */
+  @Column({ name: 'doctor_id', type: 'int', unsigned: true, nullable: true })
+  doctorId!: number | null;
+
+  /** The treatment recorded when a procedure appointment was completed (care module, public id). */
+  @Column({ name: 'treatment_public_id', type: 'char', length: 22, nullable: true })
+  treatmentPublicId!: string | null;
 
   /** The client's note: free text, so encrypted. */
   @Column({ name: 'note_enc', type: 'varbinary', length: 1024, nullable: true })
@@ -264,4 +274,56 @@ export class AppointmentEvent {
 
   @Column({ type: 'datetime', precision: 3 })
   at!: Date;
+}
+
+/** A time range on the Asia/Shanghai clock, HH:MM. */
+export interface HoursRange {
+  from: string;
+  until: string;
+}
+
+/** One weekday's working hours (1 = Monday … 7 = Sunday). */
+export interface WeekdayHours extends HoursRange {
+  weekday: number;
+}
+
+/**
+ * A doctor's working week and how many clients one slot takes. The row is also the lock that
+ * serialises bookings of this doctor (no double booking).
+ */
+@Entity({ name: 'doctor_schedules' })
+export class DoctorSchedule {
+  @PrimaryColumn({ name: 'doctor_id', type: 'int', unsigned: true })
+  doctorId!: number;
+
+  @Column({ name: 'slot_capacity', type: 'int', unsigned: true })
+  slotCapacity!: number;
+
+  @Column({ type: 'json' })
+  week!: WeekdayHours[];
+
+  @Column({ name: 'updated_by', type: 'int', unsigned: true, nullable: true })
+  updatedBy!: number | null;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
+}
+
+/** A date on which a doctor works other hours than the week says (an empty list: a day off). */
+@Entity({ name: 'doctor_schedule_exceptions' })
+export class DoctorScheduleException {
+  @PrimaryColumn({ name: 'doctor_id', type: 'int', unsigned: true })
+  doctorId!: number;
+
+  @PrimaryColumn({ type: 'date' })
+  date!: string;
+
+  @Column({ type: 'json' })
+  hours!: HoursRange[];
+
+  @Column({ name: 'updated_by', type: 'int', unsigned: true, nullable: true })
+  updatedBy!: number | null;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3 })
+  updatedAt!: Date;
 }

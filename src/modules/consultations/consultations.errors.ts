@@ -14,6 +14,12 @@ export const ConsultationErrors = defineErrors({
   APPOINTMENT_NOT_ON_SLOT: 400,
   APPOINTMENT_TOO_FAR_AHEAD: 400,
   APPOINTMENT_LIMIT_REACHED: 409,
+  // A doctor named for a booking who is not an active doctor.
+  APPOINTMENT_DOCTOR_INVALID: 400,
+  // The doctor does not work at that time (no schedule, outside the day's hours, a day off).
+  APPOINTMENT_DOCTOR_UNAVAILABLE: 400,
+  // Every place of a slot the appointment covers is taken (no double booking).
+  APPOINTMENT_SLOT_FULL: 409,
   // Confirm, move, cancel, complete or no-show in a status (or at a time) that does not allow it.
   APPOINTMENT_STATE_INVALID: 409,
   METRICS_RANGE_INVALID: 400,

@@ -8,7 +8,8 @@ const DAY_MS = 86400_000;
 
 export type AppointmentRules = Config['appointments'];
 
-function minutesOf(hhmm: string): number {
+/** "09:30" → 570 (minutes after midnight). */
+export function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number);
   return h * 60 + m;
 }
@@ -38,9 +39,14 @@ export function checkSlot(rules: AppointmentRules, at: Date, durationMinutes: nu
       field, slotMinutes: rules.slotMinutes,
     });
   }
-  if (start < minutesOf(rules.openFrom) || start + durationMinutes > minutesOf(rules.openUntil)) {
+  if (!clinicHoursContain(rules, start, durationMinutes)) {
     throw new AppError(ConsultationErrors.APPOINTMENT_OUTSIDE_HOURS, `The clinic takes appointments from ${rules.openFrom} to ${rules.openUntil} (Beijing time)`, {
       field, openFrom: rules.openFrom, openUntil: rules.openUntil, durationMinutes, timezone: 'Asia/Shanghai',
     });
   }
+}
+
+/** Whether an appointment starting `start` minutes after midnight (Shanghai) lies wholly inside the opening hours. */
+export function clinicHoursContain(rules: AppointmentRules, start: number, durationMinutes: number): boolean {
+  return start >= minutesOf(rules.openFrom) && start + durationMinutes <= minutesOf(rules.openUntil);
 }

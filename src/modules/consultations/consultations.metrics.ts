@@ -67,6 +67,25 @@ export interface PipelineMetrics {
   byChannel: ChannelMetrics[];
 }
 
+/** One doctor's appointments of one kind in a range. */
+export interface AppointmentCounts {
+  doctor: { id: string; name: string } | null;
+  kind: string;
+  booked: number;
+  completed: number;
+  cancelled: number;
+  noShow: number;
+  /** Still requested or confirmed. */
+  open: number;
+}
+
+export interface AppointmentReport {
+  from: string;
+  to: string;
+  rows: AppointmentCounts[];
+  totals: Omit<AppointmentCounts, 'doctor' | 'kind'>;
+}
+
 interface SurveyCounts { started: number; submitted: number; responses: number; completenessSum: number }
 type Ranks = Map<number, number>; // max rank reached → clients
 
@@ -80,14 +99,7 @@ export class PipelineMetricsService {
   constructor(private readonly s: Support) {}
 
   async pipeline(q: { from?: string; to?: string; channel?: string }): Promise<PipelineMetrics> {
-    const to = q.to ?? shanghaiDate(this.s.now());
-    const from = q.from ?? shanghaiDate(new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_RANGE_DAYS - 1) * DAY_MS));
-    const start = new Date(Date.parse(`${from}T00:00:00Z`) - SHANGHAI_OFFSET_MS);
-    const end = new Date(Date.parse(`${to}T00:00:00Z`) - SHANGHAI_OFFSET_MS + DAY_MS);
-    if (end <= start) throw new AppError(ConsultationErrors.METRICS_RANGE_INVALID, 'to must not be before from', { field: 'query.to' });
-    if (end.getTime() - start.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-      throw new AppError(ConsultationErrors.METRICS_RANGE_INVALID, `A range covers at most ${MAX_RANGE_DAYS} days`, { field: 'query.from', maxDays: MAX_RANGE_DAYS });
-    }
+    const { from, to, start, end } = this.range(q);
     const channel = q.channel ?? null;
     const [survey, ranks, times] = await Promise.all([this.survey(start, end, channel), this.ranks(start, end, channel), this.times(start, end, channel)]);
 
@@ -101,6 +113,52 @@ export class PipelineMetricsService {
       times: FUNNEL.slice(1).map((_, i) => [...times.values()].flatMap((t) => t[i])),
     };
     return { from, to, channel, overall: build(channel, all.survey, all.ranks, all.times), byChannel };
+  }
+
+  /**
+   * Appointments whose slot lies in the range (Shanghai dates, both included), per doctor and kind:
+   * booked (all of them, whatever became of them), completed, cancelled, no-shows, and those still
+   * open (requested or confirmed). A doctor of null: booked without a doctor.
+   */
+  async appointments(q: { from?: string; to?: string }): Promise<AppointmentReport> {
+    const { from, to, start, end } = this.range(q);
+    const rows: { doctor_public_id: string | null; doctor_name: string | null; kind: string; status: string; n: number }[] = await this.s.deps.db.query(
+      `SELECT d.public_id AS doctor_public_id, d.display_name AS doctor_name, a.kind, a.status, COUNT(*) AS n
+         FROM appointments a LEFT JOIN staff d ON d.id = a.doctor_id
+        WHERE a.starts_at >= ? AND a.starts_at < ? GROUP BY d.public_id, d.display_name, a.kind, a.status`,
+      [start, end],
+    );
+    const lines = new Map<string, AppointmentCounts>();
+    const zero = (): Omit<AppointmentCounts, 'doctor' | 'kind'> => ({ booked: 0, completed: 0, cancelled: 0, noShow: 0, open: 0 });
+    const totals = zero();
+    for (const r of rows) {
+      const key = `${r.doctor_public_id ?? ''}:${r.kind}`;
+      const line = lines.get(key) ?? { doctor: r.doctor_public_id ? { id: r.doctor_public_id, name: r.doctor_name ?? '' } : null, kind: r.kind, ...zero() };
+      for (const c of [line, totals]) {
+        const n = Number(r.n);
+        c.booked += n;
+        if (r.status === 'completed') c.completed += n;
+        else if (r.status === 'cancelled') c.cancelled += n;
+        else if (r.status === 'no_show') c.noShow += n;
+        else c.open += n;
+      }
+      lines.set(key, line);
+    }
+    const rowsOut = [...lines.values()].sort((a, b) => (a.doctor?.name ?? '\uffff').localeCompare(b.doctor?.name ?? '\uffff') || a.kind.localeCompare(b.kind));
+    return { from, to, rows: rowsOut, totals };
+  }
+
+  /** A range of Shanghai dates (default: the 30 days to today), both included, as instants. */
+  private range(q: { from?: string; to?: string }): { from: string; to: string; start: Date; end: Date } {
+    const to = q.to ?? shanghaiDate(this.s.now());
+    const from = q.from ?? shanghaiDate(new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_RANGE_DAYS - 1) * DAY_MS));
+    const start = new Date(Date.parse(`${from}T00:00:00Z`) - SHANGHAI_OFFSET_MS);
+    const end = new Date(Date.parse(`${to}T00:00:00Z`) - SHANGHAI_OFFSET_MS + DAY_MS);
+    if (end <= start) throw new AppError(ConsultationErrors.METRICS_RANGE_INVALID, 'to must not be before from', { field: 'query.to' });
+    if (end.getTime() - start.getTime() > MAX_RANGE_DAYS * DAY_MS) {
+      throw new AppError(ConsultationErrors.METRICS_RANGE_INVALID, `A range covers at most ${MAX_RANGE_DAYS} days`, { field: 'query.from', maxDays: MAX_RANGE_DAYS });
+    }
+    return { from, to, start, end };
   }
 
   /** Survey counts by channel: drafts started in the range (and whether submitted), responses without a draft, responses in the range. */

@@ -6,9 +6,11 @@ import type { ConsultationsService } from './consultations.service';
 import { actorFromContext } from '../audit';
 import { PLAN_WITHDRAWERS, PLAN_WRITERS } from './consultations.plans';
 import {
-  acceptBody, appointmentView, appointmentsResponse, cancelAppointmentBody, changeRequestBody, clientPlanView, clientPlansResponse, createPlanBody,
-  idParams, intentLetterView, metricsQuery, moveAppointmentBody, pageQuery, pipelineResponse, requestAppointmentBody, revisePlanBody, revisionQuery,
-  staffAppointmentView, staffAppointmentsQuery, staffAppointmentsResponse, staffPlanView, staffPlansResponse,
+  acceptBody, appointmentReportResponse, appointmentView, appointmentsResponse, cancelAppointmentBody, changeRequestBody, clientPlanView, clientPlansResponse,
+  completeAppointmentBody, confirmAppointmentBody, createAppointmentBody, createPlanBody, exceptionBody, exceptionParams, idParams, intentLetterView,
+  metricsQuery, moveAppointmentBody, pageQuery, pipelineResponse, reportQuery, requestAppointmentBody, revisePlanBody, revisionQuery, scheduleBody,
+  scheduleView, schedulesResponse, slotsQuery, slotsResponse, staffAppointmentView, staffAppointmentsQuery, staffAppointmentsResponse, staffPlanView,
+  staffPlansResponse,
 } from './consultations.schema';
 
 const MP_PLANS = ['mini-program: plans'];
@@ -16,14 +18,16 @@ const MP_APPTS = ['mini-program: appointments'];
 const STAFF_PLANS = ['staff: plans'];
 const STAFF_APPTS = ['staff: appointments'];
 const STAFF_METRICS = ['staff: metrics'];
+const STAFF_SCHEDULES = ['staff: doctor schedules'];
 const PLAN_READERS = ['director', 'doctor', 'consultant'] as const;
 const APPOINTMENT_STAFF = ['director', 'doctor', 'consultant', 'customer_service'] as const;
 const PLAN_ERRORS: ErrorCode[] = ['NOT_FOUND', 'PLAN_ALREADY_ACCEPTED', 'PLAN_WITHDRAWN'];
 const SLOT_ERRORS: ErrorCode[] = ['APPOINTMENT_IN_PAST', 'APPOINTMENT_OUTSIDE_HOURS', 'APPOINTMENT_NOT_ON_SLOT', 'APPOINTMENT_TOO_FAR_AHEAD'];
+const DOCTOR_ERRORS: ErrorCode[] = ['APPOINTMENT_DOCTOR_INVALID', 'APPOINTMENT_DOCTOR_UNAVAILABLE', 'APPOINTMENT_SLOT_FULL'];
 
 /** HTTP ↔ ConsultationsService. Mini-program routes act on the logged-in client only. */
 export function registerConsultationRoutes(api: ApiRouter, s: { consultations: ConsultationsService }): void {
-  const { plans, appointments, metrics } = s.consultations;
+  const { plans, appointments, metrics, schedules } = s.consultations;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
 
   // ---------------------------------------------------------------- staff: plans
@@ -97,12 +101,62 @@ export function registerConsultationRoutes(api: ApiRouter, s: { consultations: C
       },
       ({ ctx, params }) => appointments.getForStaff(actorFromContext(ctx), params.id),
     );
-  staffAction('confirm', 'Confirm a requested appointment; an intent letter\'s appointment books the client', (ctx, id) => appointments.confirm(actorFromContext(ctx), id));
-  staffAction('move', 'Move an open appointment to another slot; the client is told',
-    (ctx, id, b) => appointments.move(actorFromContext(ctx), id, { at: new Date(b.at), reason: b.reason }), moveAppointmentBody, SLOT_ERRORS);
+  api
+    .add(
+      {
+        method: 'post', path: '/api/staff/appointments', summary: 'Book a client with a doctor (confirmed at once; the doctor\'s hours and slot capacity apply; the client is told and reminded)',
+        tags: STAFF_APPTS, auth: 'staff', roles: APPOINTMENT_STAFF, body: createAppointmentBody, status: 201, response: staffAppointmentView,
+        errors: ['NOT_FOUND', ...SLOT_ERRORS, ...DOCTOR_ERRORS],
+      },
+      ({ ctx, body }) => appointments.create(actorFromContext(ctx), { ...body, at: new Date(body.at) }),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/appointment-slots', summary: 'The slots of a date for a kind of appointment, with each doctor\'s capacity and places left',
+        tags: STAFF_APPTS, auth: 'staff', roles: APPOINTMENT_STAFF, query: slotsQuery, response: slotsResponse, errors: ['NOT_FOUND'],
+      },
+      ({ query }) => schedules.slots(query),
+    );
+  staffAction('confirm', 'Confirm a requested appointment (naming its doctor if the client did not); an intent letter\'s appointment books the client; reminders are queued',
+    (ctx, id, b) => appointments.confirm(actorFromContext(ctx), id, b), confirmAppointmentBody, DOCTOR_ERRORS);
+  staffAction('move', 'Move an open appointment to another slot (or doctor); the client is told, reminders of the old time are withdrawn',
+    (ctx, id, b) => appointments.move(actorFromContext(ctx), id, { at: new Date(b.at), reason: b.reason, doctor: b.doctor }), moveAppointmentBody, [...SLOT_ERRORS, ...DOCTOR_ERRORS]);
   staffAction('cancel', 'Cancel an open appointment; the client is told', (ctx, id, b) => appointments.cancelByStaff(actorFromContext(ctx), id, b), cancelAppointmentBody);
-  staffAction('complete', 'Mark a confirmed appointment that has started as completed', (ctx, id) => appointments.complete(actorFromContext(ctx), id));
-  staffAction('no-show', 'Mark a confirmed appointment that has started as a no-show', (ctx, id) => appointments.noShow(actorFromContext(ctx), id));
+  staffAction('complete', 'Mark a confirmed appointment that has started as completed; a procedure records its treatment (order and project; doctors and the director). Again: answered as it is',
+    (ctx, id, b) => appointments.complete(actorFromContext(ctx), id, b), completeAppointmentBody,
+    ['VALIDATION_FAILED', 'TREATMENT_NOT_IN_ORDER', 'TREATMENT_ORDER_REFUNDED', 'TREATMENT_DOCTOR_INVALID', 'TREATMENT_REQUEST_REUSED', 'FORBIDDEN']);
+  staffAction('no-show', 'Mark a confirmed appointment that has started as a no-show (counted in the appointment report)', (ctx, id) => appointments.noShow(actorFromContext(ctx), id));
+
+  // ---------------------------------------------------------------- staff: doctors' schedules
+  api
+    .add(
+      {
+        method: 'get', path: '/api/staff/doctor-schedules', summary: 'Every active doctor with working hours, slot capacity and exceptions from today on',
+        tags: STAFF_SCHEDULES, auth: 'staff', roles: APPOINTMENT_STAFF, response: schedulesResponse,
+      },
+      async () => ({ items: await schedules.list() }),
+    )
+    .add(
+      {
+        method: 'put', path: '/api/staff/doctor-schedules/:id', summary: 'Set a doctor\'s weekly working hours (Asia/Shanghai) and per-slot capacity (director; audited)',
+        tags: STAFF_SCHEDULES, auth: 'staff', roles: ['director'], params: idParams, body: scheduleBody, response: scheduleView, errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+      },
+      ({ ctx, params, body }) => schedules.setWeek(actorFromContext(ctx), params.id, body),
+    )
+    .add(
+      {
+        method: 'put', path: '/api/staff/doctor-schedules/:id/exceptions/:date', summary: 'Other hours for a doctor on one date; an empty list is a day off (director; audited)',
+        tags: STAFF_SCHEDULES, auth: 'staff', roles: ['director'], params: exceptionParams, body: exceptionBody, response: scheduleView, errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+      },
+      ({ ctx, params, body }) => schedules.setException(actorFromContext(ctx), params.id, params.date, body.hours),
+    )
+    .add(
+      {
+        method: 'delete', path: '/api/staff/doctor-schedules/:id/exceptions/:date', summary: 'Remove a date\'s exception: the week applies again (director; audited)',
+        tags: STAFF_SCHEDULES, auth: 'staff', roles: ['director'], params: exceptionParams, response: scheduleView, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params }) => schedules.clearException(actorFromContext(ctx), params.id, params.date),
+    );
 
   api.add(
     {
@@ -111,6 +165,14 @@ export function registerConsultationRoutes(api: ApiRouter, s: { consultations: C
       tags: STAFF_METRICS, auth: 'staff', roles: ['director'], query: metricsQuery, response: pipelineResponse, errors: ['METRICS_RANGE_INVALID'],
     },
     ({ query }) => metrics.pipeline(query),
+  );
+  api.add(
+    {
+      method: 'get', path: '/api/staff/reports/appointments',
+      summary: 'Appointments by slot date (Asia/Shanghai, both included; default the last 30 days) per doctor and kind: booked, completed, cancelled, no-shows, still open (director)',
+      tags: STAFF_METRICS, auth: 'staff', roles: ['director'], query: reportQuery, response: appointmentReportResponse, errors: ['METRICS_RANGE_INVALID'],
+    },
+    ({ query }) => metrics.appointments(query),
   );
 
   // ---------------------------------------------------------------- mini-program
@@ -150,10 +212,18 @@ export function registerConsultationRoutes(api: ApiRouter, s: { consultations: C
     )
     .add(
       {
-        method: 'post', path: '/api/mp/appointments', summary: 'Ask for a consultation slot (inside opening hours, Asia/Shanghai); the same slot asked twice answers the same appointment',
-        tags: MP_APPTS, auth: 'client', body: requestAppointmentBody, status: 201, response: appointmentView, errors: [...SLOT_ERRORS, 'APPOINTMENT_LIMIT_REACHED'],
+        method: 'post', path: '/api/mp/appointments',
+        summary: 'Ask for a slot (inside opening hours, Asia/Shanghai; with a doctor, inside their hours and capacity); the same slot asked twice answers the same appointment',
+        tags: MP_APPTS, auth: 'client', body: requestAppointmentBody, status: 201, response: appointmentView, errors: [...SLOT_ERRORS, ...DOCTOR_ERRORS, 'APPOINTMENT_LIMIT_REACHED'],
       },
-      ({ ctx, body }) => appointments.request(me(ctx), { at: new Date(body.at), note: body.note }, actorFromContext(ctx)),
+      ({ ctx, body }) => appointments.request(me(ctx), { at: new Date(body.at), note: body.note, kind: body.kind, doctor: body.doctor }, actorFromContext(ctx)),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/mp/appointment-slots', summary: 'The slots of a date a booking of this kind can take, with each doctor\'s places left',
+        tags: MP_APPTS, auth: 'client', query: slotsQuery, response: slotsResponse, errors: ['NOT_FOUND'],
+      },
+      ({ query }) => schedules.slots(query),
     )
     .add(
       { method: 'get', path: '/api/mp/appointments', summary: 'Own appointments, latest slot first', tags: MP_APPTS, auth: 'client', query: pageQuery, response: appointmentsResponse },

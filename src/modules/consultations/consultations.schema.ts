@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { idParams, pageQuery, publicIdParam } from '../../shared/http/schemas';
+import { idParams, pageQuery, publicIdParam, publicIdSchema } from '../../shared/http/schemas';
 export { idParams, pageQuery };
 import { APPOINTMENT_KINDS, APPOINTMENT_STATUSES, PLAN_STATUSES } from './consultations.entity';
 
@@ -54,14 +54,39 @@ export const acceptBody = Joi.object({
   }).required(),
 }).required();
 
-export const requestAppointmentBody = Joi.object({ at: instant.required(), note: text(200) }).required();
-export const moveAppointmentBody = Joi.object({ at: instant.required(), reason: text(200) }).required();
+const kind = Joi.string().valid(...APPOINTMENT_KINDS);
+export const requestAppointmentBody = Joi.object({
+  at: instant.required(), note: text(200), kind: kind.default('consultation'), doctor: publicIdSchema.description('a doctor from the slots offered'),
+}).required();
+export const createAppointmentBody = Joi.object({
+  client: publicIdParam, kind: kind.required(), doctor: publicIdParam, at: instant.required(), note: text(200),
+}).required();
+export const confirmAppointmentBody = Joi.object({ doctor: publicIdSchema.description('names the doctor of a request made without one') });
+export const moveAppointmentBody = Joi.object({ at: instant.required(), doctor: publicIdSchema.description('another doctor (default: the same)'), reason: text(200) }).required();
 export const cancelAppointmentBody = Joi.object({ reason: text(200) });
+export const completeAppointmentBody = Joi.object({
+  order: publicIdSchema.description('a procedure: the order that paid for it (its treatment is recorded)'),
+  project: publicIdSchema.description('a procedure: the project treated'),
+  notes: text(2000),
+  advice: text(1000),
+});
 export const staffAppointmentsQuery = Joi.object({
   from: isoDate,
   to: isoDate,
   status: Joi.string().valid(...APPOINTMENT_STATUSES),
+  doctor: publicIdSchema,
 });
+export const slotsQuery = Joi.object({ date: isoDate.required(), kind: kind.default('consultation'), doctor: publicIdSchema });
+const hhmm = Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });
+const until = Joi.string().pattern(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });
+const range = { from: hhmm.required(), until: until.required() };
+export const scheduleBody = Joi.object({
+  slotCapacity: Joi.number().integer().min(1).max(50).required(),
+  week: Joi.array().items(Joi.object({ weekday: Joi.number().integer().min(1).max(7).required(), ...range })).max(70).required(),
+}).required();
+export const exceptionBody = Joi.object({ hours: Joi.array().items(Joi.object(range)).max(10).required() }).required();
+export const exceptionParams = Joi.object({ id: publicIdParam, date: isoDate.required() });
+export const reportQuery = Joi.object({ from: isoDate, to: isoDate });
 
 export const metricsQuery = Joi.object({
   from: isoDate,
@@ -139,7 +164,9 @@ export const appointmentView = Joi.object({
   status: Joi.string().valid(...APPOINTMENT_STATUSES),
   at: Joi.date(),
   durationMinutes: Joi.number().integer(),
+  doctor: staffRef.allow(null),
   note: Joi.string().allow(null),
+  treatmentId: Joi.string().allow(null).description('the treatment recorded when a procedure was completed'),
   letterId: Joi.string().allow(null),
   confirmedAt: Joi.date().allow(null),
   cancelledAt: Joi.date().allow(null),
@@ -155,6 +182,33 @@ export const staffAppointmentView = appointmentView.keys({
   })),
 });
 export const staffAppointmentsResponse = Joi.object({ from: Joi.string(), to: Joi.string(), items: Joi.array().items(staffAppointmentView) });
+
+export const slotsResponse = Joi.object({
+  date: Joi.string(), kind: Joi.string(), durationMinutes: Joi.number().integer(),
+  slots: Joi.array().items(Joi.object({
+    at: Joi.date(),
+    doctors: Joi.array().items(Joi.object({
+      id: Joi.string(), name: Joi.string(), capacity: Joi.number().integer(), booked: Joi.number().integer(), free: Joi.number().integer(),
+    })),
+  })),
+});
+const rangeView = { from: Joi.string(), until: Joi.string() };
+export const scheduleView = Joi.object({
+  doctor: staffRef,
+  slotCapacity: Joi.number().integer().allow(null).description('null while the doctor has no schedule'),
+  week: Joi.array().items(Joi.object({ weekday: Joi.number().integer(), ...rangeView })),
+  exceptions: Joi.array().items(Joi.object({ date: Joi.string(), hours: Joi.array().items(Joi.object(rangeView)) })),
+});
+export const schedulesResponse = Joi.object({ items: Joi.array().items(scheduleView) });
+const counts = {
+  booked: Joi.number().integer(), completed: Joi.number().integer(), cancelled: Joi.number().integer(), noShow: Joi.number().integer(),
+  open: Joi.number().integer().description('still requested or confirmed'),
+};
+export const appointmentReportResponse = Joi.object({
+  from: Joi.string(), to: Joi.string(),
+  rows: Joi.array().items(Joi.object({ doctor: staffRef.allow(null), kind: Joi.string(), ...counts })),
+  totals: Joi.object(counts),
+});
 
 export const intentLetterView = Joi.object({
   id: Joi.string(),

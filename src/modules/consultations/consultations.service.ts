@@ -3,20 +3,24 @@ import { SYSTEM_ACTOR } from '../audit';
 import { AppointmentsService } from './consultations.appointments';
 import { PipelineMetricsService } from './consultations.metrics';
 import { PlansService } from './consultations.plans';
+import { DoctorSchedules } from './consultations.schedules';
 import { ConsultationsDeps, Support } from './consultations.shared';
 
 /**
- * Issue 3, items 5–7: the doctor's plan and the client's intent letter (`plans`), appointments
- * (`appointments`) and the director's process metrics (`metrics`). One object on `Services`.
+ * The doctor's plan and the client's intent letter (`plans`), appointments (`appointments`) with
+ * the doctors' schedules (`schedules`) and the director's process metrics (`metrics`). One object on `Services`.
  */
 export class ConsultationsService {
   readonly plans: PlansService;
   readonly appointments: AppointmentsService;
   readonly metrics: PipelineMetricsService;
+  /** Doctors' working hours, slot capacity and the slots a booking can take. */
+  readonly schedules: DoctorSchedules;
 
   constructor(deps: ConsultationsDeps) {
     const support = new Support(deps);
-    this.appointments = new AppointmentsService(support);
+    this.schedules = new DoctorSchedules(support);
+    this.appointments = new AppointmentsService(support, this.schedules);
     this.plans = new PlansService(support, this.appointments);
     this.metrics = new PipelineMetricsService(support);
   }

@@ -13,6 +13,15 @@ import type { JourneyService } from '../journey';
 import type { OutboxService } from '../outbox';
 import type { StaffRole } from '../staff';
 
+/** What completing a procedure appointment records (the care module's treatments), inside the caller's transaction. */
+export interface TreatmentRecorder {
+  record(
+    actor: Actor,
+    input: { requestId: string; order: string; project: string; doctor?: string; performedAt: Date; notes?: string; advice?: string },
+    m: EntityManager,
+  ): Promise<{ id: string }>;
+}
+
 export interface ConsultationsDeps {
   db: DataSource;
   config: Config;
@@ -23,6 +32,8 @@ export interface ConsultationsDeps {
   outbox: OutboxService;
   /** For the health-data consent rule (requireHealthConsent). */
   clients: ClientsService;
+  /** Completing a procedure appointment records its treatment (idempotent by the appointment). */
+  treatments: TreatmentRecorder;
   logger: Logger;
 }
 
@@ -83,7 +94,7 @@ export interface StaffRef {
 
 /** Mini-program pages a notice opens. */
 const PAGES = { plan: 'packageSurvey/plan/index', appointments: 'packageSurvey/appointments/index' };
-export const APPOINTMENT_LABEL: Record<string, string> = { consultation: '面诊', procedure: '治疗' };
+export const APPOINTMENT_LABEL: Record<string, string> = { consultation: '面诊', procedure: '治疗', review: '复查' };
 
 export interface ClientNotice {
   /** What happened, for the record (plan_proposed, appointment_moved …). */
@@ -95,6 +106,10 @@ export interface ClientNotice {
   page: { plan: string } | 'appointments';
   /** Ids kept with the row (planId, revision, appointmentId …). */
   refs: Record<string, unknown>;
+  /** When it may go (default now): reminders are queued ahead. */
+  dueAt?: Date;
+  /** 'notice' by default; 'reminder' for appointment reminders. */
+  purpose?: string;
 }
 
 /** What the plan, appointment and metrics services share: transactions, client access, sealing, notices. */
@@ -109,9 +124,9 @@ export class Support {
   async notifyClient(m: EntityManager, clientId: number, dedupeKey: string, n: ClientNotice): Promise<void> {
     const pagePath = n.page === 'appointments' ? PAGES.appointments : `${PAGES.plan}?id=${n.page.plan}`;
     await this.deps.outbox.enqueue(m, {
-      kind: 'client_message', dedupeKey, clientId,
+      kind: 'client_message', dedupeKey, clientId, dueAt: n.dueAt,
       payload: {
-        ...n.refs, purpose: 'notice', event: n.event, text: n.text, card: { title: n.title, pagePath },
+        ...n.refs, purpose: n.purpose ?? 'notice', event: n.event, text: n.text, card: { title: n.title, pagePath },
         templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: n.title, thing2: n.text.slice(0, 20) },
       },
     });

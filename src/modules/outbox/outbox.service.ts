@@ -107,6 +107,16 @@ export class OutboxService {
     return Number(result.affectedRows);
   }
 
+  /** Cancels the rows with exactly these dedupe keys that are still pending (e.g. a cancelled treatment's follow-ups); returns how many. */
+  async cancelPendingKeys(m: EntityManager, dedupeKeys: string[]): Promise<number> {
+    if (!dedupeKeys.length) return 0;
+    const result = await m.query(
+      `UPDATE outbox_messages SET status = 'cancelled' WHERE status = 'pending' AND dedupe_key IN (${dedupeKeys.map(() => '?').join(',')})`,
+      dedupeKeys,
+    );
+    return Number(result.affectedRows);
+  }
+
   /**
    * The account is deleted (PIPL): what was still to go is cancelled and every row's payload, which
    * can name the client and their procedures, is erased. Rows stay as the record of what was sent

@@ -69,6 +69,36 @@ describe('我的预约', () => {
     expect(page.texts('.appt-open')).toHaveLength(1);
   });
 
+  it('offers the doctors with a place left at the chosen time and books the one picked', async () => {
+    const page = await render('packageSurvey/appointments/index', {
+      storage: loggedIn(),
+      query: { new: '1' },
+      api: {
+        'GET /api/mp/appointments': [list([]), list([appt()])],
+        'POST /api/mp/appointments': { status: 201, body: appt() },
+        // Whatever time is picked: Dr Wang has one place left, Dr Zhao none.
+        'GET /api/mp/appointment-slots': (call: { query: Record<string, string> }) => ({
+          status: 200,
+          body: { slots: [{ at: (page.comp.instance.data as any).slotAt, doctors: [
+            { id: 'DoctorPublicId00000001', name: '王医生', capacity: 2, booked: 1, free: 1 },
+            { id: 'DoctorPublicId00000002', name: '赵医生', capacity: 1, booked: 1, free: 0 },
+          ] }], date: call.query.date },
+        }),
+      },
+    });
+
+    freeSlot(page);
+    await page.flush();
+    expect(page.texts('.doctor-choice')).toEqual(['医生：不指定医生']);
+    const options = (page.comp.instance.data as any).doctors.map((d: { label: string }) => d.label);
+    expect(options).toEqual(['不指定医生', '王医生（余 1 位）']);
+    await page.trigger('.doctor-picker', 'change', { value: 1 });
+    await page.tap('.request-btn');
+
+    const body = callsTo('POST /api/mp/appointments')[0].body as any;
+    expect(body.doctor).toBe('DoctorPublicId00000001');
+  });
+
   it('offers only start times that fit in the opening hours, and none that have passed', async () => {
     const page = await render('packageSurvey/appointments/index', { storage: loggedIn(), query: { new: '1' }, api: { 'GET /api/mp/appointments': list([]) } });
     const slots = page.comp.querySelector('.slots')!;
