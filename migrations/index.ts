@@ -27,6 +27,7 @@ import { MarketingSpend1795590000000 } from './1795590000000-MarketingSpend';
 import { Treatments1795580000000 } from './1795580000000-Treatments';
 import { PhotorejuvenationEffect1795580100000 } from './1795580100000-PhotorejuvenationEffect';
 import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
+import { RoiRollup1795650000000 } from './1795650000000-RoiRollup';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
@@ -63,4 +64,5 @@ export const migrations: Function[] = [
   Treatments1795580000000,
   PhotorejuvenationEffect1795580100000,
   TreatmentAdvice1795580200000,
+  RoiRollup1795650000000,
 ];
