@@ -28,6 +28,7 @@ import { Treatments1795580000000 } from './1795580000000-Treatments';
 import { PhotorejuvenationEffect1795580100000 } from './1795580100000-PhotorejuvenationEffect';
 import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
 import { RoiRollup1795650000000 } from './1795650000000-RoiRollup';
+import { ReportSummaries1795650100000 } from './1795650100000-ReportSummaries';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
@@ -65,4 +66,5 @@ export const migrations: Function[] = [
   PhotorejuvenationEffect1795580100000,
   TreatmentAdvice1795580200000,
   RoiRollup1795650000000,
+  ReportSummaries1795650100000,
 ];

@@ -30,6 +30,7 @@ import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
 import { MarketingService } from './modules/marketing';
+import { MonthlySummary } from './modules/reports';
 
 export type { Deps } from './shared/deps';
 
@@ -67,6 +68,8 @@ export interface Services {
   wecomOfficial: WeComService;
   /** Marketing spend per channel and the channel ROI report. */
   marketing: MarketingService;
+  /** The director's monthly summary, pushed on the 1st. */
+  monthlySummary: MonthlySummary;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -125,5 +128,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
-  return { marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  const monthlySummary = new MonthlySummary({ db, clock, marketing, notices: wecomOfficial.notices, logger: logger.child({ module: 'reports' }) });
+  return { monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

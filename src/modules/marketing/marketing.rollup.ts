@@ -145,17 +145,23 @@ function refundChange(order: PaidOrder, refund: OrderRefundEvent): OrderChange {
   return { orderId: order.id, clientId: order.clientId, paidAt: order.paidAt, netDelta: netAfter - netBefore, valuableBefore: netBefore > 0, valuableAfter: !refund.full && netAfter > 0 };
 }
 
+const BACKFILL_CHUNK = 50_000;
+
 /**
  * Rebuilds the rollup from the orders (the migration that introduces it; a repair): stores the
  * last-touch channel on orders recorded without one, then recomputes the three tables.
  * Run it in a transaction (or a migration's).
  */
 export async function rebuildRoiRollup(m: EntityManager): Promise<void> {
-  await m.query(
-    `UPDATE orders o JOIN clients c ON c.id = o.client_id
-        SET o.last_touch_channel = ${lastTouchSql('o.client_id', 'o.paid_at', 'c.source_channel')}
-      WHERE o.last_touch_channel IS NULL`,
-  );
+  // By id ranges, one table at a time: a multi-table UPDATE over a million orders ran for over 20 minutes.
+  const [{ top }] = await m.query('SELECT COALESCE(MAX(id), 0) AS top FROM orders');
+  for (let from = 1; from <= Number(top); from += BACKFILL_CHUNK) {
+    await m.query(
+      `UPDATE orders o SET o.last_touch_channel = ${lastTouchSql('o.client_id', 'o.paid_at', '(SELECT c.source_channel FROM clients c WHERE c.id = o.client_id)')}
+        WHERE o.id BETWEEN ? AND ? AND o.last_touch_channel IS NULL`,
+      [from, from + BACKFILL_CHUNK - 1],
+    );
+  }
   for (const table of ['marketing_roi_months', 'marketing_roi_client_months', 'marketing_roi_clients']) await m.query(`DELETE FROM ${table}`);
   const net = 'o.amount_paid_fen - o.amount_refunded_fen';
   for (const [attribution, channel] of [['first', `COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}')`], ['last', 'o.last_touch_channel']] as const) {
