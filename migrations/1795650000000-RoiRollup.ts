@@ -29,6 +29,7 @@ export class RoiRollup1795650000000 implements MigrationInterface {
       \`net_fen\` bigint NOT NULL DEFAULT 0,
       \`valuable_orders\` int NOT NULL DEFAULT 0,
       INDEX \`ix_marketing_roi_client_months_client\` (\`client_id\`, \`attribution\`, \`month\`),
+      INDEX \`ix_marketing_roi_client_months_channel\` (\`attribution\`, \`channel\`, \`client_id\`, \`month\`, \`valuable_orders\`),
       PRIMARY KEY (\`attribution\`, \`month\`, \`channel\`, \`client_id\`)
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
     await queryRunner.query(`CREATE TABLE \`marketing_roi_clients\` (

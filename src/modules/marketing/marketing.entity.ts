@@ -73,6 +73,8 @@ export class MarketingRoiMonth {
 /** A client's share of a rollup cell: distinct paying clients over a range are counted from these. */
 @Entity({ name: 'marketing_roi_client_months' })
 @Index('ix_marketing_roi_client_months_client', ['clientId', 'attribution', 'month'])
+// Distinct paying clients per channel over a range, read in index order (no sort of a year's shares).
+@Index('ix_marketing_roi_client_months_channel', ['attribution', 'channel', 'clientId', 'month', 'valuableOrders'])
 export class MarketingRoiClientMonth {
   @PrimaryColumn({ type: 'varchar', length: 5 })
   attribution!: 'first' | 'last';

@@ -43,11 +43,14 @@ interface RevenueSource {
   /** Distinct paying clients over the whole range (they do not add up across months). */
   payingOverRange(m: EntityManager, span: Span): Promise<number>;
   referrers(m: EntityManager, span: Span): Promise<{ clientId: string; referredPayingClients: string; revenueFen: string }[]>;
+  /** SQL: the lead `c` has ever had an order still worth something (the funnel's last step). */
+  paidEver: string;
 }
 interface Span { from: string; to: string; start: Date; end: Date }
 
 /** The report from the rollup the order hooks keep (see RoiRollup): reads no order. */
 export const fromRollup: RevenueSource = {
+  paidEver: 'EXISTS (SELECT 1 FROM marketing_roi_clients f WHERE f.client_id = c.id AND f.first_month IS NOT NULL)',
   async cells(m, q, s) {
     if (q.groupBy === 'month') {
       return m.query(
@@ -63,7 +66,7 @@ export const fromRollup: RevenueSource = {
         [q.attribution, s.from, s.to],
       ),
       m.query(
-        `SELECT channel, COUNT(DISTINCT client_id) AS payingClients FROM marketing_roi_client_months
+        `SELECT channel, COUNT(DISTINCT client_id) AS payingClients FROM marketing_roi_client_months FORCE INDEX (ix_marketing_roi_client_months_channel)
           WHERE attribution = ? AND month BETWEEN ? AND ? AND valuable_orders > 0 GROUP BY channel`,
         [q.attribution, s.from, s.to],
       ),
@@ -72,11 +75,13 @@ export const fromRollup: RevenueSource = {
     return sums.map((c) => ({ ...c, payingClients: byChannel.get(c.channel) ?? 0 }));
   },
   async payingOverRange(m, s) {
-    const [row] = await m.query(
-      "SELECT COUNT(DISTINCT client_id) AS n FROM marketing_roi_client_months WHERE attribution = 'first' AND month BETWEEN ? AND ? AND valuable_orders > 0",
+    // First touch puts each client under one channel (the one that brought them), so the distinct clients per channel add up.
+    const rows: { n: string }[] = await m.query(
+      `SELECT COUNT(DISTINCT client_id) AS n FROM marketing_roi_client_months FORCE INDEX (ix_marketing_roi_client_months_channel)
+        WHERE attribution = 'first' AND month BETWEEN ? AND ? AND valuable_orders > 0 GROUP BY channel`,
       [s.from, s.to],
     );
-    return Number(row.n);
+    return rows.reduce((sum, r) => sum + Number(r.n), 0);
   },
   referrers: (m, s) => m.query(
     // From the referred clients (few) to their shares of the months, not from every share to its client.
@@ -95,6 +100,7 @@ export const fromRollup: RevenueSource = {
  * rollup): the proof that the rollup is right, and a check a director can ask for after a repair.
  */
 export const fromOrders: RevenueSource = {
+  paidEver: "EXISTS (SELECT 1 FROM orders o WHERE o.client_id = c.id AND o.status <> 'voided' AND o.amount_paid_fen > o.amount_refunded_fen)",
   async cells(m, q, s) {
     const key = (col: string) => (q.groupBy === 'month' ? monthOf(col) : 'NULL');
     const channelOfOrder = q.attribution === 'first'
@@ -160,7 +166,7 @@ export async function computeRoi(m: EntityManager, q: RoiQuery, source: RevenueS
       `SELECT COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}') AS channel, ${key('c.created_at')} AS month, COUNT(*) AS leads,
               SUM(EXISTS (SELECT 1 FROM questionnaire_responses r WHERE r.client_id = c.id)) AS questionnaires,
               SUM(EXISTS (SELECT 1 FROM plans p WHERE p.client_id = c.id)) AS plans,
-              SUM(EXISTS (SELECT 1 FROM orders o WHERE o.client_id = c.id AND o.status <> 'voided' AND o.amount_paid_fen > o.amount_refunded_fen)) AS firstOrders
+              SUM(${source.paidEver}) AS firstOrders
          FROM clients c
         WHERE c.created_at >= ? AND c.created_at < ?
         GROUP BY 1, 2`,
