@@ -29,6 +29,8 @@ import { PhotorejuvenationEffect1795580100000 } from './1795580100000-Photorejuv
 import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
 import { ProjectRepurchaseLead1795675000000 } from './1795675000000-ProjectRepurchaseLead';
 import { DoctorSchedules1795610000000 } from './1795610000000-DoctorSchedules';
+import { RoiRollup1795650000000 } from './1795650000000-RoiRollup';
+import { ReportSummaries1795650100000 } from './1795650100000-ReportSummaries';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 
@@ -67,4 +69,6 @@ export const migrations: Function[] = [
   TreatmentAdvice1795580200000,
   ProjectRepurchaseLead1795675000000,
   DoctorSchedules1795610000000,
+  RoiRollup1795650000000,
+  ReportSummaries1795650100000,
 ];

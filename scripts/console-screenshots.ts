@@ -118,6 +118,7 @@ async function main(): Promise<void> {
       { name: 'console-settings-questionnaires', path: '/console/settings/questionnaires', role: 'director', wait: '[data-test=preview] [data-qid]' },
       { name: 'console-settings-audit', path: '/console/settings/audit', role: 'director', wait: '[data-test=audit-table] .el-table__row' },
       { name: 'console-appointments', path: '/console/appointments', role: 'customer_service', wait: '[data-test=appt-chip]' },
+      { name: 'console-report-roi', path: '/console/reports/roi', role: 'director', wait: '[data-test=roi-trend-chart] canvas' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },

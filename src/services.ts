@@ -33,6 +33,7 @@ import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
 import { MarketingService } from './modules/marketing';
+import { MonthlySummary } from './modules/reports';
 
 export type { Deps } from './shared/deps';
 
@@ -70,6 +71,8 @@ export interface Services {
   wecomOfficial: WeComService;
   /** Marketing spend per channel and the channel ROI report. */
   marketing: MarketingService;
+  /** The director's monthly summary, pushed on the 1st. */
+  monthlySummary: MonthlySummary;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -97,7 +100,11 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
-  const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
+  const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
+  // ... and keeps the channel ROI rollup, with the payment's last-touch channel stored on the order.
+  const orders = new OrdersService({
+    db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks(), marketing.rollup.orderHooks], attribution: marketing, logger: logger.child({ module: 'orders' }),
+  });
   // The archive's visits and lifetime spend are the orders' figures.
   clients.setConsumptionSource((clientId) => orders.consumptionOf(clientId));
   const rfm = new RfmService({ db, config, clock, outbox, worklist, journey, tags, logger: logger.child({ module: 'rfm' }) });
@@ -126,6 +133,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
-  const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
-  return { marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  const monthlySummary = new MonthlySummary({ db, clock, marketing, notices: wecomOfficial.notices, logger: logger.child({ module: 'reports' }) });
+  return { monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

@@ -27,6 +27,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'clients/new', name: 'client-new', component: () => import('@/views/NewClientView.vue'), meta: { title: '新建客户', menu: { label: '新建客户', icon: 'Plus', operation: 'POST /api/staff/clients' } } },
       { path: 'appointments', name: 'appointments', component: () => import('@/views/AppointmentsView.vue'), meta: { title: '预约日程', menu: { label: '预约日程', icon: 'Calendar', operation: 'GET /api/staff/appointments' } } },
       { path: 'vouchers', name: 'vouchers', component: () => import('@/views/VouchersView.vue'), meta: { title: '核销', menu: { label: '核销', icon: 'Ticket', operation: 'POST /api/staff/vouchers/redeem' } } },
+      { path: 'reports/roi', name: 'report-roi', component: () => import('@/views/reports/RoiReportView.vue'), meta: { title: '渠道ROI', menu: { label: '渠道ROI', icon: 'DataAnalysis', operation: 'GET /api/staff/reports/roi' } } },
       { path: 'clients/:clientId/plans/new', name: 'plan-new', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '写方案' } },
       { path: 'plans/:planId', name: 'plan', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '方案' } },
       { path: 'clients/:id', name: 'client', component: () => import('@/views/ClientView.vue'), props: true, meta: { title: '客户档案' } },

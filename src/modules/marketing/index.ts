@@ -1,5 +1,8 @@
-export { MarketingService, ROI_MAX_MONTHS, UNKNOWN_CHANNEL } from './marketing.service';
-export type { MarketingDeps, RoiReport, RoiRow, RoiFigures, SpendView, Attribution } from './marketing.service';
+export { MarketingService } from './marketing.service';
+export type { MarketingDeps, SpendView } from './marketing.service';
+export { ROI_MAX_MONTHS } from './marketing.roi';
+export type { RoiReport, RoiRow, RoiFigures, Attribution, RoiQuery } from './marketing.roi';
+export { UNKNOWN_CHANNEL, rebuildRoiRollup } from './marketing.rollup';
 export { MarketingErrors } from './marketing.errors';
 export { registerMarketingRoutes } from './marketing.routes';
 export * from './marketing.entity';

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * One marketing spend entry 投放 (DOMAIN.md, channels and ROI): an amount per channel and month,
@@ -42,4 +42,75 @@ export class MarketingSpend {
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
+}
+
+/**
+ * The channel ROI rollup: per attribution (first or last touch), Shanghai month and channel, the
+ * revenue net of refunds, paying clients and new paying clients. Kept by the order hooks in the
+ * order's transaction (RoiRollup); `rebuildRoiRollup` recomputes it from the orders.
+ */
+@Entity({ name: 'marketing_roi_months' })
+export class MarketingRoiMonth {
+  @PrimaryColumn({ type: 'varchar', length: 5 })
+  attribution!: 'first' | 'last';
+
+  @PrimaryColumn({ type: 'char', length: 7 })
+  month!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  channel!: string;
+
+  @Column({ name: 'revenue_fen', type: 'bigint', default: 0 })
+  revenueFen!: string;
+
+  @Column({ name: 'paying_clients', type: 'int', default: 0 })
+  payingClients!: number;
+
+  @Column({ name: 'new_paying_clients', type: 'int', default: 0 })
+  newPayingClients!: number;
+}
+
+/** A client's share of a rollup cell: distinct paying clients over a range are counted from these. */
+@Entity({ name: 'marketing_roi_client_months' })
+@Index('ix_marketing_roi_client_months_client', ['clientId', 'attribution', 'month'])
+// Distinct paying clients per channel over a range, read in index order (no sort of a year's shares).
+@Index('ix_marketing_roi_client_months_channel', ['attribution', 'channel', 'clientId', 'month', 'valuableOrders'])
+export class MarketingRoiClientMonth {
+  @PrimaryColumn({ type: 'varchar', length: 5 })
+  attribution!: 'first' | 'last';
+
+  @PrimaryColumn({ type: 'char', length: 7 })
+  month!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  channel!: string;
+
+  @PrimaryColumn({ name: 'client_id', type: 'int', unsigned: true })
+  clientId!: number;
+
+  @Column({ name: 'net_fen', type: 'bigint', default: 0 })
+  netFen!: string;
+
+  /** The client's orders in this cell still worth something (not voided, not refunded in full). */
+  @Column({ name: 'valuable_orders', type: 'int', default: 0 })
+  valuableOrders!: number;
+}
+
+/** Each client's first order still worth something (the CAC's new paying client); the row is also the lock of the client's rollup changes. */
+@Entity({ name: 'marketing_roi_clients' })
+export class MarketingRoiClient {
+  @PrimaryColumn({ name: 'client_id', type: 'int', unsigned: true })
+  clientId!: number;
+
+  @Column({ name: 'first_paid_at', type: 'datetime', precision: 3, nullable: true })
+  firstPaidAt!: Date | null;
+
+  @Column({ name: 'first_month', type: 'char', length: 7, nullable: true })
+  firstMonth!: string | null;
+
+  @Column({ name: 'first_channel', type: 'varchar', length: 64, nullable: true })
+  firstChannel!: string | null;
+
+  @Column({ name: 'last_channel', type: 'varchar', length: 64, nullable: true })
+  lastChannel!: string | null;
 }

@@ -1,4 +1,4 @@
-export type { OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
+export type { OrderAttribution, OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
 export { OrdersService, refundReasonAad } from './orders.service';
 export type {
   OrdersDeps, ProjectInput, ProjectPatch, ProjectView, RecordOrderInput, RecordOrderResult, OrderView, RefundView, RefundResult, OrderListQuery, StaffRef,

@@ -105,6 +105,10 @@ export class Order {
   @Column({ name: 'points_earned', type: 'int', unsigned: true, default: 0 })
   pointsEarned!: number;
 
+  /** The channel of the newest touch before the payment (DOMAIN.md, channels and ROI: last-touch attribution), fixed when the order is recorded. */
+  @Column({ name: 'last_touch_channel', type: 'varchar', length: 64, nullable: true })
+  lastTouchChannel!: string | null;
+
   @Column({ type: 'enum', enum: ORDER_STATUSES, default: 'paid' })
   status!: OrderStatus;
 

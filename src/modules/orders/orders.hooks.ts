@@ -27,3 +27,7 @@ export interface OrderHooks {
   onPaid?(m: EntityManager, order: PaidOrder): Promise<void>;
   onRefunded?(m: EntityManager, order: PaidOrder, refund: OrderRefundEvent): Promise<void>;
 }
+/** Names the channel a payment came through (the last touch before it); stored on the order for the channel ROI report. */
+export interface OrderAttribution {
+  lastTouchChannel(m: EntityManager, clientId: number, at: Date): Promise<string>;
+}

@@ -12,7 +12,7 @@ import { spendPoints } from '../points';
 import type { PointsService, SpendCategory } from '../points';
 import { FollowupPlan, OrderStatus, PROJECT_CATEGORIES, RefundKind } from './orders.entity';
 import { OrderErrors } from './orders.errors';
-import type { OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
+import type { OrderAttribution, OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
 
 export interface OrdersDeps {
   db: DataSource;
@@ -23,6 +23,8 @@ export interface OrdersDeps {
   points: PointsService;
   /** Called in order inside the order's transaction, only when an order or refund is newly written. */
   hooks: OrderHooks[];
+  /** Stores the payment's last-touch channel on the order (the marketing module's rule); none leaves it null. */
+  attribution?: OrderAttribution;
   logger: Logger;
 }
 
@@ -342,13 +344,14 @@ export class OrdersService {
       const pointsEarned = categories.reduce((s, c) => s + spendPoints(this.deps.points.rules, byCategory.get(c)!, c), 0);
 
       const orderPublicId = publicId();
+      const lastTouch = this.deps.attribution ? await this.deps.attribution.lastTouchChannel(m, client.id, paidAt) : null;
       let orderId: number;
       try {
         const res = await m.query(
           `INSERT INTO orders (public_id, order_no, request_hash, client_id, doctor_id, consultant_id, paid_at, amount_paid_fen, amount_refunded_fen,
-                               points_earned, status, recorded_by, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'paid', ?, ?, ?)`,
-          [orderPublicId, input.orderNo, hash, client.id, doctor!.id, consultant?.id ?? null, paidAt, total, pointsEarned, actor.id, now, now],
+                               points_earned, status, last_touch_channel, recorded_by, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'paid', ?, ?, ?, ?)`,
+          [orderPublicId, input.orderNo, hash, client.id, doctor!.id, consultant?.id ?? null, paidAt, total, pointsEarned, lastTouch, actor.id, now, now],
         );
         orderId = Number(res.insertId);
       } catch (err) {
