@@ -2306,7 +2306,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * 核销: use a voucher by its code, once
+         * 核销: use a voucher by its code, once (a percent-off voucher needs the order amount)
          * @description Roles: customer_service, consultant, director
          */
         post: operations["post__api_staff_vouchers_redeem"];
@@ -6842,25 +6842,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -7736,25 +7756,45 @@ export interface operations {
                     "application/json": {
                         hasMore?: boolean;
                         items?: {
+                            benefit?: {
+                                capFen?: number | null;
+                                /** @enum {string} */
+                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent?: number | null;
+                                /** @description project codes the voucher may be used on; null: any */
+                                projects?: string[] | null;
+                                service?: string | null;
+                                /** @description what it gives, as the client reads it */
+                                text?: string;
+                                title?: string;
+                                valueFen?: number | null;
+                            } | null;
                             /** Format: date-time */
                             cancelledAt?: string | null;
                             code?: string;
                             /** Format: date-time */
                             createdAt?: string;
+                            discountFen?: number | null;
                             /** Format: date-time */
                             expiresAt?: string;
                             id?: string;
+                            /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                             item?: {
                                 id?: string;
                                 /** @enum {string} */
-                                kind?: "project_voucher" | "care_product" | "salon_seat";
+                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                                 title?: string;
                             };
+                            orderAmountFen?: number | null;
                             points?: number;
+                            /** @enum {string} */
+                            source?: "points" | "rule";
                             /** @enum {string} */
                             status?: "issued" | "used" | "cancelled" | "expired";
                             /** Format: date-time */
                             usedAt?: string | null;
+                            /** Format: date-time */
+                            validFrom?: string | null;
                         }[];
                         page?: number;
                     };
@@ -7825,25 +7865,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -7927,25 +7987,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -21097,25 +21177,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -21229,26 +21329,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         clientId?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -21340,6 +21460,10 @@ export interface operations {
             content: {
                 "application/json": {
                     code: string;
+                    /** @description the order amount in fen; a percent-off voucher needs it (the discount is rounded down to the fen, then capped) */
+                    orderAmountFen?: number;
+                    /** @description public id of the project the voucher is used on; a voucher limited to projects needs it */
+                    projectId?: string;
                 };
             };
         };
@@ -21351,26 +21475,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         clientId?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -21434,7 +21578,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VOUCHER_USED, VOUCHER_EXPIRED, VOUCHER_CANCELLED */
+            /** @description VOUCHER_USED, VOUCHER_EXPIRED, VOUCHER_CANCELLED, VOUCHER_NOT_YET_VALID, VOUCHER_NOT_FOR_PROJECT */
             409: {
                 headers: {
                     [name: string]: unknown;
