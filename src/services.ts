@@ -97,7 +97,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
   // The archive's visits and lifetime spend are the orders' figures.
   clients.setConsumptionSource((clientId) => orders.consumptionOf(clientId));
-  const rfm = new RfmService({ db, config, clock, outbox, worklist, logger: logger.child({ module: 'rfm' }) });
+  const rfm = new RfmService({ db, config, clock, outbox, worklist, rewards, logger: logger.child({ module: 'rfm' }) });
   const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
   // The WeCom link and chat messages are client data too (PIPL).
   clients.addDataHooks(contacts.clientDataHooks);

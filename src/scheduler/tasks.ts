@@ -4,7 +4,7 @@ import { pointsExpiryTask } from '../modules/points';
 import { exportsPurgeTask } from '../modules/clients';
 import { caseSlaTask } from '../modules/feedback';
 import { communityPostsTask } from '../modules/community';
-import { rfmTask } from '../modules/rfm';
+import { birthdayTask, rfmTask } from '../modules/rfm';
 import { followupDueTask } from '../modules/care';
 import { referralReleaseTask } from '../modules/referrals';
 import { outboxHousekeepingTask } from '../modules/delivery';
@@ -27,5 +27,5 @@ const schedulerRunsPurgeTask: Task = {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, voucherExpiryTask];
+  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, voucherExpiryTask, birthdayTask];
 }
