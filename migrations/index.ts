@@ -25,6 +25,7 @@ import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays'
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 import { MarketingSpend1795590000000 } from './1795590000000-MarketingSpend';
 import { RuleVouchers1795620000000 } from './1795620000000-RuleVouchers';
+import { CaseCompensation1795620100000 } from './1795620100000-CaseCompensation';
 import { Treatments1795580000000 } from './1795580000000-Treatments';
 import { PhotorejuvenationEffect1795580100000 } from './1795580100000-PhotorejuvenationEffect';
 import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
@@ -65,4 +66,5 @@ export const migrations: Function[] = [
   PhotorejuvenationEffect1795580100000,
   TreatmentAdvice1795580200000,
   RuleVouchers1795620000000,
+  CaseCompensation1795620100000,
 ];

@@ -1003,7 +1003,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Resolve an open case with what was done (audited)
+         * Resolve an open case with what was done and, by the supervisor (主管), a compensation: a win-back voucher or a free review appointment (audited)
          * @description Roles: director, customer_service
          */
         post: operations["post__api_staff_cases_id_resolve"];
@@ -10045,6 +10045,13 @@ export interface operations {
                         client?: {
                             id?: string;
                         };
+                        /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
+                        compensation?: {
+                            /** @enum {string} */
+                            kind?: "voucher" | "review_appointment";
+                            ref?: string | null;
+                            rule?: string | null;
+                        } | null;
                         /** Format: date-time */
                         createdAt?: string;
                         /** Format: date-time */
@@ -10166,6 +10173,15 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description what the supervisor (主管) gives; only the supervisor role and the director may give one */
+                    compensation?: {
+                        /** @description the free review appointment's start (an opening-hours slot) */
+                        at?: string;
+                        /** @enum {string} */
+                        kind: "voucher" | "review_appointment";
+                        /** @description the win-back voucher: winback_amount (amount off), winback_percent (percent off with a cap), winback_care (a free care service) */
+                        rule?: "winback_amount" | "winback_percent" | "winback_care";
+                    };
                     resolution: string;
                 };
             };
@@ -10199,6 +10215,13 @@ export interface operations {
                         client?: {
                             id?: string;
                         };
+                        /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
+                        compensation?: {
+                            /** @enum {string} */
+                            kind?: "voucher" | "review_appointment";
+                            ref?: string | null;
+                            rule?: string | null;
+                        } | null;
                         /** Format: date-time */
                         createdAt?: string;
                         /** Format: date-time */
@@ -10231,7 +10254,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            /** @description VALIDATION_FAILED, APPOINTMENT_IN_PAST, APPOINTMENT_TOO_FAR_AHEAD, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_OUTSIDE_HOURS, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10291,7 +10314,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description CASE_ALREADY_RESOLVED */
+            /** @description CASE_ALREADY_RESOLVED, COMPENSATION_UNAVAILABLE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -19145,6 +19168,16 @@ export interface operations {
                             promoters?: number;
                             responses?: number;
                         }[];
+                        /** @description cases resolved in the range and what the supervisors gave */
+                        compensations?: {
+                            none?: number;
+                            resolved?: number;
+                            reviewAppointments?: number;
+                            vouchers?: {
+                                count?: number;
+                                rule?: string;
+                            }[];
+                        };
                         from?: string;
                         overall?: {
                             detractors?: number;
