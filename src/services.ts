@@ -84,13 +84,14 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis, cipher });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
+  // The voucher engine comes early: the rules of several modules issue vouchers through it.
+  const rewards = new RewardsService({ db, config, clock, audit, points });
   // Referrals before login (binding at first login) and before orders (its order hooks).
-  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });
+  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, rewards, outbox, logger: logger.child({ module: 'referrals' }) });
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
   const limits = new ClientActionLimits(redis, config.rateLimits);
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, limits, logger: logger.child({ module: 'auth' }) });
-  const rewards = new RewardsService({ db, config, clock, audit, points });
   const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
   // A supervisor's compensation: a win-back voucher or a free review appointment.
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, rewards, consultations, logger: logger.child({ module: 'feedback' }) });

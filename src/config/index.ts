@@ -199,6 +199,8 @@ export interface Config {
     qrCheckPath: boolean;
     qrCacheSeconds: number;
     leaderboardSize: number;
+    /** 冲榜 prizes: the top N referrers of each closed month and quarter get the period's voucher (ties at rank N included). */
+    prizeTopN: number;
   };
   feedback: {
     /** Days a satisfaction survey can be answered after it is opened. */
@@ -417,6 +419,7 @@ const schema = Joi.object({
   REFERRAL_QR_CHECK_PATH: Joi.boolean().default(true),
   REFERRAL_QR_CACHE_DAYS: Joi.number().integer().min(1).max(30).default(7),
   REFERRAL_LEADERBOARD_SIZE: Joi.number().integer().min(1).max(100).default(10),
+  REFERRAL_PRIZE_TOP_N: Joi.number().integer().min(0).max(100).default(3),
 
   SURVEY_VALID_DAYS: Joi.number().integer().min(1).max(365).default(30),
   SURVEY_CASE_NPS_AT_MOST: Joi.number().integer().min(0).max(10).default(6),
@@ -701,6 +704,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       qrCheckPath: env.REFERRAL_QR_CHECK_PATH,
       qrCacheSeconds: env.REFERRAL_QR_CACHE_DAYS * 86400,
       leaderboardSize: env.REFERRAL_LEADERBOARD_SIZE,
+      prizeTopN: env.REFERRAL_PRIZE_TOP_N,
     },
     feedback: {
       surveyValidDays: env.SURVEY_VALID_DAYS,

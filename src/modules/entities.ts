@@ -7,7 +7,7 @@ import { OutboxMessage } from './outbox/outbox.entity';
 import { ClientTag } from './tags/tags.entity';
 import { ClientStageEvent } from './journey/journey.entity';
 import { Order, OrderItem, OrderRefund, Project } from './orders/orders.entity';
-import { CashbackAccount, CashbackEntry, ReferralBinding, ReferralIneligible, ReferralReward } from './referrals/referrals.entity';
+import { CashbackAccount, CashbackEntry, ReferralBinding, ReferralIneligible, ReferralReward, ReferralPrizeRun } from './referrals/referrals.entity';
 import { BindingCode, InboundMessage, WeComContact } from './contacts/contacts.entity';
 import { FeedbackCase, SatisfactionSurvey } from './feedback/feedback.entity';
 import { CommunityPost, PostDelivery, PostEdit } from './community/community.entity';
@@ -23,4 +23,4 @@ import { MarketingSpend } from './marketing/marketing.entity';
 import { Appointment, AppointmentEvent, IntentLetter, Plan, PlanComment, PlanRevision } from './consultations/consultations.entity';
 
 /** Every entity the DataSource knows; add a module's entities here. */
-export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, VoucherRule, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, Treatment, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend];
+export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, VoucherRule, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, ReferralPrizeRun, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, Treatment, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend];

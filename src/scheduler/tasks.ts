@@ -6,7 +6,7 @@ import { caseSlaTask } from '../modules/feedback';
 import { communityPostsTask } from '../modules/community';
 import { birthdayTask, rfmTask } from '../modules/rfm';
 import { followupDueTask } from '../modules/care';
-import { referralReleaseTask } from '../modules/referrals';
+import { referralPrizesTask, referralReleaseTask } from '../modules/referrals';
 import { outboxHousekeepingTask } from '../modules/delivery';
 import { outboxRetentionTask } from '../modules/outbox';
 import { wecomEventsTask } from '../modules/wecom';
@@ -27,5 +27,5 @@ const schedulerRunsPurgeTask: Task = {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, voucherExpiryTask, birthdayTask];
+  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, voucherExpiryTask, birthdayTask, referralPrizesTask];
 }
