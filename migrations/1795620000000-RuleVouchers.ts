@@ -55,14 +55,13 @@ export class RuleVouchers1795620000000 implements MigrationInterface {
       ADD \`used_project\` varchar(32) NULL,
       ADD \`expired_at\` datetime(3) NULL,
       ADD UNIQUE INDEX \`uq_vouchers_rule_period\` (\`client_id\`, \`rule\`, \`period\`),
-      ADD INDEX \`ix_vouchers_rule\` (\`rule\`, \`period\`),
       ADD INDEX \`ix_vouchers_due\` (\`status\`, \`expires_at\`)`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
     await q.query("DELETE FROM vouchers WHERE source = 'rule'");
     await q.query(`ALTER TABLE \`vouchers\`
-      DROP INDEX \`uq_vouchers_rule_period\`, DROP INDEX \`ix_vouchers_rule\`, DROP INDEX \`ix_vouchers_due\`,
+      DROP INDEX \`uq_vouchers_rule_period\`, DROP INDEX \`ix_vouchers_due\`,
       DROP \`source\`, DROP \`rule\`, DROP \`period\`, DROP \`kind\`, DROP \`title\`, DROP \`value_fen\`, DROP \`percent\`, DROP \`cap_fen\`,
       DROP \`service\`, DROP \`projects\`, DROP \`valid_from\`, DROP \`order_amount_fen\`, DROP \`discount_fen\`, DROP \`used_project\`, DROP \`expired_at\`,
       MODIFY \`item_id\` int unsigned NOT NULL`);

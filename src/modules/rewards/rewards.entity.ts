@@ -58,7 +58,6 @@ export class RewardItem {
 @Index('uq_vouchers_request', ['clientId', 'idempotencyKey'], { unique: true })
 @Index('ix_vouchers_client_item', ['clientId', 'itemId', 'status'])
 @Index('uq_vouchers_rule_period', ['clientId', 'rule', 'period'], { unique: true })
-@Index('ix_vouchers_rule', ['rule', 'period'])
 @Index('ix_vouchers_due', ['status', 'expiresAt'])
 export class Voucher {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })

@@ -145,10 +145,11 @@ export class VoucherIssuer {
 
   private async issueChunk(m: EntityManager, req: IssueRequest, targets: IssueTarget[]): Promise<IssuedVoucher[]> {
     const key = (clientId: number, period: string) => `${clientId}|${period}`;
-    let held = await this.held(m, req.rule, targets);
+    let held = new Map<string, IssuedRow>();
     const mine = new Set<string>();
-    // A new code collides with an existing one about once in 10^9 issues; the row is then simply not
-    // written (the duplicate key keeps the other voucher) and is tried again with another code.
+    // Written first, read back once: a target that already held the voucher keeps it (the duplicate
+    // key), and the row read back is not one of ours. A new code colliding with an existing one
+    // (about once in 10^9 issues) leaves its row unwritten too; it is tried again with another code.
     for (let attempt = 1; attempt <= 3; attempt++) {
       const missing = targets.filter((t) => !held.has(key(t.clientId, t.period)));
       if (!missing.length) break;
