@@ -24,6 +24,9 @@ import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 import { MarketingSpend1795590000000 } from './1795590000000-MarketingSpend';
+import { RuleVouchers1795620000000 } from './1795620000000-RuleVouchers';
+import { CaseCompensation1795620100000 } from './1795620100000-CaseCompensation';
+import { ReferralPrizeRuns1795620200000 } from './1795620200000-ReferralPrizeRuns';
 import { Treatments1795580000000 } from './1795580000000-Treatments';
 import { PhotorejuvenationEffect1795580100000 } from './1795580100000-PhotorejuvenationEffect';
 import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
@@ -71,4 +74,7 @@ export const migrations: Function[] = [
   DoctorSchedules1795610000000,
   RoiRollup1795650000000,
   ReportSummaries1795650100000,
+  RuleVouchers1795620000000,
+  CaseCompensation1795620100000,
+  ReferralPrizeRuns1795620200000,
 ];

@@ -19,7 +19,7 @@ import { CommunityService } from './modules/community';
 import { ContactsService } from './modules/contacts';
 import { RfmService } from './modules/rfm';
 import { CareService } from './modules/care';
-import type { RecordTreatmentInput } from './modules/care';
+import type { RecordTreatmentInput, TreatmentView } from './modules/care';
 import type { Actor } from './modules/audit';
 import type { EntityManager } from 'typeorm';
 import { OrdersService } from './modules/orders';
@@ -90,15 +90,20 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis, cipher });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
+  // The voucher engine comes early: the rules of several modules issue vouchers through it.
+  const rewards = new RewardsService({ db, config, clock, audit, points });
   // Referrals before login (binding at first login) and before orders (its order hooks).
-  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, clients, logger: logger.child({ module: 'referrals' }) });
+  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, clients, rewards, outbox, logger: logger.child({ module: 'referrals' }) });
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
   const limits = new ClientActionLimits(redis, config.rateLimits);
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, limits, logger: logger.child({ module: 'auth' }) });
-  const rewards = new RewardsService({ db, config, clock, audit, points });
-  const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
-  const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
+  // Completing a procedure appointment records its treatment in the appointment's transaction (care is made below: called later).
+  const treatments = { record: async (actor: Actor, input: RecordTreatmentInput, m: EntityManager): Promise<TreatmentView> => (await care.recordTreatment(actor, input, { manager: m })).treatment };
+  const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, treatments, logger: logger.child({ module: 'consultations' }) });
+  // A supervisor's compensation: a win-back voucher or a free review appointment.
+  const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, rewards, consultations, logger: logger.child({ module: 'feedback' }) });
+  const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, rewards, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
   const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
   // ... and keeps the channel ROI rollup, with the payment's last-touch channel stored on the order.
@@ -107,16 +112,13 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   });
   // The archive's visits and lifetime spend are the orders' figures.
   clients.setConsumptionSource((clientId) => orders.consumptionOf(clientId));
-  const rfm = new RfmService({ db, config, clock, outbox, worklist, journey, tags, logger: logger.child({ module: 'rfm' }) });
+  const rfm = new RfmService({ db, config, clock, outbox, worklist, journey, tags, rewards, logger: logger.child({ module: 'rfm' }) });
   const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
   // The WeCom link and chat messages are client data too (PIPL).
   clients.addDataHooks(contacts.clientDataHooks);
   const questionnaires = new QuestionnairesService({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
   // Withdrawing the health consent, deleting the account and exporting reach the questionnaire answers too (PIPL).
   clients.addDataHooks(questionnaires.clientDataHooks);
-  // Completing a procedure appointment records its treatment in the appointment's transaction.
-  const treatments = { record: async (actor: Actor, input: RecordTreatmentInput, m: EntityManager) => (await care.recordTreatment(actor, input, { manager: m })).treatment };
-  const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, treatments, logger: logger.child({ module: 'consultations' }) });
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
   // A survey invitation delivered over WeCom lets a digit replied in the chat answer it.

@@ -40,8 +40,16 @@ export const KIND_LABELS: Record<RewardKind, string> = {
   salon_seat: '沙龙名额',
 };
 
+/** Vouchers the hospital's rules give (care gift, birthday, win-back …): their kind is the voucher's own. */
+const BENEFIT_LABELS: Record<string, string> = {
+  amount_off: '代金券',
+  percent_off: '折扣券',
+  free_service: '体验券',
+  gift: '礼品',
+};
+
 export function kindLabel(kind: string): string {
-  return KIND_LABELS[kind as RewardKind] ?? '礼品';
+  return KIND_LABELS[kind as RewardKind] ?? BENEFIT_LABELS[kind] ?? '礼品';
 }
 
 /** What the client can do with a voucher now; 'expired' also covers an issued voucher past its date. */

@@ -16,6 +16,7 @@ import { rfmBench } from './rfm';
 import { outboxDrainBench } from './outbox-drain';
 import { wecomCallbacksBench } from './wecom-callbacks';
 import { roiBench } from './roi';
+import { voucherIssueBench } from './voucher-issue';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one. Each starts the real
@@ -119,6 +120,8 @@ const benches: Record<string, () => Promise<void>> = {
   due_scan: () => dueScanBench(withDatabase),
   /** RFM over 1,000,000 clients. */
   rfm: () => rfmBench(withDatabase),
+  /** the nightly rules issuing vouchers (with their messages) to 100,000 eligible clients. */
+  voucher_issue: () => voucherIssueBench(withDatabase),
   roi_report: () => roiBench(withDatabase),
   /** outbox messages per second through the simulated WeCom, budgets off. */
   outbox_drain: () => outboxDrainBench(withDatabase),

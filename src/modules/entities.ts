@@ -2,12 +2,12 @@ import { Client, ClientTouch, Consent, DataExport, MedicalRecord } from './clien
 import { Staff } from './staff/staff.entity';
 import { AuditEntry } from './audit/audit.entity';
 import { PointsAccount, PointsEntry } from './points/points.entity';
-import { RewardItem, Voucher } from './rewards/rewards.entity';
+import { RewardItem, Voucher, VoucherRule } from './rewards/rewards.entity';
 import { OutboxMessage } from './outbox/outbox.entity';
 import { ClientTag } from './tags/tags.entity';
 import { ClientStageEvent } from './journey/journey.entity';
 import { Order, OrderItem, OrderRefund, Project } from './orders/orders.entity';
-import { CashbackAccount, CashbackEntry, ReferralBinding, ReferralIneligible, ReferralReward } from './referrals/referrals.entity';
+import { CashbackAccount, CashbackEntry, ReferralBinding, ReferralIneligible, ReferralReward, ReferralPrizeRun } from './referrals/referrals.entity';
 import { BindingCode, InboundMessage, WeComContact } from './contacts/contacts.entity';
 import { FeedbackCase, SatisfactionSurvey } from './feedback/feedback.entity';
 import { CommunityPost, PostDelivery, PostEdit } from './community/community.entity';
@@ -24,4 +24,4 @@ import { Appointment, AppointmentEvent, DoctorSchedule, DoctorScheduleException,
 import { ReportSummary } from './reports/reports.entity';
 
 /** Every entity the DataSource knows; add a module's entities here. */
-export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, Treatment, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, DoctorSchedule, DoctorScheduleException, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend, MarketingRoiMonth, MarketingRoiClientMonth, MarketingRoiClient, ReportSummary];
+export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, Treatment, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, DoctorSchedule, DoctorScheduleException, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend, MarketingRoiMonth, MarketingRoiClientMonth, MarketingRoiClient, ReportSummary, VoucherRule, ReferralPrizeRun];

@@ -6,6 +6,7 @@ export type {
   ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, FriendsView, StatusConsentView, TierView, ReferralSummary, CashbackMonthView, LeaderboardView,
   CashbackConsistencyReport, ReleaseReport,
 } from './referrals.service';
+export type { PrizeAward } from './referrals.prizes';
 export { ReferralErrors, BIND_REFUSALS } from './referrals.errors';
 export type { BindRefusal, VoidReason } from './referrals.errors';
 export { periodKeys, tierFor, cashbackFen, maskName } from './referrals.rules';
@@ -22,4 +23,12 @@ export const referralReleaseTask: Task<{ referrals: ReferralsService }> = {
   schedule: '*/10 * * * *',
   description: 'Release held referral rewards whose refund window has passed',
   run: async ({ services, now }) => ({ items: (await services.referrals.releaseDue(now)).released }),
+};
+
+/** Daily at 01:20 Shanghai: the closed month's and quarter's 冲榜 prizes, once per period (safe with two schedulers). For allTasks(). */
+export const referralPrizesTask: Task<{ referrals: ReferralsService }> = {
+  id: 'referral-prizes',
+  schedule: '20 1 * * *',
+  description: 'Issue the referral leaderboard prizes of the closed month and quarter (top N, once per period)',
+  run: async ({ services, now }) => ({ items: (await services.referrals.awardPrizes(now)).reduce((n, a) => n + a.winners, 0) }),
 };

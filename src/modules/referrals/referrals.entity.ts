@@ -235,3 +235,22 @@ export class CashbackEntry {
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
 }
+
+/** A leaderboard period whose prizes were issued (once per period: the primary key). */
+@Entity({ name: 'referral_prize_runs' })
+export class ReferralPrizeRun {
+  @PrimaryColumn({ type: 'varchar', length: 8 })
+  period!: string;
+
+  @PrimaryColumn({ name: 'period_key', type: 'char', length: 7 })
+  periodKey!: string;
+
+  @Column({ name: 'top_n', type: 'smallint', unsigned: true })
+  topN!: number;
+
+  @Column({ type: 'int', unsigned: true })
+  winners!: number;
+
+  @Column({ name: 'awarded_at', type: 'datetime', precision: 3 })
+  awardedAt!: Date;
+}

@@ -30,3 +30,22 @@ export function maskName(name: string | null): string {
   if (!chars.length) return '微信用户';
   return `${chars[0]}${'*'.repeat(Math.min(Math.max(chars.length - 1, 1), 4))}`;
 }
+
+/** Reward rows that count as a converted referral (a refund in full cancels or claws it back). */
+export const CONVERTED = "status IN ('held', 'released')";
+
+/** The month or quarter before a period key: 2026-01 → 2025-12, 2026-Q1 → 2025-Q4. */
+export function previousPeriodKey(period: ReferralPeriod, key: string): string {
+  const year = Number(key.slice(0, 4));
+  if (period === 'month') {
+    const month = Number(key.slice(5, 7));
+    return month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, '0')}`;
+  }
+  const quarter = Number(key.slice(6, 7));
+  return quarter === 1 ? `${year - 1}-Q4` : `${year}-Q${quarter - 1}`;
+}
+
+/** 2026-11 → 2026年11月, 2026-Q4 → 2026年第4季度. */
+export function periodLabel(period: ReferralPeriod, key: string): string {
+  return period === 'month' ? `${key.slice(0, 4)}年${Number(key.slice(5, 7))}月` : `${key.slice(0, 4)}年第${key.slice(6, 7)}季度`;
+}

@@ -16,10 +16,13 @@ import type { ClientsService } from '../clients';
 import { referralPoints } from '../points';
 import type { AccountLock, PointsService } from '../points';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
+import type { OutboxService } from '../outbox';
+import type { RewardsService } from '../rewards';
+import { LeaderboardPrizes, type PrizeAward } from './referrals.prizes';
 import type { CashbackReason, IneligibleKind, RewardStatus } from './referrals.entity';
 import { ReferralErrors } from './referrals.errors';
 import type { BindRefusal, VoidReason } from './referrals.errors';
-import { ReferralPeriod, cashbackFen, maskName, periodKeys, tierFor } from './referrals.rules';
+import { CONVERTED, ReferralPeriod, cashbackFen, maskName, periodKeys, tierFor } from './referrals.rules';
 
 export interface ReferralsDeps {
   db: DataSource;
@@ -31,6 +34,9 @@ export interface ReferralsDeps {
   wechat: WeChatApi;
   /** The client's referrer is the clients module's column: set and cleared through it. */
   clients: Pick<ClientsService, 'setReferrer' | 'clearReferrer'>;
+  /** 冲榜 prizes: the voucher engine and the outbox that tells the winners (without them no prizes are awarded). */
+  rewards?: Pick<RewardsService, 'issueByRule'>;
+  outbox?: Pick<OutboxService, 'enqueueMany'>;
   /** Module logger; one is made from config.logLevel when not given. */
   logger?: Logger;
 }
@@ -145,7 +151,6 @@ interface RewardRow {
 
 const DAY_MS = 86400_000;
 const CODE = /^[2-9A-HJKMNP-Z]{8}$/;
-const CONVERTED = "status IN ('held', 'released')";
 // How far up a referrer chain the cycle check walks (chains are short; this only bounds bad data).
 const MAX_CHAIN = 100;
 const RELEASE_BATCH = 200;
@@ -178,6 +183,16 @@ export class ReferralsService {
       onPaid: (m, order) => this.onPaid(m, order),
       onRefunded: (m, order, refund) => this.onRefunded(m, order, refund),
     };
+  }
+
+  /**
+   * 冲榜 prizes of the closed month and quarter (once each, whichever scheduler runs first); see
+   * LeaderboardPrizes. Nothing without the voucher engine.
+   */
+  async awardPrizes(now: Date = this.deps.clock.now()): Promise<PrizeAward[]> {
+    const { rewards, outbox } = this.deps;
+    if (!rewards || !outbox) return [];
+    return new LeaderboardPrizes({ ...this.deps, rewards, outbox, logger: this.log }).awardDue(now);
   }
 
   /**
