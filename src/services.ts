@@ -30,6 +30,8 @@ import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
 import { MarketingService } from './modules/marketing';
+import { WalletService } from './modules/wallet';
+import { MariaDbPhotoStore, PhotosService } from './modules/photos';
 
 export type { Deps } from './shared/deps';
 
@@ -67,6 +69,10 @@ export interface Services {
   wecomOfficial: WeComService;
   /** Marketing spend per channel and the channel ROI report. */
   marketing: MarketingService;
+  /** Stored value 储值: released referral cashback, spent on orders or turned into vouchers. */
+  wallet: WalletService;
+  /** Progress photos 术后对比照 of the effect-tracking steps. */
+  photos: PhotosService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -84,8 +90,12 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const clients = new ClientsService({ db, config, clock, cipher, audit, wechat, sessions, journey, logger: logger.child({ module: 'clients' }) });
   const staff = new StaffService({ db, config, clock, sessions, audit, redis, cipher });
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
+  // Stored value before referrals (released cashback is credited to it) and orders (its refund hook); orders come later.
+  let ordersRef: OrdersService | null = null;
+  const wallet = new WalletService({ db, clock, audit, orders: () => ordersRef!, logger: logger.child({ module: 'wallet' }) });
+  clients.addDataHooks(wallet.clientDataHooks);
   // Referrals before login (binding at first login) and before orders (its order hooks).
-  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, logger: logger.child({ module: 'referrals' }) });
+  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, wallet, logger: logger.child({ module: 'referrals' }) });
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
   const limits = new ClientActionLimits(redis, config.rateLimits);
@@ -94,7 +104,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
-  const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks()], logger: logger.child({ module: 'orders' }) });
+  const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks(), wallet.orderHooks], logger: logger.child({ module: 'orders' }) });
+  ordersRef = orders;
   // The archive's visits and lifetime spend are the orders' figures.
   clients.setConsumptionSource((clientId) => orders.consumptionOf(clientId));
   const rfm = new RfmService({ db, config, clock, outbox, worklist, logger: logger.child({ module: 'rfm' }) });
@@ -121,6 +132,11 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
+  // Progress photos are health data: erased with the account and the health consent, exported with the account (PIPL).
+  const photos = new PhotosService({
+    db, clock, audit, store: new MariaDbPhotoStore(cipher), steps: care, consent: clients, maxBytes: config.care.photoMaxBytes, logger: logger.child({ module: 'photos' }),
+  });
+  clients.addDataHooks(photos.clientDataHooks);
   const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
-  return { marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  return { photos, wallet, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

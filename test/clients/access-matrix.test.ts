@@ -177,6 +177,10 @@ describe('one client-access rule', () => {
       'POST /api/staff/orders/:id/refunds': {
         kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/orders/${f.orderId}/refunds`, body: { refundNo: externalNo('R'), amountFen: 100, reason: '矩阵测试' } }),
       },
+      'POST /api/staff/orders/:id/stored-value': {
+        kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/orders/${f.orderId}/stored-value`, body: { amountFen: 1, requestId: randomUUID() } }),
+      },
+      'GET /api/staff/clients/:id/wallet': { kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/wallet` }) },
       'POST /api/staff/orders/:id/void': { kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/orders/${f.orderId}/void`, body: { reason: '矩阵测试' } }) },
       'POST /api/staff/vouchers/:id/cancel': { kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/vouchers/${f.voucherId}/cancel` }) },
       'GET /api/staff/cases/:id': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/cases/${f.caseId}` }) },
@@ -226,6 +230,7 @@ describe('one client-access rule', () => {
       'GET /api/staff/metrics/pipeline': { kind: 'staff' },
       'GET /api/staff/points/consistency': { kind: 'staff' },
       'GET /api/staff/referrals/consistency': { kind: 'staff' },
+      'GET /api/staff/wallet/consistency': { kind: 'staff' },
       'GET /api/staff/reports/dormant': { kind: 'staff' },
       'GET /api/staff/reports/rfm/segments': { kind: 'staff' },
       'GET /api/staff/reports/satisfaction': { kind: 'staff' },

@@ -47,6 +47,10 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/clients/{id}/notes": null,
+  "GET /api/staff/clients/{id}/photos": [
+    "director",
+    "doctor"
+  ],
   "GET /api/staff/clients/{id}/plans": [
     "director",
     "doctor",
@@ -56,6 +60,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director",
     "doctor"
   ],
+  "GET /api/staff/clients/{id}/wallet": null,
   "GET /api/staff/community/posts": null,
   "GET /api/staff/community/posts/{id}": null,
   "GET /api/staff/community/posts/{id}/deliveries": null,
@@ -73,6 +78,10 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   ],
   "GET /api/staff/orders": null,
   "GET /api/staff/orders/{id}": null,
+  "GET /api/staff/photos/{id}": [
+    "director",
+    "doctor"
+  ],
   "GET /api/staff/plans/{id}": [
     "director",
     "doctor",
@@ -119,6 +128,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/vouchers/lookup": [
     "customer_service",
     "consultant",
+    "director"
+  ],
+  "GET /api/staff/wallet/consistency": [
     "director"
   ],
   "GET /api/staff/wecom/contact-ways": [
@@ -227,6 +239,11 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "customer_service"
   ],
   "POST /api/staff/orders/{id}/refunds": [
+    "director",
+    "consultant",
+    "customer_service"
+  ],
+  "POST /api/staff/orders/{id}/stored-value": [
     "director",
     "consultant",
     "customer_service"

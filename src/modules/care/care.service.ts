@@ -55,6 +55,14 @@ export interface FollowupTemplateView {
   active: boolean;
 }
 
+/** An effect-tracking step that asks for a progress photo (photoStepsOf). */
+export interface PhotoStepView {
+  treatment: string;
+  project: string;
+  step: string;
+  dueAt: Date;
+}
+
 export interface FollowupStepView {
   order: string;
   project: string;
@@ -365,6 +373,23 @@ export class CareService {
       [client[0].id],
     );
     return rows.map((r) => ({ order: r.order_public_id, project: r.project, step: r.step, dueAt: r.due_at, status: r.status }));
+  }
+
+  /**
+   * The client's effect-tracking steps that ask for a photo (1/3/6 months after a procedure) of
+   * treatments not cancelled, soonest due first; for the progress photos. `treatment` narrows to one.
+   */
+  async photoStepsOf(m: EntityManager, clientId: number, treatment?: { publicId: string; step: string }): Promise<PhotoStepView[]> {
+    const rows: { public_id: string; project: string; step: string; due_at: Date }[] = await m.query(
+      `SELECT t.public_id, p.name AS project, s.step, s.due_at
+         FROM followup_steps s JOIN followup_templates ft ON ft.id = s.template_id
+         JOIN treatments t ON t.id = s.treatment_id JOIN projects p ON p.id = s.project_id
+        WHERE s.client_id = ? AND ft.action = 'photo_request' AND s.status <> 'cancelled' AND t.status = 'done'
+          ${treatment ? 'AND t.public_id = ? AND s.step = ?' : ''}
+        ORDER BY s.due_at, s.id LIMIT 200`,
+      treatment ? [clientId, treatment.publicId, treatment.step] : [clientId],
+    );
+    return rows.map((r) => ({ treatment: r.public_id, project: r.project, step: r.step, dueAt: r.due_at }));
   }
 }
 
