@@ -43,7 +43,7 @@ export function registerPhotoRoutes(api: ApiRouter, s: { photos: PhotosService }
       async ({ ctx, params }) => sendImage(ctx, await s.photos.ownImage(me(ctx), params.id)),
     )
     .add(
-      { method: 'delete', path: '/api/mp/photos/:id', summary: 'Delete one own progress photo', tags: MP, auth: 'client', params: idParams, errors: ['NOT_FOUND'] },
+      { method: 'delete', path: '/api/mp/photos/:id', summary: 'Delete one own progress photo', tags: MP, auth: 'client', params: idParams, status: 204, errors: ['NOT_FOUND'] },
       async ({ ctx, params }) => { await s.photos.deleteOwn(actorFromContext(ctx), me(ctx), params.id); },
     )
     .add(
