@@ -26,6 +26,8 @@ import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
 import { WeComContactWays1795570100000 } from './1795570100000-WeComContactWays';
 import { WeComEventLease1795570200000 } from './1795570200000-WeComEventLease';
 import { MarketingSpend1795590000000 } from './1795590000000-MarketingSpend';
+import { RuleVouchers1795620000000 } from './1795620000000-RuleVouchers';
+import { CaseCompensation1795620100000 } from './1795620100000-CaseCompensation';
 import { Treatments1795580000000 } from './1795580000000-Treatments';
 import { PhotorejuvenationEffect1795580100000 } from './1795580100000-PhotorejuvenationEffect';
 import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
@@ -65,6 +67,8 @@ export const migrations: Function[] = [
   Treatments1795580000000,
   PhotorejuvenationEffect1795580100000,
   TreatmentAdvice1795580200000,
+  RuleVouchers1795620000000,
+  CaseCompensation1795620100000,
   StoredValue1795630000000,
   ProgressPhotos1795630100000,
 ];

@@ -101,21 +101,22 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const limits = new ClientActionLimits(redis, config.rateLimits);
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, limits, logger: logger.child({ module: 'auth' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
-  const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, logger: logger.child({ module: 'feedback' }) });
-  const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, logger: logger.child({ module: 'care' }) });
+  const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
+  // A supervisor's compensation: a win-back voucher or a free review appointment.
+  const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, rewards, consultations, logger: logger.child({ module: 'feedback' }) });
+  const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, rewards, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
   const orders = new OrdersService({ db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks(), wallet.orderHooks], logger: logger.child({ module: 'orders' }) });
   ordersRef = orders;
   // The archive's visits and lifetime spend are the orders' figures.
   clients.setConsumptionSource((clientId) => orders.consumptionOf(clientId));
-  const rfm = new RfmService({ db, config, clock, outbox, worklist, logger: logger.child({ module: 'rfm' }) });
+  const rfm = new RfmService({ db, config, clock, outbox, worklist, rewards, logger: logger.child({ module: 'rfm' }) });
   const contacts = new ContactsService({ db, config, clock, cipher, audit, outbox, tags, redis, logger: logger.child({ module: 'contacts' }) });
   // The WeCom link and chat messages are client data too (PIPL).
   clients.addDataHooks(contacts.clientDataHooks);
   const questionnaires = new QuestionnairesService({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
   // Withdrawing the health consent, deleting the account and exporting reach the questionnaire answers too (PIPL).
   clients.addDataHooks(questionnaires.clientDataHooks);
-  const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
   // A survey invitation delivered over WeCom lets a digit replied in the chat answer it.

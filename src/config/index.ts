@@ -211,8 +211,14 @@ export interface Config {
     caseIndicatorAtMost: number;
     /** Hours to resolve a case (投诉 24 小时内处理); an open case past it alerts the director. */
     caseDeadlineHours: number;
-    /** The staff role whose worklist gets new cases. */
+    /** The staff role whose worklist gets new complaint cases. */
     caseAssigneeRole: 'director' | 'doctor' | 'consultant' | 'customer_service';
+    /**
+     * 主管: the staff role that acts as supervisor (DOMAIN.md: poor ratings are escalated to a supervisor
+     * for a remedy). Low-score cases go to its worklist, and only it (and the director) may give a
+     * compensation when resolving a case.
+     */
+    supervisorRole: 'director' | 'doctor' | 'consultant' | 'customer_service';
     /** Mini-program page where a promoter shares their experience (the invitation's card opens it). */
     sharePage: string;
   };
@@ -422,6 +428,7 @@ const schema = Joi.object({
   SURVEY_SHARE_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, 'page path without a leading / or query').default('packageSurvey/survey/index'),
   CASE_DEADLINE_HOURS: Joi.number().integer().min(1).max(720).default(24),
   CASE_ASSIGNEE_ROLE: Joi.string().valid('director', 'doctor', 'consultant', 'customer_service').default('customer_service'),
+  SUPERVISOR_ROLE: Joi.string().valid('director', 'doctor', 'consultant', 'customer_service').default('director'),
   COMMUNITY_BANNED_WORDING_FILE: Joi.string().allow('').default(''),
   COMMUNITY_APPROVER_ROLES: Joi.string().pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles').default('director'),
   COMMUNITY_POST_GRACE_HOURS: Joi.number().integer().min(1).max(72).default(6),
@@ -705,6 +712,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       caseIndicatorAtMost: env.SURVEY_CASE_INDICATOR_AT_MOST,
       caseDeadlineHours: env.CASE_DEADLINE_HOURS,
       caseAssigneeRole: env.CASE_ASSIGNEE_ROLE,
+      supervisorRole: env.SUPERVISOR_ROLE,
       sharePage: env.SURVEY_SHARE_PAGE,
     },
     community: {

@@ -2,7 +2,7 @@ import { Client, ClientTouch, Consent, DataExport, MedicalRecord } from './clien
 import { Staff } from './staff/staff.entity';
 import { AuditEntry } from './audit/audit.entity';
 import { PointsAccount, PointsEntry } from './points/points.entity';
-import { RewardItem, Voucher } from './rewards/rewards.entity';
+import { RewardItem, Voucher, VoucherRule } from './rewards/rewards.entity';
 import { OutboxMessage } from './outbox/outbox.entity';
 import { ClientTag } from './tags/tags.entity';
 import { ClientStageEvent } from './journey/journey.entity';
@@ -25,4 +25,4 @@ import { ProgressPhoto, ProgressPhotoBlob } from './photos/photos.entity';
 import { Appointment, AppointmentEvent, IntentLetter, Plan, PlanComment, PlanRevision } from './consultations/consultations.entity';
 
 /** Every entity the DataSource knows; add a module's entities here. */
-export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, Treatment, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend, WalletAccount, WalletEntry, ProgressPhoto, ProgressPhotoBlob];
+export const entities = [Client, ClientTouch, Consent, MedicalRecord, DataExport, Staff, AuditEntry, PointsAccount, PointsEntry, RewardItem, Voucher, VoucherRule, OutboxMessage, ClientTag, ClientStageEvent, Project, Order, OrderItem, OrderRefund, ReferralBinding, ReferralReward, CashbackAccount, CashbackEntry, WeComContact, BindingCode, InboundMessage, SatisfactionSurvey, FeedbackCase, CommunityPost, PostDelivery, FollowupTemplate, FollowupStep, Treatment, ClientRfm, DormantAction, StaffTask, SchedulerRun, SubscriptionCredit, QuestionnaireTemplate, QuestionnaireVersion, QuestionnaireDraft, QuestionnaireResponse, ClientIntent, Plan, PlanRevision, PlanComment, IntentLetter, Appointment, AppointmentEvent, ReferralIneligible, ClientNote, PostEdit, WeComCallbackEvent, WeComExternalContact, WeComStaffUser, WeComContactWay, MarketingSpend, WalletAccount, WalletEntry, ProgressPhoto, ProgressPhotoBlob];

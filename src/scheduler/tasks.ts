@@ -4,12 +4,13 @@ import { pointsExpiryTask } from '../modules/points';
 import { exportsPurgeTask } from '../modules/clients';
 import { caseSlaTask } from '../modules/feedback';
 import { communityPostsTask } from '../modules/community';
-import { rfmTask } from '../modules/rfm';
+import { birthdayTask, rfmTask } from '../modules/rfm';
 import { followupDueTask } from '../modules/care';
 import { referralReleaseTask } from '../modules/referrals';
 import { outboxHousekeepingTask } from '../modules/delivery';
 import { outboxRetentionTask } from '../modules/outbox';
 import { wecomEventsTask } from '../modules/wecom';
+import { voucherExpiryTask } from '../modules/rewards';
 
 /** One scheduled task, given every service: what it does must be safe to run twice (unique keys in MySQL). */
 export type Task = TaskOf<Services>;
@@ -26,5 +27,5 @@ const schedulerRunsPurgeTask: Task = {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask];
+  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, voucherExpiryTask, birthdayTask];
 }

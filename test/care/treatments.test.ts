@@ -213,7 +213,13 @@ describe('the default catalog', () => {
     const rows: any[] = await t.deps.db.query("SELECT dedupe_key, payload_enc FROM outbox_messages WHERE client_id = ? AND kind = 'client_message'", [client.id]);
     const payloads = rows.map((r) => t.services.outbox.openPayload(r.dedupe_key, r.payload_enc) as any);
     const reminder = payloads.find((p) => p.purpose === 'repurchase');
-    expect(reminder.text).toMatch(/医生建议：建议每月一次，连做三次$/);
+    expect(reminder.text).toContain('医生建议：建议每月一次，连做三次');
+
+    // … and the time-limited repurchase offer, a real voucher usable on the treated project only.
+    const vouchers: any[] = await t.deps.db.query("SELECT public_id, rule, kind, percent, cap_fen, projects, expires_at FROM vouchers WHERE client_id = ?", [client.id]);
+    expect(vouchers).toEqual([expect.objectContaining({ public_id: reminder.voucherId, rule: 'repurchase', kind: 'percent_off', percent: 10, cap_fen: 30_000 })]);
+    expect(typeof vouchers[0].projects === 'string' ? JSON.parse(vouchers[0].projects) : vouchers[0].projects).toEqual(['photorejuvenation']);
+    expect(reminder.text).toMatch(/限时复购优惠：「复购限时优惠券」9折券（最高减¥300），有效期至 \d{4}-\d{2}-\d{2}，仅限光子嫩肤使用。$/);
   });
 });
 

@@ -117,10 +117,11 @@ describe('satisfaction surveys, complaints and cases', () => {
 
     expect(res.status).toBe(200);
     const [kase] = await casesOf(client.id);
-    expect(kase).toMatchObject({ source: 'survey', grade: 'high', status: 'open', assignee_role: 'customer_service' });
+    // A poor rating goes to the supervisor (主管: SUPERVISOR_ROLE, the director by default).
+    expect(kase).toMatchObject({ source: 'survey', grade: 'high', status: 'open', assignee_role: t.config.feedback.supervisorRole });
     expect(new Date(kase.deadline_at).getTime()).toBe(now.getTime() + t.config.feedback.caseDeadlineHours * HOUR);
     const task = await taskOf(kase.public_id);
-    expect(task).toMatchObject({ kind: 'feedback_case', status: 'open', client_id: client.id, assignee_role: 'customer_service' });
+    expect(task).toMatchObject({ kind: 'feedback_case', status: 'open', client_id: client.id, assignee_role: t.config.feedback.supervisorRole });
     expect(new Date(task!.due_at).getTime()).toBe(new Date(kase.deadline_at).getTime());
     expect(JSON.stringify(task!.details)).not.toContain('术后没人回访');
     expect(await t.services.outbox.listForClient(client.id, 'client_message')).toEqual([]);

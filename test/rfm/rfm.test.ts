@@ -25,6 +25,10 @@ async function paid(client: Client, when: Date, amountFen = 298_000): Promise<vo
 }
 
 const segmentOf = async (c: Client) => (await t.deps.db.query('SELECT segment FROM client_rfm WHERE client_id = ?', [c.id]))[0]?.segment;
+const vouchersOf = async (c: Client) =>
+  (await t.deps.db.query('SELECT rule, period, kind, title, value_fen, service, code, status, expires_at FROM vouchers WHERE client_id = ? ORDER BY rule, id', [c.id]));
+const messageText = async (c: Client, prefix = 'dormant:') =>
+  (await t.services.outbox.listForClient(c.id, 'client_message')).filter((o) => o.dedupeKey.startsWith(prefix)).map((o) => String(o.payload.text)).join('\n');
 const outboxKeys = async (c: Client, kind: string) =>
   (await t.deps.db.query('SELECT dedupe_key FROM outbox_messages WHERE client_id = ? AND kind = ? ORDER BY id', [c.id, kind])).map((r: any) => r.dedupe_key);
 
@@ -59,6 +63,21 @@ describe('RFM and dormant clients', () => {
     expect(await outboxKeys(care, 'client_message')).toEqual([expect.stringMatching(/^dormant:care_3m:/)]);
     expect(await outboxKeys(gift, 'client_message')).toEqual([expect.stringMatching(/^dormant:gift_6m:/)]);
     expect(await outboxKeys(vip, 'client_message')).toEqual([]);
+
+    // A voucher behind each promise, once however often the run goes: the care offer; the returning-client gift plus the free skin test.
+    const careVouchers = await vouchersOf(care);
+    expect(careVouchers).toEqual([expect.objectContaining({ rule: 'care_3m', kind: 'amount_off', value_fen: 10_000, status: 'issued' })]);
+    const giftVouchers = await vouchersOf(gift);
+    expect(giftVouchers.map((v: any) => [v.rule, v.kind])).toEqual([['gift_6m', 'amount_off'], ['skin_test', 'free_service']]);
+    expect(giftVouchers[1].service).toBe('皮肤检测');
+    expect(await vouchersOf(vip)).toEqual([]);
+    expect(await vouchersOf(callback)).toEqual([]);
+    // The message names the voucher: its title, its value and its last valid day (30 days from 2026-11-02 Shanghai).
+    const careText = await messageText(care);
+    expect(careText).toContain('「专属关怀礼代金券」¥100 代金券，有效期至 2026-12-02');
+    const giftText = await messageText(gift);
+    expect(giftText).toContain('「老客专属返场礼」¥300 代金券，有效期至 2027-01-01');
+    expect(giftText).toContain('「免费皮肤检测体验券」免费皮肤检测');
     const tasks = await t.deps.db.query('SELECT kind, assignee_role, status FROM staff_tasks WHERE client_id = ?', [callback.id]);
     expect(tasks).toEqual([{ kind: 'dormant_callback', assignee_role: 'customer_service', status: 'open' }]);
     expect(await t.services.tags.tagsOf(vip.id)).toMatchObject({ rfm: ['VIP客户'] });
@@ -100,6 +119,8 @@ describe('RFM and dormant clients', () => {
     t.clock.advance(120 * DAY);
     await t.services.rfm.run(t.clock.now());
     expect(await outboxKeys(care, 'client_message')).toHaveLength(2);
+    // … and a second care voucher for the new period.
+    expect((await vouchersOf(care)).map((v: any) => v.rule)).toEqual(['care_3m', 'care_3m']);
   });
 
   it('answers the reports to the director only and checks the date range', async () => {
@@ -128,4 +149,32 @@ describe('RFM and dormant clients', () => {
     expect(synced?.tags?.stage).toBeDefined();
   });
 
+  it('gives a birthday voucher once a year to non-VIP clients on their Shanghai birthday; a 29 February birthday on 28 February in other years', async () => {
+    const [today, leapling, vipBorn, tomorrow] = await Promise.all([1, 2, 3, 4].map(() => createClient(t)));
+    const born = (c: Client, date: string) => t.deps.db.query('UPDATE clients SET birth_date = ? WHERE id = ?', [date, c.id]);
+    // 2027-02-28 10:00 Shanghai (2027 is not a leap year).
+    t.clock.set(new Date('2027-02-28T02:00:00Z'));
+    await born(today, '1990-02-28');
+    await born(leapling, '1992-02-29');
+    await born(vipBorn, '1988-02-28');
+    await born(tomorrow, '1990-03-01');
+    await t.deps.db.query("INSERT INTO client_rfm (client_id, r_score, f_score, m_score, segment, computed_at) VALUES (?, 5, 5, 5, 'vip', NOW())", [vipBorn.id]);
+
+    const first = await t.services.rfm.birthdayPerks(t.clock.now());
+    const again = await t.services.rfm.birthdayPerks(t.clock.now());
+
+    expect(first).toBe(2);
+    expect(again).toBe(0);
+    for (const c of [today, leapling]) {
+      expect((await vouchersOf(c)).map((v: any) => [v.rule, v.period, v.kind])).toEqual([['birthday', '2027', 'percent_off']]);
+      expect(await messageText(c, 'birthday:')).toContain('「生日特权折扣券」8折券（最高减¥500），有效期至 2027-03-30');
+    }
+    expect(await vouchersOf(vipBorn)).toEqual([]);
+    expect(await vouchersOf(tomorrow)).toEqual([]);
+    // A 29 February birthday is not celebrated twice in a leap year's 28 February (2028-02-28).
+    t.clock.set(new Date('2028-02-28T02:00:00Z'));
+    await t.services.rfm.birthdayPerks(t.clock.now());
+    expect((await vouchersOf(leapling)).map((v: any) => v.period)).toEqual(['2027']);
+    expect((await vouchersOf(today)).map((v: any) => v.period)).toEqual(['2027', '2028']);
+  });
 });

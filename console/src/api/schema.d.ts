@@ -1073,7 +1073,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Resolve an open case with what was done (audited)
+         * Resolve an open case with what was done and, by the supervisor (主管), a compensation: a win-back voucher or a free review appointment (audited)
          * @description Roles: director, customer_service
          */
         post: operations["post__api_staff_cases_id_resolve"];
@@ -2453,7 +2453,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * 核销: use a voucher by its code, once
+         * 核销: use a voucher by its code, once (a percent-off voucher needs the order amount)
          * @description Roles: customer_service, consultant, director
          */
         post: operations["post__api_staff_vouchers_redeem"];
@@ -7395,25 +7395,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -8289,25 +8309,45 @@ export interface operations {
                     "application/json": {
                         hasMore?: boolean;
                         items?: {
+                            benefit?: {
+                                capFen?: number | null;
+                                /** @enum {string} */
+                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent?: number | null;
+                                /** @description project codes the voucher may be used on; null: any */
+                                projects?: string[] | null;
+                                service?: string | null;
+                                /** @description what it gives, as the client reads it */
+                                text?: string;
+                                title?: string;
+                                valueFen?: number | null;
+                            } | null;
                             /** Format: date-time */
                             cancelledAt?: string | null;
                             code?: string;
                             /** Format: date-time */
                             createdAt?: string;
+                            discountFen?: number | null;
                             /** Format: date-time */
                             expiresAt?: string;
                             id?: string;
+                            /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                             item?: {
                                 id?: string;
                                 /** @enum {string} */
-                                kind?: "project_voucher" | "care_product" | "salon_seat";
+                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                                 title?: string;
                             };
+                            orderAmountFen?: number | null;
                             points?: number;
+                            /** @enum {string} */
+                            source?: "points" | "rule";
                             /** @enum {string} */
                             status?: "issued" | "used" | "cancelled" | "expired";
                             /** Format: date-time */
                             usedAt?: string | null;
+                            /** Format: date-time */
+                            validFrom?: string | null;
                         }[];
                         page?: number;
                     };
@@ -8378,25 +8418,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -8480,25 +8540,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -10727,6 +10807,13 @@ export interface operations {
                         client?: {
                             id?: string;
                         };
+                        /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
+                        compensation?: {
+                            /** @enum {string} */
+                            kind?: "voucher" | "review_appointment";
+                            ref?: string | null;
+                            rule?: string | null;
+                        } | null;
                         /** Format: date-time */
                         createdAt?: string;
                         /** Format: date-time */
@@ -10848,6 +10935,15 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description what the supervisor (主管) gives; only the supervisor role and the director may give one */
+                    compensation?: {
+                        /** @description the free review appointment's start (an opening-hours slot) */
+                        at?: string;
+                        /** @enum {string} */
+                        kind: "voucher" | "review_appointment";
+                        /** @description the win-back voucher: winback_amount (amount off), winback_percent (percent off with a cap), winback_care (a free care service) */
+                        rule?: "winback_amount" | "winback_percent" | "winback_care";
+                    };
                     resolution: string;
                 };
             };
@@ -10881,6 +10977,13 @@ export interface operations {
                         client?: {
                             id?: string;
                         };
+                        /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
+                        compensation?: {
+                            /** @enum {string} */
+                            kind?: "voucher" | "review_appointment";
+                            ref?: string | null;
+                            rule?: string | null;
+                        } | null;
                         /** Format: date-time */
                         createdAt?: string;
                         /** Format: date-time */
@@ -10913,7 +11016,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            /** @description VALIDATION_FAILED, APPOINTMENT_IN_PAST, APPOINTMENT_TOO_FAR_AHEAD, APPOINTMENT_NOT_ON_SLOT, APPOINTMENT_OUTSIDE_HOURS, MALFORMED_JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10973,7 +11076,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description CASE_ALREADY_RESOLVED */
+            /** @description CASE_ALREADY_RESOLVED, COMPENSATION_UNAVAILABLE */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -20304,6 +20407,16 @@ export interface operations {
                             promoters?: number;
                             responses?: number;
                         }[];
+                        /** @description cases resolved in the range and what the supervisors gave */
+                        compensations?: {
+                            none?: number;
+                            resolved?: number;
+                            reviewAppointments?: number;
+                            vouchers?: {
+                                count?: number;
+                                rule?: string;
+                            }[];
+                        };
                         from?: string;
                         overall?: {
                             detractors?: number;
@@ -22336,25 +22449,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -22468,26 +22601,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         clientId?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -22579,6 +22732,10 @@ export interface operations {
             content: {
                 "application/json": {
                     code: string;
+                    /** @description the order amount in fen; a percent-off voucher needs it (the discount is rounded down to the fen, then capped) */
+                    orderAmountFen?: number;
+                    /** @description public id of the project the voucher is used on; a voucher limited to projects needs it */
+                    projectId?: string;
                 };
             };
         };
@@ -22590,26 +22747,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        benefit?: {
+                            capFen?: number | null;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            valueFen?: number | null;
+                        } | null;
                         /** Format: date-time */
                         cancelledAt?: string | null;
                         clientId?: string | null;
                         code?: string;
                         /** Format: date-time */
                         createdAt?: string;
+                        discountFen?: number | null;
                         /** Format: date-time */
                         expiresAt?: string;
                         id?: string;
+                        /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
                         item?: {
                             id?: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
+                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
                             title?: string;
                         };
+                        orderAmountFen?: number | null;
                         points?: number;
+                        /** @enum {string} */
+                        source?: "points" | "rule";
                         /** @enum {string} */
                         status?: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
                         usedAt?: string | null;
+                        /** Format: date-time */
+                        validFrom?: string | null;
                     };
                 };
             };
@@ -22673,7 +22850,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VOUCHER_USED, VOUCHER_EXPIRED, VOUCHER_CANCELLED */
+            /** @description VOUCHER_USED, VOUCHER_EXPIRED, VOUCHER_CANCELLED, VOUCHER_NOT_YET_VALID, VOUCHER_NOT_FOR_PROJECT */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -10,6 +10,7 @@ import { ClientAccess, clientAad } from '../clients';
 import type { JourneyService } from '../journey';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
 import type { OutboxInput, OutboxService } from '../outbox';
+import type { IssuedVoucher, RewardsService } from '../rewards';
 import type { StaffRole } from '../staff';
 import type { FollowupAction } from './care.entity';
 import { CareErrors } from './care.errors';
@@ -41,6 +42,8 @@ export interface CareDeps {
   journey: JourneyService;
   worklist: TaskSink;
   surveys?: SurveyOpener;
+  /** The voucher engine: the repurchase reminder carries the time-limited offer where the 'repurchase' rule is on. */
+  rewards?: Pick<RewardsService, 'issueByRule'>;
   logger: Logger;
 }
 
@@ -86,6 +89,7 @@ interface DueRow {
   text: string;
   assignee_role: string | null;
   project: string;
+  project_code: string;
   consultant: string | null;
   doctor: string | null;
   treatment_public_id: string;
@@ -245,7 +249,7 @@ export class CareService {
     const ids = claimed.map((r) => r.id);
     const rows: DueRow[] = await m.query(
       `SELECT s.id, s.order_id, o.public_id AS order_public_id, s.client_id, c.public_id AS client_public_id, c.status AS client_status,
-              c.name_enc, c.gender, s.step, s.due_at, t.action, t.text, t.assignee_role, p.name AS project,
+              c.name_enc, c.gender, s.step, s.due_at, t.action, t.text, t.assignee_role, p.name AS project, p.code AS project_code,
               cs.display_name AS consultant, d.display_name AS doctor, tr.public_id AS treatment_public_id, tr.advice_enc
          FROM followup_steps s
          JOIN treatments tr ON tr.id = s.treatment_id
@@ -260,6 +264,7 @@ export class CareService {
     );
     const messages: OutboxInput[] = [];
     const cancelled: string[] = [];
+    const offers = await this.repurchaseOffers(m, rows);
     for (const r of rows) {
       // A deleted account gets nothing more (PIPL deletion).
       if (r.client_status !== 'active') { cancelled.push(r.id); continue; }
@@ -272,7 +277,7 @@ export class CareService {
         });
         continue;
       }
-      const payload = await this.messageFor(m, r, text);
+      const payload = await this.messageFor(m, r, text, offers.get(r.treatment_public_id));
       messages.push({ kind: 'client_message', dedupeKey: key, clientId: r.client_id, payload, dueAt: now });
     }
     if (messages.length) await this.deps.outbox.enqueueMany(m, messages);
@@ -286,7 +291,25 @@ export class CareService {
     return ids.length;
   }
 
-  private async messageFor(m: EntityManager, r: DueRow, text: string): Promise<Record<string, unknown>> {
+  /**
+   * The repurchase offer (DOMAIN.md: a promise is a real benefit): one voucher per treatment, usable
+   * on the treated project, issued set-based for the batch (one call per project); by treatment.
+   */
+  private async repurchaseOffers(m: EntityManager, rows: DueRow[]): Promise<Map<string, IssuedVoucher>> {
+    const byProject = new Map<string, DueRow[]>();
+    for (const r of rows) {
+      if (r.action !== 'repurchase' || r.client_status !== 'active' || !this.deps.rewards) continue;
+      byProject.set(r.project_code, [...(byProject.get(r.project_code) ?? []), r]);
+    }
+    const offers = new Map<string, IssuedVoucher>();
+    for (const [code, due] of byProject) {
+      const vouchers = await this.deps.rewards!.issueByRule(m, 'repurchase', due.map((r) => ({ clientId: r.client_id, period: r.treatment_public_id })), { projects: [code] });
+      vouchers.forEach((v) => offers.set(v.period, v));
+    }
+    return offers;
+  }
+
+  private async messageFor(m: EntityManager, r: DueRow, text: string, offer?: IssuedVoucher): Promise<Record<string, unknown>> {
     const base = { text, purpose: 'followup', step: r.step, templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: r.project, thing2: r.step } };
     switch (r.action) {
       case 'survey': {
@@ -302,7 +325,8 @@ export class CareService {
       case 'repurchase': {
         // The doctor's advice written with the treatment goes with the reminder.
         const advice = r.advice_enc ? this.deps.cipher.decrypt(r.advice_enc, treatmentAad(r.treatment_public_id, 'advice')) : null;
-        return { ...base, text: advice ? `${text}\n医生建议：${advice}` : text, purpose: 'repurchase', card: { title: '预约复诊', pagePath: MP_PAGES.appointments } };
+        const lines = [text, advice && `医生建议：${advice}`, offer && `限时复购优惠：${offer.sentence}，仅限${r.project}使用。`].filter(Boolean);
+        return { ...base, text: lines.join('\n'), purpose: 'repurchase', card: { title: '预约复诊', pagePath: MP_PAGES.appointments }, ...(offer ? { voucherId: offer.id } : {}) };
       }
       default:
         return base;

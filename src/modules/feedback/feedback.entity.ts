@@ -107,6 +107,8 @@ export class SatisfactionSurvey {
   createdAt!: Date;
 }
 
+export type CompensationKind = 'voucher' | 'review_appointment';
+
 /**
  * A case for a supervisor (投诉 / 差评): opened by a poor survey answer or a client's complaint,
  * graded, due within the deadline; an overdue open case alerts the director once.
@@ -114,6 +116,7 @@ export class SatisfactionSurvey {
 @Entity({ name: 'feedback_cases' })
 @Index('ix_feedback_cases_status', ['status', 'deadlineAt'])
 @Index('ix_feedback_cases_client', ['clientId', 'id'])
+@Index('ix_feedback_cases_resolved', ['resolvedAt'])
 export class FeedbackCase {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
   id!: number;
@@ -175,6 +178,16 @@ export class FeedbackCase {
 
   @Column({ name: 'resolved_by', type: 'int', unsigned: true, nullable: true })
   resolvedBy!: number | null;
+
+  /** The supervisor's compensation when resolving: a voucher (its rule) or a free review appointment; the voucher's or appointment's public id. */
+  @Column({ name: 'compensation_kind', type: 'enum', enum: ['voucher', 'review_appointment'], nullable: true })
+  compensationKind!: CompensationKind | null;
+
+  @Column({ name: 'compensation_rule', type: 'varchar', length: 32, nullable: true })
+  compensationRule!: string | null;
+
+  @Column({ name: 'compensation_ref', type: 'char', length: 22, nullable: true })
+  compensationRef!: string | null;
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;

@@ -10,6 +10,8 @@ export const FeedbackErrors = defineErrors({
   // The order is not the client's, or it was voided.
   SURVEY_ORDER_INVALID: 409,
   CASE_ALREADY_RESOLVED: 409,
+  // The compensation chosen cannot be given (its voucher rule is switched off).
+  COMPENSATION_UNAVAILABLE: 409,
   // The same request id with a different complaint.
   IDEMPOTENCY_KEY_REUSED: 409,
 });

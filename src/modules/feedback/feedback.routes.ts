@@ -1,7 +1,8 @@
 import type { ClientActionLimits } from '../../shared/rate-limit';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { FeedbackService } from './feedback.service';
+import type { Compensation, FeedbackService } from './feedback.service';
+import type { WinbackRule } from './feedback.rules';
 import { actorFromContext } from '../audit';
 import {
   answerBody, answerResponse, caseDetail, caseListQuery, casesResponse, complaintBody, complaintResponse, complaintsResponse, idParams, reportQuery,
@@ -74,11 +75,15 @@ export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackSe
     )
     .add(
       {
-        method: 'post', path: '/api/staff/cases/:id/resolve', summary: 'Resolve an open case with what was done (audited)',
+        method: 'post', path: '/api/staff/cases/:id/resolve',
+        summary: 'Resolve an open case with what was done and, by the supervisor (主管), a compensation: a win-back voucher or a free review appointment (audited)',
         tags: STAFF, auth: 'staff', roles: s.feedback.caseRoles, params: idParams, body: resolveBody, response: caseDetail,
-        errors: ['NOT_FOUND', 'CASE_ALREADY_RESOLVED'],
+        errors: [
+          'NOT_FOUND', 'CASE_ALREADY_RESOLVED', 'COMPENSATION_UNAVAILABLE', 'VALIDATION_FAILED', 'FORBIDDEN',
+          'APPOINTMENT_IN_PAST', 'APPOINTMENT_TOO_FAR_AHEAD', 'APPOINTMENT_NOT_ON_SLOT', 'APPOINTMENT_OUTSIDE_HOURS',
+        ],
       },
-      ({ ctx, params, body }) => s.feedback.resolveCase(actorFromContext(ctx), params.id, body.resolution),
+      ({ ctx, params, body }) => s.feedback.resolveCase(actorFromContext(ctx), params.id, body.resolution, compensationOf(body.compensation)),
     )
     .add(
       {
@@ -88,4 +93,10 @@ export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackSe
       },
       ({ query }) => s.feedback.satisfactionReport(query),
     );
+}
+
+/** The validated compensation body as the service takes it (the appointment time as a Date). */
+function compensationOf(c: { kind: 'voucher' | 'review_appointment'; rule?: WinbackRule; at?: string } | undefined): Compensation | undefined {
+  if (!c) return undefined;
+  return c.kind === 'voucher' ? { kind: 'voucher', rule: c.rule! } : { kind: 'review_appointment', at: new Date(c.at!) };
 }

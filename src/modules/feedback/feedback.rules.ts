@@ -91,3 +91,7 @@ export function netPromoterScore(responses: number, promoters: number, detractor
   if (!responses) return null;
   return Math.round(((promoters - detractors) * 1000) / responses) / 10;
 }
+
+/** The win-back vouchers a supervisor may choose from when resolving a case (their benefits: table voucher_rules). */
+export const WINBACK_RULES = ['winback_amount', 'winback_percent', 'winback_care'] as const;
+export type WinbackRule = (typeof WINBACK_RULES)[number];

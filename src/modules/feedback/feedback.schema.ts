@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { idParams, publicIdParam } from '../../shared/http/schemas';
 export { idParams };
-import { COMPLAINT_CATEGORIES, INDICATORS, SHARE_CHANNELS } from './feedback.rules';
+import { COMPLAINT_CATEGORIES, INDICATORS, SHARE_CHANNELS, WINBACK_RULES } from './feedback.rules';
 
 /** A client-generated UUID that makes a retried complaint harmless. */
 const requestId = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required();
@@ -30,7 +30,16 @@ export const complaintBody = Joi.object({
   requestId,
 }).required();
 
-export const resolveBody = Joi.object({ resolution: freeText(1000).min(2).pattern(/\S/).required() }).required();
+export const resolveBody = Joi.object({
+  resolution: freeText(1000).min(2).pattern(/\S/).required(),
+  compensation: Joi.object({
+    kind: Joi.string().valid('voucher', 'review_appointment').required(),
+    rule: Joi.when('kind', { is: 'voucher', then: Joi.string().valid(...WINBACK_RULES).required(), otherwise: Joi.forbidden() })
+      .description('the win-back voucher: winback_amount (amount off), winback_percent (percent off with a cap), winback_care (a free care service)'),
+    at: Joi.when('kind', { is: 'review_appointment', then: Joi.string().isoDate().required(), otherwise: Joi.forbidden() })
+      .description('the free review appointment\'s start (an opening-hours slot)'),
+  }).description('what the supervisor (主管) gives; only the supervisor role and the director may give one'),
+}).required();
 
 export const caseListQuery = Joi.object({
   status: Joi.string().valid('open', 'resolved'),
@@ -94,6 +103,8 @@ export const caseDetail = caseView.keys({
   answer: Joi.object({ indicators: scores.allow(null), nps: Joi.number().integer().allow(null), comment: Joi.string().allow(null) }).allow(null),
   resolution: Joi.string().allow(null),
   resolvedBy: Joi.object({ id: Joi.string(), name: Joi.string().allow('') }).allow(null),
+  compensation: Joi.object({ kind: Joi.string().valid('voucher', 'review_appointment'), rule: Joi.string().allow(null), ref: Joi.string().allow(null) }).allow(null)
+    .description("what the supervisor gave: the voucher's rule and id, or the free review appointment's id"),
 });
 
 const figures = {
@@ -110,4 +121,10 @@ export const reportResponse = Joi.object({
   overall: Joi.object(figures),
   byDoctor: Joi.array().items(Joi.object({ doctor: Joi.object({ id: Joi.string(), name: Joi.string() }), ...figures })),
   byProject: Joi.array().items(Joi.object({ project: Joi.object({ id: Joi.string(), code: Joi.string(), name: Joi.string() }), ...figures })),
+  compensations: Joi.object({
+    resolved: Joi.number().integer(),
+    none: Joi.number().integer(),
+    vouchers: Joi.array().items(Joi.object({ rule: Joi.string(), count: Joi.number().integer() })),
+    reviewAppointments: Joi.number().integer(),
+  }).description('cases resolved in the range and what the supervisors gave'),
 });

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
 import type { Clock } from '../../shared/clock';
 import { shanghaiDate, shanghaiMinute } from '../../shared/clock';
-import { AppError, notFound, validationError } from '../../shared/errors';
+import { AppError, CommonErrors, notFound, validationError } from '../../shared/errors';
 import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import { FieldCipher, publicId, sha256 } from '../../shared/crypto';
 import type { Logger } from '../../shared/logger';
@@ -12,11 +12,13 @@ import type { StaffRole } from '../staff';
 import type { WorklistService } from '../worklist';
 import type { OutboxService } from '../outbox';
 import type { PointsService } from '../points';
+import type { RewardsService } from '../rewards';
+import type { ConsultationsService } from '../consultations';
 import type { AnsweredVia, CaseGrade, CaseSource, CaseStatus, InvitedVia, SurveyStatus } from './feedback.entity';
 import { FeedbackErrors } from './feedback.errors';
 import {
   ComplaintCategory, complaintGrade, DETRACTOR_AT_MOST, INDICATOR_COLUMNS, INDICATOR_LABELS, INDICATORS, Indicator, IndicatorScores,
-  netPromoterScore, PROMOTER_FROM, ShareChannel, surveyCaseGrade,
+  netPromoterScore, PROMOTER_FROM, ShareChannel, surveyCaseGrade, type WinbackRule,
 } from './feedback.rules';
 
 export interface FeedbackDeps {
@@ -28,8 +30,14 @@ export interface FeedbackDeps {
   outbox: OutboxService;
   points: PointsService;
   worklist: Pick<WorklistService, 'create' | 'cancel'>;
+  /** The voucher engine (a win-back voucher) and the appointments (a free review) a supervisor's compensation gives. */
+  rewards?: Pick<RewardsService, 'issueByRule'>;
+  consultations?: Pick<ConsultationsService, 'appointments'>;
   logger: Logger;
 }
+
+/** What a supervisor gives when resolving a case: a win-back voucher, or a free review appointment at a time agreed with the client. */
+export type Compensation = { kind: 'voucher'; rule: WinbackRule } | { kind: 'review_appointment'; at: Date };
 
 /** A message the delivery engine delivered, as its hooks report it (DeliveryService `hooks`). */
 export interface DeliveredMessage {
@@ -126,6 +134,8 @@ export interface CaseDetail extends CaseView {
   answer: { indicators: Partial<IndicatorScores> | null; nps: number | null; comment: string | null } | null;
   resolution: string | null;
   resolvedBy: { id: string; name: string } | null;
+  /** What the supervisor gave: the voucher's rule and id, or the free review appointment's id. */
+  compensation: { kind: 'voucher' | 'review_appointment'; rule: string | null; ref: string | null } | null;
 }
 
 export interface CaseListQuery {
@@ -152,6 +162,16 @@ export interface SatisfactionReport {
   overall: SatisfactionFigures;
   byDoctor: (SatisfactionFigures & { doctor: { id: string; name: string } })[];
   byProject: (SatisfactionFigures & { project: { id: string; code: string; name: string } })[];
+  /** Cases resolved in the range and what the supervisors gave: 主管 follow-up of low scores. */
+  compensations: CompensationFigures;
+}
+
+export interface CompensationFigures {
+  resolved: number;
+  /** Resolved without compensation. */
+  none: number;
+  vouchers: { rule: string; count: number }[];
+  reviewAppointments: number;
 }
 
 interface SurveyRow {
@@ -193,6 +213,9 @@ interface CaseRow {
   resolved_at: Date | null;
   resolved_by_public_id: string | null;
   resolved_by_name: string | null;
+  compensation_kind: 'voucher' | 'review_appointment' | null;
+  compensation_rule: string | null;
+  compensation_ref: string | null;
   created_at: Date;
 }
 
@@ -229,13 +252,18 @@ export class FeedbackService {
   /** Staff roles that see and resolve cases: the director, customer service and the configured assignee role. */
   readonly caseRoles: StaffRole[];
 
+  /** Who may give a compensation when resolving: the supervisor role (主管, configurable) and the director. */
+  readonly compensatorRoles: StaffRole[];
+
   /** The client-access rule: cases (complaints, poor ratings) are the `archive` section of their client. */
   private readonly access: ClientAccess;
 
   constructor(private readonly deps: FeedbackDeps) {
     this.log = deps.logger;
     this.access = new ClientAccess(deps);
-    this.caseRoles = [...new Set<StaffRole>(['director', 'customer_service', deps.config.feedback.caseAssigneeRole])];
+    const { caseAssigneeRole, supervisorRole } = deps.config.feedback;
+    this.caseRoles = [...new Set<StaffRole>(['director', 'customer_service', caseAssigneeRole, supervisorRole])];
+    this.compensatorRoles = [...new Set<StaffRole>(['director', supervisorRole])];
   }
 
   // ---- surveys ----
@@ -442,22 +470,58 @@ export class FeedbackService {
     return this.caseDetail(this.deps.db.manager, row);
   }
 
-  /** Closes an open case with what was done; 409 CASE_ALREADY_RESOLVED for a closed one. The audit row commits with it. */
-  async resolveCase(actor: Actor, casePublicId: string, resolution: string): Promise<CaseDetail> {
+  /**
+   * Closes an open case with what was done; 409 CASE_ALREADY_RESOLVED for a closed one. A supervisor
+   * (or the director) may give a compensation: a win-back voucher, or a free review appointment; it
+   * is written in the same transaction and the client is told. The audit row commits with it.
+   */
+  async resolveCase(actor: Actor, casePublicId: string, resolution: string, compensation?: Compensation): Promise<CaseDetail> {
+    if (compensation && !this.compensatorRoles.includes(actor.role as StaffRole)) {
+      throw new AppError(CommonErrors.FORBIDDEN, 'Only the supervisor (主管) may give a compensation', { roles: this.compensatorRoles });
+    }
     const id = await this.tx(async (m) => {
       const row = await this.caseRow(m, casePublicId, true);
       await this.access.check(actor, { id: Number(row.client_id) }, 'archive', { m, action: 'feedback.case.resolve', notFound: notFound('Case'), includeDeleted: true });
       if (row.status !== 'open') throw new AppError(FeedbackErrors.CASE_ALREADY_RESOLVED, 'This case is already resolved');
+      const given = compensation ? await this.compensate(m, row, compensation, actor) : null;
       await m.query(
-        `UPDATE feedback_cases SET status = 'resolved', resolution_enc = ?, resolved_at = ?, resolved_by = ? WHERE id = ? AND status = 'open'`,
-        [this.deps.cipher.encrypt(resolution.trim(), feedbackAad.caseResolution(row.public_id)), this.deps.clock.now(), actor.id, row.id],
+        `UPDATE feedback_cases SET status = 'resolved', resolution_enc = ?, resolved_at = ?, resolved_by = ?, compensation_kind = ?, compensation_rule = ?, compensation_ref = ?
+          WHERE id = ? AND status = 'open'`,
+        [this.deps.cipher.encrypt(resolution.trim(), feedbackAad.caseResolution(row.public_id)), this.deps.clock.now(), actor.id,
+          given?.kind ?? null, given?.rule ?? null, given?.ref ?? null, row.id],
       );
-      await this.deps.audit.record(actor, 'feedback.case.resolve', { clientId: row.client_id, details: { case: row.public_id, grade: row.grade } }, m);
+      await this.deps.audit.record(actor, 'feedback.case.resolve', { clientId: row.client_id, details: { case: row.public_id, grade: row.grade, compensation: given } }, m);
       // The case's task goes with it (a task completed on the worklist alone leaves the case open).
       await this.deps.worklist.cancel(m, caseTaskKey(row.public_id));
       return row.public_id;
     });
     return this.caseDetail(this.deps.db.manager, await this.caseRow(this.deps.db.manager, id));
+  }
+
+  /** Gives the compensation inside the resolving transaction and tells the client (once per case); returns what was given. */
+  private async compensate(m: EntityManager, row: CaseRow, c: Compensation, actor: Actor): Promise<{ kind: Compensation['kind']; rule: string | null; ref: string }> {
+    const clientId = Number(row.client_id);
+    let given: { kind: Compensation['kind']; rule: string | null; ref: string };
+    let text: string;
+    let card: { title: string; pagePath: string };
+    if (c.kind === 'voucher') {
+      const [voucher] = this.deps.rewards ? await this.deps.rewards.issueByRule(m, c.rule, [{ clientId, period: `case:${row.public_id}` }]) : [];
+      if (!voucher) throw new AppError(FeedbackErrors.COMPENSATION_UNAVAILABLE, 'This voucher is switched off', { field: 'body.compensation.rule' });
+      given = { kind: 'voucher', rule: c.rule, ref: voucher.id };
+      text = `感谢您的反馈，给您带来不好的体验非常抱歉。我们已改进相关服务，并为您送上${voucher.sentence}，到院出示券码即可使用。`;
+      card = { title: voucher.title, pagePath: 'packageLoyalty/vouchers/index' };
+    } else {
+      if (!this.deps.consultations) throw new AppError(FeedbackErrors.COMPENSATION_UNAVAILABLE, 'Appointments are not available', { field: 'body.compensation' });
+      // A consultation slot with the note saying it is the free review (the appointment kinds have no 'review' yet).
+      const appointment = await this.deps.consultations.appointments.insert(m, clientId, { kind: 'consultation', at: c.at, note: '免费复诊（满意度回访补偿）' }, actor, 'body.compensation.at');
+      given = { kind: 'review_appointment', rule: null, ref: appointment.publicId };
+      text = `感谢您的反馈，给您带来不好的体验非常抱歉。我们已为您预约一次免费复诊：${shanghaiMinute(c.at)}，医生会当面为您检查并解答疑问。`;
+      card = { title: '免费复诊', pagePath: 'packageSurvey/appointments/index' };
+    }
+    await this.deps.outbox.enqueue(m, {
+      kind: 'client_message', dedupeKey: `winback:${row.public_id}`, clientId, payload: { text, purpose: 'care', card },
+    });
+    return given;
   }
 
   /**
@@ -500,7 +564,7 @@ export class FeedbackService {
     const agg = `COUNT(s.nps) AS responses, COALESCE(SUM(s.nps >= ${PROMOTER_FROM}), 0) AS promoters,
       COALESCE(SUM(s.nps <= ${DETRACTOR_AT_MOST}), 0) AS detractors, ${INDICATORS.map((i) => `AVG(s.${INDICATOR_COLUMNS[i]}) AS ${INDICATOR_COLUMNS[i]}`).join(', ')}`;
     const answered = `s.status = 'answered' AND s.answered_at >= ? AND s.answered_at < ?`;
-    const [overall, doctors, projects] = await Promise.all([
+    const [overall, doctors, projects, compensations] = await Promise.all([
       this.deps.db.query(`SELECT ${agg} FROM satisfaction_surveys s WHERE ${answered}`, [start, end]),
       this.deps.db.query(
         `SELECT st.public_id AS doctor_id, st.display_name AS doctor_name, ${agg}
@@ -517,6 +581,11 @@ export class FeedbackService {
           GROUP BY p.id, p.public_id, p.code, p.name ORDER BY responses DESC, p.id`,
         [start, end],
       ),
+      this.deps.db.query(
+        `SELECT compensation_kind AS kind, compensation_rule AS rule, COUNT(*) AS n FROM feedback_cases
+          WHERE status = 'resolved' AND resolved_at >= ? AND resolved_at < ? GROUP BY compensation_kind, compensation_rule`,
+        [start, end],
+      ),
     ]);
     return {
       from, to,
@@ -525,6 +594,7 @@ export class FeedbackService {
       byProject: projects.map((r: Record<string, unknown>) => ({
         project: { id: String(r.project_id), code: String(r.project_code), name: String(r.project_name) }, ...figures(r),
       })),
+      compensations: compensationFigures(compensations),
     };
   }
 
@@ -610,7 +680,9 @@ export class FeedbackService {
       orderId: number | null; surveyId: number | null; nps: number | null },
   ): Promise<number> {
     const now = this.deps.clock.now();
-    const { caseDeadlineHours, caseAssigneeRole } = this.deps.config.feedback;
+    const { caseDeadlineHours, caseAssigneeRole: complaintRole, supervisorRole } = this.deps.config.feedback;
+    // A poor rating goes to the supervisor (主管) for a remedy (DOMAIN.md); a complaint to the case role.
+    const caseAssigneeRole = c.source === 'survey' ? supervisorRole : complaintRole;
     const deadline = new Date(now.getTime() + caseDeadlineHours * 3600_000);
     const id = publicId();
     const res = await m.query(
@@ -694,6 +766,7 @@ export class FeedbackService {
       answer,
       resolution: r.resolution_enc ? this.deps.cipher.decrypt(r.resolution_enc, feedbackAad.caseResolution(r.public_id)) : null,
       resolvedBy: r.resolved_by_public_id ? { id: r.resolved_by_public_id, name: r.resolved_by_name ?? '' } : null,
+      compensation: r.compensation_kind ? { kind: r.compensation_kind, rule: r.compensation_rule, ref: r.compensation_ref } : null,
     };
   }
 
@@ -781,4 +854,18 @@ function reportRange(range: { from?: string; to?: string }, now: Date): { from: 
   if (days < 0) throw validationError([{ field: 'query.to', message: 'to must not be before from', type: 'date.min' }]);
   if (days >= MAX_REPORT_DAYS) throw validationError([{ field: 'query.to', message: `a report covers at most ${MAX_REPORT_DAYS} days`, type: 'date.max' }]);
   return { from, to };
+}
+
+/** Resolved cases by what the supervisor gave (rows of kind, rule and count). */
+function compensationFigures(rows: { kind: string | null; rule: string | null; n: number | string }[]): CompensationFigures {
+  const out: CompensationFigures = { resolved: 0, none: 0, vouchers: [], reviewAppointments: 0 };
+  for (const r of rows) {
+    const n = Number(r.n);
+    out.resolved += n;
+    if (r.kind === 'voucher') out.vouchers.push({ rule: String(r.rule), count: n });
+    else if (r.kind === 'review_appointment') out.reviewAppointments += n;
+    else out.none += n;
+  }
+  out.vouchers.sort((a, b) => a.rule.localeCompare(b.rule));
+  return out;
 }

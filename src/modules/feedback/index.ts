@@ -4,13 +4,13 @@ import type { FeedbackService } from './feedback.service';
 export { FeedbackService, feedbackAad } from './feedback.service';
 export type {
   FeedbackDeps, SurveyAnswerInput, SurveyView, ShareResult, ComplaintInput, ClientCaseView, CaseView, CaseDetail, CaseListQuery,
-  SatisfactionFigures, SatisfactionReport,
+  SatisfactionFigures, SatisfactionReport, Compensation, CompensationFigures,
 } from './feedback.service';
 export { FeedbackErrors } from './feedback.errors';
 export {
-  INDICATORS, INDICATOR_LABELS, COMPLAINT_CATEGORIES, SHARE_CHANNELS, PROMOTER_FROM, DETRACTOR_AT_MOST, surveyCaseGrade, complaintGrade, netPromoterScore,
+  INDICATORS, INDICATOR_LABELS, COMPLAINT_CATEGORIES, SHARE_CHANNELS, PROMOTER_FROM, DETRACTOR_AT_MOST, surveyCaseGrade, complaintGrade, netPromoterScore, WINBACK_RULES,
 } from './feedback.rules';
-export type { Indicator, IndicatorScores, ComplaintCategory, ShareChannel, CaseThresholds } from './feedback.rules';
+export type { Indicator, IndicatorScores, ComplaintCategory, ShareChannel, CaseThresholds, WinbackRule } from './feedback.rules';
 export { registerFeedbackRoutes } from './feedback.routes';
 export * from './feedback.entity';
 

@@ -1,7 +1,11 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export type RewardKind = 'project_voucher' | 'care_product' | 'salon_seat';
 export type VoucherStatus = 'issued' | 'used' | 'cancelled' | 'expired';
+/** What a voucher issued by a rule gives: an amount off, a percentage off up to a cap, a free service (e.g. a skin test), a gift. */
+export const BENEFIT_KINDS = ['amount_off', 'percent_off', 'free_service', 'gift'] as const;
+export type BenefitKind = (typeof BENEFIT_KINDS)[number];
+export type VoucherSource = 'points' | 'rule';
 
 /** 积分商城: what points buy (DOMAIN.md: project deductions, care products, salon seats). */
 @Entity({ name: 'reward_items' })
@@ -53,6 +57,9 @@ export class RewardItem {
 @Entity({ name: 'vouchers' })
 @Index('uq_vouchers_request', ['clientId', 'idempotencyKey'], { unique: true })
 @Index('ix_vouchers_client_item', ['clientId', 'itemId', 'status'])
+@Index('uq_vouchers_rule_period', ['clientId', 'rule', 'period'], { unique: true })
+@Index('ix_vouchers_rule', ['rule', 'period'])
+@Index('ix_vouchers_due', ['status', 'expiresAt'])
 export class Voucher {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
   id!: number;
@@ -64,8 +71,58 @@ export class Voucher {
   @Column({ name: 'client_id', type: 'int', unsigned: true })
   clientId!: number;
 
-  @Column({ name: 'item_id', type: 'int', unsigned: true })
-  itemId!: number;
+  /** The points-mall item; null for a voucher issued by a rule. */
+  @Column({ name: 'item_id', type: 'int', unsigned: true, nullable: true })
+  itemId!: number | null;
+
+  @Column({ type: 'enum', enum: ['points', 'rule'], default: 'points' })
+  source!: VoucherSource;
+
+  /** The rule and its period (e.g. 'care_3m' and the anchor order, 'leaderboard_month' and '2026-11'): one voucher per client, rule and period. */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  rule!: string | null;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  period!: string | null;
+
+  @Column({ type: 'enum', enum: BENEFIT_KINDS, nullable: true })
+  kind!: BenefitKind | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  title!: string | null;
+
+  @Column({ name: 'value_fen', type: 'int', unsigned: true, nullable: true })
+  valueFen!: number | null;
+
+  @Column({ type: 'tinyint', unsigned: true, nullable: true })
+  percent!: number | null;
+
+  @Column({ name: 'cap_fen', type: 'int', unsigned: true, nullable: true })
+  capFen!: number | null;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  service!: string | null;
+
+  /** Project codes the voucher may be used on; null = any. */
+  @Column({ type: 'json', nullable: true })
+  projects!: string[] | null;
+
+  @Column({ name: 'valid_from', type: 'datetime', precision: 3, nullable: true })
+  validFrom!: Date | null;
+
+  /** At 核销: the order amount the desk entered and the discount it gave (fen). */
+  @Column({ name: 'order_amount_fen', type: 'int', unsigned: true, nullable: true })
+  orderAmountFen!: number | null;
+
+  @Column({ name: 'discount_fen', type: 'int', unsigned: true, nullable: true })
+  discountFen!: number | null;
+
+  @Column({ name: 'used_project', type: 'varchar', length: 32, nullable: true })
+  usedProject!: string | null;
+
+  /** When the expiry task recorded it as expired. */
+  @Column({ name: 'expired_at', type: 'datetime', precision: 3, nullable: true })
+  expiredAt!: Date | null;
 
   @Column({ type: 'int', unsigned: true })
   points!: number;
@@ -94,4 +151,41 @@ export class Voucher {
 
   @Column({ name: 'created_at', type: 'datetime', precision: 3 })
   createdAt!: Date;
+}
+
+/** The benefit each rule issues, editable: the defaults come from the migration. */
+@Entity({ name: 'voucher_rules' })
+export class VoucherRule {
+  @PrimaryColumn({ type: 'varchar', length: 32 })
+  rule!: string;
+
+  @Column({ type: 'enum', enum: BENEFIT_KINDS })
+  kind!: BenefitKind;
+
+  @Column({ type: 'varchar', length: 64 })
+  title!: string;
+
+  @Column({ name: 'value_fen', type: 'int', unsigned: true, nullable: true })
+  valueFen!: number | null;
+
+  @Column({ type: 'tinyint', unsigned: true, nullable: true })
+  percent!: number | null;
+
+  @Column({ name: 'cap_fen', type: 'int', unsigned: true, nullable: true })
+  capFen!: number | null;
+
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  service!: string | null;
+
+  @Column({ type: 'json', nullable: true })
+  projects!: string[] | null;
+
+  @Column({ name: 'valid_days', type: 'smallint', unsigned: true })
+  validDays!: number;
+
+  @Column({ type: 'tinyint', default: 1 })
+  active!: boolean;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 3, default: () => 'CURRENT_TIMESTAMP(3)' })
+  updatedAt!: Date;
 }

@@ -10,6 +10,9 @@ export const RewardErrors = defineErrors({
   VOUCHER_USED: 409,
   VOUCHER_EXPIRED: 409,
   VOUCHER_CANCELLED: 409,
+  VOUCHER_NOT_YET_VALID: 409,
+  // A voucher limited to projects, used on another one.
+  VOUCHER_NOT_FOR_PROJECT: 409,
 });
 
 // Its codes join the names a route may declare (RouteSpec.errors).

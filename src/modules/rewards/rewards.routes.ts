@@ -71,10 +71,11 @@ export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsServic
     )
     .add(
       {
-        method: 'post', path: '/api/staff/vouchers/redeem', summary: '核销: use a voucher by its code, once', tags: STAFF, auth: 'staff', roles: FRONT_DESK,
-        body: redeemCodeBody, response: staffVoucherView, errors: ['NOT_FOUND', 'VOUCHER_USED', 'VOUCHER_EXPIRED', 'VOUCHER_CANCELLED'],
+        method: 'post', path: '/api/staff/vouchers/redeem', summary: '核销: use a voucher by its code, once (a percent-off voucher needs the order amount)',
+        tags: STAFF, auth: 'staff', roles: FRONT_DESK, body: redeemCodeBody, response: staffVoucherView,
+        errors: ['NOT_FOUND', 'VALIDATION_FAILED', 'VOUCHER_USED', 'VOUCHER_EXPIRED', 'VOUCHER_CANCELLED', 'VOUCHER_NOT_YET_VALID', 'VOUCHER_NOT_FOR_PROJECT'],
       },
-      ({ ctx, body }) => s.rewards.redeemByCode(actorFromContext(ctx), body.code),
+      ({ ctx, body }) => s.rewards.redeemByCode(actorFromContext(ctx), body.code, { orderAmountFen: body.orderAmountFen, projectId: body.projectId }),
     )
     .add(
       {

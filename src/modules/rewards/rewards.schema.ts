@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { idParams, pageQuery } from '../../shared/http/schemas';
+import { BENEFIT_KINDS } from './rewards.entity';
 export { idParams, pageQuery };
 
 /** A client-generated UUID that makes a retried redemption harmless. */
@@ -44,7 +45,11 @@ export const updateItemBody = Joi.object({
 
 export const redeemBody = Joi.object({ requestId }).required();
 export const voucherCodeQuery = Joi.object({ code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required() });
-export const redeemCodeBody = Joi.object({ code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required() }).required();
+export const redeemCodeBody = Joi.object({
+  code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required(),
+  orderAmountFen: Joi.number().integer().min(0).max(100_000_000).description('the order amount in fen; a percent-off voucher needs it (the discount is rounded down to the fen, then capped)'),
+  projectId: Joi.string().max(64).description('public id of the project the voucher is used on; a voucher limited to projects needs it'),
+}).required();
 
 export const itemView = Joi.object({
   id: Joi.string(),
@@ -60,14 +65,30 @@ export const itemView = Joi.object({
 });
 export const catalogResponse = Joi.object({ items: Joi.array().items(itemView.keys({ active: Joi.forbidden(), redeemedByMe: Joi.number().integer() })) });
 export const itemsResponse = Joi.object({ items: Joi.array().items(itemView) });
+const benefitView = Joi.object({
+  kind: Joi.string().valid(...BENEFIT_KINDS),
+  title: Joi.string(),
+  valueFen: Joi.number().integer().allow(null),
+  percent: Joi.number().integer().allow(null),
+  capFen: Joi.number().integer().allow(null),
+  service: Joi.string().allow(null),
+  projects: Joi.array().items(Joi.string()).allow(null).description('project codes the voucher may be used on; null: any'),
+  text: Joi.string().description('what it gives, as the client reads it'),
+});
 export const voucherView = Joi.object({
   id: Joi.string(),
-  item: Joi.object({ id: Joi.string(), kind: Joi.string().valid(...KINDS), title: Joi.string() }),
+  source: Joi.string().valid('points', 'rule'),
+  item: Joi.object({ id: Joi.string(), kind: Joi.string().valid(...KINDS, ...BENEFIT_KINDS), title: Joi.string() })
+    .description("the points-mall item; for a rule's voucher the rule, with the voucher's kind and title"),
+  benefit: benefitView.allow(null),
   points: Joi.number().integer(),
   code: Joi.string(),
   status: Joi.string().valid('issued', 'used', 'cancelled', 'expired'),
+  validFrom: Joi.date().allow(null),
   expiresAt: Joi.date(),
   usedAt: Joi.date().allow(null),
+  orderAmountFen: Joi.number().integer().allow(null),
+  discountFen: Joi.number().integer().allow(null),
   cancelledAt: Joi.date().allow(null),
   createdAt: Joi.date(),
 });

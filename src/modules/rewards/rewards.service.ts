@@ -8,7 +8,9 @@ import type { Actor, AuditService } from '../audit';
 import { ClientAccess } from '../clients';
 import { PointsErrors } from '../points';
 import type { PointsService } from '../points';
-import { RewardItem, RewardKind, VoucherStatus } from './rewards.entity';
+import { BenefitKind, RewardItem, RewardKind, VoucherSource, VoucherStatus } from './rewards.entity';
+import { VoucherIssuer, parseProjects, type IssueRequest, type IssueTarget, type IssuedVoucher, type RuleBenefit } from './rewards.issue';
+import { benefitText, discountFen, type VoucherBenefit } from './rewards.benefits';
 import { RewardErrors } from './rewards.errors';
 
 export interface RewardsDeps {
@@ -60,22 +62,50 @@ export interface CatalogItem extends Omit<RewardItemView, 'active'> {
 
 export interface VoucherView {
   id: string;
-  item: { id: string; kind: RewardKind; title: string };
+  /** 'points': bought in the points mall; 'rule': issued by a rule (care gift, birthday, win-back …). */
+  source: VoucherSource;
+  /** The points-mall item; for a rule's voucher, the rule with the voucher's kind and title. */
+  item: { id: string; kind: RewardKind | BenefitKind; title: string };
+  /** A rule's voucher: what it gives (null for a points-mall voucher: the item says). */
+  benefit: (Required<VoucherBenefit> & { text: string }) | null;
   points: number;
   code: string;
   /** 'expired' is shown for an issued voucher past its date. */
   status: VoucherStatus;
+  validFrom: Date | null;
   expiresAt: Date;
   usedAt: Date | null;
+  /** At 核销: the order amount entered and the discount given (fen), when the voucher takes money off. */
+  orderAmountFen: number | null;
+  discountFen: number | null;
   cancelledAt: Date | null;
   createdAt: Date;
+}
+
+/** What the desk enters at 核销 besides the code: the order amount (a percent-off voucher needs it) and the project. */
+export interface RedeemInput {
+  orderAmountFen?: number;
+  /** Public id of the project the voucher is used on (a voucher limited to projects needs it). */
+  projectId?: string;
 }
 
 interface VoucherRow {
   id: number;
   public_id: string;
   client_id: number;
-  item_id: number;
+  item_id: number | null;
+  source: VoucherSource;
+  rule: string | null;
+  kind: BenefitKind | null;
+  title: string | null;
+  value_fen: number | null;
+  percent: number | null;
+  cap_fen: number | null;
+  service: string | null;
+  projects: string[] | string | null;
+  valid_from: Date | null;
+  order_amount_fen: number | null;
+  discount_fen: number | null;
   points: number;
   code: string;
   status: VoucherStatus;
@@ -84,13 +114,13 @@ interface VoucherRow {
   used_at: Date | null;
   cancelled_at: Date | null;
   created_at: Date;
-  item_public_id: string;
-  item_kind: RewardKind;
-  item_title: string;
+  item_public_id: string | null;
+  item_kind: RewardKind | null;
+  item_title: string | null;
 }
 
 const VOUCHER_SELECT = `SELECT v.*, i.public_id AS item_public_id, i.kind AS item_kind, i.title AS item_title
-  FROM vouchers v JOIN reward_items i ON i.id = v.item_id`;
+  FROM vouchers v LEFT JOIN reward_items i ON i.id = v.item_id`;
 
 function itemView(i: RewardItem): RewardItemView {
   return {
@@ -108,8 +138,42 @@ export class RewardsService {
   /** The client-access rule: vouchers are the `money` section of a client. */
   private readonly access: ClientAccess;
 
+  private readonly issuer: VoucherIssuer;
+
   constructor(private readonly deps: RewardsDeps) {
     this.access = new ClientAccess(deps);
+    this.issuer = new VoucherIssuer(deps);
+  }
+
+  // ---- the voucher engine the rules call ----
+
+  /**
+   * Issues a voucher to each target client for its period, once per client, rule and period (a
+   * rerun or a second process returns the vouchers already there, `created: false`); set-based,
+   * inside the caller's transaction when given one. Every target's voucher comes back, in order.
+   */
+  issueVouchers(m: EntityManager | null, req: IssueRequest, targets: IssueTarget[]): Promise<IssuedVoucher[]> {
+    return this.issuer.issueMany(m, req, targets);
+  }
+
+  /** One client's voucher of a rule and period (see issueVouchers). */
+  issueVoucher(m: EntityManager | null, req: IssueRequest, target: IssueTarget): Promise<IssuedVoucher> {
+    return this.issuer.issueOne(m, req, target);
+  }
+
+  /** Issues the rule's configured voucher (table voucher_rules) to each target; [] when the rule is switched off. */
+  issueByRule(m: EntityManager | null, rule: string, targets: IssueTarget[], opts: { projects?: string[] } = {}): Promise<IssuedVoucher[]> {
+    return this.issuer.issueByRule(m, rule, targets, opts);
+  }
+
+  /** A rule's configured benefit, or null for an unknown rule. */
+  ruleBenefit(rule: string): Promise<RuleBenefit | null> {
+    return this.issuer.ruleBenefit(null, rule);
+  }
+
+  /** The expiry task's work: issued vouchers past their date are recorded as expired. */
+  expireVouchers(now: Date = this.deps.clock.now()): Promise<number> {
+    return this.issuer.expireDue(now);
   }
 
   /** Creates an item; the audit row commits with it. */
@@ -259,21 +323,56 @@ export class RewardsService {
     return { ...found.view, clientId: client?.public_id ?? null };
   }
 
-  async redeemByCode(actor: Actor, code: string): Promise<VoucherView & { clientId: string }> {
+  /**
+   * 核销: uses a voucher by its code, once — a conditional UPDATE, so of two desks redeeming the same
+   * code at once exactly one wins and the other is told it was used. A percent-off voucher needs the
+   * order amount (the discount is computed and capped here); a voucher limited to projects needs the
+   * project. The audit row commits with the use.
+   */
+  async redeemByCode(actor: Actor, code: string, input: RedeemInput = {}): Promise<VoucherView & { clientId: string }> {
     const normalized = code.trim().toUpperCase();
     return this.tx(async (m) => {
       const now = this.deps.clock.now();
+      const before = await this.voucherRow(m, { code: normalized });
+      if (!before) throw notFound('Voucher');
+      const use = await this.useOf(m, before.row, input);
       const res = await m.query(
-        "UPDATE vouchers SET status = 'used', used_at = ?, used_by_staff_id = ? WHERE code = ? AND status = 'issued' AND expires_at > ?",
-        [now, actor.id, normalized, now],
+        `UPDATE vouchers SET status = 'used', used_at = ?, used_by_staff_id = ?, order_amount_fen = ?, discount_fen = ?, used_project = ?
+          WHERE id = ? AND status = 'issued' AND expires_at > ? AND (valid_from IS NULL OR valid_from <= ?)`,
+        [now, actor.id, input.orderAmountFen ?? null, use.discountFen, use.project, before.row.id, now, now],
       );
-      const found = await this.voucherRow(m, { code: normalized });
-      if (!found) throw notFound('Voucher');
+      const found = (await this.voucherRow(m, { id: before.row.id }))!;
       if (Number(res.affectedRows) !== 1) this.refuseVoucher(found.row, now);
-      await this.deps.audit.record(actor, 'voucher.redeem', { clientId: found.row.client_id, details: { voucher: found.row.public_id, item: found.row.item_public_id } }, m);
+      await this.deps.audit.record(actor, 'voucher.redeem', {
+        clientId: found.row.client_id,
+        details: { voucher: found.row.public_id, item: found.row.item_public_id, rule: found.row.rule, discountFen: use.discountFen },
+      }, m);
       const [client] = await m.query('SELECT public_id FROM clients WHERE id = ?', [found.row.client_id]);
       return { ...found.view, clientId: client?.public_id ?? null };
     });
+  }
+
+  /** The discount and project of a use, checked against the voucher's kind and usable projects. */
+  private async useOf(m: EntityManager, v: VoucherRow, input: RedeemInput): Promise<{ discountFen: number | null; project: string | null }> {
+    if (v.source !== 'rule') return { discountFen: null, project: null };
+    const projects = parseProjects(v.projects);
+    let project: string | null = null;
+    if (input.projectId !== undefined) {
+      const [p] = await m.query('SELECT code FROM projects WHERE public_id = ?', [input.projectId]);
+      if (!p) throw validationError([{ field: 'body.projectId', message: 'no such project' }]);
+      project = p.code;
+    }
+    if (projects) {
+      if (!project) throw validationError([{ field: 'body.projectId', message: 'this voucher is for certain projects only: give the project' }]);
+      if (!projects.includes(project!)) {
+        throw new AppError(RewardErrors.VOUCHER_NOT_FOR_PROJECT, 'This voucher cannot be used on this project', { field: 'body.projectId', projects });
+      }
+    }
+    if (v.kind === 'percent_off' && input.orderAmountFen === undefined) {
+      throw validationError([{ field: 'body.orderAmountFen', message: 'a percent-off voucher needs the order amount' }]);
+    }
+    const benefit = { kind: v.kind!, valueFen: v.value_fen, percent: v.percent, capFen: v.cap_fen };
+    return { discountFen: discountFen(benefit, input.orderAmountFen ?? null), project };
   }
 
   /** The client cancels their own unused voucher: points and stock come back, once; a second cancel is 409 VOUCHER_CANCELLED. */
@@ -304,8 +403,13 @@ export class RewardsService {
         [now, v.id, now],
       );
       if (Number(res.affectedRows) !== 1) {
-        const [fresh] = await m.query('SELECT status, expires_at FROM vouchers WHERE id = ?', [v.id]);
+        const [fresh] = await m.query('SELECT status, expires_at, valid_from FROM vouchers WHERE id = ?', [v.id]);
         this.refuseVoucher(fresh, now);
+      }
+      if (v.source === 'rule') {
+        // A rule's voucher cost nothing: no stock or points come back; the cancellation is recorded.
+        if (actor.type === 'staff') await this.deps.audit.record(actor, 'voucher.cancel', { clientId: v.client_id, details: { voucher: v.public_id, rule: v.rule } }, m);
+        return;
       }
       await m.query('UPDATE reward_items SET stock = stock + 1 WHERE id = ?', [v.item_id]);
       // The returned points keep the debit's expiry (the earliest of the lots it consumed): a cancel never extends their life.
@@ -329,11 +433,12 @@ export class RewardsService {
     throw new AppError(RewardErrors.REWARD_OUT_OF_STOCK, 'This reward is out of stock');
   }
 
-  private refuseVoucher(row: { status: VoucherStatus; expires_at: Date }, now: Date): never {
+  private refuseVoucher(row: { status: VoucherStatus; expires_at: Date; valid_from?: Date | null }, now: Date): never {
     if (row.status === 'used') throw new AppError(RewardErrors.VOUCHER_USED, 'This voucher has already been used');
     if (row.status === 'cancelled') throw new AppError(RewardErrors.VOUCHER_CANCELLED, 'This voucher was cancelled');
-    // Status 'expired' is never stored (the enum value is unused); an issued voucher past its date is expired.
-    if (row.expires_at <= now) throw new AppError(RewardErrors.VOUCHER_EXPIRED, 'This voucher has expired');
+    // The expiry task records 'expired'; until it runs, an issued voucher past its date is expired too.
+    if (row.status === 'expired' || row.expires_at <= now) throw new AppError(RewardErrors.VOUCHER_EXPIRED, 'This voucher has expired');
+    if (row.valid_from && row.valid_from > now) throw new AppError(RewardErrors.VOUCHER_NOT_YET_VALID, 'This voucher is not valid yet', { validFrom: row.valid_from });
     throw new AppError('CONFLICT', 'The voucher changed; try again');
   }
 
@@ -370,14 +475,20 @@ export class RewardsService {
 
   private view(r: VoucherRow): VoucherView {
     const expired = r.status === 'issued' && r.expires_at <= this.deps.clock.now();
+    const benefit = r.source === 'rule' ? ruleBenefitOf(r) : null;
     return {
       id: r.public_id,
-      item: { id: r.item_public_id, kind: r.item_kind, title: r.item_title },
+      source: r.source,
+      item: benefit ? { id: r.rule!, kind: benefit.kind, title: benefit.title } : { id: r.item_public_id!, kind: r.item_kind!, title: r.item_title! },
+      benefit: benefit ? { ...benefit, text: benefitText(benefit) } : null,
       points: Number(r.points),
       code: r.code,
       status: expired ? 'expired' : r.status,
+      validFrom: r.valid_from,
       expiresAt: r.expires_at,
       usedAt: r.used_at,
+      orderAmountFen: r.order_amount_fen === null ? null : Number(r.order_amount_fen),
+      discountFen: r.discount_fen === null ? null : Number(r.discount_fen),
       cancelledAt: r.cancelled_at,
       createdAt: r.created_at,
     };
@@ -386,4 +497,9 @@ export class RewardsService {
 
 function checkDates(from: Date | null | undefined, to: Date | null | undefined): void {
   if (from && to && to <= from) throw new AppError(RewardErrors.REWARD_DATES_INVALID, 'validTo must be after validFrom');
+}
+
+function ruleBenefitOf(r: VoucherRow): Required<VoucherBenefit> {
+  const n = (v: number | null) => (v === null ? null : Number(v));
+  return { kind: r.kind!, title: r.title!, valueFen: n(r.value_fen), percent: n(r.percent), capFen: n(r.cap_fen), service: r.service, projects: parseProjects(r.projects) };
 }

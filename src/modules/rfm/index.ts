@@ -16,3 +16,11 @@ export const rfmTask: Task<{ rfm: RfmService }> = {
     return { items: run.clients };
   },
 };
+
+/** Daily at 09:00 Shanghai: the birthday voucher and message for today's birthdays (once a year per client). */
+export const birthdayTask: Task<{ rfm: RfmService }> = {
+  id: 'birthday-perks',
+  schedule: '0 9 * * *',
+  description: 'Issue the birthday voucher to clients whose birthday is today and tell them',
+  run: async ({ services, now }) => ({ items: await services.rfm.birthdayPerks(now) }),
+};

@@ -1,11 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
-import type { Clock } from '../../shared/clock';
+import { shanghaiDate, type Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import { runInTransaction } from '../../shared/db';
 import { STAGE_TAGS } from '../journey';
 import type { OutboxService } from '../outbox';
 import type { WorklistService } from '../worklist';
+import type { IssuedVoucher, RewardsService } from '../rewards';
 import type { DormantTier, RfmSegment } from './rfm.entity';
 
 export interface RfmDeps {
@@ -15,6 +16,8 @@ export interface RfmDeps {
   /** Messages and tasks go through their modules' bulk writes (their rows are encrypted there). */
   outbox: Pick<OutboxService, 'enqueueMany'>;
   worklist: Pick<WorklistService, 'createMany'>;
+  /** The voucher engine: every offer these rules promise is a real voucher (DOMAIN.md, "a promise is a real benefit"). */
+  rewards: Pick<RewardsService, 'issueByRule'>;
   logger: Logger;
 }
 
@@ -41,12 +44,26 @@ export const SEGMENT_TAGS: Record<RfmSegment, string> = {
   long_dormant: '长期沉睡客户',
 };
 
-/** What each dormant action says (DOMAIN.md, RFM and dormant clients). */
-const DORMANT_TEXT: Record<DormantTier, string> = {
-  care_3m: '好久不见，最近皮肤状态还好吗？我们为您准备了一份专属关怀礼，点开小程序即可领取。',
-  gift_6m: '想念您了！老客专属返场礼已为您备好，含一次免费皮肤检测，欢迎回来看看。',
-  callback_12m: '超过一年未到院的老客户：电话回访，了解未再到院的原因并记录',
-};
+const CALLBACK_TEXT = '超过一年未到院的老客户：电话回访，了解未再到院的原因并记录';
+
+/** Mini-program pages the cards open (miniprogram/app.json). */
+const MP_PAGES = { vouchers: 'packageLoyalty/vouchers/index', appointments: 'packageSurvey/appointments/index' };
+
+/**
+ * What a dormant offer says (DOMAIN.md, RFM and dormant clients): it names the vouchers it gives
+ * (title, value, last valid day). Without a voucher (the rule switched off) it promises nothing.
+ */
+function dormantMessage(tier: 'care_3m' | 'gift_6m', gift: IssuedVoucher | undefined, skinTest: IssuedVoucher | undefined): { text: string; title: string; pagePath: string } {
+  if (tier === 'care_3m') {
+    return gift
+      ? { text: `好久不见，最近皮肤状态还好吗？我们为您准备了一份专属关怀礼：${gift.sentence}，已放入您的卡券，到院出示券码即可使用。`, title: gift.title, pagePath: MP_PAGES.vouchers }
+      : { text: '好久不见，最近皮肤状态还好吗？有任何护理问题，欢迎随时联系您的专属顾问。', title: '专属关怀', pagePath: MP_PAGES.appointments };
+  }
+  const parts = [gift && `老客专属返场礼：${gift.sentence}`, skinTest && `另赠${skinTest.sentence}，点击即可预约检测`].filter(Boolean);
+  return parts.length
+    ? { text: `想念您了！${parts.join('；')}。欢迎回来看看。`, title: skinTest ? '预约免费皮肤检测' : gift!.title, pagePath: skinTest ? MP_PAGES.appointments : MP_PAGES.vouchers }
+    : { text: '想念您了！欢迎回来看看，您的专属顾问随时为您服务。', title: '欢迎回来', pagePath: MP_PAGES.appointments };
+}
 
 // Orders that count as spend: refunded and voided ones do not.
 const PAID = "o.status IN ('paid', 'partially_refunded')";
@@ -202,28 +219,69 @@ export class RfmService {
       [tier, now, ...params],
     );
     // The actions written by this statement carry this run's time; their messages and tasks follow from them.
-    const fresh: { client_id: number; dedupe_key: string }[] = await m.query(
-      `SELECT a.client_id, CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id) AS dedupe_key
+    const fresh: { client_id: number; anchor_order_id: number; dedupe_key: string }[] = await m.query(
+      `SELECT a.client_id, a.anchor_order_id, CONCAT('dormant:', a.tier, ':', a.client_id, ':', a.anchor_order_id) AS dedupe_key
          FROM dormant_actions a WHERE a.tier = ? AND a.at = ? AND a.client_id BETWEEN ? AND ?`,
       [tier, now, from, to],
     );
     if (tier === 'callback_12m') {
       await this.deps.worklist.createMany(m, fresh.map((a) => ({
         kind: 'dormant_callback', dedupeKey: a.dedupe_key, clientId: Number(a.client_id), assigneeRole: 'customer_service' as const,
-        title: DORMANT_TEXT.callback_12m, details: { tier }, dueAt: now,
+        title: CALLBACK_TEXT, details: { tier }, dueAt: now,
       })));
     } else {
-      const text = DORMANT_TEXT[tier];
-      const title = tier === 'care_3m' ? '专属关怀礼' : '老客专属返场礼';
-      await this.deps.outbox.enqueueMany(m, fresh.map((a) => ({
-        kind: 'client_message', dedupeKey: a.dedupe_key, clientId: Number(a.client_id), dueAt: now,
-        payload: {
-          text, purpose: 'care', card: { title, pagePath: 'packageLoyalty/rewards/index' },
-          templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: title },
-        },
-      })));
+      // The offer's vouchers, once per client and dormancy period (the anchor order), issued with the action.
+      const targets = fresh.map((a) => ({ clientId: Number(a.client_id), period: `order:${a.anchor_order_id}` }));
+      const gifts = byClient(await this.deps.rewards.issueByRule(m, tier, targets));
+      const skinTests = byClient(tier === 'gift_6m' ? await this.deps.rewards.issueByRule(m, 'skin_test', targets) : []);
+      await this.deps.outbox.enqueueMany(m, fresh.map((a) => {
+        const msg = dormantMessage(tier, gifts.get(Number(a.client_id)), skinTests.get(Number(a.client_id)));
+        return {
+          kind: 'client_message', dedupeKey: a.dedupe_key, clientId: Number(a.client_id), dueAt: now,
+          payload: {
+            text: msg.text, purpose: 'care', card: { title: msg.title, pagePath: msg.pagePath },
+            templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: msg.title },
+          },
+        };
+      }));
     }
     return Number(n);
+  }
+
+  /**
+   * 生日特权 (DOMAIN.md, RFM: low frequency → birthday privileges): on a client's birthday (Shanghai
+   * calendar; a 29 February birthday is kept on 28 February in other years) every active client who is
+   * not a VIP gets the birthday voucher and a message naming it, once a year. Set-based over id ranges.
+   */
+  async birthdayPerks(now: Date = this.deps.clock.now()): Promise<number> {
+    const { chunk } = this.deps.config.rfm;
+    const today = shanghaiDate(now);
+    const year = Number(today.slice(0, 4));
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const days = today.slice(5) === '02-28' && !leap ? ['02-28', '02-29'] : [today.slice(5)];
+    const [{ maxId }]: { maxId: number | null }[] = await this.deps.db.query('SELECT MAX(id) AS maxId FROM clients');
+    let issued = 0;
+    for (let from = 1; from <= (maxId ?? 0); from += chunk) {
+      issued += await runInTransaction(this.deps.db, async (m) => {
+        const due: { id: number }[] = await m.query(
+          `SELECT c.id FROM clients c LEFT JOIN client_rfm r ON r.client_id = c.id
+            WHERE c.id BETWEEN ? AND ? AND c.status = 'active' AND c.birth_date IS NOT NULL AND DATE_FORMAT(c.birth_date, '%m-%d') IN (?)
+              AND (r.segment IS NULL OR r.segment <> 'vip')`,
+          [from, from + chunk - 1, days],
+        );
+        const vouchers = await this.deps.rewards.issueByRule(m, 'birthday', due.map((c) => ({ clientId: Number(c.id), period: String(year) })));
+        await this.deps.outbox.enqueueMany(m, vouchers.map((v) => ({
+          kind: 'client_message', dedupeKey: `birthday:${v.clientId}:${year}`, clientId: v.clientId, dueAt: now,
+          payload: {
+            text: `生日快乐！感谢您一直以来的信任，送您一份生日特权：${v.sentence}，到院出示券码即可使用。`, purpose: 'care',
+            card: { title: v.title, pagePath: MP_PAGES.vouchers }, templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: v.title },
+          },
+        })));
+        return vouchers.filter((v) => v.created).length;
+      });
+    }
+    this.deps.logger.info({ issued }, 'birthday perks issued');
+    return issued;
   }
 
   /** How many clients reached by each dormant action (in the range) paid an order afterwards. */
@@ -252,4 +310,8 @@ export class RfmService {
     const rows: { segment: RfmSegment; n: number }[] = await this.deps.db.query('SELECT segment, COUNT(*) AS n FROM client_rfm GROUP BY segment ORDER BY segment');
     return rows.map((r) => ({ segment: r.segment, clients: Number(r.n) }));
   }
+}
+
+function byClient(vouchers: IssuedVoucher[]): Map<number, IssuedVoucher> {
+  return new Map(vouchers.map((v) => [v.clientId, v]));
 }
