@@ -92,7 +92,10 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
   // Stored value before referrals (released cashback is credited to it) and orders (its refund hook); orders come later.
   let ordersRef: OrdersService | null = null;
-  const wallet = new WalletService({ db, clock, audit, orders: () => ordersRef!, logger: logger.child({ module: 'wallet' }) });
+  let rewardsRef: RewardsService | null = null;
+  const wallet = new WalletService({
+    db, clock, audit, orders: () => ordersRef!, vouchers: () => rewardsRef!, voucherValidDays: config.wallet.voucherValidDays, logger: logger.child({ module: 'wallet' }),
+  });
   clients.addDataHooks(wallet.clientDataHooks);
   // Referrals before login (binding at first login) and before orders (its order hooks).
   const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, wallet, logger: logger.child({ module: 'referrals' }) });
@@ -101,6 +104,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const limits = new ClientActionLimits(redis, config.rateLimits);
   const mpAuth = new MpAuthService({ db, redis, config, clock, wechat, sessions, clients, referrals, limits, logger: logger.child({ module: 'auth' }) });
   const rewards = new RewardsService({ db, config, clock, audit, points });
+  rewardsRef = rewards;
   const consultations = new ConsultationsService({ db, config, clock, cipher, audit, journey, outbox, clients, logger: logger.child({ module: 'consultations' }) });
   // A supervisor's compensation: a win-back voucher or a free review appointment.
   const feedback = new FeedbackService({ db, config, clock, cipher, audit, outbox, points, worklist, rewards, consultations, logger: logger.child({ module: 'feedback' }) });

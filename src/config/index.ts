@@ -154,6 +154,10 @@ export interface Config {
     /** Largest progress photo 术后对比照 a client may upload, in bytes (JPEG, PNG or WebP). */
     photoMaxBytes: number;
   };
+  wallet: {
+    /** Days a voucher the client converted from stored value 储值 stays usable. */
+    voucherValidDays: number;
+  };
   rfm: {
     /** Clients per statement (one short transaction each). */
     chunk: number;
@@ -374,6 +378,7 @@ const schema = Joi.object({
   CARE_REPURCHASE_LEAD_DAYS: Joi.number().integer().min(1).max(365).default(30),
   CARE_SUBSCRIBE_TEMPLATE_ID: Joi.string().max(128).default('followup-reminder'),
   // Stored encrypted in a MEDIUMBLOB (16 MiB): the ceiling leaves room for the cipher's overhead.
+  WALLET_VOUCHER_VALID_DAYS: Joi.number().integer().min(1).max(3650).default(365),
   CARE_PHOTO_MAX_BYTES: Joi.number().integer().min(10_000).max(15 * 1024 * 1024).default(5 * 1024 * 1024),
   RFM_CHUNK: Joi.number().integer().min(100).max(1_000_000).default(20000),
   RFM_MONETARY_TIERS_YUAN: Joi.string().pattern(/^\d+,\d+,\d+,\d+$/).default('1000,5000,20000,50000'),
@@ -676,6 +681,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
     },
     scheduler: { runRetentionDays: env.SCHEDULER_RUN_RETENTION_DAYS },
     care: { repurchaseLeadDays: env.CARE_REPURCHASE_LEAD_DAYS, subscribeTemplateId: env.CARE_SUBSCRIBE_TEMPLATE_ID, photoMaxBytes: env.CARE_PHOTO_MAX_BYTES },
+    wallet: { voucherValidDays: env.WALLET_VOUCHER_VALID_DAYS },
     rfm: {
       chunk: env.RFM_CHUNK,
       monetaryTiersFen: (env.RFM_MONETARY_TIERS_YUAN as string).split(',').map((y: string) => Number(y) * 100) as [number, number, number, number],

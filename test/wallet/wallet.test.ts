@@ -226,6 +226,48 @@ describe('stored value 储值: cashback credited, spent on orders, given back by
     });
   });
 
+  describe('conversion to a voucher of equal value', () => {
+    const convert = (token: string, amountFen: number, requestId = randomUUID()) =>
+      t.http.post('/api/mp/wallet/vouchers').set(bearer(token)).send({ amountFen, requestId });
+    const vouchersOf = async (c: Client): Promise<{ kind: string; value_fen: number; rule: string }[]> =>
+      t.deps.db.query('SELECT kind, value_fen, rule FROM vouchers WHERE client_id = ?', [c.id]);
+
+    it('turns an amount into an amount-off voucher of the same value, once per request id', async () => {
+      const c = await createClient(t);
+      await fund(c, 300_01);
+      const token = await clientToken(t, c);
+      const requestId = randomUUID();
+
+      const first = await convert(token, 100_00, requestId);
+      const retry = await convert(token, 100_00, requestId);
+      const other = await convert(token, 100_01, requestId);
+
+      expect(first.status).toBe(201);
+      expect(first.body).toMatchObject({ balanceFen: 200_01, replayed: false, voucher: { valueFen: 100_00 } });
+      expect(retry.body).toMatchObject({ replayed: true, voucher: { publicId: first.body.voucher.publicId, code: first.body.voucher.code } });
+      expect(other.body.error.code).toBe('WALLET_REQUEST_REUSED');
+      expect(await vouchersOf(c)).toEqual([{ kind: 'amount_off', value_fen: 100_00, rule: 'stored_value' }]);
+      const listed = await t.http.get('/api/mp/vouchers').set(bearer(token));
+      expect(listed.body.items.map((v: { code: string }) => v.code)).toContain(first.body.voucher.code);
+      await expectConsistent();
+    });
+
+    it('more than the balance is refused and issues nothing; the whole balance to the fen is accepted', async () => {
+      const c = await createClient(t);
+      await fund(c, 50_00);
+      const token = await clientToken(t, c);
+
+      const tooMuch = await convert(token, 50_01);
+      const all = await convert(token, 50_00);
+
+      expect(tooMuch.status).toBe(409);
+      expect(tooMuch.body.error).toMatchObject({ code: 'WALLET_INSUFFICIENT', details: { field: 'body.amountFen', balanceFen: 50_00 } });
+      expect(all.status).toBe(201);
+      expect(all.body.balanceFen).toBe(0);
+      expect(await vouchersOf(c)).toHaveLength(1);
+    });
+  });
+
   describe('views, export and the ledger check', () => {
     it('staff with the money scope see the ledger; the client\'s export carries it', async () => {
       const c = await createClient(t);

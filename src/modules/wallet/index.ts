@@ -1,4 +1,4 @@
-export { WalletService } from './wallet.service';
+export { WalletService, STORED_VALUE_RULE } from './wallet.service';
 export type {
   WalletDeps, WalletOrders, StoredValueVoucherIssuer, WalletWrite, WalletWriteResult, WalletEntryView, ClawbackResult, ClientWalletLine, WalletConsistencyReport,
 } from './wallet.service';

@@ -9,6 +9,8 @@ import { SYSTEM_ACTOR } from '../audit';
 import type { Actor, AuditService } from '../audit';
 import { ClientAccess } from '../clients';
 import type { OrderHooks, OrderRefundEvent, PaidOrder, PayableOrder } from '../orders';
+import { validUntil } from '../rewards';
+import type { RewardsService } from '../rewards';
 import type { WalletReason } from './wallet.entity';
 import { WalletErrors } from './wallet.errors';
 import { refundShareFen } from './wallet.rules';
@@ -18,10 +20,11 @@ export interface WalletOrders {
   lockForPayment(m: EntityManager, actor: Actor, orderPublicId: string, action: string): Promise<PayableOrder>;
 }
 
-/** Issues the voucher a client converts stored value into (the rewards module's voucher engine). */
-export interface StoredValueVoucherIssuer {
-  issueStoredValueVoucher(m: EntityManager, input: { clientId: number; valueFen: number; key: string }): Promise<{ publicId: string; code: string; expiresAt: Date | null }>;
-}
+/** The rewards module's voucher engine, which issues the voucher stored value is converted into. */
+export type StoredValueVoucherIssuer = Pick<RewardsService, 'issueVoucher'>;
+
+/** The rule name the conversion's vouchers carry (one voucher per conversion request: the period is the request id). */
+export const STORED_VALUE_RULE = 'stored_value';
 
 export interface WalletDeps {
   db: DataSource;
@@ -29,7 +32,10 @@ export interface WalletDeps {
   audit: AuditService;
   /** Late-bound: the orders module is built after the wallet (it calls the wallet's order hooks). */
   orders: () => WalletOrders;
+  /** Late-bound: the rewards module is built after the wallet. */
   vouchers?: () => StoredValueVoucherIssuer;
+  /** WALLET_VOUCHER_VALID_DAYS: how long a voucher converted from stored value stays usable. */
+  voucherValidDays?: number;
   logger: Logger;
 }
 
@@ -231,8 +237,9 @@ export class WalletService {
   // ---------------------------------------------------------------- the client's conversion to a voucher
 
   /**
-   * The client turns stored value into a voucher of equal value: the debit and the voucher in one
-   * transaction, once per `requestId` (a retry returns the same voucher).
+   * The client turns stored value into an amount-off voucher of equal value (valid
+   * WALLET_VOUCHER_VALID_DAYS): the debit and the voucher in one transaction, once per `requestId`
+   * (a retry returns the same voucher; the same id with another amount is WALLET_REQUEST_REUSED).
    */
   async convertToVoucher(actor: Actor, clientId: number, amountFen: number, requestId: string): Promise<{ balanceFen: number; replayed: boolean; voucher: { publicId: string; code: string; valueFen: number; expiresAt: Date | null } }> {
     const issuer = this.deps.vouchers?.();
@@ -240,9 +247,16 @@ export class WalletService {
     const key = `voucher:${requestId}`;
     return this.run(null, async (m) => {
       const result = await this.debit(m, { clientId, amountFen, reason: 'voucher', reference: null, idempotencyKey: key, actor });
-      const voucher = await issuer.issueStoredValueVoucher(m, { clientId, valueFen: amountFen, key: `wallet:${clientId}:${key}` });
-      if (!result.replayed) this.deps.logger.info({ clientId, amountFen }, 'stored value converted to a voucher');
-      return { balanceFen: result.balanceFen, replayed: result.replayed, voucher: { ...voucher, valueFen: amountFen } };
+      const voucher = await issuer.issueVoucher(m, {
+        rule: STORED_VALUE_RULE,
+        benefit: { kind: 'amount_off', title: '储值兑换代金券', valueFen: amountFen },
+        expiresAt: validUntil(this.deps.clock.now(), this.deps.voucherValidDays ?? 365),
+      }, { clientId, period: requestId.replace(/-/g, '') });
+      if (!result.replayed) {
+        await this.deps.audit.record(actor, 'wallet.voucher', { clientId, details: { amountFen, voucher: voucher.id, balanceFen: result.balanceFen } }, m);
+        this.deps.logger.info({ clientId, amountFen }, 'stored value converted to a voucher');
+      }
+      return { balanceFen: result.balanceFen, replayed: result.replayed, voucher: { publicId: voucher.id, code: voucher.code, valueFen: amountFen, expiresAt: voucher.expiresAt } };
     });
   }
 
