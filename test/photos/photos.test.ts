@@ -21,7 +21,8 @@ describe('progress photos 术后对比照 of the effect-tracking steps', () => {
   let projectId: string;
 
   beforeAll(async () => {
-    t = await createTestContext({ env: { CARE_PHOTO_MAX_BYTES: String(MAX) }, now: '2030-03-01T02:00:00Z' });
+    // A database of its own: the due-step scan below turns every due step in it into messages.
+    t = await createTestContext({ env: { CARE_PHOTO_MAX_BYTES: String(MAX) }, now: '2030-03-01T02:00:00Z', isolatedDatabase: true });
     director = await createStaff(t, 'director');
     doctor = await createStaff(t, 'doctor');
     for (const role of ['director', 'doctor', 'consultant', 'customer_service'] as StaffRole[]) {
@@ -168,6 +169,18 @@ describe('progress photos 术后对比照 of the effect-tracking steps', () => {
       ]);
       expect(theirs.status).toBe(404);
     });
+  });
+
+  it('the 1-month effect-tracking message carries a card to the upload page', async () => {
+    const { client, dueAt } = await treatedClient();
+
+    await t.services.care.enqueueDue(dueAt);
+
+    const rows: { dedupe_key: string; payload_enc: Buffer }[] = await t.deps.db.query(
+      "SELECT dedupe_key, payload_enc FROM outbox_messages WHERE client_id = ? AND kind = 'client_message'", [client.id],
+    );
+    const effect = rows.map((r) => t.services.outbox.openPayload(r.dedupe_key, r.payload_enc) as { step?: string }).find((p) => p?.step === 'effect_1m');
+    expect(effect).toMatchObject({ purpose: 'photo_request', card: { title: '上传术后照片', pagePath: 'packageMe/photos/index' } });
   });
 
   describe('who sees them', () => {

@@ -101,7 +101,7 @@ const DAY_MS = 24 * 3600 * 1000;
 const POST_OP_CATEGORIES = new Set(['surgery', 'light']);
 const PER_PROJECT_ACTIONS = new Set<FollowupAction>(['photo_request', 'repurchase']);
 /** Mini-program pages the cards open (miniprogram/app.json). */
-const MP_PAGES = { survey: 'packageSurvey/survey/index', appointments: 'packageSurvey/appointments/index' };
+const MP_PAGES = { survey: 'packageSurvey/survey/index', appointments: 'packageSurvey/appointments/index', photos: 'packageMe/photos/index' };
 
 /**
  * Follow-up plans by project: a recorded treatment schedules its plan's steps; a scheduled scan
@@ -320,8 +320,8 @@ export class CareService {
         return { ...base, purpose: 'survey', surveyId: id, card: { title: '满意度问卷', pagePath: `${MP_PAGES.survey}?id=${id}` } };
       }
       case 'photo_request':
-        // The photo comes back in the chat, to the consultant (no upload page in the mini-program).
-        return { ...base, purpose: 'photo_request' };
+        // The card opens the mini-program's upload page (术后效果记录); a photo sent in the chat still reaches the consultant.
+        return { ...base, purpose: 'photo_request', card: { title: '上传术后照片', pagePath: MP_PAGES.photos } };
       case 'repurchase': {
         // The doctor's advice written with the treatment goes with the reminder.
         const advice = r.advice_enc ? this.deps.cipher.decrypt(r.advice_enc, treatmentAad(r.treatment_public_id, 'advice')) : null;
