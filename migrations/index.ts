@@ -17,6 +17,8 @@ import { OrdersClientCovering1795401200000 } from './1795401200000-OrdersClientC
 import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitations';
 import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExportsExpiresIndex';
 import { AuditHashChain1795510000000 } from './1795510000000-AuditHashChain';
+import { StoredValue1795630000000 } from './1795630000000-StoredValue';
+import { ProgressPhotos1795630100000 } from './1795630100000-ProgressPhotos';
 import { ClientNotes1795560000000 } from './1795560000000-ClientNotes';
 import { EncryptFreeText1795520000000 } from './1795520000000-EncryptFreeText';
 import { CommunityPostEdits1795540000000 } from './1795540000000-CommunityPostEdits';
@@ -77,4 +79,6 @@ export const migrations: Function[] = [
   RuleVouchers1795620000000,
   CaseCompensation1795620100000,
   ReferralPrizeRuns1795620200000,
+  StoredValue1795630000000,
+  ProgressPhotos1795630100000,
 ];

@@ -40,6 +40,8 @@ import { serveConsole } from './shared/http/console-static';
 import { registerNoteRoutes } from './modules/notes';
 import { registerMarketingRoutes } from './modules/marketing';
 import { registerWeComRoutes } from './modules/wecom';
+import { registerWalletRoutes } from './modules/wallet';
+import { registerPhotoRoutes } from './modules/photos';
 
 
 export interface AppHandle {
@@ -82,6 +84,8 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerNoteRoutes(api, services.notes);
   registerMarketingRoutes(api, services.marketing);
   registerWeComRoutes(api, services.wecomOfficial);
+  registerWalletRoutes(api, services);
+  registerPhotoRoutes(api, services);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(

@@ -34,6 +34,8 @@ import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
 import { MarketingService } from './modules/marketing';
 import { MonthlySummary } from './modules/reports';
+import { WalletService } from './modules/wallet';
+import { MariaDbPhotoStore, PhotosService } from './modules/photos';
 
 export type { Deps } from './shared/deps';
 
@@ -73,6 +75,10 @@ export interface Services {
   marketing: MarketingService;
   /** The director's monthly summary, pushed on the 1st. */
   monthlySummary: MonthlySummary;
+  /** Stored value 储值: released referral cashback, spent on orders or turned into vouchers. */
+  wallet: WalletService;
+  /** Progress photos 术后对比照 of the effect-tracking steps. */
+  photos: PhotosService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -92,8 +98,14 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const points = new PointsService({ db, config, clock, audit, logger: logger.child({ module: 'points' }) });
   // The voucher engine comes early: the rules of several modules issue vouchers through it.
   const rewards = new RewardsService({ db, config, clock, audit, points });
+  // Stored value before referrals (released cashback is credited to it) and orders (its refund hook); orders come later.
+  let ordersRef: OrdersService | null = null;
+  const wallet = new WalletService({
+    db, clock, audit, orders: () => ordersRef!, vouchers: () => rewards, voucherValidDays: config.wallet.voucherValidDays, logger: logger.child({ module: 'wallet' }),
+  });
+  clients.addDataHooks(wallet.clientDataHooks);
   // Referrals before login (binding at first login) and before orders (its order hooks).
-  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, clients, rewards, outbox, logger: logger.child({ module: 'referrals' }) });
+  const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, clients, rewards, outbox, wallet, logger: logger.child({ module: 'referrals' }) });
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
   const limits = new ClientActionLimits(redis, config.rateLimits);
@@ -106,10 +118,12 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const care = new CareService({ db, config, clock, cipher, audit, outbox, journey, worklist, surveys: feedback, rewards, logger: logger.child({ module: 'care' }) });
   // A paid order pays the referral reward and schedules its follow-up plan, in the order's transaction.
   const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
-  // ... and keeps the channel ROI rollup, with the payment's last-touch channel stored on the order.
+  // ... keeps the channel ROI rollup, with the payment's last-touch channel stored on the order, and gives back stored value a refund returns.
   const orders = new OrdersService({
-    db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks(), marketing.rollup.orderHooks], attribution: marketing, logger: logger.child({ module: 'orders' }),
+    db, config, clock, cipher, audit, points, hooks: [referrals.orderHooks, care.orderHooks(), marketing.rollup.orderHooks, wallet.orderHooks], attribution: marketing,
+    logger: logger.child({ module: 'orders' }),
   });
+  ordersRef = orders;
   // The archive's visits and lifetime spend are the orders' figures.
   clients.setConsumptionSource((clientId) => orders.consumptionOf(clientId));
   const rfm = new RfmService({ db, config, clock, outbox, worklist, journey, tags, rewards, logger: logger.child({ module: 'rfm' }) });
@@ -135,6 +149,11 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
+  // Progress photos are health data: erased with the account and the health consent, exported with the account (PIPL).
+  const photos = new PhotosService({
+    db, clock, audit, store: new MariaDbPhotoStore(cipher), steps: care, consent: clients, maxBytes: config.care.photoMaxBytes, logger: logger.child({ module: 'photos' }),
+  });
+  clients.addDataHooks(photos.clientDataHooks);
   const monthlySummary = new MonthlySummary({ db, clock, marketing, notices: wecomOfficial.notices, logger: logger.child({ module: 'reports' }) });
-  return { monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  return { photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

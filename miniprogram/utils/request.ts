@@ -28,6 +28,8 @@ export interface RequestOptions {
   auth?: boolean;
   /** 'arraybuffer' for images the API serves (e.g. the referral QR code). */
   responseType?: 'text' | 'arraybuffer';
+  /** The body's type when it is not JSON (a photo upload sends the image's bytes as an ArrayBuffer). */
+  contentType?: string;
 }
 
 /** POST /api/mp/auth/login answer. */
@@ -72,9 +74,11 @@ interface RawResponse {
   body: unknown;
 }
 
-function send(method: Method, url: string, data: unknown, token: string | undefined, responseType?: 'text' | 'arraybuffer'): Promise<RawResponse> {
+function send(
+  method: Method, url: string, data: unknown, token: string | undefined, responseType?: 'text' | 'arraybuffer', contentType = 'application/json',
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const header: Record<string, string> = { 'content-type': 'application/json' };
+    const header: Record<string, string> = { 'content-type': contentType };
     if (token) header.Authorization = `Bearer ${token}`;
     // wx.request has no PATCH; the API honours the override header under /api/mp/.
     if (method === 'PATCH') header['X-HTTP-Method-Override'] = 'PATCH';
@@ -192,7 +196,7 @@ export async function request<T>(opts: RequestOptions): Promise<T> {
     try {
       if (auth && !session.token()) await sharedLogin();
       sent = auth ? session.token() : undefined;
-      res = await send(method, url, opts.data, sent, opts.responseType);
+      res = await send(method, url, opts.data, sent, opts.responseType, opts.contentType);
     } catch (e) {
       if (!(e instanceof NetworkFailure)) throw e;
       failures += 1;

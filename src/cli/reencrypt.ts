@@ -15,6 +15,7 @@ import { outboxAad } from '../modules/outbox';
 import { taskAad } from '../modules/worklist';
 import { refundReasonAad } from '../modules/orders';
 import { treatmentAad } from '../modules/care';
+import { photoAad } from '../modules/photos';
 import { reindexAll } from './reindex';
 
 /**
@@ -39,7 +40,8 @@ interface TablePlan {
   /** Extra columns the AAD needs, as SQL select expressions with their alias. */
   select: string;
   from: string;
-  columns: { column: string; aad: (row: Record<string, unknown>) => string }[];
+  /** `binary`: the plaintext is bytes (photos), not UTF-8 text. */
+  columns: { column: string; aad: (row: Record<string, unknown>) => string; binary?: boolean }[];
   /** Keep updated_at as it was: re-encryption is not a change of the data. */
   keepUpdatedAt: boolean;
   /** The key is a string, not a number. */
@@ -134,6 +136,11 @@ const PLANS: TablePlan[] = [
     ],
     keepUpdatedAt: false,
   },
+  {
+    table: 'progress_photo_blobs', key: 'photo_id', select: 'p.public_id AS publicId', from: 'progress_photo_blobs t JOIN progress_photos p ON p.id = t.photo_id',
+    columns: [{ column: 'data_enc', aad: (r) => photoAad(String(r.publicId)), binary: true }],
+    keepUpdatedAt: false,
+  },
 ];
 
 export interface ReencryptDeps {
@@ -181,9 +188,10 @@ export async function reencryptAll(deps: ReencryptDeps, opts: { batchSize?: numb
             for (const c of plan.columns) {
               const blob = row[c.column] as Buffer | null;
               if (!blob || cipher.keyVersionOf(blob) === version) continue;
-              const text = cipher.decrypt(blob, c.aad(row));
               sets.push(`${c.column} = ?`);
-              values.push(cipher.encrypt(text, c.aad(row)));
+              values.push(c.binary
+                ? cipher.encryptBytes(cipher.decryptBytes(blob, c.aad(row)), c.aad(row))
+                : cipher.encrypt(cipher.decrypt(blob, c.aad(row)), c.aad(row)));
             }
             if (!sets.length) return false;
             if (plan.keepUpdatedAt) sets.push('updated_at = updated_at');

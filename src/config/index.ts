@@ -151,6 +151,12 @@ export interface Config {
     repurchaseLeadDays: number;
     /** Mini-program subscribe-message template for follow-ups to clients who are not WeCom contacts. */
     subscribeTemplateId: string;
+    /** Largest progress photo 术后对比照 a client may upload, in bytes (JPEG, PNG or WebP). */
+    photoMaxBytes: number;
+  };
+  wallet: {
+    /** Days a voucher the client converted from stored value 储值 stays usable. */
+    voucherValidDays: number;
   };
   rfm: {
     /** Clients per statement (one short transaction each). */
@@ -375,6 +381,9 @@ const schema = Joi.object({
   POINTS_EXPIRING_SOON_DAYS: Joi.number().integer().min(1).max(365).default(30),
   CARE_REPURCHASE_LEAD_DAYS: Joi.number().integer().min(1).max(365).default(30),
   CARE_SUBSCRIBE_TEMPLATE_ID: Joi.string().max(128).default('followup-reminder'),
+  // Stored encrypted in a MEDIUMBLOB (16 MiB): the ceiling leaves room for the cipher's overhead.
+  WALLET_VOUCHER_VALID_DAYS: Joi.number().integer().min(1).max(3650).default(365),
+  CARE_PHOTO_MAX_BYTES: Joi.number().integer().min(10_000).max(15 * 1024 * 1024).default(5 * 1024 * 1024),
   RFM_CHUNK: Joi.number().integer().min(100).max(1_000_000).default(20000),
   RFM_MONETARY_TIERS_YUAN: Joi.string().pattern(/^\d+,\d+,\d+,\d+$/).default('1000,5000,20000,50000'),
   RFM_CARE_MONTHS: Joi.number().integer().min(1).max(60).default(3),
@@ -680,7 +689,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       outboxRetentionDays: env.OUTBOX_RETENTION_DAYS,
     },
     scheduler: { runRetentionDays: env.SCHEDULER_RUN_RETENTION_DAYS },
-    care: { repurchaseLeadDays: env.CARE_REPURCHASE_LEAD_DAYS, subscribeTemplateId: env.CARE_SUBSCRIBE_TEMPLATE_ID },
+    care: { repurchaseLeadDays: env.CARE_REPURCHASE_LEAD_DAYS, subscribeTemplateId: env.CARE_SUBSCRIBE_TEMPLATE_ID, photoMaxBytes: env.CARE_PHOTO_MAX_BYTES },
+    wallet: { voucherValidDays: env.WALLET_VOUCHER_VALID_DAYS },
     rfm: {
       chunk: env.RFM_CHUNK,
       monetaryTiersFen: (env.RFM_MONETARY_TIERS_YUAN as string).split(',').map((y: string) => Number(y) * 100) as [number, number, number, number],

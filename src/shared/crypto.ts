@@ -28,21 +28,30 @@ export class FieldCipher {
   }
 
   encrypt(plain: string, aad: string): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentVersion)!, iv);
-    cipher.setAAD(Buffer.from(aad, 'utf8'));
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return Buffer.concat([Buffer.from([this.currentVersion]), iv, cipher.getAuthTag(), body]);
+    return this.encryptBytes(Buffer.from(plain, 'utf8'), aad);
   }
 
   decrypt(blob: Buffer, aad: string): string {
+    return this.decryptBytes(blob, aad).toString('utf8');
+  }
+
+  /** As encrypt, for binary content (photos); the same layout. */
+  encryptBytes(plain: Buffer, aad: string): Buffer {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentVersion)!, iv);
+    cipher.setAAD(Buffer.from(aad, 'utf8'));
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([Buffer.from([this.currentVersion]), iv, cipher.getAuthTag(), body]);
+  }
+
+  decryptBytes(blob: Buffer, aad: string): Buffer {
     const key = this.keys.get(blob[0]);
     if (!key || blob.length < 29) throw new AppError(CryptoErrors.DECRYPT_FAILED, 'Stored value cannot be decrypted');
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, blob.subarray(1, 13));
       decipher.setAAD(Buffer.from(aad, 'utf8'));
       decipher.setAuthTag(blob.subarray(13, 29));
-      return Buffer.concat([decipher.update(blob.subarray(29)), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(blob.subarray(29)), decipher.final()]);
     } catch {
       throw new AppError(CryptoErrors.DECRYPT_FAILED, 'Stored value cannot be decrypted');
     }

@@ -5,6 +5,8 @@ import { grantHealthConsent, planBody, proposedPlan, slot } from '../helpers/con
 import { submitIntent, intentAnswers } from '../helpers/questionnaires';
 import { createProject, externalNo, staffActor } from '../helpers/orders';
 import { publicId } from '../../src/shared/crypto';
+import { MariaDbPhotoStore } from '../../src/modules/photos';
+import { TINY_JPEG } from '../helpers/images';
 import { STAFF_ROLES } from '../../src/modules/staff/staff.entity';
 import type { Staff, StaffRole } from '../../src/modules/staff/staff.entity';
 import type { Client } from '../../src/modules/clients/clients.entity';
@@ -22,6 +24,7 @@ interface ClientFixture {
   planId: string;
   appointmentId: string;
   orderId: string;
+  photoId: string;
   treatmentId: string;
   voucherId: string;
   caseId: string;
@@ -118,8 +121,15 @@ describe('one client-access rule', () => {
       if (appointment.status !== 201 || complaint.status !== 201 || submitted.status !== 201 || !response) {
         throw new Error(`fixture: ${appointment.status} ${complaint.status} ${submitted.status} ${JSON.stringify(submitted.body)}`);
       }
+      // A progress photo as an upload at the 1-month step would store it (the step is a month away here).
+      const photoId = publicId();
+      const photo = await t.deps.db.query(
+        "INSERT INTO progress_photos (public_id, client_id, treatment_public_id, step, content_type, size_bytes, created_at) VALUES (?, ?, ?, 'effect_1m', 'image/jpeg', ?, ?)",
+        [photoId, client.id, treatment.id, TINY_JPEG.length, t.clock.now()],
+      );
+      await new MariaDbPhotoStore(t.services.cipher).put(t.deps.db.manager, { id: Number(photo.insertId), publicId: photoId }, TINY_JPEG);
       return {
-        client, planId, appointmentId: appointment.body.id, orderId: order.id, treatmentId: treatment.id, voucherId: voucher.id, caseId: complaint.body.complaint.id, responseId: response.public_id,
+        photoId, client, planId, appointmentId: appointment.body.id, orderId: order.id, treatmentId: treatment.id, voucherId: voucher.id, caseId: complaint.body.complaint.id, responseId: response.public_id,
       };
     }
 
@@ -181,6 +191,12 @@ describe('one client-access rule', () => {
       'POST /api/staff/orders/:id/refunds': {
         kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/orders/${f.orderId}/refunds`, body: { refundNo: externalNo('R'), amountFen: 100, reason: '矩阵测试' } }),
       },
+      'POST /api/staff/orders/:id/stored-value': {
+        kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/orders/${f.orderId}/stored-value`, body: { amountFen: 1, requestId: randomUUID() } }),
+      },
+      'GET /api/staff/clients/:id/photos': { kind: 'client', scope: 'health', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/photos` }) },
+      'GET /api/staff/photos/:id': { kind: 'client', scope: 'health', req: (f) => ({ path: `/api/staff/photos/${f.photoId}` }) },
+      'GET /api/staff/clients/:id/wallet': { kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/wallet` }) },
       'POST /api/staff/orders/:id/void': { kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/orders/${f.orderId}/void`, body: { reason: '矩阵测试' } }) },
       'POST /api/staff/vouchers/:id/cancel': { kind: 'client', scope: 'money', req: (f) => ({ path: `/api/staff/vouchers/${f.voucherId}/cancel` }) },
       'GET /api/staff/cases/:id': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/cases/${f.caseId}` }) },
@@ -236,6 +252,7 @@ describe('one client-access rule', () => {
       'DELETE /api/staff/doctor-schedules/:id/exceptions/:date': { kind: 'staff' },
       'GET /api/staff/points/consistency': { kind: 'staff' },
       'GET /api/staff/referrals/consistency': { kind: 'staff' },
+      'GET /api/staff/wallet/consistency': { kind: 'staff' },
       'GET /api/staff/reports/dormant': { kind: 'staff' },
       'GET /api/staff/reports/rfm/segments': { kind: 'staff' },
       'GET /api/staff/reports/satisfaction': { kind: 'staff' },

@@ -206,7 +206,7 @@ describe('referral codes and binding at first login', () => {
     const a = await registered();
     // A blind index longer than its column: the binding's INSERT fails inside the login transaction.
     const cipher = { blindIndex: () => 'f'.repeat(65) } as unknown as FieldCipher;
-    const referrals = new ReferralsService({ ...t.deps, cipher, points: t.services.points, wechat: t.services.wechat, clients: t.services.clients });
+    const referrals = new ReferralsService({ ...t.deps, cipher, points: t.services.points, wechat: t.services.wechat, clients: t.services.clients, wallet: t.services.wallet });
     const mpAuth = new MpAuthService({ ...t.deps, wechat: t.services.wechat, sessions: t.services.sessions, clients: t.services.clients, referrals });
     const app = createApp(t.deps, { ...t.services, mpAuth });
 

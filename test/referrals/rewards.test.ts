@@ -304,7 +304,7 @@ describe('referral rewards: tiers, hold, release, cancel and clawback', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const releaser = new ReferralsService({ ...t2.deps, db: watched, cipher: t2.services.cipher, points: t2.services.points, wechat: t2.services.wechat, clients: t2.services.clients });
+    const releaser = new ReferralsService({ ...t2.deps, db: watched, cipher: t2.services.cipher, points: t2.services.points, wechat: t2.services.wechat, clients: t2.services.clients, wallet: t2.services.wallet });
 
     const paying = await holdTransaction(t1);
     let releasing: Promise<ReleaseReport> = Promise.resolve({ released: 0, failed: 0 });

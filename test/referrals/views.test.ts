@@ -215,7 +215,7 @@ describe('what a client sees: summary, friends, cashback, leaderboards', () => {
     const { createRedis } = await import('../../src/shared/redis');
     const { ReferralsService } = await import('../../src/modules/referrals');
     const deadRedis = createRedis({ url: 'redis://127.0.0.1:1/0', keyPrefix: t.config.redis.keyPrefix }, { lazyConnect: true });
-    const offline = new ReferralsService({ ...t.deps, redis: deadRedis, cipher: t.services.cipher, points: t.services.points, wechat: t.services.wechat, clients: t.services.clients });
+    const offline = new ReferralsService({ ...t.deps, redis: deadRedis, cipher: t.services.cipher, points: t.services.points, wechat: t.services.wechat, clients: t.services.clients, wallet: t.services.wallet });
     try {
       const board = await offline.leaderboard(a.id, 'month');
       expect(board.me).toEqual({ rank: 1, converted: 11 });

@@ -56,6 +56,10 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/clients/{id}/notes": null,
+  "GET /api/staff/clients/{id}/photos": [
+    "director",
+    "doctor"
+  ],
   "GET /api/staff/clients/{id}/plans": [
     "director",
     "doctor",
@@ -65,6 +69,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director",
     "doctor"
   ],
+  "GET /api/staff/clients/{id}/wallet": null,
   "GET /api/staff/community/posts": null,
   "GET /api/staff/community/posts/{id}": null,
   "GET /api/staff/community/posts/{id}/deliveries": null,
@@ -88,6 +93,10 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   ],
   "GET /api/staff/orders": null,
   "GET /api/staff/orders/{id}": null,
+  "GET /api/staff/photos/{id}": [
+    "director",
+    "doctor"
+  ],
   "GET /api/staff/plans/{id}": [
     "director",
     "doctor",
@@ -137,6 +146,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/vouchers/lookup": [
     "customer_service",
     "consultant",
+    "director"
+  ],
+  "GET /api/staff/wallet/consistency": [
     "director"
   ],
   "GET /api/staff/wecom/contact-ways": [
@@ -251,6 +263,11 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "customer_service"
   ],
   "POST /api/staff/orders/{id}/refunds": [
+    "director",
+    "consultant",
+    "customer_service"
+  ],
+  "POST /api/staff/orders/{id}/stored-value": [
     "director",
     "consultant",
     "customer_service"

@@ -8,6 +8,7 @@ import {
   FRIEND_STATUS_LABELS, getCashback, getFriends, getReferralSummary, ratePercent, setStatusConsent, type CashbackMonth, type Friend,
   type ReferralSummary,
 } from '../../services/referrals';
+import { getWallet } from '../../services/wallet';
 import { date, money, thousands } from '../../utils/format';
 import { isApiError } from '../../utils/request';
 
@@ -65,7 +66,8 @@ interface SummaryView {
   heldPointsCount: number;
 }
 
-function summaryView(s: ReferralSummary): SummaryView {
+/** `storedValueFen`: released cashback lives on as the stored-value balance 储值 (spent or turned into vouchers). */
+function summaryView(s: ReferralSummary, storedValueFen: number): SummaryView {
   const periodLabel = s.tier.period === 'quarter' ? '本季度' : '本月';
   const next = s.tier.next;
   const nextText = next
@@ -78,7 +80,7 @@ function summaryView(s: ReferralSummary): SummaryView {
     rate: ratePercent(s.tier.rateBp),
     nextText,
     friends: s.friends,
-    balance: money(s.cashback.balanceFen),
+    balance: money(storedValueFen),
     held: money(s.cashback.heldFen),
     heldFen: s.cashback.heldFen,
     heldPoints: thousands(s.heldPoints),
@@ -124,10 +126,10 @@ Page({
   async refresh() {
     this.setData({ error: '', listError: '' });
     try {
-      const [summary, friends, cashback] = await Promise.all([getReferralSummary(), getFriends(1, PAGE_SIZE), getCashback(1, PAGE_SIZE)]);
+      const [summary, friends, cashback, wallet] = await Promise.all([getReferralSummary(), getFriends(1, PAGE_SIZE), getCashback(1, PAGE_SIZE), getWallet(1, 1)]);
       this.sharePath = summary.sharePath;
       this.setData({
-        summary: summaryView(summary),
+        summary: summaryView(summary, wallet.balanceFen),
         friends: friends.items.map((f, i) => friendRow(f, i, 1)),
         friendsPage: 1,
         friendsMore: friends.hasMore,
@@ -142,6 +144,10 @@ Page({
     } finally {
       this.setData({ loading: false });
     }
+  },
+
+  goWallet() {
+    wx.navigateTo({ url: '/packageLoyalty/wallet/index' });
   },
 
   async loadMore() {

@@ -58,6 +58,14 @@ export interface FollowupTemplateView {
   active: boolean;
 }
 
+/** An effect-tracking step that asks for a progress photo (photoStepsOf). */
+export interface PhotoStepView {
+  treatment: string;
+  project: string;
+  step: string;
+  dueAt: Date;
+}
+
 export interface FollowupStepView {
   order: string;
   project: string;
@@ -93,7 +101,7 @@ const DAY_MS = 24 * 3600 * 1000;
 const POST_OP_CATEGORIES = new Set(['surgery', 'light']);
 const PER_PROJECT_ACTIONS = new Set<FollowupAction>(['photo_request', 'repurchase']);
 /** Mini-program pages the cards open (miniprogram/app.json). */
-const MP_PAGES = { survey: 'packageSurvey/survey/index', appointments: 'packageSurvey/appointments/index' };
+const MP_PAGES = { survey: 'packageSurvey/survey/index', appointments: 'packageSurvey/appointments/index', photos: 'packageMe/photos/index' };
 
 /**
  * Follow-up plans by project: a recorded treatment schedules its plan's steps; a scheduled scan
@@ -329,8 +337,8 @@ export class CareService {
         return { ...base, purpose: 'survey', surveyId: id, card: { title: '满意度问卷', pagePath: `${MP_PAGES.survey}?id=${id}` } };
       }
       case 'photo_request':
-        // The photo comes back in the chat, to the consultant (no upload page in the mini-program).
-        return { ...base, purpose: 'photo_request' };
+        // The card opens the mini-program's upload page (术后效果记录); a photo sent in the chat still reaches the consultant.
+        return { ...base, purpose: 'photo_request', card: { title: '上传术后照片', pagePath: MP_PAGES.photos } };
       case 'repurchase': {
         // The doctor's advice written with the treatment goes with the reminder.
         const advice = r.advice_enc ? this.deps.cipher.decrypt(r.advice_enc, treatmentAad(r.treatment_public_id, 'advice')) : null;
@@ -402,6 +410,23 @@ export class CareService {
       [client[0].id],
     );
     return rows.map((r) => ({ order: r.order_public_id, project: r.project, step: r.step, dueAt: r.due_at, status: r.status }));
+  }
+
+  /**
+   * The client's effect-tracking steps that ask for a photo (1/3/6 months after a procedure) of
+   * treatments not cancelled, soonest due first; for the progress photos. `treatment` narrows to one.
+   */
+  async photoStepsOf(m: EntityManager, clientId: number, treatment?: { publicId: string; step: string }): Promise<PhotoStepView[]> {
+    const rows: { public_id: string; project: string; step: string; due_at: Date }[] = await m.query(
+      `SELECT t.public_id, p.name AS project, s.step, s.due_at
+         FROM followup_steps s JOIN followup_templates ft ON ft.id = s.template_id
+         JOIN treatments t ON t.id = s.treatment_id JOIN projects p ON p.id = s.project_id
+        WHERE s.client_id = ? AND ft.action = 'photo_request' AND s.status <> 'cancelled' AND t.status = 'done'
+          ${treatment ? 'AND t.public_id = ? AND s.step = ?' : ''}
+        ORDER BY s.due_at, s.id LIMIT 200`,
+      treatment ? [clientId, treatment.publicId, treatment.step] : [clientId],
+    );
+    return rows.map((r) => ({ treatment: r.public_id, project: r.project, step: r.step, dueAt: r.due_at }));
   }
 }
 

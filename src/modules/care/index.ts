@@ -2,7 +2,7 @@ import type { Task } from '../../shared/task';
 import type { CareService } from './care.service';
 
 export { CareService } from './care.service';
-export type { CareDeps, TaskSink, SurveyOpener, FollowupTemplateView, FollowupStepView } from './care.service';
+export type { CareDeps, TaskSink, SurveyOpener, FollowupTemplateView, FollowupStepView, PhotoStepView } from './care.service';
 export { CareErrors } from './care.errors';
 export type { RecordTreatmentInput, TreatmentView } from './care.treatments';
 export { treatmentAad } from './care.treatments';

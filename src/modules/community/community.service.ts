@@ -380,6 +380,11 @@ export class CommunityService {
    */
   private checkImage(imageUrl: string | null | undefined): void {
     if (!imageUrl) return;
+    // Clients' photos (progress photos 术后对比照) are served by the API, to the client and clinical
+    // staff only: never a post's image, whatever the allowed hosts (before/after images are banned in ads).
+    if (new URL(imageUrl).pathname.startsWith('/api/')) {
+      throw validationError([{ field: 'body.imageUrl', message: 'an address of the API (a client\'s photo) is never a post image', type: 'string.uriHost' }]);
+    }
     if (!imageHostAllowed(imageUrl, this.deps.config.community.imageHosts)) {
       const hosts = this.deps.config.community.imageHosts;
       throw validationError([{

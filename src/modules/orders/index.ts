@@ -1,7 +1,7 @@
 export type { OrderAttribution, OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
 export { OrdersService, refundReasonAad } from './orders.service';
 export type {
-  OrdersDeps, ProjectInput, ProjectPatch, ProjectView, RecordOrderInput, RecordOrderResult, OrderView, RefundView, RefundResult, OrderListQuery, StaffRef,
+  OrdersDeps, ProjectInput, ProjectPatch, ProjectView, RecordOrderInput, RecordOrderResult, OrderView, RefundView, RefundResult, OrderListQuery, StaffRef, PayableOrder,
 } from './orders.service';
 export { OrderErrors } from './orders.errors';
 export { registerOrderRoutes } from './orders.routes';

@@ -14,6 +14,17 @@ import { FollowupPlan, OrderStatus, PROJECT_CATEGORIES, RefundKind } from './ord
 import { OrderErrors } from './orders.errors';
 import type { OrderAttribution, OrderHooks, OrderRefundEvent, PaidOrder } from './orders.hooks';
 
+/** An order as a stored-value payment sees it (lockForPayment). */
+export interface PayableOrder {
+  id: number;
+  publicId: string;
+  orderNo: string;
+  clientId: number;
+  status: OrderStatus;
+  amountPaidFen: number;
+  amountRefundedFen: number;
+}
+
 export interface OrdersDeps {
   db: DataSource;
   config: Config;
@@ -415,6 +426,19 @@ export class OrdersService {
       if (refundable <= 0) throw new AppError(OrderErrors.ORDER_ALREADY_REFUNDED, 'The order was refunded in full already; nothing is left to void');
       return this.applyRefund(m, actor, order, { refundNo, amountFen: refundable, reason, kind: 'void' });
     });
+  }
+
+  /**
+   * The order a stored-value payment is recorded against, locked for the rest of `m`'s transaction
+   * (its refunds take the same lock, so a payment and a refund of one order never interleave); 404
+   * when missing or outside the actor's money scope (audited as `action`).
+   */
+  async lockForPayment(m: EntityManager, actor: Actor, orderPublicId: string, action: string): Promise<PayableOrder> {
+    const o = await this.lockOrder(m, actor, orderPublicId, action);
+    return {
+      id: Number(o.id), publicId: o.public_id, orderNo: o.order_no, clientId: Number(o.client_id), status: o.status,
+      amountPaidFen: Number(o.amount_paid_fen), amountRefundedFen: Number(o.amount_refunded_fen),
+    };
   }
 
   /** Orders, newest payment first; consultants see only their clients' orders. Audited 'order.list' with the clients shown. */

@@ -4,7 +4,7 @@ import type { ReferralsService } from './referrals.service';
 export { ReferralsService } from './referrals.service';
 export type {
   ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, FriendsView, StatusConsentView, TierView, ReferralSummary, CashbackMonthView, LeaderboardView,
-  CashbackConsistencyReport, ReleaseReport,
+  CashbackConsistencyReport, ReleaseReport, CashbackWallet,
 } from './referrals.service';
 export type { PrizeAward } from './referrals.prizes';
 export { ReferralErrors, BIND_REFUSALS } from './referrals.errors';

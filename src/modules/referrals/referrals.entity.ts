@@ -153,6 +153,10 @@ export class ReferralReward {
   @Column({ name: 'referee_points_shortfall', type: 'int', unsigned: true, default: 0 })
   refereePointsShortfall!: number;
 
+  /** Cashback a clawback could not take back: the stored value was already spent (it never goes negative). */
+  @Column({ name: 'cashback_shortfall_fen', type: 'int', unsigned: true, default: 0 })
+  cashbackShortfallFen!: number;
+
   @Column({ type: 'enum', enum: ['held', 'released', 'cancelled', 'clawed_back'], default: 'held' })
   status!: RewardStatus;
 

@@ -19,6 +19,7 @@ import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
 import type { OutboxService } from '../outbox';
 import type { RewardsService } from '../rewards';
 import { LeaderboardPrizes, type PrizeAward } from './referrals.prizes';
+import type { WalletService } from '../wallet';
 import type { CashbackReason, IneligibleKind, RewardStatus } from './referrals.entity';
 import { ReferralErrors } from './referrals.errors';
 import type { BindRefusal, VoidReason } from './referrals.errors';
@@ -37,9 +38,14 @@ export interface ReferralsDeps {
   /** 冲榜 prizes: the voucher engine and the outbox that tells the winners (without them no prizes are awarded). */
   rewards?: Pick<RewardsService, 'issueByRule'>;
   outbox?: Pick<OutboxService, 'enqueueMany'>;
+  /** The stored-value ledger 储值 that released cashback is credited to and clawed back from. */
+  wallet: CashbackWallet;
   /** Module logger; one is made from config.logLevel when not given. */
   logger?: Logger;
 }
+
+/** The wallet as referrals use it: released cashback becomes stored value; a clawback takes back what is left of it. */
+export type CashbackWallet = Pick<WalletService, 'credit' | 'clawBack'>;
 
 /** What a login did with its referral code (the login answers it; a refusal never fails the login). */
 export type BindOutcome = { bound: true } | { bound: false; reason: BindRefusal };
@@ -384,7 +390,8 @@ export class ReferralsService {
    * A refund of a referred friend's order. Inside the hold: a full refund cancels the reward (no
    * ledger was written, none is), a partial one lowers the held cashback to the rate of what is
    * still paid. After the release: the cashback beyond what is still paid is clawed back with a
-   * negative entry (the balance may go negative: a debt offset against future cashback), and a
+   * negative entry in the referral ledger, and from the stored value as far as it goes (the rest is
+   * recorded as `cashback_shortfall_fen`; stored value never goes negative), and a
    * full refund also takes back both sides' points as far as their balances allow, recording the shortfall.
    */
   async onRefunded(m: EntityManager, order: PaidOrder, refund: OrderRefundEvent): Promise<void> {
@@ -417,17 +424,23 @@ export class ReferralsService {
 
     const keep = full ? 0 : cashbackFen(stillPaid, Number(r.rate_bp));
     const claw = Math.max(0, Number(r.cashback_fen) - Number(r.clawed_fen) - keep);
+    let cashbackShortfall = 0;
     if (claw > 0) {
       await this.writeCashback(m, Number(r.referrer_id), -claw, 'clawback', r.id, `clawback:${r.id}:${refund.refundId}`);
+      // Only what is left of the stored value comes back (it may have paid an order already); the rest is recorded.
+      ({ shortfallFen: cashbackShortfall } = await this.deps.wallet.clawBack(m, {
+        clientId: Number(r.referrer_id), amountFen: claw, reference: `reward:${r.id}`, idempotencyKey: `clawback:${r.id}:${refund.refundId}`, actor: SYSTEM_ACTOR,
+      }));
     }
     let shortfall = { referrer: 0, referee: 0 };
     if (full) shortfall = await this.clawPoints(m, r);
     await m.query(
       `UPDATE referral_rewards SET clawed_fen = clawed_fen + ?, refunded_fen = ?, status = ?, clawed_back_at = ?,
-         referrer_points_shortfall = ?, referee_points_shortfall = ?, lb_pending = lb_pending OR ?, updated_at = ? WHERE id = ?`,
-      [claw, refunded, full ? 'clawed_back' : 'released', full ? now : null, shortfall.referrer, shortfall.referee, full && conversion, now, r.id],
+         referrer_points_shortfall = ?, referee_points_shortfall = ?, cashback_shortfall_fen = cashback_shortfall_fen + ?, lb_pending = lb_pending OR ?,
+         updated_at = ? WHERE id = ?`,
+      [claw, refunded, full ? 'clawed_back' : 'released', full ? now : null, shortfall.referrer, shortfall.referee, cashbackShortfall, full && conversion, now, r.id],
     );
-    this.log.info({ rewardId: r.id, orderId: order.id, clawFen: claw, full, shortfall }, 'released referral reward clawed back');
+    this.log.info({ rewardId: r.id, orderId: order.id, clawFen: claw, cashbackShortfallFen: cashbackShortfall, full, shortfall }, 'released referral reward clawed back');
   }
 
   /** Takes back both sides' released points, as far as each balance allows (a balance never goes negative). */
@@ -533,7 +546,14 @@ export class ReferralsService {
       this.log.info({ rewardId, referrerId }, 'referrer deleted their account before the release; reward cancelled');
       return true;
     }
-    if (Number(r.cashback_fen) > 0) await this.writeCashback(m, referrerId, Number(r.cashback_fen), 'referral', rewardId, `release:${rewardId}`);
+    if (Number(r.cashback_fen) > 0) {
+      await this.writeCashback(m, referrerId, Number(r.cashback_fen), 'referral', rewardId, `release:${rewardId}`);
+      // Released cashback is a stored-value balance the referrer can spend (DOMAIN.md, referral).
+      await this.deps.wallet.credit(m, {
+        clientId: referrerId, amountFen: Number(r.cashback_fen), reason: 'referral_cashback', reference: `reward:${rewardId}`,
+        idempotencyKey: `cashback:${rewardId}`, actor: SYSTEM_ACTOR,
+      });
+    }
 
     let referrerPoints = 0;
     let refereePoints = 0;

@@ -84,6 +84,16 @@ export const DEMO_LOYALTY = {
     page: 1,
     hasMore: false,
   },
+  // Stored value 储值: the released cashback, ¥100 of it spent on an order.
+  wallet: {
+    balanceFen: 34000,
+    items: [
+      { kind: 'order_payment', deltaFen: -10000, month: null, createdAt: iso(-3 * DAY) },
+      { kind: 'referral_month', deltaFen: 44000, month: '2026-03', createdAt: null },
+    ],
+    page: 1,
+    hasMore: false,
+  },
   leaderboardMonth: {
     period: 'month', periodKey: '2026-03',
     top: [
@@ -114,6 +124,7 @@ export const LOYALTY_API: ApiScript = {
   'GET /api/mp/referrals/me': { status: 200, body: DEMO_LOYALTY.referral },
   'GET /api/mp/referrals/friends': { status: 200, body: DEMO_LOYALTY.friends },
   'GET /api/mp/referrals/cashback': { status: 200, body: DEMO_LOYALTY.cashback },
+  'GET /api/mp/wallet': { status: 200, body: DEMO_LOYALTY.wallet },
   'GET /api/mp/referrals/leaderboard?period=month': { status: 200, body: DEMO_LOYALTY.leaderboardMonth },
   'GET /api/mp/referrals/leaderboard?period=quarter': { status: 200, body: DEMO_LOYALTY.leaderboardQuarter },
   // A few bytes standing in for the PNG WeChat makes (the page only writes them to a file).
