@@ -242,6 +242,7 @@ describe('one client-access rule', () => {
       'POST /api/staff/vouchers/redeem': { kind: 'staff' },
       'GET /api/staff/scheduler/runs': { kind: 'staff' },
       'GET /api/staff/staff': { kind: 'staff' },
+      'GET /api/staff/colleagues': { kind: 'staff' },
       'POST /api/staff/staff': { kind: 'staff' },
       'PATCH /api/staff/staff/:id': { kind: 'staff' },
       'POST /api/staff/staff/:id/password': { kind: 'staff' },

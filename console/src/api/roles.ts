@@ -56,6 +56,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director",
     "doctor"
   ],
+  "GET /api/staff/colleagues": null,
   "GET /api/staff/community/posts": null,
   "GET /api/staff/community/posts/{id}": null,
   "GET /api/staff/community/posts/{id}/deliveries": null,
