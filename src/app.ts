@@ -40,6 +40,7 @@ import { serveConsole } from './shared/http/console-static';
 import { registerNoteRoutes } from './modules/notes';
 import { registerMarketingRoutes } from './modules/marketing';
 import { registerWeComRoutes } from './modules/wecom';
+import { registerNotificationRoutes } from './modules/notifications';
 
 
 export interface AppHandle {
@@ -82,6 +83,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerNoteRoutes(api, services.notes);
   registerMarketingRoutes(api, services.marketing);
   registerWeComRoutes(api, services.wecomOfficial);
+  registerNotificationRoutes(api, services);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(

@@ -22,7 +22,8 @@ import { CareService } from './modules/care';
 import { OrdersService } from './modules/orders';
 import { ReferralsService } from './modules/referrals';
 import { ConsultationsService } from './modules/consultations';
-import { QuestionnairesService } from './modules/questionnaires';
+import { QuestionnairesService, submissionsAfter } from './modules/questionnaires';
+import { WorkStream } from './modules/notifications';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
 import { SchedulerRuns } from './scheduler/runs';
@@ -67,6 +68,8 @@ export interface Services {
   wecomOfficial: WeComService;
   /** Marketing spend per channel and the channel ROI report. */
   marketing: MarketingService;
+  /** New tasks, cases and A-grade leads told to open workbenches (GET /api/staff/me/stream). */
+  workStream: WorkStream;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -122,5 +125,9 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
   const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
-  return { marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  const workStream = new WorkStream({
+    pollMs: config.auth.staffStreamPollMs, logger: logger.child({ module: 'notifications' }),
+    sources: { tasks: (after) => worklist.createdAfter(after), cases: (after) => feedback.openedAfter(after), submissions: (after) => submissionsAfter(db, after) },
+  });
+  return { workStream, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

@@ -26,6 +26,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'clients/new', name: 'client-new', component: () => import('@/views/NewClientView.vue'), meta: { title: '新建客户', menu: { label: '新建客户', icon: 'Plus', operation: 'POST /api/staff/clients' } } },
       { path: 'vouchers', name: 'vouchers', component: () => import('@/views/VouchersView.vue'), meta: { title: '核销', menu: { label: '核销', icon: 'Ticket', operation: 'POST /api/staff/vouchers/redeem' } } },
       { path: 'orders', name: 'orders', component: () => import('@/views/OrdersView.vue'), meta: { title: '订单', menu: { label: '订单', icon: 'Wallet', operation: 'GET /api/staff/orders' } } },
+      { path: 'community', name: 'community', component: () => import('@/views/CommunityView.vue'), meta: { title: '社群内容', menu: { label: '社群内容', icon: 'ChatDotRound', operation: 'POST /api/staff/community/posts' } } },
       { path: 'account', name: 'account', component: () => import('@/views/AccountView.vue'), meta: { title: '我的账号', menu: { label: '我的账号', icon: 'Lock', operation: 'POST /api/staff/me/password' } } },
       { path: 'clients/:clientId/plans/new', name: 'plan-new', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '写方案' } },
       { path: 'plans/:planId', name: 'plan', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '方案' } },

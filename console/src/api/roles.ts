@@ -69,6 +69,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/me": null,
+  "GET /api/staff/me/stream": null,
   "GET /api/staff/metrics/pipeline": [
     "director"
   ],
