@@ -119,6 +119,9 @@ async function main(): Promise<void> {
       { name: 'console-settings-audit', path: '/console/settings/audit', role: 'director', wait: '[data-test=audit-table] .el-table__row' },
       { name: 'console-appointments', path: '/console/appointments', role: 'customer_service', wait: '[data-test=appt-chip]' },
       { name: 'console-report-roi', path: '/console/reports/roi', role: 'director', wait: '[data-test=roi-trend-chart] canvas' },
+      { name: 'console-orders', path: '/console/orders', role: 'consultant', wait: '[data-test=orders]' },
+      { name: 'console-community', path: '/console/community', role: 'director', wait: '[data-test=composer]' },
+      { name: 'console-account', path: '/console/account', role: 'consultant', wait: '[data-test=totp-card]' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },
@@ -140,10 +143,11 @@ async function main(): Promise<void> {
       if (only.length && !only.includes(shot.name)) continue;
       const ctx = await signedIn(shot.role, shot.phone);
       const page = await ctx.newPage();
+      const idle = quietNetwork(page);
       try {
         await page.goto(`${base}${shot.path}`);
         await page.locator(shot.wait).first().waitFor({ timeout: 30_000 });
-        await page.waitForLoadState('networkidle');
+        await idle();
         await shoot(page, shot.name, !shot.phone);
       } catch (err) {
         process.exitCode = 1;
@@ -171,11 +175,32 @@ async function shoot(page: Page, name: string, fullPage = true): Promise<void> {
   process.stdout.write(`screenshots/${name}.png\n`);
 }
 
+/**
+ * Waits until no request has been open for half a second, the workbench's event stream aside:
+ * Playwright's 'networkidle' never comes while that stream is open.
+ */
+function quietNetwork(page: Page): () => Promise<void> {
+  const open = new Set<unknown>();
+  let since = Date.now();
+  const done = (r: unknown) => { open.delete(r); since = Date.now(); };
+  page.on('request', (r) => { if (!r.url().includes('/api/staff/me/stream')) open.add(r); });
+  page.on('requestfinished', done);
+  page.on('requestfailed', done);
+  return async () => {
+    const deadline = Date.now() + 30_000;
+    while (open.size || Date.now() - since < 500) {
+      if (Date.now() > deadline) throw new Error('the page kept loading for 30 s');
+      await page.waitForTimeout(100);
+    }
+  };
+}
+
 /** First screen with the API and the browser warm: the median of five fresh page loads (new tab, cached assets). */
 async function measure(signedIn: (role: Shot['role']) => Promise<BrowserContext>, base: string): Promise<void> {
   const ctx = await signedIn('consultant');
   const scripts = new Map<string, number>();
   const warm = await ctx.newPage();
+  const idle = quietNetwork(warm);
   warm.on('response', async (res) => {
     if (res.request().resourceType() !== 'script') return;
     const body = await res.body().catch(() => null);
@@ -183,7 +208,7 @@ async function measure(signedIn: (role: Shot['role']) => Promise<BrowserContext>
   });
   await warm.goto(`${base}/console/`);
   await warm.locator('[data-test=tasks]').waitFor();
-  await warm.waitForLoadState('networkidle');
+  await idle();
   await warm.close();
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {

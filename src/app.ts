@@ -42,6 +42,7 @@ import { registerMarketingRoutes } from './modules/marketing';
 import { registerWeComRoutes } from './modules/wecom';
 import { registerWalletRoutes } from './modules/wallet';
 import { registerPhotoRoutes } from './modules/photos';
+import { registerNotificationRoutes } from './modules/notifications';
 
 
 export interface AppHandle {
@@ -86,6 +87,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerWeComRoutes(api, services.wecomOfficial);
   registerWalletRoutes(api, services);
   registerPhotoRoutes(api, services);
+  registerNotificationRoutes(api, services);
 
   app.use(edge({ logger, access: createAccessLogger(config.logLevel), metrics, headers: securityHeaders() }));
   app.use(

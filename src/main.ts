@@ -121,6 +121,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 15_000);
     force.unref();
+    // Open notification streams would hold the server open: end them first (browsers fall back to polling, then reconnect elsewhere).
+    services.workStream.close();
     if (server) {
       const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
       server.closeIdleConnections();

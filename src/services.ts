@@ -25,7 +25,8 @@ import type { EntityManager } from 'typeorm';
 import { OrdersService } from './modules/orders';
 import { ReferralsService } from './modules/referrals';
 import { ConsultationsService } from './modules/consultations';
-import { QuestionnairesService } from './modules/questionnaires';
+import { QuestionnairesService, submissionsAfter } from './modules/questionnaires';
+import { WorkStream } from './modules/notifications';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
 import { SchedulerRuns } from './scheduler/runs';
@@ -79,6 +80,8 @@ export interface Services {
   wallet: WalletService;
   /** Progress photos 术后对比照 of the effect-tracking steps. */
   photos: PhotosService;
+  /** New tasks, cases and A-grade leads told to open workbenches (GET /api/staff/me/stream). */
+  workStream: WorkStream;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -155,5 +158,12 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   });
   clients.addDataHooks(photos.clientDataHooks);
   const monthlySummary = new MonthlySummary({ db, clock, marketing, notices: wecomOfficial.notices, logger: logger.child({ module: 'reports' }) });
-  return { photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  const workStream = new WorkStream({
+    pollMs: config.auth.staffStreamPollMs, logger: logger.child({ module: 'notifications' }),
+    sources: { tasks: (after) => worklist.createdAfter(after), cases: (after) => feedback.openedAfter(after), submissions: (after) => submissionsAfter(db, after) },
+  });
+  return {
+    workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
+    cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits,
+  };
 }

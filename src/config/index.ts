@@ -38,6 +38,8 @@ export interface Config {
     staffLoginRateWindowSeconds: number;
     /** A staff session unused this long ends, whatever is left of its absolute lifetime; 0: never. */
     staffSessionIdleMinutes: number;
+    /** How often an API process reads the work tables for the staff notification stream, while anyone listens. */
+    staffStreamPollMs: number;
     /** Roles that must have a TOTP second factor: until it is on, their session may only enrol it. */
     staffTotpRequiredRoles: string[];
     /** The issuer shown in authenticator apps. */
@@ -299,6 +301,8 @@ const schema = Joi.object({
   // ASVS L2 (session management): an idle timeout beside the absolute one of STAFF_SESSION_TTL_SECONDS.
   // 0 turns it off: for tests that move the clock by days between requests of one session.
   STAFF_SESSION_IDLE_MINUTES: Joi.number().integer().min(0).max(24 * 60).default(30),
+  // Three primary-key range reads per process per poll, however many workbenches listen.
+  STAFF_STREAM_POLL_MS: Joi.number().integer().min(200).max(60_000).default(2000),
   // The director (院长) sees every archive: a second factor is required of them in production.
   STAFF_TOTP_REQUIRED_ROLES: Joi.string().allow('')
     .pattern(/^(director|doctor|consultant|customer_service)(,(director|doctor|consultant|customer_service))*$/, 'comma list of staff roles')
@@ -607,6 +611,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       staffLoginRateLimitPerIp: env.STAFF_LOGIN_RATE_LIMIT_PER_IP,
       staffLoginRateWindowSeconds: env.STAFF_LOGIN_RATE_WINDOW_SECONDS,
       staffSessionIdleMinutes: env.STAFF_SESSION_IDLE_MINUTES,
+      staffStreamPollMs: env.STAFF_STREAM_POLL_MS,
       staffTotpRequiredRoles: String(env.STAFF_TOTP_REQUIRED_ROLES).split(',').filter(Boolean),
       staffTotpIssuer: env.STAFF_TOTP_ISSUER,
       staffPasswordScryptN: env.STAFF_PASSWORD_SCRYPT_N,

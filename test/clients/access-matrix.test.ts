@@ -269,6 +269,9 @@ describe('one client-access rule', () => {
       'POST /api/staff/vouchers/redeem': { kind: 'staff' },
       'GET /api/staff/scheduler/runs': { kind: 'staff' },
       'GET /api/staff/staff': { kind: 'staff' },
+      'GET /api/staff/colleagues': { kind: 'staff' },
+      // The stream names no client: it says a kind of work is new, and the workbench reloads through the rule.
+      'GET /api/staff/me/stream': { kind: 'staff' },
       'POST /api/staff/staff': { kind: 'staff' },
       'PATCH /api/staff/staff/:id': { kind: 'staff' },
       'POST /api/staff/staff/:id/password': { kind: 'staff' },
@@ -423,6 +426,14 @@ describe('one client-access rule', () => {
       const problems: string[] = [];
       const send = async (spec: RouteSpec, role: StaffRole, req: Req, token = tokens[role]) => {
         const r = t.http[spec.method](req.path).set(bearer(token));
+        // An event stream never ends by itself: its first chunk (or a refusal's end) settles the answer.
+        if (spec.files?.includes('text/event-stream')) {
+          return r.buffer(false).parse((res, done) => {
+            const stream = res as unknown as import('node:http').IncomingMessage;
+            stream.once('data', () => { stream.destroy(); done(null, null); });
+            stream.once('end', () => done(null, null));
+          });
+        }
         return req.body === undefined ? r : r.send(req.body);
       };
       const leaks = (rule: Rule, role: StaffRole, body: unknown): string[] => {

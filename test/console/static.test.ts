@@ -39,6 +39,17 @@ describe('the console served at /console/', () => {
     expect(res.text).toContain('<div id="app">');
   });
 
+  it('has an icon: /favicon.ico at the root and the icon the pages link to are the console\'s SVG (no 404 in the browser)', async () => {
+    const root = await t.http.get('/favicon.ico');
+    expect(root.status).toBe(200);
+    expect(root.headers['content-type']).toMatch(/image\/svg\+xml/);
+    expect(root.body.toString()).toContain('<svg');
+    const linked = await t.http.get('/console/favicon.svg');
+    expect(linked.status).toBe(200);
+    expect(linked.headers['content-type']).toMatch(/image\/svg\+xml/);
+    expect((await t.http.get('/console/')).text).toContain('href="/console/favicon.svg"');
+  });
+
   it('answers a deep link with the app page (history routing) and the sidebar with its own page', async () => {
     const app = (await t.http.get('/console/')).text;
     const deep = await t.http.get('/console/clients/AAAAAAAAAAAAAAAAAAAAAA');

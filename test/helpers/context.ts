@@ -55,6 +55,7 @@ export async function createTestContext(
   return {
     deps, config, clock, handle, services: handle.services, http, standIn,
     async close() {
+      handle.services.workStream.close();
       await standIn.close();
       await redis.quit();
       if (isolated) await db.query(`DROP DATABASE \`${isolated}\``);

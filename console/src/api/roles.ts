@@ -70,6 +70,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "doctor"
   ],
   "GET /api/staff/clients/{id}/wallet": null,
+  "GET /api/staff/colleagues": null,
   "GET /api/staff/community/posts": null,
   "GET /api/staff/community/posts/{id}": null,
   "GET /api/staff/community/posts/{id}/deliveries": null,
@@ -88,6 +89,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/me": null,
+  "GET /api/staff/me/stream": null,
   "GET /api/staff/metrics/pipeline": [
     "director"
   ],

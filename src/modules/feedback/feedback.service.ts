@@ -5,6 +5,7 @@ import { shanghaiDate, shanghaiMinute } from '../../shared/clock';
 import { AppError, CommonErrors, notFound, validationError } from '../../shared/errors';
 import { isDeadlock, isDuplicateKey, runInTransaction } from '../../shared/db';
 import { FieldCipher, publicId, sha256 } from '../../shared/crypto';
+import { rowsAfter, type RowsAfter } from '../../shared/watermark';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
 import { ClientAccess } from '../clients';
@@ -437,6 +438,11 @@ export class FeedbackService {
       [clientId],
     );
     return rows.map(clientCaseView);
+  }
+
+  /** Cases opened after a watermark, for the staff notification stream (see rowsAfter). */
+  openedAfter(afterId: number | null, limit?: number): Promise<RowsAfter<{ id: number; assigneeRole: StaffRole }>> {
+    return rowsAfter(this.deps.db, 'feedback_cases t', 't.assignee_role AS assigneeRole', afterId, limit);
   }
 
   /** Cases for staff, most urgent first (audited: they name clients). */

@@ -11,3 +11,4 @@ export type { Definition, QuestionDef, SectionDef, OptionDef, Condition, Rules, 
 export { registerQuestionnaireRoutes } from './questionnaires.routes';
 export { seedDemoQuestionnaires } from './questionnaires.demo';
 export * from './questionnaires.entity';
+export { submissionsAfter } from './questionnaires.leads-feed';

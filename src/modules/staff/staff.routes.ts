@@ -4,7 +4,7 @@ import type { StaffService } from './staff.service';
 import { actorFromContext } from '../audit';
 import {
   changePasswordBody, createStaffBody, listStaffQuery, loginBody, loginResponse, meView, resetPasswordBody, revokeResponse, staffIdParams,
-  staffListResponse, staffView, totpCodeBody, totpConfirmResponse, totpStartResponse, updateStaffBody,
+  staffListResponse, staffView, colleaguesQuery, colleaguesResponse, totpCodeBody, totpConfirmResponse, totpStartResponse, updateStaffBody,
 } from './staff.schema';
 
 const tags = ['staff'];
@@ -86,6 +86,13 @@ export function registerStaffRoutes(api: ApiRouter, s: { staff: StaffService }):
         query: listStaffQuery, response: staffListResponse, errors: ['VALIDATION_FAILED', 'FORBIDDEN'],
       },
       async ({ query, ctx }) => ({ items: await s.staff.list(actorFromContext(ctx), query) }),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/colleagues', summary: 'Active colleagues by name and role, for pickers (all staff)', tags, auth: 'staff',
+        query: colleaguesQuery, response: colleaguesResponse, errors: ['VALIDATION_FAILED'],
+      },
+      async ({ query }) => ({ items: await s.staff.colleagues(query) }),
     )
     .add(
       {

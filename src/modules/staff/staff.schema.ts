@@ -104,4 +104,6 @@ export const loginResponse = Joi.object({
 });
 
 export const staffListResponse = Joi.object({ items: Joi.array().items(staffView) });
+export const colleaguesQuery = Joi.object({ role });
+export const colleaguesResponse = Joi.object({ items: Joi.array().items(Joi.object({ id: Joi.string(), displayName: Joi.string(), role })) });
 export const revokeResponse = Joi.object({ revoked: Joi.number().integer() });

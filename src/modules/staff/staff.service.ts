@@ -579,6 +579,12 @@ export class StaffService {
     return rows.map(viewOf);
   }
 
+  /** Active colleagues by name, for pickers (an order's doctor, a task's assignee): no account details, so any staff role may ask. */
+  async colleagues(filter: { role?: StaffRole } = {}): Promise<{ id: string; displayName: string; role: StaffRole }[]> {
+    const rows = await this.db.getRepository(Staff).find({ where: { active: true, ...(filter.role ? { role: filter.role } : {}) }, order: { displayName: 'ASC' } });
+    return rows.map((r) => ({ id: r.publicId, displayName: r.displayName, role: r.role }));
+  }
+
   /**
    * Changes name, role or activity. A role change or deactivation ends every session of that
    * person at once (sessions carry the role). The last active director cannot be removed.

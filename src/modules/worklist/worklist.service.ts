@@ -3,6 +3,7 @@ import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
 import { isDuplicateKey, runInTransaction } from '../../shared/db';
 import { publicId } from '../../shared/crypto';
+import { rowsAfter, type RowsAfter } from '../../shared/watermark';
 import type { FieldCipher } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
 import type { StaffRole } from '../staff';
@@ -158,6 +159,11 @@ export class WorklistService {
       );
     },
   };
+
+  /** Tasks created after a watermark, for the staff notification stream (see rowsAfter). */
+  createdAfter(afterId: number | null, limit?: number): Promise<RowsAfter<{ id: number; assigneeId: number | null; assigneeRole: StaffRole }>> {
+    return rowsAfter(this.deps.db, 'staff_tasks t', 't.assignee_id AS assigneeId, t.assignee_role AS assigneeRole', afterId, limit);
+  }
 
   /**
    * Creates a task unless one with the same dedupe key exists (then `created` is false and `id` is

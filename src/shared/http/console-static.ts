@@ -57,7 +57,8 @@ export function defaultConsoleDir(): string {
  * GET/HEAD under /console: hashed files under assets/ cached for a year (their names change with
  * their content), any other path answered with the app's page (history routing: /console/leads
  * reloads into the app), /console/sidebar/… with the sidebar's page; pages are revalidated on every
- * load. Files are read once and kept with their gzip (the built app is a few hundred kB).
+ * load; /favicon.ico is the console's SVG icon. Files are read once and kept with their gzip (the
+ * built app is a few hundred kB).
  */
 export function serveConsole(opts: { dir?: string } = {}): Middleware {
   const dir = path.resolve(opts.dir ?? defaultConsoleDir());
@@ -78,6 +79,15 @@ export function serveConsole(opts: { dir?: string } = {}): Middleware {
   };
 
   return async (ctx, next) => {
+    // Browsers ask for /favicon.ico at the origin's root whatever the page says: answer with the console's icon.
+    if (ctx.path === '/favicon.ico' && (ctx.method === 'GET' || ctx.method === 'HEAD')) {
+      const icon = load(path.join(dir, 'favicon.svg'));
+      if (!icon) return next();
+      ctx.set('Cache-Control', 'public, max-age=86400');
+      ctx.type = icon.type;
+      ctx.body = icon.body;
+      return;
+    }
     if (ctx.path !== PREFIX && !ctx.path.startsWith(`${PREFIX}/`)) return next();
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
     ctx.state.route = '/console';
