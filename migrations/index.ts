@@ -18,6 +18,7 @@ import { SurveyInvitations1795401300000 } from './1795401300000-SurveyInvitation
 import { DataExportsExpiresIndex1795401400000 } from './1795401400000-DataExportsExpiresIndex';
 import { AuditHashChain1795510000000 } from './1795510000000-AuditHashChain';
 import { ClientNotes1795560000000 } from './1795560000000-ClientNotes';
+import { Imports1795660000000 } from './1795660000000-Imports';
 import { EncryptFreeText1795520000000 } from './1795520000000-EncryptFreeText';
 import { CommunityPostEdits1795540000000 } from './1795540000000-CommunityPostEdits';
 import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
@@ -63,4 +64,5 @@ export const migrations: Function[] = [
   Treatments1795580000000,
   PhotorejuvenationEffect1795580100000,
   TreatmentAdvice1795580200000,
+  Imports1795660000000,
 ];

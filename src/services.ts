@@ -30,6 +30,7 @@ import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
 import { MarketingService } from './modules/marketing';
+import { ImpexService } from './modules/impex';
 
 export type { Deps } from './shared/deps';
 
@@ -67,6 +68,8 @@ export interface Services {
   wecomOfficial: WeComService;
   /** Marketing spend per channel and the channel ROI report. */
   marketing: MarketingService;
+  /** Spreadsheet imports of clients, orders and treatments. */
+  impex: ImpexService;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -122,5 +125,6 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
   const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
-  return { marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  const impex = new ImpexService({ db, config, clock, cipher, audit, care, logger: logger.child({ module: 'impex' }) });
+  return { impex, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }
