@@ -266,6 +266,11 @@ describe('one client-access rule', () => {
       'GET /api/staff/marketing/spend': { kind: 'staff' },
       'GET /api/staff/reports/roi': { kind: 'staff' },
       'GET /api/staff/reports/roi/export': { kind: 'staff' },
+      // Imports: the director's alone (director reaches every client in every scope); a job names no client.
+      'POST /api/staff/imports': { kind: 'staff' },
+      'GET /api/staff/imports/:id': { kind: 'staff' },
+      'POST /api/staff/imports/:id/check': { kind: 'staff' },
+      'POST /api/staff/imports/:id/run': { kind: 'staff' },
       // ---- the caller's own session or account
       'POST /api/staff/auth/login': { kind: 'self' },
       'POST /api/staff/me/totp': { kind: 'self' },

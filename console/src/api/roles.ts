@@ -59,6 +59,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/community/posts": null,
   "GET /api/staff/community/posts/{id}": null,
   "GET /api/staff/community/posts/{id}/deliveries": null,
+  "GET /api/staff/imports/{id}": [
+    "director"
+  ],
   "GET /api/staff/leads": [
     "director",
     "doctor",
@@ -212,6 +215,15 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "POST /api/staff/community/posts/{id}/submit": null,
+  "POST /api/staff/imports": [
+    "director"
+  ],
+  "POST /api/staff/imports/{id}/check": [
+    "director"
+  ],
+  "POST /api/staff/imports/{id}/run": [
+    "director"
+  ],
   "POST /api/staff/marketing/spend": [
     "director"
   ],
