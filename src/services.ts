@@ -6,7 +6,7 @@ import { WeChatClient } from './integrations/wechat/wechat.client';
 import type { WeChatApi } from './integrations/wechat/types';
 import { WeComClient } from './integrations/wecom/wecom.client';
 import type { WeComApi } from './integrations/wecom/types';
-import { ClientsService } from './modules/clients';
+import { ClientExports, ClientsService } from './modules/clients';
 import { StaffService } from './modules/staff';
 import { MpAuthService } from './modules/auth';
 import { PointsService } from './modules/points';
@@ -19,7 +19,7 @@ import { CommunityService } from './modules/community';
 import { ContactsService } from './modules/contacts';
 import { RfmService } from './modules/rfm';
 import { CareService } from './modules/care';
-import { OrdersService } from './modules/orders';
+import { OrderExports, OrdersService } from './modules/orders';
 import { ReferralsService } from './modules/referrals';
 import { ConsultationsService } from './modules/consultations';
 import { QuestionnairesService } from './modules/questionnaires';
@@ -70,6 +70,10 @@ export interface Services {
   marketing: MarketingService;
   /** Spreadsheet imports of clients, orders and treatments. */
   impex: ImpexService;
+  /** The client list as a file. */
+  clientExports: ClientExports;
+  /** The order list as a file. */
+  orderExports: OrderExports;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -126,5 +130,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   clients.addDataHooks(wecomOfficial.clientDataHooks);
   const marketing = new MarketingService({ db, clock, audit, channels: config.marketing.channels, logger: logger.child({ module: 'marketing' }) });
   const impex = new ImpexService({ db, config, clock, cipher, audit, care, logger: logger.child({ module: 'impex' }) });
-  return { impex, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
+  const clientExports = new ClientExports({ db, cipher, audit, logger: logger.child({ module: 'clients' }) });
+  const orderExports = new OrderExports({ db, audit, logger: logger.child({ module: 'orders' }) });
+  return { clientExports, orderExports, impex, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts, cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits };
 }

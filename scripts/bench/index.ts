@@ -16,6 +16,7 @@ import { rfmBench } from './rfm';
 import { outboxDrainBench } from './outbox-drain';
 import { wecomCallbacksBench } from './wecom-callbacks';
 import { roiBench } from './roi';
+import { importBench } from './import';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one. Each starts the real
@@ -119,6 +120,8 @@ const benches: Record<string, () => Promise<void>> = {
   /** RFM over 1,000,000 clients. */
   rfm: () => rfmBench(withDatabase),
   roi_report: () => roiBench(withDatabase),
+  /** `npm run import` of a generated 100,000-client, 300,000-order workbook (seconds, peak memory). */
+  import: () => importBench(withDatabase),
   /** outbox messages per second through the simulated WeCom, budgets off. */
   outbox_drain: () => outboxDrainBench(withDatabase),
   /** WeCom callbacks verified, decrypted and recorded per second by one API process. */

@@ -33,6 +33,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "customer_service"
   ],
   "GET /api/staff/clients": null,
+  "GET /api/staff/clients/export": null,
   "GET /api/staff/clients/{id}": null,
   "GET /api/staff/clients/{id}/followups": [
     "director",
@@ -75,6 +76,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/orders": null,
+  "GET /api/staff/orders/export": null,
   "GET /api/staff/orders/{id}": null,
   "GET /api/staff/plans/{id}": [
     "director",

@@ -22,3 +22,5 @@ export const exportsPurgeTask: Task<{ clients: ClientsService }> = {
 };
 export { ClientImports } from './clients.import';
 export type { ImportedClient } from './clients.import';
+export { ClientExports } from './clients.export';
+export type { ClientExportQuery } from './clients.export';

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { AppError } from '../../shared/errors';
 import { ImportErrors } from './impex.errors';
 import type { Cell } from './impex.parse';
 import type { ImportKind } from './impex.kinds';
+import { sheetRows, workbookParts } from './impex.xlsx';
 
 // unzipper ships without types; exceljs reads with the same library.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -59,18 +59,6 @@ export async function readHead(open: Opener, bytes = 4096): Promise<Buffer> {
   return Buffer.concat(chunks).subarray(0, bytes);
 }
 
-/** A spreadsheet cell value as text, number, date or nothing (rich text, formulas' results, hyperlinks' text). */
-function cellOf(v: ExcelJS.CellValue): Cell {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || v instanceof Date) return v;
-  const o = v as unknown as Record<string, unknown>;
-  if (Array.isArray(o.richText)) return (o.richText as { text: string }[]).map((t) => t.text).join('');
-  if ('result' in o) return cellOf(o.result as ExcelJS.CellValue);
-  if (typeof o.text === 'string') return o.text;
-  if ('error' in o) return null;
-  return String(v);
-}
-
 const KIND_SHEETS: Record<ImportKind, RegExp> = {
   clients: /^(clients?|客户|客户档案)$/i,
   orders: /^(orders?|订单)$/i,
@@ -83,61 +71,32 @@ export function kindOfSheet(name: string): ImportKind | null {
   return null;
 }
 
-/**
- * The rows of one sheet of an xlsx, streamed (exceljs' WorkbookReader: shared strings and styles
- * are held, rows are not). The sheet: the one named after `kind`, else the first.
- */
+/** The sheet a kind reads: the one named after the kind, else the first. */
+async function sheetFor(open: Opener, kind: ImportKind | null): Promise<{ parts: Awaited<ReturnType<typeof workbookParts>>; path: string }> {
+  const parts = await workbookParts(open);
+  if (!parts.sheets.length) throw new AppError(ImportErrors.IMPORT_FILE_UNREADABLE, 'The workbook has no sheet', [{ field: 'file', message: 'no sheet' }]);
+  const named = kind ? parts.sheets.find((s) => kindOfSheet(s.name) === kind) : undefined;
+  return { parts, path: (named ?? parts.sheets[0]).path };
+}
+
+/** The rows of the sheet a kind reads, streamed (impex.xlsx.ts). */
 async function* xlsxRows(open: Opener, kind: ImportKind | null): AsyncGenerator<SheetRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(open(), { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', entries: 'ignore' });
-  const sheets = await sheetNames(open);
-  const wanted = kind ? sheets.findIndex((n) => kindOfSheet(n) === kind) : -1;
-  let index = 0;
   try {
-    for await (const ws of reader) {
-      const mine = wanted >= 0 ? index === wanted : index === 0;
-      index++;
-      if (!mine) continue;
-      for await (const row of ws as unknown as AsyncIterable<ExcelJS.Row>) {
-        const values = row.values as ExcelJS.CellValue[];
-        const cells: Cell[] = [];
-        for (let i = 1; i < values.length; i++) cells.push(cellOf(values[i]));
-        yield { line: row.number, cells };
-      }
-      return;
-    }
+    const { parts, path } = await sheetFor(open, kind);
+    yield* sheetRows(open, parts, path);
   } catch (err) {
     if (err instanceof AppError) throw err;
     throw new AppError(ImportErrors.IMPORT_FILE_UNREADABLE, 'The xlsx file cannot be read (damaged or not a workbook)', [{ field: 'file', message: String((err as Error).message).slice(0, 200) }]);
   }
 }
 
-/** The sheet names in workbook order (xl/workbook.xml). */
+/** The sheet names in workbook order. */
 export async function sheetNames(open: Opener): Promise<string[]> {
-  const xml = await zipEntryText(open, (p) => p === 'xl/workbook.xml');
-  return [...(xml ?? '').matchAll(/<sheet\b[^>]*\bname="([^"]*)"/g)].map((m) => decodeXml(m[1]));
-}
-
-function decodeXml(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
-}
-
-async function zipEntryText(open: Opener, want: (path: string) => boolean): Promise<string | null> {
-  const zip = open().pipe(unzipper.Parse({ forceStream: true }));
-  let found: string | null = null;
   try {
-    for await (const entry of zip as AsyncIterable<ZipEntry>) {
-      if (found === null && want(entry.path)) {
-        const parts: Buffer[] = [];
-        for await (const c of entry) parts.push(c as Buffer);
-        found = Buffer.concat(parts).toString('utf8');
-      } else {
-        await entry.autodrain().promise();
-      }
-    }
+    return (await workbookParts(open)).sheets.map((x) => x.name);
   } catch (err) {
     throw new AppError(ImportErrors.IMPORT_FILE_UNREADABLE, 'The xlsx file cannot be read (damaged or not a workbook)', [{ field: 'file', message: String((err as Error).message).slice(0, 200) }]);
   }
-  return found;
 }
 
 /**
@@ -146,12 +105,13 @@ async function zipEntryText(open: Opener, want: (path: string) => boolean): Prom
  * rows under it would import with that column empty: they are reported instead. mergeCells come
  * after the rows, so the scan reads the whole sheet, holding only the tail of each chunk.
  */
-export async function scanXlsxSheet(open: Opener, index: number): Promise<{ merges: string[]; rows: number }> {
+export async function scanXlsxSheet(open: Opener, kind: ImportKind | null): Promise<{ merges: string[]; rows: number }> {
+  const { path } = await sheetFor(open, kind);
   const zip = open().pipe(unzipper.Parse({ forceStream: true }));
   const merges: string[] = [];
   let rows = 0;
   for await (const entry of zip as AsyncIterable<ZipEntry>) {
-    if (entry.path !== `xl/worksheets/sheet${index + 1}.xml`) {
+    if (entry.path !== path) {
       await entry.autodrain().promise();
       continue;
     }
@@ -173,13 +133,6 @@ export async function scanXlsxSheet(open: Opener, index: number): Promise<{ merg
 export function mergedLineRange(range: string): [number, number] {
   const [a, b] = range.split(':').map((ref) => Number(/\d+$/.exec(ref)![0]));
   return [Math.min(a, b), Math.max(a, b)];
-}
-
-/** The 0-based index of the sheet a kind reads (as xlsxRows picks it). */
-export async function sheetIndexFor(open: Opener, kind: ImportKind | null): Promise<number> {
-  if (!kind) return 0;
-  const i = (await sheetNames(open)).findIndex((n) => kindOfSheet(n) === kind);
-  return i >= 0 ? i : 0;
 }
 
 /**

@@ -14,7 +14,7 @@ import { ImportErrors } from './impex.errors';
 import { ImportEngine, type ImportCounts, type PassReport } from './impex.engine';
 import { FIELDS, guessMapping, mappingProblems, type ColumnMapping, type ImportKind, type RowProblem } from './impex.kinds';
 import { cellText } from './impex.parse';
-import { kindOfSheet, mergedLineRange, readHead, sheetNames, readRows, scanXlsxSheet, sheetIndexFor, sniffFormat, type FileFormat, type Opener } from './impex.reader';
+import { kindOfSheet, mergedLineRange, readHead, sheetNames, readRows, scanXlsxSheet, sniffFormat, type FileFormat, type Opener } from './impex.reader';
 import type { ImportStatus } from './impex.entity';
 
 export interface ImpexDeps {
@@ -196,7 +196,7 @@ export class ImpexService {
     const sheetKind = o.sheetByKind === false ? null : kind;
     let mergedLines: ((line: number) => string | null) | undefined;
     if (format === 'xlsx') {
-      const scan = await scanXlsxSheet(open, await sheetIndexFor(open, sheetKind));
+      const scan = await scanXlsxSheet(open, sheetKind);
       await o.onTotal?.(Math.max(0, scan.rows - 1));
       const ranges = scan.merges.map((r) => ({ r, lines: mergedLineRange(r) })).filter((x) => x.lines[1] > 1);
       if (ranges.length) mergedLines = (line) => ranges.find((x) => line >= x.lines[0] && line <= x.lines[1])?.r ?? null;

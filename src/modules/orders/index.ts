@@ -8,3 +8,5 @@ export { registerOrderRoutes } from './orders.routes';
 export * from './orders.entity';
 export { OrderImports } from './orders.import';
 export type { ImportedOrder, ProjectRef } from './orders.import';
+export { OrderExports } from './orders.export';
+export type { OrderExportQuery } from './orders.export';
