@@ -97,6 +97,7 @@ async function main(): Promise<void> {
       { name: 'console-clients', path: '/console/clients', role: 'director', wait: '[data-test=clients-table] .el-table__row' },
       { name: 'console-client-new', path: '/console/clients/new', role: 'consultant', wait: '[data-test=new-client-form]' },
       { name: 'console-vouchers', path: '/console/vouchers', role: 'customer_service', wait: '[data-test=voucher-form]' },
+      { name: 'console-imports', path: '/console/imports', role: 'director', wait: '[data-test=import-file]' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },
