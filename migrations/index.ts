@@ -20,6 +20,7 @@ import { AuditHashChain1795510000000 } from './1795510000000-AuditHashChain';
 import { StoredValue1795630000000 } from './1795630000000-StoredValue';
 import { ProgressPhotos1795630100000 } from './1795630100000-ProgressPhotos';
 import { ClientNotes1795560000000 } from './1795560000000-ClientNotes';
+import { Imports1795660000000 } from './1795660000000-Imports';
 import { EncryptFreeText1795520000000 } from './1795520000000-EncryptFreeText';
 import { CommunityPostEdits1795540000000 } from './1795540000000-CommunityPostEdits';
 import { WeComCallbacks1795570000000 } from './1795570000000-WeComCallbacks';
@@ -81,4 +82,5 @@ export const migrations: Function[] = [
   ReferralPrizeRuns1795620200000,
   StoredValue1795630000000,
   ProgressPhotos1795630100000,
+  Imports1795660000000,
 ];

@@ -122,6 +122,7 @@ async function main(): Promise<void> {
       { name: 'console-orders', path: '/console/orders', role: 'consultant', wait: '[data-test=orders]' },
       { name: 'console-community', path: '/console/community', role: 'director', wait: '[data-test=composer]' },
       { name: 'console-account', path: '/console/account', role: 'consultant', wait: '[data-test=totp-card]' },
+      { name: 'console-imports', path: '/console/imports', role: 'director', wait: '[data-test=import-file]' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },

@@ -39,6 +39,7 @@ import { registerSchedulerRoutes } from './scheduler/routes';
 import { serveConsole } from './shared/http/console-static';
 import { registerNoteRoutes } from './modules/notes';
 import { registerMarketingRoutes } from './modules/marketing';
+import { registerImpexRoutes } from './modules/impex';
 import { registerWeComRoutes } from './modules/wecom';
 import { registerWalletRoutes } from './modules/wallet';
 import { registerPhotoRoutes } from './modules/photos';
@@ -84,6 +85,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerSchedulerRoutes(api, services);
   registerNoteRoutes(api, services.notes);
   registerMarketingRoutes(api, services.marketing);
+  registerImpexRoutes(api, services.impex);
   registerWeComRoutes(api, services.wecomOfficial);
   registerWalletRoutes(api, services);
   registerPhotoRoutes(api, services);

@@ -6,7 +6,7 @@ import { WeChatClient } from './integrations/wechat/wechat.client';
 import type { WeChatApi } from './integrations/wechat/types';
 import { WeComClient } from './integrations/wecom/wecom.client';
 import type { WeComApi } from './integrations/wecom/types';
-import { ClientsService } from './modules/clients';
+import { ClientExports, ClientsService } from './modules/clients';
 import { StaffService } from './modules/staff';
 import { MpAuthService } from './modules/auth';
 import { PointsService } from './modules/points';
@@ -22,7 +22,7 @@ import { CareService } from './modules/care';
 import type { RecordTreatmentInput, TreatmentView } from './modules/care';
 import type { Actor } from './modules/audit';
 import type { EntityManager } from 'typeorm';
-import { OrdersService } from './modules/orders';
+import { OrderExports, OrdersService } from './modules/orders';
 import { ReferralsService } from './modules/referrals';
 import { ConsultationsService } from './modules/consultations';
 import { QuestionnairesService, submissionsAfter } from './modules/questionnaires';
@@ -37,6 +37,7 @@ import { MarketingService } from './modules/marketing';
 import { MonthlySummary } from './modules/reports';
 import { WalletService } from './modules/wallet';
 import { MariaDbPhotoStore, PhotosService } from './modules/photos';
+import { ImpexService } from './modules/impex';
 
 export type { Deps } from './shared/deps';
 
@@ -82,6 +83,12 @@ export interface Services {
   photos: PhotosService;
   /** New tasks, cases and A-grade leads told to open workbenches (GET /api/staff/me/stream). */
   workStream: WorkStream;
+  /** Spreadsheet imports of clients, orders and treatments. */
+  impex: ImpexService;
+  /** The client list as a file. */
+  clientExports: ClientExports;
+  /** The order list as a file. */
+  orderExports: OrderExports;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -162,8 +169,11 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
     pollMs: config.auth.staffStreamPollMs, logger: logger.child({ module: 'notifications' }),
     sources: { tasks: (after) => worklist.createdAfter(after), cases: (after) => feedback.openedAfter(after), submissions: (after) => submissionsAfter(db, after) },
   });
+  const impex = new ImpexService({ db, config, clock, cipher, audit, care, logger: logger.child({ module: 'impex' }) });
+  const clientExports = new ClientExports({ db, cipher, audit, logger: logger.child({ module: 'clients' }) });
+  const orderExports = new OrderExports({ db, audit, logger: logger.child({ module: 'orders' }) });
   return {
-    workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
+    clientExports, orderExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
     cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits,
   };
 }

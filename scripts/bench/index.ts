@@ -17,6 +17,7 @@ import { outboxDrainBench } from './outbox-drain';
 import { wecomCallbacksBench } from './wecom-callbacks';
 import { roiBench } from './roi';
 import { voucherIssueBench } from './voucher-issue';
+import { importBench } from './import';
 
 /**
  * `npm run bench` runs every benchmark; `npm run bench -- NAME` runs one. Each starts the real
@@ -123,6 +124,8 @@ const benches: Record<string, () => Promise<void>> = {
   /** the nightly rules issuing vouchers (with their messages) to 100,000 eligible clients. */
   voucher_issue: () => voucherIssueBench(withDatabase),
   roi_report: () => roiBench(withDatabase),
+  /** `npm run import` of a generated 100,000-client, 300,000-order workbook (seconds, peak memory). */
+  import: () => importBench(withDatabase),
   /** outbox messages per second through the simulated WeCom, budgets off. */
   outbox_drain: () => outboxDrainBench(withDatabase),
   /** WeCom callbacks verified, decrypted and recorded per second by one API process. */

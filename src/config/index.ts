@@ -189,6 +189,12 @@ export interface Config {
     /** How many days before now a recorded order's payment may lie (older ones are typos or backdating). */
     maxBackdateDays: number;
   };
+  imports: {
+    /** The largest spreadsheet an upload may carry (bytes); a larger one is refused with 413. */
+    maxBytes: number;
+    /** Rows written per transaction: a bad row in a batch leaves the whole batch unwritten. */
+    batchSize: number;
+  };
   marketing: {
     /** Channel ids spend may be recorded for; the same ids clients carry as their source channel or UTM source. */
     channels: string[];
@@ -424,6 +430,9 @@ const schema = Joi.object({
   APPOINTMENT_MAX_OPEN_PER_CLIENT: Joi.number().integer().min(1).max(100).default(3),
 
   ORDER_MAX_BACKDATE_DAYS: Joi.number().integer().min(1).max(3650).default(30),
+
+  IMPORT_MAX_BYTES: Joi.number().integer().min(1024).max(64 * 1024 * 1024).default(10 * 1024 * 1024),
+  IMPORT_BATCH_SIZE: Joi.number().integer().min(1).max(5000).default(500),
 
   MARKETING_CHANNELS: Joi.string().pattern(/^[a-z0-9_]{1,64}(,[a-z0-9_]{1,64})*$/, 'comma list of channel ids')
     .default('xiaohongshu,douyin,baidu,dianping,referral,offline_event,wecom,website,wechat,mini_program,walk_in,phone,other'),
@@ -718,6 +727,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       },
     },
     orders: { maxBackdateDays: env.ORDER_MAX_BACKDATE_DAYS },
+    imports: { maxBytes: env.IMPORT_MAX_BYTES, batchSize: env.IMPORT_BATCH_SIZE },
     marketing: { channels: [...new Set((env.MARKETING_CHANNELS as string).split(','))] },
     referrals: {
       tiers: referralTiers,

@@ -223,6 +223,9 @@ describe('one client-access rule', () => {
       'GET /api/staff/appointments': { kind: 'list', scope: 'archive' },
       'GET /api/staff/cases': { kind: 'list', scope: 'archive' },
       'GET /api/staff/orders': { kind: 'list', scope: 'money' },
+      // The lists as files: the same reach and masking as the lists.
+      'GET /api/staff/clients/export': { kind: 'list', scope: 'archive' },
+      'GET /api/staff/orders/export': { kind: 'list', scope: 'money' },
       'GET /api/staff/wecom/contacts': { kind: 'list', scope: 'contact' },
       'GET /api/staff/community/posts/:id/deliveries': { kind: 'list', scope: 'contact', filtered: true, req: () => ({ path: `/api/staff/community/posts/${postId}/deliveries` }) },
       'GET /api/staff/tasks': { kind: 'list', scope: 'archive' },
@@ -296,6 +299,11 @@ describe('one client-access rule', () => {
       'GET /api/staff/marketing/spend': { kind: 'staff' },
       'GET /api/staff/reports/roi': { kind: 'staff' },
       'GET /api/staff/reports/roi/export': { kind: 'staff' },
+      // Imports: the director's alone (director reaches every client in every scope); a job names no client.
+      'POST /api/staff/imports': { kind: 'staff' },
+      'GET /api/staff/imports/:id': { kind: 'staff' },
+      'POST /api/staff/imports/:id/check': { kind: 'staff' },
+      'POST /api/staff/imports/:id/run': { kind: 'staff' },
       // ---- the caller's own session or account
       'POST /api/staff/auth/login': { kind: 'self' },
       'POST /api/staff/me/totp': { kind: 'self' },

@@ -42,6 +42,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "customer_service"
   ],
   "GET /api/staff/clients": null,
+  "GET /api/staff/clients/export": null,
   "GET /api/staff/clients/{id}": null,
   "GET /api/staff/clients/{id}/followups": [
     "director",
@@ -80,6 +81,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "consultant",
     "customer_service"
   ],
+  "GET /api/staff/imports/{id}": [
+    "director"
+  ],
   "GET /api/staff/leads": [
     "director",
     "doctor",
@@ -94,6 +98,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/orders": null,
+  "GET /api/staff/orders/export": null,
   "GET /api/staff/orders/{id}": null,
   "GET /api/staff/photos/{id}": [
     "director",
@@ -250,6 +255,15 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "POST /api/staff/community/posts/{id}/submit": null,
+  "POST /api/staff/imports": [
+    "director"
+  ],
+  "POST /api/staff/imports/{id}/check": [
+    "director"
+  ],
+  "POST /api/staff/imports/{id}/run": [
+    "director"
+  ],
   "POST /api/staff/marketing/spend": [
     "director"
   ],

@@ -1386,6 +1386,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/clients/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The client list as a file (CSV with BOM or xlsx): same filters and reach as the list, phones masked but for the director; audited */
+        get: operations["get__api_staff_clients_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/colleagues": {
         parameters: {
             query?: never;
@@ -1606,6 +1623,86 @@ export interface paths {
          * @description Roles: director
          */
         delete: operations["delete__api_staff_doctor_schedules_id_exceptions_date"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an xlsx or CSV (UTF-8) file to import: answers its headers and a guessed column mapping
+         * @description Roles: director
+         */
+        post: operations["post__api_staff_imports"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An import: status, progress (rows done of total), counts and every row problem
+         * @description Roles: director
+         */
+        get: operations["get__api_staff_imports_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/imports/{id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a dry run with this mapping: nothing is written; poll the import for its report
+         * @description Roles: director
+         */
+        post: operations["post__api_staff_imports_id_check"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/imports/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start the real run in batches (a batch with a bad row writes nothing); poll the import for progress
+         * @description Roles: director
+         */
+        post: operations["post__api_staff_imports_id_run"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1873,6 +1970,23 @@ export interface paths {
          * @description Roles: director
          */
         post: operations["post__api_staff_orders_id_void"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/orders/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The order list as a file (CSV with BOM or xlsx): same filters and reach, projects only for doctors and the director; audited */
+        get: operations["get__api_staff_orders_export"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -14120,6 +14234,77 @@ export interface operations {
             };
         };
     };
+    get__api_staff_clients_export: {
+        parameters: {
+            query?: {
+                format?: "csv" | "xlsx";
+                name?: string;
+                phone?: string;
+                stage?: "lead" | "surveyed" | "consulting" | "plan_proposed" | "plan_accepted" | "booked" | "post_op" | "dormant" | "lost";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     get__api_staff_colleagues: {
         parameters: {
             query?: {
@@ -16292,6 +16477,692 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_imports: {
+        parameters: {
+            query: {
+                filename: string;
+                kind: "clients" | "orders" | "treatments";
+                sourceSystem?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        counts?: {
+                            created?: number;
+                            failed?: number;
+                            matched?: number;
+                            unchanged?: number;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        fields?: {
+                            key?: string;
+                            label?: string;
+                            required?: boolean;
+                        }[];
+                        filename?: string;
+                        /** Format: date-time */
+                        finishedAt?: string | null;
+                        /** @enum {string} */
+                        format?: "xlsx" | "csv";
+                        headers?: string[];
+                        id?: string;
+                        /** @enum {string} */
+                        kind?: "clients" | "orders" | "treatments";
+                        mapping?: {
+                            [key: string]: number;
+                        };
+                        problemCount?: number;
+                        /** @description at most 5000 listed; problemCount counts all */
+                        problems?: {
+                            column?: string | null;
+                            line?: number;
+                            reason?: string;
+                        }[];
+                        rowsDone?: number;
+                        rowsTotal?: number | null;
+                        sourceSystem?: string;
+                        /** @enum {string} */
+                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                    };
+                };
+            };
+            /** @description IMPORT_FILE_UNREADABLE, IMPORT_FILE_EMPTY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description IMPORT_FILE_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_imports_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        counts?: {
+                            created?: number;
+                            failed?: number;
+                            matched?: number;
+                            unchanged?: number;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        fields?: {
+                            key?: string;
+                            label?: string;
+                            required?: boolean;
+                        }[];
+                        filename?: string;
+                        /** Format: date-time */
+                        finishedAt?: string | null;
+                        /** @enum {string} */
+                        format?: "xlsx" | "csv";
+                        headers?: string[];
+                        id?: string;
+                        /** @enum {string} */
+                        kind?: "clients" | "orders" | "treatments";
+                        mapping?: {
+                            [key: string]: number;
+                        };
+                        problemCount?: number;
+                        /** @description at most 5000 listed; problemCount counts all */
+                        problems?: {
+                            column?: string | null;
+                            line?: number;
+                            reason?: string;
+                        }[];
+                        rowsDone?: number;
+                        rowsTotal?: number | null;
+                        sourceSystem?: string;
+                        /** @enum {string} */
+                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_imports_id_check: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description field key → 0-based column; default: the last mapping (first: guessed from the headers) */
+                    mapping?: {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        counts?: {
+                            created?: number;
+                            failed?: number;
+                            matched?: number;
+                            unchanged?: number;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        fields?: {
+                            key?: string;
+                            label?: string;
+                            required?: boolean;
+                        }[];
+                        filename?: string;
+                        /** Format: date-time */
+                        finishedAt?: string | null;
+                        /** @enum {string} */
+                        format?: "xlsx" | "csv";
+                        headers?: string[];
+                        id?: string;
+                        /** @enum {string} */
+                        kind?: "clients" | "orders" | "treatments";
+                        mapping?: {
+                            [key: string]: number;
+                        };
+                        problemCount?: number;
+                        /** @description at most 5000 listed; problemCount counts all */
+                        problems?: {
+                            column?: string | null;
+                            line?: number;
+                            reason?: string;
+                        }[];
+                        rowsDone?: number;
+                        rowsTotal?: number | null;
+                        sourceSystem?: string;
+                        /** @enum {string} */
+                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description IMPORT_ALREADY_RUN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description IMPORT_MAPPING_INVALID */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    post__api_staff_imports_id_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description field key → 0-based column; default: the last mapping (first: guessed from the headers) */
+                    mapping?: {
+                        [key: string]: number;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        counts?: {
+                            created?: number;
+                            failed?: number;
+                            matched?: number;
+                            unchanged?: number;
+                        } | null;
+                        /** Format: date-time */
+                        createdAt?: string;
+                        fields?: {
+                            key?: string;
+                            label?: string;
+                            required?: boolean;
+                        }[];
+                        filename?: string;
+                        /** Format: date-time */
+                        finishedAt?: string | null;
+                        /** @enum {string} */
+                        format?: "xlsx" | "csv";
+                        headers?: string[];
+                        id?: string;
+                        /** @enum {string} */
+                        kind?: "clients" | "orders" | "treatments";
+                        mapping?: {
+                            [key: string]: number;
+                        };
+                        problemCount?: number;
+                        /** @description at most 5000 listed; problemCount counts all */
+                        problems?: {
+                            column?: string | null;
+                            line?: number;
+                            reason?: string;
+                        }[];
+                        rowsDone?: number;
+                        rowsTotal?: number | null;
+                        sourceSystem?: string;
+                        /** @enum {string} */
+                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description IMPORT_ALREADY_RUN */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description IMPORT_MAPPING_INVALID */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18673,6 +19544,91 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_orders_export: {
+        parameters: {
+            query?: {
+                clientId?: string;
+                format?: "csv" | "xlsx";
+                status?: "paid" | "partially_refunded" | "refunded" | "voided";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

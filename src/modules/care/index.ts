@@ -16,3 +16,5 @@ export const followupDueTask: Task<{ care: CareService }> = {
   description: 'Turn due follow-up steps (48h, 7/30/90 days, effect tracking, repurchase) into messages and staff tasks',
   run: async ({ services, now }) => ({ items: await services.care.enqueueDue(now) }),
 };
+export { TreatmentImports } from './care.import';
+export type { ImportedTreatment } from './care.import';

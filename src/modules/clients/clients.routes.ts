@@ -3,18 +3,20 @@ import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { ClientsService } from './clients.service';
+import type { ClientExports } from './clients.export';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import { actorFromContext } from '../audit';
 import {
   bindPhoneBody, consentPurposeParams, consentResponse, deleteAccountBody, exportCreatedResponse, grantConsentBody, idParams,
   medicalBody, medicalResponse, profileResponse, staffListQuery, staffUpdateBody, updateProfileBody,
-  revealPhoneResponse, staffCorrectBody, staffCreateBody, staffCreatedResponse,
+  revealPhoneResponse, staffCorrectBody, staffCreateBody, staffCreatedResponse, staffExportQuery,
 } from './clients.schema';
 
 const MP = ['mini-program: client archive'];
 const STAFF = ['staff: clients'];
 
 /** HTTP ↔ ClientsService. Mini-program routes always act on the logged-in client; no client ids in their paths. */
-export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsService; limits: ClientActionLimits }): void {
+export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsService; limits: ClientActionLimits; clientExports: ClientExports }): void {
   const clients = s.clients;
   const limits = s.limits;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
@@ -99,6 +101,17 @@ export function registerClientRoutes(api: ApiRouter, s: { clients: ClientsServic
         query: staffListQuery, errors: ['VALIDATION_FAILED'],
       },
       ({ ctx, query }) => clients.listForStaff(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        // Before /:id, which would take "export" for an id.
+        method: 'get', path: '/api/staff/clients/export', summary: 'The client list as a file (CSV with BOM or xlsx): same filters and reach as the list, phones masked but for the director; audited',
+        tags: STAFF, auth: 'staff', query: staffExportQuery, files: EXPORT_FILES, errors: ['VALIDATION_FAILED'],
+      },
+      ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, s.clientExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       {

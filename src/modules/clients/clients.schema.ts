@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { idParams, publicIdParam } from '../../shared/http/schemas';
+import { exportFormat } from '../../shared/http/export';
 export { idParams };
 
 /** Client stages: the list lives with the stage service (journey). */
@@ -73,6 +74,9 @@ export const staffListQuery = Joi.object({
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
 });
+
+/** The list's filters, without paging: the export is the whole filtered list. */
+export const staffExportQuery = staffListQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 export const staffUpdateBody = Joi.object({
   consultantId: publicIdParam.optional().allow(null),

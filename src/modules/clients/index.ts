@@ -22,3 +22,7 @@ export const exportsPurgeTask: Task<{ clients: ClientsService }> = {
   description: 'Delete data exports past their expiry',
   run: async ({ services, now }) => ({ items: await services.clients.purgeExpiredExports(now) }),
 };
+export { ClientImports } from './clients.import';
+export type { ImportedClient } from './clients.import';
+export { ClientExports } from './clients.export';
+export type { ClientExportQuery } from './clients.export';

@@ -6,3 +6,7 @@ export type {
 export { OrderErrors } from './orders.errors';
 export { registerOrderRoutes } from './orders.routes';
 export * from './orders.entity';
+export { OrderImports } from './orders.import';
+export type { ImportedOrder, ProjectRef } from './orders.import';
+export { OrderExports } from './orders.export';
+export type { OrderExportQuery } from './orders.export';

@@ -1,9 +1,11 @@
 import type { ApiRouter } from '../../shared/http/route';
 import type { OrdersService } from './orders.service';
+import type { OrderExports } from './orders.export';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import { actorFromContext } from '../audit';
 import {
   createProjectBody, idParams, orderListQuery, orderView, ordersResponse, projectListQuery, projectView, projectsResponse, recordOrderBody,
-  recordOrderResponse, refundBody, refundResponse, updateProjectBody, voidBody,
+  recordOrderResponse, refundBody, refundResponse, updateProjectBody, voidBody, orderExportQuery,
 } from './orders.schema';
 
 const PROJECTS = ['staff: projects'];
@@ -13,7 +15,7 @@ const DIRECTOR = ['director'] as const;
 const CASHIER = ['director', 'consultant', 'customer_service'] as const;
 
 /** HTTP ↔ OrdersService: the project catalog and spend recording (staff only). */
-export function registerOrderRoutes(api: ApiRouter, s: { orders: OrdersService }): void {
+export function registerOrderRoutes(api: ApiRouter, s: { orders: OrdersService; orderExports: OrderExports }): void {
   api
     .add(
       { method: 'get', path: '/api/staff/projects', summary: 'The project catalog (all staff)', tags: PROJECTS, auth: 'staff', query: projectListQuery, response: projectsResponse },
@@ -54,6 +56,17 @@ export function registerOrderRoutes(api: ApiRouter, s: { orders: OrdersService }
         tags: ORDERS, auth: 'staff', query: orderListQuery, response: ordersResponse, errors: ['NOT_FOUND'],
       },
       ({ ctx, query }) => s.orders.listOrders(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        // Before /:id, which would take "export" for an id.
+        method: 'get', path: '/api/staff/orders/export', summary: 'The order list as a file (CSV with BOM or xlsx): same filters and reach, projects only for doctors and the director; audited',
+        tags: ORDERS, auth: 'staff', query: orderExportQuery, files: EXPORT_FILES, errors: ['NOT_FOUND'],
+      },
+      async ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, await s.orderExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       { method: 'get', path: '/api/staff/orders/:id', summary: 'One order with its items and refunds (audited)', tags: ORDERS, auth: 'staff', params: idParams, response: orderView, errors: ['NOT_FOUND'] },

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { exportFormat } from '../../shared/http/export';
 import { idParams, publicIdParam, publicIdSchema } from '../../shared/http/schemas';
 export { idParams };
 import { FOLLOWUP_PLANS, ORDER_STATUSES, PROJECT_CATEGORIES } from './orders.entity';
@@ -86,6 +87,9 @@ export const orderListQuery = Joi.object({
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
 });
+
+/** The list's filters, without paging: the export is the whole filtered list. */
+export const orderExportQuery = orderListQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 export const refundBody = Joi.object({
   refundNo: externalNo.required().description('unique per refund: the same number with the same content replays'),

@@ -86,6 +86,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { title: string; version:
       ...(spec.roles ? { 'x-roles': spec.roles, description: `Roles: ${spec.roles.join(', ')}` } : {}),
       parameters: [...parameters('path', spec.params), ...parameters('query', spec.query)],
       ...(spec.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(spec.body) } } } } : {}),
+      ...(spec.upload ? { requestBody: { required: true, content: Object.fromEntries(spec.upload.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) } } : {}),
       responses,
     };
   }

@@ -42,6 +42,8 @@ export interface RouteSpec {
   response?: Joi.Schema;
   /** Media types of a file the route answers with instead of JSON (exports), for the document. */
   files?: readonly string[];
+  /** Media types of a raw file the route takes as its body (uploads), for the document; the handler reads the stream. */
+  upload?: readonly string[];
   /** Error codes this route may answer with, for the document: declared codes only (ErrorCodeRegistry). */
   errors?: readonly ErrorCode[];
 }
