@@ -45,7 +45,7 @@ describe('console walkthrough: a consultant writes a community post with the com
     expect(marks).toEqual(expect.arrayContaining(['保证:guaranteed_effect', '全网:absolute_terms', '最:absolute_terms']));
 
     await page.locator('textarea[data-test=post-rooms]').fill('美颜会员群1，术后关怀群');
-    await page.getByText('每周').click();
+    await page.locator('[data-test=post-form]').getByText('每周', { exact: true }).click();
     await page.locator('[data-test=post-submit]').click();
     await page.locator('[data-test=post-message]').getByText('含有医疗广告禁用词').waitFor();
 
