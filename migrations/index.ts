@@ -29,6 +29,7 @@ import { PhotorejuvenationEffect1795580100000 } from './1795580100000-Photorejuv
 import { TreatmentAdvice1795580200000 } from './1795580200000-TreatmentAdvice';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
+import { WeComTagsAndSendTasks1795640000000 } from './1795640000000-WeComTagsAndSendTasks';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -63,4 +64,5 @@ export const migrations: Function[] = [
   Treatments1795580000000,
   PhotorejuvenationEffect1795580100000,
   TreatmentAdvice1795580200000,
+  WeComTagsAndSendTasks1795640000000,
 ];

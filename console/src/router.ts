@@ -24,6 +24,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'leads', name: 'leads', component: () => import('@/views/LeadsView.vue'), meta: { title: '线索', menu: { label: '线索', icon: 'TrendCharts', operation: 'GET /api/staff/leads' } } },
       { path: 'clients', name: 'clients', component: () => import('@/views/ClientsView.vue'), meta: { title: '客户', menu: { label: '客户', icon: 'User', operation: 'GET /api/staff/clients' } } },
       { path: 'clients/new', name: 'client-new', component: () => import('@/views/NewClientView.vue'), meta: { title: '新建客户', menu: { label: '新建客户', icon: 'Plus', operation: 'POST /api/staff/clients' } } },
+      { path: 'contact-ways', name: 'contact-ways', component: () => import('@/views/ContactWaysView.vue'), meta: { title: '渠道活码', menu: { label: '渠道活码', icon: 'Share', operation: 'GET /api/staff/wecom/contact-ways' } } },
       { path: 'vouchers', name: 'vouchers', component: () => import('@/views/VouchersView.vue'), meta: { title: '核销', menu: { label: '核销', icon: 'Ticket', operation: 'POST /api/staff/vouchers/redeem' } } },
       { path: 'clients/:clientId/plans/new', name: 'plan-new', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '写方案' } },
       { path: 'plans/:planId', name: 'plan', component: () => import('@/views/PlanView.vue'), props: true, meta: { title: '方案' } },

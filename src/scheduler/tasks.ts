@@ -9,7 +9,7 @@ import { followupDueTask } from '../modules/care';
 import { referralReleaseTask } from '../modules/referrals';
 import { outboxHousekeepingTask } from '../modules/delivery';
 import { outboxRetentionTask } from '../modules/outbox';
-import { wecomEventsTask } from '../modules/wecom';
+import { wecomEventsTask, wecomSendTasksTask } from '../modules/wecom';
 
 /** One scheduled task, given every service: what it does must be safe to run twice (unique keys in MySQL). */
 export type Task = TaskOf<Services>;
@@ -26,5 +26,5 @@ const schedulerRunsPurgeTask: Task = {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask];
+  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, wecomSendTasksTask];
 }

@@ -19,7 +19,7 @@ export const TEST_CALLBACK = { token: 'testToken42', aesKey: 'dGVzdC1vbmx5LXdlY2
  * A test context whose WeCom client talks to a WeCom stand-in over HTTP; the app listens on a free
  * port and the stand-in sends its callbacks there. Both share the test's manual clock.
  */
-export async function createWeComTestContext(opts: { env?: Record<string, string>; now?: string } = {}): Promise<WeComTestContext> {
+export async function createWeComTestContext(opts: { env?: Record<string, string>; now?: string; isolatedDatabase?: boolean } = {}): Promise<WeComTestContext> {
   let ctx: TestContext | null = null;
   const clock: Clock = { now: () => (ctx ? ctx.clock.now() : new Date()) };
   const corpId = `wwtest${Math.random().toString(36).slice(2, 12)}`;
@@ -32,6 +32,7 @@ export async function createWeComTestContext(opts: { env?: Record<string, string
   });
   ctx = await createTestContext({
     now: opts.now,
+    isolatedDatabase: opts.isolatedDatabase,
     env: {
       WECOM_STANDIN: 'false', WECOM_API_BASE: wecom.url, WECOM_CORP_ID: corpId, WECOM_AGENT_ID: '1000002',
       WECOM_AGENT_SECRET: secrets.agentSecret, WECOM_CONTACT_SECRET: secrets.contactSecret,
