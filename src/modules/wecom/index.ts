@@ -7,6 +7,8 @@ export type { CallbackQuery } from './wecom.callbacks';
 export type { ContactWayView } from './wecom.contactways';
 export type { StaffNotice, NoticeReport } from './wecom.notices';
 export type { AddedHook, EventOutcome } from './wecom.events';
+export type { ClientTagStore } from './wecom.tags';
+export type { SendTaskFallback } from './wecom.sendtasks';
 export { WeComErrors } from './wecom.errors';
 export { registerWeComRoutes } from './wecom.routes';
 export * from './wecom.entity';
@@ -23,4 +25,16 @@ export const wecomEventsTask: Task<{ wecomOfficial: WeComService }> = {
   run: async ({ services, now }) => ({
     items: (await services.wecomOfficial.processEvents()) + (services.wecomOfficial.official ? await services.wecomOfficial.contactWays.purgeUnusedClientCodes(now) : 0),
   }),
+};
+
+/**
+ * Every minute: reads back the results of open send tasks (each every WECOM_SEND_TASK_CHECK_MINUTES)
+ * and gives what the consultant did not send by the deadline back to delivery. Items are settled by
+ * conditional UPDATEs and delivery takes a message back once, so two schedulers do no harm. For allTasks().
+ */
+export const wecomSendTasksTask: Task<{ wecomOfficial: WeComService }> = {
+  id: 'wecom-send-tasks',
+  schedule: '* * * * *',
+  description: 'Read back WeCom send-task results; unsent messages past the deadline take the next channel',
+  run: async ({ services, now }) => ({ items: services.wecomOfficial.official ? await services.wecomOfficial.sendTasks.check(now) : 0 }),
 };
