@@ -163,6 +163,10 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   clients.addDataHooks(notes.clientDataHooks);
   wecomOfficial = new WeComService({
     db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, tags: () => tags, delivery: () => delivery, logger: logger.child({ module: 'wecom' }),
+    workSources: () => ({
+      tasks: (after) => worklist.createdAfter(after), cases: (after) => feedback.openedAfter(after), submissions: (after) => submissionsAfter(db, after),
+      overdueCases: (since, now) => feedback.overdueSince(since, now), postsAwaitingApproval: () => community.awaitingApproval(), approverRoles: community.approverRoles,
+    }),
   });
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);

@@ -6,6 +6,7 @@ export type { WeComDeps, JssdkConfig, JssdkSignature } from './wecom.service';
 export type { CallbackQuery } from './wecom.callbacks';
 export type { ContactWayView } from './wecom.contactways';
 export type { StaffNotice, NoticeReport } from './wecom.notices';
+export type { WorkNoticeSources } from './wecom.worknotices';
 export type { AddedHook, EventOutcome } from './wecom.events';
 export type { ClientTagStore } from './wecom.tags';
 export type { SendTaskFallback } from './wecom.sendtasks';
@@ -37,4 +38,16 @@ export const wecomSendTasksTask: Task<{ wecomOfficial: WeComService }> = {
   schedule: '* * * * *',
   description: 'Read back WeCom send-task results; unsent messages past the deadline take the next channel',
   run: async ({ services, now }) => ({ items: services.wecomOfficial.official ? await services.wecomOfficial.sendTasks.check(now) : 0 }),
+};
+
+/**
+ * Every minute: new tasks, cases, A-grade leads, overdue cases and posts to approve reach the staff
+ * members concerned as one WeCom app notice each. One row per (item, staff member) under a unique
+ * key, claimed by a conditional UPDATE, so two schedulers notify once. For allTasks().
+ */
+export const wecomWorkNoticesTask: Task<{ wecomOfficial: WeComService }> = {
+  id: 'wecom-work-notices',
+  schedule: '* * * * *',
+  description: 'Tell staff about new tasks, cases, A-grade leads, overdue cases and posts to approve through the WeCom app',
+  run: async ({ services, now }) => ({ items: services.wecomOfficial.official ? await services.wecomOfficial.workNotices.run(now) : 0 }),
 };

@@ -12,6 +12,7 @@ import { CallbackQuery, CallbackReceiver } from './wecom.callbacks';
 import { EventProcessor } from './wecom.events';
 import { ContactWays } from './wecom.contactways';
 import { StaffNotices } from './wecom.notices';
+import { WorkNotices, WorkNoticeSources } from './wecom.worknotices';
 import { ClientTagStore, CorpTagSync } from './wecom.tags';
 import { SendTaskFallback, SendTasks } from './wecom.sendtasks';
 import type { OfficialWeComChannel } from '../delivery';
@@ -33,6 +34,8 @@ export interface WeComDeps {
   tags?: () => ClientTagStore | undefined;
   /** Delivery, for send-task messages not sent in time; looked up when needed (it is built after this service). */
   delivery?: () => SendTaskFallback | undefined;
+  /** New work, deadlines and posts to approve, for the staff work notices; looked up when needed. */
+  workSources?: () => WorkNoticeSources | undefined;
 }
 
 export interface JssdkSignature {
@@ -65,6 +68,8 @@ export class WeComService {
   readonly corpTags: CorpTagSync;
   /** Client messages as send tasks the consultant confirms. */
   readonly sendTasks: SendTasks;
+  /** New work for staff, batched per staff member into one app notice per run. */
+  readonly workNotices: WorkNotices;
   private readonly log: Logger;
 
   constructor(private readonly deps: WeComDeps) {
@@ -78,6 +83,7 @@ export class WeComService {
     this.sendTasks = new SendTasks({
       db: deps.db, config: deps.config, clock: deps.clock, wecom: deps.wecom, log: this.log, notices: this.notices, delivery: deps.delivery ?? (() => undefined),
     });
+    this.workNotices = new WorkNotices({ db: deps.db, sources: deps.workSources ?? (() => undefined), notices: this.notices, log: this.log });
     this.events.editedHooks.push((ext, userid) => this.corpTags.onContactEdited(ext, userid));
     this.events.libraryHooks.push(() => this.corpTags.forgetLibrary());
   }
