@@ -1,5 +1,6 @@
 import { createWeComTestContext, WeComTestContext } from '../helpers/wecom';
-import { bearer, createStaff, staffToken } from '../helpers/factories';
+import { randomUUID } from 'node:crypto';
+import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
 import { startScheduler, SchedulerHandle } from '../../src/scheduler';
 import type { Staff } from '../../src/modules/staff/staff.entity';
 
@@ -20,7 +21,7 @@ describe('staff work notices through the WeCom app: new work per staff member, b
   const cardsTo = (userid: string, from: number) => t.wecom.appMessages.slice(from).filter((m) => m.touser.includes(userid));
 
   beforeAll(async () => {
-    t = await createWeComTestContext({ isolatedDatabase: true });
+    t = await createWeComTestContext({ isolatedDatabase: true, env: { CASE_ASSIGNEE_ROLE: 'director', CASE_DEADLINE_HOURS: '24' } });
     [zhang, li, wang] = await Promise.all([createStaff(t, 'consultant'), createStaff(t, 'consultant'), createStaff(t, 'director')]);
     await t.services.wecomOfficial.linkStaffUser(t.users.zhangsan, zhang.id);
     await t.services.wecomOfficial.linkStaffUser(t.users.lisi, li.id);
@@ -89,5 +90,24 @@ describe('staff work notices through the WeCom app: new work per staff member, b
     await runBoth();
     await runBoth();
     expect(cardsTo(t.users.lisi, before)).toEqual([expect.objectContaining({ description: '新任务 1 项' })]);
+  });
+
+  it('a complaint reaches the case role as a new case and its task in one card; when its deadline passes it is news once more, once', async () => {
+    const client = await createClient(t);
+    const before = t.wecom.appMessages.length;
+    await t.services.feedback.complain(client.id, { category: 'service_attitude', text: '前台等了很久没人理', requestId: randomUUID() });
+
+    await runBoth();
+    expect(cardsTo(t.users.wangwu, before)).toEqual([expect.objectContaining({ title: '您有 2 项待处理工作', description: '新工单 1 项\n新任务 1 项' })]);
+    expect(cardsTo(t.users.zhangsan, before)).toEqual([]);
+
+    t.clock.advance(24 * 3600_000 - 2 * 60_000);
+    await runBoth();
+    expect(cardsTo(t.users.wangwu, before)).toHaveLength(1);
+    t.clock.advance(2 * 60_000);
+    await runBoth();
+    t.clock.advance(60_000);
+    await runBoth();
+    expect(cardsTo(t.users.wangwu, before).slice(1)).toEqual([expect.objectContaining({ description: '超时工单 1 项' })]);
   });
 });
