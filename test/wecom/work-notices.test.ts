@@ -2,6 +2,7 @@ import { createWeComTestContext, WeComTestContext } from '../helpers/wecom';
 import { randomUUID } from 'node:crypto';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
 import { startScheduler, SchedulerHandle } from '../../src/scheduler';
+import { publicId } from '../../src/shared/crypto';
 import type { Staff } from '../../src/modules/staff/staff.entity';
 
 describe('staff work notices through the WeCom app: new work per staff member, batched, once', () => {
@@ -109,5 +110,28 @@ describe('staff work notices through the WeCom app: new work per staff member, b
     t.clock.advance(60_000);
     await runBoth();
     expect(cardsTo(t.users.wangwu, before).slice(1)).toEqual([expect.objectContaining({ description: '超时工单 1 项' })]);
+  });
+
+  it('an A-grade lead reaches the client\'s consultant, or every consultant when the client has none; other grades are not notices', async () => {
+    // Response rows as the questionnaires module writes them (only the columns the lead feed reads matter here).
+    const submit = async (consultantId: number | null, grade: string) => {
+      const client = await createClient(t, { consultantId });
+      await t.deps.db.query(
+        `INSERT INTO questionnaire_responses (public_id, client_id, template_id, version_id, submission_id, request_hash, submitted_at, intent_score,
+           intent_components, lead_grade, risk_tolerance, completeness_pct, expectation_flags, answers_enc)
+         VALUES (?, ?, 1, 1, UUID(), REPEAT('0', 64), ?, 90, '{}', ?, 'medium', 100, '[]', 'x')`,
+        [publicId(), client.id, t.clock.now(), grade],
+      );
+    };
+    const before = t.wecom.appMessages.length;
+    await submit(li.id, 'A');
+    await submit(li.id, 'B');
+    await submit(null, 'A');
+
+    await runBoth();
+
+    expect(cardsTo(t.users.lisi, before)).toEqual([expect.objectContaining({ description: 'A级线索 2 项', url: `${t.config.publicUrl}/console/leads` })]);
+    expect(cardsTo(t.users.zhangsan, before)).toEqual([expect.objectContaining({ description: 'A级线索 1 项' })]);
+    expect(cardsTo(t.users.wangwu, before)).toEqual([]);
   });
 });
