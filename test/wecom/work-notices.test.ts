@@ -134,4 +134,18 @@ describe('staff work notices through the WeCom app: new work per staff member, b
     expect(cardsTo(t.users.zhangsan, before)).toEqual([expect.objectContaining({ description: 'A级线索 1 项' })]);
     expect(cardsTo(t.users.wangwu, before)).toEqual([]);
   });
+
+  it('forgets settled rows after 30 days, and not before', async () => {
+    const [{ newest }] = await t.deps.db.query('SELECT MAX(sent_at) AS newest FROM wecom_work_notices');
+    // The rows settled so far (the post still waiting for approval may be news again after 30 days).
+    const settled = async () => Number((await t.deps.db.query('SELECT COUNT(*) AS n FROM wecom_work_notices WHERE sent_at <= ?', [newest]))[0].n);
+    expect(await settled()).toBeGreaterThan(0);
+
+    t.clock.set(new Date(new Date(newest).getTime() + 30 * 24 * 3600_000 - 1000));
+    await runBoth();
+    expect(await settled()).toBeGreaterThan(0);
+    t.clock.advance(2000);
+    await runBoth();
+    expect(await settled()).toBe(0);
+  });
 });

@@ -28,6 +28,9 @@ const ORDER: Kind[] = ['overdue', 'lead', 'case', 'task', 'post'];
 const CLAIM_MS = 5 * 60_000;
 // How far back a deadline may have passed to still be news (the first run does not replay history).
 const OVERDUE_LOOKBACK_MS = 24 * 3600_000;
+// Settled rows are kept this long, then deleted: longer than any lookback, so nothing is notified twice
+// (a post still waiting for approval after 30 days is worth a reminder anyway).
+const KEEP_MS = 30 * 24 * 3600_000;
 
 /**
  * Staff work notices through the WeCom app: every run reads new tasks, cases and A-grade leads past
@@ -52,7 +55,9 @@ export class WorkNotices {
       await this.record(await this.collect(sources, staff, now, moves), now);
       for (const move of moves) await move();
     }
-    return this.sendDue(now);
+    const sent = await this.sendDue(now);
+    await this.deps.db.query('DELETE FROM wecom_work_notices WHERE sent_at < ? LIMIT 10000', [new Date(now.getTime() - KEEP_MS)]);
+    return sent;
   }
 
   private async collect(src: WorkNoticeSources, staff: Linked[], now: Date, moves: Move[]): Promise<Due[]> {
