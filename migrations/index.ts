@@ -39,6 +39,8 @@ import { RoiRollup1795650000000 } from './1795650000000-RoiRollup';
 import { ReportSummaries1795650100000 } from './1795650100000-ReportSummaries';
 import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStatusConsent';
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
+import { WeComTagsAndSendTasks1795640000000 } from './1795640000000-WeComTagsAndSendTasks';
+import { WeComWorkNotices1795690000000 } from './1795690000000-WeComWorkNotices';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -83,4 +85,6 @@ export const migrations: Function[] = [
   StoredValue1795630000000,
   ProgressPhotos1795630100000,
   Imports1795660000000,
+  WeComTagsAndSendTasks1795640000000,
+  WeComWorkNotices1795690000000,
 ];

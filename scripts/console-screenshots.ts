@@ -26,6 +26,8 @@ import { createServices, type Deps } from '../src/services';
 import { createApp } from '../src/app';
 import { seedDemo } from '../src/modules/demo';
 import { startWeChatStandIn } from '../src/integrations/wechat/standin';
+import { startWeComStandIn } from '../src/integrations/wecom/standin';
+import { SYSTEM_ACTOR } from '../src/modules/audit';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'screenshots');
@@ -46,6 +48,10 @@ async function main(): Promise<void> {
   process.env.DEMO_STAFF_PASSWORD ??= 'Screenshots-Demo-2026';
   const config = loadConfig({ ...process.env, NODE_ENV: 'development', DB_NAME, REDIS_KEY_PREFIX: `meiyan-shots:${Date.now()}:`, LOG_LEVEL: 'silent', DEMO_SEED: 'true', STAFF_LOGIN_RATE_LIMIT_PER_IP: '1000' }, { dotenv: false });
   const standIn = await startWeChatStandIn({ port: 0, appId: config.wechat.appId, appSecret: config.wechat.appSecret });
+  // The WeCom stand-in plays the corp (contact-me codes and their QR images for the 渠道活码 page).
+  const wecomStandIn = await startWeComStandIn({
+    port: 0, corpId: config.wecom.corpId, agentId: config.wecom.agentId, agentSecret: config.wecom.agentSecret, contactSecret: config.wecom.contactSecret,
+  });
   await ensureDatabase(config.db);
   const db = createDataSource({ ...config.db });
   await db.initialize();
@@ -57,7 +63,7 @@ async function main(): Promise<void> {
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
   const redis = createRedis(config.redis);
-  const deps: Deps = { config: { ...config, wechat: { ...config.wechat, apiBaseUrl: standIn.url, standIn: true } }, db: ds, redis, clock: systemClock, logger: createLogger('silent') };
+  const deps: Deps = { config: { ...config, wechat: { ...config.wechat, apiBaseUrl: standIn.url, standIn: true }, wecom: { ...config.wecom, apiBaseUrl: wecomStandIn.url } }, db: ds, redis, clock: systemClock, logger: createLogger('silent') };
   const services = createServices(deps);
   const demo = await seedDemo(deps, services);
   const { app } = createApp(deps, services);
@@ -66,6 +72,8 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const password = (role: string) => demo.staff.find((s) => s.role === role)!.password;
   const username = (role: string) => demo.staff.find((s) => s.role === role)!.username;
+  const consultant = (await ds.query("SELECT public_id FROM staff WHERE username = 'consultant'"))[0] as { public_id: string };
+  await services.wecomOfficial.contactWays.create(SYSTEM_ACTOR, { label: '小红书三月投放', channel: 'xiaohongshu', campaign: '2027-03', staffIds: [consultant.public_id] });
   const [lead] = (await ds.query("SELECT c.public_id AS id FROM client_intents i JOIN clients c ON c.id = i.client_id ORDER BY i.lead_grade, i.intent_score DESC LIMIT 1")) as { id: string }[];
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
@@ -123,6 +131,7 @@ async function main(): Promise<void> {
       { name: 'console-community', path: '/console/community', role: 'director', wait: '[data-test=composer]' },
       { name: 'console-account', path: '/console/account', role: 'consultant', wait: '[data-test=totp-card]' },
       { name: 'console-imports', path: '/console/imports', role: 'director', wait: '[data-test=import-file]' },
+      { name: 'console-contact-ways', path: '/console/contact-ways', role: 'director', wait: '[data-test=way-table] .el-table__row' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },
@@ -162,6 +171,7 @@ async function main(): Promise<void> {
     server.closeAllConnections();
     server.close();
     await standIn.close();
+    await wecomStandIn.close();
     await redis.quit();
     await ds.destroy();
   }

@@ -146,7 +146,12 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Plans, letters and appointment notes are client data too (PIPL).
   clients.addDataHooks(consultations.clientDataHooks);
   // A survey invitation delivered over WeCom lets a digit replied in the chat answer it.
-  const delivery = new DeliveryService({ db, redis, config, clock, wechat, outbox, worklist, contacts: () => contacts, tags, hooks: [feedback.deliveryHooks], logger: logger.child({ module: 'delivery' }) });
+  // WeCom's official API is a delivery channel too (corporate tags, send tasks); it is built below.
+  let wecomOfficial: WeComService | undefined;
+  const delivery = new DeliveryService({
+    db, redis, config, clock, wechat, outbox, worklist, contacts: () => contacts, tags, hooks: [feedback.deliveryHooks],
+    official: () => wecomOfficial?.deliveryChannel(), logger: logger.child({ module: 'delivery' }),
+  });
   // Survey comments and complaints are client data too (PIPL).
   clients.addDataHooks(feedback.clientDataHooks);
   const community = new CommunityService({ db, config, clock, audit, outbox, logger: logger.child({ module: 'community' }) });
@@ -156,7 +161,13 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   // Staff notes on a client are erased with the account and exported with it (PIPL).
   const notes = new NotesService({ db, clock, cipher, audit, clients, logger: logger.child({ module: 'notes' }) });
   clients.addDataHooks(notes.clientDataHooks);
-  const wecomOfficial = new WeComService({ db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, logger: logger.child({ module: 'wecom' }) });
+  wecomOfficial = new WeComService({
+    db, config, clock, redis, wecom, clientAccess: clients, botContacts: contacts, tags: () => tags, delivery: () => delivery, logger: logger.child({ module: 'wecom' }),
+    workSources: () => ({
+      tasks: (after) => worklist.createdAfter(after), cases: (after) => feedback.openedAfter(after), submissions: (after) => submissionsAfter(db, after),
+      overdueCases: (since, now) => feedback.overdueSince(since, now), postsAwaitingApproval: () => community.awaitingApproval(), approverRoles: community.approverRoles,
+    }),
+  });
   // The WeCom contacts' links are client data too (PIPL).
   clients.addDataHooks(wecomOfficial.clientDataHooks);
   // Progress photos are health data: erased with the account and the health consent, exported with the account (PIPL).

@@ -27,6 +27,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'clients/new', name: 'client-new', component: () => import('@/views/NewClientView.vue'), meta: { title: '新建客户', menu: { label: '新建客户', icon: 'Plus', operation: 'POST /api/staff/clients' } } },
       { path: 'appointments', name: 'appointments', component: () => import('@/views/AppointmentsView.vue'), meta: { title: '预约日程', menu: { label: '预约日程', icon: 'Calendar', operation: 'GET /api/staff/appointments' } } },
       { path: 'imports', name: 'imports', component: () => import('@/views/ImportView.vue'), meta: { title: '数据导入', menu: { label: '数据导入', icon: 'Upload', operation: 'POST /api/staff/imports' } } },
+      { path: 'contact-ways', name: 'contact-ways', component: () => import('@/views/ContactWaysView.vue'), meta: { title: '渠道活码', menu: { label: '渠道活码', icon: 'Share', operation: 'GET /api/staff/wecom/contact-ways' } } },
       { path: 'vouchers', name: 'vouchers', component: () => import('@/views/VouchersView.vue'), meta: { title: '核销', menu: { label: '核销', icon: 'Ticket', operation: 'POST /api/staff/vouchers/redeem' } } },
       { path: 'reports/roi', name: 'report-roi', component: () => import('@/views/reports/RoiReportView.vue'), meta: { title: '渠道ROI', menu: { label: '渠道ROI', icon: 'DataAnalysis', operation: 'GET /api/staff/reports/roi' } } },
       { path: 'orders', name: 'orders', component: () => import('@/views/OrdersView.vue'), meta: { title: '订单', menu: { label: '订单', icon: 'Wallet', operation: 'GET /api/staff/orders' } } },

@@ -1,20 +1,12 @@
+import { TAG_GROUPS, tagGroupOf } from '../shared/tag-groups';
+
+export { TAG_GROUPS, tagGroupOf };
+
 /**
- * How the client's tags look on the WeCom contact: one tag group per dimension (DOMAIN.md, WeCom
- * tags). Wechaty 1.x knows flat tag ids only, so a tag's id carries its group: `<group>/<value>`.
+ * The bot's side of the tag sync: Wechaty 1.x knows flat tag ids only, so a tag's id carries its
+ * group: `<group>/<value>` (the groups: shared/tag-groups.ts, the same as the official API's).
  */
-export const TAG_GROUPS: Record<string, string> = {
-  project: '意向项目',
-  stage: '客户阶段',
-  value_tier: '价值分层',
-  lead_grade: '线索等级',
-  rfm: 'RFM分层',
-};
-
 const SEPARATOR = '/';
-
-export function tagGroupOf(dimension: string): string {
-  return TAG_GROUPS[dimension] ?? dimension;
-}
 
 export function tagIdOf(dimension: string, value: string): string {
   return `${tagGroupOf(dimension)}${SEPARATOR}${value}`;

@@ -88,6 +88,10 @@ export interface Config {
     welcomePicMediaId: string;
     /** message/send calls for staff notices per minute, across processes (WeCom limits an app's sends). */
     noticeCallsPerMinute: number;
+    /** How long a consultant has to confirm a send task before its unsent messages take the next channel. */
+    sendTaskHours: number;
+    /** How often an open send task's results are read back. */
+    sendTaskCheckMinutes: number;
   };
   bot: {
     puppet: 'mock' | 'service';
@@ -366,6 +370,8 @@ const schema = Joi.object({
   WECOM_WELCOME_CARD_PAGE: Joi.string().pattern(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*(\.html)?(\?[A-Za-z0-9_=&%.-]*)?$/, 'mini-program page path').default('packageSurvey/questionnaire/index.html?code=intent'),
   WECOM_WELCOME_PIC_MEDIA_ID: Joi.string().max(256).allow('').default(''),
   WECOM_NOTICE_CALLS_PER_MINUTE: Joi.number().integer().min(1).max(10000).default(60),
+  WECOM_SEND_TASK_HOURS: Joi.number().integer().min(1).max(72).default(24),
+  WECOM_SEND_TASK_CHECK_MINUTES: Joi.number().integer().min(1).max(1440).default(10),
 
   BOT_PUPPET: Joi.string().valid('mock', 'service').default('mock'),
   WECHATY_PUPPET_SERVICE_TOKEN: Joi.string().allow('').when('BOT_PUPPET', { is: 'service', then: Joi.required().invalid('') }),
@@ -661,6 +667,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, { dotenv = t
       welcomeCardPage: env.WECOM_WELCOME_CARD_PAGE,
       welcomePicMediaId: env.WECOM_WELCOME_PIC_MEDIA_ID || (wecomStandIn ? 'standin-cover-media' : ''),
       noticeCallsPerMinute: env.WECOM_NOTICE_CALLS_PER_MINUTE,
+      sendTaskHours: env.WECOM_SEND_TASK_HOURS,
+      sendTaskCheckMinutes: env.WECOM_SEND_TASK_CHECK_MINUTES,
     },
     bot: {
       puppet: env.BOT_PUPPET,

@@ -9,7 +9,7 @@ import { followupDueTask } from '../modules/care';
 import { referralPrizesTask, referralReleaseTask } from '../modules/referrals';
 import { outboxHousekeepingTask } from '../modules/delivery';
 import { outboxRetentionTask } from '../modules/outbox';
-import { wecomEventsTask } from '../modules/wecom';
+import { wecomEventsTask, wecomSendTasksTask, wecomWorkNoticesTask } from '../modules/wecom';
 import { monthlySummaryTask } from '../modules/reports';
 import { voucherExpiryTask } from '../modules/rewards';
 
@@ -28,5 +28,7 @@ const schedulerRunsPurgeTask: Task = {
 
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
-  return [pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, monthlySummaryTask, voucherExpiryTask, birthdayTask, referralPrizesTask];
+  return [
+    pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, monthlySummaryTask, voucherExpiryTask, birthdayTask, referralPrizesTask, wecomSendTasksTask, wecomWorkNoticesTask,
+  ];
 }

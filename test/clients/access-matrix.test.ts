@@ -293,6 +293,7 @@ describe('one client-access rule', () => {
       'POST /api/staff/wecom/contact-ways': { kind: 'staff' },
       'GET /api/staff/wecom/contact-ways': { kind: 'staff' },
       'DELETE /api/staff/wecom/contact-ways/:id': { kind: 'staff' },
+      'GET /api/staff/wecom/contact-ways/:id/qr': { kind: 'staff' },
       // Marketing spend and channel ROI: aggregates by channel (director only).
       'POST /api/staff/marketing/spend': { kind: 'staff' },
       'POST /api/staff/marketing/spend/:id/corrections': { kind: 'staff' },

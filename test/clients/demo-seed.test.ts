@@ -22,4 +22,13 @@ describe('demo seed (src/modules/demo)', () => {
     expect(rows.map((r: { n: number | string }) => Number(r.n))).toEqual([1, 1, 1]);
     expect((await seedDemo(t.deps, t.services)).clients).toBe(0);
   });
+
+  it('maps the WeCom stand-in\'s zhangsan to the demo consultant, so a played add-contact lands on a real staff member', async () => {
+    await seedDemo(t.deps, t.services);
+
+    const rows = await t.deps.db.query(
+      "SELECT u.userid, s.username FROM wecom_staff_users u JOIN staff s ON s.id = u.staff_id WHERE u.userid IN ('zhangsan', 'lisi') ORDER BY u.userid",
+    );
+    expect(rows).toEqual([{ userid: 'lisi', username: 'service' }, { userid: 'zhangsan', username: 'consultant' }]);
+  });
 });

@@ -32,7 +32,7 @@ describe('contact-me codes and a client adding a consultant', () => {
       .send({ label: 'x', channel: 'douyin', staffIds: [consultant.publicId, other.publicId] });
 
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ kind: 'channel', channel: 'xiaohongshu', userids: [t.users.zhangsan], qrCode: expect.stringMatching(/^https:\/\//) });
+    expect(res.body).toMatchObject({ kind: 'channel', channel: 'xiaohongshu', userids: [t.users.zhangsan], qrCode: expect.stringMatching(/^https?:\/\//) });
     expect(res.body.state.length).toBeLessThanOrEqual(30);
     expect([...t.wecom.contactWays.values()].find((w) => w.state === res.body.state)).toMatchObject({ users: [t.users.zhangsan] });
     expect([refused.status, refused.body.error.details[0].field]).toEqual([400, 'body.staffIds.1']);
@@ -56,6 +56,21 @@ describe('contact-me codes and a client adding a consultant', () => {
     expect(list.body.items.find((w: { id: string }) => w.id === code.id).counts).toEqual({ adds: 1, bindings: 1, questionnaires: 0, plans: 0, paidOrders: 0 });
     const sidebar = await t.http.get(`/api/staff/wecom/contacts/${added.externalUserId}/client`).set(bearer(consultantToken));
     expect(sidebar.body).toEqual({ clientId: client.publicId });
+  });
+
+  it('hands out the code\'s QR image as WeCom made it (PNG), to staff who may manage codes only', async () => {
+    const code = (await t.http.post('/api/staff/wecom/contact-ways').set(bearer(directorToken))
+      .send({ label: '门店海报', channel: 'offline_event', staffIds: [consultant.publicId] })).body;
+    const doctorToken = await staffToken(t, await createStaff(t, 'doctor'));
+
+    const res = await t.http.get(`/api/staff/wecom/contact-ways/${code.id}/qr`).set(bearer(consultantToken)).buffer(true);
+    const refused = await t.http.get(`/api/staff/wecom/contact-ways/${code.id}/qr`).set(bearer(doctorToken));
+    const unknown = await t.http.get('/api/staff/wecom/contact-ways/AAAAAAAAAAAAAAAAAAAAAA/qr').set(bearer(consultantToken));
+
+    expect([res.status, res.type]).toEqual([200, 'image/png']);
+    expect(res.headers['content-disposition']).toMatch(/^inline; filename="contact-way-/);
+    expect((res.body as Buffer).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect([refused.status, unknown.status]).toEqual([403, 404]);
   });
 
   it('records a state that does not exist without a channel, and still welcomes the client', async () => {

@@ -162,6 +162,10 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director",
     "consultant"
   ],
+  "GET /api/staff/wecom/contact-ways/{id}/qr": [
+    "director",
+    "consultant"
+  ],
   "GET /api/staff/wecom/contacts": [
     "consultant",
     "director"

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../../shared/clock';
 import { systemClock } from '../../shared/clock';
+import QRCode from 'qrcode';
+import { deflateSync } from 'node:zlib';
 import { WeComCrypto } from './crypto';
 import { flatXml } from './xml';
 
@@ -17,7 +19,9 @@ import { flatXml } from './xml';
 
 export type WeComStandInApi =
   | 'gettoken' | 'get_jsapi_ticket' | 'ticket_get' | 'add_contact_way' | 'del_contact_way'
-  | 'externalcontact_get' | 'send_welcome_msg' | 'message_send';
+  | 'externalcontact_get' | 'send_welcome_msg' | 'message_send'
+  | 'get_corp_tag_list' | 'add_corp_tag' | 'mark_tag'
+  | 'add_msg_template' | 'get_groupmsg_send_result' | 'get_groupmsg_list_v2' | 'cancel_groupmsg_send';
 
 export interface WeComStandInOptions {
   port?: number;
@@ -36,6 +40,13 @@ export interface WeComStandInOptions {
 export interface StandInContactWay { configId: string; state: string; users: string[]; qrCode: string; temporary: boolean; deleted: boolean }
 export interface StandInWelcome { welcomeCode: string; externalUserId: string; userid: string; text: string | null; miniprogram: Record<string, unknown> | null; at: Date }
 export interface StandInAppMessage { touser: string[]; title: string; description: string; url: string; at: Date }
+
+export interface StandInCorpTagGroup { groupId: string; name: string; tags: Map<string, string> }
+/** A send task: each recipient 0 not sent, 1 sent, 2 not a contact, 3 over the client's monthly limit. */
+export interface StandInSendTask {
+  msgid: string; sender: string; text: string; attachments: unknown[]; createTime: number; cancelled: boolean;
+  recipients: Map<string, { status: 0 | 1 | 2 | 3; sendTime: number | null }>;
+}
 
 export interface PlayAddInput {
   /** The code the client scanned (its state and users); or `userid` (+ optional `state`) directly. */
@@ -76,6 +87,14 @@ export interface WeComStandInHandle {
   /** Every access token issued so far becomes invalid (the next use answers 40014). */
   invalidateAccessTokens(): void;
   count(api: WeComStandInApi | string): number;
+  /** The sender confirms a send task in WeCom (all their unconfirmed ones when no msgid): each recipient gets it, unless over their monthly limit. */
+  confirmSendTasks(input: { msgid?: string; sender?: string }): StandInSendTask[];
+  /** A staff member changes a contact's tags in WeCom (by tag name); WeCom posts edit_external_contact. */
+  playEditTags(input: { externalUserId: string; userid: string; add?: string[]; remove?: string[] }): Promise<{ callbackStatus: number | null }>;
+  /** The names of the tags on one relation. */
+  tagsOf(externalUserId: string, userid: string): string[];
+  readonly corpTags: Map<string, StandInCorpTagGroup>;
+  readonly sendTasks: Map<string, StandInSendTask>;
   readonly requests: { api: string; at: Date }[];
   readonly contactWays: Map<string, StandInContactWay>;
   readonly welcomes: StandInWelcome[];
@@ -83,6 +102,9 @@ export interface WeComStandInHandle {
 }
 
 const TOKEN_TTL_SECONDS = 7200;
+// WeCom: a client receives at most as many send-task messages a month as the month has days.
+const daysInMonth = (t: number) => { const d = new Date(t + 8 * 3600_000); return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate(); };
+const monthOf = (t: number) => new Date(t + 8 * 3600_000).toISOString().slice(0, 7);
 // WeCom: the welcome code of an add event is valid for 20 seconds, once.
 const WELCOME_TTL_MS = 20_000;
 
@@ -93,6 +115,8 @@ const ERRMSG: Record<number, string> = {
   40014: 'invalid access_token',
   40056: 'invalid agentid',
   40058: 'invalid parameter',
+  40068: 'invalid tagid',
+  40071: 'tag name exists',
   40096: 'invalid external userid',
   41001: 'access_token missing',
   41096: 'invalid welcome_code',
@@ -114,6 +138,50 @@ interface Call { url: URL; body: Record<string, unknown> | undefined }
 type ApiHandler = (call: Call) => Answer;
 interface Injected { kind: 'fail' | 'delay'; value: number; times: number }
 
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (buf: Buffer) => {
+  let c = 0xffffffff;
+  for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+const pngChunk = (type: string, data: Buffer) => {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'ascii');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+};
+
+/**
+ * A QR code as a greyscale PNG (8 pixels a module, a 4-module quiet zone), drawn synchronously:
+ * the library's async encoders wait on libuv's thread pool, which password hashing may fill.
+ */
+function qrPng(text: string): Buffer {
+  const { size, data } = QRCode.create(text, { errorCorrectionLevel: 'M' }).modules;
+  const scale = 8;
+  const quiet = 4;
+  const side = (size + 2 * quiet) * scale;
+  const rows = Buffer.alloc(side * (side + 1), 255);
+  for (let y = 0; y < side; y++) {
+    rows[y * (side + 1)] = 0; // filter: none
+    const my = Math.floor(y / scale) - quiet;
+    for (let x = 0; x < side; x++) {
+      const mx = Math.floor(x / scale) - quiet;
+      if (mx >= 0 && my >= 0 && mx < size && my < size && data[my * size + mx]) rows[y * (side + 1) + 1 + x] = 0;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(side, 0);
+  ihdr.writeUInt32BE(side, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(rows)), pngChunk('IEND', Buffer.alloc(0))]);
+}
+
 const ok = (body: object = {}): Answer => ({ body: { errcode: 0, errmsg: 'ok', ...body } });
 const wxError = (errcode: number): Answer => ({
   body: { errcode, errmsg: `${ERRMSG[errcode] ?? 'error'}, hint: [${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=${errcode}` },
@@ -124,7 +192,15 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
   const now = () => clock.now().getTime();
   const users = new Set(opts.users ?? ['zhangsan', 'lisi', 'wangwu']);
   const contactWays = new Map<string, StandInContactWay>();
-  const contacts = new Map<string, { unionid: string | null; name: string; follow: Map<string, { createtime: number; state: string | null }> }>();
+  const contacts = new Map<string, { unionid: string | null; name: string; follow: Map<string, { createtime: number; state: string | null; tags: Set<string> }> }>();
+  const corpTags = new Map<string, StandInCorpTagGroup>();
+  const sendTasks = new Map<string, StandInSendTask>();
+  const tagById = (id: string) => [...corpTags.values()].map((g) => ({ g, name: g.tags.get(id) })).find((x) => x.name !== undefined);
+  const groupView = (g: StandInCorpTagGroup, only?: string[]) => ({
+    group_id: g.groupId, group_name: g.name, create_time: 0, order: 0, deleted: false,
+    tag: [...g.tags].filter(([id]) => !only || only.includes(id)).map(([id, name]) => ({ id, name, create_time: 0, order: 0, deleted: false })),
+  });
+  const strings = (v: unknown): string[] | null => (v === undefined ? [] : Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null);
   const welcomeCodes = new Map<string, { externalUserId: string; userid: string; issuedAt: number; used: boolean }>();
   const welcomes: StandInWelcome[] = [];
   const appMessages: StandInAppMessage[] = [];
@@ -132,6 +208,8 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
   const injected = new Map<string, Injected[]>();
   const pending = new Set<NodeJS.Timeout>();
   let callbackUrl = opts.callback?.url ?? null;
+  // WeCom answers a contact-me code with its QR image's URL; the stand-in serves the images itself.
+  let selfUrl = '';
   const crypto = opts.callback ? new WeComCrypto(opts.callback.token, opts.callback.aesKey, opts.corpId) : null;
 
   // Tokens are signed rather than kept in memory, so every stand-in of the same corp accepts them.
@@ -202,7 +280,7 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
         const configId = randomBytes(16).toString('hex');
         const way: StandInContactWay = {
           configId, state, users: list as string[], temporary: body.is_temp === true, deleted: false,
-          qrCode: body.scene === 2 ? `https://wework.qpic.cn/wwpic/${configId}/0` : '',
+          qrCode: body.scene === 2 ? `${selfUrl}/__standin/qr/${configId}.png` : '',
         };
         contactWays.set(configId, way);
         return ok({ config_id: configId, ...(way.qrCode ? { qr_code: way.qrCode } : {}) });
@@ -230,7 +308,10 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
         if (c.follow.size === 0) return wxError(84061);
         return ok({
           external_contact: { external_userid: id, name: c.name, type: 1, gender: 0, avatar: '', ...(c.unionid ? { unionid: c.unionid } : {}) },
-          follow_user: [...c.follow].map(([userid, f]) => ({ userid, remark: '', description: '', createtime: f.createtime, tags: [], ...(f.state ? { state: f.state } : {}), add_way: f.state ? 1 : 0, oper_userid: id })),
+          follow_user: [...c.follow].map(([userid, f]) => ({
+            userid, remark: '', description: '', createtime: f.createtime,
+            tags: [...f.tags].map((id) => ({ tag_id: id, tag_name: tagById(id)?.name ?? '', group_name: tagById(id)?.g.name ?? '', type: 1 })),
+            ...(f.state ? { state: f.state } : {}), add_way: f.state ? 1 : 0, oper_userid: id })),
         });
       },
     },
@@ -250,6 +331,120 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
         if (mp && (typeof mp.title !== 'string' || typeof mp.appid !== 'string' || typeof mp.page !== 'string' || typeof mp.pic_media_id !== 'string')) return wxError(40058);
         code.used = true;
         welcomes.push({ welcomeCode: body.welcome_code as string, externalUserId: code.externalUserId, userid: code.userid, text: (text as string | undefined) ?? null, miniprogram: mp ?? null, at: clock.now() });
+        return ok();
+      },
+    },
+    'POST /cgi-bin/externalcontact/get_corp_tag_list': {
+      api: 'get_corp_tag_list',
+      handle: ({ url }) => checkToken(tokenOf(url), 'contact') ?? ok({ tag_group: [...corpTags.values()].map((g) => groupView(g)) }),
+    },
+    'POST /cgi-bin/externalcontact/add_corp_tag': {
+      api: 'add_corp_tag',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        const tags = Array.isArray(body.tag) ? (body.tag as { name?: unknown }[]) : [];
+        if (!tags.length || tags.some((t) => typeof t?.name !== 'string' || !t.name || [...t.name].length > 30)) return wxError(40058);
+        let group: StandInCorpTagGroup | undefined;
+        if (typeof body.group_id === 'string') {
+          group = corpTags.get(body.group_id);
+          if (!group) return wxError(40068);
+        } else {
+          if (typeof body.group_name !== 'string' || !body.group_name || [...body.group_name].length > 30) return wxError(40058);
+          // A group name that exists already: the tags go into that group.
+          group = [...corpTags.values()].find((g) => g.name === body.group_name);
+        }
+        const names = tags.map((t) => t.name as string);
+        if (group && names.some((n) => [...group!.tags.values()].includes(n))) return wxError(40071);
+        if (!group) {
+          group = { groupId: `et${randomBytes(12).toString('hex')}`, name: body.group_name as string, tags: new Map() };
+          corpTags.set(group.groupId, group);
+        }
+        const made = names.map((n) => { const id = `et${randomBytes(12).toString('hex')}`; group!.tags.set(id, n); return id; });
+        return ok({ tag_group: groupView(group, made) });
+      },
+    },
+    'POST /cgi-bin/externalcontact/mark_tag': {
+      api: 'mark_tag',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        const add = strings(body.add_tag);
+        const remove = strings(body.remove_tag);
+        if (!add || !remove || (!add.length && !remove.length)) return wxError(40058);
+        if (typeof body.userid !== 'string' || !users.has(body.userid)) return wxError(60111);
+        const c = typeof body.external_userid === 'string' ? contacts.get(body.external_userid) : undefined;
+        if (!c) return wxError(40096);
+        const f = c.follow.get(body.userid);
+        if (!f) return wxError(84061);
+        if ([...add, ...remove].some((id) => !tagById(id))) return wxError(40068);
+        for (const id of remove) f.tags.delete(id);
+        for (const id of add) f.tags.add(id);
+        return ok();
+      },
+    },
+    'POST /cgi-bin/externalcontact/add_msg_template': {
+      api: 'add_msg_template',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        if (!body) return wxError(44002);
+        if ((body.chat_type ?? 'single') !== 'single') return wxError(40058);
+        if (typeof body.sender !== 'string' || !users.has(body.sender)) return wxError(60111);
+        const to = strings(body.external_userid);
+        if (!to || !to.length || to.length > 10000) return wxError(40058);
+        const text = (body.text as { content?: unknown } | undefined)?.content;
+        const attachments = Array.isArray(body.attachments) ? body.attachments : [];
+        if (text === undefined && !attachments.length) return wxError(44002);
+        if (text !== undefined && (typeof text !== 'string' || Buffer.byteLength(text) > 4000)) return wxError(40058);
+        const sender = body.sender;
+        const fail = to.filter((id) => !contacts.get(id)?.follow.has(sender));
+        const msgid = `msg${randomBytes(12).toString('hex')}`;
+        sendTasks.set(msgid, {
+          msgid, sender, text: (text as string | undefined) ?? '', attachments, createTime: Math.floor(now() / 1000), cancelled: false,
+          recipients: new Map(to.filter((id) => !fail.includes(id)).map((id) => [id, { status: 0, sendTime: null }])),
+        });
+        return ok({ fail_list: fail, msgid });
+      },
+    },
+    'POST /cgi-bin/externalcontact/get_groupmsg_send_result': {
+      api: 'get_groupmsg_send_result',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        const task = typeof body?.msgid === 'string' ? sendTasks.get(body.msgid) : undefined;
+        if (!task) return wxError(40058);
+        if (typeof body?.userid !== 'string' || !users.has(body.userid)) return wxError(60111);
+        const list = body.userid === task.sender ? [...task.recipients] : [];
+        return ok({
+          next_cursor: '',
+          send_list: list.map(([ext, r]) => ({ external_userid: ext, userid: task.sender, status: r.status, ...(r.sendTime ? { send_time: r.sendTime } : {}) })),
+        });
+      },
+    },
+    'POST /cgi-bin/externalcontact/get_groupmsg_list_v2': {
+      api: 'get_groupmsg_list_v2',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        const start = Number(body?.start_time);
+        const end = Number(body?.end_time);
+        // WeCom: the range may span at most one month.
+        if (body?.chat_type !== 'single' || !Number.isInteger(start) || !Number.isInteger(end) || end < start || end - start > 31 * 86400) return wxError(40058);
+        const list = [...sendTasks.values()].filter((t) => t.createTime >= start && t.createTime <= end && (!body?.creator || t.sender === body.creator));
+        return ok({ next_cursor: '', group_msg_list: list.map((t) => ({ msgid: t.msgid, creator: t.sender, create_type: 0, text: { content: t.text }, attachments: t.attachments, create_time: t.createTime })) });
+      },
+    },
+    'POST /cgi-bin/externalcontact/cancel_groupmsg_send': {
+      api: 'cancel_groupmsg_send',
+      handle: ({ url, body }) => {
+        const bad = checkToken(tokenOf(url), 'contact');
+        if (bad) return bad;
+        const task = typeof body?.msgid === 'string' ? sendTasks.get(body.msgid) : undefined;
+        if (!task) return wxError(40058);
+        task.cancelled = true;
         return ok();
       },
     },
@@ -319,7 +514,7 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
     const state = way?.state ?? input.state ?? null;
     const id = input.externalUserId ?? externalUserId();
     const contact = contacts.get(id) ?? { unionid: input.unionid ?? null, name: input.name ?? '微信用户', follow: new Map() };
-    contact.follow.set(userid, { createtime: Math.floor(now() / 1000), state });
+    contact.follow.set(userid, { createtime: Math.floor(now() / 1000), state, tags: contact.follow.get(userid)?.tags ?? new Set() });
     contacts.set(id, contact);
     const welcomeCode = randomBytes(16).toString('base64url');
     welcomeCodes.set(welcomeCode, { externalUserId: id, userid, issuedAt: now(), used: false });
@@ -332,7 +527,57 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
     return { externalUserId: id, userid, welcomeCode, callbackStatus, sealed: crypto ? sealEvent(event) : null };
   };
 
+  const confirmSendTasks = (input: { msgid?: string; sender?: string }): StandInSendTask[] => {
+    const month = monthOf(now());
+    const received = (ext: string) => [...sendTasks.values()].filter((t) => {
+      const r = t.recipients.get(ext);
+      return r?.status === 1 && r.sendTime !== null && monthOf(r.sendTime * 1000) === month;
+    }).length;
+    const chosen = [...sendTasks.values()].filter((t) => !t.cancelled && (input.msgid ? t.msgid === input.msgid : !input.sender || t.sender === input.sender));
+    for (const task of chosen) {
+      for (const [ext, r] of task.recipients) {
+        if (r.status !== 0) continue;
+        if (!contacts.get(ext)?.follow.has(task.sender)) r.status = 2;
+        else if (received(ext) >= daysInMonth(now())) r.status = 3;
+        else Object.assign(r, { status: 1, sendTime: Math.floor(now() / 1000) });
+      }
+    }
+    return chosen;
+  };
+  const tagsOf = (ext: string, userid: string) => [...(contacts.get(ext)?.follow.get(userid)?.tags ?? [])].map((id) => tagById(id)?.name ?? id);
+  const playEditTags = async (input: { externalUserId: string; userid: string; add?: string[]; remove?: string[] }) => {
+    const f = contacts.get(input.externalUserId)?.follow.get(input.userid);
+    if (!f) throw new Error('no such relation');
+    const idOf = (name: string) => {
+      const found = [...corpTags.values()].flatMap((g) => [...g.tags].filter(([, n]) => n === name).map(([id]) => id))[0];
+      if (!found) throw new Error(`no corporate tag ${name}`);
+      return found;
+    };
+    for (const n of input.remove ?? []) f.tags.delete(idOf(n));
+    for (const n of input.add ?? []) f.tags.add(idOf(n));
+    const event = { Event: 'change_external_contact', ChangeType: 'edit_external_contact', UserID: input.userid, ExternalUserID: input.externalUserId };
+    return { callbackStatus: callbackUrl ? (await sendEvent(event)).status : null };
+  };
+
   const control: Record<string, (call: Call) => Promise<Answer> | Answer> = {
+    'GET /__standin/send-tasks': () => ({
+      body: { sendTasks: [...sendTasks.values()].map((t) => ({ ...t, recipients: Object.fromEntries(t.recipients) })) },
+    }),
+    'POST /__standin/send-tasks/confirm': ({ body }) => {
+      const done = confirmSendTasks({ msgid: typeof body?.msgid === 'string' ? body.msgid : undefined, sender: typeof body?.sender === 'string' ? body.sender : undefined });
+      return { body: { confirmed: done.map((t) => t.msgid) } };
+    },
+    'POST /__standin/edit-tags': async ({ body }) => {
+      try {
+        const r = await playEditTags({
+          externalUserId: String(body?.externalUserId ?? ''), userid: String(body?.userid ?? ''),
+          add: strings(body?.add) ?? [], remove: strings(body?.remove) ?? [],
+        });
+        return { body: r };
+      } catch (err) {
+        return { status: 400, body: { error: (err as Error).message } };
+      }
+    },
     'POST /__standin/add-contact': async ({ body }) => {
       try {
         const r = await playAddContact({
@@ -372,6 +617,16 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
           body = undefined;
         }
         let answer: Answer;
+        const qr = req.method === 'GET' ? /^\/__standin\/qr\/([0-9a-f]{32})\.png$/.exec(url.pathname) : null;
+        if (qr) {
+          const way = contactWays.get(qr[1]);
+          if (!way || way.deleted) {
+            res.writeHead(404).end();
+            return;
+          }
+          res.writeHead(200, { 'Content-Type': 'image/png' }).end(qrPng(`https://work.weixin.qq.com/ca/${way.configId}`));
+          return;
+        }
         if (raw && body === undefined) {
           answer = wxError(47001);
         } else if (control[key]) {
@@ -399,9 +654,10 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
   });
   const { port } = server.address() as AddressInfo;
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
+  selfUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: selfUrl,
     addUser: (userid) => { users.add(userid); },
     setCallbackUrl: (u) => { callbackUrl = u; },
     playAddContact,
@@ -414,6 +670,11 @@ export async function startWeComStandIn(opts: WeComStandInOptions): Promise<WeCo
       current.clear();
     },
     count: (api) => requests.filter((r) => r.api === api).length,
+    confirmSendTasks,
+    playEditTags,
+    tagsOf,
+    corpTags,
+    sendTasks,
     requests,
     contactWays,
     welcomes,

@@ -57,6 +57,38 @@ export interface TextCardInput {
   btntxt?: string;
 }
 
+/** A corporate tag group 企业客户标签组 and its tags (externalcontact/get_corp_tag_list). */
+export interface CorpTagGroup {
+  groupId: string;
+  groupName: string;
+  tags: { id: string; name: string }[];
+}
+
+/** externalcontact/add_msg_template, chat_type single: a send task the sender confirms in WeCom. */
+export interface SendTaskInput {
+  /** The staff member who confirms and sends it. */
+  sender: string;
+  externalUserIds: string[];
+  text: string;
+  miniprogram?: MiniProgramAttachment;
+}
+
+/** One recipient of a send task (get_groupmsg_send_result): 0 not sent yet, 1 sent, 2 not a contact any more, 3 the client's limit reached. */
+export interface SendTaskRecipient {
+  externalUserId: string;
+  userid: string;
+  status: 0 | 1 | 2 | 3;
+  sendTime: number | null;
+}
+
+/** A send task as get_groupmsg_list_v2 lists it (to find one whose creation timed out). */
+export interface SendTaskListed {
+  msgid: string;
+  creator: string;
+  text: string;
+  createTime: number;
+}
+
 export interface WeComApi {
   getAccessToken(kind: WeComSecretKind, forceRefresh?: boolean): Promise<string>;
   getJsapiTicket(kind: JsapiTicketKind): Promise<string>;
@@ -65,6 +97,21 @@ export interface WeComApi {
   getExternalContact(externalUserId: string): Promise<ExternalContact>;
   /** Within 20 s of the add event, once per welcome code. */
   sendWelcomeMsg(input: { welcomeCode: string; text?: string; miniprogram?: MiniProgramAttachment }): Promise<void>;
+  getCorpTagList(): Promise<CorpTagGroup[]>;
+  /** New tags in a group: by id when it exists, else a group of that name is created (or found) with them. */
+  addCorpTags(input: { groupId?: string; groupName: string; tags: string[] }): Promise<CorpTagGroup>;
+  /** Adds and removes corporate tags on one staff member's relation with the contact. */
+  markTag(input: { userid: string; externalUserId: string; add: string[]; remove: string[] }): Promise<void>;
+  /** Creates a send task; `failList`: recipients WeCom would not take (no relation with the sender). */
+  addMsgTemplate(input: SendTaskInput): Promise<{ msgid: string; failList: string[] }>;
+  /** The sender's recipients of a send task and whether each got it. */
+  getSendTaskResult(msgid: string, userid: string): Promise<SendTaskRecipient[]>;
+  /** Single-chat send tasks a staff member created between two instants (seconds). */
+  listSendTasks(input: { creator: string; startTime: number; endTime: number }): Promise<SendTaskListed[]>;
+  /** Stops a send task not yet confirmed: its recipients will not get it. */
+  cancelSendTask(msgid: string): Promise<void>;
+  /** The image behind a contact-me code's qr_code URL (PNG or JPEG, as WeCom serves it). */
+  fetchQrImage(qrCodeUrl: string): Promise<{ contentType: string; body: Buffer }>;
   /** Returns the userids WeCom did not deliver to (invaliduser). */
   sendTextCard(input: TextCardInput): Promise<{ invalidUsers: string[]; msgid: string | null }>;
 }
@@ -76,6 +123,8 @@ export const WECOM_ERRCODE_HINTS: Record<number, string> = {
   40013: 'the corp id is wrong',
   40014: 'the access token is invalid',
   40056: 'the agent id is wrong',
+  40068: 'no such corporate tag (tag id)',
+  40071: 'a tag of that name exists already in the group',
   40096: 'no such external contact (external_userid)',
   41001: 'the access token is missing',
   42001: 'the access token expired',

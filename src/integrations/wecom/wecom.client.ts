@@ -3,7 +3,8 @@ import type { Config } from '../../config';
 import type { Redis } from '../../shared/redis';
 import type { Logger } from '../../shared/logger';
 import {
-  ContactWay, ContactWayInput, ExternalContact, JsapiTicketKind, MiniProgramAttachment, TextCardInput, WeComApi, WeComError, WeComSecretKind,
+  ContactWay, ContactWayInput, CorpTagGroup, ExternalContact, JsapiTicketKind, MiniProgramAttachment, SendTaskInput, SendTaskListed, SendTaskRecipient,
+  TextCardInput, WeComApi, WeComError, WeComSecretKind,
 } from './types';
 
 type Json = Record<string, unknown>;
@@ -16,6 +17,8 @@ const TOKEN_ERRCODES = new Set([40014, 42001]);
 const BACKOFF_ERRCODES = new Set([45009, 45033, -1]);
 // Compare-and-delete: only the holder releases the lock; only the rejected token is dropped.
 const DEL_IF_EQUALS = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+const QR_IMAGE_TIMEOUT_MS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -123,6 +126,96 @@ export class WeComClient implements WeComApi {
     );
   }
 
+  async fetchQrImage(qrCodeUrl: string): Promise<{ contentType: string; body: Buffer }> {
+    let res: Response;
+    try {
+      // An image, from WeCom's picture CDN: a few seconds more than an API answer.
+      res = await fetch(qrCodeUrl, { signal: AbortSignal.timeout(Math.max(this.cfg.timeoutMs, QR_IMAGE_TIMEOUT_MS)) });
+    } catch {
+      throw new WeComError(-2, 'the QR image could not be fetched', 'qr_image');
+    }
+    const contentType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+    if (res.status !== 200 || !contentType.startsWith('image/')) throw new WeComError(-2, `the QR image answered HTTP ${res.status}`, 'qr_image');
+    return { contentType, body: Buffer.from(await res.arrayBuffer()) };
+  }
+
+  // ------------------------------------------------------------------ corporate tags
+
+  async getCorpTagList(): Promise<CorpTagGroup[]> {
+    const body = await this.contactCall('get_corp_tag_list', '/cgi-bin/externalcontact/get_corp_tag_list', {}, { idempotent: true });
+    if (!Array.isArray(body.tag_group)) throw this.unexpected('get_corp_tag_list');
+    return (body.tag_group as Json[]).map(tagGroup);
+  }
+
+  async addCorpTags(input: { groupId?: string; groupName: string; tags: string[] }): Promise<CorpTagGroup> {
+    // Not retried after a timeout: a second call would answer 40071 for tags the first one made (the next sync reads the list).
+    const body = await this.contactCall('add_corp_tag', '/cgi-bin/externalcontact/add_corp_tag', {
+      ...(input.groupId ? { group_id: input.groupId } : { group_name: input.groupName }),
+      tag: input.tags.map((name) => ({ name })),
+    });
+    if (!body.tag_group || typeof body.tag_group !== 'object') throw this.unexpected('add_corp_tag');
+    return tagGroup(body.tag_group as Json);
+  }
+
+  async markTag(input: { userid: string; externalUserId: string; add: string[]; remove: string[] }): Promise<void> {
+    // Setting tags is the same whether done once or twice.
+    await this.contactCall('mark_tag', '/cgi-bin/externalcontact/mark_tag', {
+      userid: input.userid, external_userid: input.externalUserId,
+      ...(input.add.length ? { add_tag: input.add } : {}), ...(input.remove.length ? { remove_tag: input.remove } : {}),
+    }, { idempotent: true });
+  }
+
+  // ------------------------------------------------------------------ send tasks (group messages the sender confirms)
+
+  async addMsgTemplate(input: SendTaskInput): Promise<{ msgid: string; failList: string[] }> {
+    // Never retried after a timeout (it may have been created): the caller looks for it in the sender's list first.
+    const body = await this.contactCall('add_msg_template', '/cgi-bin/externalcontact/add_msg_template', {
+      chat_type: 'single', external_userid: input.externalUserIds, sender: input.sender, allow_select: false,
+      text: { content: input.text },
+      ...(input.miniprogram
+        ? { attachments: [{ msgtype: 'miniprogram', miniprogram: { title: input.miniprogram.title, pic_media_id: input.miniprogram.picMediaId, appid: input.miniprogram.appid, page: input.miniprogram.page } }] }
+        : {}),
+    });
+    if (typeof body.msgid !== 'string') throw this.unexpected('add_msg_template');
+    return { msgid: body.msgid, failList: Array.isArray(body.fail_list) ? body.fail_list.map(String) : [] };
+  }
+
+  async getSendTaskResult(msgid: string, userid: string): Promise<SendTaskRecipient[]> {
+    const out: SendTaskRecipient[] = [];
+    let cursor = '';
+    do {
+      const body = await this.contactCall('get_groupmsg_send_result', '/cgi-bin/externalcontact/get_groupmsg_send_result', {
+        msgid, userid, limit: 1000, ...(cursor ? { cursor } : {}),
+      }, { idempotent: true });
+      if (!Array.isArray(body.send_list)) throw this.unexpected('get_groupmsg_send_result');
+      for (const r of body.send_list as Json[]) {
+        out.push({ externalUserId: String(r.external_userid ?? ''), userid: String(r.userid ?? userid), status: Number(r.status ?? 0) as SendTaskRecipient['status'], sendTime: typeof r.send_time === 'number' ? r.send_time : null });
+      }
+      cursor = typeof body.next_cursor === 'string' ? body.next_cursor : '';
+    } while (cursor);
+    return out;
+  }
+
+  async listSendTasks(input: { creator: string; startTime: number; endTime: number }): Promise<SendTaskListed[]> {
+    const out: SendTaskListed[] = [];
+    let cursor = '';
+    do {
+      const body = await this.contactCall('get_groupmsg_list_v2', '/cgi-bin/externalcontact/get_groupmsg_list_v2', {
+        chat_type: 'single', start_time: input.startTime, end_time: input.endTime, creator: input.creator, filter_type: 2, limit: 100, ...(cursor ? { cursor } : {}),
+      }, { idempotent: true });
+      if (!Array.isArray(body.group_msg_list)) throw this.unexpected('get_groupmsg_list_v2');
+      for (const m of body.group_msg_list as Json[]) {
+        out.push({ msgid: String(m.msgid), creator: String(m.creator ?? ''), text: String((m.text as Json | undefined)?.content ?? ''), createTime: Number(m.create_time ?? 0) });
+      }
+      cursor = typeof body.next_cursor === 'string' ? body.next_cursor : '';
+    } while (cursor);
+    return out;
+  }
+
+  async cancelSendTask(msgid: string): Promise<void> {
+    await this.contactCall('cancel_groupmsg_send', '/cgi-bin/externalcontact/cancel_groupmsg_send', { msgid }, { idempotent: true });
+  }
+
   // ------------------------------------------------------------------ the hospital's app
 
   async sendTextCard(input: TextCardInput): Promise<{ invalidUsers: string[]; msgid: string | null }> {
@@ -141,6 +234,10 @@ export class WeComClient implements WeComApi {
   }
 
   // ------------------------------------------------------------------ plumbing
+
+  private contactCall(api: string, path: string, payload: Json, opts: CallOpts = {}): Promise<Json> {
+    return this.withToken('contact', (token) => this.call(api, 'POST', path, { access_token: token }, payload, opts));
+  }
 
   private secret(kind: WeComSecretKind): string {
     return kind === 'agent' ? this.cfg.agentSecret : this.cfg.contactSecret;
@@ -260,4 +357,12 @@ export class WeComClient implements WeComApi {
     this.log.warn({ api }, 'WeCom API answered in an unexpected shape');
     return new WeComError(-2, `unexpected answer from ${api}`, api);
   }
+}
+
+function tagGroup(g: Json): CorpTagGroup {
+  return {
+    groupId: String(g.group_id ?? ''),
+    groupName: String(g.group_name ?? ''),
+    tags: Array.isArray(g.tag) ? (g.tag as Json[]).map((t) => ({ id: String(t.id ?? ''), name: String(t.name ?? '') })) : [],
+  };
 }

@@ -224,6 +224,14 @@ export class CommunityService {
     });
   }
 
+  /** Posts waiting for approval, with when they were submitted (a resubmitted post waits anew) and their author. */
+  async awaitingApproval(limit = 500): Promise<{ id: number; submittedAt: Date; authorId: number }[]> {
+    const rows: { id: number; submitted_at: Date; created_by: number }[] = await this.deps.db.query(
+      "SELECT id, submitted_at, created_by FROM community_posts WHERE status = 'pending_approval' ORDER BY id LIMIT ?", [limit],
+    );
+    return rows.map((r) => ({ id: Number(r.id), submittedAt: r.submitted_at, authorId: Number(r.created_by) }));
+  }
+
   /**
    * Approves a post waiting for approval: an approver role, never the author; the check runs again
    * (the list may have changed since). A one-time post whose time has passed is refused.

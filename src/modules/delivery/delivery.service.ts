@@ -11,8 +11,8 @@ import type { WeChatApi } from '../../integrations/wechat/types';
 import type { StaffRole } from '../staff';
 import type { TaskInput, WorklistService } from '../worklist';
 import type { OutboxService } from '../outbox';
-import { ChannelError } from './delivery.channels';
-import type { OutgoingMessage, WeComChannel } from './delivery.channels';
+import { ChannelError, SEND_TASK_CHANNEL } from './delivery.channels';
+import type { OfficialWeComChannel, OutgoingMessage, SendTaskVerdict, WeComChannel } from './delivery.channels';
 import { SendBudget } from './delivery.budget';
 import type { BudgetItem, BudgetVerdict } from './delivery.budget';
 import { QUIET_KINDS, backoffSeconds, nextMinute, nextShanghaiDay, quietUntil } from './delivery.rules';
@@ -104,6 +104,8 @@ export interface DeliveryDeps {
   tags: { tagsOf(clientId: number): Promise<Record<string, string[]>> };
   /** Modules that act on a delivery (e.g. feedback: a survey asked in the chat may be answered there). */
   hooks?: DeliveryHooks[];
+  /** WeCom's official API (corporate tags, send tasks), when configured; looked up when a drain needs it. */
+  official?: () => OfficialWeComChannel | undefined;
   /** Module logger; one is made from config.logLevel when not given. */
   logger?: Logger;
 }
@@ -165,6 +167,11 @@ type Plan =
   | { how: 'tags'; contactId: string }
   | { how: 'rooms'; rooms: string[] }
   | { how: 'staff'; role: StaffRole }
+  /** The official API: a send task the consultant confirms; corporate tags. */
+  | { how: 'task' }
+  | { how: 'officialTags' }
+  /** The official API refused a send task: the channels after it. */
+  | { how: 'next'; reason: string }
   | { how: 'done'; outcome: Outcome };
 
 const DEFAULT_MAX_BATCHES = 20;
@@ -309,8 +316,12 @@ export class DeliveryService {
     const lease = new Date(now.getTime() + this.cfg.leaseSeconds * 1000);
     // One bot per WeCom account (DESIGN.md): a bot leaves a client's messages and tag syncs to the
     // account that client's contact belongs to.
+    // The official API needs no bot: with it, the drain without a bot takes tag syncs too, and with no
+    // bot at all (WECOM_MODE=official) client messages need not wait for one.
+    const official = this.deps.official?.() !== undefined;
+    const grace = official && this.deps.config.wecom.mode === 'official' ? 0 : NO_BOT_GRACE_MS;
     const filter = noBot
-      ? "AND kind = 'client_message' AND due_at <= ?"
+      ? `AND ((kind = 'client_message' AND due_at <= ?)${official ? " OR kind = 'tag_sync'" : ''})`
       : `AND (kind NOT IN ('client_message', 'tag_sync') OR client_id IS NULL
               OR NOT EXISTS (SELECT 1 FROM wecom_contacts w WHERE w.client_id = outbox_messages.client_id AND w.account_id <> ?))`;
     // READ COMMITTED: no gap locks, and rows another drain holds are skipped once they no longer match.
@@ -319,7 +330,7 @@ export class DeliveryService {
         `UPDATE outbox_messages SET status = 'sending', claim_token = ?, lease_until = ?, attempts = attempts + 1
           WHERE status = 'pending' AND due_at <= ? ${filter} ${quiet ? `AND kind NOT IN (${QUIET_KINDS.map(() => '?').join(',')})` : ''}
           ORDER BY due_at, id LIMIT ?`,
-        [token, lease, now, noBot ? new Date(now.getTime() - NO_BOT_GRACE_MS) : accountId, ...(quiet ? QUIET_KINDS : []), this.cfg.batch],
+        [token, lease, now, noBot ? new Date(now.getTime() - grace) : accountId, ...(quiet ? QUIET_KINDS : []), this.cfg.batch],
       ),
     );
     const rows: { id: string | number; kind: string; dedupe_key: string; client_id: number | null; payload_enc: Buffer | null; attempts: number; sent_to: unknown }[] =
@@ -356,14 +367,15 @@ export class DeliveryService {
     const outcomes = new Map<string, Outcome>();
     const clients = await this.clientsOf(rows);
     const contacts = await this.contactsOf(rows.filter((r) => r.kind === 'client_message' || r.kind === 'tag_sync'), clients);
-    const plans = await this.plan(channel, rows, clients, contacts, now);
+    const official = await this.officiallyReachable(rows, clients);
+    const plans = await this.plan(channel, rows, clients, contacts, now, official);
 
     // Budget: WeCom sends to clients and groups cost the account; every message to a client counts against the client's cap.
     const asks: { row: Claimed; room?: string; item: BudgetItem }[] = [];
     for (const row of rows) {
       const plan = plans.get(row.id)!;
       if (plan.how === 'contact') asks.push({ row, item: { accountCost: 1, clientId: row.clientId } });
-      else if (plan.how === 'subscribe') asks.push({ row, item: { accountCost: 0, clientId: row.clientId } });
+      else if (plan.how === 'subscribe' || plan.how === 'task') asks.push({ row, item: { accountCost: 0, clientId: row.clientId } });
       else if (plan.how === 'rooms') for (const room of plan.rooms) asks.push({ row, room, item: { accountCost: 1, clientId: null } });
     }
     const verdicts = await this.budget.reserve(channel?.accountId ?? null, asks.map((a) => a.item), now);
@@ -377,6 +389,8 @@ export class DeliveryService {
         refused.set(a.row.id, verdicts[i]);
       }
     });
+
+    await this.handToSendTasks(rows, plans, refused, clients);
 
     // One lane per client: a client's messages go out one after another, in order; lanes run side by side.
     const lanes = new Map<string, (() => Promise<void>)[]>();
@@ -398,6 +412,53 @@ export class DeliveryService {
     }
     await runLimited([...lanes.values()].map((steps) => async () => { for (const step of steps) await step(); }), this.cfg.sendConcurrency);
     return this.record(rows, outcomes, clients, token, now);
+  }
+
+  /** Active clients of client messages and tag syncs that WeCom's official API reaches. */
+  private async officiallyReachable(rows: Claimed[], clients: Map<number, ClientInfo>): Promise<Set<number>> {
+    const official = this.deps.official?.();
+    const ids = [...new Set(rows.filter((r) => r.kind === 'client_message' || r.kind === 'tag_sync').map((r) => r.clientId)
+      .filter((id): id is number => id !== null && clients.get(id)?.active === true))];
+    return official && ids.length ? official.reachable(ids) : new Set();
+  }
+
+  /**
+   * The batch's send-task messages go to the official channel in one call (it batches them per
+   * consultant). Handed over counts as sent on 'wecom_task': what the consultant does not send in
+   * time comes back through fallBack. A refusal goes on to the next channel now.
+   */
+  private async handToSendTasks(rows: Claimed[], plans: Map<string, Plan>, refused: Map<string, BudgetVerdict>, clients: Map<number, ClientInfo>): Promise<void> {
+    const due = rows.filter((r) => plans.get(r.id)!.how === 'task' && !refused.has(r.id));
+    if (!due.length) return;
+    let verdicts: Map<string, SendTaskVerdict>;
+    try {
+      verdicts = await this.deps.official!()!.createSendTasks(due.map((r) => ({
+        outboxId: r.id, clientId: r.clientId!, message: { text: String(r.payload.text), ...(r.payload.card ? { card: r.payload.card } : {}) },
+      })));
+    } catch (err) {
+      verdicts = new Map(due.map((r) => [r.id, { type: 'retry', reason: errorText(err) }]));
+    }
+    for (const row of due) {
+      const v = verdicts.get(row.id) ?? { type: 'retry', reason: 'no verdict from the send-task channel' };
+      if (v.type === 'queued') plans.set(row.id, { how: 'done', outcome: { type: 'sent', channel: SEND_TASK_CHANNEL, accountId: null, sentTo: [SEND_TASK_CHANNEL] } });
+      else if (v.type === 'retry') plans.set(row.id, { how: 'done', outcome: this.channelFailure(row, clients.get(row.clientId!), new ChannelError(v.reason, true)) });
+      else plans.set(row.id, { how: 'next', reason: `WeCom send task: ${v.reason}` });
+    }
+  }
+
+  /**
+   * Send tasks the consultant did not confirm in time come back to the queue for the channels after
+   * the send task (the bot, a subscribe message, a staff task). Exactly once: only rows still
+   * recorded as handed to a send task are taken. Returns how many came back.
+   */
+  async fallBack(outboxIds: string[], reason: string): Promise<number> {
+    if (!outboxIds.length) return 0;
+    const res = await this.retried((m) => m.query(
+      `UPDATE outbox_messages SET status = 'pending', channel = NULL, sent_at = NULL, due_at = ?, attempts = 0, last_error = ?
+        WHERE status = 'sent' AND channel = ? AND id IN (${outboxIds.map(() => '?').join(',')})`,
+      [this.deps.clock.now(), reason.slice(0, 480), SEND_TASK_CHANNEL, ...outboxIds],
+    ));
+    return Number(res.affectedRows);
   }
 
   /** The client rows behind a batch: openid for subscribe messages, the consultant for tasks, and whether still active. */
@@ -425,7 +486,7 @@ export class DeliveryService {
 
   /** Decides each row's channel before any budget is taken. */
   private async plan(
-    channel: WeComChannel | null, rows: Claimed[], clients: Map<number, ClientInfo>, contacts: Map<number, string>, now: Date,
+    channel: WeComChannel | null, rows: Claimed[], clients: Map<number, ClientInfo>, contacts: Map<number, string>, now: Date, official: Set<number>,
   ): Promise<Map<string, Plan>> {
     const plans = new Map<string, Plan>();
     const credits = await this.creditsOf(rows.filter((r) => r.kind === 'client_message' && r.clientId !== null && !contacts.has(r.clientId)));
@@ -449,6 +510,8 @@ export class DeliveryService {
           }
           const contactId = contacts.get(row.clientId!);
           if (contactId && channel) plans.set(row.id, { how: 'contact', contactId });
+          // Bot, send task, subscribe message, staff task (DESIGN.md): a send task once per message.
+          else if (official.has(row.clientId!) && !row.sentTo.includes(SEND_TASK_CHANNEL)) plans.set(row.id, { how: 'task' });
           else if (contactId) plans.set(row.id, done({ type: 'deferred', until: nextMinute(now), reason: 'waiting for the bot', giveBack: true }));
           else if (p.templateId && (credits.get(`${row.clientId}:${p.templateId}`) ?? 0) > 0) plans.set(row.id, { how: 'subscribe', openid: client.openid, templateId: p.templateId });
           else plans.set(row.id, { how: 'manual', reason: 'not a WeCom contact and no subscription credit' });
@@ -457,7 +520,10 @@ export class DeliveryService {
         case 'tag_sync': {
           if (!client?.active) plans.set(row.id, done({ type: 'cancelled', reason: 'the client is gone' }));
           else if (superseded.has(row.id)) plans.set(row.id, done({ type: 'cancelled', reason: 'superseded by a newer tag set' }));
+          // Corporate tags reach every consultant's relation with the client; the bot only its own account's.
+          else if (official.has(row.clientId!)) plans.set(row.id, { how: 'officialTags' });
           else if (!contacts.has(row.clientId!)) plans.set(row.id, done({ type: 'sent', channel: 'none', accountId: null }));
+          else if (!channel) plans.set(row.id, done({ type: 'deferred', until: nextMinute(now), reason: 'waiting for the bot', giveBack: true }));
           else plans.set(row.id, { how: 'tags', contactId: contacts.get(row.clientId!)! });
           break;
         }
@@ -515,6 +581,14 @@ export class DeliveryService {
           return await this.viaSubscribeOrTask(row, client!, now, null);
         case 'manual':
           return { type: 'manual', task: this.manualTask(row, client!, plan.reason) };
+        case 'next':
+          return await this.viaSubscribeOrTask(row, client!, now, plan.reason);
+        case 'officialTags':
+          await this.deps.official!()!.syncTags(row.clientId!, await this.deps.tags.tagsOf(row.clientId!));
+          return { type: 'sent', channel: 'wecom_api', accountId: null };
+        case 'task':
+          // Handed over before the lanes (handToSendTasks); a row over budget waits.
+          return { type: 'deferred', until: nextMinute(now), reason: 'send task not handed over', giveBack: true };
         case 'tags':
           // The set as it is now, not as it was when the row was written: rows coalesce, and a
           // partial writer (the nightly RFM) must never strip the other dimensions.

@@ -1,8 +1,8 @@
 import type { Task } from '../../shared/task';
 import type { DeliveryService } from './delivery.service';
 
-export { ChannelError } from './delivery.channels';
-export type { OutgoingMessage, WeComChannel } from './delivery.channels';
+export { ChannelError, SEND_TASK_CHANNEL } from './delivery.channels';
+export type { OutgoingMessage, WeComChannel, OfficialWeComChannel, SendTaskItem, SendTaskVerdict } from './delivery.channels';
 export { DeliveryService, OUTBOX_KINDS } from './delivery.service';
 export type {
   DeliveryDeps, DrainOptions, DrainReport, ContactDirectory, OutboxKind, MessageCard, ClientMessagePayload, TagSyncPayload, GroupPostPayload,

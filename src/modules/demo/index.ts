@@ -66,7 +66,16 @@ export interface DemoServices {
   clients: ClientsService;
   community: CommunityService;
   questionnaires: QuestionnairesService;
+  /** WeCom's official API: the stand-in's staff userids are mapped to the demo staff. */
+  wecomOfficial?: { linkStaffUser(userid: string, staffId: number): Promise<void> };
 }
+
+// The WeCom stand-in's corp members (its default users) and who they are in the demo: a client
+// played adding `zhangsan` lands on the demo consultant, `lisi` on customer service.
+const DEMO_WECOM_USERS: { userid: string; role: StaffRole }[] = [
+  { userid: 'zhangsan', role: 'consultant' },
+  { userid: 'lisi', role: 'customer_service' },
+];
 
 /** Loads demo staff of every role and a few clients, once: existing rows are left as they are. */
 export async function seedDemo(deps: Deps, services: DemoServices): Promise<DemoSummary> {
@@ -85,6 +94,12 @@ export async function seedDemo(deps: Deps, services: DemoServices): Promise<Demo
     } catch (err) {
       // Another instance booting at the same moment created it first (its openid or its phone wins the unique index).
       if (!isDuplicateKey(err) && !(err instanceof AppError && err.code === ClientErrors.PHONE_IN_USE)) throw err;
+    }
+  }
+  if (deps.config.wecom.official && deps.config.wecom.standIn && services.wecomOfficial) {
+    for (const u of DEMO_WECOM_USERS) {
+      // Another instance booting at the same moment mapped it first: the same mapping.
+      await services.wecomOfficial.linkStaffUser(u.userid, staff.find((s) => s.role === u.role)!.id).catch((err) => { if (!isDuplicateKey(err)) throw err; });
     }
   }
   // The weekly live Q&A announcement to the simulated client group.

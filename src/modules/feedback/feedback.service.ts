@@ -445,6 +445,15 @@ export class FeedbackService {
     return rowsAfter(this.deps.db, 'feedback_cases t', 't.assignee_role AS assigneeRole', afterId, limit);
   }
 
+  /** Open cases whose deadline passed since `since` (staff notices: each once), oldest deadline first. */
+  async overdueSince(since: Date, now: Date, limit = 500): Promise<{ id: number; assigneeRole: StaffRole }[]> {
+    const rows: { id: number; assigneeRole: StaffRole }[] = await this.deps.db.query(
+      `SELECT id, assignee_role AS assigneeRole FROM feedback_cases WHERE status = 'open' AND deadline_at > ? AND deadline_at <= ? ORDER BY deadline_at, id LIMIT ?`,
+      [since, now, limit],
+    );
+    return rows.map((r) => ({ id: Number(r.id), assigneeRole: r.assigneeRole }));
+  }
+
   /** Cases for staff, most urgent first (audited: they name clients). */
   async listCases(actor: Actor, q: CaseListQuery): Promise<{ items: CaseView[]; page: number; hasMore: boolean }> {
     const now = this.deps.clock.now();

@@ -86,6 +86,14 @@ export class ContactWays {
     return view(row);
   }
 
+  /** The code's QR image, fetched from WeCom (its URL is WeCom's), for the console to show and download. */
+  async qrImage(id: string): Promise<{ contentType: string; body: Buffer; filename: string }> {
+    const [row]: WayRow[] = await this.deps.db.query("SELECT * FROM wecom_contact_ways WHERE public_id = ? AND kind = 'channel' AND deleted_at IS NULL", [id]);
+    if (!row) throw notFound('Contact-me code');
+    const image = await this.deps.wecom.fetchQrImage(row.qr_code).catch((err) => this.upstream(err, 'hand out the QR image'));
+    return { ...image, filename: `contact-way-${row.public_id}.${image.contentType === 'image/jpeg' ? 'jpg' : 'png'}` };
+  }
+
   /** Channel codes with what they brought: adds, bound clients, questionnaires, plans, paid orders. */
   async list(): Promise<ContactWayView[]> {
     const rows: (WayRow & { adds: number; bindings: number; questionnaires: number; plans: number; paid_orders: number })[] = await this.deps.db.query(

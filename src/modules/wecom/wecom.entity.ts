@@ -183,3 +183,88 @@ export class WeComContactWay {
   @Column({ name: 'deleted_at', type: 'datetime', precision: 3, nullable: true })
   deletedAt!: Date | null;
 }
+
+/** The corp's tag library as last read: a tag's id by its group and name (cleared when WeCom says the library changed). */
+@Entity({ name: 'wecom_corp_tags' })
+@Index('uq_wecom_corp_tags_name', ['corpId', 'groupName', 'tagName'], { unique: true })
+export class WeComCorpTag {
+  /** Tag ids are the corp's own: another corp (a new WECOM_CORP_ID) starts a library of its own. */
+  @PrimaryColumn({ name: 'corp_id', type: 'varchar', length: 64 })
+  corpId!: string;
+
+  @PrimaryColumn({ name: 'tag_id', type: 'varchar', length: 64 })
+  tagId!: string;
+
+  @Column({ name: 'group_id', type: 'varchar', length: 64 })
+  groupId!: string;
+
+  @Column({ name: 'group_name', type: 'varchar', length: 64 })
+  groupName!: string;
+
+  @Column({ name: 'tag_name', type: 'varchar', length: 64 })
+  tagName!: string;
+}
+
+export type SendTaskStatus = 'creating' | 'pending' | 'closed';
+
+/**
+ * A send task 群发任务 at WeCom (add_msg_template) a consultant confirms: 'creating' while WeCom's
+ * answer is unknown (a timeout; found in the sender's list before anything is created again),
+ * 'pending' until its deadline, 'closed' once its results are read for the last time.
+ */
+@Entity({ name: 'wecom_send_tasks' })
+@Index('ix_wecom_send_tasks_due', ['status', 'checkedAt'])
+export class WeComSendTask {
+  @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
+  id!: number;
+
+  @Index('uq_wecom_send_tasks_msgid', { unique: true })
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  msgid!: string | null;
+
+  @Column({ type: 'varchar', length: 64 })
+  userid!: string;
+
+  /** SHA-256 of the text and card: how a task whose creation timed out is recognised in WeCom's list. */
+  @Column({ name: 'content_hash', type: 'char', length: 64 })
+  contentHash!: string;
+
+  @Column({ type: 'enum', enum: ['creating', 'pending', 'closed'] })
+  status!: SendTaskStatus;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+
+  @Column({ name: 'deadline_at', type: 'datetime', precision: 3 })
+  deadlineAt!: Date;
+
+  @Column({ name: 'checked_at', type: 'datetime', precision: 3, nullable: true })
+  checkedAt!: Date | null;
+
+  @Column({ name: 'closed_at', type: 'datetime', precision: 3, nullable: true })
+  closedAt!: Date | null;
+}
+
+/** An outbox message carried by a send task, to one client's external contact. */
+@Entity({ name: 'wecom_send_task_items' })
+@Index('ix_wecom_send_task_items_task', ['taskId'])
+@Index('ix_wecom_send_task_items_client', ['clientId', 'createdAt'])
+export class WeComSendTaskItem {
+  @PrimaryColumn({ name: 'outbox_id', type: 'bigint', unsigned: true })
+  outboxId!: string;
+
+  @Column({ name: 'task_id', type: 'int', unsigned: true })
+  taskId!: number;
+
+  @Column({ name: 'client_id', type: 'int', unsigned: true })
+  clientId!: number;
+
+  @Column({ name: 'external_userid', type: 'varchar', length: 64 })
+  externalUserId!: string;
+
+  @Column({ type: 'enum', enum: ['pending', 'sent', 'fallen_back'] })
+  status!: 'pending' | 'sent' | 'fallen_back';
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 3 })
+  createdAt!: Date;
+}

@@ -36,6 +36,10 @@ export class EventProcessor {
   private inFlight: Promise<unknown> | null = null;
   private again = false;
   readonly addedHooks: AddedHook[] = [];
+  /** A staff member edited the contact in WeCom (tags among it): returns the outcome to record. */
+  readonly editedHooks: ((externalUserId: string, userid: string) => Promise<string>)[] = [];
+  /** The corp's tag library changed. */
+  readonly libraryHooks: (() => Promise<void>)[] = [];
 
   constructor(private readonly deps: { db: DataSource; clock: Clock; log: Logger }) {}
 
@@ -125,7 +129,10 @@ export class EventProcessor {
         }
         case 'edit_external_contact': {
           const applied = await this.relation(ext, userid, 'active', at, {});
-          return { status: 'done', outcome: applied.stale ? 'stale' : 'edited' };
+          if (applied.stale) return { status: 'done', outcome: 'stale' };
+          let outcome = 'edited';
+          for (const hook of this.editedHooks) outcome = await hook(ext, userid);
+          return { status: 'done', outcome };
         }
         case 'del_external_contact': {
           const applied = await this.relation(ext, userid, 'deleted_by_staff', at, {});
@@ -139,8 +146,13 @@ export class EventProcessor {
           return { status: 'skipped', outcome: 'unsupported_change' };
       }
     }
-    // The corp's tag library and client groups changed: recorded for the tag sync and group features.
-    if (row.event === 'change_external_tag' || row.event === 'change_external_chat') return { status: 'done', outcome: 'noted' };
+    // The corp's tag library changed (tags created, renamed, deleted): the tag sync reads it again.
+    if (row.event === 'change_external_tag') {
+      for (const hook of this.libraryHooks) await hook();
+      return { status: 'done', outcome: 'noted' };
+    }
+    // Client groups changed: recorded for the group features.
+    if (row.event === 'change_external_chat') return { status: 'done', outcome: 'noted' };
     return { status: 'skipped', outcome: 'unsupported_event' };
   }
 

@@ -127,6 +127,19 @@ export function registerWeComRoutes(api: ApiRouter, wecom: WeComService): void {
     )
     .add(
       {
+        method: 'get', path: '/api/staff/wecom/contact-ways/:id/qr', summary: 'The QR image of a contact-me code, as WeCom made it (to show and download)',
+        tags: STAFF, auth: 'staff', roles: WAY_STAFF, params: Joi.object({ id: publicIdSchema.required() }), files: ['image/png', 'image/jpeg'],
+        errors: ['NOT_FOUND', 'WECOM_UPSTREAM', 'WECOM_OFFICIAL_OFF'],
+      },
+      async ({ ctx, params }) => {
+        const image = await wecom.contactWaysOrOff().qrImage(params.id);
+        ctx.type = image.contentType;
+        ctx.attachment(image.filename, { type: 'inline' });
+        return image.body;
+      },
+    )
+    .add(
+      {
         method: 'delete', path: '/api/staff/wecom/contact-ways/:id', summary: 'Delete a contact-me code (at WeCom too)',
         tags: STAFF, auth: 'staff', roles: ['director'], params: Joi.object({ id: publicIdSchema.required() }), errors: ['NOT_FOUND', 'WECOM_UPSTREAM'],
       },

@@ -12,6 +12,10 @@ import { CallbackQuery, CallbackReceiver } from './wecom.callbacks';
 import { EventProcessor } from './wecom.events';
 import { ContactWays } from './wecom.contactways';
 import { StaffNotices } from './wecom.notices';
+import { WorkNotices, WorkNoticeSources } from './wecom.worknotices';
+import { ClientTagStore, CorpTagSync } from './wecom.tags';
+import { SendTaskFallback, SendTasks } from './wecom.sendtasks';
+import type { OfficialWeComChannel } from '../delivery';
 import type { Redis } from '../../shared/redis';
 import { WeComErrors } from './wecom.errors';
 
@@ -26,6 +30,12 @@ export interface WeComDeps {
   clientAccess: { assertStaffMaySee(actor: Actor, clientPublicId: string, action: string): Promise<void> };
   /** The bot's contacts (a puppet-service contact id may be the external userid). */
   botContacts: { clientOfContact(contactId: string): Promise<{ clientId: number; publicId: string } | null> };
+  /** The tags module (tags staff change in WeCom come back through it); looked up when needed. */
+  tags?: () => ClientTagStore | undefined;
+  /** Delivery, for send-task messages not sent in time; looked up when needed (it is built after this service). */
+  delivery?: () => SendTaskFallback | undefined;
+  /** New work, deadlines and posts to approve, for the staff work notices; looked up when needed. */
+  workSources?: () => WorkNoticeSources | undefined;
 }
 
 export interface JssdkSignature {
@@ -54,6 +64,12 @@ export class WeComService {
   readonly contactWays: ContactWays;
   /** Notices to staff through the hospital's app; other modules hand theirs here. */
   readonly notices: StaffNotices;
+  /** Corporate tags (mark_tag) and what staff change in WeCom. */
+  readonly corpTags: CorpTagSync;
+  /** Client messages as send tasks the consultant confirms. */
+  readonly sendTasks: SendTasks;
+  /** New work for staff, batched per staff member into one app notice per run. */
+  readonly workNotices: WorkNotices;
   private readonly log: Logger;
 
   constructor(private readonly deps: WeComDeps) {
@@ -63,6 +79,23 @@ export class WeComService {
     this.contactWays = new ContactWays({ db: deps.db, config: deps.config, clock: deps.clock, wecom: deps.wecom, log: this.log });
     this.events.addedHooks.push(this.contactWays.onAdded);
     this.notices = new StaffNotices({ db: deps.db, config: deps.config, clock: deps.clock, redis: deps.redis, wecom: deps.wecom, log: this.log });
+    this.corpTags = new CorpTagSync({ db: deps.db, corpId: deps.config.wecom.corpId, wecom: deps.wecom, log: this.log, tags: deps.tags ?? (() => undefined) });
+    this.sendTasks = new SendTasks({
+      db: deps.db, config: deps.config, clock: deps.clock, wecom: deps.wecom, log: this.log, notices: this.notices, delivery: deps.delivery ?? (() => undefined),
+    });
+    this.workNotices = new WorkNotices({ db: deps.db, sources: deps.workSources ?? (() => undefined), notices: this.notices, log: this.log });
+    this.events.editedHooks.push((ext, userid) => this.corpTags.onContactEdited(ext, userid));
+    this.events.libraryHooks.push(() => this.corpTags.forgetLibrary());
+  }
+
+  /** The official API as a delivery channel (tags, send tasks); undefined when it is not configured. */
+  deliveryChannel(): OfficialWeComChannel | undefined {
+    if (!this.official) return undefined;
+    return {
+      reachable: (ids) => this.sendTasks.reachable(ids),
+      syncTags: async (clientId, tags) => { await this.corpTags.sync(clientId, tags); },
+      createSendTasks: (items) => this.sendTasks.create(items),
+    };
   }
 
   get official(): boolean {
