@@ -1,4 +1,5 @@
 import type { paths } from '@/api/schema';
+import type { LocationQuery } from 'vue-router';
 import { ref, type Ref } from 'vue';
 import { describeError } from '@/api/errors';
 import { shanghaiDay } from '@/composables/format';
@@ -49,4 +50,11 @@ export function useReport<T>(fetch: () => Promise<T>) {
     }
   }
   return { data, loading, error, load };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** The range a link names (?from=YYYY-MM-DD&to=YYYY-MM-DD), or the last `days` days. */
+export function askedRange(query: LocationQuery, days: number): [string, string] {
+  const [from, to] = [query.from, query.to];
+  return typeof from === 'string' && typeof to === 'string' && DAY.test(from) && DAY.test(to) ? [from, to] : lastDays(days);
 }
