@@ -119,6 +119,11 @@ async function main(): Promise<void> {
       { name: 'console-settings-audit', path: '/console/settings/audit', role: 'director', wait: '[data-test=audit-table] .el-table__row' },
       { name: 'console-appointments', path: '/console/appointments', role: 'customer_service', wait: '[data-test=appt-chip]' },
       { name: 'console-report-roi', path: '/console/reports/roi', role: 'director', wait: '[data-test=roi-trend-chart] canvas' },
+      { name: 'console-report-pipeline', path: '/console/reports/pipeline', role: 'director', wait: '[data-test=pipeline-chart] canvas' },
+      { name: 'console-report-satisfaction', path: '/console/reports/satisfaction', role: 'director', wait: '[data-test=satisfaction-trend-chart] canvas' },
+      { name: 'console-report-rfm', path: '/console/reports/rfm', role: 'director', wait: '[data-test=rfm-chart] canvas' },
+      { name: 'console-report-appointments', path: '/console/reports/appointments', role: 'director', wait: '[data-test=appt-report-chart] canvas' },
+      { name: 'console-report-consistency', path: '/console/reports/consistency', role: 'director', wait: '[data-test=consistency-chart] canvas' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },

@@ -13,7 +13,8 @@ export { VChart };
 export const percent = (r: number | null | undefined): string => (r === null || r === undefined ? '—' : `${(r * 100).toFixed(1)}%`);
 
 const CHANNELS: Record<string, string> = {
-  xiaohongshu: '小红书', douyin: '抖音', baidu: '百度', dianping: '大众点评', referral: '老带新', offline_event: '线下活动', wecom: '企业微信', website: '官网', unknown: '未知',
+  xiaohongshu: '小红书', douyin: '抖音', baidu: '百度', dianping: '大众点评', referral: '老带新', offline_event: '线下活动', wecom: '企业微信', website: '官网',
+  walk_in: '到店', phone: '电话', wechat: '微信', other: '其他', unknown: '未知',
 };
 /** A lead channel's Chinese name. */
 export const channelLabel = (c: string | null): string => (c === null ? '全部' : CHANNELS[c] ?? c);
