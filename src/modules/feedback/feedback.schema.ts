@@ -110,4 +110,5 @@ export const reportResponse = Joi.object({
   overall: Joi.object(figures),
   byDoctor: Joi.array().items(Joi.object({ doctor: Joi.object({ id: Joi.string(), name: Joi.string() }), ...figures })),
   byProject: Joi.array().items(Joi.object({ project: Joi.object({ id: Joi.string(), code: Joi.string(), name: Joi.string() }), ...figures })),
+  previous: Joi.object({ from: Joi.string(), to: Joi.string(), overall: Joi.object(figures) }).description('the period of the same length just before, for comparison'),
 });
