@@ -135,8 +135,14 @@ describe('console walkthrough: the director reads the reports (real API, real da
     await page.locator('[data-test=pipeline-channels] .el-table__row').first().waitFor();
     const report = await apiGet('/api/staff/metrics/pipeline?from=2026-10-01&to=2026-11-30');
     expect(report.overall.cohort).toBe(5);
+    // The previous 61 days (1 August – 30 September) had no leads: the first step compares with nothing.
+    expect(report.previous).toMatchObject({ from: '2026-08-01', to: '2026-09-30', overall: { cohort: 0 } });
     expect(await cellsOf(page, 'pipeline-steps')).toEqual(
-      report.overall.conversion.map((c: any) => [expect.stringContaining('→'), String(c.reachedFrom), String(c.reached), pct(c.rate)]),
+      report.overall.conversion.map((c: any, i: number) => {
+        const before = report.previous.overall.conversion[i].rate;
+        const delta = c.rate === null || before === null ? '—' : `${c.rate > before ? '+' : ''}${((c.rate - before) * 100).toFixed(1)}`;
+        return [expect.stringContaining('→'), String(c.reachedFrom), String(c.reached), pct(c.rate), pct(before), delta];
+      }),
     );
     const channels = await cellsOf(page, 'pipeline-channels');
     expect(channels.map((r) => r.slice(0, 2))).toEqual(report.byChannel.map((c: any) => [({ douyin: '抖音', xiaohongshu: '小红书' } as any)[c.channel], String(c.cohort)]));
@@ -153,7 +159,8 @@ describe('console walkthrough: the director reads the reports (real API, real da
     expect(report.overall).toMatchObject({ responses: 3, promoters: 1, passives: 1, detractors: 1, nps: 0 });
     expect(await cellsOf(page, 'satisfaction-doctors')).toEqual([['周医生', '3', '0.0', ...Array(10).fill('4.00')]]);
     expect((await cellsOf(page, 'satisfaction-projects')).map((r) => r.slice(1, 3))).toEqual([['3', '0.0']]);
-    expect((await cellsOf(page, 'satisfaction-indicators'))[0]).toEqual(['服务态度', report.overall.indicators.attitude.toFixed(2)]);
+    expect((await cellsOf(page, 'satisfaction-indicators'))[0]).toEqual(['服务态度', report.overall.indicators.attitude.toFixed(2), '—', '—']);
+    await expect(page.locator('[data-test=satisfaction-nps]').innerText()).resolves.toContain('上期 —');
     expect((await cellsOf(page, 'satisfaction-trend-table')).slice(-2)).toEqual([['2026-11', '0', '—'], ['2026-12', '3', '0.0']]);
     expect(errors).toEqual([]);
   });
@@ -167,7 +174,10 @@ describe('console walkthrough: the director reads the reports (real API, real da
     const dormant = await apiGet(`/api/staff/reports/dormant?from=${encodeURIComponent('2026-11-01T00:00:00+08:00')}&to=${encodeURIComponent('2026-12-02T00:00:00+08:00')}`);
     await page.locator('[data-test=dormant-table] .el-table__row').first().waitFor();
     expect(await cellsOf(page, 'dormant-table')).toEqual(
-      dormant.tiers.map((d: any) => [({ care_3m: '3个月关怀', gift_6m: '6个月专属礼', callback_12m: '12个月回访' } as any)[d.tier], String(d.contacted), String(d.cameBack), pct(d.rate)]),
+      dormant.tiers.map((d: any, i: number) => [
+        ({ care_3m: '3个月关怀', gift_6m: '6个月专属礼', callback_12m: '12个月回访' } as any)[d.tier], String(d.contacted), String(d.cameBack), pct(d.rate),
+        pct(dormant.previous.tiers[i].rate), `${d.rate > dormant.previous.tiers[i].rate ? '+' : ''}${((d.rate - dormant.previous.tiers[i].rate) * 100).toFixed(1)}`,
+      ]),
     );
     expect(errors).toEqual([]);
   });

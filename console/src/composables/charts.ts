@@ -18,3 +18,10 @@ const CHANNELS: Record<string, string> = {
 };
 /** A lead channel's Chinese name. */
 export const channelLabel = (c: string | null): string => (c === null ? '全部' : CHANNELS[c] ?? c);
+
+/** The change from the previous period, signed ("+5.0", "-2.5"; rates ×100 as percentage points with `scale` 100); "—" when either side is missing. */
+export function change(now: number | null | undefined, before: number | null | undefined, scale = 1): string {
+  if (now === null || now === undefined || before === null || before === undefined) return '—';
+  const d = (now - before) * scale;
+  return `${d > 0 ? '+' : ''}${d.toFixed(1)}`;
+}
