@@ -132,6 +132,11 @@ async function main(): Promise<void> {
       { name: 'console-account', path: '/console/account', role: 'consultant', wait: '[data-test=totp-card]' },
       { name: 'console-imports', path: '/console/imports', role: 'director', wait: '[data-test=import-file]' },
       { name: 'console-contact-ways', path: '/console/contact-ways', role: 'director', wait: '[data-test=way-table] .el-table__row' },
+      { name: 'console-report-pipeline', path: '/console/reports/pipeline', role: 'director', wait: '[data-test=pipeline-chart] canvas' },
+      { name: 'console-report-satisfaction', path: '/console/reports/satisfaction', role: 'director', wait: '[data-test=satisfaction-trend-chart] canvas' },
+      { name: 'console-report-rfm', path: '/console/reports/rfm', role: 'director', wait: '[data-test=rfm-chart] canvas' },
+      { name: 'console-report-appointments', path: '/console/reports/appointments', role: 'director', wait: '[data-test=appt-report-chart] canvas' },
+      { name: 'console-report-consistency', path: '/console/reports/consistency', role: 'director', wait: '[data-test=consistency-chart] canvas' },
       ...(lead ? [
         { name: 'console-client-doctor', path: `/console/clients/${lead.id}`, role: 'doctor' as const, wait: '[data-test=questionnaire]' },
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },

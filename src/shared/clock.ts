@@ -41,3 +41,22 @@ export function ageOn(birthDate: string, at: Date): number {
   const [y, m, d] = shanghaiDate(at).split('-').map(Number);
   return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
 }
+
+const DAY_MS = 86400_000;
+
+/**
+ * The period of the same length just before a range of Shanghai dates (YYYY-MM-DD, both
+ * included): it ends the day before `from`. Calendar days, so month ends and leap days need no
+ * rule of their own (March 2024's previous period is 30 Jan – 29 Feb, 31 days).
+ */
+export function previousDates(from: string, to: string): { from: string; to: string } {
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const days = Math.round((Date.parse(`${to}T00:00:00Z`) - start) / DAY_MS) + 1;
+  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return { from: iso(start - days * DAY_MS), to: iso(start - DAY_MS) };
+}
+
+/** The half-open period of the same length just before [from, to) (Shanghai keeps no summer time: a day is always 24 hours). */
+export function previousInstants(from: Date, to: Date): { from: Date; to: Date } {
+  return { from: new Date(2 * from.getTime() - to.getTime()), to: from };
+}

@@ -18431,6 +18431,40 @@ export interface operations {
                                 submitted?: number;
                             };
                         };
+                        /** @description the period of the same length just before, for comparison */
+                        previous?: {
+                            from?: string;
+                            overall?: {
+                                channel?: string | null;
+                                /** @description clients created in the range */
+                                cohort?: number;
+                                conversion?: {
+                                    from?: string;
+                                    /** Format: float */
+                                    rate?: number | null;
+                                    reached?: number;
+                                    reachedFrom?: number;
+                                    to?: string;
+                                }[];
+                                stageTimes?: {
+                                    clients?: number;
+                                    from?: string;
+                                    /** Format: float */
+                                    medianHours?: number | null;
+                                    to?: string;
+                                }[];
+                                survey?: {
+                                    /** Format: float */
+                                    completenessPct?: number | null;
+                                    /** Format: float */
+                                    completionRate?: number | null;
+                                    responses?: number;
+                                    started?: number;
+                                    submitted?: number;
+                                };
+                            };
+                            to?: string;
+                        };
                         to?: string;
                     };
                 };
@@ -22411,6 +22445,20 @@ export interface operations {
                 content: {
                     "application/json": {
                         from?: string;
+                        /** @description the period of the same length just before, for comparison */
+                        previous?: {
+                            from?: string;
+                            tiers?: {
+                                /** Format: float */
+                                cameBack?: number;
+                                /** Format: float */
+                                contacted?: number;
+                                /** Format: float */
+                                rate?: number;
+                                tier?: string;
+                            }[];
+                            to?: string;
+                        };
                         tiers?: {
                             /** Format: float */
                             cameBack?: number;
@@ -22930,6 +22978,44 @@ export interface operations {
                             passives?: number;
                             promoters?: number;
                             responses?: number;
+                        };
+                        /** @description the period of the same length just before, for comparison */
+                        previous?: {
+                            from?: string;
+                            overall?: {
+                                detractors?: number;
+                                indicators?: {
+                                    /** Format: float */
+                                    aftercare?: number | null;
+                                    /** Format: float */
+                                    attitude?: number | null;
+                                    /** Format: float */
+                                    communication?: number | null;
+                                    /** Format: float */
+                                    environment?: number | null;
+                                    /** Format: float */
+                                    explanation?: number | null;
+                                    /** Format: float */
+                                    painManagement?: number | null;
+                                    /** Format: float */
+                                    privacy?: number | null;
+                                    /** Format: float */
+                                    professionalism?: number | null;
+                                    /** Format: float */
+                                    value?: number | null;
+                                    /** Format: float */
+                                    waiting?: number | null;
+                                };
+                                /**
+                                 * Format: float
+                                 * @description promoters% − detractors%
+                                 */
+                                nps?: number | null;
+                                passives?: number;
+                                promoters?: number;
+                                responses?: number;
+                            };
+                            to?: string;
                         };
                         to?: string;
                     };

@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { previousDates } from '../../shared/clock';
 import type { ApiRouter } from '../../shared/http/route';
 import type { ErrorCode } from '../../shared/errors';
 import { principalOf } from '../../shared/http/route';
@@ -164,7 +165,11 @@ export function registerConsultationRoutes(api: ApiRouter, s: { consultations: C
       summary: 'Process metrics (director): survey completion, information completeness, conversion per stage, median time between stages — by channel',
       tags: STAFF_METRICS, auth: 'staff', roles: ['director'], query: metricsQuery, response: pipelineResponse, errors: ['METRICS_RANGE_INVALID'],
     },
-    ({ query }) => metrics.pipeline(query),
+    async ({ query }) => {
+      const now = await metrics.pipeline(query);
+      const before = await metrics.pipeline({ ...query, ...previousDates(now.from, now.to) });
+      return { ...now, previous: { from: before.from, to: before.to, overall: before.overall } };
+    },
   );
   api.add(
     {

@@ -243,4 +243,5 @@ const channelMetrics = Joi.object({
 });
 export const pipelineResponse = Joi.object({
   from: Joi.string(), to: Joi.string(), channel: Joi.string().allow(null), overall: channelMetrics, byChannel: Joi.array().items(channelMetrics),
+  previous: Joi.object({ from: Joi.string(), to: Joi.string(), overall: channelMetrics }).description('the period of the same length just before, for comparison'),
 });

@@ -1,4 +1,5 @@
 import type { ClientActionLimits } from '../../shared/rate-limit';
+import { previousDates } from '../../shared/clock';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { Compensation, FeedbackService } from './feedback.service';
@@ -91,7 +92,11 @@ export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackSe
         summary: 'NPS and the ten indicator averages overall, per doctor and per project, for answers in a date range (director)',
         tags: STAFF, auth: 'staff', roles: ['director'], query: reportQuery, response: reportResponse, errors: ['VALIDATION_FAILED'],
       },
-      ({ query }) => s.feedback.satisfactionReport(query),
+      async ({ query }) => {
+        const now = await s.feedback.satisfactionReport(query);
+        const before = await s.feedback.satisfactionReport(previousDates(now.from, now.to));
+        return { ...now, previous: { from: before.from, to: before.to, overall: before.overall } };
+      },
     );
 }
 
