@@ -25,7 +25,7 @@ import type { EntityManager } from 'typeorm';
 import { OrderExports, OrdersService } from './modules/orders';
 import { ReferralsService } from './modules/referrals';
 import { ConsultationsService } from './modules/consultations';
-import { QuestionnairesService, submissionsAfter } from './modules/questionnaires';
+import { LeadExports, QuestionnairesService, submissionsAfter } from './modules/questionnaires';
 import { WorkStream } from './modules/notifications';
 import { WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
@@ -89,6 +89,7 @@ export interface Services {
   clientExports: ClientExports;
   /** The order list as a file. */
   orderExports: OrderExports;
+  leadExports: LeadExports;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -172,8 +173,9 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const impex = new ImpexService({ db, config, clock, cipher, audit, care, logger: logger.child({ module: 'impex' }) });
   const clientExports = new ClientExports({ db, cipher, audit, logger: logger.child({ module: 'clients' }) });
   const orderExports = new OrderExports({ db, audit, logger: logger.child({ module: 'orders' }) });
+  const leadExports = new LeadExports({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
   return {
-    clientExports, orderExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
+    clientExports, orderExports, leadExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
     cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits,
   };
 }

@@ -89,6 +89,11 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "doctor",
     "consultant"
   ],
+  "GET /api/staff/leads/export": [
+    "director",
+    "doctor",
+    "consultant"
+  ],
   "GET /api/staff/marketing/spend": [
     "director"
   ],
