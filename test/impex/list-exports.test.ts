@@ -14,7 +14,7 @@ const text = (res: any, cb: (err: Error | null, body: string) => void) => {
 
 const LEAD_HEADER = '\uFEFF客户ID,姓名,性别,年龄,阶段,专属咨询师,线索等级,意向分,意向项目,预算档,完整度(%),提交时间';
 
-describe('list exports: leads', () => {
+describe('list exports: leads and tasks', () => {
   let t: TestContext;
   let consultant: Staff;
   let tokens: Record<'director' | 'doctor' | 'consultant' | 'customer_service', string>;
@@ -117,4 +117,40 @@ describe('list exports: leads', () => {
     const audits = (await auditDetails('lead.export')).slice(before);
     expect(audits.map((a) => a.results)).toEqual([...Array(10).fill(1000), 2]);
   }, 180_000);
+
+  describe('tasks', () => {
+    const exportTasks = (token: string, query: Record<string, string> = {}) =>
+      t.http.get('/api/staff/tasks/export').query({ format: 'csv', ...query }).set(bearer(token)).buffer(true).parse(text);
+
+    beforeAll(async () => {
+      const task = (kind: string, clientId: number | null, assigneeRole: 'consultant' | 'customer_service', title: string) =>
+        t.services.worklist.create(null, { kind, dedupeKey: `${kind}:${title}`, clientId, assigneeRole, title });
+      await task('callback', own.id, 'consultant', '回访林晓雯');
+      await task('callback', others.id, 'consultant', '回访王美丽');
+      await task('complaint', null, 'customer_service', '处理投诉');
+    });
+
+    it('a consultant gets their role’s tasks about their own clients only, as CSV with a BOM; audited', async () => {
+      const res = await exportTasks(tokens.consultant);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-disposition']).toContain('tasks.csv');
+      const lines = (res.body as string).split('\r\n').filter(Boolean);
+      expect(lines[0]).toBe('\uFEFF任务ID,类型,客户ID,负责角色,任务,截止时间,状态,完成时间,备注');
+      expect(lines).toHaveLength(2);
+      expect(lines[1]).toContain(`,callback,${own.publicId},consultant,回访林晓雯,`);
+      expect(lines[1]).toContain(',待办,');
+      const [audit] = await auditDetails('worklist.export', consultant.id);
+      expect(audit).toMatchObject({ format: 'csv', status: 'open', role: null, results: 1, clientIds: [own.id] });
+    });
+
+    it('customer service gets its role’s tasks; the director every task, filtered by role as the list is', async () => {
+      const service = (await exportTasks(tokens.customer_service)).body.split('\r\n').filter(Boolean);
+      expect(service).toHaveLength(2);
+      expect(service[1]).toContain(',complaint,,customer_service,处理投诉,');
+      expect((await exportTasks(tokens.director)).body.split('\r\n').filter(Boolean)).toHaveLength(4);
+      expect((await exportTasks(tokens.director, { role: 'consultant' })).body.split('\r\n').filter(Boolean)).toHaveLength(3);
+      expect((await exportTasks(tokens.director, { status: 'done' })).body.split('\r\n').filter(Boolean)).toHaveLength(1);
+      expect((await t.http.get('/api/staff/tasks/export').query({ format: 'pdf' }).set(bearer(tokens.director))).status).toBe(400);
+    });
+  });
 });

@@ -155,6 +155,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/tasks": null,
+  "GET /api/staff/tasks/export": null,
   "GET /api/staff/vouchers/lookup": [
     "customer_service",
     "consultant",
