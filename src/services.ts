@@ -25,9 +25,9 @@ import type { EntityManager } from 'typeorm';
 import { OrderExports, OrdersService } from './modules/orders';
 import { ReferralsService } from './modules/referrals';
 import { ConsultationsService } from './modules/consultations';
-import { QuestionnairesService, submissionsAfter } from './modules/questionnaires';
+import { LeadExports, QuestionnairesService, submissionsAfter } from './modules/questionnaires';
 import { WorkStream } from './modules/notifications';
-import { WorklistService } from './modules/worklist';
+import { TaskExports, WorklistService } from './modules/worklist';
 import { DeliveryService } from './modules/delivery';
 import { SchedulerRuns } from './scheduler/runs';
 import { NotesService } from './modules/notes';
@@ -89,6 +89,8 @@ export interface Services {
   clientExports: ClientExports;
   /** The order list as a file. */
   orderExports: OrderExports;
+  leadExports: LeadExports;
+  taskExports: TaskExports;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -183,8 +185,10 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const impex = new ImpexService({ db, config, clock, cipher, audit, care, logger: logger.child({ module: 'impex' }) });
   const clientExports = new ClientExports({ db, cipher, audit, logger: logger.child({ module: 'clients' }) });
   const orderExports = new OrderExports({ db, audit, logger: logger.child({ module: 'orders' }) });
+  const taskExports = new TaskExports({ db, clock, audit, cipher, logger: logger.child({ module: 'worklist' }) });
+  const leadExports = new LeadExports({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
   return {
-    clientExports, orderExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
+    clientExports, orderExports, leadExports, taskExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
     cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits,
   };
 }

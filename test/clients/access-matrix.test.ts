@@ -226,9 +226,11 @@ describe('one client-access rule', () => {
       // The lists as files: the same reach and masking as the lists.
       'GET /api/staff/clients/export': { kind: 'list', scope: 'archive' },
       'GET /api/staff/orders/export': { kind: 'list', scope: 'money' },
+      'GET /api/staff/leads/export': { kind: 'list', scope: 'archive' },
       'GET /api/staff/wecom/contacts': { kind: 'list', scope: 'contact' },
       'GET /api/staff/community/posts/:id/deliveries': { kind: 'list', scope: 'contact', filtered: true, req: () => ({ path: `/api/staff/community/posts/${postId}/deliveries` }) },
       'GET /api/staff/tasks': { kind: 'list', scope: 'archive' },
+      'GET /api/staff/tasks/export': { kind: 'list', scope: 'archive' },
       'GET /api/staff/audit': { kind: 'list', scope: 'archive' },
       // ---- no client data: the route's roles alone
       'GET /api/staff/projects': { kind: 'staff', catalog: true },

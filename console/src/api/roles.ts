@@ -89,6 +89,11 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "doctor",
     "consultant"
   ],
+  "GET /api/staff/leads/export": [
+    "director",
+    "doctor",
+    "consultant"
+  ],
   "GET /api/staff/marketing/spend": [
     "director"
   ],
@@ -150,6 +155,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "GET /api/staff/tasks": null,
+  "GET /api/staff/tasks/export": null,
   "GET /api/staff/vouchers/lookup": [
     "customer_service",
     "consultant",

@@ -1,4 +1,5 @@
 export { QuestionnairesService } from './questionnaires.service';
+export { LeadExports } from './questionnaires.leads-export';
 export { questionnaireAad } from './questionnaires.shared';
 export type { QuestionnairesDeps } from './questionnaires.shared';
 export type {

@@ -7,6 +7,47 @@ import { displayAnswer } from './questionnaires.rules';
 import { questionnaireAad, LoadedVersion, parseJson, QuestionnairesSupport } from './questionnaires.shared';
 import type { LeadsQuery, LeadItem, StaffResponseView } from './questionnaires.types';
 
+export type LeadFilters = Omit<LeadsQuery, 'page' | 'pageSize'>;
+
+/**
+ * Which leads an actor sees under a list's filters: the client-access rule (archive: intent
+ * answers without health) — a consultant their own clients, doctors and the director all, and
+ * only the director filters by consultant or unassigned. Shared by the list and its file.
+ */
+export function leadsWhere(s: QuestionnairesSupport, actor: Actor, q: LeadFilters): { where: string[]; params: unknown[] } {
+  s.deps.clients.access.requireScope(actor, 'archive');
+  const scope = s.deps.clients.access.filter(actor, 'archive');
+  const where = ["c.status = 'active'", scope.sql];
+  const params: unknown[] = [...scope.params];
+  if (actor.role === 'director') {
+    if (q.unassigned) where.push('c.consultant_id IS NULL');
+    if (q.consultantId) {
+      where.push('c.consultant_id = (SELECT id FROM staff WHERE public_id = ?)');
+      params.push(q.consultantId);
+    }
+  }
+  if (q.clientId) {
+    where.push('c.public_id = ?');
+    params.push(q.clientId);
+  }
+  if (q.grade?.length) {
+    where.push(`i.lead_grade IN (${q.grade.map(() => '?').join(', ')})`);
+    params.push(...q.grade);
+  }
+  if (q.project) {
+    where.push('JSON_CONTAINS(i.projects, ?)');
+    params.push(JSON.stringify(q.project));
+  }
+  return { where, params };
+}
+
+/** Project values of a lead with their labels in the version that asked. */
+export function projectLabels(v: LoadedVersion | null, stored: unknown): { value: string; label: string }[] {
+  const projectsQ = v?.compiled.def.rules.archive?.projects;
+  const options = projectsQ ? v?.compiled.questions.get(projectsQ)?.optionByValue : undefined;
+  return parseJson<string[]>(stored as string, []).map((value) => ({ value, label: options?.get(value)?.label || value }));
+}
+
 /** Staff reading leads and (audited) responses, health answers only where the access rule allows. */
 export class QuestionnaireLeads {
   constructor(private readonly s: QuestionnairesSupport) {}
@@ -29,30 +70,7 @@ export class QuestionnaireLeads {
    * Audited 'lead.list' with the client ids shown.
    */
   async leads(actor: Actor, q: LeadsQuery): Promise<{ items: LeadItem[]; page: number; pageSize: number; total: number }> {
-    // Which clients: the client-access rule (archive: intent answers without health).
-    this.s.deps.clients.access.requireScope(actor, 'archive');
-    const scope = this.s.deps.clients.access.filter(actor, 'archive');
-    const where = ["c.status = 'active'", scope.sql];
-    const params: unknown[] = [...scope.params];
-    if (actor.role === 'director') {
-      if (q.unassigned) where.push('c.consultant_id IS NULL');
-      if (q.consultantId) {
-        where.push('c.consultant_id = (SELECT id FROM staff WHERE public_id = ?)');
-        params.push(q.consultantId);
-      }
-    }
-    if (q.clientId) {
-      where.push('c.public_id = ?');
-      params.push(q.clientId);
-    }
-    if (q.grade?.length) {
-      where.push(`i.lead_grade IN (${q.grade.map(() => '?').join(', ')})`);
-      params.push(...q.grade);
-    }
-    if (q.project) {
-      where.push('JSON_CONTAINS(i.projects, ?)');
-      params.push(JSON.stringify(q.project));
-    }
+    const { where, params } = leadsWhere(this.s, actor, q);
     const clause = where.join(' AND ');
     const [{ total }]: { total: number | string }[] = await this.s.deps.db.query(
       `SELECT COUNT(*) AS total FROM client_intents i JOIN clients c ON c.id = i.client_id WHERE ${clause}`, params,
@@ -72,7 +90,6 @@ export class QuestionnaireLeads {
     for (const r of rows) {
       const v = await this.s.loadVersion(Number(r.version_id));
       const questions = v?.compiled.questions;
-      const projectsQ = v?.compiled.def.rules.archive?.projects;
       const keyAnswers = parseJson<Answers>(r.key_answers, {});
       items.push({
         client: {
@@ -89,9 +106,7 @@ export class QuestionnaireLeads {
         intentScore: Number(r.intent_score),
         intentComponents: parseJson(r.intent_components, {}),
         riskTolerance: r.risk_tolerance,
-        projects: parseJson<string[]>(r.projects, []).map((value) => ({
-          value, label: (projectsQ && questions?.get(projectsQ)?.optionByValue.get(value)?.label) || value,
-        })),
+        projects: projectLabels(v, r.projects),
         budgetMaxFen: r.budget_max_fen === null ? null : Number(r.budget_max_fen),
         budgetMinFen: r.budget_min_fen === null ? null : Number(r.budget_min_fen),
         budgetBand: r.budget_band,

@@ -2,9 +2,11 @@ import type { ClientActionLimits } from '../../shared/rate-limit';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { QuestionnairesService } from './questionnaires.service';
+import type { LeadExports } from './questionnaires.leads-export';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import { actorFromContext } from '../audit';
 import {
-  clientTemplateResponse, codeParams, createTemplateBody, draftBody, draftResponse, idParams, leadsQuery, leadsResponse, newVersionBody,
+  clientTemplateResponse, codeParams, createTemplateBody, draftBody, draftResponse, idParams, leadsExportQuery, leadsQuery, leadsResponse, newVersionBody,
   ownLatestResponse, staffResponseView, submissionResponse, submitBody, templatesResponse, templateView, updateVersionBody, versionView,
 } from './questionnaires.schema';
 
@@ -15,7 +17,7 @@ const DIRECTOR = ['director'] as const;
 const LEAD_READERS = ['director', 'doctor', 'consultant'] as const;
 
 /** HTTP ↔ QuestionnairesService. Mini-program routes act on the logged-in client only. */
-export function registerQuestionnaireRoutes(api: ApiRouter, s: { questionnaires: QuestionnairesService; limits: ClientActionLimits }): void {
+export function registerQuestionnaireRoutes(api: ApiRouter, s: { questionnaires: QuestionnairesService; leadExports: LeadExports; limits: ClientActionLimits }): void {
   const q = s.questionnaires;
   const limits = s.limits;
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
@@ -116,6 +118,16 @@ export function registerQuestionnaireRoutes(api: ApiRouter, s: { questionnaires:
         tags: STAFF, auth: 'staff', roles: LEAD_READERS, query: leadsQuery, response: leadsResponse, errors: ['VALIDATION_FAILED', 'FORBIDDEN'],
       },
       ({ ctx, query }) => q.leads(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/leads/export', summary: 'The lead list as a file (CSV with BOM or xlsx): same filters and reach as the list, no health answers; audited',
+        tags: STAFF, auth: 'staff', roles: LEAD_READERS, query: leadsExportQuery, files: EXPORT_FILES, errors: ['VALIDATION_FAILED', 'FORBIDDEN'],
+      },
+      ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, s.leadExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       {

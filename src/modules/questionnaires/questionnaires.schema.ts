@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { idParams, publicIdParam, publicIdSchema } from '../../shared/http/schemas';
+import { exportFormat } from '../../shared/http/export';
 export { idParams };
 import { LEAD_GRADES, QUESTION_TYPES, RISK_LEVELS } from './questionnaires.definition';
 
@@ -50,6 +51,9 @@ export const leadsQuery = Joi.object({
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
 });
+
+/** The lead list's file: the list's filters, no paging (every lead the role may see). */
+export const leadsExportQuery = leadsQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 // Answers, for the OpenAPI document.
 const option = Joi.object({ value: Joi.string(), label: Joi.string(), none: Joi.boolean() }).unknown(true);

@@ -1,4 +1,5 @@
 export { WorklistService } from './worklist.service';
+export { TaskExports } from './worklist.export';
 export { taskAad } from './worklist.service';
 export type { WorklistDeps, TaskInput, TaskView, TaskQuery } from './worklist.service';
 export { WorklistErrors } from './worklist.errors';

@@ -1,12 +1,14 @@
 import type { ApiRouter } from '../../shared/http/route';
 import type { WorklistService } from './worklist.service';
+import type { TaskExports } from './worklist.export';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import { actorFromContext } from '../audit';
-import { completeBody, idParams, taskView, tasksQuery, tasksResponse } from './worklist.schema';
+import { completeBody, idParams, taskView, tasksExportQuery, tasksQuery, tasksResponse } from './worklist.schema';
 
 const TASKS = ['staff: tasks'];
 
 /** HTTP ↔ WorklistService: staff tasks. */
-export function registerWorklistRoutes(api: ApiRouter, s: { worklist: WorklistService }): void {
+export function registerWorklistRoutes(api: ApiRouter, s: { worklist: WorklistService; taskExports: TaskExports }): void {
   api
     .add(
       {
@@ -14,6 +16,17 @@ export function registerWorklistRoutes(api: ApiRouter, s: { worklist: WorklistSe
         tags: TASKS, auth: 'staff', query: tasksQuery, response: tasksResponse,
       },
       ({ ctx, query }) => s.worklist.list(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        // Before /:id/complete, as every list's file is registered before its rows.
+        method: 'get', path: '/api/staff/tasks/export', summary: 'The task list as a file (CSV with BOM or xlsx): same filters and visibility as the list; audited',
+        tags: TASKS, auth: 'staff', query: tasksExportQuery, files: EXPORT_FILES,
+      },
+      ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, s.taskExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       {

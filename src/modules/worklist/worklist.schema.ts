@@ -1,4 +1,5 @@
 import Joi from 'joi';
+import { exportFormat } from '../../shared/http/export';
 import { STAFF_ROLES } from '../staff';
 
 const PRINTABLE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
@@ -13,6 +14,9 @@ export const tasksQuery = Joi.object({
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
 });
+
+/** The task list's file: the list's filters, no paging. */
+export const tasksExportQuery = tasksQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 export const completeBody = Joi.object({
   note: Joi.string().max(500).pattern(PRINTABLE, 'printable').allow(''),

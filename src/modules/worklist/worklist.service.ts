@@ -70,7 +70,7 @@ export interface TaskQuery {
   pageSize: number;
 }
 
-interface TaskRow {
+export interface TaskRow {
   id: number;
   public_id: string;
   kind: string;
@@ -90,10 +90,10 @@ interface TaskRow {
   done_by_public_id: string | null;
 }
 
-const TASK_SELECT = `SELECT t.*, c.public_id AS client_public_id, s.public_id AS assignee_public_id, d.public_id AS done_by_public_id
+export const TASK_SELECT = `SELECT t.*, c.public_id AS client_public_id, s.public_id AS assignee_public_id, d.public_id AS done_by_public_id
   FROM staff_tasks t LEFT JOIN clients c ON c.id = t.client_id LEFT JOIN staff s ON s.id = t.assignee_id LEFT JOIN staff d ON d.id = t.done_by`;
 
-function toView(cipher: FieldCipher, r: TaskRow): TaskView {
+export function toView(cipher: FieldCipher, r: TaskRow): TaskView {
   // null: erased (or never set); false: no configured key opens it (shown as unreadable, never a 500).
   const open = (blob: Buffer | null, column: 'title' | 'details' | 'note'): string | null | false => {
     if (!blob) return null;
@@ -130,7 +130,7 @@ function toView(cipher: FieldCipher, r: TaskRow): TaskView {
  * consultant, not every consultant), or when nobody is the client's consultant yet (work for the
  * whole role to pick up). Needs `c` joined on the task's client.
  */
-function visibility(actor: Actor): { sql: string; params: unknown[] } {
+export function visibility(actor: Actor): { sql: string; params: unknown[] } {
   if (actor.role === 'director') return { sql: '1 = 1', params: [] };
   const reach = accessFilter(actor, 'archive', 'c.consultant_id');
   return {
