@@ -28,6 +28,6 @@ export function registerWorklistRoutes(api: ApiRouter, s: { worklist: WorklistSe
         summary: 'Create a task about a client (yours unless another role is named; once per requestId; consultant: own clients; audited)',
         tags: TASKS, auth: 'staff', params: idParams, body: clientTaskBody, response: taskView, errors: ['NOT_FOUND'],
       },
-      ({ ctx, params, body }) => s.worklist.createForClient(actorFromContext(ctx), params.id, { ...body, details: body.details || undefined }),
+      ({ ctx, params, body }) => s.worklist.createForClient(actorFromContext(ctx), params.id, { ...body, details: body.details || undefined, dueAt: body.dueAt ? new Date(body.dueAt) : undefined }),
     );
 }

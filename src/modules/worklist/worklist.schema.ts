@@ -38,8 +38,9 @@ export const tasksResponse = Joi.object({ items: Joi.array().items(taskView), pa
 /** A task about a client, from the sidebar; requestId makes a double tap create one task. */
 export const clientTaskBody = Joi.object({
   requestId: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid request id' }),
-  title: Joi.string().trim().min(1).max(200).pattern(PRINTABLE, 'printable').required(),
-  details: Joi.string().trim().max(1000).pattern(PRINTABLE, 'printable').allow(''),
-  dueAt: Joi.date().iso(),
+  title: Joi.string().max(200).pattern(/\S/, 'not blank').pattern(PRINTABLE, 'printable').required(),
+  details: Joi.string().max(1000).pattern(PRINTABLE, 'printable').allow(''),
+  // Bodies are validated without conversion: an ISO string, made a Date by the route.
+  dueAt: Joi.string().isoDate(),
   assigneeRole: Joi.string().valid(...STAFF_ROLES),
 }).required();
