@@ -35,7 +35,9 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 const DB_NAME = 'meiyan_screenshots';
 
-interface Shot { name: string; path: string; role: 'director' | 'doctor' | 'consultant' | 'customer_service'; phone?: boolean; wait: string }
+interface Shot { name: string; path: string; role: 'director' | 'doctor' | 'consultant' | 'customer_service'; phone?: boolean; wait: string;
+  /** Something to open before the picture (a folded panel): what to click, then what to wait for. */
+  open?: { click: string; wait: string } }
 
 async function main(): Promise<void> {
   const bench = process.argv.includes('--bench');
@@ -142,6 +144,11 @@ async function main(): Promise<void> {
         { name: 'console-plan-new', path: `/console/clients/${lead.id}/plans/new`, role: 'doctor' as const, wait: '[data-test=plan-form]' },
         { name: 'console-client-service', path: `/console/clients/${lead.id}`, role: 'customer_service' as const, wait: '[data-test=notes-card] [data-test=note]' },
         { name: 'console-sidebar', path: `/console/sidebar/?client=${lead.id}`, role: 'consultant' as const, phone: true, wait: '[data-test=sidebar-who]' },
+        // The quick actions panel opened (it starts folded).
+        {
+          name: 'console-sidebar-actions', path: `/console/sidebar/?client=${lead.id}`, role: 'consultant' as const, phone: true, wait: '[data-test=sidebar-who]',
+          open: { click: 'text=快捷操作（待办 · 发送）', wait: '[data-test=send-binding-code]' },
+        },
       ] : []),
     ];
     {
@@ -162,7 +169,13 @@ async function main(): Promise<void> {
       try {
         await page.goto(`${base}${shot.path}`);
         await page.locator(shot.wait).first().waitFor({ timeout: 30_000 });
+        if (shot.open) {
+          await page.locator(shot.open.click).first().click();
+          await page.locator(shot.open.wait).first().waitFor({ state: 'visible', timeout: 10_000 });
+        }
         await idle();
+        // Phone pictures show the viewport: bring what was opened into it (after its panel's unfolding).
+        if (shot.open) await page.locator(shot.open.wait).first().scrollIntoViewIfNeeded();
         await shoot(page, shot.name, !shot.phone);
       } catch (err) {
         process.exitCode = 1;

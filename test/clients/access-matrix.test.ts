@@ -161,6 +161,10 @@ describe('one client-access rule', () => {
       },
       'POST /api/staff/treatments/:id/cancel': { kind: 'client', scope: 'health', req: (f) => ({ path: `/api/staff/treatments/${f.treatmentId}/cancel` }) },
       'GET /api/staff/clients/:id/messages': { kind: 'client', scope: 'contact', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/messages` }) },
+      'POST /api/staff/clients/:id/send': { kind: 'client', scope: 'contact', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/send`, body: { what: 'questionnaire' } }) },
+      'POST /api/staff/clients/:id/tasks': {
+        kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/tasks`, body: { title: '矩阵测试', requestId: randomUUID() } }),
+      },
       'GET /api/staff/clients/:id/plans': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/plans` }) },
       'POST /api/staff/clients/:id/plans': { kind: 'client', scope: 'archive', req: (f) => ({ path: `/api/staff/clients/${f.client.publicId}/plans`, body: planBody() }) },
       'POST /api/staff/clients/:id/points/adjust': {

@@ -255,6 +255,11 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "POST /api/staff/clients/{id}/points/adjust": [
     "director"
   ],
+  "POST /api/staff/clients/{id}/send": [
+    "consultant",
+    "director"
+  ],
+  "POST /api/staff/clients/{id}/tasks": null,
   "POST /api/staff/community/compliance-check": null,
   "POST /api/staff/community/posts": null,
   "POST /api/staff/community/posts/{id}/approve": [

@@ -3,7 +3,7 @@ import { principalOf } from '../../shared/http/route';
 import type { ContactsService } from './contacts.service';
 import { actorFromContext } from '../audit';
 import {
-  bindBody, bindingCodeResponse, contactParams, contactsQuery, contactsResponse, contactView, idParams, messagesResponse, pageQuery,
+  bindBody, bindingCodeResponse, contactParams, contactsQuery, contactsResponse, contactView, idParams, messagesResponse, pageQuery, sendBody, sendResponse,
 } from './contacts.schema';
 
 const MP = ['mini-program: WeCom'];
@@ -52,5 +52,13 @@ export function registerContactRoutes(api: ApiRouter, s: { contacts: ContactsSer
         tags: STAFF, auth: 'staff', roles: CHAT_STAFF, params: idParams, query: pageQuery, response: messagesResponse, errors: ['NOT_FOUND'],
       },
       ({ ctx, params, query }) => s.contacts.messagesForStaff(actorFromContext(ctx), params.id, query.page, query.pageSize),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/clients/:id/send',
+        summary: 'Send the client the intent questionnaire or their WeCom binding code (once per client, purpose and day; consultant: own clients; audited)',
+        tags: STAFF, auth: 'staff', roles: CHAT_STAFF, params: idParams, body: sendBody, response: sendResponse, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params, body }) => s.contacts.sendToClient(actorFromContext(ctx), params.id, body.what),
     );
 }

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { idParams, pageQuery, publicIdParam } from '../../shared/http/schemas';
+import { STAFF_SENDS } from './contacts.service';
 export { idParams, pageQuery };
 
 // Puppet contact ids differ by puppet (WeCom external user ids, wxid_…, cuids): a safe, bounded shape.
@@ -38,3 +39,8 @@ export const messagesResponse = Joi.object({
   page: Joi.number().integer(),
   hasMore: Joi.boolean(),
 });
+
+/** What the sidebar sends a client (see ContactsService.sendToClient). */
+export const sendBody = Joi.object({ what: Joi.string().valid(...STAFF_SENDS).required() }).required();
+/** queued=false: the same was sent to this client today already. */
+export const sendResponse = Joi.object({ queued: Joi.boolean() });

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Config } from '../../config';
-import type { Clock } from '../../shared/clock';
+import { shanghaiDate, type Clock } from '../../shared/clock';
 import type { Redis } from '../../shared/redis';
 import { hitCounter } from '../../shared/redis';
 import { FieldCipher, normalizePhone, publicId as newPublicId, randomCode } from '../../shared/crypto';
@@ -48,6 +48,22 @@ export type CodeBindOutcome =
   | { status: 'contact_taken' }
   /** Too many wrong codes from this contact within the hour. */
   | { status: 'throttled' };
+
+/** What staff may send a client from the sidebar. */
+export const STAFF_SENDS = ['questionnaire', 'binding_code'] as const;
+export type StaffSend = (typeof STAFF_SENDS)[number];
+
+/** The intent questionnaire, as a card opening its page in the mini-program. */
+const QUESTIONNAIRE_MESSAGE = {
+  title: '意向问卷',
+  text: '您好，请花一两分钟填写这份意向问卷，方便顾问为您准备更合适的方案。',
+  card: { title: '意向问卷', pagePath: 'packageSurvey/questionnaire/index?code=intent' },
+};
+
+/** The binding code as text: the client sends it in the WeCom chat to link it to their account. */
+function bindingCodeMessage(code: string): { title: string; text: string; card?: undefined } {
+  return { title: '企业微信绑定码', text: `您的绑定码是 ${code}，请在与顾问的企业微信聊天中发送此码，即可关联您的会员账号。` };
+}
 
 export interface BindingCodeView {
   code: string;
@@ -233,6 +249,30 @@ export class ContactsService {
       if (await this.otherContactOf(m, clientId, contact.id)) return null;
       await this.link(m, contact.id, clientId, 'match', BOT_ACTOR);
       return clientId;
+    });
+  }
+
+  // ---------------------------------------------------------------- staff sends (the WeCom sidebar)
+
+  /**
+   * Staff send the client the intent questionnaire (a card opening it) or their WeCom binding code:
+   * a client message like every other (WeCom, else a subscribe message, else a staff task). Once per
+   * client, purpose and Shanghai day, so a double tap sends once; audited.
+   */
+  async sendToClient(actor: Actor, clientPublicId: string, what: StaffSend): Promise<{ queued: boolean }> {
+    const client = await this.openClientForStaff(this.db.manager, actor, clientPublicId, 'client.send', false);
+    const message = what === 'questionnaire' ? QUESTIONNAIRE_MESSAGE : bindingCodeMessage((await this.bindingCode(client.id)).code);
+    const dedupeKey = `staff_send:${clientPublicId}:${what}:${shanghaiDate(this.deps.clock.now())}`;
+    return runInTransaction(this.db, async (m) => {
+      const { created } = await this.deps.outbox.enqueue(m, {
+        kind: 'client_message', dedupeKey, clientId: client.id,
+        payload: {
+          purpose: 'notice', event: `staff_send_${what}`, text: message.text, ...(message.card ? { card: message.card } : {}),
+          templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: message.title, thing2: message.text.slice(0, 20) },
+        },
+      });
+      await this.deps.audit.record(actor, 'client.send', { clientId: client.id, details: { what, queued: created } }, m);
+      return { queued: created };
     });
   }
 

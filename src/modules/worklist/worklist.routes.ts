@@ -3,7 +3,7 @@ import type { WorklistService } from './worklist.service';
 import type { TaskExports } from './worklist.export';
 import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import { actorFromContext } from '../audit';
-import { completeBody, idParams, taskView, tasksExportQuery, tasksQuery, tasksResponse } from './worklist.schema';
+import { clientTaskBody, completeBody, idParams, taskView, tasksExportQuery, tasksQuery, tasksResponse } from './worklist.schema';
 
 const TASKS = ['staff: tasks'];
 
@@ -34,5 +34,13 @@ export function registerWorklistRoutes(api: ApiRouter, s: { worklist: WorklistSe
         tags: TASKS, auth: 'staff', params: idParams, body: completeBody, response: taskView, errors: ['NOT_FOUND', 'TASK_NOT_OPEN'],
       },
       ({ ctx, params, body }) => s.worklist.complete(actorFromContext(ctx), params.id, body.note || null),
+    )
+    .add(
+      {
+        method: 'post', path: '/api/staff/clients/:id/tasks',
+        summary: 'Create a task about a client (yours unless another role is named; once per requestId; consultant: own clients; audited)',
+        tags: TASKS, auth: 'staff', params: idParams, body: clientTaskBody, response: taskView, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params, body }) => s.worklist.createForClient(actorFromContext(ctx), params.id, { ...body, details: body.details || undefined, dueAt: body.dueAt ? new Date(body.dueAt) : undefined }),
     );
 }

@@ -38,3 +38,13 @@ export const taskView = Joi.object({
   note: Joi.string().allow(null, ''),
 });
 export const tasksResponse = Joi.object({ items: Joi.array().items(taskView), page: Joi.number().integer(), hasMore: Joi.boolean() });
+
+/** A task about a client, from the sidebar; requestId makes a double tap create one task. */
+export const clientTaskBody = Joi.object({
+  requestId: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid request id' }),
+  title: Joi.string().max(200).pattern(/\S/, 'not blank').pattern(PRINTABLE, 'printable').required(),
+  details: Joi.string().max(1000).pattern(PRINTABLE, 'printable').allow(''),
+  // Bodies are validated without conversion: an ISO string, made a Date by the route.
+  dueAt: Joi.string().isoDate(),
+  assigneeRole: Joi.string().valid(...STAFF_ROLES),
+}).required();

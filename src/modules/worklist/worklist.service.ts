@@ -7,7 +7,7 @@ import { rowsAfter, type RowsAfter } from '../../shared/watermark';
 import type { FieldCipher } from '../../shared/crypto';
 import type { Actor, AuditService } from '../audit';
 import type { StaffRole } from '../staff';
-import { accessFilter } from '../clients';
+import { accessFilter, ClientAccess } from '../clients';
 import type { StaffTaskStatus } from './worklist.entity';
 import { WorklistErrors } from './worklist.errors';
 
@@ -60,6 +60,18 @@ export interface TaskView {
   doneAt: Date | null;
   doneBy: string | null;
   note: string | null;
+}
+
+/** A task staff create by hand about a client (the WeCom sidebar). */
+export interface ClientTaskInput {
+  /** Chosen by the caller per submit: the same request id creates one task (a double tap). */
+  requestId: string;
+  title: string;
+  details?: string;
+  /** Default: now. */
+  dueAt?: Date;
+  /** Default: the caller's own role, assigned to the caller; another role: every member of it. */
+  assigneeRole?: StaffRole;
 }
 
 export interface TaskQuery {
@@ -144,7 +156,11 @@ export function visibility(actor: Actor): { sql: string; params: unknown[] } {
  * dedupe key — and staff list and complete.
  */
 export class WorklistService {
-  constructor(private readonly deps: WorklistDeps) {}
+  private readonly access: ClientAccess;
+
+  constructor(private readonly deps: WorklistDeps) {
+    this.access = new ClientAccess(deps);
+  }
 
   /**
    * The account is deleted (PIPL): task titles and details can quote the client's messages and
@@ -207,6 +223,26 @@ export class WorklistService {
       input.details ? cipher.encryptJson(input.details, taskAad(id, 'details')) : null,
       input.dueAt ?? clock.now(), input.dedupeKey, clock.now(),
     ];
+  }
+
+  /**
+   * A task about a client, created by a staff member who may see the client (archive scope; a
+   * consultant only their own clients, else 404); once per request id; audited with the task.
+   */
+  async createForClient(actor: Actor, clientPublicId: string, input: ClientTaskInput): Promise<TaskView> {
+    const client = await this.access.check(actor, { publicId: clientPublicId }, 'archive', { action: 'worklist.create' });
+    const mine = !input.assigneeRole || input.assigneeRole === actor.role;
+    const dedupeKey = `staff_task:${actor.id}:${client.publicId}:${input.requestId}`;
+    return runInTransaction(this.deps.db, async (m) => {
+      const { created, id } = await this.create(m, {
+        kind: 'staff_followup', dedupeKey, clientId: client.id,
+        assigneeRole: (input.assigneeRole ?? actor.role) as StaffRole, assigneeId: mine ? actor.id : null,
+        title: input.title, details: input.details ? { text: input.details } : null, dueAt: input.dueAt,
+      });
+      if (created) await this.deps.audit.record(actor, 'worklist.create', { clientId: client.id, details: { task: id, assigneeRole: input.assigneeRole ?? actor.role } }, m);
+      const [row]: TaskRow[] = await m.query(`${TASK_SELECT} WHERE t.public_id = ?`, [id]);
+      return toView(this.deps.cipher, row);
+    });
   }
 
   /** Cancels the open task of a dedupe key (the reason for it went away); true when one was cancelled. */
