@@ -54,7 +54,7 @@ describe('console walkthroughs: consultant, customer service, doctor (real API, 
     await page.locator('[data-test=new-leads]').getByText('林小美🌸').waitFor();
     // Menu: what a consultant may use, not the director's pages.
     const menu = await page.locator('[data-test=menu] [data-menu]').evaluateAll((els) => els.map((e) => e.getAttribute('data-menu')));
-    expect(menu).toEqual(['workbench', 'leads', 'clients', 'client-new', 'appointments', 'vouchers', 'orders', 'community', 'account']);
+    expect(menu).toEqual(['workbench', 'leads', 'clients', 'client-new', 'appointments', 'contact-ways', 'vouchers', 'orders', 'community', 'account']);
 
     await page.locator('[data-menu=leads]').click();
     const row = page.locator('[data-test=leads-table] .el-table__row', { hasText: '林小美🌸' });
