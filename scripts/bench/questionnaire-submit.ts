@@ -238,7 +238,7 @@ function steps(v: ProbeValues): Step[] {
   // The probe's tag rows, the stage's last: the same rows as the service's one INSERT.
   const tags = [...v.tags.filter((t) => t.dimension !== 'stage'), ...v.tags.filter((t) => t.dimension === 'stage')];
   const intentCols = ['latest_response_id', 'template_id', 'projects', 'budget_max_fen', 'budget_min_fen', 'budget_band', 'intent_score', 'intent_components', 'lead_grade',
-    'risk_tolerance', 'expectation_flags', 'key_answers', 'completeness_pct', 'submitted_at', 'updated_at'];
+    'risk_tolerance', 'expectation_flags', 'key_answers_enc', 'completeness_pct', 'submitted_at', 'updated_at'];
   const read = (sql: string, params: (s: Submission) => unknown[]): Step => ({ sql, write: false, params });
   const write = (sql: string, params: (s: Submission) => unknown[], then?: Step['then']): Step => ({ sql, write: true, params, then });
   // AuditService.recordMany: the chain head locked (held to commit: appends are serialised), the
@@ -324,7 +324,7 @@ function steps(v: ProbeValues): Step[] {
        ON DUPLICATE KEY UPDATE ${intentCols.map((n) => `${n} = VALUES(${n})`).join(', ')}`,
       (s) => [
         s.clientId, s.responseId, i.template_id, json(i.projects), i.budget_max_fen, i.budget_min_fen, i.budget_band, i.intent_score, json(i.intent_components),
-        i.lead_grade, i.risk_tolerance, json(i.expectation_flags), json(i.key_answers), i.completeness_pct, s.now, s.now,
+        i.lead_grade, i.risk_tolerance, json(i.expectation_flags), fresh(i.key_answers_enc), i.completeness_pct, s.now, s.now,
       ],
     ),
     // ClientsService.mergeMedical (its audit row goes with the submission's, at the end).

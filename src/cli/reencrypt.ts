@@ -16,6 +16,9 @@ import { taskAad } from '../modules/worklist';
 import { refundReasonAad } from '../modules/orders';
 import { treatmentAad } from '../modules/care';
 import { photoAad } from '../modules/photos';
+import { noteAad } from '../modules/notes';
+import { totpAad } from '../modules/staff';
+import { importReportAad } from '../modules/impex';
 import { reindexAll } from './reindex';
 
 /**
@@ -87,6 +90,11 @@ const PLANS: TablePlan[] = [
     columns: [{ column: 'answers_enc', aad: (r) => questionnaireAad.draft(Number(r.clientId), Number(r.templateId)) }],
     keepUpdatedAt: true,
   },
+  {
+    table: 'client_intents', key: 'client_id', select: 't.client_id AS clientId', from: 'client_intents t',
+    columns: [{ column: 'key_answers_enc', aad: (r) => questionnaireAad.keyAnswers(Number(r.clientId)) }],
+    keepUpdatedAt: true,
+  },
   ...CONSULTATION_ENCRYPTED_TABLES,
   {
     table: 'satisfaction_surveys', key: 'id', select: 't.public_id AS publicId', from: 'satisfaction_surveys t',
@@ -141,7 +149,36 @@ const PLANS: TablePlan[] = [
     columns: [{ column: 'data_enc', aad: (r) => photoAad(String(r.publicId)), binary: true }],
     keepUpdatedAt: false,
   },
+  {
+    table: 'client_notes', key: 'id', select: 't.public_id AS publicId', from: 'client_notes t',
+    columns: [{ column: 'body_enc', aad: (r) => noteAad(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
+  {
+    table: 'staff', key: 'id', select: 't.id AS staffId', from: 'staff t',
+    columns: [
+      { column: 'totp_secret_enc', aad: (r) => totpAad.secret(Number(r.staffId)) },
+      { column: 'totp_pending_enc', aad: (r) => totpAad.pending(Number(r.staffId)) },
+    ],
+    keepUpdatedAt: true,
+  },
+  {
+    table: 'import_jobs', key: 'id', select: 't.public_id AS publicId', from: 'import_jobs t',
+    columns: [{ column: 'report_enc', aad: (r) => importReportAad(String(r.publicId)) }],
+    keepUpdatedAt: false,
+  },
 ];
+
+/**
+ * Encrypted columns the command leaves alone, and why. Every other `*_enc` column of the schema
+ * must be in PLANS (test/system/reencrypt-coverage.test.ts checks it against the live schema).
+ */
+export const NOT_REENCRYPTED: Record<string, string> = {
+  'import_file_chunks.data_enc': 'an uploaded file kept only until its import ends (then purged); finish or cancel imports before retiring a key',
+};
+
+/** `table.column` of every column the command re-encrypts. */
+export const REENCRYPTED_COLUMNS: string[] = PLANS.flatMap((p) => p.columns.map((c) => `${p.table}.${c.column}`));
 
 export interface ReencryptDeps {
   db: DataSource;

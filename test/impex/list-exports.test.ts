@@ -101,8 +101,8 @@ describe('list exports: leads and tasks', () => {
     }
     // Grades alternate, so batches cross from one grade to the next mid-way.
     await t.deps.db.query(
-      `INSERT INTO client_intents (client_id, latest_response_id, template_id, projects, intent_score, intent_components, lead_grade, risk_tolerance, expectation_flags, key_answers, completeness_pct, submitted_at, updated_at)
-       SELECT c.id, ?, ?, '[]', 50, '{}', ELT(1 + c.id % 3, 'A', 'B', 'C'), 'medium', '[]', '{}', 80, ?, ? FROM clients c WHERE c.openid LIKE 'o_lead_export_%'`,
+      `INSERT INTO client_intents (client_id, latest_response_id, template_id, projects, intent_score, intent_components, lead_grade, risk_tolerance, expectation_flags, key_answers_enc, completeness_pct, submitted_at, updated_at)
+       SELECT c.id, ?, ?, '[]', 50, '{}', ELT(1 + c.id % 3, 'A', 'B', 'C'), 'medium', '[]', '', 80, ?, ? FROM clients c WHERE c.openid LIKE 'o_lead_export_%'`,
       [responseId, templateId, now, now],
     );
     const before = (await auditDetails('lead.export')).length;

@@ -177,6 +177,12 @@ describe('questionnaires for staff: templates, leads and responses', () => {
         budgetMaxFen: 5_000_000, budgetBand: 'premium', riskTolerance: 'medium', intentComponents: { urgency: 100, budget_fit: 95, readiness: 100 },
       });
       expect(top.keyAnswers).toEqual(expect.arrayContaining([{ id: 'timeline', title: '您打算什么时候开始？', answer: '一个月内' }]));
+      // At rest the key answers are ciphertext bound to their client: no answer value in the row, and another row's key does not open it.
+      const [stored] = await t.deps.db.query('SELECT client_id, key_answers_enc FROM client_intents WHERE client_id = ?', [hot.client.id]);
+      expect(Buffer.isBuffer(stored.key_answers_enc)).toBe(true);
+      expect(stored.key_answers_enc.toString('latin1')).not.toMatch(/timeline|within_/);
+      expect(JSON.parse(t.services.cipher.decrypt(stored.key_answers_enc, `client_intents:${hot.client.id}:key_answers`))).toMatchObject({ timeline: expect.any(String) });
+      expect(() => t.services.cipher.decrypt(stored.key_answers_enc, `client_intents:${warm.client.id}:key_answers`)).toThrow();
       expect(res.body.items[2].expectationFlags).toEqual([
         { code: 'expects_guarantee', label: '期待医院保证效果' }, { code: 'budget_far_below', label: '预算远低于项目价格区间' },
       ]);

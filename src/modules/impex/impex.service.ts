@@ -60,7 +60,8 @@ interface JobRow {
 
 // Stored uploads are encrypted in chunks under MariaDB's packet limit.
 const CHUNK_BYTES = 1024 * 1024;
-const reportAad = (jobPublicId: string) => `import_jobs:${jobPublicId}:report`;
+/** Associated data of an import's problem report (re-encryption needs it too). */
+export const reportAad = (jobPublicId: string) => `import_jobs:${jobPublicId}:report`;
 const chunkAad = (jobPublicId: string, seq: number) => `import_file_chunks:${jobPublicId}:${seq}`;
 const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) as T : v);
 

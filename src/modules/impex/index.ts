@@ -1,4 +1,4 @@
-export { ImpexService } from './impex.service';
+export { ImpexService, reportAad as importReportAad } from './impex.service';
 export type { ImpexDeps, ImportJobView, UploadMeta, FileImportOptions } from './impex.service';
 export type { PassReport, ImportCounts } from './impex.engine';
 export { ImportErrors } from './impex.errors';

@@ -214,9 +214,9 @@ export class ClientIntent {
   @Column({ name: 'expectation_flags', type: 'json' })
   expectationFlags!: string[];
 
-  /** Non-health answers consultants see with the lead (rules.archive.keyAnswers). */
-  @Column({ name: 'key_answers', type: 'json' })
-  keyAnswers!: Record<string, unknown>;
+  /** Non-health answers consultants see with the lead (rules.archive.keyAnswers), encrypted: free text among them. */
+  @Column({ name: 'key_answers_enc', type: 'mediumblob' })
+  keyAnswersEnc!: Buffer;
 
   @Column({ name: 'completeness_pct', type: 'tinyint', unsigned: true })
   completenessPct!: number;

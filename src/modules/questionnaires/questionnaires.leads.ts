@@ -90,7 +90,7 @@ export class QuestionnaireLeads {
     for (const r of rows) {
       const v = await this.s.loadVersion(Number(r.version_id));
       const questions = v?.compiled.questions;
-      const keyAnswers = parseJson<Answers>(r.key_answers, {});
+      const keyAnswers = this.s.openAnswers(r.key_answers_enc, questionnaireAad.keyAnswers(Number(r.client_id)), { clientId: Number(r.client_id) });
       items.push({
         client: {
           id: r.client_public_id,

@@ -34,6 +34,7 @@ export const questionnaireAad = {
   answers: (responsePublicId: string) => `questionnaire_responses:${responsePublicId}:answers`,
   healthAnswers: (responsePublicId: string) => `questionnaire_responses:${responsePublicId}:health_answers`,
   safetyFlags: (responsePublicId: string) => `questionnaire_responses:${responsePublicId}:safety_flags`,
+  keyAnswers: (clientId: number) => `client_intents:${clientId}:key_answers`,
 };
 
 /** A version as the service uses it; published ones are cached for the life of the process (they never change). */

@@ -209,7 +209,7 @@ export class QuestionnaireSubmissions {
     const cols = {
       latest_response_id: responseId, template_id: templateId, projects: JSON.stringify(a.projects), budget_max_fen: a.budgetMaxFen, budget_min_fen: a.budgetMinFen,
       budget_band: a.budgetBand, intent_score: a.intentScore, intent_components: JSON.stringify(a.components), lead_grade: a.leadGrade,
-      risk_tolerance: a.riskTolerance, expectation_flags: JSON.stringify(a.expectationFlags), key_answers: JSON.stringify(a.keyAnswers),
+      risk_tolerance: a.riskTolerance, expectation_flags: JSON.stringify(a.expectationFlags), key_answers_enc: this.s.deps.cipher.encryptJson(a.keyAnswers, questionnaireAad.keyAnswers(clientId)),
       completeness_pct: a.completenessPct, submitted_at: now, updated_at: now,
     };
     const names = Object.keys(cols);

@@ -10,8 +10,13 @@ const PERIOD = 30;
 const WINDOW = 1;
 export const RECOVERY_CODE_COUNT = 10;
 
-const secretAad = (staffId: number) => `staff:${staffId}:totp_secret`;
-const pendingAad = (staffId: number) => `staff:${staffId}:totp_pending`;
+/** Associated data of a staff member's TOTP secret and of the one being enrolled (re-encryption needs them too). */
+export const totpAad = {
+  secret: (staffId: number) => `staff:${staffId}:totp_secret`,
+  pending: (staffId: number) => `staff:${staffId}:totp_pending`,
+};
+const secretAad = totpAad.secret;
+const pendingAad = totpAad.pending;
 
 /** Recovery codes as people type them: case, spaces and dashes do not matter. */
 function normalizeRecoveryCode(code: string): string {
