@@ -128,31 +128,15 @@ type Attempt =
   | { locked: false; slot: number; lockedUntil: Date | null };
 
 /**
- * Failure counter of a username that has no usable account, with the same rules as a real
- * account's failed_attempts / locked_until: a refused attempt while locked is not counted, an
- * expired lock starts the count afresh, the attempt reaching the limit locks. Times are the
- * caller's clock (ms), so the injected clock drives the window; the key's TTL only bounds memory.
- * KEYS[1] the counter; ARGV now, limit, lock length (ms), TTL (s). Returns { count, lockedUntil, refused }.
+ * One attempt counter kept in Redis, with the same rules as an account's failed_attempts /
+ * locked_until: an attempt while locked is refused and not counted, an expired lock starts the
+ * count afresh, the attempt reaching the limit locks. Times are the caller's clock (ms), so the
+ * injected clock drives the window; the key's TTL only bounds memory. Used for usernames with no
+ * usable account (counted after the password check fails) and for an account's attempts from an
+ * address it logged in from before (counted before the check, cleared by a successful login).
+ * KEYS[1] the counter; ARGV now, limit, lock length (ms), TTL (s). Returns { refused (0/1), lockedUntil (ms, 0: none) }.
  */
-const UNKNOWN_FAILURE_SCRIPT = `
-local now = tonumber(ARGV[1])
-local lockedUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-if lockedUntil > now then return { 0, lockedUntil, 1 } end
-local count = 1
-if lockedUntil == 0 then count = tonumber(redis.call('HGET', KEYS[1], 'n') or '0') + 1 end
-local untilMs = 0
-if count >= tonumber(ARGV[2]) then untilMs = now + tonumber(ARGV[3]) end
-redis.call('HSET', KEYS[1], 'n', count, 'until', untilMs)
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
-return { count, untilMs, 0 }
-`;
-/**
- * Attempts of one account from one address it has logged in from before, counted *before* the
- * password is checked (as the account's own counter): refused while locked, else counted, locking
- * at the limit. Cleared by a successful login. KEYS[1] the counter; ARGV now, limit, lock (ms), TTL (s).
- * Returns { locked (0/1), lockedUntil }.
- */
-const KNOWN_ADDRESS_ATTEMPT_SCRIPT = `
+const COUNT_ATTEMPT_SCRIPT = `
 local now = tonumber(ARGV[1])
 local lockedUntil = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
 if lockedUntil > now then return { 1, lockedUntil } end
@@ -777,13 +761,17 @@ export class StaffService {
   }
 
   private async reserveKnownAddressAttempt(staffId: number, ip: string | null, now: Date): Promise<{ locked: true; lockedUntil: Date } | { locked: false; lockedUntil: Date | null }> {
+    const { refused, lockedUntil } = await this.countAttempt(this.knownAddressCounterKey(staffId, ip), now);
+    return refused ? { locked: true, lockedUntil: lockedUntil as Date } : { locked: false, lockedUntil };
+  }
+
+  /** Counts one attempt on a Redis counter (COUNT_ATTEMPT_SCRIPT) with the accounts' limit and lock length. */
+  private async countAttempt(key: string, now: Date): Promise<{ refused: boolean; lockedUntil: Date | null }> {
     const lockMs = this.config.auth.staffLockoutMinutes * 60_000;
-    const [locked, untilMs] = (await this.redis.eval(
-      KNOWN_ADDRESS_ATTEMPT_SCRIPT, 1, this.knownAddressCounterKey(staffId, ip),
-      now.getTime(), this.config.auth.staffLockoutAttempts, lockMs, Math.ceil(lockMs / 1000) + UNKNOWN_FAILURE_TTL_SECONDS,
+    const [refused, untilMs] = (await this.redis.eval(
+      COUNT_ATTEMPT_SCRIPT, 1, key, now.getTime(), this.config.auth.staffLockoutAttempts, lockMs, Math.ceil(lockMs / 1000) + UNKNOWN_FAILURE_TTL_SECONDS,
     )) as [number, number];
-    if (Number(locked)) return { locked: true, lockedUntil: new Date(Number(untilMs)) };
-    return { locked: false, lockedUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
+    return { refused: Number(refused) === 1, lockedUntil: Number(untilMs) > 0 ? new Date(Number(untilMs)) : null };
   }
 
   /**
@@ -817,13 +805,7 @@ export class StaffService {
         'SELECT HEX(WEIGHT_STRING(CONVERT(? USING utf8mb4) COLLATE utf8mb4_unicode_ci)) AS w',
         [username.replace(/ +$/, '')],
       )) as Array<{ w: string }>;
-      const key = `staff-login-fail:${sha256(w).slice(0, 32)}`;
-      const lockMs = this.config.auth.staffLockoutMinutes * 60_000;
-      const [, untilMs] = (await this.redis.eval(
-        UNKNOWN_FAILURE_SCRIPT, 1, key,
-        now.getTime(), this.config.auth.staffLockoutAttempts, lockMs, Math.ceil(lockMs / 1000) + UNKNOWN_FAILURE_TTL_SECONDS,
-      )) as [number, number, number];
-      return untilMs > 0 ? new Date(Number(untilMs)) : null;
+      return (await this.countAttempt(`staff-login-fail:${sha256(w).slice(0, 32)}`, now)).lockedUntil;
     } catch {
       // Redis (or the database) unavailable: answer as a first wrong guess rather than fail (a 500
       // here, where a real account answers 401, would itself tell the two apart).
