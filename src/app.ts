@@ -18,7 +18,7 @@ import { HttpMetrics } from './shared/http/metrics';
 import { buildOpenApi, swaggerUiHtml } from './shared/http/openapi';
 import { poolStats } from './shared/db';
 import { AppError, CommonErrors } from './shared/errors';
-import { createAuthHooks, registerAuthRoutes } from './modules/auth';
+import { createAuthHooks, registerAuthRoutes, sessionErrorsOf } from './modules/auth';
 import { registerClientRoutes } from './modules/clients';
 import { registerStaffRoutes } from './modules/staff';
 import { registerAuditRoutes } from './modules/audit';
@@ -62,7 +62,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   const metrics = new HttpMetrics(() => poolStats(db));
   // Routes cannot change after createApp, so the document is built once, on first use.
   let doc: ReturnType<typeof buildOpenApi> | undefined;
-  const openapi = () => (doc ??= buildOpenApi(api.specs, { title: '美颜客户管理 API (mini-program + staff)', version: pkg.version, serverUrl: config.publicUrl }));
+  const openapi = () => (doc ??= buildOpenApi(api.specs, { title: '美颜客户管理 API (mini-program + staff)', version: pkg.version, serverUrl: config.publicUrl }, [], sessionErrorsOf));
 
   registerSystemRoutes(api, deps, metrics, openapi);
   registerAuthRoutes(api, services);

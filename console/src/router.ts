@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router';
-import { session, whenSessionExpires } from '@/composables/session';
+import { session, whenEnrolmentRequired, whenSessionExpires } from '@/composables/session';
 import { OPERATION_ROLES } from '@/api/roles';
 // The first screen's two views come with the main script: no second round trip before the workbench shows.
 import LayoutView from '@/views/LayoutView.vue';
@@ -68,6 +68,10 @@ export function createConsoleRouter() {
   whenSessionExpires(() => {
     const here = router.currentRoute.value;
     if (here.name !== 'login') void router.replace({ name: 'login', query: { redirect: here.fullPath, expired: '1' } });
+  });
+  // The API said this session may only enrol TOTP: to 我的账号, where the page says why.
+  whenEnrolmentRequired(() => {
+    if (router.currentRoute.value.name !== 'account') void router.replace({ name: 'account', query: { totp: 'required' } });
   });
   return router;
 }

@@ -113,4 +113,38 @@ describe('console walkthrough: 我的账号 — change my password, turn TOTP on
     expect(await t.deps.db.query('SELECT totp_enabled_at AS enabledAt FROM staff WHERE id = ?', [doctor.id])).toEqual([{ enabledAt: null }]);
     expect(errors).toEqual([]);
   });
+  it('a role that must have TOTP lands on 我的账号 until it is on: logging in, and any other page, lead there; after enrolment the console opens', async () => {
+    // The same database, served by a configuration where directors must have TOTP.
+    const strict = await createTestContext({ env: { ...BROWSER_ENV, STAFF_TOTP_REQUIRED_ROLES: 'director' }, shareDatabaseOf: t });
+    const strictServer = await listen(strict);
+    try {
+      const director = await createStaff(strict, 'director', { displayName: '周院长' });
+      const page = await (await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })).newPage();
+      const errors = watchErrors(page);
+      await loginThroughPage(page, strictServer.url, director, '/console/clients');
+      await page.waitForURL(/\/console\/account\?totp=required/);
+      await page.locator('[data-test=totp-required]').waitFor();
+
+      // Typing another page's address: the API refuses its reads, and the console comes back here.
+      await page.goto(`${strictServer.url}/console/orders`);
+      await page.waitForURL(/\/console\/account\?totp=required/);
+
+      await page.locator('[data-test=totp-start]').click();
+      const secret = (await page.locator('[data-test=totp-secret]').innerText()).trim();
+      await page.locator('input[data-test=totp-otp]').fill(OTPAuth.TOTP.generate({ secret: OTPAuth.Secret.fromBase32(secret), timestamp: strict.clock.now().getTime() }));
+      await page.locator('[data-test=totp-confirm]').click();
+      await page.locator('[data-test=totp-state]').getByText('已开启').waitFor();
+      await page.locator('[data-test=recovery-done]').click();
+      expect(await page.locator('[data-test=totp-required]').count()).toBe(0);
+
+      await page.locator('[data-menu=clients]').click();
+      await page.waitForURL(/\/console\/clients/);
+      await page.locator('.el-table').first().waitFor();
+      expect(page.url()).not.toContain('/account');
+      expect(errors).toEqual([]);
+    } finally {
+      await strictServer.close();
+      await strict.close();
+    }
+  });
 });

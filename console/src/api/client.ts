@@ -1,7 +1,7 @@
 import createClient from 'openapi-fetch';
 import type { paths } from './schema';
 import { ApiError, rolesFor } from './errors';
-import { session, sessionExpired } from '@/composables/session';
+import { enrolmentRequired, session, sessionExpired } from '@/composables/session';
 
 const methods = new WeakMap<Response, string>();
 
@@ -13,10 +13,15 @@ api.use({
     if (session.token) request.headers.set('Authorization', `Bearer ${session.token}`);
     return request;
   },
-  onResponse({ request, response }) {
+  async onResponse({ request, response }) {
     methods.set(response, request.method);
     // A 401 anywhere but the login itself: the session ended (expired, revoked, password changed).
     if (response.status === 401 && !new URL(request.url).pathname.endsWith('/auth/login')) sessionExpired();
+    // A 403 that says this session may only enrol TOTP: to the account page, whatever was asked.
+    if (response.status === 403) {
+      const body = (await response.clone().json().catch(() => null)) as { error?: { code?: string } } | null;
+      if (body?.error?.code === 'STAFF_TOTP_ENROLMENT_REQUIRED') enrolmentRequired();
+    }
     return response;
   },
 });

@@ -9599,7 +9599,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9747,7 +9747,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9883,7 +9883,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10069,7 +10069,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10216,7 +10216,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10413,7 +10413,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10621,7 +10621,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -10817,7 +10817,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11003,7 +11003,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11140,7 +11140,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11429,6 +11429,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL */
             500: {
                 headers: {
@@ -11515,7 +11530,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11693,7 +11708,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -11833,7 +11848,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12003,7 +12018,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12147,6 +12162,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL */
             500: {
                 headers: {
@@ -12234,7 +12264,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12359,6 +12389,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -12447,7 +12492,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12587,7 +12632,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12738,7 +12783,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12846,7 +12891,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -12967,7 +13012,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN, HEALTH_CONSENT_REQUIRED */
+            /** @description FORBIDDEN, HEALTH_CONSENT_REQUIRED, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13110,7 +13155,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13225,6 +13270,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -13316,6 +13376,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13443,6 +13518,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -13545,7 +13635,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13664,7 +13754,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13868,7 +13958,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description HEALTH_CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, FORBIDDEN */
+            /** @description HEALTH_CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14019,7 +14109,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14170,7 +14260,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14327,6 +14417,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -14461,7 +14566,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14574,6 +14679,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -14647,6 +14767,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14734,6 +14869,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL */
             500: {
                 headers: {
@@ -14804,6 +14954,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14973,6 +15138,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL */
             500: {
                 headers: {
@@ -15124,6 +15304,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
@@ -15261,6 +15456,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15442,7 +15652,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description POST_NOT_AUTHOR */
+            /** @description POST_NOT_AUTHOR, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15637,7 +15847,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description POST_SELF_APPROVAL, FORBIDDEN */
+            /** @description POST_SELF_APPROVAL, STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15817,7 +16027,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description POST_NOT_AUTHOR */
+            /** @description POST_NOT_AUTHOR, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -15937,6 +16147,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16091,7 +16316,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16286,7 +16511,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description POST_NOT_AUTHOR */
+            /** @description POST_NOT_AUTHOR, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16417,7 +16642,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16529,7 +16754,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16685,7 +16910,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16832,7 +17057,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -16975,7 +17200,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17110,7 +17335,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17254,7 +17479,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17458,7 +17683,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17666,7 +17891,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17754,7 +17979,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17856,7 +18081,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -17959,7 +18184,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18107,7 +18332,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18441,6 +18666,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL */
             500: {
                 headers: {
@@ -18580,7 +18820,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description STAFF_TOTP_REQUIRED */
+            /** @description STAFF_TOTP_REQUIRED, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -18939,7 +19179,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -19067,6 +19307,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19238,7 +19493,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -19432,6 +19687,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -19594,7 +19864,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -19757,7 +20027,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -19976,7 +20246,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -20121,6 +20391,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -20205,7 +20490,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -20385,7 +20670,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -20588,7 +20873,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description HEALTH_CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, FORBIDDEN */
+            /** @description HEALTH_CONSENT_REQUIRED, GUARDIAN_CONSENT_REQUIRED, STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -20811,7 +21096,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21004,7 +21289,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21107,7 +21392,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21192,6 +21477,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21308,7 +21608,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21472,7 +21772,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21613,7 +21913,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21759,7 +22059,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -21844,6 +22144,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -21946,7 +22261,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22089,6 +22404,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -22191,7 +22521,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22346,6 +22676,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -22448,7 +22793,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22603,7 +22948,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22726,7 +23071,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22833,7 +23178,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -22942,7 +23287,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23013,7 +23358,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23162,7 +23507,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23249,7 +23594,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23491,7 +23836,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23559,6 +23904,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -23668,7 +24028,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23814,7 +24174,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -23972,7 +24332,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24069,7 +24429,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24171,7 +24531,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24319,7 +24679,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24479,7 +24839,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN, OWN_PASSWORD_RESET */
+            /** @description FORBIDDEN, OWN_PASSWORD_RESET, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24608,7 +24968,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24717,7 +25077,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN, OWN_TOTP_RESET */
+            /** @description FORBIDDEN, OWN_TOTP_RESET, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24826,7 +25186,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, STAFF_TOTP_ENROLMENT_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -24948,6 +25308,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL */
             500: {
                 headers: {
@@ -25026,6 +25401,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -25169,6 +25559,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description INTERNAL */
             500: {
                 headers: {
@@ -25283,7 +25688,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -25460,7 +25865,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -25597,7 +26002,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -25750,7 +26155,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -25896,7 +26301,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26033,7 +26438,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26125,7 +26530,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26239,7 +26644,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26379,7 +26784,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26492,7 +26897,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26625,7 +27030,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26728,7 +27133,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26885,7 +27290,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -26984,6 +27389,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description NOT_FOUND */
             404: {
                 headers: {
@@ -27066,6 +27486,21 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -27185,7 +27620,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;

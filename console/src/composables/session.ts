@@ -41,3 +41,12 @@ export function sessionExpired(): void {
   signOut();
   onExpired?.();
 }
+
+let onEnrolment: (() => void) | null = null;
+/** What to do when the API says this session may only enrol TOTP (a role that must have it, without it yet). */
+export function whenEnrolmentRequired(fn: () => void): void {
+  onEnrolment = fn;
+}
+export function enrolmentRequired(): void {
+  onEnrolment?.();
+}

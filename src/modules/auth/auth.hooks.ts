@@ -11,6 +11,15 @@ const ENROL_ONLY_ROUTES = new Set([
   'GET /api/staff/me', 'POST /api/staff/me/totp', 'POST /api/staff/me/totp/confirm', 'POST /api/staff/me/password', 'POST /api/staff/auth/logout',
 ]);
 
+/**
+ * Refusals the session itself may cause on a route, whatever the route does: a staff route outside
+ * the enrolment pages answers 403 STAFF_TOTP_ENROLMENT_REQUIRED to a session that must first enrol
+ * TOTP (for the OpenAPI document).
+ */
+export function sessionErrorsOf(spec: Pick<RouteSpec, 'method' | 'path' | 'auth'>): string[] {
+  return spec.auth === 'staff' && !ENROL_ONLY_ROUTES.has(`${spec.method.toUpperCase()} ${spec.path}`) ? [AuthErrors.STAFF_TOTP_ENROLMENT_REQUIRED] : [];
+}
+
 /** Bearer-token authentication for routes, and the audit row for a role that was turned away. */
 export function createAuthHooks(sessions: SessionStore, audit: AuditService): AuthHooks {
   return {

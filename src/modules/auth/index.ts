@@ -2,4 +2,4 @@ export { MpAuthService } from './auth.service';
 export type { LaunchQuery, LoginInput, LoginResult } from './auth.service';
 export { AuthErrors } from './auth.errors';
 export { registerAuthRoutes } from './auth.routes';
-export { createAuthHooks } from './auth.hooks';
+export { createAuthHooks, sessionErrorsOf } from './auth.hooks';

@@ -55,7 +55,11 @@ function parameters(where: 'path' | 'query', schema?: Joi.ObjectSchema): object[
 }
 
 /** The OpenAPI 3 document, written from the same joi schemas that validate the requests. */
-export function buildOpenApi(specs: RouteSpec[], info: { title: string; version: string; serverUrl: string }, extra: RouteSpec[] = []) {
+export function buildOpenApi(
+  specs: RouteSpec[], info: { title: string; version: string; serverUrl: string }, extra: RouteSpec[] = [],
+  /** Codes a route may answer because of the session it was called with (the auth hooks know them). */
+  sessionErrors: (spec: RouteSpec) => string[] = () => [],
+) {
   const paths: Record<string, Record<string, object>> = {};
   for (const spec of [...specs, ...extra]) {
     const p = toOpenApiPath(spec.path);
@@ -71,6 +75,7 @@ export function buildOpenApi(specs: RouteSpec[], info: { title: string; version:
     if (spec.body) for (const c of ['MALFORMED_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE']) codes.add(c);
     codes.add('INTERNAL');
     if (spec.auth !== 'none') codes.add('UNAUTHENTICATED');
+    for (const c of sessionErrors(spec)) codes.add(c);
     if (spec.roles) codes.add('FORBIDDEN');
     const byStatus = new Map<number, string[]>();
     for (const code of codes) byStatus.set(statusOf(code), [...(byStatus.get(statusOf(code)) ?? []), code]);
