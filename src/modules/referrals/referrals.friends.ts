@@ -3,10 +3,7 @@ import { maskName } from './referrals.rules';
 import type { ReferralsSupport } from './referrals.shared';
 import type { FriendStatus, FriendsView, StatusConsentView } from './referrals.types';
 
-/**
- * The referrer's friends and each friend's consent to be seen: a friend who agreed shows with a
- * masked name and a coarse status; the others only as a count (PIPL art. 23, 28–29; DOMAIN.md, referral).
- */
+/** The referrer's friends, and each friend's consent to be seen by the referrer. */
 export class ReferralFriends {
   constructor(private readonly s: ReferralsSupport) {}
 
