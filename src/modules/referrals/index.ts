@@ -2,11 +2,11 @@ import type { Task } from '../../shared/task';
 import type { ReferralsService } from './referrals.service';
 
 export { ReferralsService } from './referrals.service';
+export type { ReferralsDeps } from './referrals.shared';
 export type {
-  ReferralsDeps, BindInput, BindOutcome, FriendStatus, FriendView, FriendsView, StatusConsentView, TierView, ReferralSummary, CashbackMonthView, LeaderboardView,
-  CashbackConsistencyReport, ReleaseReport, CashbackWallet,
-} from './referrals.service';
-export type { PrizeAward } from './referrals.prizes';
+  BindInput, BindOutcome, FriendStatus, FriendView, FriendsView, StatusConsentView, TierView, ReferralSummary, CashbackMonthView, LeaderboardView,
+  CashbackConsistencyReport, ReleaseReport, CashbackWallet, PrizeAward,
+} from './referrals.types';
 export { ReferralErrors, BIND_REFUSALS } from './referrals.errors';
 export type { BindRefusal, VoidReason } from './referrals.errors';
 export { periodKeys, tierFor, cashbackFen, maskName } from './referrals.rules';

@@ -31,6 +31,16 @@ export function maskName(name: string | null): string {
   return `${chars[0]}${'*'.repeat(Math.min(Math.max(chars.length - 1, 1), 4))}`;
 }
 
+/** Competition ranking (1, 2, 2, 4) of entries already sorted by score, highest first. */
+export function competitionRanks<T extends { score: number }>(sorted: readonly T[]): (T & { rank: number })[] {
+  const out: (T & { rank: number })[] = [];
+  for (const e of sorted) {
+    const prev = out[out.length - 1];
+    out.push({ ...e, rank: prev && prev.score === e.score ? prev.rank : out.length + 1 });
+  }
+  return out;
+}
+
 /** Reward rows that count as a converted referral (a refund in full cancels or claws it back). */
 export const CONVERTED = "status IN ('held', 'released')";
 

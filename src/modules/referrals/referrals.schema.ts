@@ -1,10 +1,14 @@
 import Joi from 'joi';
-import { pageQuery } from '../../shared/http/schemas';
-export { pageQuery };
+import { pageQuery as anyPageQuery } from '../../shared/http/schemas';
+import type { ReferralPeriod } from './referrals.rules';
 
+// The request schemas carry their validated shape (Joi.object<T>), so the handlers' input is typed from them.
+
+/** Paging of a list (the shared schema, with its shape). */
+export const pageQuery: Joi.ObjectSchema<{ page: number; pageSize: number }> = anyPageQuery;
 /** Routes that take no query still refuse unknown keys (e.g. an attempt to name another client). */
-export const noQuery = Joi.object({});
-export const leaderboardQuery = Joi.object({
+export const noQuery = Joi.object<Record<never, never>>({});
+export const leaderboardQuery = Joi.object<{ period: ReferralPeriod }>({
   period: Joi.string().valid('month', 'quarter').default('month').description('calendar month or quarter, Asia/Shanghai'),
 });
 
@@ -19,7 +23,7 @@ export const statusConsentView = Joi.object({
   sharesStatus: Joi.boolean().description('the referrer sees this client as joined / reward pending / reward earned'),
   decidedAt: Joi.date().allow(null),
 });
-export const statusConsentBody = Joi.object({ sharesStatus: Joi.boolean().strict().required() }).required();
+export const statusConsentBody = Joi.object<{ sharesStatus: boolean }>({ sharesStatus: Joi.boolean().strict().required() }).required();
 export const summaryResponse = Joi.object({
   code: Joi.string().description('the client\'s referral code 推荐码'),
   sharePath: Joi.string().description('path for onShareAppMessage, with the code as `ref`'),
