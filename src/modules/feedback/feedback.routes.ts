@@ -2,7 +2,8 @@ import type { ClientActionLimits } from '../../shared/rate-limit';
 import { previousDates } from '../../shared/clock';
 import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
-import type { Compensation, FeedbackService } from './feedback.service';
+import type { FeedbackService } from './feedback.service';
+import type { Compensation } from './feedback.types';
 import type { WinbackRule } from './feedback.rules';
 import { actorFromContext } from '../audit';
 import {

@@ -1,7 +1,8 @@
 import Joi from 'joi';
 import { idParams, publicIdParam } from '../../shared/http/schemas';
 export { idParams };
-import { COMPLAINT_CATEGORIES, INDICATORS, SHARE_CHANNELS, WINBACK_RULES } from './feedback.rules';
+import { COMPLAINT_CATEGORIES, INDICATORS, SHARE_CHANNELS, WINBACK_RULES, type IndicatorScores } from './feedback.rules';
+import type { CaseListQuery, ComplaintInput, ReportRange, ResolveCaseInput, ShareInput, SurveyAnswerInput } from './feedback.types';
 
 /** A client-generated UUID that makes a retried complaint harmless. */
 const requestId = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required();
@@ -10,27 +11,27 @@ const freeText = (max: number) => Joi.string().max(max).pattern(PRINTABLE, 'prin
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
 const score = Joi.number().integer().min(1).max(5).required();
-export const indicatorsSchema = Joi.object(Object.fromEntries(INDICATORS.map((i) => [i, score]))).required();
+export const indicatorsSchema = Joi.object<IndicatorScores>(Object.fromEntries(INDICATORS.map((i) => [i, score]))).required();
 
-export const answerBody = Joi.object({
+export const answerBody = Joi.object<SurveyAnswerInput, true>({
   indicators: indicatorsSchema,
   nps: Joi.number().integer().min(0).max(10).required(),
   comment: freeText(1000).allow(''),
 }).required();
 
-export const shareBody = Joi.object({
+export const shareBody = Joi.object<ShareInput, true>({
   channel: Joi.string().valid(...SHARE_CHANNELS).required()
     .description('where the experience was shared; WeChat chats and Moments are not offered (WeChat forbids rewarding shares)'),
 }).required();
 
-export const complaintBody = Joi.object({
+export const complaintBody = Joi.object<ComplaintInput, true>({
   category: Joi.string().valid(...COMPLAINT_CATEGORIES).required(),
   text: freeText(1000).min(5).pattern(/\S/).required(),
   orderId: publicIdParam.optional(),
   requestId,
 }).required();
 
-export const resolveBody = Joi.object({
+export const resolveBody = Joi.object<ResolveCaseInput>({
   resolution: freeText(1000).min(2).pattern(/\S/).required(),
   compensation: Joi.object({
     kind: Joi.string().valid('voucher', 'review_appointment').required(),
@@ -41,14 +42,14 @@ export const resolveBody = Joi.object({
   }).description('what the supervisor (主管) gives; only the supervisor role and the director may give one'),
 }).required();
 
-export const caseListQuery = Joi.object({
+export const caseListQuery = Joi.object<CaseListQuery, true>({
   status: Joi.string().valid('open', 'resolved'),
   overdue: Joi.boolean(),
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
 });
 
-export const reportQuery = Joi.object({
+export const reportQuery = Joi.object<ReportRange, true>({
   from: Joi.string().pattern(DATE, 'YYYY-MM-DD').description('first day, Asia/Shanghai (default: 29 days before `to`)'),
   to: Joi.string().pattern(DATE, 'YYYY-MM-DD').description('last day included, Asia/Shanghai (default: today)'),
 });

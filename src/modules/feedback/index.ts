@@ -1,11 +1,13 @@
 import type { Task } from '../../shared/task';
 import type { FeedbackService } from './feedback.service';
 
-export { FeedbackService, feedbackAad } from './feedback.service';
+export { FeedbackService } from './feedback.service';
+export { feedbackAad } from './feedback.shared';
+export type { FeedbackDeps } from './feedback.shared';
 export type {
-  FeedbackDeps, SurveyAnswerInput, SurveyView, ShareResult, ComplaintInput, ClientCaseView, CaseView, CaseDetail, CaseListQuery,
+  SurveyAnswerInput, SurveyView, ShareResult, ComplaintInput, ClientCaseView, CaseView, CaseDetail, CaseListQuery,
   SatisfactionFigures, SatisfactionReport, Compensation, CompensationFigures,
-} from './feedback.service';
+} from './feedback.types';
 export { FeedbackErrors } from './feedback.errors';
 export {
   INDICATORS, INDICATOR_LABELS, COMPLAINT_CATEGORIES, SHARE_CHANNELS, PROMOTER_FROM, DETRACTOR_AT_MOST, surveyCaseGrade, complaintGrade, netPromoterScore, WINBACK_RULES,
