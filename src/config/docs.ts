@@ -1,4 +1,4 @@
-import { Area, Setting, settingsOf, Shape } from './setting';
+import { Area, isPerEnv, Setting, settingsOf, Shape } from './setting';
 
 // .env.example and README's settings table, written from the declarations by `npm run config:docs`.
 
@@ -12,7 +12,6 @@ const ENV_EXAMPLE_HEAD = [
 export const README_TABLE_BEGIN = '<!-- settings table: written by `npm run config:docs` from src/config/areas/ -->';
 export const README_TABLE_END = '<!-- end of settings table -->';
 
-const isPerEnv = (d: unknown): d is Record<'development' | 'test' | 'production', unknown> => typeof d === 'object' && d !== null;
 const comment = (text: string) => text.split('\n').map((line) => `# ${line}`);
 
 function envLine(s: Setting<unknown>): string {

@@ -12,6 +12,7 @@ export interface Setting<T> {
   readonly rule: Joi.Schema;
   /** What it means, as shown in .env.example (one comment line per line) and in README's settings table. */
   readonly doc: string;
+  /** As declared: one value, a PerEnv, or undefined (unset). */
   readonly default: unknown;
   /** Shown (commented out) in .env.example when there is no single default. */
   readonly example?: string;
@@ -47,7 +48,7 @@ export function area<S extends Shape>(title: string, settings: S, extra: { intro
 
 export const isSetting = (s: Setting<unknown> | Shape): s is Setting<unknown> => typeof s.name === 'string' && typeof s.read === 'function';
 
-const isPerEnv = (d: unknown): d is PerEnv<unknown> => typeof d === 'object' && d !== null && 'production' in d;
+export const isPerEnv = (d: unknown): d is PerEnv<unknown> => typeof d === 'object' && d !== null && 'production' in d;
 
 function withDefault(rule: Joi.Schema, dflt: unknown): Joi.Schema {
   if (dflt === undefined) return rule;
