@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config';
 
 // Development generates its keys into LOCAL_DIR: a folder of this test's own, not the checkout's.
 const base = { NODE_ENV: 'development', LOCAL_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'meiyan-config-')) };
@@ -71,13 +71,44 @@ describe('configuration', () => {
     expect(c.crypto.currentKeyVersion).toBe(3);
   });
 
-  it('needs a puppet token for the real WeCom puppet', () => {
-    expect(() => loadConfig({ ...base, BOT_PUPPET: 'service' }, { dotenv: false })).toThrow(/WECHATY_PUPPET_SERVICE_TOKEN/);
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env, { dotenv: false });
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+    return [];
+  };
+
+  it('names every broken rule between settings at once, each on its edge', () => {
+    const problems = problemsOf({
+      ...base, APPOINTMENT_OPEN_FROM: '18:00', APPOINTMENT_OPEN_UNTIL: '18:00', RFM_GIFT_MONTHS: '3', RFM_MONETARY_TIERS_YUAN: '10,10,20,30',
+      REFERRAL_TIERS: '1:500', WECOM_CORP_ID: 'ww1', WECOM_AGENT_ID: '1000002',
+    });
+    expect(problems.sort()).toEqual([
+      '"REFERRAL_TIERS" must start with a tier at 0 converted referrals',
+      'APPOINTMENT_OPEN_FROM must be before APPOINTMENT_OPEN_UNTIL',
+      'RFM_CARE_MONTHS < RFM_GIFT_MONTHS < RFM_CALLBACK_MONTHS must hold',
+      'RFM_MONETARY_TIERS_YUAN must be increasing',
+      'with WECOM_CORP_ID set, the official WeCom API needs WECOM_AGENT_SECRET, WECOM_CONTACT_SECRET, WECOM_CALLBACK_TOKEN, WECOM_CALLBACK_AES_KEY',
+    ]);
+    expect(problemsOf({ ...base, APPOINTMENT_OPEN_FROM: '17:59', APPOINTMENT_OPEN_UNTIL: '18:00', RFM_GIFT_MONTHS: '4', RFM_MONETARY_TIERS_YUAN: '10,11,20,30', REFERRAL_TIERS: '0:500' })).toEqual([]);
+    expect(problemsOf({ ...base, WECOM_MODE: 'bot', WECOM_CORP_ID: 'ww1' })).toEqual([]);
   });
 
-  it('.env.example documents every variable', () => {
-    const example = fs.readFileSync(path.resolve(__dirname, '../../.env.example'), 'utf8');
-    const missing = CONFIG_VARIABLES.filter((name) => !new RegExp(`^#? ?${name}=`, 'm').test(example));
-    expect(missing).toEqual([]);
+  it('production names every refusal at once', () => {
+    const prod = {
+      NODE_ENV: 'production', WECHAT_APPID: 'wx1', WECHAT_SECRET: 's', DB_USER: 'meiyan', DB_PASSWORD: 'x',
+      DATA_KEYS: `1:${Buffer.alloc(32, 9).toString('base64')}`, BLIND_INDEX_KEY: Buffer.alloc(32, 8).toString('base64'),
+    };
+    expect(problemsOf(prod)).toEqual([]);
+    const problems = problemsOf({ ...prod, DB_USER: 'root', DEMO_SEED: 'true', WECHAT_API_BASE: 'http://api.weixin.qq.com', WECOM_STANDIN: 'true' });
+    for (const name of ['DB_USER', 'DEMO_SEED', 'WECHAT_API_BASE', 'WECOM_STANDIN']) expect(problems.join('\n')).toContain(name);
+    expect(problems).toHaveLength(4);
+  });
+
+  it('needs a puppet token for the real WeCom puppet', () => {
+    expect(() => loadConfig({ ...base, BOT_PUPPET: 'service' }, { dotenv: false })).toThrow(/WECHATY_PUPPET_SERVICE_TOKEN/);
   });
 });
