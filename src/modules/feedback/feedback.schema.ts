@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { idParams, publicIdParam } from '../../shared/http/schemas';
+import { exportFormat } from '../../shared/http/export';
 export { idParams };
 import { COMPLAINT_CATEGORIES, INDICATORS, SHARE_CHANNELS, WINBACK_RULES } from './feedback.rules';
 
@@ -47,6 +48,7 @@ export const caseListQuery = Joi.object({
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
 });
+export const caseExportQuery = caseListQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 export const reportQuery = Joi.object({
   from: Joi.string().pattern(DATE, 'YYYY-MM-DD').description('first day, Asia/Shanghai (default: 29 days before `to`)'),

@@ -2,6 +2,7 @@ import type { Task } from '../../shared/task';
 import type { FeedbackService } from './feedback.service';
 
 export { FeedbackService, feedbackAad } from './feedback.service';
+export { CaseExports } from './feedback.export';
 export type {
   FeedbackDeps, SurveyAnswerInput, SurveyView, ShareResult, ComplaintInput, ClientCaseView, CaseView, CaseDetail, CaseListQuery,
   SatisfactionFigures, SatisfactionReport, Compensation, CompensationFigures,
@@ -12,6 +13,7 @@ export {
 } from './feedback.rules';
 export type { Indicator, IndicatorScores, ComplaintCategory, ShareChannel, CaseThresholds, WinbackRule } from './feedback.rules';
 export { registerFeedbackRoutes } from './feedback.routes';
+export { reportQuery as satisfactionReportQuery } from './feedback.schema';
 export * from './feedback.entity';
 
 /**
