@@ -41,14 +41,7 @@ export class TreatmentExports {
   }
 
   async exportForStaff(actor: Actor, q: TreatmentExportQuery, format: string): Promise<TableExport> {
-    this.access.requireScope(actor, 'health');
-    const scope = this.access.filter(actor, 'health');
-    const conds = [scope.sql];
-    const params: unknown[] = [...scope.params];
-    if (q.client) {
-      const client = await this.access.check(actor, { publicId: q.client }, 'health', { action: 'care.treatments.export' });
-      (conds.push('t.client_id = ?'), params.push(client.id));
-    }
+    const { conds, params } = await this.access.listConditions(actor, 'health', { client: q.client, clientColumn: 't.client_id', action: 'care.treatments.export' });
     const day = (date: string, plus = 0) => new Date(Date.parse(`${date}T00:00:00Z`) - SHANGHAI_OFFSET_MS + plus);
     if (q.from) (conds.push('t.performed_at >= ?'), params.push(day(q.from)));
     if (q.to) (conds.push('t.performed_at < ?'), params.push(day(q.to, 86400_000)));

@@ -41,14 +41,7 @@ export class VoucherExports {
   }
 
   async exportForStaff(actor: Actor, q: VoucherExportQuery, format: string): Promise<TableExport> {
-    this.access.requireScope(actor, 'money');
-    const scope = this.access.filter(actor, 'money');
-    const conds = [scope.sql];
-    const params: unknown[] = [...scope.params];
-    if (q.client) {
-      const client = await this.access.check(actor, { publicId: q.client }, 'money', { action: 'rewards.vouchers.export' });
-      (conds.push('v.client_id = ?'), params.push(client.id));
-    }
+    const { conds, params } = await this.access.listConditions(actor, 'money', { client: q.client, clientColumn: 'v.client_id', action: 'rewards.vouchers.export' });
     if (q.status) (conds.push('v.status = ?'), params.push(q.status));
     if (q.source) (conds.push('v.source = ?'), params.push(q.source));
     const fetch = (after: number | null, limit: number): Promise<Row[]> => this.deps.db.query(
