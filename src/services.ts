@@ -1,7 +1,7 @@
 import type { Deps } from './shared/deps';
 import { FieldCipher } from './shared/crypto';
 import { SessionStore } from './shared/sessions';
-import { AuditService } from './modules/audit';
+import { AuditExports, AuditService } from './modules/audit';
 import { WeChatClient } from './integrations/wechat/wechat.client';
 import type { WeChatApi } from './integrations/wechat/types';
 import { WeComClient } from './integrations/wecom/wecom.client';
@@ -10,15 +10,15 @@ import { ClientExports, ClientsService } from './modules/clients';
 import { StaffService } from './modules/staff';
 import { MpAuthService } from './modules/auth';
 import { PointsService } from './modules/points';
-import { RewardsService } from './modules/rewards';
+import { RewardsService, VoucherExports } from './modules/rewards';
 import { OutboxService } from './modules/outbox';
 import { TagsService } from './modules/tags';
 import { JourneyService } from './modules/journey';
-import { FeedbackService } from './modules/feedback';
-import { CommunityService } from './modules/community';
+import { CaseExports, FeedbackService } from './modules/feedback';
+import { CommunityService, PostExports } from './modules/community';
 import { ContactsService } from './modules/contacts';
 import { RfmService } from './modules/rfm';
-import { CareService } from './modules/care';
+import { CareService, TreatmentExports } from './modules/care';
 import type { RecordTreatmentInput, TreatmentView } from './modules/care';
 import type { Actor } from './modules/audit';
 import type { EntityManager } from 'typeorm';
@@ -34,7 +34,7 @@ import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
 import { MarketingService } from './modules/marketing';
-import { MonthlySummary } from './modules/reports';
+import { MonthlySummary, ReportExports } from './modules/reports';
 import { WalletService } from './modules/wallet';
 import { MariaDbPhotoStore, PhotosService } from './modules/photos';
 import { ImpexService } from './modules/impex';
@@ -77,6 +77,7 @@ export interface Services {
   marketing: MarketingService;
   /** The director's monthly summary, pushed on the 1st. */
   monthlySummary: MonthlySummary;
+  reportExports: ReportExports;
   /** Stored value 储值: released referral cashback, spent on orders or turned into vouchers. */
   wallet: WalletService;
   /** Progress photos 术后对比照 of the effect-tracking steps. */
@@ -91,6 +92,11 @@ export interface Services {
   orderExports: OrderExports;
   leadExports: LeadExports;
   taskExports: TaskExports;
+  caseExports: CaseExports;
+  treatmentExports: TreatmentExports;
+  voucherExports: VoucherExports;
+  postExports: PostExports;
+  auditExports: AuditExports;
 }
 
 export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'wechat' | 'wecom'>> = {}): Services {
@@ -186,9 +192,15 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const clientExports = new ClientExports({ db, cipher, audit, logger: logger.child({ module: 'clients' }) });
   const orderExports = new OrderExports({ db, audit, logger: logger.child({ module: 'orders' }) });
   const taskExports = new TaskExports({ db, clock, audit, cipher, logger: logger.child({ module: 'worklist' }) });
+  const caseExports = new CaseExports({ db, clock, audit, logger: logger.child({ module: 'feedback' }) });
+  const auditExports = new AuditExports({ reader: staff, audit, logger: logger.child({ module: 'audit' }) });
+  const postExports = new PostExports({ community, audit, logger: logger.child({ module: 'community' }) });
+  const treatmentExports = new TreatmentExports({ db, audit, logger: logger.child({ module: 'care' }) });
+  const voucherExports = new VoucherExports({ db, audit, logger: logger.child({ module: 'rewards' }) });
+  const reportExports = new ReportExports({ consultations, feedback, rfm, points, referrals, audit, logger: logger.child({ module: 'reports' }) });
   const leadExports = new LeadExports({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
   return {
-    clientExports, orderExports, leadExports, taskExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
+    clientExports, orderExports, leadExports, taskExports, caseExports, treatmentExports, voucherExports, postExports, auditExports, reportExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
     cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits,
   };
 }

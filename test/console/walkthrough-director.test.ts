@@ -175,10 +175,29 @@ describe('console walkthrough: the director reads the reports (real API, real da
     await page.locator('[data-test=dormant-table] .el-table__row').first().waitFor();
     expect(await cellsOf(page, 'dormant-table')).toEqual(
       dormant.tiers.map((d: any, i: number) => [
-        ({ care_3m: '3个月关怀', gift_6m: '6个月专属礼', callback_12m: '12个月回访' } as any)[d.tier], String(d.contacted), String(d.cameBack), pct(d.rate),
+        ({ care_3m: '3个月关怀', gift_6m: '6个月专属礼', callback_12m: '12个月回访' } as any)[d.tier], String(d.contacted), String(d.cameBack),
+        `¥${(d.revenueFen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`, pct(d.rate),
         pct(dormant.previous.tiers[i].rate), `${d.rate > dormant.previous.tiers[i].rate ? '+' : ''}${((d.rate - dormant.previous.tiers[i].rate) * 100).toFixed(1)}`,
       ]),
     );
+    expect(errors).toEqual([]);
+  });
+
+  it('the dormant reactivation downloads from its export button as CSV with the same steps; the download is audited', async () => {
+    const { page, errors } = await pageFor(director, '/console/reports/rfm?from=2026-11-01&to=2026-12-01');
+    await page.locator('[data-test=dormant-table] .el-table__row').first().waitFor();
+    await page.locator('[data-test=dormant-export] button').click();
+    // Each export button's menu is its own popper; only the one just opened is visible.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-csv]:visible').click()]);
+    expect(download.suggestedFilename()).toMatch(/^dormant-.*\.csv$/);
+    const file = fs.readFileSync((await download.path())!);
+    expect([...file.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const lines = file.toString('utf8').slice(1).split('\r\n').filter(Boolean);
+    expect(lines[0]).toBe('触达动作,触达人数,回店消费人数,唤醒率(%),"回店消费额(元,扣除退款)"');
+    const steps = (await cellsOf(page, 'dormant-table')).map((r) => [r[0], r[1], r[2]]);
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 3))).toEqual(steps);
+    const audited = await t.deps.db.query("SELECT actor_id AS actorId, details FROM audit_log WHERE action = 'report.export'");
+    expect(audited.map((a: any) => [a.actorId, (typeof a.details === 'string' ? JSON.parse(a.details) : a.details).report])).toEqual([[director.id, 'dormant']]);
     expect(errors).toEqual([]);
   });
 

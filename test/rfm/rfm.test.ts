@@ -1,6 +1,7 @@
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
-import { recordOrder, seededProject } from '../helpers/orders';
+import { externalNo, recordOrder, seededProject } from '../helpers/orders';
+import { SYSTEM_ACTOR } from '../../src/modules/audit';
 import { bindContact, RecordingChannel } from '../helpers/delivery';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
@@ -99,6 +100,11 @@ describe('RFM and dormant clients', () => {
   it('counts a dormant client who came back, re-segments them, and offers again only in a new dormancy period', async () => {
     t.clock.advance(10 * DAY);
     await paid(care, daysAgo(1));
+    // The returning-client gift's client buys and is refunded everything: no coming back, nothing spent.
+    const [{ id: giftOrder }] = await t.deps.db.query('SELECT id FROM orders WHERE client_id = ? ORDER BY id DESC LIMIT 1', [gift.id]);
+    await paid(gift, daysAgo(1), 150_000);
+    const [{ public_id: giftAgain }] = await t.deps.db.query('SELECT public_id FROM orders WHERE client_id = ? AND id > ?', [gift.id, giftOrder]);
+    await t.services.orders.refund(SYSTEM_ACTOR, giftAgain, { refundNo: externalNo(), amountFen: 150_000, reason: '不做了' });
     const run = await t.services.rfm.run(t.clock.now());
     expect(run.dormant.care_3m).toBe(0);
     expect(await segmentOf(care)).toBe('active');
@@ -110,10 +116,17 @@ describe('RFM and dormant clients', () => {
       .set(bearer(await staffToken(t, director)));
     expect(report.status).toBe(200);
     expect(report.body.tiers).toEqual([
-      { tier: 'care_3m', contacted: 1, cameBack: 1, rate: 1 },
-      { tier: 'gift_6m', contacted: 1, cameBack: 0, rate: 0 },
-      { tier: 'callback_12m', contacted: 1, cameBack: 0, rate: 0 },
+      { tier: 'care_3m', contacted: 1, cameBack: 1, rate: 1, revenueFen: 298_000 },
+      { tier: 'gift_6m', contacted: 1, cameBack: 0, rate: 0, revenueFen: 0 },
+      { tier: 'callback_12m', contacted: 1, cameBack: 0, rate: 0, revenueFen: 0 },
     ]);
+    // What they spent is net of refunds: one fen short of the whole order still counts the fen kept.
+    const [{ public_id: careOrder }] = await t.deps.db.query('SELECT public_id FROM orders WHERE client_id = ? ORDER BY paid_at DESC, id DESC LIMIT 1', [care.id]);
+    await t.services.orders.refund(SYSTEM_ACTOR, careOrder, { refundNo: externalNo(), amountFen: 297_999, reason: '部分退款' });
+    const net = await t.http.get('/api/staff/reports/dormant')
+      .query({ from: daysAgo(40).toISOString(), to: new Date(t.clock.now().getTime() + DAY).toISOString() })
+      .set(bearer(await staffToken(t, director)));
+    expect(net.body.tiers.map((x: { cameBack: number; revenueFen: number }) => [x.cameBack, x.revenueFen])).toEqual([[1, 1], [0, 0], [0, 0]]);
 
     // Four months later the same client is due a care offer again: a new period, a new offer.
     t.clock.advance(120 * DAY);

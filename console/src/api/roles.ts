@@ -23,6 +23,12 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "consultant",
     "customer_service"
   ],
+  "GET /api/staff/appointments/export": [
+    "director",
+    "doctor",
+    "consultant",
+    "customer_service"
+  ],
   "GET /api/staff/appointments/{id}": [
     "director",
     "doctor",
@@ -32,8 +38,15 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/audit": [
     "director"
   ],
+  "GET /api/staff/audit/export": [
+    "director"
+  ],
   "GET /api/staff/care/templates": null,
   "GET /api/staff/cases": [
+    "director",
+    "customer_service"
+  ],
+  "GET /api/staff/cases/export": [
     "director",
     "customer_service"
   ],
@@ -73,6 +86,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/clients/{id}/wallet": null,
   "GET /api/staff/colleagues": null,
   "GET /api/staff/community/posts": null,
+  "GET /api/staff/community/posts/export": null,
   "GET /api/staff/community/posts/{id}": null,
   "GET /api/staff/community/posts/{id}/deliveries": null,
   "GET /api/staff/doctor-schedules": [
@@ -100,6 +114,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/me": null,
   "GET /api/staff/me/stream": null,
   "GET /api/staff/metrics/pipeline": [
+    "director"
+  ],
+  "GET /api/staff/metrics/pipeline/export": [
     "director"
   ],
   "GET /api/staff/orders": null,
@@ -132,10 +149,22 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/reports/appointments": [
     "director"
   ],
+  "GET /api/staff/reports/appointments/export": [
+    "director"
+  ],
+  "GET /api/staff/reports/consistency/export": [
+    "director"
+  ],
   "GET /api/staff/reports/dormant": [
     "director"
   ],
+  "GET /api/staff/reports/dormant/export": [
+    "director"
+  ],
   "GET /api/staff/reports/rfm/segments": [
+    "director"
+  ],
+  "GET /api/staff/reports/rfm/segments/export": [
     "director"
   ],
   "GET /api/staff/reports/roi": [
@@ -147,6 +176,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/reports/satisfaction": [
     "director"
   ],
+  "GET /api/staff/reports/satisfaction/export": [
+    "director"
+  ],
   "GET /api/staff/rewards": null,
   "GET /api/staff/scheduler/runs": [
     "director"
@@ -156,6 +188,15 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   ],
   "GET /api/staff/tasks": null,
   "GET /api/staff/tasks/export": null,
+  "GET /api/staff/treatments/export": [
+    "director",
+    "doctor"
+  ],
+  "GET /api/staff/vouchers/export": [
+    "customer_service",
+    "consultant",
+    "director"
+  ],
   "GET /api/staff/vouchers/lookup": [
     "customer_service",
     "consultant",

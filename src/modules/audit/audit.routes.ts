@@ -1,6 +1,8 @@
 import Joi from 'joi';
 import type { ApiRouter } from '../../shared/http/route';
 import { actorFromContext, type Actor } from './audit.service';
+import type { AuditExports } from './audit.export';
+import { EXPORT_FILES, exportFormat, sendTable } from '../../shared/http/export';
 
 const publicIdSchema = Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/, 'public id');
 
@@ -13,6 +15,7 @@ export const auditListQuery = Joi.object({
   limit: Joi.number().integer().min(1).max(200).default(50),
   before: Joi.string().pattern(/^[1-9]\d{0,19}$/, 'row id').description('id of the last row of the previous page'),
 });
+const auditExportQuery = auditListQuery.fork(['limit', 'before'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 const auditItem = Joi.object({
   id: Joi.string(),
@@ -37,12 +40,22 @@ export interface AuditLogReader {
  * 操作日志 for the director: read only. There is deliberately no route that changes or deletes
  * an audit row (DOMAIN.md: the log cannot be edited through the product).
  */
-export function registerAuditRoutes(api: ApiRouter, s: { staff: AuditLogReader }): void {
+export function registerAuditRoutes(api: ApiRouter, s: { staff: AuditLogReader; auditExports: AuditExports }): void {
   api.add(
     {
       method: 'get', path: '/api/staff/audit', summary: 'List the operation log, newest first (director)', tags: ['audit'],
       auth: 'staff', roles: ['director'], query: auditListQuery, response: auditPage, errors: ['VALIDATION_FAILED', 'FORBIDDEN'],
     },
     ({ query, ctx }) => s.staff.listAudit(actorFromContext(ctx), query),
+  );
+  api.add(
+    {
+      method: 'get', path: '/api/staff/audit/export', summary: 'The operation log as a file (CSV with BOM or xlsx): the same search as the list, newest first, streamed (director; audited)',
+      tags: ['audit'], auth: 'staff', roles: ['director'], query: auditExportQuery, files: EXPORT_FILES, errors: ['VALIDATION_FAILED'],
+    },
+    ({ query, ctx }) => {
+      const { format, ...search } = query;
+      return sendTable(ctx, format, s.auditExports.exportForDirector(actorFromContext(ctx), search, format));
+    },
   );
 }

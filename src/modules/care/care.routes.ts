@@ -1,9 +1,11 @@
 import type { ApiRouter } from '../../shared/http/route';
 import type { CareService } from './care.service';
 import { actorFromContext } from '../audit';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
+import type { TreatmentExports } from './care.export';
 import {
   clientParams, recordTreatmentBody, recordTreatmentResponse, stepsResponse, templateParams, templatePatch, templateResponse, templatesResponse,
-  treatmentParams, treatmentResponse, treatmentsResponse,
+  treatmentExportQuery, treatmentParams, treatmentResponse, treatmentsResponse,
 } from './care.schema';
 
 const STAFF = ['staff: follow-ups'];
@@ -12,7 +14,7 @@ const TREATMENTS = ['staff: treatments'];
 const CLINICAL = ['director', 'doctor'] as const;
 
 /** HTTP ↔ CareService (staff side; clients see follow-ups as messages). */
-export function registerCareRoutes(api: ApiRouter, s: { care: CareService }): void {
+export function registerCareRoutes(api: ApiRouter, s: { care: CareService; treatmentExports: TreatmentExports }): void {
   api
     .add(
       { method: 'get', path: '/api/staff/care/templates', summary: 'Follow-up plans: every step with its timing and message', tags: STAFF, auth: 'staff', response: templatesResponse },
@@ -55,5 +57,15 @@ export function registerCareRoutes(api: ApiRouter, s: { care: CareService }): vo
         tags: TREATMENTS, auth: 'staff', roles: [...CLINICAL], params: clientParams, response: treatmentsResponse, errors: ['NOT_FOUND'],
       },
       async ({ ctx, params }) => ({ items: await s.care.treatmentsOfClient(actorFromContext(ctx), params.id) }),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/treatments/export', summary: 'Treatments as a file (CSV with BOM or xlsx): one client\'s or all, by day performed and status; no notes (director, doctor; audited)',
+        tags: TREATMENTS, auth: 'staff', roles: [...CLINICAL], query: treatmentExportQuery, files: EXPORT_FILES, errors: ['NOT_FOUND'],
+      },
+      async ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, await s.treatmentExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     );
 }

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { publicIdParam, publicIdSchema } from '../../shared/http/schemas';
+import { exportFormat } from '../../shared/http/export';
 
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
@@ -31,6 +32,14 @@ export const stepsResponse = Joi.object({
 });
 
 export const treatmentParams = Joi.object({ id: publicIdParam });
+const shanghaiDay = Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'YYYY-MM-DD');
+export const treatmentExportQuery = Joi.object({
+  client: publicIdSchema.description("one client's treatments"),
+  from: shanghaiDay.description('first day performed, Asia/Shanghai'),
+  to: shanghaiDay.description('last day performed, Asia/Shanghai'),
+  status: Joi.string().valid('done', 'cancelled'),
+  format: exportFormat,
+});
 
 export const recordTreatmentBody = Joi.object({
   requestId: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/, 'key').required()

@@ -7,6 +7,7 @@ export { CareErrors } from './care.errors';
 export type { RecordTreatmentInput, TreatmentView } from './care.treatments';
 export { treatmentAad } from './care.treatments';
 export { registerCareRoutes } from './care.routes';
+export { TreatmentExports } from './care.export';
 export * from './care.entity';
 
 /** Every minute: due follow-up steps become outbox messages or staff tasks (safe twice: SKIP LOCKED + step status). */

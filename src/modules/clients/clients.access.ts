@@ -120,6 +120,24 @@ export class ClientAccess {
     if (accessReach(who, scope) === 'none') throw new AppError(CommonErrors.FORBIDDEN, 'Your role may not see this part of a client');
   }
 
+  /**
+   * A list's reach as SQL conditions (403 when the role never reaches the scope), narrowed to one
+   * client when a public id is asked for — checked first, so an unknown or unreachable client is the
+   * same 404 (audited under `action`) rather than an empty list. For lists and their exports.
+   */
+  async listConditions(actor: Actor, scope: AccessScope, opts: { client?: string; clientColumn: string; consultantColumn?: string; action: string }): Promise<{ conds: string[]; params: unknown[] }> {
+    this.requireScope(actor, scope);
+    const reach = accessFilter(actor, scope, opts.consultantColumn);
+    const conds = [reach.sql];
+    const params = [...reach.params];
+    if (opts.client !== undefined) {
+      const client = await this.check(actor, { publicId: opts.client }, scope, { action: opts.action });
+      conds.push(`${opts.clientColumn} = ?`);
+      params.push(client.id);
+    }
+    return { conds, params };
+  }
+
   /** Loads the client (by internal or public id) and applies the rule; see the class comment. */
   async check(actor: Actor, client: { id: number } | { publicId: string }, scope: AccessScope, opts: AccessCheckOptions = {}): Promise<AccessibleClient> {
     this.requireScope(actor, scope);

@@ -1,19 +1,32 @@
 import type { ApiRouter } from '../../shared/http/route';
 import type { CommunityService } from './community.service';
 import { actorFromContext } from '../audit';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
+import type { PostExports } from './community.export';
 import {
-  checkBody, complianceView, createBody, deliveriesResponse, idParams, listQuery, pageQuery, postView, postsResponse, rejectBody, updateBody,
+  checkBody, complianceView, createBody, deliveriesResponse, idParams, listQuery, pageQuery, postExportQuery, postView, postsResponse, rejectBody, updateBody,
 } from './community.schema';
 
 const STAFF = ['staff: community posts'];
 
 /** HTTP ↔ CommunityService. Any staff member writes posts; approver roles (COMMUNITY_APPROVER_ROLES) approve or reject them. */
-export function registerCommunityRoutes(api: ApiRouter, s: { community: CommunityService }): void {
+export function registerCommunityRoutes(api: ApiRouter, s: { community: CommunityService; postExports: PostExports }): void {
   const approvers = s.community.approverRoles;
   api
     .add(
       { method: 'get', path: '/api/staff/community/posts', summary: 'Community posts, newest first', tags: STAFF, auth: 'staff', query: listQuery, response: postsResponse },
       ({ query }) => s.community.list(query),
+    )
+    .add(
+      {
+        // Before /:id, which would take "export" for an id.
+        method: 'get', path: '/api/staff/community/posts/export', summary: 'The post list as a file (CSV with BOM or xlsx): same status filter, newest first; audited',
+        tags: STAFF, auth: 'staff', query: postExportQuery, files: EXPORT_FILES,
+      },
+      ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, s.postExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       {

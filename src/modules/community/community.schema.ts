@@ -1,10 +1,12 @@
 import Joi from 'joi';
+import { exportFormat } from '../../shared/http/export';
 import { idParams, pageQuery } from '../../shared/http/schemas';
 export { idParams, pageQuery };
 import { TAG_DIMENSIONS } from '../tags';
 import { POST_STATUSES } from './community.entity';
 
 export const listQuery = pageQuery.keys({ status: Joi.string().valid(...POST_STATUSES) });
+export const postExportQuery = Joi.object({ status: Joi.string().valid(...POST_STATUSES), format: exportFormat });
 
 const PRINTABLE_LINE = /^[^\u0000-\u001f\u007f]*$/;
 const PRINTABLE_TEXT = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;

@@ -149,6 +149,16 @@ export class CommunityService {
     return { items: rows.slice(0, q.pageSize).map((r) => this.view(r)), page: q.page, hasMore: rows.length > q.pageSize };
   }
 
+  /** Posts newest first below a row id (keyset), for the list's export; `key` is that id. */
+  async pageBefore(status: PostStatus | undefined, before: number | null, limit: number): Promise<(PostView & { key: number })[]> {
+    const conds = [...(status ? ['p.status = ?'] : []), ...(before === null ? [] : ['p.id < ?'])];
+    const rows: PostRow[] = await this.deps.db.query(
+      `${POST_SELECT} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} ORDER BY p.id DESC LIMIT ?`,
+      [...(status ? [status] : []), ...(before === null ? [] : [before]), limit],
+    );
+    return rows.map((r) => ({ ...this.view(r), key: Number(r.id) }));
+  }
+
   async get(postPublicId: string): Promise<PostView> {
     return this.view(await this.row(this.deps.db.manager, postPublicId));
   }

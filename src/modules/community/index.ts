@@ -4,6 +4,7 @@ import type { CommunityService } from './community.service';
 export { CommunityService, imageHostAllowed } from './community.service';
 export type { CommunityDeps, PostInput, PostPatch, PostScheduleInput, PostScheduleView, PostView, DeliveryView } from './community.service';
 export { CommunityErrors } from './community.errors';
+export { PostExports } from './community.export';
 export { DEFAULT_BANNED_WORDING, loadBannedWording, findBannedWording } from './community.wording';
 export type { BannedWording } from './community.wording';
 export { latestOccurrence, nextOccurrence, dueOccurrence } from './community.schedule';

@@ -35,6 +35,28 @@ export interface AppointmentView {
   updatedAt: Date;
 }
 
+/**
+ * The staff list's days (Shanghai dates, both included; default the next 7 days, at most 93) and
+ * its conditions on `a` (appointments), `c` (clients) and `d` (the doctor): status, doctor, and the
+ * client-access rule's archive reach. 400 naming `query.to` for a range out of bounds.
+ */
+export function staffAppointmentFilter(s: Support, actor: Actor, q: StaffAppointmentQuery): { from: string; to: string; where: string[]; params: unknown[] } {
+  const from = q.from ?? shanghaiDate(s.now());
+  const to = q.to ?? shanghaiDate(new Date(Date.parse(`${from}T00:00:00Z`) + 6 * DAY_MS));
+  const start = Date.parse(`${from}T00:00:00Z`) - SHANGHAI_OFFSET_MS;
+  const end = Date.parse(`${to}T00:00:00Z`) - SHANGHAI_OFFSET_MS + DAY_MS;
+  if (end <= start) throw validationError([{ field: 'query.to', message: 'to must not be before from' }]);
+  if (end - start > MAX_LIST_DAYS * DAY_MS) throw validationError([{ field: 'query.to', message: `at most ${MAX_LIST_DAYS} days at once` }]);
+  const where = ['a.starts_at >= ?', 'a.starts_at < ?', "c.status = 'active'"];
+  const params: unknown[] = [new Date(start), new Date(end)];
+  if (q.status) (where.push('a.status = ?'), params.push(q.status));
+  if (q.doctor) (where.push('d.public_id = ?'), params.push(q.doctor));
+  const scope = s.deps.clients.access.filter(actor, 'archive');
+  where.push(scope.sql);
+  params.push(...scope.params);
+  return { from, to, where, params };
+}
+
 export interface AppointmentEventView {
   action: string;
   from: Date | null;
@@ -212,20 +234,7 @@ export class AppointmentsService {
    * own clients' only. One 'appointment.list' audit row names the clients shown.
    */
   async listForStaff(actor: Actor, q: StaffAppointmentQuery): Promise<{ items: StaffAppointmentView[]; from: string; to: string }> {
-    const today = shanghaiDate(this.s.now());
-    const from = q.from ?? today;
-    const to = q.to ?? shanghaiDate(new Date(Date.parse(`${from}T00:00:00Z`) + 6 * DAY_MS));
-    const start = Date.parse(`${from}T00:00:00Z`) - SHANGHAI_OFFSET_MS;
-    const end = Date.parse(`${to}T00:00:00Z`) - SHANGHAI_OFFSET_MS + DAY_MS;
-    if (end <= start) throw validationError([{ field: 'query.to', message: 'to must not be before from' }]);
-    if (end - start > MAX_LIST_DAYS * DAY_MS) throw validationError([{ field: 'query.to', message: `at most ${MAX_LIST_DAYS} days at once` }]);
-    const where = ['a.starts_at >= ?', 'a.starts_at < ?', "c.status = 'active'"];
-    const params: unknown[] = [new Date(start), new Date(end)];
-    if (q.status) (where.push('a.status = ?'), params.push(q.status));
-    if (q.doctor) (where.push('d.public_id = ?'), params.push(q.doctor));
-    const scope = this.s.deps.clients.access.filter(actor, 'archive');
-    where.push(scope.sql);
-    params.push(...scope.params);
+    const { from, to, where, params } = staffAppointmentFilter(this.s, actor, q);
     const rows: (Row & { client_public_id: string; name_enc: Buffer | null })[] = await this.s.deps.db.query(
       `SELECT a.*, l.public_id AS letter_public_id, c.public_id AS client_public_id, c.name_enc, d.public_id AS doctor_public_id, d.display_name AS doctor_name
          FROM appointments a JOIN clients c ON c.id = a.client_id LEFT JOIN intent_letters l ON l.appointment_id = a.id LEFT JOIN staff d ON d.id = a.doctor_id

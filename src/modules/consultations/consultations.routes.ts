@@ -5,12 +5,13 @@ import type { ErrorCode } from '../../shared/errors';
 import { principalOf } from '../../shared/http/route';
 import type { ConsultationsService } from './consultations.service';
 import { actorFromContext } from '../audit';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import { PLAN_WITHDRAWERS, PLAN_WRITERS } from './consultations.plans';
 import {
   acceptBody, appointmentReportResponse, appointmentView, appointmentsResponse, cancelAppointmentBody, changeRequestBody, clientPlanView, clientPlansResponse,
   completeAppointmentBody, confirmAppointmentBody, createAppointmentBody, createPlanBody, exceptionBody, exceptionParams, idParams, intentLetterView,
   metricsQuery, moveAppointmentBody, pageQuery, pipelineResponse, reportQuery, requestAppointmentBody, revisePlanBody, revisionQuery, scheduleBody,
-  scheduleView, schedulesResponse, slotsQuery, slotsResponse, staffAppointmentView, staffAppointmentsQuery, staffAppointmentsResponse, staffPlanView,
+  scheduleView, schedulesResponse, slotsQuery, slotsResponse, staffAppointmentView, staffAppointmentsExportQuery, staffAppointmentsQuery, staffAppointmentsResponse, staffPlanView,
   staffPlansResponse,
 } from './consultations.schema';
 
@@ -94,6 +95,17 @@ export function registerConsultationRoutes(api: ApiRouter, s: { consultations: C
         tags: STAFF_APPTS, auth: 'staff', roles: APPOINTMENT_STAFF, query: staffAppointmentsQuery, response: staffAppointmentsResponse, errors: ['VALIDATION_FAILED'],
       },
       ({ ctx, query }) => appointments.listForStaff(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        // Before /:id, which would take "export" for an id.
+        method: 'get', path: '/api/staff/appointments/export', summary: 'The appointment list as a file (CSV with BOM or xlsx): same days, filters and reach as the list, no notes; audited',
+        tags: STAFF_APPTS, auth: 'staff', roles: APPOINTMENT_STAFF, query: staffAppointmentsExportQuery, files: EXPORT_FILES, errors: ['VALIDATION_FAILED'],
+      },
+      ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, s.consultations.appointmentExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       {

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { idParams, pageQuery, publicIdParam, publicIdSchema } from '../../shared/http/schemas';
+import { exportFormat } from '../../shared/http/export';
 export { idParams, pageQuery };
 import { APPOINTMENT_KINDS, APPOINTMENT_STATUSES, PLAN_STATUSES } from './consultations.entity';
 
@@ -76,6 +77,7 @@ export const staffAppointmentsQuery = Joi.object({
   status: Joi.string().valid(...APPOINTMENT_STATUSES),
   doctor: publicIdSchema,
 });
+export const staffAppointmentsExportQuery = staffAppointmentsQuery.keys({ format: exportFormat });
 export const slotsQuery = Joi.object({ date: isoDate.required(), kind: kind.default('consultation'), doctor: publicIdSchema });
 const hhmm = Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });
 const until = Joi.string().pattern(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { SYSTEM_ACTOR } from '../audit';
 import { AppointmentsService } from './consultations.appointments';
+import { AppointmentExports } from './consultations.appointments-export';
 import { PipelineMetricsService } from './consultations.metrics';
 import { PlansService } from './consultations.plans';
 import { DoctorSchedules } from './consultations.schedules';
@@ -13,6 +14,8 @@ import { ConsultationsDeps, Support } from './consultations.shared';
 export class ConsultationsService {
   readonly plans: PlansService;
   readonly appointments: AppointmentsService;
+  /** The appointment list as a file. */
+  readonly appointmentExports: AppointmentExports;
   readonly metrics: PipelineMetricsService;
   /** Doctors' working hours, slot capacity and the slots a booking can take. */
   readonly schedules: DoctorSchedules;
@@ -21,6 +24,7 @@ export class ConsultationsService {
     const support = new Support(deps);
     this.schedules = new DoctorSchedules(support);
     this.appointments = new AppointmentsService(support, this.schedules);
+    this.appointmentExports = new AppointmentExports(support);
     this.plans = new PlansService(support, this.appointments);
     this.metrics = new PipelineMetricsService(support);
   }

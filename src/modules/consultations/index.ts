@@ -15,4 +15,5 @@ export { FUNNEL, median } from './consultations.metrics';
 export { checkSlot, durationOf } from './consultations.hours';
 export { ConsultationErrors } from './consultations.errors';
 export { registerConsultationRoutes } from './consultations.routes';
+export { metricsQuery, reportQuery as appointmentReportQuery } from './consultations.schema';
 export * from './consultations.entity';

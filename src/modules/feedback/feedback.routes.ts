@@ -4,10 +4,12 @@ import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { FeedbackService } from './feedback.service';
 import type { Compensation } from './feedback.types';
+import type { CaseExports } from './feedback.export';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import type { WinbackRule } from './feedback.rules';
 import { actorFromContext } from '../audit';
 import {
-  answerBody, answerResponse, caseDetail, caseListQuery, casesResponse, complaintBody, complaintResponse, complaintsResponse, idParams, reportQuery,
+  answerBody, answerResponse, caseDetail, caseExportQuery, caseListQuery, casesResponse, complaintBody, complaintResponse, complaintsResponse, idParams, reportQuery,
   reportResponse, resolveBody, shareBody, shareResponse, surveyView, surveysResponse,
 } from './feedback.schema';
 
@@ -15,7 +17,7 @@ const MP = ['mini-program: satisfaction'];
 const STAFF = ['staff: satisfaction'];
 
 /** HTTP ↔ FeedbackService. Mini-program routes act on the logged-in client's own surveys and complaints only. */
-export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackService; limits: ClientActionLimits }): void {
+export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackService; caseExports: CaseExports; limits: ClientActionLimits }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(
@@ -67,6 +69,17 @@ export function registerFeedbackRoutes(api: ApiRouter, s: { feedback: FeedbackSe
         tags: STAFF, auth: 'staff', roles: s.feedback.caseRoles, query: caseListQuery, response: casesResponse,
       },
       ({ ctx, query }) => s.feedback.listCases(actorFromContext(ctx), query),
+    )
+    .add(
+      {
+        // Before /:id, which would take "export" for an id.
+        method: 'get', path: '/api/staff/cases/export', summary: 'The case list as a file (CSV with BOM or xlsx): same filters and reach as the list, no complaint text; audited',
+        tags: STAFF, auth: 'staff', roles: s.feedback.caseRoles, query: caseExportQuery, files: EXPORT_FILES,
+      },
+      ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, s.caseExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       {

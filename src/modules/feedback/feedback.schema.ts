@@ -1,5 +1,7 @@
 import Joi from 'joi';
 import { idParams, publicIdParam } from '../../shared/http/schemas';
+import { exportFormat } from '../../shared/http/export';
+import type { TableFormat } from '../../shared/tabular';
 export { idParams };
 import { COMPLAINT_CATEGORIES, INDICATORS, SHARE_CHANNELS, WINBACK_RULES, type IndicatorScores } from './feedback.rules';
 import type { CaseListQuery, ComplaintInput, ReportRange, ResolveCaseInput, ShareInput, SurveyAnswerInput } from './feedback.types';
@@ -42,11 +44,16 @@ export const resolveBody = Joi.object<ResolveCaseInput>({
   }).description('what the supervisor (主管) gives; only the supervisor role and the director may give one'),
 }).required();
 
+const caseFilters = { status: Joi.string().valid('open', 'resolved'), overdue: Joi.boolean() };
 export const caseListQuery = Joi.object<CaseListQuery, true>({
-  status: Joi.string().valid('open', 'resolved'),
-  overdue: Joi.boolean(),
+  ...caseFilters,
   page: Joi.number().integer().min(1).max(10000).default(1),
   pageSize: Joi.number().integer().min(1).max(100).default(20),
+});
+/** The case list as a file: the list's filters (no paging) and the format. */
+export const caseExportQuery = Joi.object<Pick<CaseListQuery, 'status' | 'overdue'> & { format: TableFormat }, true>({
+  ...caseFilters,
+  format: exportFormat,
 });
 
 export const reportQuery = Joi.object<ReportRange, true>({

@@ -4,6 +4,7 @@ import type { FeedbackService } from './feedback.service';
 export { FeedbackService } from './feedback.service';
 export { feedbackAad } from './feedback.shared';
 export type { FeedbackDeps } from './feedback.shared';
+export { CaseExports } from './feedback.export';
 export type {
   SurveyAnswerInput, SurveyView, ShareResult, ComplaintInput, ClientCaseView, CaseView, CaseDetail, CaseListQuery,
   SatisfactionFigures, SatisfactionReport, Compensation, CompensationFigures,
@@ -14,6 +15,7 @@ export {
 } from './feedback.rules';
 export type { Indicator, IndicatorScores, ComplaintCategory, ShareChannel, CaseThresholds, WinbackRule } from './feedback.rules';
 export { registerFeedbackRoutes } from './feedback.routes';
+export { reportQuery as satisfactionReportQuery } from './feedback.schema';
 export * from './feedback.entity';
 
 /**

@@ -2,6 +2,9 @@ import type { Task } from '../../shared/task';
 import type { MonthlySummary } from './reports.summary';
 
 export { MonthlySummary, change, previousMonth } from './reports.summary';
+export { ReportExports } from './reports.exports';
+export type { ReportExportDeps } from './reports.exports';
+export { registerReportRoutes } from './reports.routes';
 export type { SummaryDeps } from './reports.summary';
 export * from './reports.entity';
 

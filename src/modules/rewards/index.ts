@@ -9,6 +9,7 @@ export type { VoucherBenefit } from './rewards.benefits';
 export { discountFen, benefitText, voucherSentence, yuan } from './rewards.benefits';
 export { RewardErrors } from './rewards.errors';
 export { registerRewardRoutes } from './rewards.routes';
+export { VoucherExports } from './rewards.export';
 export * from './rewards.entity';
 
 /** Nightly: vouchers past their date are recorded as expired (status and time), in batches. For allTasks(). */

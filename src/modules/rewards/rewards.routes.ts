@@ -2,9 +2,11 @@ import type { ApiRouter } from '../../shared/http/route';
 import { principalOf } from '../../shared/http/route';
 import type { RewardsService } from './rewards.service';
 import { actorFromContext } from '../audit';
+import { EXPORT_FILES, sendTable } from '../../shared/http/export';
+import type { VoucherExports } from './rewards.export';
 import {
   catalogResponse, createItemBody, idParams, itemView, itemsResponse, pageQuery, redeemBody, redeemCodeBody, staffVoucherView,
-  updateItemBody, voucherView, vouchersResponse, voucherCodeQuery,
+  updateItemBody, voucherExportQuery, voucherView, vouchersResponse, voucherCodeQuery,
 } from './rewards.schema';
 
 const MP = ['mini-program: rewards'];
@@ -14,7 +16,7 @@ const DIRECTOR = ['director'] as const;
 const FRONT_DESK = ['customer_service', 'consultant', 'director'] as const;
 
 /** HTTP ↔ RewardsService. */
-export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsService }): void {
+export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsService; voucherExports: VoucherExports }): void {
   const me = (ctx: Parameters<typeof principalOf>[0]) => principalOf(ctx, 'client').clientId;
   api
     .add(
@@ -68,6 +70,16 @@ export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsServic
         roles: FRONT_DESK, query: voucherCodeQuery, response: staffVoucherView, errors: ['NOT_FOUND'],
       },
       ({ ctx, query }) => s.rewards.lookupByCode(actorFromContext(ctx), query.code),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/vouchers/export', summary: 'Vouchers as a file (CSV with BOM or xlsx): by client, status and source, within the role\'s money reach; no codes (audited)',
+        tags: STAFF, auth: 'staff', roles: FRONT_DESK, query: voucherExportQuery, files: EXPORT_FILES, errors: ['NOT_FOUND'],
+      },
+      async ({ ctx, query }) => {
+        const { format, ...filters } = query;
+        return sendTable(ctx, format, await s.voucherExports.exportForStaff(actorFromContext(ctx), filters, format));
+      },
     )
     .add(
       {

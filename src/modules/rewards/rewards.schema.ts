@@ -1,5 +1,6 @@
 import Joi from 'joi';
-import { idParams, pageQuery } from '../../shared/http/schemas';
+import { idParams, pageQuery, publicIdSchema } from '../../shared/http/schemas';
+import { exportFormat } from '../../shared/http/export';
 import { BENEFIT_KINDS } from './rewards.entity';
 export { idParams, pageQuery };
 
@@ -94,3 +95,10 @@ export const voucherView = Joi.object({
 });
 export const vouchersResponse = Joi.object({ items: Joi.array().items(voucherView), page: Joi.number().integer(), hasMore: Joi.boolean() });
 export const staffVoucherView = voucherView.keys({ clientId: Joi.string().allow(null) });
+
+export const voucherExportQuery = Joi.object({
+  client: publicIdSchema.description("one client's vouchers"),
+  status: Joi.string().valid('issued', 'used', 'cancelled', 'expired'),
+  source: Joi.string().valid('points', 'rule').description('redeemed with points, or issued by a rule (care gift, win-back, birthday …)'),
+  format: exportFormat,
+});

@@ -4,6 +4,7 @@ import type { RfmService } from './rfm.service';
 export { RfmService, SEGMENT_TAGS } from './rfm.service';
 export type { RfmDeps, RfmRun, DormantReport } from './rfm.service';
 export { registerRfmRoutes } from './rfm.routes';
+export { reportQuery as dormantReportQuery } from './rfm.schema';
 export * from './rfm.entity';
 
 /** Nightly RFM and dormant-client actions (set-based; safe twice: unique keys per dormancy period). */

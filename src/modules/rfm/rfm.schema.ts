@@ -5,7 +5,7 @@ export const reportQuery = Joi.object({
   to: Joi.date().iso().greater(Joi.ref('from')).required(),
 });
 
-const tiers = Joi.array().items(Joi.object({ tier: Joi.string(), contacted: Joi.number(), cameBack: Joi.number(), rate: Joi.number() }));
+const tiers = Joi.array().items(Joi.object({ tier: Joi.string(), contacted: Joi.number(), cameBack: Joi.number(), rate: Joi.number(), revenueFen: Joi.number().integer().description('what those who came back spent since the step, net of refunds (fen)') }));
 export const dormantReportResponse = Joi.object({
   from: Joi.string(),
   to: Joi.string(),

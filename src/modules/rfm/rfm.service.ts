@@ -34,7 +34,8 @@ export interface RfmRun {
 export interface DormantReport {
   from: string;
   to: string;
-  tiers: { tier: DormantTier; contacted: number; cameBack: number; rate: number }[];
+  /** Per wake-up step: clients contacted, how many paid again after it, and what they spent since (net of refunds, fen). */
+  tiers: { tier: DormantTier; contacted: number; cameBack: number; rate: number; revenueFen: number }[];
 }
 
 /** The `rfm` tag each segment shows on the WeCom contact. */
@@ -283,9 +284,11 @@ export class RfmService {
 
   /** How many clients reached by each dormant action (in the range) paid an order afterwards. */
   async dormantReport(from: Date, to: Date): Promise<DormantReport> {
-    const rows: { tier: DormantTier; contacted: number; came_back: number }[] = await this.deps.db.query(
+    // What they spent: every order paid after the step, less what was refunded of it (a wholly refunded order is no coming back).
+    const rows: { tier: DormantTier; contacted: number; came_back: number; revenue: number | string | null }[] = await this.deps.db.query(
       `SELECT a.tier, COUNT(*) AS contacted,
-              SUM(EXISTS (SELECT 1 FROM orders o WHERE o.client_id = a.client_id AND ${PAID} AND o.paid_at > a.at)) AS came_back
+              SUM(EXISTS (SELECT 1 FROM orders o WHERE o.client_id = a.client_id AND ${PAID} AND o.paid_at > a.at)) AS came_back,
+              SUM((SELECT COALESCE(SUM(o.amount_paid_fen - o.amount_refunded_fen), 0) FROM orders o WHERE o.client_id = a.client_id AND ${PAID} AND o.paid_at > a.at)) AS revenue
          FROM dormant_actions a WHERE a.at >= ? AND a.at < ? GROUP BY a.tier`,
       [from, to],
     );
@@ -297,7 +300,7 @@ export class RfmService {
         const r = byTier.get(tier);
         const contacted = Number(r?.contacted ?? 0);
         const cameBack = Number(r?.came_back ?? 0);
-        return { tier, contacted, cameBack, rate: contacted ? Math.round((cameBack / contacted) * 1000) / 1000 : 0 };
+        return { tier, contacted, cameBack, rate: contacted ? Math.round((cameBack / contacted) * 1000) / 1000 : 0, revenueFen: Number(r?.revenue ?? 0) };
       }),
     };
   }

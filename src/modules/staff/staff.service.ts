@@ -650,7 +650,8 @@ export class StaffService {
     return page;
   }
 
-  private async queryAudit(filter: AuditFilter): Promise<AuditPage> {
+  /** One page of the log with public ids, unaudited: for listAudit and the log's export (which audits each batch). */
+  async queryAudit(filter: AuditFilter): Promise<AuditPage> {
     const empty: AuditPage = { items: [], nextBefore: null };
     let clientId: number | undefined;
     let actorId: number | undefined;

@@ -15,7 +15,8 @@ export interface TableExport {
   filename: string;
   sheetName: string;
   columns: TableColumn[];
-  rows: AsyncIterable<Record<string, unknown>>;
+  /** Read as the file is written (a list's keyset batches), or a report's few rows at once. */
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>;
   /** Where a failure mid-stream is logged (the client sees a cut-off download). */
   logger: Logger;
 }
@@ -40,4 +41,12 @@ export function sendTable(ctx: Context, format: TableFormat, table: TableExport)
   ctx.type = TABLE_CONTENT_TYPES[format];
   ctx.attachment(`${table.filename}.${format}`);
   return tableStream(format, table.sheetName, table.columns, table.rows, table.logger);
+}
+
+/** The rows of keyset batches, each batch handed to `before` (its audit row) before its rows are written. */
+export async function* batchRows<R>(batches: AsyncIterable<R[]>, before: (batch: R[]) => Promise<void>, toRow: (r: R) => Record<string, unknown>): AsyncGenerator<Record<string, unknown>> {
+  for await (const batch of batches) {
+    await before(batch);
+    for (const r of batch) yield toRow(r);
+  }
 }

@@ -11,6 +11,9 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'staff.login': '员工登录', 'staff.create': '新建员工账号', 'staff.update': '修改员工账号', 'staff.password.reset': '重置员工密码',
   'staff.unlock': '解除登录锁定', 'staff.revoke_sessions': '强制下线', 'staff.totp.reset': '重置两步验证', 'route.denied': '越权访问被拒',
   'audit.list': '查询操作日志', 'staff.list': '查看员工列表', 'questionnaire.submit': '客户提交问卷',
+  'order.export': '导出订单', 'lead.export': '导出线索', 'worklist.export': '导出待办', 'feedback.cases.export': '导出投诉与差评',
+  'appointment.export': '导出预约', 'care.treatments.export': '导出施术记录', 'rewards.vouchers.export': '导出优惠券', 'community.posts.export': '导出社群内容',
+  'audit.export': '导出操作日志', 'report.export': '导出报表', 'report.roi.export': '导出渠道 ROI',
 };
 
 /**
