@@ -3,6 +3,7 @@ import { createDataSource } from '../../src/datasource';
 import { AuditService, GENESIS_HASH, SYSTEM_ACTOR, chainHash, type Actor } from '../../src/modules/audit';
 import { runAuditVerify } from '../../src/cli/audit-verify';
 import { AuditChainOffRequest1795760000000 } from '../../migrations/1795760000000-AuditChainOffRequest';
+import { allTasks } from '../../src/scheduler/tasks';
 
 // Tampering with rows on purpose: a database of its own, so no other test file's chain is touched.
 describe('audit log hash chain', () => {
@@ -140,6 +141,8 @@ describe('audit log hash chain', () => {
 
     expect(await audit().chainer.sweep()).toBe(1);
     await expectOneChain();
+    // The scheduler runs the sweep every minute.
+    expect(allTasks().find((x) => x.id === 'audit-chain-sweep')).toMatchObject({ schedule: '* * * * *' });
   });
 
   it('the sweep stops looking below ids missing for longer than the grace period', async () => {
