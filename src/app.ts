@@ -58,6 +58,7 @@ export interface AppHandle {
 /** The Koa app with its middleware and routers. It never listens; main.ts and tests do that. */
 export function createApp(deps: Deps, services: Services = createServices(deps)): AppHandle {
   const { config, db, logger } = deps;
+  services.staff.warmLoginHash();
   const app = new Koa({ proxy: config.http.trustProxy, maxIpsCount: config.http.trustProxyHops });
   const api = new ApiRouter(createAuthHooks(services.sessions, services.audit));
   const metrics = new HttpMetrics(() => poolStats(db));

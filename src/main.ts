@@ -135,6 +135,8 @@ async function main(): Promise<void> {
     }
     await scheduler?.stop();
     await bot?.stop();
+    // Audit rows committed by the last requests are being linked into the chain (else the next sweep links them).
+    await services.audit.chainer.idle();
     await redis.quit().catch(() => undefined);
     await db.destroy();
     await standIn?.close();

@@ -106,7 +106,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const tags = new TagsService({ db, outbox });
   const journey = new JourneyService({ db, clock, tags });
   const sessions = new SessionStore(redis, { clock, staffIdleSeconds: config.auth.staffSessionIdleMinutes * 60 });
-  const audit = new AuditService(db, clock);
+  const audit = new AuditService(db, clock, logger.child({ module: 'audit' }));
   // Staff tasks come early: many modules create them.
   const worklist = new WorklistService({ db, clock, audit, cipher });
   const wechat = overrides.wechat ?? new WeChatClient(config.wechat, redis, logger.child({ module: 'wechat' }));

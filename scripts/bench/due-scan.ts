@@ -63,7 +63,9 @@ function runChild(env: Record<string, string>): Promise<ScanResult> {
 async function seededState(db: DataSource): Promise<SeedState> {
   const [{ steps }] = await db.query('SELECT COUNT(*) AS steps FROM followup_steps');
   const [{ clients }] = await db.query('SELECT COUNT(*) AS clients FROM clients');
-  if (Number(steps) === STEPS) return 'yes';
+  // A seed from before the scan joined treatments has none: seeded again.
+  const [{ treatments }] = await db.query('SELECT COUNT(*) AS treatments FROM treatments');
+  if (Number(steps) === STEPS && Number(treatments) > 0) return 'yes';
   return Number(clients) === 0 && Number(steps) === 0 ? 'empty' : 'partial';
 }
 
@@ -146,11 +148,19 @@ async function seed(deps: Deps, services: Services): Promise<void> {
      SELECT o.id, p.id, p.category, o.amount_paid_fen FROM orders o JOIN projects p ON p.id = ELT(1 + ${hash('project', 'o.id')} MOD ${weighted.length}, ${weighted.join(', ')})`,
   );
 
+  // One treatment per order line, with the line's id (the steps below point at it): the scan joins it for the repurchase offer and the advice.
+  progress(`treatments (${elapsed()})`);
+  await db.query(
+    `INSERT INTO treatments (id, public_id, request_id, client_id, order_id, order_item_id, project_id, doctor_id, performed_at, body_area, status, created_at)
+     SELECT i.id, ${SQL_PUBLIC_ID}, CONCAT('bench-due:', i.id), o.client_id, o.id, i.id, i.project_id, o.doctor_id, o.paid_at, p.body_area, 'done', o.paid_at
+       FROM order_items i JOIN orders o ON o.id = i.order_id JOIN projects p ON p.id = i.project_id`,
+  );
+
   let steps = 0;
   for (let from = Number(firstOrder); from <= Number(lastOrder) && steps < STEPS; from += ORDER_CHUNK) {
     progress(`follow-up steps ${steps.toLocaleString('en')} of ${STEPS.toLocaleString('en')} (${elapsed()})`);
     const res = await db.query(
-      // One treatment per order line; the due scan never reads the treatment row, so its id is the line's.
+      // One treatment per order line (seeded above with the line's id).
       `INSERT INTO followup_steps (order_id, project_id, client_id, treatment_id, template_id, step, due_at)
        SELECT o.id, i.project_id, o.client_id, i.id, t.id, t.step,
               IF(${hash('due', "o.id, ':', t.id")} MOD 100 < ${DUE_PERCENT}, ? - INTERVAL ${hash('past', "o.id, ':', t.id")} MOD ${DAY_S} SECOND,

@@ -6,12 +6,11 @@ import { loadConfig } from '../../src/config';
 import type { Deps, Services } from '../../src/services';
 import { withTransactionRetry } from '../../src/shared/db';
 import { publicId } from '../../src/shared/crypto';
-import { chainHash } from '../../src/modules/audit';
 import { CONNECTIONS, DURATION, dropDatabase, load, progress, report } from './harness';
 import { createRawPool } from './raw-redeem';
 import { seedBulkClients } from './seed';
 
-export type WithAppOn = <T>(work: (ctx: { url: string; deps: Deps; services: Services }) => Promise<T>, opts: { dbName: string }) => Promise<T>;
+export type WithAppOn = <T>(work: (ctx: { url: string; pid: number; deps: Deps; services: Services }) => Promise<T>, opts: { dbName: string }) => Promise<T>;
 
 // A database of its own, new at every run and dropped at the end: submissions leave many rows behind.
 const DB_NAME = 'meiyan_bench_questionnaire';
@@ -32,7 +31,7 @@ export async function questionnaireSubmitBench(withApp: WithAppOn): Promise<void
   const dbConfig = loadConfig({ ...process.env }, { dotenv: false }).db;
   await dropDatabase(dbConfig, DB_NAME);
   try {
-    await withApp(async ({ url, deps, services }) => {
+    await withApp(async ({ url, pid, deps, services }) => {
       const at = deps.clock.now();
       progress(`seeding ${CLIENTS_PER_RUN * 3 + 1} clients with their privacy and health consents, and ${CLIENTS_PER_RUN} sessions`);
       const seeded = Date.now();
@@ -65,12 +64,18 @@ export async function questionnaireSubmitBench(withApp: WithAppOn): Promise<void
           const pick = take(ids, `raw ${all ? 'all' : 'writes'}`);
           const r = await rawLoad({ workers: CONNECTIONS, durationS: DURATION, warmupS: WARMUP_S, one: () => rawSubmit(pool, plan, all, pick()) });
           report(all ? 'questionnaire_submit_raw_all' : 'questionnaire_submit_raw', { rps: r.rps, p99_ms: r.p99, statements }, 'baseline');
+          // Where the tail goes (each figure its own p99): the pool, the locking reads, COMMIT.
+          report(all ? 'questionnaire_submit_tail_raw_all' : 'questionnaire_submit_tail_raw', {
+            pool_wait_p99_ms: r.phases.pool, lock_wait_p99_ms: r.phases.lock, commit_p99_ms: r.phases.commit, total_p99_ms: r.p99,
+          }, 'none');
           if (!all) baseline = r.rps;
           else rawAllRun = r;
         }
       } finally {
         await pool.end();
       }
+      // The baselines' audit rows are linked now: the app's chainer would otherwise link them during its run.
+      progress(`linking the baselines' audit rows (${await services.audit.chainer.chain({ ids: [] })})`);
 
       progress(`POST ${PATH} (${CONNECTIONS} connections, a new client per request)`);
       const pick = take(app, 'app');
@@ -82,16 +87,59 @@ export async function questionnaireSubmitBench(withApp: WithAppOn): Promise<void
           headers: { ...req.headers, 'content-type': 'application/json', authorization: `Bearer ${pick().token}` },
         }),
       };
-      const real = await load({ url: `${url}${PATH}`, method: 'POST', requests: [request] });
+      const watch = await watchTail(deps, url);
+      const real = await load({ url: `${url}${PATH}`, method: 'POST', requests: [request], pid });
+      const tail = await watch.stop();
       if (real.non2xx || real.errors) throw new Error(`questionnaire bench saw ${real.non2xx} non-2xx answers and ${real.errors} errors`);
-      // Goal: at least half the throughput of the same 31 statements on bare mysql2, at most twice their p99, at the same connections.
+      // Goal: at least half the throughput of the same 19 statements on bare mysql2, at most twice their p99, at the same connections.
       report('questionnaire_submit', { rps: real.rps, p99_ms: real.p99, ratio: real.rps / baseline }, { rps: ['>=', 0.5 * rawAllRun.rps], p99_ms: ['<=', 2 * rawAllRun.p99] });
+      // The app's side of the tail: requests queued for a pool connection (its /metrics, sampled), and
+      // InnoDB's row-lock waits and fsyncs over the run (server-wide: other databases on the server count too).
+      // cpu_us: the app process's CPU per answered submission (the bare runs spend none of theirs on HTTP, validation, scoring, encryption).
+      report('questionnaire_submit_tail', { ...tail, cpu_us: real.cpuUs! }, 'none');
 
       await Promise.all(app.map((s) => services.sessions.revoke(s.tokenHash)));
     }, { dbName: DB_NAME });
   } finally {
     await dropDatabase(dbConfig, DB_NAME);
   }
+}
+
+/**
+ * Samples the app's `db_pool_queued` gauge every 100 ms and reads InnoDB's row-lock and fsync
+ * counters before and after: what `stop` answers is the app run's pool queue and lock waits.
+ */
+async function watchTail(deps: Deps, url: string): Promise<{ stop(): Promise<Record<string, number>> }> {
+  const status = async () => {
+    const rows: { Variable_name: string; Value: string }[] = await deps.db.query(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time', 'Innodb_data_fsyncs')",
+    );
+    return Object.fromEntries(rows.map((r) => [r.Variable_name, Number(r.Value)]));
+  };
+  const before = await status();
+  const started = Date.now();
+  const queued: number[] = [];
+  let sampling = Promise.resolve();
+  const timer = setInterval(() => {
+    sampling = fetch(`${url}/metrics`).then((r) => r.text()).then((text) => {
+      const m = /^db_pool_queued (\d+)/m.exec(text);
+      if (m) queued.push(Number(m[1]));
+    }, () => undefined);
+  }, 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await sampling;
+      const after = await status();
+      const s = (Date.now() - started) / 1000;
+      const waits = after.Innodb_row_lock_waits - before.Innodb_row_lock_waits;
+      return {
+        pool_queued_mean: queued.reduce((a, b) => a + b, 0) / Math.max(1, queued.length), pool_queued_max: Math.max(0, ...queued),
+        row_lock_waits_per_s: waits / s, row_lock_wait_avg_ms: waits ? (after.Innodb_row_lock_time - before.Innodb_row_lock_time) / waits : 0,
+        fsyncs_per_s: (after.Innodb_data_fsyncs - before.Innodb_data_fsyncs) / s,
+      };
+    },
+  };
 }
 
 function idsOf(range: { firstId: number; lastId: number }): number[] {
@@ -212,8 +260,6 @@ interface Submission {
   /** One per submission, as the app's request id: its audit rows share it. */
   requestId: string;
   responseId?: number;
-  /** The audit chain's head as read under its lock. */
-  auditHead?: { lastId: string | number; lastHash: string };
 }
 
 interface Step {
@@ -241,42 +287,15 @@ function steps(v: ProbeValues): Step[] {
     'risk_tolerance', 'expectation_flags', 'key_answers_enc', 'completeness_pct', 'submitted_at', 'updated_at'];
   const read = (sql: string, params: (s: Submission) => unknown[]): Step => ({ sql, write: false, params });
   const write = (sql: string, params: (s: Submission) => unknown[], then?: Step['then']): Step => ({ sql, write: true, params, then });
-  // AuditService.recordMany: the chain head locked (held to commit: appends are serialised), the
-  // submission's rows in one INSERT with their ids and hash links, one time and the request's id, the head moved on.
-  const auditRows = (s: Submission) => {
-    let id = BigInt(s.auditHead!.lastId);
-    let prev = s.auditHead!.lastHash;
-    return v.audit.map((row) => {
-      id += 1n;
-      const details = JSON.parse(row.details.replace(/"responseId":"[^"]*"/, `"responseId":"${s.publicId}"`)) as Record<string, unknown>;
-      const fields = {
-        id: id.toString(), at: s.now, actorType: 'client', actorId: s.clientId, actorRole: 'client', action: row.action, clientId: s.clientId,
-        allowed: true, ip: '127.0.0.1', requestId: s.requestId, details,
-      };
-      const hash = chainHash(prev, fields);
-      const out = { fields, prev, hash };
-      prev = hash;
-      return out;
-    });
-  };
-  const auditHead: Step = {
-    sql: 'SELECT last_id AS lastId, last_hash AS lastHash FROM audit_chain_head WHERE id = 1 FOR UPDATE',
-    // A read, but the append cannot go without it: it runs in the writes-only variant too.
-    write: true,
-    params: () => [],
-    then: (s, res) => { s.auditHead = (res as unknown as Array<{ lastId: string | number; lastHash: string }>)[0]; },
-  };
+  // AuditService.recordMany: the submission's rows in one INSERT, one time and the request's id,
+  // unlinked (the app's chainer links them after the commit, outside the request's transaction).
   const audit = write(
-    'INSERT INTO audit_log (id, at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details, prev_hash, hash) ' +
-      `VALUES ${v.audit.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    (s) => auditRows(s).flatMap(({ fields: f, prev, hash }) => [
-      f.id, f.at, f.actorType, f.actorId, f.actorRole, f.action, f.clientId, f.allowed, f.ip, f.requestId, JSON.stringify(f.details), prev, hash,
+    'INSERT INTO audit_log (at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details) ' +
+      `VALUES ${v.audit.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    (s) => v.audit.flatMap((row) => [
+      s.now, 'client', s.clientId, 'client', row.action, s.clientId, true, '127.0.0.1', s.requestId, row.details.replace(/"responseId":"[^"]*"/, `"responseId":"${s.publicId}"`),
     ]),
   );
-  const auditHeadMove = write('UPDATE audit_chain_head SET last_id = ?, last_hash = ? WHERE id = 1', (s) => {
-    const rows = auditRows(s);
-    return [rows[rows.length - 1].fields.id, rows[rows.length - 1].hash];
-  });
   return [
     // lockForSubmission (with the replay check and the published version), the health consent.
     read(
@@ -353,9 +372,7 @@ function steps(v: ProbeValues): Step[] {
       "INSERT INTO outbox_messages (kind, dedupe_key, client_id, payload_enc, due_at, status, attempts) VALUES (?, ?, ?, ?, ?, 'pending', 0)",
       (s) => ['tag_sync', `tag_sync:${s.clientId}:${publicId()}`, s.clientId, fresh(v.outbox), s.now],
     ),
-    auditHead,
     audit,
-    auditHeadMove,
   ];
 }
 
@@ -366,20 +383,30 @@ function steps(v: ProbeValues): Step[] {
  * before the transaction). No HTTP, session, validation, scoring, encryption or TypeORM: what is
  * left is the cost of the SQL.
  */
-async function rawSubmit(pool: Pool, plan: Step[], all: boolean, clientId: number): Promise<void> {
+async function rawSubmit(pool: Pool, plan: Step[], all: boolean, clientId: number): Promise<Phases> {
   const s: Submission = { clientId, submissionId: randomUUID(), publicId: publicId(), now: new Date(), requestId: randomUUID() };
+  const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
+  // The last attempt's figures (a retried transaction's earlier attempts count in its total only).
+  const phases: Phases = { pool: 0, lock: 0, commit: 0 };
   await withTransactionRetry(async () => {
+    Object.assign(phases, { pool: 0, lock: 0, commit: 0 });
+    let t = process.hrtime.bigint();
     const conn = await pool.getConnection();
+    phases.pool = ms(t);
     try {
       await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
       await conn.query('START TRANSACTION');
       try {
         for (const step of plan) {
           if (!all && !step.write) continue;
+          t = process.hrtime.bigint();
           const [res] = await conn.query(step.sql, step.params(s));
+          if (/\bFOR UPDATE\b/.test(step.sql)) phases.lock += ms(t);
           step.then?.(s, res as ResultSetHeader);
         }
+        t = process.hrtime.bigint();
         await conn.query('COMMIT');
+        phases.commit = ms(t);
       } catch (err) {
         await conn.query('ROLLBACK').catch(() => undefined);
         throw err;
@@ -388,6 +415,14 @@ async function rawSubmit(pool: Pool, plan: Step[], all: boolean, clientId: numbe
       conn.release();
     }
   });
+  return phases;
+}
+
+/** Where one raw submission spent its time, in ms: waiting for a pool connection, in its locking reads (`FOR UPDATE`), in COMMIT (the redo log's fsync). */
+interface Phases {
+  pool: number;
+  lock: number;
+  commit: number;
 }
 
 function json(v: unknown): string {
@@ -403,25 +438,33 @@ function fresh(blob: Buffer | null): Buffer | null {
  * `workers` concurrent loops of `one` for `durationS` seconds after a `warmupS` warm-up (as the
  * harness's autocannon runs); only calls finished inside the window count. Any failure stops the bench.
  */
-async function rawLoad(opts: { workers: number; durationS: number; warmupS: number; one: () => Promise<void> }): Promise<{ rps: number; p99: number }> {
-  const run = async (seconds: number, latencies: number[]): Promise<number> => {
+async function rawLoad(opts: { workers: number; durationS: number; warmupS: number; one: () => Promise<Phases> }): Promise<{ rps: number; p99: number; phases: Phases }> {
+  const run = async (seconds: number, latencies: number[], phases: Phases[]): Promise<number> => {
     const deadline = Date.now() + seconds * 1000;
     let done = 0;
     await Promise.all(Array.from({ length: opts.workers }, async () => {
       while (Date.now() < deadline) {
         const started = process.hrtime.bigint();
-        await opts.one();
+        const p = await opts.one();
         if (Date.now() <= deadline) {
           done++;
           latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+          phases.push(p);
         }
       }
     }));
     return done;
   };
-  await run(opts.warmupS, []);
+  await run(opts.warmupS, [], []);
   const latencies: number[] = [];
-  const done = await run(opts.durationS, latencies);
-  latencies.sort((a, b) => a - b);
-  return { rps: done / opts.durationS, p99: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0 };
+  const phases: Phases[] = [];
+  const done = await run(opts.durationS, latencies, phases);
+  const p99 = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
+  };
+  return {
+    rps: done / opts.durationS, p99: p99(latencies),
+    phases: { pool: p99(phases.map((p) => p.pool)), lock: p99(phases.map((p) => p.lock)), commit: p99(phases.map((p) => p.commit)) },
+  };
 }

@@ -50,9 +50,9 @@ async function seededState(db: DataSource): Promise<SeedState> {
   return Number(clients) === 0 && Number(orders) === 0 ? 'empty' : 'partial';
 }
 
-/** What a run writes goes: RFM figures, tags, tag syncs, dormant actions and their messages and tasks. */
+/** What a run writes goes: RFM figures, tags, tag syncs, dormant actions and their vouchers, messages and tasks. */
 async function reset(db: DataSource): Promise<void> {
-  for (const table of ['client_rfm', 'client_tags', 'outbox_messages', 'dormant_actions', 'staff_tasks']) await db.query(`TRUNCATE TABLE ${table}`);
+  for (const table of ['client_rfm', 'client_tags', 'outbox_messages', 'dormant_actions', 'staff_tasks', 'vouchers']) await db.query(`TRUNCATE TABLE ${table}`);
 }
 
 /**

@@ -16,12 +16,13 @@ describe('least-privilege database user', () => {
     await db.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'Least-Privilege-1'`);
     const grants = (await db.query(
       "SELECT CONCAT('GRANT SELECT, INSERT, UPDATE, DELETE ON `', table_schema, '`.`', table_name, '` TO ''" + user + "''@''%'';') AS g " +
-        "FROM information_schema.tables WHERE table_schema = ? AND table_name NOT IN ('audit_log', 'audit_chain_head', 'schema_migrations')",
+        "FROM information_schema.tables WHERE table_schema = ? AND table_name NOT IN ('audit_log', 'audit_chain', 'audit_chain_head', 'schema_migrations')",
       [schema],
     )) as Array<{ g: string }>;
     for (const { g } of grants) await db.query(g);
     await db.query(`GRANT SELECT, UPDATE ON \`${schema}\`.\`audit_chain_head\` TO '${user}'@'%'`);
     await db.query(`GRANT SELECT, INSERT ON \`${schema}\`.\`audit_log\` TO '${user}'@'%'`);
+    await db.query(`GRANT SELECT, INSERT ON \`${schema}\`.\`audit_chain\` TO '${user}'@'%'`);
     await db.query(`GRANT SELECT ON \`${schema}\`.\`schema_migrations\` TO '${user}'@'%'`);
     app = createDataSource({ ...t.config.db, user, password: 'Least-Privilege-1' });
     await app.initialize();
@@ -32,17 +33,22 @@ describe('least-privilege database user', () => {
     await t.close();
   });
 
-  it('may append audit rows and read them, but neither change nor delete them', async () => {
+  it('may append audit rows and link them, and read them, but neither change nor delete rows or links', async () => {
     const audit = new AuditService(app, t.clock);
 
     await audit.record(SYSTEM_ACTOR, 'least.privilege.append', { details: { ok: true } });
+    await audit.chainer.idle();
+    await app.query("INSERT INTO audit_log (at, actor_type, actor_role, action, allowed) VALUES (NOW(3), 'system', 'system', 'least.privilege.orphan', 1)");
+    expect(await audit.chainer.sweep()).toBe(1);
 
     const [row] = await app.query("SELECT id FROM audit_log WHERE action = 'least.privilege.append'");
     expect(row).toBeDefined();
     await expect(app.query("UPDATE audit_log SET action = 'x' WHERE id = ?", [row.id])).rejects.toThrow(/denied/i);
     await expect(app.query('DELETE FROM audit_log WHERE id = ?', [row.id])).rejects.toThrow(/denied/i);
     await expect(app.query('DELETE FROM audit_chain_head')).rejects.toThrow(/denied/i);
-    expect((await audit.verifyChain()).ok).toBe(true);
+    await expect(app.query("UPDATE audit_chain SET hash = REPEAT('a', 64) WHERE audit_id = ?", [row.id])).rejects.toThrow(/denied/i);
+    await expect(app.query('DELETE FROM audit_chain WHERE audit_id = ?', [row.id])).rejects.toThrow(/denied/i);
+    expect(await audit.verifyChain()).toMatchObject({ ok: true, unchained: 0 });
   });
 
   it('still does the ordinary work on the other tables', async () => {

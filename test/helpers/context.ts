@@ -58,6 +58,8 @@ export async function createTestContext(
       handle.services.workStream.close();
       await standIn.close();
       await redis.quit();
+      // The audit rows written last are linked in the background: let that finish before the pool closes.
+      await handle.services.audit.chainer.idle();
       if (isolated) await db.query(`DROP DATABASE \`${isolated}\``);
       await db.destroy();
     },

@@ -53,11 +53,10 @@ export interface RawAuditRow {
   ip: string | null;
   request_id: string | null;
   details: unknown;
-  prev_hash: string | null;
-  hash: string | null;
 }
 
-export const RAW_AUDIT_COLUMNS = 'id, at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details, prev_hash, hash';
+/** The columns of a row's content (its link, with the hashes, is in `audit_chain`). */
+export const RAW_AUDIT_COLUMNS = 'id, at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details';
 
 export function chainedFieldsOf(r: RawAuditRow): ChainedFields {
   let details: unknown = r.details;

@@ -2,7 +2,10 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 export type ActorType = 'staff' | 'client' | 'system';
 
-/** 操作日志: append-only and hash-chained. The product has no update or delete path for these rows (DOMAIN.md). */
+/**
+ * 操作日志: append-only and hash-chained (each row's link, with its hashes, is a row of `audit_chain`,
+ * written by the chainer: audit.chainer.ts). The product has no update or delete path for these rows (DOMAIN.md).
+ */
 @Entity({ name: 'audit_log' })
 @Index('ix_audit_client_at', ['clientId', 'at'])
 @Index('ix_audit_actor_at', ['actorType', 'actorId', 'at'])
@@ -40,12 +43,4 @@ export class AuditEntry {
 
   @Column({ type: 'json', nullable: true })
   details!: Record<string, unknown> | null;
-
-  /** The hash of the row before this one (the chain's genesis value for the first row). */
-  @Column({ name: 'prev_hash', type: 'char', length: 64 })
-  prevHash!: string;
-
-  /** SHA-256 over `prevHash` and this row's canonical serialisation (audit.chain.ts). */
-  @Column({ type: 'char', length: 64 })
-  hash!: string;
 }

@@ -3,7 +3,9 @@ import type { Context } from 'koa';
 import type { Clock } from '../../shared/clock';
 import { runInTransaction } from '../../shared/db';
 import { AuditEntry, ActorType } from './audit.entity';
-import { GENESIS_HASH, RAW_AUDIT_COLUMNS, chainHash, chainedFieldsOf, type RawAuditRow } from './audit.chain';
+import { AuditChainer } from './audit.chainer';
+import { verifyAuditChain, type ChainReport } from './audit.verify';
+import type { Logger } from '../../shared/logger';
 import type { Principal } from '../../shared/http/route';
 
 export interface AuditInput {
@@ -48,17 +50,13 @@ export function actorFromContext(ctx: Context): Actor {
 
 export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, role: 'system', ip: null, requestId: null };
 
-/** What `verifyChain` found; `head` is worth keeping outside the database to compare later runs with. */
-export interface ChainReport {
-  ok: boolean;
-  rows: number;
-  head: { id: string; hash: string } | null;
-  broken: { id: string | null; reason: 'prev_hash_mismatch' | 'hash_mismatch' | 'head_mismatch' | 'no_head' } | null;
-}
-
 /** 操作日志: writes only. There is deliberately no update or delete method. */
 export class AuditService {
-  constructor(private readonly db: DataSource, private readonly clock: Clock) {}
+  readonly chainer: AuditChainer;
+
+  constructor(private readonly db: DataSource, private readonly clock: Clock, logger?: Logger) {
+    this.chainer = new AuditChainer(db, logger);
+  }
 
   /** Writes one row; pass the transaction's manager so the row commits (or not) with the change it records. */
   async record(actor: Actor, action: string, opts: { clientId?: number | null; allowed?: boolean; details?: Record<string, unknown> } = {}, manager?: EntityManager): Promise<void> {
@@ -70,86 +68,41 @@ export class AuditService {
    * time: for a change that records more than one action (e.g. a questionnaire that also updates the
    * medical history). Same rules as `record`.
    *
-   * Each row carries the hash of the row before it (DESIGN.md: the audit rows are hash-chained so
-   * tampering shows). Appends are serialised by the chain head row, locked `FOR UPDATE` inside the
-   * caller's transaction and held until it commits: the next writer reads the head only after this
-   * one's rows are committed (or rolled back with the head), so two writers never link to the same
-   * row and the ids follow the chain without gaps.
+   * The rows are only appended here, unlinked: nothing in the caller's transaction waits for other
+   * writers. Once it commits, this process's chainer links them into the hash chain (DESIGN.md:
+   * the audit rows are hash-chained so tampering shows); the scheduler's sweep links any a stopped
+   * process left (audit.chainer.ts).
    */
   async recordMany(actor: Actor, entries: AuditRecord[], manager?: EntityManager): Promise<void> {
     if (!entries.length) return;
-    // Outside a transaction the head lock would end with the SELECT and the chain could fork:
-    // runInTransaction joins the caller's transaction or opens one.
-    await runInTransaction(this.db, (tx) => this.append(actor, entries, tx), { manager });
-  }
-
-  private async append(actor: Actor, entries: AuditRecord[], m: EntityManager): Promise<void> {
     const at = this.clock.now();
-    const [head] = (await m.query('SELECT last_id AS lastId, last_hash AS lastHash FROM audit_chain_head WHERE id = 1 FOR UPDATE')) as Array<{
-      lastId: string | number; lastHash: string;
-    }>;
-    if (!head) throw new Error('audit_chain_head has no row: run the migrations');
-    let id = BigInt(head.lastId);
-    let prev = head.lastHash;
     const params: unknown[] = [];
     for (const e of entries) {
-      id += 1n;
-      // Hashed as it will read back: details through JSON, so undefined members drop out alike.
-      const details = e.details ? (JSON.parse(JSON.stringify(e.details)) as Record<string, unknown>) : null;
-      const row = {
-        id: id.toString(), at, actorType: actor.type, actorId: actor.id, actorRole: actor.role, action: e.action, clientId: e.clientId ?? null,
-        allowed: e.allowed ?? true, ip: actor.ip, requestId: actor.requestId, details,
-      };
-      const hash = chainHash(prev, row);
-      params.push(row.id, at, actor.type, actor.id, actor.role, e.action, row.clientId, row.allowed, actor.ip, actor.requestId,
-        details ? JSON.stringify(details) : null, prev, hash);
-      prev = hash;
+      // Stored as JSON text: undefined members drop out, as they do in the hash (chainedFieldsOf reads it back).
+      const details = e.details ? JSON.stringify(e.details) : null;
+      params.push(at, actor.type, actor.id, actor.role, e.action, e.clientId ?? null, e.allowed ?? true, actor.ip, actor.requestId, details);
     }
-    await m.query(
-      'INSERT INTO audit_log (id, at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details, prev_hash, hash) ' +
-        `VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      params,
-    );
-    await m.query('UPDATE audit_chain_head SET last_id = ?, last_hash = ? WHERE id = 1', [id.toString(), prev]);
+    await runInTransaction(this.db, async (m) => {
+      const res = (await m.query(
+        'INSERT INTO audit_log (at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details) ' +
+          `VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        params,
+      )) as { insertId: number | string };
+      // One multi-row INSERT takes consecutive ids (InnoDB's "simple insert"); were they not, the chained-maximum rule and the sweep still find them.
+      const first = BigInt(res.insertId);
+      this.chainer.written(m, entries.map((_, i) => (first + BigInt(i)).toString()));
+    }, { manager });
   }
 
   /**
-   * Walks the chain in id order and reports the first broken link: a row whose stored hash is not
-   * the hash of its own content (changed), whose prev_hash is not the hash of the row before it
-   * (a row removed or inserted), or a head that names a row that is not the last one (the tail
-   * removed). Rows appended while it runs, past the head read at the start, are not looked at.
+   * Walks the chain in link order (seq) and reports the first broken link: a row whose content no
+   * longer hashes to its link (changed), a link whose prev_hash is not the hash before it (a link
+   * removed, inserted or moved), a link whose row is gone, a head that is not the last link (the
+   * tail removed); then rows left unlinked for longer than `unchainedBoundSeconds`. Links made
+   * while it runs, past the head read at the start, are not looked at.
    */
-  async verifyChain(opts: { batchSize?: number } = {}): Promise<ChainReport> {
-    const batchSize = opts.batchSize ?? 2000;
-    const [head] = (await this.db.query('SELECT last_id AS lastId, last_hash AS lastHash FROM audit_chain_head WHERE id = 1')) as Array<{
-      lastId: string | number; lastHash: string;
-    }>;
-    if (!head) return { ok: false, rows: 0, head: null, broken: { id: null, reason: 'no_head' } };
-    const lastId = String(head.lastId);
-    let prev = GENESIS_HASH;
-    let prevId: string | null = null;
-    let rows = 0;
-    for (;;) {
-      const batch = (await this.db.query(
-        `SELECT ${RAW_AUDIT_COLUMNS} FROM audit_log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
-        [prevId ?? 0, lastId, batchSize],
-      )) as RawAuditRow[];
-      for (const r of batch) {
-        const id = String(r.id);
-        if (r.prev_hash !== prev) return { ok: false, rows, head: { id: lastId, hash: head.lastHash }, broken: { id, reason: 'prev_hash_mismatch' } };
-        if (r.hash !== chainHash(prev, chainedFieldsOf(r))) {
-          return { ok: false, rows, head: { id: lastId, hash: head.lastHash }, broken: { id, reason: 'hash_mismatch' } };
-        }
-        prev = r.hash;
-        prevId = id;
-        rows++;
-      }
-      if (batch.length < batchSize) break;
-    }
-    if ((prevId ?? '0') !== lastId || prev !== head.lastHash) {
-      return { ok: false, rows, head: { id: lastId, hash: head.lastHash }, broken: { id: lastId, reason: 'head_mismatch' } };
-    }
-    return { ok: true, rows, head: { id: lastId, hash: head.lastHash }, broken: null };
+  verifyChain(opts: { batchSize?: number; unchainedBoundSeconds?: number } = {}): Promise<ChainReport> {
+    return verifyAuditChain(this.db, this.clock.now(), opts);
   }
 
   async list(filter: { clientId?: number; actorId?: number; action?: string; from?: Date; to?: Date; limit: number; beforeId?: string }): Promise<AuditEntry[]> {

@@ -1,5 +1,9 @@
 export { AuditService, actorFromContext, SYSTEM_ACTOR } from './audit.service';
-export type { Actor, AuditRecord, ChainReport } from './audit.service';
+export type { Actor, AuditRecord } from './audit.service';
+export type { ChainReport } from './audit.verify';
+export { verifyAuditChain, UNCHAINED_BOUND_SECONDS } from './audit.verify';
+export { SWEEP_GRACE_SECONDS } from './audit.chainer';
+export { auditChainTask } from './audit.task';
 export { AuditEntry } from './audit.entity';
 export { registerAuditRoutes } from './audit.routes';
 export { AuditExports } from './audit.export';

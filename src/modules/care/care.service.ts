@@ -19,17 +19,22 @@ import { Treatments, treatmentAad } from './care.treatments';
 import type { RecordTreatmentInput, TreatmentForPlan, TreatmentView } from './care.treatments';
 
 /** Where staff tasks go (the worklist module). */
+type TaskInput = {
+  kind: string; dedupeKey: string; clientId: number | null; assigneeRole: StaffRole; title: string; details: Record<string, unknown>; dueAt: Date;
+};
+
 export interface TaskSink {
-  create(m: EntityManager, input: {
-    kind: string; dedupeKey: string; clientId: number | null; assigneeRole: StaffRole; title: string; details: Record<string, unknown>; dueAt: Date;
-  }): Promise<unknown>;
+  create(m: EntityManager, input: TaskInput): Promise<unknown>;
+  /** Many at once (the due scan's batch); existing dedupe keys are skipped. */
+  createMany(m: EntityManager, inputs: TaskInput[]): Promise<void>;
   /** Cancels the open task of a dedupe key. */
   cancel(m: EntityManager, dedupeKey: string): Promise<boolean>;
 }
 
 /** Opens the satisfaction survey of an order (the feedback module); idempotent per order. */
 export interface SurveyOpener {
-  openSurvey(m: EntityManager, input: { clientId: number; orderId: number }): Promise<{ publicId: string } | string>;
+  /** One survey per order (the one already open for it, else a new one): the public ids by order id. */
+  openSurveys(m: EntityManager, inputs: { clientId: number; orderId: number }[]): Promise<Map<number, string>>;
 }
 
 export interface CareDeps {
@@ -280,23 +285,26 @@ export class CareService {
       ids,
     );
     const messages: OutboxInput[] = [];
+    const tasks: TaskInput[] = [];
     const cancelled: string[] = [];
     const offers = await this.repurchaseOffers(m, rows);
+    const surveys = await this.surveysFor(m, rows);
     for (const r of rows) {
       // A deleted account gets nothing more (PIPL deletion).
       if (r.client_status !== 'active') { cancelled.push(r.id); continue; }
       const text = this.render(r);
       const key = `followup:${r.order_id}:${r.id}`;
       if (r.action === 'task') {
-        await this.deps.worklist.create(m, {
+        tasks.push({
           kind: 'followup_callback', dedupeKey: key, clientId: r.client_id, assigneeRole: (r.assignee_role ?? 'customer_service') as StaffRole,
           title: text, details: { step: r.step, order: r.order_public_id, client: r.client_public_id }, dueAt: r.due_at,
         });
         continue;
       }
-      const payload = await this.messageFor(m, r, text, offers.get(r.treatment_public_id));
+      const payload = this.messageFor(r, text, offers.get(r.treatment_public_id), surveys.get(Number(r.order_id)));
       messages.push({ kind: 'client_message', dedupeKey: key, clientId: r.client_id, payload, dueAt: now });
     }
+    if (tasks.length) await this.deps.worklist.createMany(m, tasks);
     if (messages.length) await this.deps.outbox.enqueueMany(m, messages);
     const done = ids.filter((id) => !cancelled.includes(id));
     if (done.length) {
@@ -326,13 +334,19 @@ export class CareService {
     return offers;
   }
 
-  private async messageFor(m: EntityManager, r: DueRow, text: string, offer?: IssuedVoucher): Promise<Record<string, unknown>> {
+  /** The batch's survey steps' surveys, opened in one go (by order id). */
+  private async surveysFor(m: EntityManager, rows: DueRow[]): Promise<Map<number, string>> {
+    const due = rows.filter((r) => r.action === 'survey' && r.client_status === 'active');
+    if (!due.length || !this.deps.surveys) return new Map();
+    return this.deps.surveys.openSurveys(m, due.map((r) => ({ clientId: Number(r.client_id), orderId: Number(r.order_id) })));
+  }
+
+  private messageFor(r: DueRow, text: string, offer?: IssuedVoucher, surveyId?: string): Record<string, unknown> {
     const base = { text, purpose: 'followup', step: r.step, templateId: this.deps.config.care.subscribeTemplateId, data: { thing1: r.project, thing2: r.step } };
     switch (r.action) {
       case 'survey': {
-        if (!this.deps.surveys) return base;
-        const opened = await this.deps.surveys.openSurvey(m, { clientId: r.client_id, orderId: r.order_id });
-        const id = typeof opened === 'string' ? opened : opened.publicId;
+        if (!surveyId) return base;
+        const id = surveyId;
         // surveyId: feedback records when this invitation is delivered, and over which channel.
         return { ...base, purpose: 'survey', surveyId: id, card: { title: '满意度问卷', pagePath: `${MP_PAGES.survey}?id=${id}` } };
       }

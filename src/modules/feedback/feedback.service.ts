@@ -56,6 +56,11 @@ export class FeedbackService {
     return this.surveys.openSurvey(m, input);
   }
 
+  /** openSurvey for many orders in one go (the due scan's batch); the public ids by order id. */
+  openSurveys(m: EntityManager, inputs: { clientId: number; orderId: number }[]): Promise<Map<number, string>> {
+    return this.surveys.openSurveys(m, inputs);
+  }
+
   listPending(clientId: number): Promise<SurveyView[]> {
     return this.surveys.listPending(clientId);
   }

@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
 import { AppError, notFound } from '../../shared/errors';
-import { isDuplicateKey } from '../../shared/db';
 import { publicId } from '../../shared/crypto';
 import type { AnsweredVia, InvitedVia } from './feedback.entity';
 import { FeedbackErrors } from './feedback.errors';
@@ -33,24 +32,39 @@ export class FeedbackSurveys {
    */
   async openSurvey(m: EntityManager | null, input: { clientId: number; orderId: number }): Promise<string> {
     if (!m) return this.s.tx((tx) => this.openSurvey(tx, input));
-    const [order] = await m.query('SELECT client_id, status FROM orders WHERE id = ?', [input.orderId]);
-    if (!order || Number(order.client_id) !== input.clientId || order.status === 'voided') {
-      throw new AppError(FeedbackErrors.SURVEY_ORDER_INVALID, 'No paid order of this client to survey');
+    return (await this.openSurveys(m, [input])).get(input.orderId)!;
+  }
+
+  /**
+   * openSurvey for many orders in one go (the due scan's batch): one read of the orders, one
+   * multi-row INSERT that keeps the survey already open for an order, one read back. Answers the
+   * public ids by order id; any order that is not the client's paid order refuses the whole batch.
+   */
+  async openSurveys(m: EntityManager, inputs: { clientId: number; orderId: number }[]): Promise<Map<number, string>> {
+    const byOrder = new Map(inputs.map((i) => [i.orderId, i.clientId]));
+    if (!byOrder.size) return new Map();
+    const ids = [...byOrder.keys()];
+    const orders: { id: number; client_id: number; status: string }[] = await m.query(
+      `SELECT id, client_id, status FROM orders WHERE id IN (${ids.map(() => '?').join(',')})`, ids,
+    );
+    const valid = new Map(orders.map((o) => [Number(o.id), o]));
+    for (const [orderId, clientId] of byOrder) {
+      const o = valid.get(orderId);
+      if (!o || Number(o.client_id) !== clientId || o.status === 'voided') throw new AppError(FeedbackErrors.SURVEY_ORDER_INVALID, 'No paid order of this client to survey');
     }
     const now = this.s.now();
-    const id = publicId();
-    try {
-      await m.query(
-        `INSERT INTO satisfaction_surveys (public_id, client_id, order_id, status, expires_at, created_at) VALUES (?, ?, ?, 'open', ?, ?)`,
-        [id, input.clientId, input.orderId, new Date(now.getTime() + this.s.deps.config.feedback.surveyValidDays * DAY_MS), now],
-      );
-      return id;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      // A locking read sees the committed row whatever the caller's isolation level.
-      const [existing] = await m.query('SELECT public_id FROM satisfaction_surveys WHERE order_id = ? LOCK IN SHARE MODE', [input.orderId]);
-      return existing.public_id as string;
-    }
+    const expires = new Date(now.getTime() + this.s.deps.config.feedback.surveyValidDays * DAY_MS);
+    await m.query(
+      `INSERT INTO satisfaction_surveys (public_id, client_id, order_id, status, expires_at, created_at)
+       VALUES ${ids.map(() => "(?, ?, ?, 'open', ?, ?)").join(', ')} ON DUPLICATE KEY UPDATE satisfaction_surveys.id = satisfaction_surveys.id`,
+      ids.flatMap((orderId) => [publicId(), byOrder.get(orderId), orderId, expires, now]),
+    );
+    // A locking read sees the committed rows whatever the caller's isolation level.
+    const rows: { order_id: number; public_id: string }[] = await m.query(
+      `SELECT order_id, public_id FROM satisfaction_surveys WHERE order_id IN (${ids.map(() => '?').join(',')}) LOCK IN SHARE MODE`, ids,
+    );
+    if (rows.length !== ids.length) throw new Error('a survey could not be opened (public id collision): try again');
+    return new Map(rows.map((r) => [Number(r.order_id), r.public_id]));
   }
 
   /** The client's surveys still to answer, newest first. */

@@ -185,7 +185,14 @@ export class StaffService {
     this.loginLimit = new Limiter(deps.redis, 'staff-login:ip', { points: staffLoginRateLimitPerIp, durationSeconds: staffLoginRateWindowSeconds });
     this.scryptCost = { N: deps.config.auth.staffPasswordScryptN, r: 8, p: 1 };
     this.totp = new StaffTotp({ db: deps.db, cipher: deps.cipher, clock: deps.clock, issuer: deps.config.auth.staffTotpIssuer });
-    // Warm the dummy hash so the first unknown-username login costs the same as any other.
+  }
+
+  /**
+   * Warms the dummy hash so the first unknown-username login costs the same as any other: by the
+   * process that serves logins (createApp), not by every process that creates the services (a
+   * scheduler, the due scan, a command), since one scrypt at this cost holds 128 MiB while it runs.
+   */
+  warmLoginHash(): void {
     this.dummyHash().catch(() => undefined);
   }
 
