@@ -42,6 +42,7 @@ import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 import { WeComTagsAndSendTasks1795640000000 } from './1795640000000-WeComTagsAndSendTasks';
 import { WeComWorkNotices1795690000000 } from './1795690000000-WeComWorkNotices';
 import { EncryptKeyAnswers1795790000000 } from './1795790000000-EncryptKeyAnswers';
+import { ReferralStoredValueBase1795810000000 } from './1795810000000-ReferralStoredValueBase';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -89,4 +90,5 @@ export const migrations: Function[] = [
   WeComTagsAndSendTasks1795640000000,
   WeComWorkNotices1795690000000,
   EncryptKeyAnswers1795790000000,
+  ReferralStoredValueBase1795810000000,
 ];
