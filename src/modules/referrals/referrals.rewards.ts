@@ -22,7 +22,8 @@ const RELEASE_BATCH = 200;
  * Serialisation: every reward of one referrer is created under that referrer's cashback account
  * row lock (so tier counts are exact); a reward row is changed only under its own row lock, taken
  * after the referrer's cashback account lock. Lock order everywhere: referrer's cashback account →
- * reward rows → points accounts (ascending id).
+ * reward rows → points accounts (ascending id). A stored-value payment takes the first two after the
+ * order's lock and before the friend's stored-value account, as a refund of the order does.
  */
 export class ReferralRewards {
   constructor(
