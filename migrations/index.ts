@@ -43,6 +43,7 @@ import { WeComTagsAndSendTasks1795640000000 } from './1795640000000-WeComTagsAnd
 import { WeComWorkNotices1795690000000 } from './1795690000000-WeComWorkNotices';
 import { EncryptKeyAnswers1795790000000 } from './1795790000000-EncryptKeyAnswers';
 import { AuditChainOffRequest1795760000000 } from './1795760000000-AuditChainOffRequest';
+import { ReferralStoredValueBase1795810000000 } from './1795810000000-ReferralStoredValueBase';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -91,4 +92,5 @@ export const migrations: Function[] = [
   WeComWorkNotices1795690000000,
   EncryptKeyAnswers1795790000000,
   AuditChainOffRequest1795760000000,
+  ReferralStoredValueBase1795810000000,
 ];

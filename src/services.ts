@@ -124,6 +124,8 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   clients.addDataHooks(wallet.clientDataHooks);
   // Referrals before login (binding at first login) and before orders (its order hooks).
   const referrals = new ReferralsService({ db, redis, config, clock, cipher, points, wechat, clients, rewards, outbox, wallet, logger: logger.child({ module: 'referrals' }) });
+  // Stored value a friend spends on an order is not new spend: the held referral reward's base drops it.
+  wallet.addPaymentHook(referrals.storedValueHooks);
   // A deleted account keeps only keyed hashes of its WeChat identity and phone, so it is never a "new" referred client again.
   clients.addDataHooks(referrals.clientDataHooks);
   const limits = new ClientActionLimits(redis, config.rateLimits);

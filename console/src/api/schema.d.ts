@@ -24450,6 +24450,7 @@ export interface operations {
                             payingClients?: number;
                             plans?: number;
                             questionnaires?: number;
+                            /** @description orders paid in the period net of refunds, at the amount paid — the part paid from stored value 储值 (released referral cashback) included: the order was sold at that price and the stored value is settled by it. Only the referral cashback base leaves stored value out (no cashback on cashback). */
                             revenueFen?: number;
                             /** Format: float */
                             roi?: number | null;
@@ -24476,6 +24477,7 @@ export interface operations {
                             payingClients?: number;
                             plans?: number;
                             questionnaires?: number;
+                            /** @description orders paid in the period net of refunds, at the amount paid — the part paid from stored value 储值 (released referral cashback) included: the order was sold at that price and the stored value is settled by it. Only the referral cashback base leaves stored value out (no cashback on cashback). */
                             revenueFen?: number;
                             /** Format: float */
                             roi?: number | null;

@@ -66,7 +66,10 @@ const figures = {
     planToFirstOrder: rate,
     leadToFirstOrder: rate,
   }),
-  revenueFen: Joi.number().integer(),
+  revenueFen: Joi.number().integer().description(
+    'orders paid in the period net of refunds, at the amount paid — the part paid from stored value 储值 (released referral cashback) included: '
+    + 'the order was sold at that price and the stored value is settled by it. Only the referral cashback base leaves stored value out (no cashback on cashback).',
+  ),
   payingClients: Joi.number().integer(),
   newPayingClients: Joi.number().integer(),
   averageTicketFen: Joi.number().integer().allow(null),

@@ -9,7 +9,7 @@ export type {
 } from './referrals.types';
 export { ReferralErrors, BIND_REFUSALS } from './referrals.errors';
 export type { BindRefusal, VoidReason } from './referrals.errors';
-export { periodKeys, tierFor, cashbackFen, maskName } from './referrals.rules';
+export { periodKeys, tierFor, cashbackFen, cashBaseFen, maskName } from './referrals.rules';
 export type { ReferralPeriod, Tier } from './referrals.rules';
 export { registerReferralRoutes } from './referrals.routes';
 export * from './referrals.entity';

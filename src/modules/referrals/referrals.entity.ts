@@ -124,6 +124,10 @@ export class ReferralReward {
   @Column({ name: 'refunded_fen', type: 'int', unsigned: true, default: 0 })
   refundedFen!: number;
 
+  /** Stored value paid on the order while the reward was held: not new spend, so not in the cashback base (cashBaseFen). */
+  @Column({ name: 'stored_value_fen', type: 'int', unsigned: true, default: 0 })
+  storedValueFen!: number;
+
   /** The tier's rate when the order was paid, in basis points. */
   @Column({ name: 'rate_bp', type: 'int', unsigned: true })
   rateBp!: number;

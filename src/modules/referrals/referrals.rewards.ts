@@ -3,10 +3,11 @@ import { SYSTEM_ACTOR } from '../audit';
 import { referralPoints } from '../points';
 import type { AccountLock } from '../points';
 import type { OrderRefundEvent, PaidOrder } from '../orders';
+import type { StoredValuePayment } from '../wallet';
 import type { ReferralBinding } from './referrals.binding';
 import type { CashbackLedger } from './referrals.cashback';
 import type { ReferralLeaderboard } from './referrals.leaderboard';
-import { CONVERTED, cashbackFen, periodKeys } from './referrals.rules';
+import { CONVERTED, cashBaseFen, cashbackFen, periodKeys } from './referrals.rules';
 import { DAY_MS, type ReferralsSupport, type RewardRow } from './referrals.shared';
 import type { ReferralTiers } from './referrals.tiers';
 import type { ReleaseReport } from './referrals.types';
@@ -21,7 +22,8 @@ const RELEASE_BATCH = 200;
  * Serialisation: every reward of one referrer is created under that referrer's cashback account
  * row lock (so tier counts are exact); a reward row is changed only under its own row lock, taken
  * after the referrer's cashback account lock. Lock order everywhere: referrer's cashback account →
- * reward rows → points accounts (ascending id).
+ * reward rows → points accounts (ascending id). A stored-value payment takes the first two after the
+ * order's lock and before the friend's stored-value account, as a refund of the order does.
  */
 export class ReferralRewards {
   constructor(
@@ -39,6 +41,8 @@ export class ReferralRewards {
    * the release. Reads here are locking reads: they must see what committed while we waited.
    * Spend paid before the binding earns nothing (it was not brought by the referral), and the hold
    * runs from the payment or from now, whichever is later, so a backdated order is held in full.
+   * The base is the whole amount here: stored value is paid on a recorded order, so later, and
+   * lowers the held reward then (onStoredValuePaid).
    */
   async onPaid(m: EntityManager, order: PaidOrder): Promise<void> {
     if (order.amountPaidFen <= 0) return;
@@ -91,18 +95,20 @@ export class ReferralRewards {
 
   /**
    * A refund of a referred friend's order. Inside the hold: a full refund cancels the reward (no
-   * ledger was written, none is), a partial one lowers the held cashback to the rate of what is
-   * still paid. After the release: the cashback beyond what is still paid is clawed back with a
+   * ledger was written, none is), a partial one lowers the held cashback to the rate of the cash
+   * still paid (cashBaseFen: stored value is not in the base, and the refund's stored-value share is
+   * not taken from it twice). After the release: the cashback beyond that is clawed back with a
    * negative entry in the referral ledger, and from the stored value as far as it goes (the rest is
    * recorded as `cashback_shortfall_fen`; stored value never goes negative), and a
    * full refund also takes back both sides' points as far as their balances allow, recording the shortfall.
+   * A refund that leaves no cash paid counts as full: converting needs real money spent.
    */
   async onRefunded(m: EntityManager, order: PaidOrder, refund: OrderRefundEvent): Promise<void> {
     const r = await this.lockReward(m, 'order_id', order.id);
     if (!r || r.status === 'cancelled' || r.status === 'clawed_back') return;
     const now = this.s.now();
-    const stillPaid = Math.max(0, Number(r.amount_paid_fen) - refund.refundedTotalFen);
-    const full = refund.full || stillPaid === 0;
+    const stillPaid = cashBaseFen(Number(r.amount_paid_fen), Number(r.stored_value_fen), refund.refundedTotalFen, refund.full);
+    const full = stillPaid === 0;
     const refunded = Math.min(Number(r.amount_paid_fen), refund.refundedTotalFen);
     const conversion = Number(r.conversion) === 1;
 
@@ -140,6 +146,37 @@ export class ReferralRewards {
       [claw, refunded, full ? 'clawed_back' : 'released', full ? now : null, shortfall.referrer, shortfall.referee, cashbackShortfall, full && conversion, now, r.id],
     );
     this.s.log.info({ rewardId: r.id, orderId: order.id, clawFen: claw, cashbackShortfallFen: cashbackShortfall, full, shortfall }, 'released referral reward clawed back');
+  }
+
+  /**
+   * Stored value paid (more of) a friend's order: a held reward's cashback drops to the rate of the
+   * cash left in it (cashBaseFen; no refund yet, the wallet refuses stored value on a refunded
+   * order). An order paid wholly from stored value brought no new money: its reward is cancelled
+   * like a full refund's — no cashback, no conversion, no points — and the friend's next order paid
+   * with real money converts. A reward already released (or cancelled) is left as it is: its
+   * cashback may be spent already, and a payment at the desk comes the same day, long before the
+   * refund window ends (logged, so the rare late one can be looked at).
+   */
+  async onStoredValuePaid(m: EntityManager, payment: StoredValuePayment): Promise<void> {
+    const r = await this.lockReward(m, 'order_id', payment.orderId);
+    if (!r) return;
+    if (r.status !== 'held') {
+      this.s.log.info({ rewardId: r.id, orderId: payment.orderId, status: r.status }, 'stored value paid on an order whose referral reward is settled; not recomputed');
+      return;
+    }
+    const now = this.s.now();
+    const base = cashBaseFen(Number(r.amount_paid_fen), payment.paidFromStoredValueFen, 0, false);
+    if (base === 0) {
+      await m.query(
+        "UPDATE referral_rewards SET status = 'cancelled', cancelled_at = ?, stored_value_fen = ?, lb_pending = lb_pending OR conversion, updated_at = ? WHERE id = ?",
+        [now, payment.paidFromStoredValueFen, now, r.id],
+      );
+      this.s.log.info({ rewardId: r.id, orderId: payment.orderId }, 'order paid wholly from stored value; held referral reward cancelled');
+      return;
+    }
+    await m.query('UPDATE referral_rewards SET stored_value_fen = ?, cashback_fen = ?, updated_at = ? WHERE id = ?', [
+      payment.paidFromStoredValueFen, cashbackFen(base, Number(r.rate_bp)), now, r.id,
+    ]);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { shanghaiDate } from '../../shared/clock';
+import { refundShareFen } from '../wallet';
 
 export type ReferralPeriod = 'month' | 'quarter';
 export interface Tier {
@@ -22,6 +23,18 @@ export function tierFor(tiers: readonly Tier[], converted: number): { rateBp: nu
 /** Cashback for an amount at a rate in basis points, in integer fen, rounded down. */
 export function cashbackFen(amountFen: number, rateBp: number): number {
   return Math.floor((Math.max(0, amountFen) * rateBp) / 10000);
+}
+
+/**
+ * The cashback base of a friend's order: the real money in it. What the order was paid, less what
+ * stored value paid of it (cashback spent again would earn cashback: a loop), less the cash part of
+ * its refunds — a refund gives stored value back its share first (refundShareFen), so that share is
+ * not taken from the base twice. A full refund or void leaves nothing. Pure.
+ */
+export function cashBaseFen(paidFen: number, storedValueFen: number, refundedTotalFen: number, full: boolean): number {
+  if (full || refundedTotalFen >= paidFen) return 0;
+  const cashRefunded = refundedTotalFen - refundShareFen(storedValueFen, paidFen, refundedTotalFen, false);
+  return Math.max(0, paidFen - storedValueFen - cashRefunded);
 }
 
 /** 张三丰 → 张**, Alice → A****: the first character and at most four stars; no name → 微信用户. */

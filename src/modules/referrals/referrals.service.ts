@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { OrderHooks, OrderRefundEvent, PaidOrder } from '../orders';
+import type { StoredValuePaymentHook } from '../wallet';
 import { ReferralBinding } from './referrals.binding';
 import { CashbackLedger } from './referrals.cashback';
 import { ReferralCodes } from './referrals.codes';
@@ -26,6 +27,8 @@ import type {
 export class ReferralsService {
   /** The hooks OrdersService calls inside its transactions. */
   readonly orderHooks: OrderHooks;
+  /** The hook WalletService calls inside a stored-value payment's transaction (WalletService.addPaymentHook). */
+  readonly storedValueHooks: StoredValuePaymentHook;
   private readonly s: ReferralsSupport;
   private readonly binding: ReferralBinding;
   private readonly ledger: CashbackLedger;
@@ -51,6 +54,8 @@ export class ReferralsService {
       onPaid: (m, order) => this.onPaid(m, order),
       onRefunded: (m, order, refund) => this.onRefunded(m, order, refund),
     };
+    // Stored value spent on a friend's order is not new spend: it leaves the held reward's base.
+    this.storedValueHooks = { onStoredValuePaid: (m, payment) => this.rewards.onStoredValuePaid(m, payment) };
   }
 
   /**

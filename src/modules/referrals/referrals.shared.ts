@@ -41,6 +41,8 @@ export interface RewardRow {
   referee_id: number;
   order_no: string;
   amount_paid_fen: number;
+  refunded_fen: number;
+  stored_value_fen: number;
   rate_bp: number;
   cashback_fen: number;
   clawed_fen: number;

@@ -20,6 +20,26 @@ export interface WalletOrders {
   lockForPayment(m: EntityManager, actor: Actor, orderPublicId: string, action: string): Promise<PayableOrder>;
 }
 
+/** A stored-value payment on an order, as the payment hooks see it (inside the payment's transaction). */
+export interface StoredValuePayment {
+  orderId: number;
+  orderNo: string;
+  clientId: number;
+  /** What the order was paid (the order amount). */
+  orderPaidFen: number;
+  /** What stored value has paid of the order so far, this payment included. */
+  paidFromStoredValueFen: number;
+}
+
+/**
+ * Called inside a stored-value payment's transaction, after the order's lock and before the
+ * client's stored-value account lock (so a hook may take locks a refund takes before the wallet's);
+ * a hook that throws rolls the payment back.
+ */
+export interface StoredValuePaymentHook {
+  onStoredValuePaid(m: EntityManager, payment: StoredValuePayment): Promise<void>;
+}
+
 /** The rewards module's voucher engine, which issues the voucher stored value is converted into. */
 export type StoredValueVoucherIssuer = Pick<RewardsService, 'issueVoucher'>;
 
@@ -122,9 +142,15 @@ function toView(r: EntryRow): WalletEntryView {
 export class WalletService {
   /** The hook OrdersService calls inside a refund's transaction. */
   readonly orderHooks: OrderHooks;
+  private readonly paymentHooks: StoredValuePaymentHook[] = [];
 
   constructor(private readonly deps: WalletDeps) {
     this.orderHooks = { onRefunded: (m, order, refund) => this.onOrderRefunded(m, order, refund) };
+  }
+
+  /** Modules built after the wallet (referrals: the cashback base) hear of every new stored-value payment on an order. */
+  addPaymentHook(hook: StoredValuePaymentHook): void {
+    this.paymentHooks.push(hook);
   }
 
   /**
@@ -176,7 +202,8 @@ export class WalletService {
 
   /**
    * Staff record that stored value paid part or all of an order (after the order itself, at the
-   * front desk). The order and then the client's account are locked; the payments of one order add
+   * front desk). The order is locked, the payment hooks run (the referral reward's cashback base
+   * drops what stored value paid), then the client's account is locked; the payments of one order add
    * up to at most what it was paid, and only an order without refunds can be paid from stored value
    * (so a refund's share of stored value is fixed). Retry-safe by `requestId`; audited.
    */
@@ -184,19 +211,28 @@ export class WalletService {
     return this.run(null, async (m) => {
       const order = await this.deps.orders().lockForPayment(m, actor, orderPublicId, 'wallet.pay');
       const key = `pay:${input.requestId}`;
-      const lock = await this.lock(m, order.clientId);
       const write: WalletWrite = { clientId: order.clientId, amountFen: input.amountFen, reason: 'order_payment', reference: order.publicId, orderId: order.id, idempotencyKey: key, actor };
       const existing = await this.findByKey(m, order.clientId, key);
-      if (existing) return { ...this.replay(existing, hashOf(-input.amountFen, write), lock.balanceFen), orderPaidFen: await this.paidOn(m, order.id) };
+      if (existing) {
+        const lock = await this.lock(m, order.clientId);
+        return { ...this.replay(existing, hashOf(-input.amountFen, write), lock.balanceFen), orderPaidFen: await this.paidOn(m, order.id) };
+      }
       if (order.status !== 'paid' || order.amountRefundedFen > 0) {
         throw new AppError(WalletErrors.WALLET_ORDER_REFUNDED, 'Stored value can only pay an order with no refund', { field: 'params.id', status: order.status });
       }
+      // The order's lock serialises its payments, so this sum is exact.
       const paidBefore = await this.paidOn(m, order.id);
       if (paidBefore + input.amountFen > order.amountPaidFen) {
         throw new AppError(WalletErrors.WALLET_EXCEEDS_ORDER, 'Stored-value payments cannot add up to more than the order', {
           field: 'body.amountFen', orderFen: order.amountPaidFen, paidFromStoredValueFen: paidBefore, payableFen: order.amountPaidFen - paidBefore,
         });
       }
+      // Hooks before the account lock: a refund takes the referrer's locks before this client's account, so this payment does too.
+      const payment: StoredValuePayment = {
+        orderId: order.id, orderNo: order.orderNo, clientId: order.clientId, orderPaidFen: order.amountPaidFen, paidFromStoredValueFen: paidBefore + input.amountFen,
+      };
+      for (const hook of this.paymentHooks) await hook.onStoredValuePaid(m, payment);
+      const lock = await this.lock(m, order.clientId);
       const result = await this.write(m, lock, write, -input.amountFen);
       await this.deps.audit.record(actor, 'wallet.pay', {
         clientId: order.clientId, details: { order: order.publicId, amountFen: input.amountFen, balanceFen: result.balanceFen },
