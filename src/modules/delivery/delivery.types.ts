@@ -126,7 +126,8 @@ export interface SubscriptionView {
 }
 
 /** What wx.requestSubscribeMessage answers per template. */
-export type SubscribeResult = 'accept' | 'acceptWithAudio' | 'acceptWithAlert' | 'reject' | 'ban' | 'filter';
+export const SUBSCRIBE_RESULTS = ['accept', 'acceptWithAudio', 'acceptWithAlert', 'reject', 'ban', 'filter'] as const;
+export type SubscribeResult = (typeof SUBSCRIBE_RESULTS)[number];
 
 // ---------------------------------------------------------------- inside the module: the drain's steps
 
