@@ -67,7 +67,7 @@ export class Claims {
     // READ COMMITTED: no gap locks, and rows another drain holds are skipped once they no longer match.
     await this.s.retried((m) =>
       m.query(
-        `UPDATE outbox_messages SET status = 'sending', claim_token = ?, lease_until = ?, attempts = attempts + 1
+        `UPDATE outbox_messages SET status = 'sending', claim_token = ?, lease_until = ?, send_started_at = NULL, attempts = attempts + 1
           WHERE status = 'pending' AND due_at <= ? ${filter} ${quiet ? `AND kind NOT IN (${QUIET_KINDS.map(() => '?').join(',')})` : ''}
           ORDER BY due_at, id LIMIT ?`,
         [token, lease, now, noBot ? new Date(now.getTime() - grace) : accountId, ...(quiet ? QUIET_KINDS : []), this.s.cfg.batch],
@@ -103,6 +103,30 @@ export class Claims {
     return claimed;
   }
 
+
+  /**
+   * The moment of no return, just before a claimed row's first send: the rows still held under
+   * `token` are marked as being sent and returned. A row its producer withdrew meanwhile (an
+   * appointment moved or cancelled, an order refunded: OutboxService.cancelPending) is cancelled
+   * and no longer under the token, so it never goes; once marked, a withdrawal leaves it to this
+   * drain (it may be out already). The check and the mark are one conditional UPDATE, so a
+   * withdrawal is either before it or after it, never in between.
+   */
+  async begin(rows: Claimed[], token: string, now: Date): Promise<Set<string>> {
+    if (!rows.length) return new Set();
+    const ids = rows.map((r) => r.id);
+    const inIds = `id IN (${ids.map(() => '?').join(',')})`;
+    const mark = `UPDATE outbox_messages SET send_started_at = ? WHERE claim_token = ? AND status = 'sending' AND ${inIds}`;
+    // One row, the usual case (a lane's next send): one statement.
+    if (ids.length === 1) return Number((await this.s.deps.db.query(mark, [now, token, ...ids])).affectedRows) === 1 ? new Set(ids) : new Set();
+    return this.s.retried(async (m) => {
+      await m.query(mark, [now, token, ...ids]);
+      const held: { id: string | number }[] = await m.query(
+        `SELECT id FROM outbox_messages WHERE claim_token = ? AND status = 'sending' AND ${inIds}`, [token, ...ids],
+      );
+      return new Set(held.map((h) => String(h.id)));
+    });
+  }
 
   /**
    * Send tasks the consultant did not confirm in time come back to the queue for the channels after

@@ -20,9 +20,11 @@ export class OutcomeRecorder {
   ): Promise<Omit<DrainReport, 'claimed'>> {
     const counts = { sent: 0, failed: 0, deferred: 0, cancelled: 0 };
     let lost = 0;
+    let unrecorded: string[] = [];
     await this.s.retried(async (m) => {
       // A retried transaction counts again from zero.
       lost = 0;
+      unrecorded = [];
       Object.assign(counts, { sent: 0, failed: 0, deferred: 0, cancelled: 0 });
       const delivered: DeliveredMessage[] = [];
       const tell = (row: Claimed, channel: string) => {
@@ -54,6 +56,10 @@ export class OutcomeRecorder {
       for (const row of rows) {
         const o = outcomes.get(row.id);
         if (!o || (o.type === 'sent' && !o.sentTo)) continue;
+        if (o.type === 'withdrawn') {
+          counts.cancelled++;
+          continue;
+        }
         const client = row.clientId === null ? undefined : clients.get(row.clientId);
         const n = mine(await this.recordOne(m, row, o, client, token, now));
         if (o.type === 'sent') tell(row, o.channel);
@@ -61,6 +67,7 @@ export class OutcomeRecorder {
         else if (o.type === 'manual' && n) tell(row, 'staff_task');
         if (!n) {
           lost++;
+          unrecorded.push(row.id);
           continue;
         }
         if (o.type === 'sent' || o.type === 'manual') counts.sent++;
@@ -79,11 +86,25 @@ export class OutcomeRecorder {
         }
       }
     });
+    // A row withdrawn by its producer while it waited (the budget, a retry) is no longer this drain's either: it counts as cancelled.
+    const withdrawn = await this.withdrawnAmong(unrecorded);
+    counts.cancelled += withdrawn;
+    lost -= withdrawn;
     if (lost) this.s.log.warn({ lost }, 'delivery results not recorded: another drain took these rows over after the lease expired');
     return counts;
   }
 
-  private async recordOne(m: EntityManager, row: Claimed, o: Outcome, client: ClientInfo | undefined, token: string, now: Date): Promise<{ affectedRows?: number }> {
+  private async withdrawnAmong(ids: string[]): Promise<number> {
+    if (!ids.length) return 0;
+    const [{ n }] = await this.s.deps.db.query(
+      `SELECT COUNT(*) AS n FROM outbox_messages WHERE status = 'cancelled' AND claim_token IS NULL AND id IN (${ids.map(() => '?').join(',')})`, ids,
+    );
+    return Number(n);
+  }
+
+  private async recordOne(
+    m: EntityManager, row: Claimed, o: Exclude<Outcome, { type: 'withdrawn' }>, client: ClientInfo | undefined, token: string, now: Date,
+  ): Promise<{ affectedRows?: number }> {
     const where = 'WHERE id = ? AND claim_token = ?';
     const sentTo = 'sentTo' in o && o.sentTo ? JSON.stringify(o.sentTo) : null;
     switch (o.type) {

@@ -4,10 +4,14 @@ import type { BudgetItem, BudgetVerdict, SendBudget } from './delivery.budget';
 import { nextMinute } from './delivery.rules';
 import { errorText } from './delivery.shared';
 import type { Support } from './delivery.shared';
+import type { Claims } from './delivery.claims';
 import type { ChannelPlanner } from './delivery.planning';
 import type { OutcomeRecorder } from './delivery.recording';
 import type { Subscriptions } from './delivery.subscriptions';
 import type { Claimed, ClientInfo, DrainReport, Outcome, Plan } from './delivery.types';
+
+// Plans that reach nobody in send(): a staff task is created with the record (which checks the row is still held), the rest were decided before.
+const NO_SEND: ReadonlySet<Plan['how']> = new Set(['manual', 'task', 'done']);
 
 /**
  * Sends one claimed batch: plans each row's channel, takes the send budget for the whole batch at
@@ -18,12 +22,14 @@ import type { Claimed, ClientInfo, DrainReport, Outcome, Plan } from './delivery
 export class BatchSender {
   constructor(
     private readonly s: Support,
+    private readonly claims: Claims,
     private readonly budget: SendBudget,
     private readonly planner: ChannelPlanner,
     private readonly subscriptions: Subscriptions,
     private readonly recorder: OutcomeRecorder,
   ) {}
 
+  /** Sends a batch claimed under `token` at `now`; returns what became of its rows. */
   async deliver(channel: WeComChannel | null, rows: Claimed[], token: string, now: Date): Promise<Omit<DrainReport, 'claimed'>> {
     const outcomes = new Map<string, Outcome>();
     const { clients, plans } = await this.planner.planBatch(channel, rows, now);
@@ -48,7 +54,7 @@ export class BatchSender {
       }
     });
 
-    await this.handToSendTasks(rows, plans, refused, clients);
+    await this.handToSendTasks(rows, plans, refused, clients, token, now);
 
     // One lane per client: a client's messages go out one after another, in order; lanes run side by side.
     const lanes = new Map<string, (() => Promise<void>)[]>();
@@ -65,7 +71,7 @@ export class BatchSender {
       }
       const lane = row.clientId !== null ? `client:${row.clientId}` : `row:${row.id}`;
       lanes.set(lane, [...(lanes.get(lane) ?? []), async () => {
-        outcomes.set(row.id, await this.send(channel, row, plan, clients, now, { rooms: grantedRooms.get(row.id) ?? [], refused: verdict }));
+        outcomes.set(row.id, await this.send(channel, row, plan, clients, token, now, { rooms: grantedRooms.get(row.id) ?? [], refused: verdict }));
       }]);
     }
     await runLimited([...lanes.values()].map((steps) => async () => { for (const step of steps) await step(); }), this.s.cfg.sendConcurrency);
@@ -77,18 +83,27 @@ export class BatchSender {
    * consultant). Handed over counts as sent on 'wecom_task': what the consultant does not send in
    * time comes back through fallBack. A refusal goes on to the next channel now.
    */
-  private async handToSendTasks(rows: Claimed[], plans: Map<string, Plan>, refused: Map<string, BudgetVerdict>, clients: Map<number, ClientInfo>): Promise<void> {
+  private async handToSendTasks(
+    rows: Claimed[], plans: Map<string, Plan>, refused: Map<string, BudgetVerdict>, clients: Map<number, ClientInfo>, token: string, now: Date,
+  ): Promise<void> {
     const due = rows.filter((r) => plans.get(r.id)!.how === 'task' && !refused.has(r.id));
     if (!due.length) return;
     let verdicts: Map<string, SendTaskVerdict>;
+    let going = due;
     try {
-      verdicts = await this.s.deps.official!()!.createSendTasks(due.map((r) => ({
+      const held = await this.claims.begin(due, token, now);
+      going = due.filter((r) => held.has(r.id));
+      verdicts = going.length ? await this.s.deps.official!()!.createSendTasks(going.map((r) => ({
         outboxId: r.id, clientId: r.clientId!, message: { text: String(r.payload.text), ...(r.payload.card ? { card: r.payload.card } : {}) },
-      })));
+      }))) : new Map();
     } catch (err) {
       verdicts = new Map(due.map((r) => [r.id, { type: 'retry', reason: errorText(err) }]));
     }
     for (const row of due) {
+      if (!going.includes(row)) {
+        plans.set(row.id, { how: 'done', outcome: { type: 'withdrawn' } });
+        continue;
+      }
       const v = verdicts.get(row.id) ?? { type: 'retry', reason: 'no verdict from the send-task channel' };
       if (v.type === 'queued') plans.set(row.id, { how: 'done', outcome: { type: 'sent', channel: SEND_TASK_CHANNEL, accountId: null, sentTo: [SEND_TASK_CHANNEL] } });
       else if (v.type === 'retry') plans.set(row.id, { how: 'done', outcome: this.s.channelFailure(row, clients.get(row.clientId!), new ChannelError(v.reason, true)) });
@@ -98,13 +113,15 @@ export class BatchSender {
 
   /** Sends one row along its plan; a WeCom refusal of a client message falls through to the next channel. */
   private async send(
-    channel: WeComChannel | null, row: Claimed, plan: Plan, clients: Map<number, ClientInfo>, now: Date,
+    channel: WeComChannel | null, row: Claimed, plan: Plan, clients: Map<number, ClientInfo>, token: string, now: Date,
     budget: { rooms: string[]; refused?: BudgetVerdict },
   ): Promise<Outcome> {
     const p = row.payload;
     const client = row.clientId === null ? undefined : clients.get(row.clientId);
     const message: OutgoingMessage = { text: String(p.text ?? ''), ...(p.card ? { card: p.card } : {}), ...(p.imageUrl ? { imageUrl: p.imageUrl } : {}) };
     try {
+      // Withdrawn since the claim (its appointment moved or was cancelled, its order refunded): it never goes.
+      if (!NO_SEND.has(plan.how) && !(await this.claims.begin([row], token, now)).size) return { type: 'withdrawn' };
       switch (plan.how) {
         case 'contact':
           try {

@@ -37,7 +37,7 @@ export class DeliveryService {
     this.budget = new SendBudget(deps.redis, { perMinute: cfg.budgetPerMinute, perDay: cfg.budgetPerDay, clientCap: cfg.clientDailyCap });
     this.claims = new Claims(this.s);
     this.credits = new Subscriptions(this.s);
-    this.sender = new BatchSender(this.s, this.budget, new ChannelPlanner(this.s, this.credits), this.credits, new OutcomeRecorder(this.s));
+    this.sender = new BatchSender(this.s, this.claims, this.budget, new ChannelPlanner(this.s, this.credits), this.credits, new OutcomeRecorder(this.s));
   }
 
   /**

@@ -154,6 +154,8 @@ export type Outcome =
   | { type: 'retry'; error: string; sentTo?: string[] }
   | { type: 'failed'; error: string; task: TaskInput | null; sentTo?: string[] }
   | { type: 'cancelled'; reason: string }
+  /** Withdrawn by its producer after the claim, before its send began: the row is cancelled already, nothing is recorded. */
+  | { type: 'withdrawn' }
   /** No channel reached the client: a staff task delivers it; the row counts as sent on channel 'staff_task'. */
   | { type: 'manual'; task: TaskInput };
 
