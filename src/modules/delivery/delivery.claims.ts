@@ -116,16 +116,17 @@ export class Claims {
     if (!rows.length) return new Set();
     const ids = rows.map((r) => r.id);
     const inIds = `id IN (${ids.map(() => '?').join(',')})`;
-    const mark = `UPDATE outbox_messages SET send_started_at = ? WHERE claim_token = ? AND status = 'sending' AND ${inIds}`;
-    // One row, the usual case (a lane's next send): one statement.
-    if (ids.length === 1) return Number((await this.s.deps.db.query(mark, [now, token, ...ids])).affectedRows) === 1 ? new Set(ids) : new Set();
-    return this.s.retried(async (m) => {
-      await m.query(mark, [now, token, ...ids]);
-      const held: { id: string | number }[] = await m.query(
-        `SELECT id FROM outbox_messages WHERE claim_token = ? AND status = 'sending' AND ${inIds}`, [token, ...ids],
-      );
-      return new Set(held.map((h) => String(h.id)));
-    });
+    // By primary key: a scan of ix_outbox_due ('sending') would read every row the drains hold.
+    const res = await this.s.deps.db.query(
+      `UPDATE outbox_messages FORCE INDEX (PRIMARY) SET send_started_at = ? WHERE ${inIds} AND claim_token = ? AND status = 'sending'`, [now, ...ids, token],
+    );
+    // Every row marked, the usual case; else which ones (a marked row stays marked and under the token: no withdrawal takes it any more).
+    if (Number(res.affectedRows) === ids.length) return new Set(ids);
+    if (ids.length === 1) return new Set();
+    const held: { id: string | number }[] = await this.s.deps.db.query(
+      `SELECT id FROM outbox_messages FORCE INDEX (PRIMARY) WHERE ${inIds} AND claim_token = ? AND status = 'sending' AND send_started_at IS NOT NULL`, [...ids, token],
+    );
+    return new Set(held.map((h) => String(h.id)));
   }
 
   /**

@@ -10,6 +10,42 @@ import type { OutcomeRecorder } from './delivery.recording';
 import type { Subscriptions } from './delivery.subscriptions';
 import type { Claimed, ClientInfo, DrainReport, Outcome, Plan } from './delivery.types';
 
+/**
+ * Marks the sends of a batch's rows begun (Claims.begin) just before each goes out. Lanes ask one
+ * row at a time; what they ask while a statement is under way goes together in the next, so the
+ * lanes of a batch share statements instead of each writing its own.
+ */
+class SendGate {
+  private waiting: { row: Claimed; done: (held: boolean) => void; fail: (err: unknown) => void }[] = [];
+  private busy = false;
+
+  constructor(private readonly claims: Claims, private readonly token: string, private readonly now: Date) {}
+
+  /** True when the row is still this drain's and may go; false when its producer withdrew it. */
+  begin(row: Claimed): Promise<boolean> {
+    return new Promise((done, fail) => {
+      this.waiting.push({ row, done, fail });
+      // After the current turn: lanes that start together ask together.
+      queueMicrotask(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.busy || !this.waiting.length) return;
+    this.busy = true;
+    const group = this.waiting.splice(0);
+    try {
+      const held = await this.claims.begin(group.map((g) => g.row), this.token, this.now);
+      for (const g of group) g.done(held.has(g.row.id));
+    } catch (err) {
+      for (const g of group) g.fail(err);
+    } finally {
+      this.busy = false;
+      void this.flush();
+    }
+  }
+}
+
 // Plans that reach nobody in send(): a staff task is created with the record (which checks the row is still held), the rest were decided before.
 const NO_SEND: ReadonlySet<Plan['how']> = new Set(['manual', 'task', 'done']);
 
@@ -57,6 +93,7 @@ export class BatchSender {
     await this.handToSendTasks(rows, plans, refused, clients, token, now);
 
     // One lane per client: a client's messages go out one after another, in order; lanes run side by side.
+    const gate = new SendGate(this.claims, token, now);
     const lanes = new Map<string, (() => Promise<void>)[]>();
     for (const row of rows) {
       const plan = plans.get(row.id)!;
@@ -71,7 +108,7 @@ export class BatchSender {
       }
       const lane = row.clientId !== null ? `client:${row.clientId}` : `row:${row.id}`;
       lanes.set(lane, [...(lanes.get(lane) ?? []), async () => {
-        outcomes.set(row.id, await this.send(channel, row, plan, clients, token, now, { rooms: grantedRooms.get(row.id) ?? [], refused: verdict }));
+        outcomes.set(row.id, await this.send(channel, row, plan, clients, gate, now, { rooms: grantedRooms.get(row.id) ?? [], refused: verdict }));
       }]);
     }
     await runLimited([...lanes.values()].map((steps) => async () => { for (const step of steps) await step(); }), this.s.cfg.sendConcurrency);
@@ -113,7 +150,7 @@ export class BatchSender {
 
   /** Sends one row along its plan; a WeCom refusal of a client message falls through to the next channel. */
   private async send(
-    channel: WeComChannel | null, row: Claimed, plan: Plan, clients: Map<number, ClientInfo>, token: string, now: Date,
+    channel: WeComChannel | null, row: Claimed, plan: Plan, clients: Map<number, ClientInfo>, gate: SendGate, now: Date,
     budget: { rooms: string[]; refused?: BudgetVerdict },
   ): Promise<Outcome> {
     const p = row.payload;
@@ -121,7 +158,7 @@ export class BatchSender {
     const message: OutgoingMessage = { text: String(p.text ?? ''), ...(p.card ? { card: p.card } : {}), ...(p.imageUrl ? { imageUrl: p.imageUrl } : {}) };
     try {
       // Withdrawn since the claim (its appointment moved or was cancelled, its order refunded): it never goes.
-      if (!NO_SEND.has(plan.how) && !(await this.claims.begin([row], token, now)).size) return { type: 'withdrawn' };
+      if (!NO_SEND.has(plan.how) && !(await gate.begin(row))) return { type: 'withdrawn' };
       switch (plan.how) {
         case 'contact':
           try {
