@@ -44,6 +44,7 @@ import { WeComWorkNotices1795690000000 } from './1795690000000-WeComWorkNotices'
 import { EncryptKeyAnswers1795790000000 } from './1795790000000-EncryptKeyAnswers';
 import { AuditChainOffRequest1795760000000 } from './1795760000000-AuditChainOffRequest';
 import { ReferralStoredValueBase1795810000000 } from './1795810000000-ReferralStoredValueBase';
+import { OutboxSendStarted1795720000000 } from './1795720000000-OutboxSendStarted';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -93,4 +94,5 @@ export const migrations: Function[] = [
   EncryptKeyAnswers1795790000000,
   AuditChainOffRequest1795760000000,
   ReferralStoredValueBase1795810000000,
+  OutboxSendStarted1795720000000,
 ];

@@ -1,6 +1,7 @@
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createStaff, staffToken } from '../helpers/factories';
 import { consentingClient } from '../helpers/consultations';
+import { bindContact, RecordingChannel } from '../helpers/delivery';
 import { reminderTimes } from '../../src/modules/consultations';
 
 // Monday 2026-06-01, 10:00 in Shanghai.
@@ -145,5 +146,60 @@ describe('appointment reminders through the outbox', () => {
     const { client, token } = await consentingClient(t);
     await t.http.post('/api/mp/appointments').set(bearer(token)).send({ at: sh('2026-06-03 14:00').toISOString() }).expect(201);
     expect(await reminders(client.id)).toEqual([]);
+  });
+
+  describe('a reminder a drain has already claimed (the bot sends the client\'s earlier message first)', () => {
+    // The day-before reminder of an appointment on 06-03 at 14:00 falls due at 16:00 the day before.
+    const DUE = sh('2026-06-02 16:01');
+    const OLD_TEXT = '明天 14:00';
+
+    /** A confirmed appointment whose client is a WeCom contact of the bot's account; nothing else of this file waits in the queue. */
+    async function boundAppointment() {
+      await t.deps.db.query("UPDATE outbox_messages SET status = 'cancelled', claim_token = NULL WHERE status IN ('pending', 'sending')");
+      const ch = new RecordingChannel();
+      const appointment = await confirmedAppointment('2026-06-03 14:00');
+      const contact = await bindContact(t, appointment.client, ch.accountId, await createStaff(t, 'director'));
+      return { ...appointment, ch, contact };
+    }
+    const status = async (key: string) => (await t.deps.db.query('SELECT status, channel FROM outbox_messages WHERE dedupe_key = ?', [key]))[0];
+    const move = (id: string) => t.http.post(`/api/staff/appointments/${id}/move`).set(bearer(serviceToken)).send({ at: sh('2026-06-04 15:00').toISOString() }).expect(200);
+
+    it('moved after the claim and before its send: it never goes out, and is recorded as cancelled', async () => {
+      const { id, ch, contact } = await boundAppointment();
+      ch.hold();
+
+      // Claimed in one batch with the confirmation (and the client's tag sync), which go first in the client's lane: the first send waits.
+      const drain = t.services.delivery.drain(ch, { now: DUE });
+      await ch.sent(1);
+      expect(await status(`appointment_reminder:${id}:1:day_before`)).toMatchObject({ status: 'sending' });
+      await move(id);
+      ch.release();
+      await drain;
+
+      expect(ch.to('contact', contact).map((s) => s.message!.text)).toEqual([expect.stringContaining('预约已确认')]);
+      expect(ch.sends.some((s) => s.message?.text.includes(OLD_TEXT))).toBe(false);
+      expect(await status(`appointment_reminder:${id}:1:day_before`)).toMatchObject({ status: 'cancelled', channel: null });
+      expect(await status(`appointment_reminder:${id}:2:day_before`)).toMatchObject({ status: 'pending' });
+    });
+
+    it('moved once its send has begun: it went out before the move, stays recorded as sent, and the move still succeeds', async () => {
+      const { id, ch, contact } = await boundAppointment();
+      await t.services.delivery.drain(ch, { now: sh('2026-06-01 10:00') });
+      expect(ch.to('contact', contact).map((s) => s.message!.text)).toEqual([expect.stringContaining('预约已确认')]);
+      const before = ch.sends.length;
+      ch.hold();
+
+      // The reminder's send is under way (WeCom has it) when staff move the appointment.
+      const drain = t.services.delivery.drain(ch, { now: DUE });
+      await ch.sent(before + 1);
+      await move(id);
+      ch.release();
+      await drain;
+
+      expect(ch.to('contact', contact)[1].message!.text).toContain(OLD_TEXT);
+      expect(await status(`appointment_reminder:${id}:1:day_before`)).toMatchObject({ status: 'sent', channel: 'wecom' });
+      expect(await status(`appointment_reminder:${id}:1:hours_before`)).toMatchObject({ status: 'cancelled' });
+      expect(await status(`appointment_reminder:${id}:2:day_before`)).toMatchObject({ status: 'pending' });
+    });
   });
 });

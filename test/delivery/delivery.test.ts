@@ -6,6 +6,7 @@ import { bindContact, enqueue, outboxRow, RecordingChannel, shanghai } from '../
 import { createServices } from '../../src/services';
 import { createDataSource } from '../../src/datasource';
 import { createLogger } from '../../src/shared/logger';
+import { runInTransaction } from '../../src/shared/db';
 import { startScheduler } from '../../src/scheduler';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
@@ -102,6 +103,31 @@ describe('outbox delivery', () => {
     expect(reports.reduce((n, r) => n + r.failed + r.deferred, 0)).toBe(0);
     const [{ n }] = await t1.deps.db.query("SELECT COUNT(*) AS n FROM outbox_messages WHERE status <> 'sent' AND status <> 'cancelled'");
     expect(Number(n)).toBe(0);
+  });
+
+  it('a message its producer withdraws after the claim is not sent when its turn comes; the one beside it, not withdrawn, is', async () => {
+    at(shanghai('2026-03-02 12:30'));
+    const ch = new RecordingChannel();
+    const [a, b] = [await boundClient(ch), await boundClient(ch)];
+    const key = (c: { client: Client }, n: number) => `test:withdraw:${c.client.id}:${n}`;
+    for (const c of [a, b]) {
+      for (const n of [1, 2]) await enqueue(t1, { kind: 'client_message', dedupeKey: key(c, n), clientId: c.client.id, payload: { text: `${c.client.id}-${n}`, purpose: 'followup' } });
+    }
+    ch.hold();
+
+    // Both lanes send their first message and wait; their second is claimed, not begun.
+    const drain = t1.services.delivery.drain(ch);
+    await ch.sent(2);
+    const withdrawn = await runInTransaction(t1.deps.db, (m) => t1.services.outbox.cancelPendingKeys(m, [key(a, 2)]));
+    ch.release();
+    const report = await drain;
+
+    expect(withdrawn).toBe(1);
+    expect(ch.to('contact').map((s) => s.message!.text).sort()).toEqual([`${a.client.id}-1`, `${b.client.id}-1`, `${b.client.id}-2`].sort());
+    const status = async (k: string) => (await t1.deps.db.query('SELECT status, claim_token FROM outbox_messages WHERE dedupe_key = ?', [k]))[0];
+    expect(await status(key(a, 2))).toEqual({ status: 'cancelled', claim_token: null });
+    expect(await status(key(b, 2))).toEqual({ status: 'sent', claim_token: null });
+    expect(report.cancelled).toBe(1);
   });
 
   it('a drain killed between sending and recording: after the lease the message is sent once more, logged as a possible duplicate', async () => {

@@ -3,11 +3,12 @@ import type { DeliveryService } from './delivery.service';
 
 export { ChannelError, SEND_TASK_CHANNEL } from './delivery.channels';
 export type { OutgoingMessage, WeComChannel, OfficialWeComChannel, SendTaskItem, SendTaskVerdict } from './delivery.channels';
-export { DeliveryService, OUTBOX_KINDS } from './delivery.service';
+export { DeliveryService } from './delivery.service';
+export { OUTBOX_KINDS } from './delivery.types';
 export type {
   DeliveryDeps, DrainOptions, DrainReport, ContactDirectory, OutboxKind, MessageCard, ClientMessagePayload, TagSyncPayload, GroupPostPayload,
   StaffAlertPayload, SubscriptionView, SubscribeResult,
-} from './delivery.service';
+} from './delivery.types';
 export { quietUntil, nextShanghaiDay, backoffSeconds, QUIET_KINDS } from './delivery.rules';
 export { DeliveryErrors } from './delivery.errors';
 export { registerDeliveryRoutes } from './delivery.routes';

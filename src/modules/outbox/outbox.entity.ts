@@ -54,6 +54,13 @@ export class OutboxMessage {
   @Column({ name: 'claim_token', type: 'char', length: 22, nullable: true })
   claimToken!: string | null;
 
+  /**
+   * When the drain holding it began to send it (delivery module); null until then. A withdrawal
+   * (OutboxService.cancelPending) still cancels a claimed row without it, never one with it.
+   */
+  @Column({ name: 'send_started_at', type: 'datetime', precision: 3, nullable: true })
+  sendStartedAt!: Date | null;
+
   /** The WeCom account that sent it (send budgets are per account). */
   @Column({ name: 'account_id', type: 'varchar', length: 64, nullable: true })
   accountId!: string | null;

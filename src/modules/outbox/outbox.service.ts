@@ -9,6 +9,15 @@ const FINISHED: readonly OutboxStatus[] = ['sent', 'failed', 'cancelled'];
 const PURGE_BATCH = 500;
 
 /**
+ * The rows a withdrawal cancels: those waiting, and those a drain has claimed but not begun to send
+ * (it checks the row just before its send, in the same statement that marks the send begun, and
+ * drops a cancelled one). A row whose send has begun may be out already: it stays the drain's.
+ */
+const WITHDRAWABLE = "(status = 'pending' OR (status = 'sending' AND send_started_at IS NULL))";
+// A withdrawn row is held by no drain any more.
+const WITHDRAW = "status = 'cancelled', lease_until = NULL, claim_token = NULL";
+
+/**
  * Dedupe keys that are the only guard against a second message: retention keeps their rows. A
  * plan's notice `plan:<plan>:<revision>` goes once per revision, and proposing a plan again as it
  * is after a change request enqueues the same key (consultations, propose). Every other producer
@@ -98,20 +107,23 @@ export class OutboxService {
     return this.deps.cipher.encryptJson(payload, outboxAad(dedupeKey));
   }
 
-  /** Cancels a client's pending rows whose dedupe key starts with `prefix` (e.g. an order's follow-ups on refund). */
+  /**
+   * Cancels a client's rows not yet sent whose dedupe key starts with `prefix` (e.g. an order's
+   * follow-ups on refund, a moved appointment's reminders). See WITHDRAWABLE.
+   */
   async cancelPending(m: EntityManager, clientId: number, prefix: string): Promise<number> {
     const result = await m.query(
-      `UPDATE outbox_messages SET status = 'cancelled' WHERE client_id = ? AND status = 'pending' AND dedupe_key LIKE ?`,
+      `UPDATE outbox_messages SET ${WITHDRAW} WHERE client_id = ? AND dedupe_key LIKE ? AND ${WITHDRAWABLE}`,
       [clientId, likePrefix(prefix)],
     );
     return Number(result.affectedRows);
   }
 
-  /** Cancels the rows with exactly these dedupe keys that are still pending (e.g. a cancelled treatment's follow-ups); returns how many. */
+  /** Cancels the rows with exactly these dedupe keys not yet sent (e.g. a cancelled treatment's follow-ups); returns how many. See WITHDRAWABLE. */
   async cancelPendingKeys(m: EntityManager, dedupeKeys: string[]): Promise<number> {
     if (!dedupeKeys.length) return 0;
     const result = await m.query(
-      `UPDATE outbox_messages SET status = 'cancelled' WHERE status = 'pending' AND dedupe_key IN (${dedupeKeys.map(() => '?').join(',')})`,
+      `UPDATE outbox_messages SET ${WITHDRAW} WHERE dedupe_key IN (${dedupeKeys.map(() => '?').join(',')}) AND ${WITHDRAWABLE}`,
       dedupeKeys,
     );
     return Number(result.affectedRows);
