@@ -70,6 +70,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director",
     "doctor"
   ],
+  "GET /api/staff/clients/{id}/vouchers": null,
   "GET /api/staff/clients/{id}/wallet": null,
   "GET /api/staff/colleagues": null,
   "GET /api/staff/community/posts": null,
@@ -156,6 +157,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   ],
   "GET /api/staff/tasks": null,
   "GET /api/staff/tasks/export": null,
+  "GET /api/staff/voucher-rules": [
+    "director"
+  ],
   "GET /api/staff/vouchers/lookup": [
     "customer_service",
     "consultant",
@@ -194,6 +198,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "PATCH /api/staff/staff/{id}": [
+    "director"
+  ],
+  "PATCH /api/staff/voucher-rules/{code}": [
     "director"
   ],
   "POST /api/staff/appointments": [

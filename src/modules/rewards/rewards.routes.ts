@@ -3,8 +3,8 @@ import { principalOf } from '../../shared/http/route';
 import type { RewardsService } from './rewards.service';
 import { actorFromContext } from '../audit';
 import {
-  catalogResponse, createItemBody, idParams, itemView, itemsResponse, pageQuery, redeemBody, redeemCodeBody, staffVoucherView,
-  updateItemBody, voucherView, vouchersResponse, voucherCodeQuery,
+  catalogResponse, createItemBody, idParams, itemView, itemsResponse, pageQuery, redeemBody, redeemCodeBody, ruleCodeParams, staffVoucherView,
+  updateItemBody, updateVoucherRuleBody, voucherRuleView, voucherRulesResponse, voucherView, vouchersResponse, voucherCodeQuery,
 } from './rewards.schema';
 
 const MP = ['mini-program: rewards'];
@@ -61,6 +61,25 @@ export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsServic
         params: idParams, body: updateItemBody, response: itemView, errors: ['NOT_FOUND', 'REWARD_DATES_INVALID'],
       },
       ({ ctx, params, body }) => s.rewards.updateItem(actorFromContext(ctx), params.id, body),
+    )
+    .add(
+      { method: 'get', path: '/api/staff/voucher-rules', summary: 'What each rule gives (director)', tags: STAFF, auth: 'staff', roles: DIRECTOR, response: voucherRulesResponse },
+      async () => ({ items: await s.rewards.listRules() }),
+    )
+    .add(
+      {
+        method: 'patch', path: '/api/staff/voucher-rules/:code',
+        summary: 'Change what a rule gives: vouchers issued afterwards follow it, those already issued keep theirs (director; audited)',
+        tags: STAFF, auth: 'staff', roles: DIRECTOR, params: ruleCodeParams, body: updateVoucherRuleBody, response: voucherRuleView, errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+      },
+      ({ ctx, params, body }) => s.rewards.updateRule(actorFromContext(ctx), params.code, body),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/clients/:id/vouchers', summary: 'A client\'s vouchers, newest first (money scope: consultants their own clients; audited)',
+        tags: STAFF, auth: 'staff', params: idParams, query: pageQuery, response: vouchersResponse, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params, query }) => s.rewards.clientVouchers(actorFromContext(ctx), params.id, query.page, query.pageSize),
     )
     .add(
       {

@@ -94,3 +94,37 @@ export const voucherView = Joi.object({
 });
 export const vouchersResponse = Joi.object({ items: Joi.array().items(voucherView), page: Joi.number().integer(), hasMore: Joi.boolean() });
 export const staffVoucherView = voucherView.keys({ clientId: Joi.string().allow(null) });
+
+// ---- what each rule gives (voucher_rules), edited by the director ----
+
+export const ruleCodeParams = Joi.object({ code: Joi.string().pattern(/^[a-z0-9_]{1,32}$/, 'rule code').required() });
+const fen = Joi.number().integer().min(1).max(100_000_000);
+export const updateVoucherRuleBody = Joi.object({
+  kind: Joi.string().valid(...BENEFIT_KINDS),
+  title,
+  valueFen: fen.allow(null).description('amount_off: the amount taken off, in fen'),
+  percent: Joi.number().integer().min(1).max(99).allow(null).description('percent_off: the percentage taken off (20 = 8折)'),
+  capFen: fen.allow(null).description('percent_off: the most it takes off, in fen; null: no cap'),
+  service: Joi.string().min(1).max(32).pattern(/\S/).pattern(PRINTABLE, 'printable').allow(null).description('free_service and gift: what the client receives'),
+  projects: Joi.array().items(Joi.string().pattern(/^[a-z][a-z0-9_]{1,31}$/, 'project code')).min(1).max(50).unique().allow(null)
+    .description('project codes its vouchers may be used on; null: any project'),
+  validDays: Joi.number().integer().min(1).max(3650).description('a voucher is valid through the end of the Nth Shanghai day after it is issued'),
+  active: Joi.boolean().description('off: the rule issues nothing'),
+})
+  .min(1)
+  .required();
+export const voucherRuleView = Joi.object({
+  code: Joi.string(),
+  kind: Joi.string().valid(...BENEFIT_KINDS),
+  title: Joi.string(),
+  valueFen: Joi.number().integer().allow(null),
+  percent: Joi.number().integer().allow(null),
+  capFen: Joi.number().integer().allow(null),
+  service: Joi.string().allow(null),
+  projects: Joi.array().items(Joi.string()).allow(null),
+  validDays: Joi.number().integer(),
+  active: Joi.boolean(),
+  text: Joi.string().description('what it gives, as the client reads it'),
+  updatedAt: Joi.date(),
+});
+export const voucherRulesResponse = Joi.object({ items: Joi.array().items(voucherRuleView) });
