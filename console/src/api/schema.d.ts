@@ -26136,6 +26136,7 @@ export interface operations {
                             /** @enum {string} */
                             kind?: "amount_off" | "percent_off" | "free_service" | "gift";
                             percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
                             projects?: string[] | null;
                             service?: string | null;
                             /** @description what it gives, as the client reads it */
@@ -26242,6 +26243,7 @@ export interface operations {
                         /** @enum {string} */
                         kind?: "amount_off" | "percent_off" | "free_service" | "gift";
                         percent?: number | null;
+                        /** @description project codes the voucher may be used on; null: any */
                         projects?: string[] | null;
                         service?: string | null;
                         /** @description what it gives, as the client reads it */

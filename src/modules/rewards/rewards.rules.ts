@@ -5,7 +5,7 @@ import { runInTransaction } from '../../shared/db';
 import type { Actor, AuditService } from '../audit';
 import type { BenefitKind } from './rewards.entity';
 import { benefitProblem, benefitText } from './rewards.benefits';
-import { parseProjects } from './rewards.issue';
+import { ruleOf } from './rewards.issue';
 
 /** A rule's benefit as the director sees and edits it (table voucher_rules). Money in fen. */
 export interface VoucherRuleView {
@@ -29,19 +29,7 @@ export interface VoucherRuleView {
 /** A change to a rule: any of its fields; the rest stay. Fields the new kind does not use are cleared. */
 export type VoucherRulePatch = Partial<Omit<VoucherRuleView, 'code' | 'text' | 'updatedAt'>>;
 
-interface RuleRow {
-  rule: string;
-  kind: BenefitKind;
-  title: string;
-  value_fen: number | null;
-  percent: number | null;
-  cap_fen: number | null;
-  service: string | null;
-  projects: string[] | string | null;
-  valid_days: number;
-  active: number | boolean;
-  updated_at: Date;
-}
+type RuleRow = Record<string, unknown> & { updated_at: Date };
 
 // The fields each kind uses; the others are cleared when a rule changes kind.
 const KIND_FIELDS: Record<BenefitKind, (keyof VoucherRulePatch)[]> = {
@@ -103,11 +91,11 @@ export class VoucherRules {
 }
 
 function ruleView(r: RuleRow): VoucherRuleView {
-  const n = (v: number | null) => (v === null ? null : Number(v));
-  const benefit = { kind: r.kind, title: r.title, valueFen: n(r.value_fen), percent: n(r.percent), capFen: n(r.cap_fen), service: r.service };
+  const { rule, benefit, validDays, active } = ruleOf(r);
+  const b = benefit as Required<typeof benefit>;
   return {
-    code: r.rule, ...benefit, projects: parseProjects(r.projects), validDays: Number(r.valid_days), active: Boolean(Number(r.active)),
-    text: benefitText(benefit), updatedAt: r.updated_at,
+    code: rule, kind: b.kind, title: b.title, valueFen: b.valueFen, percent: b.percent, capFen: b.capFen, service: b.service, projects: b.projects,
+    validDays, active, text: benefitText(b), updatedAt: r.updated_at,
   };
 }
 

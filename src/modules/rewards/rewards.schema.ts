@@ -113,18 +113,10 @@ export const updateVoucherRuleBody = Joi.object({
 })
   .min(1)
   .required();
-export const voucherRuleView = Joi.object({
+export const voucherRuleView = benefitView.keys({
   code: Joi.string(),
-  kind: Joi.string().valid(...BENEFIT_KINDS),
-  title: Joi.string(),
-  valueFen: Joi.number().integer().allow(null),
-  percent: Joi.number().integer().allow(null),
-  capFen: Joi.number().integer().allow(null),
-  service: Joi.string().allow(null),
-  projects: Joi.array().items(Joi.string()).allow(null),
   validDays: Joi.number().integer(),
   active: Joi.boolean(),
-  text: Joi.string().description('what it gives, as the client reads it'),
   updatedAt: Joi.date(),
 });
 export const voucherRulesResponse = Joi.object({ items: Joi.array().items(voucherRuleView) });
