@@ -83,6 +83,7 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director",
     "doctor"
   ],
+  "GET /api/staff/clients/{id}/vouchers": null,
   "GET /api/staff/clients/{id}/wallet": null,
   "GET /api/staff/colleagues": null,
   "GET /api/staff/community/posts": null,
@@ -192,6 +193,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director",
     "doctor"
   ],
+  "GET /api/staff/voucher-rules": [
+    "director"
+  ],
   "GET /api/staff/vouchers/export": [
     "customer_service",
     "consultant",
@@ -235,6 +239,9 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
     "director"
   ],
   "PATCH /api/staff/staff/{id}": [
+    "director"
+  ],
+  "PATCH /api/staff/voucher-rules/{code}": [
     "director"
   ],
   "POST /api/staff/appointments": [

@@ -1466,6 +1466,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/clients/{id}/vouchers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A client's vouchers, newest first (money scope: consultants their own clients; audited) */
+        get: operations["get__api_staff_clients_id_vouchers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/clients/{id}/wallet": {
         parameters: {
             query?: never;
@@ -2965,6 +2982,46 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/staff/voucher-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What each rule gives (director)
+         * @description Roles: director
+         */
+        get: operations["get__api_staff_voucher_rules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/voucher-rules/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change what a rule gives: vouchers issued afterwards follow it, those already issued keep theirs (director; audited)
+         * @description Roles: director
+         */
+        patch: operations["patch__api_staff_voucher_rules_code"];
         trace?: never;
     };
     "/api/staff/vouchers/{id}/cancel": {
@@ -15110,6 +15167,150 @@ export interface operations {
             };
         };
     };
+    get__api_staff_clients_id_vouchers: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        hasMore?: boolean;
+                        items?: {
+                            benefit?: {
+                                capFen?: number | null;
+                                /** @enum {string} */
+                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent?: number | null;
+                                /** @description project codes the voucher may be used on; null: any */
+                                projects?: string[] | null;
+                                service?: string | null;
+                                /** @description what it gives, as the client reads it */
+                                text?: string;
+                                title?: string;
+                                valueFen?: number | null;
+                            } | null;
+                            /** Format: date-time */
+                            cancelledAt?: string | null;
+                            code?: string;
+                            /** Format: date-time */
+                            createdAt?: string;
+                            discountFen?: number | null;
+                            /** Format: date-time */
+                            expiresAt?: string;
+                            id?: string;
+                            /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
+                            item?: {
+                                id?: string;
+                                /** @enum {string} */
+                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                                title?: string;
+                            };
+                            orderAmountFen?: number | null;
+                            points?: number;
+                            /** @enum {string} */
+                            source?: "points" | "rule";
+                            /** @enum {string} */
+                            status?: "issued" | "used" | "cancelled" | "expired";
+                            /** Format: date-time */
+                            usedAt?: string | null;
+                            /** Format: date-time */
+                            validFrom?: string | null;
+                        }[];
+                        page?: number;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
     get__api_staff_clients_id_wallet: {
         parameters: {
             query?: {
@@ -27078,6 +27279,256 @@ export interface operations {
             };
             /** @description NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_voucher_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items?: {
+                            active?: boolean;
+                            capFen?: number | null;
+                            code?: string;
+                            /** @enum {string} */
+                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent?: number | null;
+                            /** @description project codes the voucher may be used on; null: any */
+                            projects?: string[] | null;
+                            service?: string | null;
+                            /** @description what it gives, as the client reads it */
+                            text?: string;
+                            title?: string;
+                            /** Format: date-time */
+                            updatedAt?: string;
+                            validDays?: number;
+                            valueFen?: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    patch__api_staff_voucher_rules_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description off: the rule issues nothing */
+                    active?: boolean;
+                    /** @description percent_off: the most it takes off, in fen; null: no cap */
+                    capFen?: number | null;
+                    /** @enum {string} */
+                    kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                    /** @description percent_off: the percentage taken off (20 = 8折) */
+                    percent?: number | null;
+                    /** @description project codes its vouchers may be used on; null: any project */
+                    projects?: string[] | null;
+                    /** @description free_service and gift: what the client receives */
+                    service?: string | null;
+                    title?: string;
+                    /** @description a voucher is valid through the end of the Nth Shanghai day after it is issued */
+                    validDays?: number;
+                    /** @description amount_off: the amount taken off, in fen */
+                    valueFen?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        active?: boolean;
+                        capFen?: number | null;
+                        code?: string;
+                        /** @enum {string} */
+                        kind?: "amount_off" | "percent_off" | "free_service" | "gift";
+                        percent?: number | null;
+                        /** @description project codes the voucher may be used on; null: any */
+                        projects?: string[] | null;
+                        service?: string | null;
+                        /** @description what it gives, as the client reads it */
+                        text?: string;
+                        title?: string;
+                        /** Format: date-time */
+                        updatedAt?: string;
+                        validDays?: number;
+                        valueFen?: number | null;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, MALFORMED_JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,3 +5,8 @@ export function toFen(yuanText: string): number | null {
   const [whole, frac = ''] = t.split('.');
   return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
 }
+
+/** Fen → yuan as the desk types it ("150.5", "100"); '' for none. The inverse of toFen. */
+export function yuanText(fen: number | null | undefined): string {
+  return fen === null || fen === undefined ? '' : String(fen / 100);
+}

@@ -5,6 +5,7 @@ export { RewardsService } from './rewards.service';
 export type { RewardsDeps, RewardItemInput, RewardItemPatch, RewardItemView, CatalogItem, VoucherView, RedeemInput } from './rewards.service';
 export type { IssueRequest, IssueTarget, IssuedVoucher, RuleBenefit } from './rewards.issue';
 export { validUntil } from './rewards.issue';
+export type { VoucherRuleView, VoucherRulePatch } from './rewards.rules';
 export type { VoucherBenefit } from './rewards.benefits';
 export { discountFen, benefitText, voucherSentence, yuan } from './rewards.benefits';
 export { RewardErrors } from './rewards.errors';

@@ -83,16 +83,7 @@ export class VoucherIssuer {
   /** A rule's benefit as configured; null for an unknown rule. */
   async ruleBenefit(m: EntityManager | null, rule: string): Promise<RuleBenefit | null> {
     const [r] = await (m ?? this.deps.db.manager).query('SELECT * FROM voucher_rules WHERE rule = ?', [rule]);
-    if (!r) return null;
-    return {
-      rule: r.rule,
-      benefit: {
-        kind: r.kind, title: r.title, valueFen: nullableNumber(r.value_fen), percent: nullableNumber(r.percent), capFen: nullableNumber(r.cap_fen),
-        service: r.service, projects: parseProjects(r.projects),
-      },
-      validDays: Number(r.valid_days),
-      active: Boolean(r.active),
-    };
+    return r ? ruleOf(r) : null;
   }
 
   /**
@@ -195,6 +186,19 @@ function checkRequest(req: IssueRequest, targets: IssueTarget[]): void {
   if (!/^[a-z0-9_]{1,24}$/.test(req.rule)) throw validationError([{ field: 'rule', message: 'a rule is 1–24 characters a–z, 0–9, _' }]);
   const bad = targets.find((t) => !t.period || t.period.length > 32 || !Number.isInteger(t.clientId));
   if (bad) throw validationError([{ field: 'period', message: 'a period is 1–32 characters, for a client id' }]);
+}
+
+/** A voucher_rules row as the rule's benefit. */
+export function ruleOf(r: Record<string, unknown>): RuleBenefit {
+  return {
+    rule: String(r.rule),
+    benefit: {
+      kind: r.kind as BenefitKind, title: String(r.title), valueFen: nullableNumber(r.value_fen), percent: nullableNumber(r.percent), capFen: nullableNumber(r.cap_fen),
+      service: (r.service as string | null) ?? null, projects: parseProjects(r.projects),
+    },
+    validDays: Number(r.valid_days),
+    active: Boolean(Number(r.active)),
+  };
 }
 
 function nullableNumber(v: unknown): number | null {

@@ -5,8 +5,8 @@ import { actorFromContext } from '../audit';
 import { EXPORT_FILES, sendTable } from '../../shared/http/export';
 import type { VoucherExports } from './rewards.export';
 import {
-  catalogResponse, createItemBody, idParams, itemView, itemsResponse, pageQuery, redeemBody, redeemCodeBody, staffVoucherView,
-  updateItemBody, voucherExportQuery, voucherView, vouchersResponse, voucherCodeQuery,
+  catalogResponse, createItemBody, idParams, itemView, itemsResponse, pageQuery, redeemBody, redeemCodeBody, ruleCodeParams, staffVoucherView,
+  updateItemBody, updateVoucherRuleBody, voucherExportQuery, voucherRuleView, voucherRulesResponse, voucherView, vouchersResponse, voucherCodeQuery,
 } from './rewards.schema';
 
 const MP = ['mini-program: rewards'];
@@ -63,6 +63,25 @@ export function registerRewardRoutes(api: ApiRouter, s: { rewards: RewardsServic
         params: idParams, body: updateItemBody, response: itemView, errors: ['NOT_FOUND', 'REWARD_DATES_INVALID'],
       },
       ({ ctx, params, body }) => s.rewards.updateItem(actorFromContext(ctx), params.id, body),
+    )
+    .add(
+      { method: 'get', path: '/api/staff/voucher-rules', summary: 'What each rule gives (director)', tags: STAFF, auth: 'staff', roles: DIRECTOR, response: voucherRulesResponse },
+      async () => ({ items: await s.rewards.listRules() }),
+    )
+    .add(
+      {
+        method: 'patch', path: '/api/staff/voucher-rules/:code',
+        summary: 'Change what a rule gives: vouchers issued afterwards follow it, those already issued keep theirs (director; audited)',
+        tags: STAFF, auth: 'staff', roles: DIRECTOR, params: ruleCodeParams, body: updateVoucherRuleBody, response: voucherRuleView, errors: ['NOT_FOUND', 'VALIDATION_FAILED'],
+      },
+      ({ ctx, params, body }) => s.rewards.updateRule(actorFromContext(ctx), params.code, body),
+    )
+    .add(
+      {
+        method: 'get', path: '/api/staff/clients/:id/vouchers', summary: 'A client\'s vouchers, newest first (money scope: consultants their own clients; audited)',
+        tags: STAFF, auth: 'staff', params: idParams, query: pageQuery, response: vouchersResponse, errors: ['NOT_FOUND'],
+      },
+      ({ ctx, params, query }) => s.rewards.clientVouchers(actorFromContext(ctx), params.id, query.page, query.pageSize),
     )
     .add(
       {

@@ -102,3 +102,28 @@ export const voucherExportQuery = Joi.object({
   source: Joi.string().valid('points', 'rule').description('redeemed with points, or issued by a rule (care gift, win-back, birthday …)'),
   format: exportFormat,
 });
+// ---- what each rule gives (voucher_rules), edited by the director ----
+
+export const ruleCodeParams = Joi.object({ code: Joi.string().pattern(/^[a-z0-9_]{1,32}$/, 'rule code').required() });
+const fen = Joi.number().integer().min(1).max(100_000_000);
+export const updateVoucherRuleBody = Joi.object({
+  kind: Joi.string().valid(...BENEFIT_KINDS),
+  title,
+  valueFen: fen.allow(null).description('amount_off: the amount taken off, in fen'),
+  percent: Joi.number().integer().min(1).max(99).allow(null).description('percent_off: the percentage taken off (20 = 8折)'),
+  capFen: fen.allow(null).description('percent_off: the most it takes off, in fen; null: no cap'),
+  service: Joi.string().min(1).max(32).pattern(/\S/).pattern(PRINTABLE, 'printable').allow(null).description('free_service and gift: what the client receives'),
+  projects: Joi.array().items(Joi.string().pattern(/^[a-z][a-z0-9_]{1,31}$/, 'project code')).min(1).max(50).unique().allow(null)
+    .description('project codes its vouchers may be used on; null: any project'),
+  validDays: Joi.number().integer().min(1).max(3650).description('a voucher is valid through the end of the Nth Shanghai day after it is issued'),
+  active: Joi.boolean().description('off: the rule issues nothing'),
+})
+  .min(1)
+  .required();
+export const voucherRuleView = benefitView.keys({
+  code: Joi.string(),
+  validDays: Joi.number().integer(),
+  active: Joi.boolean(),
+  updatedAt: Joi.date(),
+});
+export const voucherRulesResponse = Joi.object({ items: Joi.array().items(voucherRuleView) });

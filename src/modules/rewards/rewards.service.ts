@@ -12,6 +12,7 @@ import { BenefitKind, RewardItem, RewardKind, VoucherSource, VoucherStatus } fro
 import { VoucherIssuer, parseProjects, type IssueRequest, type IssueTarget, type IssuedVoucher, type RuleBenefit } from './rewards.issue';
 import { benefitText, discountFen, type VoucherBenefit } from './rewards.benefits';
 import { RewardErrors } from './rewards.errors';
+import { VoucherRules, type VoucherRulePatch, type VoucherRuleView } from './rewards.rules';
 
 export interface RewardsDeps {
   db: DataSource;
@@ -140,9 +141,12 @@ export class RewardsService {
 
   private readonly issuer: VoucherIssuer;
 
+  private readonly rules: VoucherRules;
+
   constructor(private readonly deps: RewardsDeps) {
     this.access = new ClientAccess(deps);
     this.issuer = new VoucherIssuer(deps);
+    this.rules = new VoucherRules(deps);
   }
 
   // ---- the voucher engine the rules call ----
@@ -169,6 +173,16 @@ export class RewardsService {
   /** A rule's configured benefit, or null for an unknown rule. */
   ruleBenefit(rule: string): Promise<RuleBenefit | null> {
     return this.issuer.ruleBenefit(null, rule);
+  }
+
+  /** What each rule gives, for the director. */
+  listRules(): Promise<VoucherRuleView[]> {
+    return this.rules.list();
+  }
+
+  /** Changes what a rule gives (audited); vouchers already issued keep what they were issued with. */
+  updateRule(actor: Actor, code: string, patch: VoucherRulePatch): Promise<VoucherRuleView> {
+    return this.rules.update(actor, code, patch);
   }
 
   /** The expiry task's work: issued vouchers past their date are recorded as expired. */
@@ -303,6 +317,17 @@ export class RewardsService {
       clientId, pageSize + 1, (page - 1) * pageSize,
     ]);
     return { items: rows.slice(0, pageSize).map((r) => this.view(r)), page, hasMore: rows.length > pageSize };
+  }
+
+  /**
+   * A client's vouchers for staff, newest first: the client-access rule's `money` section (consultants:
+   * their own clients); audited 'voucher.list'.
+   */
+  async clientVouchers(actor: Actor, clientPublicId: string, page: number, pageSize: number): Promise<{ items: VoucherView[]; page: number; hasMore: boolean }> {
+    const client = await this.access.check(actor, { publicId: clientPublicId }, 'money', { action: 'voucher.list' });
+    const list = await this.listVouchers(client.id, page, pageSize);
+    await this.deps.audit.record(actor, 'voucher.list', { clientId: client.id, details: { page, results: list.items.length } });
+    return list;
   }
 
   /** One of the client's own vouchers; another client's voucher is simply not found. */

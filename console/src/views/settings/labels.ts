@@ -16,6 +16,16 @@ export const ROLE_NAMES: Record<string, string> = { director: '院长', doctor: 
 
 export const REWARD_KINDS: Record<string, string> = { project_voucher: '项目抵扣券', care_product: '术后护理产品', salon_seat: '线下沙龙名额' };
 
+/** What a voucher rule gives (the API's benefit kinds). */
+export const BENEFIT_KINDS: Record<string, string> = { amount_off: '代金券（减金额）', percent_off: '折扣券（按比例，可封顶）', free_service: '免费服务体验券', gift: '礼品券' };
+
+/** When each voucher rule issues (DOMAIN.md: every rule that promises something issues a voucher). */
+export const VOUCHER_RULE_LABELS: Record<string, string> = {
+  care_3m: '3 个月未消费关怀礼', gift_6m: '沉睡老客返场礼', skin_test: '返场礼附送皮肤检测', birthday: '生日特权', repurchase: '复购提醒优惠',
+  winback_amount: '差评挽回（代金券）', winback_percent: '差评挽回（折扣券）', winback_care: '差评挽回（术后护理）',
+  leaderboard_month: '月度推荐榜奖励', leaderboard_quarter: '季度推荐榜大奖',
+};
+
 export const label = (table: Record<string, string>, code: string | null | undefined): string => (code ? table[code] ?? code : '—');
 
 const MINUTES_PER_DAY = 24 * 60;

@@ -9,6 +9,7 @@ export const SETTINGS_PAGES = [
   { path: 'followups', label: '随访计划', operation: 'PATCH /api/staff/care/templates/{id}', component: () => import('./FollowupPlansView.vue') },
   { path: 'projects', label: '项目目录', operation: 'PATCH /api/staff/projects/{id}', component: () => import('./ProjectsView.vue') },
   { path: 'rewards', label: '积分商城', operation: 'PATCH /api/staff/rewards/{id}', component: () => import('./RewardsView.vue') },
+  { path: 'voucher-rules', label: '优惠券规则', operation: 'PATCH /api/staff/voucher-rules/{code}', component: () => import('./VoucherRulesView.vue') },
   { path: 'questionnaires', label: '问卷模板', operation: 'PUT /api/staff/questionnaire-versions/{id}', component: () => import('./QuestionnairesView.vue') },
   { path: 'audit', label: '操作日志', operation: 'GET /api/staff/audit', component: () => import('./AuditLogView.vue') },
 ] as const;
