@@ -39,6 +39,7 @@ import { registerSchedulerRoutes } from './scheduler/routes';
 import { serveConsole } from './shared/http/console-static';
 import { registerNoteRoutes } from './modules/notes';
 import { registerMarketingRoutes } from './modules/marketing';
+import { registerReportRoutes } from './modules/reports';
 import { registerImpexRoutes } from './modules/impex';
 import { registerWeComRoutes } from './modules/wecom';
 import { registerWalletRoutes } from './modules/wallet';
@@ -85,6 +86,7 @@ export function createApp(deps: Deps, services: Services = createServices(deps))
   registerSchedulerRoutes(api, services);
   registerNoteRoutes(api, services.notes);
   registerMarketingRoutes(api, services.marketing);
+  registerReportRoutes(api, services.staffPerformance);
   registerImpexRoutes(api, services.impex);
   registerWeComRoutes(api, services.wecomOfficial);
   registerWalletRoutes(api, services);

@@ -16,3 +16,4 @@ export { checkSlot, durationOf } from './consultations.hours';
 export { ConsultationErrors } from './consultations.errors';
 export { registerConsultationRoutes } from './consultations.routes';
 export * from './consultations.entity';
+export { plansProposedBetween } from './consultations.performance';

@@ -4,3 +4,4 @@ export { registerStaffRoutes } from './staff.routes';
 export { StaffErrors } from './staff.errors';
 export { passwordIsMixed, PASSWORD_MIN_LENGTH } from './staff.schema';
 export * from './staff.entity';
+export { staffOfRoles } from './staff.performance';

@@ -15,7 +15,7 @@ export interface TableExport {
   filename: string;
   sheetName: string;
   columns: TableColumn[];
-  rows: AsyncIterable<Record<string, unknown>>;
+  rows: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>;
   /** Where a failure mid-stream is logged (the client sees a cut-off download). */
   logger: Logger;
 }
