@@ -91,7 +91,7 @@ describe('console walkthrough: the director reviews staff performance for the qu
     expect(errors).toEqual([]);
   });
 
-  it('another range by link, then the export menu's CSV (UTF-8 with a BOM), audited', async () => {
+  it("another range by link, then the export menu's CSV (UTF-8 with a BOM), audited", async () => {
     const { page, errors } = await pageFor(director, '/console/reports/staff-performance?from=2026-08-01&to=2026-08-31');
     await page.locator('[data-test=perf-consultants] .el-table__row').first().waitFor();
     await expect(page.locator('[data-test=perf-period]').innerText()).resolves.toContain('本期 2026-08-01 至 2026-08-31');

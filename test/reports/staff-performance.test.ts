@@ -22,7 +22,7 @@ describe('staff performance report (per consultant and per doctor, beside the pr
   const at = (iso: string) => new Date(iso);
   const get = (path: string) => t.http.get(path).set(bearer(directorToken));
   const march = () => get('/api/staff/reports/staff-performance?from=2026-03-01&to=2026-03-31');
-  const rowOf = (rows: Row[], s: Staff) => rows.find((r) => r.staff.id === s.publicId);
+  const rowOf = (rows: Row[], s: Staff): Row => rows.find((r) => r.staff.id === s.publicId)!;
 
   async function lead(consultant: Staff | null, createdAt: string): Promise<Client> {
     const c = await createClient(t, { consultantId: consultant?.id ?? null });
@@ -206,7 +206,7 @@ describe('staff performance report (per consultant and per doctor, beside the pr
     const xlsx = await t.http.get('/api/staff/reports/staff-performance/export?from=2026-03-01&to=2026-03-31&format=xlsx').set(bearer(directorToken)).buffer(true).parse(binary);
     expect(xlsx.status).toBe(200);
     const book = new ExcelJS.Workbook();
-    await book.xlsx.load(xlsx.body as Buffer);
+    await book.xlsx.load(xlsx.body as any);
     const sheet = book.getWorksheet('员工绩效')!;
     const rows: unknown[][] = [];
     sheet.eachRow((r) => rows.push((r.values as unknown[]).slice(1)));

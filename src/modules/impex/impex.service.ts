@@ -8,6 +8,7 @@ import { runInTransaction } from '../../shared/db';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
 import { ClientImports } from '../clients';
+import { refreshRoiRollup } from '../marketing';
 import { OrderImports } from '../orders';
 import { TreatmentImports, type CareService } from '../care';
 import { ImportErrors } from './impex.errors';
@@ -205,11 +206,14 @@ export class ImpexService {
       for await (const row of readRows(open, format, null)) if (row.line > 0) n++;
       await o.onTotal?.(Math.max(0, n - 1));
     }
-    return this.engine.pass(readRows(open, format, sheetKind), {
+    const report = await this.engine.pass(readRows(open, format, sheetKind), {
       kind, sourceSystem: o.sourceSystem, headers: o.headers, mapping: o.mapping, write: o.write, actor: o.actor, jobId: o.jobId,
       batchSize: this.deps.config.imports.batchSize, mergedLines, pending: o.pending,
       onBatch: async (done, counts) => { await o.onBatch?.(done, counts); },
     });
+    // Imported orders run no order hooks: the channel ROI rollup is brought up to date for their months here.
+    if (report.paidMonths) await runInTransaction(this.deps.db, (m) => refreshRoiRollup(m, report.paidMonths!));
+    return report;
   }
 
   /**
