@@ -41,6 +41,7 @@ import { ReferralStatusConsent1795540100000 } from './1795540100000-ReferralStat
 import { StaffTotp1795510100000 } from './1795510100000-StaffTotp';
 import { WeComTagsAndSendTasks1795640000000 } from './1795640000000-WeComTagsAndSendTasks';
 import { WeComWorkNotices1795690000000 } from './1795690000000-WeComWorkNotices';
+import { ImportHeartbeat1795770000000 } from './1795770000000-ImportHeartbeat';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -87,4 +88,5 @@ export const migrations: Function[] = [
   Imports1795660000000,
   WeComTagsAndSendTasks1795640000000,
   WeComWorkNotices1795690000000,
+  ImportHeartbeat1795770000000,
 ];

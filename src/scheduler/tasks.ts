@@ -12,6 +12,7 @@ import { outboxRetentionTask } from '../modules/outbox';
 import { wecomEventsTask, wecomSendTasksTask, wecomWorkNoticesTask } from '../modules/wecom';
 import { monthlySummaryTask } from '../modules/reports';
 import { voucherExpiryTask } from '../modules/rewards';
+import { importsSweepTask } from '../modules/impex';
 
 /** One scheduled task, given every service: what it does must be safe to run twice (unique keys in MySQL). */
 export type Task = TaskOf<Services>;
@@ -29,6 +30,6 @@ const schedulerRunsPurgeTask: Task = {
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
   return [
-    pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, monthlySummaryTask, voucherExpiryTask, birthdayTask, referralPrizesTask, wecomSendTasksTask, wecomWorkNoticesTask,
+    pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, monthlySummaryTask, voucherExpiryTask, birthdayTask, referralPrizesTask, wecomSendTasksTask, wecomWorkNoticesTask, importsSweepTask,
   ];
 }

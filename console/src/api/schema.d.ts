@@ -17339,6 +17339,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description IMPORT_FILE_EXPIRED */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
@@ -17530,6 +17545,21 @@ export interface operations {
             };
             /** @description IMPORT_ALREADY_RUN */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description IMPORT_FILE_EXPIRED */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
