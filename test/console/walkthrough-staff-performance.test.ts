@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
 import { scores } from '../helpers/feedback';
 import { recordOrder, seededProject } from '../helpers/orders';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, pageAs, tableCells } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -51,15 +51,8 @@ describe('console walkthrough: the director reviews staff performance for the qu
     await t?.close();
   });
 
-  async function pageFor(staff: Staff, path: string): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
-    const page = await context.newPage();
-    const errors = watchErrors(page);
-    await loginThroughPage(page, server.url, staff, path);
-    return { page, errors };
-  }
-  const cellsOf = (page: Page, table: string) =>
-    page.locator(`[data-test=${table}] .el-table__body tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+  const pageFor = (staff: Staff, path: string) => pageAs(browser, server.url, staff, path);
+  const cellsOf = tableCells;
   const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
   const money = (fen: number) => `¥${(fen / 100).toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   const one = (n: number | null) => (n === null ? '—' : n.toFixed(1));

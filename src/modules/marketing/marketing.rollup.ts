@@ -163,17 +163,7 @@ export async function rebuildRoiRollup(m: EntityManager): Promise<void> {
     );
   }
   for (const table of ['marketing_roi_months', 'marketing_roi_client_months', 'marketing_roi_clients']) await m.query(`DELETE FROM ${table}`);
-  const net = 'o.amount_paid_fen - o.amount_refunded_fen';
-  for (const [attribution, channel] of [['first', `COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}')`], ['last', 'o.last_touch_channel']] as const) {
-    await m.query(
-      `INSERT INTO marketing_roi_client_months (attribution, month, channel, client_id, net_fen, valuable_orders)
-       SELECT '${attribution}', ${monthOf('o.paid_at')}, ${channel}, o.client_id, SUM(${net}), SUM(o.amount_paid_fen > o.amount_refunded_fen)
-         FROM orders o JOIN clients c ON c.id = o.client_id
-        WHERE o.status <> 'voided'
-        GROUP BY 2, 3, 4
-       HAVING SUM(${net}) <> 0 OR SUM(o.amount_paid_fen > o.amount_refunded_fen) <> 0`,
-    );
-  }
+  await insertClientMonths(m, 'TRUE', []);
   await m.query(
     `INSERT INTO marketing_roi_clients (client_id, first_paid_at, first_month, first_channel, last_channel)
      SELECT f.client_id, f.paid_at, ${monthOf('f.paid_at')}, COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}'),
@@ -181,14 +171,36 @@ export async function rebuildRoiRollup(m: EntityManager): Promise<void> {
        FROM (SELECT client_id, MIN(paid_at) AS paid_at FROM orders x WHERE ${valuable('x')} GROUP BY client_id) f
        JOIN clients c ON c.id = f.client_id`,
   );
+  await insertMonths(m, 'TRUE', 'first_month IS NOT NULL', []);
+}
+
+/** The client shares of the orders that `where` (on `o`) keeps, per attribution, month, channel and client. */
+async function insertClientMonths(m: EntityManager, where: string, params: unknown[]): Promise<void> {
+  const net = 'o.amount_paid_fen - o.amount_refunded_fen';
+  for (const [attribution, channel] of [['first', `COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}')`], ['last', 'o.last_touch_channel']] as const) {
+    await m.query(
+      `INSERT INTO marketing_roi_client_months (attribution, month, channel, client_id, net_fen, valuable_orders)
+       SELECT '${attribution}', ${monthOf('o.paid_at')}, ${channel}, o.client_id, SUM(${net}), SUM(o.amount_paid_fen > o.amount_refunded_fen)
+         FROM orders o JOIN clients c ON c.id = o.client_id
+        WHERE o.status <> 'voided' AND ${where}
+        GROUP BY 2, 3, 4
+       HAVING SUM(${net}) <> 0 OR SUM(o.amount_paid_fen > o.amount_refunded_fen) <> 0`,
+      params,
+    );
+  }
+}
+
+/** The month cells from the client shares (`shares` on their month) and the first paying months (`firsts` on first_month); `params` serve each filter. */
+async function insertMonths(m: EntityManager, shares: string, firsts: string, params: unknown[]): Promise<void> {
   await m.query(
     `INSERT INTO marketing_roi_months (attribution, month, channel, revenue_fen, paying_clients, new_paying_clients)
      SELECT attribution, month, channel, SUM(revenue), SUM(paying), SUM(fresh) FROM (
        SELECT attribution, month, channel, SUM(net_fen) AS revenue, SUM(valuable_orders > 0) AS paying, 0 AS fresh
-         FROM marketing_roi_client_months GROUP BY 1, 2, 3
-       UNION ALL SELECT 'first', first_month, first_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE first_month IS NOT NULL GROUP BY 2, 3
-       UNION ALL SELECT 'last', first_month, last_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE first_month IS NOT NULL GROUP BY 2, 3
+         FROM marketing_roi_client_months WHERE ${shares} GROUP BY 1, 2, 3
+       UNION ALL SELECT 'first', first_month, first_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE ${firsts} GROUP BY 2, 3
+       UNION ALL SELECT 'last', first_month, last_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE ${firsts} GROUP BY 2, 3
      ) x GROUP BY 1, 2, 3`,
+    [...params, ...params, ...params],
   );
 }
 
@@ -219,18 +231,7 @@ export async function refreshRoiRollup(m: EntityManager, months: Iterable<string
     [start, end],
   );
   await m.query('DELETE FROM marketing_roi_client_months WHERE month BETWEEN ? AND ?', [from, to]);
-  const net = 'o.amount_paid_fen - o.amount_refunded_fen';
-  for (const [attribution, channel] of [['first', `COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}')`], ['last', 'o.last_touch_channel']] as const) {
-    await m.query(
-      `INSERT INTO marketing_roi_client_months (attribution, month, channel, client_id, net_fen, valuable_orders)
-       SELECT '${attribution}', ${monthOf('o.paid_at')}, ${channel}, o.client_id, SUM(${net}), SUM(o.amount_paid_fen > o.amount_refunded_fen)
-         FROM orders o JOIN clients c ON c.id = o.client_id
-        WHERE o.status <> 'voided' AND ${inRange}
-        GROUP BY 2, 3, 4
-       HAVING SUM(${net}) <> 0 OR SUM(o.amount_paid_fen > o.amount_refunded_fen) <> 0`,
-      [start, end],
-    );
-  }
+  await insertClientMonths(m, inRange, [start, end]);
   await m.query(
     `UPDATE marketing_roi_clients r
        JOIN (SELECT x.client_id, MIN(x.paid_at) AS paid_at FROM orders x
@@ -251,14 +252,5 @@ export async function refreshRoiRollup(m: EntityManager, months: Iterable<string
   const firstSql = `(first_month BETWEEN ? AND ?${outside.length ? ` OR first_month IN (${outside.map(() => '?').join(',')})` : ''})`;
   const monthParams = [from, to, ...outside];
   await m.query(`DELETE FROM marketing_roi_months WHERE ${monthsSql}`, monthParams);
-  await m.query(
-    `INSERT INTO marketing_roi_months (attribution, month, channel, revenue_fen, paying_clients, new_paying_clients)
-     SELECT attribution, month, channel, SUM(revenue), SUM(paying), SUM(fresh) FROM (
-       SELECT attribution, month, channel, SUM(net_fen) AS revenue, SUM(valuable_orders > 0) AS paying, 0 AS fresh
-         FROM marketing_roi_client_months WHERE ${monthsSql} GROUP BY 1, 2, 3
-       UNION ALL SELECT 'first', first_month, first_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE ${firstSql} GROUP BY 2, 3
-       UNION ALL SELECT 'last', first_month, last_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE ${firstSql} GROUP BY 2, 3
-     ) x GROUP BY 1, 2, 3`,
-    [...monthParams, ...monthParams, ...monthParams],
-  );
+  await insertMonths(m, monthsSql, firstSql, monthParams);
 }
