@@ -232,7 +232,11 @@ export class ImpexService {
       onBatch: async (done, counts) => { await o.onBatch?.(done, counts); },
     });
     // Imported orders run no order hooks: the channel ROI rollup is brought up to date for their months here.
-    if (report.paidMonths) await runInTransaction(this.deps.db, (m) => refreshRoiRollup(m, report.paidMonths!));
+    if (report.paidMonths) {
+      const started = Date.now();
+      await runInTransaction(this.deps.db, (m) => refreshRoiRollup(m, report.paidMonths!));
+      this.deps.logger.info({ job: o.jobId, months: report.paidMonths.length, ms: Date.now() - started }, 'ROI rollup refreshed for the imported orders');
+    }
     return report;
   }
 
