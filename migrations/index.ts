@@ -45,6 +45,7 @@ import { EncryptKeyAnswers1795790000000 } from './1795790000000-EncryptKeyAnswer
 import { AuditChainOffRequest1795760000000 } from './1795760000000-AuditChainOffRequest';
 import { ReferralStoredValueBase1795810000000 } from './1795810000000-ReferralStoredValueBase';
 import { OutboxSendStarted1795720000000 } from './1795720000000-OutboxSendStarted';
+import { ImportHeartbeat1795770000000 } from './1795770000000-ImportHeartbeat';
 
 /** Every migration, oldest first. A committed migration is never edited; add new ones at the end. */
 export const migrations: Function[] = [
@@ -95,4 +96,5 @@ export const migrations: Function[] = [
   AuditChainOffRequest1795760000000,
   ReferralStoredValueBase1795810000000,
   OutboxSendStarted1795720000000,
+  ImportHeartbeat1795770000000,
 ];

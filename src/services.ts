@@ -34,7 +34,7 @@ import { NotesService } from './modules/notes';
 import { ClientActionLimits } from './shared/rate-limit';
 import { WeComService } from './modules/wecom';
 import { MarketingService } from './modules/marketing';
-import { MonthlySummary, ReportExports } from './modules/reports';
+import { MonthlySummary, ReportExports, StaffPerformance } from './modules/reports';
 import { WalletService } from './modules/wallet';
 import { MariaDbPhotoStore, PhotosService } from './modules/photos';
 import { ImpexService } from './modules/impex';
@@ -78,6 +78,7 @@ export interface Services {
   /** The director's monthly summary, pushed on the 1st. */
   monthlySummary: MonthlySummary;
   reportExports: ReportExports;
+  staffPerformance: StaffPerformance;
   /** Stored value 储值: released referral cashback, spent on orders or turned into vouchers. */
   wallet: WalletService;
   /** Progress photos 术后对比照 of the effect-tracking steps. */
@@ -186,6 +187,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   });
   clients.addDataHooks(photos.clientDataHooks);
   const monthlySummary = new MonthlySummary({ db, clock, marketing, notices: wecomOfficial.notices, logger: logger.child({ module: 'reports' }) });
+  const staffPerformance = new StaffPerformance({ db, clock, audit, logger: logger.child({ module: 'reports' }) });
   const workStream = new WorkStream({
     pollMs: config.auth.staffStreamPollMs, logger: logger.child({ module: 'notifications' }),
     sources: { tasks: (after) => worklist.createdAfter(after), cases: (after) => feedback.openedAfter(after), submissions: (after) => submissionsAfter(db, after) },
@@ -202,7 +204,7 @@ export function createServices(deps: Deps, overrides: Partial<Pick<Services, 'we
   const reportExports = new ReportExports({ consultations, feedback, rfm, points, referrals, audit, logger: logger.child({ module: 'reports' }) });
   const leadExports = new LeadExports({ db, clock, cipher, audit, clients, tags, journey, points, logger: logger.child({ module: 'questionnaires' }) });
   return {
-    clientExports, orderExports, leadExports, taskExports, caseExports, treatmentExports, voucherExports, postExports, auditExports, reportExports, impex, workStream, photos, wallet, monthlySummary, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
+    clientExports, orderExports, leadExports, taskExports, caseExports, treatmentExports, voucherExports, postExports, auditExports, reportExports, impex, workStream, photos, wallet, monthlySummary, staffPerformance, marketing, schedulerRuns, notes, wecom, wecomOfficial, care, feedback, community, questionnaires, consultations, contacts,
     cipher, sessions, audit, wechat, clients, staff, mpAuth, points, rewards, outbox, tags, journey, orders, referrals, rfm, worklist, delivery, limits,
   };
 }

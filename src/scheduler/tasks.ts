@@ -13,6 +13,7 @@ import { wecomEventsTask, wecomSendTasksTask, wecomWorkNoticesTask } from '../mo
 import { monthlySummaryTask } from '../modules/reports';
 import { voucherExpiryTask } from '../modules/rewards';
 import { auditChainTask } from '../modules/audit';
+import { importsSweepTask } from '../modules/impex';
 
 /** One scheduled task, given every service: what it does must be safe to run twice (unique keys in MySQL). */
 export type Task = TaskOf<Services>;
@@ -30,6 +31,6 @@ const schedulerRunsPurgeTask: Task = {
 /** The one list of scheduled tasks. Later capabilities add their tasks here. */
 export function allTasks(): Task[] {
   return [
-    pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, monthlySummaryTask, voucherExpiryTask, birthdayTask, referralPrizesTask, wecomSendTasksTask, wecomWorkNoticesTask, auditChainTask,
+    pointsExpiryTask, exportsPurgeTask, caseSlaTask, communityPostsTask, referralReleaseTask, followupDueTask, rfmTask, outboxHousekeepingTask, schedulerRunsPurgeTask, outboxRetentionTask, wecomEventsTask, monthlySummaryTask, voucherExpiryTask, birthdayTask, referralPrizesTask, wecomSendTasksTask, wecomWorkNoticesTask, auditChainTask, importsSweepTask,
   ];
 }

@@ -322,6 +322,9 @@ describe('one client-access rule', () => {
       'GET /api/staff/marketing/spend': { kind: 'staff' },
       'GET /api/staff/reports/roi': { kind: 'staff' },
       'GET /api/staff/reports/roi/export': { kind: 'staff' },
+      // Staff performance: aggregates per consultant and doctor, no client named (director only).
+      'GET /api/staff/reports/staff-performance': { kind: 'staff' },
+      'GET /api/staff/reports/staff-performance/export': { kind: 'staff' },
       // Imports: the director's alone (director reaches every client in every scope); a job names no client.
       'POST /api/staff/imports': { kind: 'staff' },
       'GET /api/staff/imports/:id': { kind: 'staff' },

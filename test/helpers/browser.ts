@@ -65,3 +65,17 @@ export function watchErrors(page: Page): string[] {
 
 /** Test env for browser walkthroughs: several logins from 127.0.0.1 in one file. */
 export const BROWSER_ENV = { STAFF_LOGIN_RATE_LIMIT_PER_IP: '1000' };
+
+/** A fresh desk-sized browser context (zh-CN, Asia/Shanghai, downloads kept) signed in as `staff` at `at`, its errors collected. */
+export async function pageAs(browser: Browser, base: string, staff: Staff, at: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', viewport: { width: 1366, height: 900 }, acceptDownloads: true });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await loginThroughPage(page, base, staff, at);
+  return { page, errors };
+}
+
+/** The text of each cell of an el-table marked `data-test=<table>`, row by row. */
+export function tableCells(page: Page, table: string): Promise<string[][]> {
+  return page.locator(`[data-test=${table}] .el-table__body tr`).evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+}

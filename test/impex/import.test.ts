@@ -3,6 +3,9 @@ import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createStaff, staffToken } from '../helpers/factories';
 import type { Staff } from '../../src/modules/staff';
 import type { ImportJobView } from '../../src/modules/impex';
+import { SYSTEM_ACTOR } from '../../src/modules/audit';
+import type { RoiReport } from '../../src/modules/marketing';
+import { recordOrder, seededProject } from '../helpers/orders';
 
 const csv = (rows: (string | number)[][]) => Buffer.from(`\uFEFF${rows.map((r) => r.join(',')).join('\r\n')}\r\n`, 'utf8');
 
@@ -219,6 +222,33 @@ describe('imports of clients, orders and treatments', () => {
       expect(steps.every((s: any) => s.src === 'T4')).toBe(true);
       expect(steps.every((s: any) => new Date(s.dueAt).getTime() > t.clock.now().getTime() - 86_400_000)).toBe(true);
       expect(steps.map((s: any) => s.step)).toContain('repurchase');
+    });
+  });
+
+  describe('imported orders and the channel ROI rollup', () => {
+    it('a real run brings the rollup up to date for the months it wrote, and an earlier imported order moves the client\'s first paying month', async () => {
+      const header = ['客户编号', '姓名', '手机号', '性别', '出生日期', '专属咨询师'];
+      await importFile(csv([header, ['R1', '钱七', '13800000077', '女', '', '']]), 'clients', '客户R.csv');
+      const [{ id }] = await t.deps.db.query("SELECT target_id AS id FROM import_links WHERE kind = 'clients' AND source_id = 'R1'");
+      const client = (await t.deps.db.query('SELECT * FROM clients WHERE id = ?', [id]))[0];
+      const doctor = await createStaff(t, 'doctor');
+      const project = await seededProject(t, 'photorejuvenation');
+      // A live order in March goes through the order hooks: the client is a new paying client of March (with C3, imported above).
+      await recordOrder(t, { client: { ...client, id: Number(id), publicId: client.public_id }, doctor, paidAt: new Date('2026-03-10T03:00:00Z'), items: [{ projectId: project.id, amountFen: 50_000 }], treated: false });
+      const q = (attribution: 'first' | 'last') => ({ from: '2025-12', to: '2026-03', attribution, groupBy: 'month' as const });
+      const month = (r: RoiReport, m: string) => r.rows.filter((x) => x.month === m).reduce((s, x) => ({ revenue: s.revenue + x.revenueFen, fresh: s.fresh + x.newPayingClients }), { revenue: 0, fresh: 0 });
+      expect(month(await t.services.marketing.roiReport(SYSTEM_ACTOR, q('first')), '2026-03')).toEqual({ revenue: 530_000, fresh: 2 });
+
+      const { done } = await importFile(csv([['订单号', '客户编号', '项目编码', '实付金额', '支付日期', '医师'], ['RO1', 'R1', 'photorejuvenation', '1000', '2025-12-05', doctorName]]), 'orders', '订单R.csv');
+      expect(done.problems).toEqual([]);
+      expect(done.counts).toEqual({ created: 1, matched: 0, unchanged: 0, failed: 0 });
+      for (const attribution of ['first', 'last'] as const) {
+        const [rollup, truth] = await Promise.all([t.services.marketing.roiReport(SYSTEM_ACTOR, q(attribution)), t.services.marketing.recomputeRoi(q(attribution))]);
+        expect(rollup.rows).toEqual(truth.rows);
+        expect(rollup.totals).toEqual(truth.totals);
+        // December has the imported ¥1,000 and the new paying client March had before.
+        expect([month(rollup, '2025-12'), month(rollup, '2026-03')]).toEqual([{ revenue: 100_000, fresh: 1 }, { revenue: 530_000, fresh: 1 }]);
+      }
     });
   });
 });

@@ -180,6 +180,12 @@ export const OPERATION_ROLES: Record<string, readonly string[] | null> = {
   "GET /api/staff/reports/satisfaction/export": [
     "director"
   ],
+  "GET /api/staff/reports/staff-performance": [
+    "director"
+  ],
+  "GET /api/staff/reports/staff-performance/export": [
+    "director"
+  ],
   "GET /api/staff/rewards": null,
   "GET /api/staff/scheduler/runs": [
     "director"

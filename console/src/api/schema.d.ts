@@ -2688,6 +2688,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/staff/reports/staff-performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Staff performance: per consultant leads, conversion, revenue and their clients' satisfaction; per doctor plans, acceptance, treatments and NPS; beside the previous period (director, audited)
+         * @description Roles: director
+         */
+        get: operations["get__api_staff_reports_staff_performance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/staff/reports/staff-performance/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The staff performance report as a file (CSV with BOM or xlsx): a line per person and period, amounts in yuan (director, audited)
+         * @description Roles: director
+         */
+        get: operations["get__api_staff_reports_staff_performance_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/staff/rewards": {
         parameters: {
             query?: never;
@@ -18306,6 +18346,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description IMPORT_FILE_EXPIRED */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
             /** @description BODY_TOO_LARGE */
             413: {
                 headers: {
@@ -18497,6 +18552,21 @@ export interface operations {
             };
             /** @description IMPORT_ALREADY_RUN */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description IMPORT_FILE_EXPIRED */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -25079,6 +25149,340 @@ export interface operations {
         };
     };
     get__api_staff_reports_satisfaction_export: {
+        parameters: {
+            query?: {
+                format?: "csv" | "xlsx";
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_reports_staff_performance: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description every active consultant, and a former one with figures in either period */
+                        consultants?: {
+                            /** @description current − previous, figure by figure (rates in points of 0–1); null where either side is null */
+                            change?: {
+                                /** Format: float */
+                                averageScore?: number | null;
+                                /** Format: float */
+                                conversionRate?: number | null;
+                                /** Format: float */
+                                convertedLeads?: number | null;
+                                /** Format: float */
+                                firstPaidOrders?: number | null;
+                                /** Format: float */
+                                leads?: number | null;
+                                /** Format: float */
+                                nps?: number | null;
+                                /** Format: float */
+                                plans?: number | null;
+                                /** Format: float */
+                                questionnaires?: number | null;
+                                /** Format: float */
+                                revenueFen?: number | null;
+                                /** Format: float */
+                                surveys?: number | null;
+                            };
+                            current?: {
+                                /**
+                                 * Format: float
+                                 * @description the mean of every indicator score (1–5) given in those surveys, two decimals; null without scores
+                                 */
+                                averageScore?: number | null;
+                                /**
+                                 * Format: float
+                                 * @description convertedLeads / leads (0–1, four decimals); null without leads
+                                 */
+                                conversionRate?: number | null;
+                                /** @description of `leads`, those with an order still worth something paid before the end of the period */
+                                convertedLeads?: number;
+                                /** @description this consultant's clients whose first order still worth something (not voided, not refunded in full) was paid in the period: new paying clients */
+                                firstPaidOrders?: number;
+                                /** @description clients created in the period whose dedicated consultant is this consultant (the archive's consultant when the report is read: assignments keep no history) */
+                                leads?: number;
+                                /**
+                                 * Format: float
+                                 * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
+                                 */
+                                nps?: number | null;
+                                /** @description doctors' plans first proposed in the period to this consultant's clients (drafts never shown do not count) */
+                                plans?: number;
+                                /** @description questionnaire responses submitted in the period by this consultant's clients */
+                                questionnaires?: number;
+                                /** @description orders of this consultant's clients paid in the period, paid minus refunded as they stand when read (a later refund lowers the period of the payment), voided orders nothing; fen */
+                                revenueFen?: number;
+                                /** @description satisfaction surveys answered in the period by this consultant's clients */
+                                surveys?: number;
+                            };
+                            /** @description the same figures over the previous period */
+                            previous?: {
+                                /**
+                                 * Format: float
+                                 * @description the mean of every indicator score (1–5) given in those surveys, two decimals; null without scores
+                                 */
+                                averageScore?: number | null;
+                                /**
+                                 * Format: float
+                                 * @description convertedLeads / leads (0–1, four decimals); null without leads
+                                 */
+                                conversionRate?: number | null;
+                                /** @description of `leads`, those with an order still worth something paid before the end of the period */
+                                convertedLeads?: number;
+                                /** @description this consultant's clients whose first order still worth something (not voided, not refunded in full) was paid in the period: new paying clients */
+                                firstPaidOrders?: number;
+                                /** @description clients created in the period whose dedicated consultant is this consultant (the archive's consultant when the report is read: assignments keep no history) */
+                                leads?: number;
+                                /**
+                                 * Format: float
+                                 * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
+                                 */
+                                nps?: number | null;
+                                /** @description doctors' plans first proposed in the period to this consultant's clients (drafts never shown do not count) */
+                                plans?: number;
+                                /** @description questionnaire responses submitted in the period by this consultant's clients */
+                                questionnaires?: number;
+                                /** @description orders of this consultant's clients paid in the period, paid minus refunded as they stand when read (a later refund lowers the period of the payment), voided orders nothing; fen */
+                                revenueFen?: number;
+                                /** @description satisfaction surveys answered in the period by this consultant's clients */
+                                surveys?: number;
+                            };
+                            staff?: {
+                                active?: boolean;
+                                id?: string;
+                                name?: string;
+                            };
+                        }[];
+                        /** @description every active doctor, and a former one with figures in either period */
+                        doctors?: {
+                            /** @description current − previous, figure by figure (rates in points of 0–1); null where either side is null */
+                            change?: {
+                                /** Format: float */
+                                acceptanceRate?: number | null;
+                                /** Format: float */
+                                nps?: number | null;
+                                /** Format: float */
+                                plansAccepted?: number | null;
+                                /** Format: float */
+                                plansProposed?: number | null;
+                                /** Format: float */
+                                surveys?: number | null;
+                                /** Format: float */
+                                treatments?: number | null;
+                            };
+                            current?: {
+                                /**
+                                 * Format: float
+                                 * @description plansAccepted / plansProposed (0–1, four decimals); null without proposed plans
+                                 */
+                                acceptanceRate?: number | null;
+                                /**
+                                 * Format: float
+                                 * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
+                                 */
+                                nps?: number | null;
+                                /** @description of `plansProposed`, those the client accepted before the end of the period */
+                                plansAccepted?: number;
+                                /** @description this doctor's plans first proposed to the client in the period */
+                                plansProposed?: number;
+                                /** @description satisfaction surveys answered in the period about orders naming this doctor (as the satisfaction report counts them) */
+                                surveys?: number;
+                                /** @description treatments (procedure sessions) this doctor performed in the period */
+                                treatments?: number;
+                            };
+                            /** @description the same figures over the previous period */
+                            previous?: {
+                                /**
+                                 * Format: float
+                                 * @description plansAccepted / plansProposed (0–1, four decimals); null without proposed plans
+                                 */
+                                acceptanceRate?: number | null;
+                                /**
+                                 * Format: float
+                                 * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
+                                 */
+                                nps?: number | null;
+                                /** @description of `plansProposed`, those the client accepted before the end of the period */
+                                plansAccepted?: number;
+                                /** @description this doctor's plans first proposed to the client in the period */
+                                plansProposed?: number;
+                                /** @description satisfaction surveys answered in the period about orders naming this doctor (as the satisfaction report counts them) */
+                                surveys?: number;
+                                /** @description treatments (procedure sessions) this doctor performed in the period */
+                                treatments?: number;
+                            };
+                            staff?: {
+                                active?: boolean;
+                                id?: string;
+                                name?: string;
+                            };
+                        }[];
+                        from?: string;
+                        /** @description the period of the same length (calendar days) ending the day before `from` */
+                        previous?: {
+                            from?: string;
+                            to?: string;
+                        };
+                        to?: string;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description STAFF_TOTP_ENROLMENT_REQUIRED, FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+            /** @description INTERNAL */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error?: {
+                            code: string;
+                            details?: unknown;
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+    };
+    get__api_staff_reports_staff_performance_export: {
         parameters: {
             query?: {
                 format?: "csv" | "xlsx";

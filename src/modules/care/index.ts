@@ -19,3 +19,4 @@ export const followupDueTask: Task<{ care: CareService }> = {
 };
 export { TreatmentImports } from './care.import';
 export type { ImportedTreatment } from './care.import';
+export { treatmentsByDoctorBetween } from './care.performance';

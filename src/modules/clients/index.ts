@@ -26,3 +26,4 @@ export { ClientImports } from './clients.import';
 export type { ImportedClient } from './clients.import';
 export { ClientExports } from './clients.export';
 export type { ClientExportQuery } from './clients.export';
+export { consultantLeadsBetween, consultantsOfClients } from './clients.performance';

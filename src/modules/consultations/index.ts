@@ -17,3 +17,4 @@ export { ConsultationErrors } from './consultations.errors';
 export { registerConsultationRoutes } from './consultations.routes';
 export { metricsQuery, reportQuery as appointmentReportQuery } from './consultations.schema';
 export * from './consultations.entity';
+export { plansProposedBetween } from './consultations.performance';

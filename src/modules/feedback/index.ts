@@ -28,3 +28,5 @@ export const caseSlaTask: Task<{ feedback: FeedbackService }> = {
   description: 'Alert the director about feedback cases past their deadline (once per case)',
   run: async ({ services, now }) => ({ items: await services.feedback.escalateOverdue(now) }),
 };
+export { surveysAnsweredBetween } from './feedback.performance';
+export type { AnsweredSurvey } from './feedback.performance';

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { runInTransaction } from '../../shared/db';
-import type { Clock } from '../../shared/clock';
+import { shanghaiDate, type Clock } from '../../shared/clock';
 import type { Actor, AuditService } from '../audit';
 import type { ClientImports, ImportedClient } from '../clients';
 import type { ImportedOrder, OrderImports, ProjectRef } from '../orders';
@@ -50,6 +50,8 @@ export interface PassOptions {
 
 export interface PassReport {
   rows: number;
+  /** Shanghai months (YYYY-MM) of the orders a real run wrote: the ROI rollup refreshes them. */
+  paidMonths?: string[];
   counts: ImportCounts;
   problems: RowProblem[];
   problemCount: number;
@@ -115,6 +117,7 @@ export class ImportEngine {
       if (batch.length + new Set(batchProblems.map((p) => p.line)).size >= o.batchSize) await flush();
     }
     await flush();
+    if (state.paidMonths.size) report.paidMonths = [...state.paidMonths].sort();
     return report;
   }
 
@@ -136,7 +139,7 @@ export class ImportEngine {
         const c = await this.classify(m, batch, o, state);
         const problems = [...parseProblems, ...c.problems];
         if (problems.length) throw new BatchRefused(problems);
-        await this.write(m, c, o);
+        await this.write(m, c, o, state);
         tally(c);
         return { rows, counts, problems };
       });
@@ -327,13 +330,17 @@ export class ImportEngine {
   }
 
   /** Writes a classified batch (inside its transaction): the new rows, the source-id links, one audit row. */
-  private async write(m: EntityManager, c: Classified, o: PassOptions): Promise<void> {
+  private async write(m: EntityManager, c: Classified, o: PassOptions, state: PassState): Promise<void> {
     const now = this.deps.clock.now();
     const created = c.outcomes.filter((x) => x.outcome === 'created');
     const recordedBy = o.actor.type === 'staff' ? o.actor.id : null;
     let ids: number[] = [];
     if (o.kind === 'clients') ids = await this.deps.clientImports.insertMany(m, created.map((x) => x.write as ImportedClient), now);
-    else if (o.kind === 'orders') ids = await this.deps.orderImports.insertMany(m, created.map((x) => x.write as ImportedOrder), recordedBy, now);
+    else if (o.kind === 'orders') {
+      const orders = created.map((x) => x.write as ImportedOrder);
+      ids = await this.deps.orderImports.insertMany(m, orders, recordedBy, now);
+      for (const order of orders) state.paidMonths.add(shanghaiDate(order.paidAt).slice(0, 7));
+    }
     else ids = await this.deps.treatmentImports.insertMany(m, created.map((x) => x.write as ImportedTreatment), recordedBy, now);
     created.forEach((x, i) => { x.targetId = ids[i]; });
     const newLinks = c.outcomes.filter((x) => x.outcome !== 'unchanged');
@@ -364,6 +371,7 @@ class BatchRefused extends Error {
 /** What a pass remembers between batches: lines of source ids and phones seen, reference tables, session counters. */
 class PassState {
   readonly sourceLines = new Map<string, number>();
+  readonly paidMonths = new Set<string>();
   readonly phoneLines = new Map<string, number>();
   private projectMap: Map<string, ProjectRef> | null = null;
   private readonly staff = new Map<string, Map<string, number>>();

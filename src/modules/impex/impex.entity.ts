@@ -8,6 +8,7 @@ export type ImportStatus = (typeof IMPORT_STATUSES)[number];
  * run's counts, progress (rows done of total) and the problem report (encrypted: reasons quote cells).
  */
 @Entity({ name: 'import_jobs' })
+@Index('ix_import_jobs_status', ['status', 'heartbeatAt'])
 export class ImportJob {
   @PrimaryGeneratedColumn({ type: 'int', unsigned: true })
   id!: number;
@@ -61,6 +62,10 @@ export class ImportJob {
 
   @Column({ name: 'finished_at', type: 'datetime', precision: 3, nullable: true })
   finishedAt!: Date | null;
+
+  /** Stamped by the process running a dry run or real run while it works; stale means that process died. */
+  @Column({ name: 'heartbeat_at', type: 'datetime', precision: 3, nullable: true })
+  heartbeatAt!: Date | null;
 }
 
 /** The uploaded file, encrypted in chunks (it holds names and phones) until its run is done. */

@@ -11,6 +11,8 @@ export const ImportErrors = defineErrors({
   IMPORT_MAPPING_INVALID: 422,
   // A real run while another run of the same upload is going, or after it finished.
   IMPORT_ALREADY_RUN: 409,
+  // The stored upload was purged (kept IMPORT_RETENTION_DAYS after the import finished or was abandoned): upload it again.
+  IMPORT_FILE_EXPIRED: 410,
 });
 
 declare module '../../shared/errors' {

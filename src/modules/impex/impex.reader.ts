@@ -107,24 +107,31 @@ export async function sheetNames(open: Opener): Promise<string[]> {
  */
 export async function scanXlsxSheet(open: Opener, kind: ImportKind | null): Promise<{ merges: string[]; rows: number }> {
   const { path } = await sheetFor(open, kind);
-  const zip = open().pipe(unzipper.Parse({ forceStream: true }));
+  const source = open();
+  const zip = source.pipe(unzipper.Parse({ forceStream: true }));
   const merges: string[] = [];
   let rows = 0;
-  for await (const entry of zip as AsyncIterable<ZipEntry>) {
-    if (entry.path !== path) {
-      await entry.autodrain().promise();
-      continue;
+  try {
+    for await (const entry of zip as AsyncIterable<ZipEntry>) {
+      if (entry.path !== path) {
+        await entry.autodrain().promise();
+        continue;
+      }
+      let tail = '';
+      for await (const c of entry) {
+        const text = tail + (c as Buffer).toString('latin1');
+        const cut = text.lastIndexOf('<');
+        const whole = cut >= 0 && text.length - cut < 200 ? text.slice(0, cut) : text;
+        tail = text.slice(whole.length);
+        for (const m of whole.matchAll(/<mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"/g)) merges.push(m[1]);
+        rows += whole.match(/<row[\s>]/g)?.length ?? 0;
+      }
+      rows += tail.match(/<row[\s>]/g)?.length ?? 0;
+      // The sheet is read: the entries after it need not be inflated.
+      break;
     }
-    let tail = '';
-    for await (const c of entry) {
-      const text = tail + (c as Buffer).toString('latin1');
-      const cut = text.lastIndexOf('<');
-      const whole = cut >= 0 && text.length - cut < 200 ? text.slice(0, cut) : text;
-      tail = text.slice(whole.length);
-      for (const m of whole.matchAll(/<mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"/g)) merges.push(m[1]);
-      rows += whole.match(/<row[\s>]/g)?.length ?? 0;
-    }
-    rows += tail.match(/<row[\s>]/g)?.length ?? 0;
+  } finally {
+    source.destroy();
   }
   return { merges, rows };
 }

@@ -28,14 +28,14 @@ export function registerImpexRoutes(api: ApiRouter, impex: ImpexService): void {
     .add(
       {
         method: 'post', path: '/api/staff/imports/:id/check', summary: 'Start a dry run with this mapping: nothing is written; poll the import for its report', tags: TAGS, auth: 'staff',
-        roles: DIRECTOR, params: idParams, body: startBody, status: 202, response: jobResponse, errors: ['NOT_FOUND', 'IMPORT_MAPPING_INVALID', 'IMPORT_ALREADY_RUN'],
+        roles: DIRECTOR, params: idParams, body: startBody, status: 202, response: jobResponse, errors: ['NOT_FOUND', 'IMPORT_MAPPING_INVALID', 'IMPORT_ALREADY_RUN', 'IMPORT_FILE_EXPIRED'],
       },
       ({ ctx, params, body }) => impex.startCheck(actorFromContext(ctx), params.id, body.mapping),
     )
     .add(
       {
         method: 'post', path: '/api/staff/imports/:id/run', summary: 'Start the real run in batches (a batch with a bad row writes nothing); poll the import for progress', tags: TAGS, auth: 'staff',
-        roles: DIRECTOR, params: idParams, body: startBody, status: 202, response: jobResponse, errors: ['NOT_FOUND', 'IMPORT_MAPPING_INVALID', 'IMPORT_ALREADY_RUN'],
+        roles: DIRECTOR, params: idParams, body: startBody, status: 202, response: jobResponse, errors: ['NOT_FOUND', 'IMPORT_MAPPING_INVALID', 'IMPORT_ALREADY_RUN', 'IMPORT_FILE_EXPIRED'],
       },
       ({ ctx, params, body }) => impex.startRun(actorFromContext(ctx), params.id, body.mapping),
     );

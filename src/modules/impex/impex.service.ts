@@ -8,6 +8,7 @@ import { runInTransaction } from '../../shared/db';
 import type { Logger } from '../../shared/logger';
 import type { Actor, AuditService } from '../audit';
 import { ClientImports } from '../clients';
+import { refreshRoiRollup } from '../marketing';
 import { OrderImports } from '../orders';
 import { TreatmentImports, type CareService } from '../care';
 import { ImportErrors } from './impex.errors';
@@ -64,6 +65,13 @@ const CHUNK_BYTES = 1024 * 1024;
 export const reportAad = (jobPublicId: string) => `import_jobs:${jobPublicId}:report`;
 const chunkAad = (jobPublicId: string, seq: number) => `import_file_chunks:${jobPublicId}:${seq}`;
 const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) as T : v);
+
+// A running job's process stamps it this often; a stamp older than IMPORT_STALE_MS means the process died.
+const HEARTBEAT_MS = 30_000;
+export const IMPORT_STALE_MS = 10 * 60_000;
+// An upload (names, phones) and its problem report (which quotes cells) are kept this long after the
+// import finished or was abandoned: long enough to fix and rerun, not kept for good (PIPL: no longer than needed).
+export const IMPORT_RETENTION_DAYS = 7;
 
 /** The options of one file import from the command line. */
 export interface FileImportOptions {
@@ -150,17 +158,30 @@ export class ImpexService {
     const map = mapping ?? json(job.mapping);
     const problems = mappingProblems(job.kind, map, headers);
     if (problems.length) throw new AppError(ImportErrors.IMPORT_MAPPING_INVALID, 'The column mapping is incomplete', problems.map((p) => ({ field: `body.mapping.${p.column}`, message: p.reason })));
+    if (job.status !== 'done') {
+      const [stored] = await this.deps.db.query('SELECT 1 AS present FROM import_file_chunks WHERE job_id = ? LIMIT 1', [job.id]);
+      if (!stored) throw new AppError(ImportErrors.IMPORT_FILE_EXPIRED, `The uploaded file was removed after ${IMPORT_RETENTION_DAYS} days: upload it again`, [{ field: 'id', message: 'file removed' }]);
+    }
     const result: { affectedRows: number } = await this.deps.db.query(
-      `UPDATE import_jobs SET status = ?, mapping = ?, rows_done = 0, counts = NULL, report_enc = NULL, finished_at = NULL
+      `UPDATE import_jobs SET status = ?, mapping = ?, rows_done = 0, counts = NULL, report_enc = NULL, finished_at = NULL, heartbeat_at = ?
         WHERE id = ? AND status IN ('uploaded', 'checked', 'failed')`,
-      [write ? 'running' : 'checking', JSON.stringify(map), job.id],
+      [write ? 'running' : 'checking', JSON.stringify(map), this.deps.clock.now(), job.id],
     );
     if (!result.affectedRows) throw new AppError(ImportErrors.IMPORT_ALREADY_RUN, `This import is ${job.status}`, [{ field: 'id', message: job.status }]);
     await this.deps.audit.record(actor, write ? 'import.run' : 'import.check', { details: { job: jobPublicId, kind: job.kind, sourceSystem: job.source_system } });
+    // The heartbeat says this process is still at it (see sweep); a failure or a finish stops it.
+    const beat = setInterval(() => {
+      this.deps.db.query("UPDATE import_jobs SET heartbeat_at = ? WHERE id = ? AND status IN ('checking', 'running')", [this.deps.clock.now(), job.id])
+        .catch((err) => this.deps.logger.warn({ err, job: jobPublicId }, 'import heartbeat failed'));
+    }, HEARTBEAT_MS);
+    beat.unref();
     const work = this.execute(actor, job, headers, map, write).catch(async (err) => {
       this.deps.logger.error({ err, job: jobPublicId }, 'import failed');
-      await this.deps.db.query("UPDATE import_jobs SET status = 'failed', finished_at = ? WHERE id = ?", [this.deps.clock.now(), job.id]);
-    }).finally(() => this.running.delete(jobPublicId));
+      await this.deps.db.query("UPDATE import_jobs SET status = 'failed', finished_at = ? WHERE id = ? AND status IN ('checking', 'running')", [this.deps.clock.now(), job.id]);
+    }).finally(() => {
+      clearInterval(beat);
+      this.running.delete(jobPublicId);
+    });
     this.running.set(jobPublicId, work);
     return this.view(await this.jobRow(jobPublicId));
   }
@@ -170,11 +191,11 @@ export class ImpexService {
     const report = await this.runPass(open, job.format, job.kind, {
       actor, jobId: job.id, sourceSystem: job.source_system, headers, mapping, write,
       onTotal: (total) => this.deps.db.query('UPDATE import_jobs SET rows_total = ? WHERE id = ?', [total, job.id]),
-      onBatch: (done, counts) => this.deps.db.query('UPDATE import_jobs SET rows_done = ?, counts = ? WHERE id = ?', [done, JSON.stringify(counts), job.id]),
+      onBatch: (done, counts) => this.deps.db.query('UPDATE import_jobs SET rows_done = ?, counts = ?, heartbeat_at = ? WHERE id = ?', [done, JSON.stringify(counts), this.deps.clock.now(), job.id]),
     });
     const status: ImportStatus = write ? 'done' : 'checked';
     await this.deps.db.query(
-      'UPDATE import_jobs SET status = ?, rows_done = ?, rows_total = ?, counts = ?, report_enc = ?, finished_at = ? WHERE id = ?',
+      "UPDATE import_jobs SET status = ?, rows_done = ?, rows_total = ?, counts = ?, report_enc = ?, finished_at = ? WHERE id = ? AND status IN ('checking', 'running')",
       [status, report.rows, report.rows, JSON.stringify(report.counts), this.deps.cipher.encryptJson({ problems: report.problems, problemCount: report.problemCount }, reportAad(job.public_id)),
         this.deps.clock.now(), job.id],
     );
@@ -206,11 +227,18 @@ export class ImpexService {
       for await (const row of readRows(open, format, null)) if (row.line > 0) n++;
       await o.onTotal?.(Math.max(0, n - 1));
     }
-    return this.engine.pass(readRows(open, format, sheetKind), {
+    const report = await this.engine.pass(readRows(open, format, sheetKind), {
       kind, sourceSystem: o.sourceSystem, headers: o.headers, mapping: o.mapping, write: o.write, actor: o.actor, jobId: o.jobId,
       batchSize: this.deps.config.imports.batchSize, mergedLines, pending: o.pending,
       onBatch: async (done, counts) => { await o.onBatch?.(done, counts); },
     });
+    // Imported orders run no order hooks: the channel ROI rollup is brought up to date for their months here.
+    if (report.paidMonths) {
+      const started = Date.now();
+      await runInTransaction(this.deps.db, (m) => refreshRoiRollup(m, report.paidMonths!));
+      this.deps.logger.info({ job: o.jobId, months: report.paidMonths.length, ms: Date.now() - started }, 'ROI rollup refreshed for the imported orders');
+    }
+    return report;
   }
 
   /**
@@ -261,6 +289,28 @@ export class ImpexService {
     return ids;
   }
 
+  /**
+   * Housekeeping (scheduler, every few minutes): a check or run whose heartbeat is older than
+   * IMPORT_STALE_MS lost its process (a restart, a crash) and is marked failed — its file is kept, so
+   * the director starts it again, and rows it already wrote come back as unchanged (idempotent by
+   * source id). Stored uploads and problem reports of imports finished or abandoned more than
+   * IMPORT_RETENTION_DAYS ago are deleted. Safe on several schedulers at once.
+   */
+  async sweep(now: Date): Promise<{ failed: number; purged: number }> {
+    const stale = new Date(now.getTime() - IMPORT_STALE_MS);
+    const dead: { affectedRows: number } = await this.deps.db.query(
+      `UPDATE import_jobs SET status = 'failed', finished_at = ?
+        WHERE status IN ('checking', 'running') AND COALESCE(heartbeat_at, created_at) < ?`,
+      [now, stale],
+    );
+    if (dead.affectedRows) this.deps.logger.warn({ jobs: dead.affectedRows }, 'imports without a heartbeat marked failed');
+    const cutoff = new Date(now.getTime() - IMPORT_RETENTION_DAYS * 86400_000);
+    const old = "j.status IN ('uploaded', 'checked', 'failed', 'done') AND COALESCE(j.finished_at, j.created_at) < ?";
+    const purged: { affectedRows: number } = await this.deps.db.query(`UPDATE import_jobs j SET j.report_enc = NULL WHERE ${old} AND j.report_enc IS NOT NULL`, [cutoff]);
+    const files: { affectedRows: number } = await this.deps.db.query(`DELETE c FROM import_file_chunks c JOIN import_jobs j ON j.id = c.job_id WHERE ${old}`, [cutoff]);
+    return { failed: Number(dead.affectedRows), purged: Number(purged.affectedRows) + Number(files.affectedRows) };
+  }
+
   /** The header row of the sheet a kind reads; a file without one (or without data rows) is empty. */
   private async headersOf(open: Opener, format: FileFormat, kind: ImportKind | null): Promise<string[]> {
     let headers: string[] | null = null;
@@ -279,7 +329,7 @@ export class ImpexService {
 
   private async storedFile(job: JobRow): Promise<Opener> {
     const rows: { seq: number; data_enc: Buffer }[] = await this.deps.db.query('SELECT seq, data_enc FROM import_file_chunks WHERE job_id = ? ORDER BY seq', [job.id]);
-    if (!rows.length) throw new AppError(ImportErrors.IMPORT_ALREADY_RUN, 'The file of this import is gone (it was imported)', [{ field: 'id', message: 'file removed' }]);
+    if (!rows.length) throw new AppError(ImportErrors.IMPORT_FILE_EXPIRED, 'The file of this import is gone (imported, or past its retention)', [{ field: 'id', message: 'file removed' }]);
     const file = Buffer.concat(rows.map((r) => Buffer.from(this.deps.cipher.decrypt(r.data_enc, chunkAad(job.public_id, Number(r.seq))), 'base64')));
     return () => Readable.from([file]);
   }

@@ -92,8 +92,19 @@ async function sharedStringsOf(entry: ZipEntry): Promise<string[]> {
   return out;
 }
 
-/** The workbook's sheets (names and parts, in order), shared strings and date styles: one pass over the zip. */
-export async function workbookParts(open: Opener): Promise<WorkbookParts> {
+// One reading of the small parts per opened file: an import looks at the workbook for its headers, its
+// scan and its rows of each sheet, and a workbook written as a stream keeps these parts at its end
+// (each reading is a pass over the whole zip).
+const partsOf = new WeakMap<Opener, Promise<WorkbookParts>>();
+
+/** The workbook's sheets (names and parts, in order), shared strings and date styles: one pass over the zip, once per opener. */
+export function workbookParts(open: Opener): Promise<WorkbookParts> {
+  let parts = partsOf.get(open);
+  if (!parts) partsOf.set(open, (parts = readWorkbookParts(open)));
+  return parts;
+}
+
+async function readWorkbookParts(open: Opener): Promise<WorkbookParts> {
   let workbook = '';
   let rels = '';
   let styles = '';

@@ -163,17 +163,7 @@ export async function rebuildRoiRollup(m: EntityManager): Promise<void> {
     );
   }
   for (const table of ['marketing_roi_months', 'marketing_roi_client_months', 'marketing_roi_clients']) await m.query(`DELETE FROM ${table}`);
-  const net = 'o.amount_paid_fen - o.amount_refunded_fen';
-  for (const [attribution, channel] of [['first', `COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}')`], ['last', 'o.last_touch_channel']] as const) {
-    await m.query(
-      `INSERT INTO marketing_roi_client_months (attribution, month, channel, client_id, net_fen, valuable_orders)
-       SELECT '${attribution}', ${monthOf('o.paid_at')}, ${channel}, o.client_id, SUM(${net}), SUM(o.amount_paid_fen > o.amount_refunded_fen)
-         FROM orders o JOIN clients c ON c.id = o.client_id
-        WHERE o.status <> 'voided'
-        GROUP BY 2, 3, 4
-       HAVING SUM(${net}) <> 0 OR SUM(o.amount_paid_fen > o.amount_refunded_fen) <> 0`,
-    );
-  }
+  await insertClientMonths(m, 'TRUE', []);
   await m.query(
     `INSERT INTO marketing_roi_clients (client_id, first_paid_at, first_month, first_channel, last_channel)
      SELECT f.client_id, f.paid_at, ${monthOf('f.paid_at')}, COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}'),
@@ -181,13 +171,86 @@ export async function rebuildRoiRollup(m: EntityManager): Promise<void> {
        FROM (SELECT client_id, MIN(paid_at) AS paid_at FROM orders x WHERE ${valuable('x')} GROUP BY client_id) f
        JOIN clients c ON c.id = f.client_id`,
   );
+  await insertMonths(m, 'TRUE', 'first_month IS NOT NULL', []);
+}
+
+/** The client shares of the orders that `where` (on `o`) keeps, per attribution, month, channel and client. */
+async function insertClientMonths(m: EntityManager, where: string, params: unknown[]): Promise<void> {
+  const net = 'o.amount_paid_fen - o.amount_refunded_fen';
+  for (const [attribution, channel] of [['first', `COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}')`], ['last', 'o.last_touch_channel']] as const) {
+    await m.query(
+      `INSERT INTO marketing_roi_client_months (attribution, month, channel, client_id, net_fen, valuable_orders)
+       SELECT '${attribution}', ${monthOf('o.paid_at')}, ${channel}, o.client_id, SUM(${net}), SUM(o.amount_paid_fen > o.amount_refunded_fen)
+         FROM orders o JOIN clients c ON c.id = o.client_id
+        WHERE o.status <> 'voided' AND ${where}
+        GROUP BY 2, 3, 4
+       HAVING SUM(${net}) <> 0 OR SUM(o.amount_paid_fen > o.amount_refunded_fen) <> 0`,
+      params,
+    );
+  }
+}
+
+/** The month cells from the client shares (`shares` on their month) and the first paying months (`firsts` on first_month); `params` serve each filter. */
+async function insertMonths(m: EntityManager, shares: string, firsts: string, params: unknown[]): Promise<void> {
   await m.query(
     `INSERT INTO marketing_roi_months (attribution, month, channel, revenue_fen, paying_clients, new_paying_clients)
      SELECT attribution, month, channel, SUM(revenue), SUM(paying), SUM(fresh) FROM (
        SELECT attribution, month, channel, SUM(net_fen) AS revenue, SUM(valuable_orders > 0) AS paying, 0 AS fresh
-         FROM marketing_roi_client_months GROUP BY 1, 2, 3
-       UNION ALL SELECT 'first', first_month, first_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE first_month IS NOT NULL GROUP BY 2, 3
-       UNION ALL SELECT 'last', first_month, last_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE first_month IS NOT NULL GROUP BY 2, 3
+         FROM marketing_roi_client_months WHERE ${shares} GROUP BY 1, 2, 3
+       UNION ALL SELECT 'first', first_month, first_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE ${firsts} GROUP BY 2, 3
+       UNION ALL SELECT 'last', first_month, last_channel, 0, 0, COUNT(*) FROM marketing_roi_clients WHERE ${firsts} GROUP BY 2, 3
      ) x GROUP BY 1, 2, 3`,
+    [...params, ...params, ...params],
   );
+}
+
+/**
+ * Brings the rollup up to date for orders written without the order hooks (an import of another
+ * system's history): recomputes every month from the first to the last of `months` (Shanghai,
+ * YYYY-MM) from the orders, and the first paying order of every client with an order in them —
+ * which may move a client's new-paying month out of a month outside the range, so that month's
+ * figures are recomputed too. The same queries as the full rebuild, on a part. Run it in a transaction.
+ */
+export async function refreshRoiRollup(m: EntityManager, months: Iterable<string>): Promise<void> {
+  const sorted = [...new Set(months)].sort();
+  if (!sorted.length) return;
+  const [from, to] = [sorted[0], sorted[sorted.length - 1]];
+  const start = new Date(Date.parse(`${from}-01T00:00:00Z`) - SHANGHAI_OFFSET_MS);
+  const [y, mo] = to.split('-').map(Number);
+  const end = new Date(Date.UTC(y, mo, 1) - SHANGHAI_OFFSET_MS);
+  const inRange = 'o.paid_at >= ? AND o.paid_at < ?';
+  // The clients whose orders lie in the range: their rows first, the lock the order hooks take too.
+  const clients = `SELECT DISTINCT o.client_id FROM orders o WHERE ${inRange}`;
+  await m.query(`INSERT INTO marketing_roi_clients (client_id) ${clients} ON DUPLICATE KEY UPDATE client_id = marketing_roi_clients.client_id`, [start, end]);
+  const before: { month: string }[] = await m.query(
+    `SELECT DISTINCT first_month AS month FROM marketing_roi_clients WHERE first_month IS NOT NULL AND client_id IN (${clients}) FOR UPDATE`, [start, end],
+  );
+  await m.query(
+    `UPDATE orders o SET o.last_touch_channel = ${lastTouchSql('o.client_id', 'o.paid_at', '(SELECT c.source_channel FROM clients c WHERE c.id = o.client_id)')}
+      WHERE ${inRange} AND o.last_touch_channel IS NULL`,
+    [start, end],
+  );
+  await m.query('DELETE FROM marketing_roi_client_months WHERE month BETWEEN ? AND ?', [from, to]);
+  await insertClientMonths(m, inRange, [start, end]);
+  await m.query(
+    `UPDATE marketing_roi_clients r
+       JOIN (SELECT x.client_id, MIN(x.paid_at) AS paid_at FROM orders x
+              WHERE ${valuable('x')} AND x.client_id IN (SELECT client_id FROM (${clients}) k) GROUP BY x.client_id) f ON f.client_id = r.client_id
+       JOIN clients c ON c.id = f.client_id
+        SET r.first_paid_at = f.paid_at, r.first_month = ${monthOf('f.paid_at')}, r.first_channel = COALESCE(c.source_channel, '${UNKNOWN_CHANNEL}'),
+            r.last_channel = (SELECT o.last_touch_channel FROM orders o WHERE o.client_id = f.client_id AND o.paid_at = f.paid_at AND ${valuable('o')} ORDER BY o.id LIMIT 1)`,
+    [start, end],
+  );
+  await m.query(
+    `UPDATE marketing_roi_clients r SET r.first_paid_at = NULL, r.first_month = NULL, r.first_channel = NULL, r.last_channel = NULL
+      WHERE r.client_id IN (SELECT client_id FROM (${clients}) k) AND NOT EXISTS (SELECT 1 FROM orders x WHERE x.client_id = r.client_id AND ${valuable('x')})`,
+    [start, end],
+  );
+  // Months whose new paying clients may have changed: the range, and the months those clients were new in before.
+  const outside = before.map((b) => b.month).filter((month) => month < from || month > to);
+  const monthsSql = `(month BETWEEN ? AND ?${outside.length ? ` OR month IN (${outside.map(() => '?').join(',')})` : ''})`;
+  const firstSql = `(first_month BETWEEN ? AND ?${outside.length ? ` OR first_month IN (${outside.map(() => '?').join(',')})` : ''})`;
+  const monthParams = [from, to, ...outside];
+  await m.query(`DELETE FROM marketing_roi_months WHERE ${monthsSql}`, monthParams);
+  await insertMonths(m, monthsSql, firstSql, monthParams);
 }

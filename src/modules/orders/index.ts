@@ -10,3 +10,4 @@ export { OrderImports } from './orders.import';
 export type { ImportedOrder, ProjectRef } from './orders.import';
 export { OrderExports } from './orders.export';
 export type { OrderExportQuery } from './orders.export';
+export { netPaidByClientBetween, firstPaymentsBetween, paidBefore, doctorsOfOrders } from './orders.performance';

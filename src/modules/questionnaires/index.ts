@@ -13,3 +13,4 @@ export { registerQuestionnaireRoutes } from './questionnaires.routes';
 export { seedDemoQuestionnaires } from './questionnaires.demo';
 export * from './questionnaires.entity';
 export { submissionsAfter } from './questionnaires.leads-feed';
+export { responsesByClientBetween } from './questionnaires.performance';

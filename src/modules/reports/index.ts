@@ -15,3 +15,5 @@ export const monthlySummaryTask: Task<{ monthlySummary: MonthlySummary }> = {
   description: "Push last month's summary to each director as a WeCom notice linking into the console",
   run: async ({ services, now }) => ({ items: await services.monthlySummary.run(now) }),
 };
+export { StaffPerformance, STAFF_PERFORMANCE_MAX_DAYS, quarterOf, performanceRange } from './reports.staff-performance';
+export type { StaffPerformanceDeps, StaffPerformanceReport, ConsultantFigures, DoctorFigures, PerformanceRow } from './reports.staff-performance';

@@ -5,3 +5,4 @@ export { StaffErrors } from './staff.errors';
 export { passwordIsMixed, PASSWORD_MIN_LENGTH } from './staff.schema';
 export * from './staff.entity';
 export { totpAad } from './staff.totp';
+export { staffOfRoles } from './staff.performance';
