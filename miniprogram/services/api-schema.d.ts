@@ -841,18 +841,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        date?: string;
-                        durationMinutes?: number;
-                        kind?: string;
-                        slots?: {
+                        date: string;
+                        durationMinutes: number;
+                        kind: string;
+                        slots: {
                             /** Format: date-time */
-                            at?: string;
-                            doctors?: {
-                                booked?: number;
-                                capacity?: number;
-                                free?: number;
-                                id?: string;
-                                name?: string;
+                            at: string;
+                            doctors: {
+                                booked: number;
+                                capacity: number;
+                                free: number;
+                                id: string;
+                                name: string;
                             }[];
                         }[];
                     };
@@ -939,34 +939,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -1049,29 +1049,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -1186,29 +1186,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -1293,29 +1293,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -1439,13 +1439,13 @@ export interface operations {
                         /** @description Seconds until the token expires */
                         expiresIn: number;
                         /** @description Only when the login carried a referral code */
-                        referral?: {
+                        referral: {
                             bound: boolean;
                             /**
                              * @description Why the referral code was not bound (the client is registered anyway)
                              * @enum {string}
                              */
-                            reason?: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
+                            reason: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
                         };
                         /** @description Bearer token for /api/mp routes */
                         token: string;
@@ -1638,15 +1638,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            category?: string | null;
+                        items: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         }[];
                     };
                 };
@@ -1710,17 +1710,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        complaint?: {
-                            category?: string | null;
+                        complaint: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -1850,66 +1850,66 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                kind: string;
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -1992,30 +1992,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -2206,30 +2206,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -2341,17 +2341,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     }[];
                 };
             };
@@ -2413,17 +2413,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -2553,7 +2553,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: float */
-                        withdrawn?: number;
+                        withdrawn: number;
                     };
                 };
             };
@@ -2621,8 +2621,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                     };
                 };
             };
@@ -2774,11 +2774,11 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied?: boolean;
-                            year?: number;
+                            satisfied: boolean;
+                            year: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -2848,11 +2848,11 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied?: boolean;
-                            year?: number;
+                            satisfied: boolean;
+                            year: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -2970,7 +2970,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        phone?: string;
+                        phone: string;
                     };
                 };
             };
@@ -3127,25 +3127,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            open?: boolean;
-                            photos?: {
+                            dueAt: string;
+                            open: boolean;
+                            photos: {
                                 /** @enum {string} */
-                                contentType?: "image/jpeg" | "image/png" | "image/webp";
+                                contentType: "image/jpeg" | "image/png" | "image/webp";
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
-                                sizeBytes?: number;
-                                step?: string;
-                                treatment?: string;
+                                createdAt: string;
+                                id: string;
+                                sizeBytes: number;
+                                step: string;
+                                treatment: string;
                             }[];
-                            project?: string;
-                            step?: string;
-                            treatment?: string;
+                            project: string;
+                            step: string;
+                            treatment: string;
                         }[];
-                        maxBytes?: number;
+                        maxBytes: number;
                     };
                 };
             };
@@ -3201,13 +3201,13 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        contentType?: "image/jpeg" | "image/png" | "image/webp";
+                        contentType: "image/jpeg" | "image/png" | "image/webp";
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        sizeBytes?: number;
-                        step?: string;
-                        treatment?: string;
+                        createdAt: string;
+                        id: string;
+                        sizeBytes: number;
+                        step: string;
+                        treatment: string;
                     };
                 };
             };
@@ -3513,23 +3513,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            acceptedAt?: string | null;
-                            acceptedRevision?: number | null;
-                            currentRevision?: number;
-                            doctor?: {
-                                name?: string;
+                            acceptedAt: string | null;
+                            acceptedRevision: number | null;
+                            currentRevision: number;
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            id: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
+                            proposedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                            status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -3587,57 +3587,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
+                        priceMaxFen: number;
+                        priceMinFen: number;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3735,66 +3735,66 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                kind: string;
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -3932,57 +3932,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
+                        priceMaxFen: number;
+                        priceMinFen: number;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -4109,15 +4109,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balance?: number;
-                        expiringSoon?: {
-                            lots?: {
+                        balance: number;
+                        expiringSoon: {
+                            lots: {
                                 /** Format: date-time */
-                                expiresAt?: string;
-                                points?: number;
+                                expiresAt: string;
+                                points: number;
                             }[];
-                            points?: number;
-                            withinDays?: number;
+                            points: number;
+                            withinDays: number;
                         };
                     };
                 };
@@ -4173,19 +4173,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            balanceAfter?: number;
+                        hasMore: boolean;
+                        items: {
+                            balanceAfter: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            delta?: number;
+                            createdAt: string;
+                            delta: number;
                             /** Format: date-time */
-                            expiresAt?: string | null;
+                            expiresAt: string | null;
                             /** @enum {string} */
-                            reason?: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
-                            remaining?: number | null;
+                            reason: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
+                            remaining: number | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -4254,32 +4254,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        healthConsentRequired?: boolean;
-                        intro?: string;
-                        sections?: {
-                            description?: string;
-                            id?: string;
-                            questions?: {
-                                id?: string;
-                                options?: {
-                                    label?: string;
-                                    none?: boolean;
-                                    value?: string;
+                        code: string;
+                        healthConsentRequired: boolean;
+                        intro: string;
+                        sections: {
+                            description: string;
+                            id: string;
+                            questions: {
+                                id: string;
+                                options: {
+                                    label: string;
+                                    none: boolean;
+                                    value: string;
                                 }[];
-                                required?: boolean;
-                                sensitive?: boolean;
-                                showIf?: Record<string, never>;
-                                title?: string;
+                                required: boolean;
+                                sensitive: boolean;
+                                showIf: Record<string, never>;
+                                title: string;
                                 /** @enum {string} */
-                                type?: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
+                                type: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
                             }[];
-                            sensitive?: boolean;
-                            title?: string;
+                            sensitive: boolean;
+                            title: string;
                         }[];
-                        title?: string;
-                        version?: number;
-                        versionId?: string;
+                        title: string;
+                        version: number;
+                        versionId: string;
                     };
                 };
             };
@@ -4378,17 +4378,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: Record<string, never>;
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -4498,17 +4498,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: Record<string, never>;
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -4666,21 +4666,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
-                        replayed?: boolean;
+                        id: string;
+                        pointsEarned: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -4839,20 +4839,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
+                        id: string;
+                        pointsEarned: number;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -4937,19 +4937,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        heldFen?: number;
+                        balanceFen: number;
+                        hasMore: boolean;
+                        heldFen: number;
                         /** @description monthly totals, newest first: never one line per reward */
-                        items?: {
+                        items: {
                             /** @description taken back in the month after refunds (zero or negative) */
-                            adjustedFen?: number;
+                            adjustedFen: number;
                             /** @description cashback credited in the month */
-                            earnedFen?: number;
+                            earnedFen: number;
                             /** @description YYYY-MM, Asia/Shanghai */
-                            month?: string;
+                            month: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -5019,19 +5019,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
+                        hasMore: boolean;
                         /** @description only friends who agreed to share their status */
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            boundAt?: string;
+                            boundAt: string;
                             /** @description masked */
-                            name?: string;
+                            name: string;
                             /** @enum {string} */
-                            status?: "joined" | "reward_pending" | "reward_earned";
+                            status: "joined" | "reward_pending" | "reward_earned";
                         }[];
                         /** @description friends who did not agree: a count only */
-                        others?: number;
-                        page?: number;
+                        others: number;
+                        page: number;
                     };
                 };
             };
@@ -5100,18 +5100,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        me?: {
-                            converted?: number;
-                            rank?: number | null;
+                        me: {
+                            converted: number;
+                            rank: number | null;
                         };
                         /** @enum {string} */
-                        period?: "month" | "quarter";
-                        periodKey?: string;
-                        top?: {
-                            converted?: number;
-                            isMe?: boolean;
-                            name?: string;
-                            rank?: number;
+                        period: "month" | "quarter";
+                        periodKey: string;
+                        top: {
+                            converted: number;
+                            isMe: boolean;
+                            name: string;
+                            rank: number;
                         }[];
                     };
                 };
@@ -5179,41 +5179,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        cashback?: {
+                        cashback: {
                             /** @description released cashback; negative after a clawback larger than the balance (offset against future cashback) */
-                            balanceFen?: number;
+                            balanceFen: number;
                             /** @description cashback waiting for the refund window to pass */
-                            heldFen?: number;
+                            heldFen: number;
                         };
                         /** @description the client's referral code 推荐码 */
-                        code?: string;
-                        friends?: number;
+                        code: string;
+                        friends: number;
                         /** @description referral points waiting for the refund window (as referrer, and welcome points as a referred friend) */
-                        heldPoints?: number;
+                        heldPoints: number;
                         /** @description GET this (with the session) for the QR code image */
-                        qrCodePath?: string;
+                        qrCodePath: string;
                         /** @description for a referred client: whether the referrer may see their status */
-                        referredBy?: {
+                        referredBy: {
                             /** Format: date-time */
-                            decidedAt?: string | null;
+                            decidedAt: string | null;
                             /** @description the referrer sees this client as joined / reward pending / reward earned */
-                            sharesStatus?: boolean;
+                            sharesStatus: boolean;
                         } | null;
                         /** @description path for onShareAppMessage, with the code as `ref` */
-                        sharePath?: string;
-                        tier?: {
+                        sharePath: string;
+                        tier: {
                             /** @description converted referrals so far in the period */
-                            converted?: number;
-                            next?: {
-                                converted?: number;
-                                rateBp?: number;
+                            converted: number;
+                            next: {
+                                converted: number;
+                                rateBp: number;
                             } | null;
                             /** @enum {string} */
-                            period?: "month" | "quarter";
+                            period: "month" | "quarter";
                             /** @description YYYY-MM or YYYY-Qn */
-                            periodKey?: string;
+                            periodKey: string;
                             /** @description cashback rate of the next paid order of a friend, basis points */
-                            rateBp?: number;
+                            rateBp: number;
                         };
                     };
                 };
@@ -5396,9 +5396,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        decidedAt?: string | null;
+                        decidedAt: string | null;
                         /** @description the referrer sees this client as joined / reward pending / reward earned */
-                        sharesStatus?: boolean;
+                        sharesStatus: boolean;
                     };
                 };
             };
@@ -5510,20 +5510,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            description?: string;
-                            id?: string;
+                        items: {
+                            description: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
-                            perClientLimit?: number | null;
-                            pointsPrice?: number;
-                            redeemedByMe?: number;
-                            stock?: number;
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat";
+                            perClientLimit: number | null;
+                            pointsPrice: number;
+                            redeemedByMe: number;
+                            stock: number;
+                            title: string;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                             /** Format: date-time */
-                            validTo?: string | null;
+                            validTo: string | null;
                         }[];
                     };
                 };
@@ -5585,45 +5585,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -5750,11 +5750,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            credits?: number;
-                            templateId?: string;
+                        items: {
+                            credits: number;
+                            templateId: string;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -5815,10 +5815,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        credits?: number;
-                        templateId?: string;
+                        credits: number;
+                        templateId: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -5930,52 +5930,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            answer?: {
+                        items: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         }[];
                     };
                 };
@@ -6030,51 +6030,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
+                        answer: {
                             /** Format: date-time */
-                            answeredAt?: string;
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                            answeredAt: string;
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number;
+                            nps: number;
                             /** @enum {string} */
-                            via?: "miniprogram" | "bot";
+                            via: "miniprogram" | "bot";
                         } | null;
-                        canShare?: boolean;
+                        canShare: boolean;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
-                        order?: {
-                            doctor?: {
-                                name?: string;
+                        expiresAt: string;
+                        id: string;
+                        order: {
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
+                            id: string;
                             /** Format: date-time */
-                            paidAt?: string | null;
-                            projects?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string | null;
+                            projects: {
+                                id: string;
+                                name: string;
                             }[];
                         };
-                        questions?: {
+                        questions: {
                             /** @enum {string} */
-                            key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                            label?: string;
+                            key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                            label: string;
                         }[];
                         /** Format: date-time */
-                        sharedAt?: string | null;
+                        sharedAt: string | null;
                         /** @enum {string} */
-                        status?: "open" | "answered" | "expired";
+                        status: "open" | "answered" | "expired";
                     };
                 };
             };
@@ -6177,53 +6177,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        replayed?: boolean;
-                        survey?: {
-                            answer?: {
+                        replayed: boolean;
+                        survey: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         };
                     };
                 };
@@ -6363,11 +6363,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        channel?: string;
-                        points?: number;
-                        replayed?: boolean;
+                        channel: string;
+                        points: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        sharedAt?: string;
+                        sharedAt: string;
                     };
                 };
             };
@@ -6497,49 +6497,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            benefit?: {
-                                capFen?: number | null;
+                        hasMore: boolean;
+                        items: {
+                            benefit: {
+                                capFen: number | null;
                                 /** @enum {string} */
-                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                                percent?: number | null;
+                                kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent: number | null;
                                 /** @description project codes the voucher may be used on; null: any */
-                                projects?: string[] | null;
-                                service?: string | null;
+                                projects: string[] | null;
+                                service: string | null;
                                 /** @description what it gives, as the client reads it */
-                                text?: string;
-                                title?: string;
-                                valueFen?: number | null;
+                                text: string;
+                                title: string;
+                                valueFen: number | null;
                             } | null;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
-                            code?: string;
+                            cancelledAt: string | null;
+                            code: string;
                             /** Format: date-time */
-                            createdAt?: string;
-                            discountFen?: number | null;
+                            createdAt: string;
+                            discountFen: number | null;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
+                            expiresAt: string;
+                            id: string;
                             /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                            item?: {
-                                id?: string;
+                            item: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                                title?: string;
+                                kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                                title: string;
                             };
-                            orderAmountFen?: number | null;
-                            points?: number;
+                            orderAmountFen: number | null;
+                            points: number;
                             /** @enum {string} */
-                            source?: "points" | "rule";
+                            source: "points" | "rule";
                             /** @enum {string} */
-                            status?: "issued" | "used" | "cancelled" | "expired";
+                            status: "issued" | "used" | "cancelled" | "expired";
                             /** Format: date-time */
-                            usedAt?: string | null;
+                            usedAt: string | null;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -6608,45 +6608,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -6730,45 +6730,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -6868,18 +6868,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        items?: {
+                        balanceFen: number;
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            createdAt?: string | null;
-                            deltaFen?: number;
+                            createdAt: string | null;
+                            deltaFen: number;
                             /** @enum {string} */
-                            kind?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
+                            kind: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
                             /** @description Referral cashback lines: the Shanghai month (YYYY-MM) they total */
-                            month?: string | null;
+                            month: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -6954,14 +6954,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        replayed?: boolean;
-                        voucher?: {
-                            code?: string;
+                        balanceFen: number;
+                        replayed: boolean;
+                        voucher: {
+                            code: string;
                             /** Format: date-time */
-                            expiresAt?: string | null;
-                            publicId?: string;
-                            valueFen?: number;
+                            expiresAt: string | null;
+                            publicId: string;
+                            valueFen: number;
                         };
                     };
                 };
@@ -7074,11 +7074,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        bound?: boolean;
-                        code?: string;
+                        bound: boolean;
+                        code: string;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        instructions?: string;
+                        expiresAt: string;
+                        instructions: string;
                     };
                 };
             };
@@ -7130,9 +7130,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        configId?: string;
-                        qrCode?: string;
-                        state?: string;
+                        configId: string;
+                        qrCode: string;
+                        state: string;
                     };
                 };
             };

@@ -3160,18 +3160,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        date?: string;
-                        durationMinutes?: number;
-                        kind?: string;
-                        slots?: {
+                        date: string;
+                        durationMinutes: number;
+                        kind: string;
+                        slots: {
                             /** Format: date-time */
-                            at?: string;
-                            doctors?: {
-                                booked?: number;
-                                capacity?: number;
-                                free?: number;
-                                id?: string;
-                                name?: string;
+                            at: string;
+                            doctors: {
+                                booked: number;
+                                capacity: number;
+                                free: number;
+                                id: string;
+                                name: string;
                             }[];
                         }[];
                     };
@@ -3258,34 +3258,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -3368,29 +3368,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3505,29 +3505,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3612,29 +3612,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3758,13 +3758,13 @@ export interface operations {
                         /** @description Seconds until the token expires */
                         expiresIn: number;
                         /** @description Only when the login carried a referral code */
-                        referral?: {
+                        referral: {
                             bound: boolean;
                             /**
                              * @description Why the referral code was not bound (the client is registered anyway)
                              * @enum {string}
                              */
-                            reason?: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
+                            reason: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
                         };
                         /** @description Bearer token for /api/mp routes */
                         token: string;
@@ -3957,15 +3957,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            category?: string | null;
+                        items: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         }[];
                     };
                 };
@@ -4029,17 +4029,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        complaint?: {
-                            category?: string | null;
+                        complaint: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -4169,66 +4169,66 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                kind: string;
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -4311,30 +4311,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -4525,30 +4525,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -4660,17 +4660,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     }[];
                 };
             };
@@ -4732,17 +4732,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -4872,7 +4872,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: float */
-                        withdrawn?: number;
+                        withdrawn: number;
                     };
                 };
             };
@@ -4940,8 +4940,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                     };
                 };
             };
@@ -5093,11 +5093,11 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied?: boolean;
-                            year?: number;
+                            satisfied: boolean;
+                            year: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -5167,11 +5167,11 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied?: boolean;
-                            year?: number;
+                            satisfied: boolean;
+                            year: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -5289,7 +5289,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        phone?: string;
+                        phone: string;
                     };
                 };
             };
@@ -5446,25 +5446,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            open?: boolean;
-                            photos?: {
+                            dueAt: string;
+                            open: boolean;
+                            photos: {
                                 /** @enum {string} */
-                                contentType?: "image/jpeg" | "image/png" | "image/webp";
+                                contentType: "image/jpeg" | "image/png" | "image/webp";
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
-                                sizeBytes?: number;
-                                step?: string;
-                                treatment?: string;
+                                createdAt: string;
+                                id: string;
+                                sizeBytes: number;
+                                step: string;
+                                treatment: string;
                             }[];
-                            project?: string;
-                            step?: string;
-                            treatment?: string;
+                            project: string;
+                            step: string;
+                            treatment: string;
                         }[];
-                        maxBytes?: number;
+                        maxBytes: number;
                     };
                 };
             };
@@ -5520,13 +5520,13 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        contentType?: "image/jpeg" | "image/png" | "image/webp";
+                        contentType: "image/jpeg" | "image/png" | "image/webp";
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        sizeBytes?: number;
-                        step?: string;
-                        treatment?: string;
+                        createdAt: string;
+                        id: string;
+                        sizeBytes: number;
+                        step: string;
+                        treatment: string;
                     };
                 };
             };
@@ -5832,23 +5832,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            acceptedAt?: string | null;
-                            acceptedRevision?: number | null;
-                            currentRevision?: number;
-                            doctor?: {
-                                name?: string;
+                            acceptedAt: string | null;
+                            acceptedRevision: number | null;
+                            currentRevision: number;
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            id: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
+                            proposedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                            status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -5906,57 +5906,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
+                        priceMaxFen: number;
+                        priceMinFen: number;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -6054,66 +6054,66 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                kind: string;
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -6251,57 +6251,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
+                        priceMaxFen: number;
+                        priceMinFen: number;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -6428,15 +6428,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balance?: number;
-                        expiringSoon?: {
-                            lots?: {
+                        balance: number;
+                        expiringSoon: {
+                            lots: {
                                 /** Format: date-time */
-                                expiresAt?: string;
-                                points?: number;
+                                expiresAt: string;
+                                points: number;
                             }[];
-                            points?: number;
-                            withinDays?: number;
+                            points: number;
+                            withinDays: number;
                         };
                     };
                 };
@@ -6492,19 +6492,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            balanceAfter?: number;
+                        hasMore: boolean;
+                        items: {
+                            balanceAfter: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            delta?: number;
+                            createdAt: string;
+                            delta: number;
                             /** Format: date-time */
-                            expiresAt?: string | null;
+                            expiresAt: string | null;
                             /** @enum {string} */
-                            reason?: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
-                            remaining?: number | null;
+                            reason: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
+                            remaining: number | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -6573,32 +6573,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        healthConsentRequired?: boolean;
-                        intro?: string;
-                        sections?: {
-                            description?: string;
-                            id?: string;
-                            questions?: {
-                                id?: string;
-                                options?: {
-                                    label?: string;
-                                    none?: boolean;
-                                    value?: string;
+                        code: string;
+                        healthConsentRequired: boolean;
+                        intro: string;
+                        sections: {
+                            description: string;
+                            id: string;
+                            questions: {
+                                id: string;
+                                options: {
+                                    label: string;
+                                    none: boolean;
+                                    value: string;
                                 }[];
-                                required?: boolean;
-                                sensitive?: boolean;
-                                showIf?: Record<string, never>;
-                                title?: string;
+                                required: boolean;
+                                sensitive: boolean;
+                                showIf: Record<string, never>;
+                                title: string;
                                 /** @enum {string} */
-                                type?: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
+                                type: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
                             }[];
-                            sensitive?: boolean;
-                            title?: string;
+                            sensitive: boolean;
+                            title: string;
                         }[];
-                        title?: string;
-                        version?: number;
-                        versionId?: string;
+                        title: string;
+                        version: number;
+                        versionId: string;
                     };
                 };
             };
@@ -6697,17 +6697,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: Record<string, never>;
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -6817,17 +6817,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: Record<string, never>;
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -6985,21 +6985,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
-                        replayed?: boolean;
+                        id: string;
+                        pointsEarned: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -7158,20 +7158,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
+                        id: string;
+                        pointsEarned: number;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -7256,19 +7256,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        heldFen?: number;
+                        balanceFen: number;
+                        hasMore: boolean;
+                        heldFen: number;
                         /** @description monthly totals, newest first: never one line per reward */
-                        items?: {
+                        items: {
                             /** @description taken back in the month after refunds (zero or negative) */
-                            adjustedFen?: number;
+                            adjustedFen: number;
                             /** @description cashback credited in the month */
-                            earnedFen?: number;
+                            earnedFen: number;
                             /** @description YYYY-MM, Asia/Shanghai */
-                            month?: string;
+                            month: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -7338,19 +7338,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
+                        hasMore: boolean;
                         /** @description only friends who agreed to share their status */
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            boundAt?: string;
+                            boundAt: string;
                             /** @description masked */
-                            name?: string;
+                            name: string;
                             /** @enum {string} */
-                            status?: "joined" | "reward_pending" | "reward_earned";
+                            status: "joined" | "reward_pending" | "reward_earned";
                         }[];
                         /** @description friends who did not agree: a count only */
-                        others?: number;
-                        page?: number;
+                        others: number;
+                        page: number;
                     };
                 };
             };
@@ -7419,18 +7419,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        me?: {
-                            converted?: number;
-                            rank?: number | null;
+                        me: {
+                            converted: number;
+                            rank: number | null;
                         };
                         /** @enum {string} */
-                        period?: "month" | "quarter";
-                        periodKey?: string;
-                        top?: {
-                            converted?: number;
-                            isMe?: boolean;
-                            name?: string;
-                            rank?: number;
+                        period: "month" | "quarter";
+                        periodKey: string;
+                        top: {
+                            converted: number;
+                            isMe: boolean;
+                            name: string;
+                            rank: number;
                         }[];
                     };
                 };
@@ -7498,41 +7498,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        cashback?: {
+                        cashback: {
                             /** @description released cashback; negative after a clawback larger than the balance (offset against future cashback) */
-                            balanceFen?: number;
+                            balanceFen: number;
                             /** @description cashback waiting for the refund window to pass */
-                            heldFen?: number;
+                            heldFen: number;
                         };
                         /** @description the client's referral code 推荐码 */
-                        code?: string;
-                        friends?: number;
+                        code: string;
+                        friends: number;
                         /** @description referral points waiting for the refund window (as referrer, and welcome points as a referred friend) */
-                        heldPoints?: number;
+                        heldPoints: number;
                         /** @description GET this (with the session) for the QR code image */
-                        qrCodePath?: string;
+                        qrCodePath: string;
                         /** @description for a referred client: whether the referrer may see their status */
-                        referredBy?: {
+                        referredBy: {
                             /** Format: date-time */
-                            decidedAt?: string | null;
+                            decidedAt: string | null;
                             /** @description the referrer sees this client as joined / reward pending / reward earned */
-                            sharesStatus?: boolean;
+                            sharesStatus: boolean;
                         } | null;
                         /** @description path for onShareAppMessage, with the code as `ref` */
-                        sharePath?: string;
-                        tier?: {
+                        sharePath: string;
+                        tier: {
                             /** @description converted referrals so far in the period */
-                            converted?: number;
-                            next?: {
-                                converted?: number;
-                                rateBp?: number;
+                            converted: number;
+                            next: {
+                                converted: number;
+                                rateBp: number;
                             } | null;
                             /** @enum {string} */
-                            period?: "month" | "quarter";
+                            period: "month" | "quarter";
                             /** @description YYYY-MM or YYYY-Qn */
-                            periodKey?: string;
+                            periodKey: string;
                             /** @description cashback rate of the next paid order of a friend, basis points */
-                            rateBp?: number;
+                            rateBp: number;
                         };
                     };
                 };
@@ -7715,9 +7715,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        decidedAt?: string | null;
+                        decidedAt: string | null;
                         /** @description the referrer sees this client as joined / reward pending / reward earned */
-                        sharesStatus?: boolean;
+                        sharesStatus: boolean;
                     };
                 };
             };
@@ -7829,20 +7829,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            description?: string;
-                            id?: string;
+                        items: {
+                            description: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
-                            perClientLimit?: number | null;
-                            pointsPrice?: number;
-                            redeemedByMe?: number;
-                            stock?: number;
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat";
+                            perClientLimit: number | null;
+                            pointsPrice: number;
+                            redeemedByMe: number;
+                            stock: number;
+                            title: string;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                             /** Format: date-time */
-                            validTo?: string | null;
+                            validTo: string | null;
                         }[];
                     };
                 };
@@ -7904,45 +7904,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -8069,11 +8069,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            credits?: number;
-                            templateId?: string;
+                        items: {
+                            credits: number;
+                            templateId: string;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -8134,10 +8134,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        credits?: number;
-                        templateId?: string;
+                        credits: number;
+                        templateId: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -8249,52 +8249,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            answer?: {
+                        items: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         }[];
                     };
                 };
@@ -8349,51 +8349,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
+                        answer: {
                             /** Format: date-time */
-                            answeredAt?: string;
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                            answeredAt: string;
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number;
+                            nps: number;
                             /** @enum {string} */
-                            via?: "miniprogram" | "bot";
+                            via: "miniprogram" | "bot";
                         } | null;
-                        canShare?: boolean;
+                        canShare: boolean;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
-                        order?: {
-                            doctor?: {
-                                name?: string;
+                        expiresAt: string;
+                        id: string;
+                        order: {
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
+                            id: string;
                             /** Format: date-time */
-                            paidAt?: string | null;
-                            projects?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string | null;
+                            projects: {
+                                id: string;
+                                name: string;
                             }[];
                         };
-                        questions?: {
+                        questions: {
                             /** @enum {string} */
-                            key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                            label?: string;
+                            key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                            label: string;
                         }[];
                         /** Format: date-time */
-                        sharedAt?: string | null;
+                        sharedAt: string | null;
                         /** @enum {string} */
-                        status?: "open" | "answered" | "expired";
+                        status: "open" | "answered" | "expired";
                     };
                 };
             };
@@ -8496,53 +8496,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        replayed?: boolean;
-                        survey?: {
-                            answer?: {
+                        replayed: boolean;
+                        survey: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         };
                     };
                 };
@@ -8682,11 +8682,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        channel?: string;
-                        points?: number;
-                        replayed?: boolean;
+                        channel: string;
+                        points: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        sharedAt?: string;
+                        sharedAt: string;
                     };
                 };
             };
@@ -8816,49 +8816,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            benefit?: {
-                                capFen?: number | null;
+                        hasMore: boolean;
+                        items: {
+                            benefit: {
+                                capFen: number | null;
                                 /** @enum {string} */
-                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                                percent?: number | null;
+                                kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent: number | null;
                                 /** @description project codes the voucher may be used on; null: any */
-                                projects?: string[] | null;
-                                service?: string | null;
+                                projects: string[] | null;
+                                service: string | null;
                                 /** @description what it gives, as the client reads it */
-                                text?: string;
-                                title?: string;
-                                valueFen?: number | null;
+                                text: string;
+                                title: string;
+                                valueFen: number | null;
                             } | null;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
-                            code?: string;
+                            cancelledAt: string | null;
+                            code: string;
                             /** Format: date-time */
-                            createdAt?: string;
-                            discountFen?: number | null;
+                            createdAt: string;
+                            discountFen: number | null;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
+                            expiresAt: string;
+                            id: string;
                             /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                            item?: {
-                                id?: string;
+                            item: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                                title?: string;
+                                kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                                title: string;
                             };
-                            orderAmountFen?: number | null;
-                            points?: number;
+                            orderAmountFen: number | null;
+                            points: number;
                             /** @enum {string} */
-                            source?: "points" | "rule";
+                            source: "points" | "rule";
                             /** @enum {string} */
-                            status?: "issued" | "used" | "cancelled" | "expired";
+                            status: "issued" | "used" | "cancelled" | "expired";
                             /** Format: date-time */
-                            usedAt?: string | null;
+                            usedAt: string | null;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -8927,45 +8927,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -9049,45 +9049,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -9187,18 +9187,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        items?: {
+                        balanceFen: number;
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            createdAt?: string | null;
-                            deltaFen?: number;
+                            createdAt: string | null;
+                            deltaFen: number;
                             /** @enum {string} */
-                            kind?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
+                            kind: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
                             /** @description Referral cashback lines: the Shanghai month (YYYY-MM) they total */
-                            month?: string | null;
+                            month: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -9273,14 +9273,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        replayed?: boolean;
-                        voucher?: {
-                            code?: string;
+                        balanceFen: number;
+                        replayed: boolean;
+                        voucher: {
+                            code: string;
                             /** Format: date-time */
-                            expiresAt?: string | null;
-                            publicId?: string;
-                            valueFen?: number;
+                            expiresAt: string | null;
+                            publicId: string;
+                            valueFen: number;
                         };
                     };
                 };
@@ -9393,11 +9393,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        bound?: boolean;
-                        code?: string;
+                        bound: boolean;
+                        code: string;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        instructions?: string;
+                        expiresAt: string;
+                        instructions: string;
                     };
                 };
             };
@@ -9449,9 +9449,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        configId?: string;
-                        qrCode?: string;
-                        state?: string;
+                        configId: string;
+                        qrCode: string;
+                        state: string;
                     };
                 };
             };
@@ -9552,18 +9552,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        date?: string;
-                        durationMinutes?: number;
-                        kind?: string;
-                        slots?: {
+                        date: string;
+                        durationMinutes: number;
+                        kind: string;
+                        slots: {
                             /** Format: date-time */
-                            at?: string;
-                            doctors?: {
-                                booked?: number;
-                                capacity?: number;
-                                free?: number;
-                                id?: string;
-                                name?: string;
+                            at: string;
+                            doctors: {
+                                booked: number;
+                                capacity: number;
+                                free: number;
+                                id: string;
+                                name: string;
                             }[];
                         }[];
                     };
@@ -9667,53 +9667,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from?: string;
-                        items?: {
+                        from: string;
+                        items: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
-                            client?: {
-                                id?: string;
-                                name?: string | null;
+                            cancelledAt: string | null;
+                            client: {
+                                id: string;
+                                name: string | null;
                             };
                             /** Format: date-time */
-                            confirmedAt?: string | null;
-                            confirmedBy?: {
-                                id?: string;
-                                name?: string;
+                            confirmedAt: string | null;
+                            confirmedBy: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            events?: {
-                                action?: string;
-                                actorType?: string;
+                            durationMinutes: number;
+                            events: {
+                                action: string;
+                                actorType: string;
                                 /** Format: date-time */
-                                at?: string;
+                                at: string;
                                 /** Format: date-time */
-                                from?: string | null;
-                                reason?: string | null;
+                                from: string | null;
+                                reason: string | null;
                                 /** Format: date-time */
-                                to?: string | null;
+                                to: string | null;
                             }[];
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -9808,48 +9808,48 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        events?: {
-                            action?: string;
-                            actorType?: string;
+                        durationMinutes: number;
+                        events: {
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -9994,48 +9994,48 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        events?: {
-                            action?: string;
-                            actorType?: string;
+                        durationMinutes: number;
+                        events: {
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10141,48 +10141,48 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        events?: {
-                            action?: string;
-                            actorType?: string;
+                        durationMinutes: number;
+                        events: {
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10338,48 +10338,48 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        events?: {
-                            action?: string;
-                            actorType?: string;
+                        durationMinutes: number;
+                        events: {
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10546,48 +10546,48 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        events?: {
-                            action?: string;
-                            actorType?: string;
+                        durationMinutes: number;
+                        events: {
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10742,48 +10742,48 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        events?: {
-                            action?: string;
-                            actorType?: string;
+                        durationMinutes: number;
+                        events: {
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10928,48 +10928,48 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        events?: {
-                            action?: string;
-                            actorType?: string;
+                        durationMinutes: number;
+                        events: {
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -11089,24 +11089,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            action?: string;
-                            actor?: {
-                                id?: string | null;
-                                role?: string | null;
+                        items: {
+                            action: string;
+                            actor: {
+                                id: string | null;
+                                role: string | null;
                                 /** @enum {string} */
-                                type?: "staff" | "client" | "system";
+                                type: "staff" | "client" | "system";
                             };
-                            allowed?: boolean;
+                            allowed: boolean;
                             /** Format: date-time */
-                            at?: string;
-                            clientId?: string | null;
-                            details?: Record<string, never> | null;
-                            id?: string;
-                            ip?: string | null;
-                            requestId?: string | null;
+                            at: string;
+                            clientId: string | null;
+                            details: Record<string, never> | null;
+                            id: string;
+                            ip: string | null;
+                            requestId: string | null;
                         }[];
-                        nextBefore?: string | null;
+                        nextBefore: string | null;
                     };
                 };
             };
@@ -11200,17 +11200,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description seconds */
-                        expiresIn?: number;
-                        staff?: {
-                            displayName?: string;
-                            id?: string;
+                        expiresIn: number;
+                        staff: {
+                            displayName: string;
+                            id: string;
                             /** @enum {string} */
-                            role?: "director" | "doctor" | "consultant" | "customer_service";
-                            username?: string;
+                            role: "director" | "doctor" | "consultant" | "customer_service";
+                            username: string;
                         };
-                        token?: string;
+                        token: string;
                         /** @description present when the role must have TOTP and has none: the session may only enrol it */
-                        totpEnrolmentRequired?: boolean;
+                        totpEnrolmentRequired: boolean;
                     };
                 };
             };
@@ -11400,16 +11400,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** @enum {string} */
-                            action?: "message" | "task" | "survey" | "photo_request" | "repurchase";
-                            active?: boolean;
-                            assigneeRole?: string | null;
-                            id?: number;
-                            offsetMinutes?: number | null;
-                            plan?: string;
-                            step?: string;
-                            text?: string;
+                            action: "message" | "task" | "survey" | "photo_request" | "repurchase";
+                            active: boolean;
+                            assigneeRole: string | null;
+                            id: number;
+                            offsetMinutes: number | null;
+                            plan: string;
+                            step: string;
+                            text: string;
                         }[];
                     };
                 };
@@ -11474,14 +11474,14 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        action?: "message" | "task" | "survey" | "photo_request" | "repurchase";
-                        active?: boolean;
-                        assigneeRole?: string | null;
-                        id?: number;
-                        offsetMinutes?: number | null;
-                        plan?: string;
-                        step?: string;
-                        text?: string;
+                        action: "message" | "task" | "survey" | "photo_request" | "repurchase";
+                        active: boolean;
+                        assigneeRole: string | null;
+                        id: number;
+                        offsetMinutes: number | null;
+                        plan: string;
+                        step: string;
+                        text: string;
                     };
                 };
             };
@@ -11628,38 +11628,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            assigneeRole?: string;
-                            category?: string | null;
-                            client?: {
-                                id?: string;
+                        hasMore: boolean;
+                        items: {
+                            assigneeRole: string;
+                            category: string | null;
+                            client: {
+                                id: string;
                             };
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            deadlineAt?: string;
+                            deadlineAt: string;
                             /** Format: date-time */
-                            escalatedAt?: string | null;
+                            escalatedAt: string | null;
                             /** @enum {string} */
-                            grade?: "low" | "medium" | "high";
-                            id?: string;
-                            order?: {
-                                id?: string;
+                            grade: "low" | "medium" | "high";
+                            id: string;
+                            order: {
+                                id: string;
                             } | null;
-                            overdue?: boolean;
+                            overdue: boolean;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            source?: "survey" | "complaint";
+                            source: "survey" | "complaint";
                             /** @enum {string} */
-                            status?: "open" | "resolved";
-                            survey?: {
-                                id?: string;
-                                nps?: number | null;
+                            status: "open" | "resolved";
+                            survey: {
+                                id: string;
+                                nps: number | null;
                             } | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -11743,63 +11743,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                        answer: {
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number | null;
+                            nps: number | null;
                         } | null;
-                        assigneeRole?: string;
-                        category?: string | null;
-                        client?: {
-                            id?: string;
+                        assigneeRole: string;
+                        category: string | null;
+                        client: {
+                            id: string;
                         };
                         /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
-                        compensation?: {
+                        compensation: {
                             /** @enum {string} */
-                            kind?: "voucher" | "review_appointment";
-                            ref?: string | null;
-                            rule?: string | null;
+                            kind: "voucher" | "review_appointment";
+                            ref: string | null;
+                            rule: string | null;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: date-time */
-                        deadlineAt?: string;
+                        deadlineAt: string;
                         /** Format: date-time */
-                        escalatedAt?: string | null;
+                        escalatedAt: string | null;
                         /** @enum {string} */
-                        grade?: "low" | "medium" | "high";
-                        id?: string;
-                        order?: {
-                            id?: string;
+                        grade: "low" | "medium" | "high";
+                        id: string;
+                        order: {
+                            id: string;
                         } | null;
-                        overdue?: boolean;
-                        resolution?: string | null;
+                        overdue: boolean;
+                        resolution: string | null;
                         /** Format: date-time */
-                        resolvedAt?: string | null;
-                        resolvedBy?: {
-                            id?: string;
-                            name?: string;
+                        resolvedAt: string | null;
+                        resolvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** @enum {string} */
-                        source?: "survey" | "complaint";
+                        source: "survey" | "complaint";
                         /** @enum {string} */
-                        status?: "open" | "resolved";
-                        survey?: {
-                            id?: string;
-                            nps?: number | null;
+                        status: "open" | "resolved";
+                        survey: {
+                            id: string;
+                            nps: number | null;
                         } | null;
-                        text?: string | null;
+                        text: string | null;
                     };
                 };
             };
@@ -11913,63 +11913,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                        answer: {
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number | null;
+                            nps: number | null;
                         } | null;
-                        assigneeRole?: string;
-                        category?: string | null;
-                        client?: {
-                            id?: string;
+                        assigneeRole: string;
+                        category: string | null;
+                        client: {
+                            id: string;
                         };
                         /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
-                        compensation?: {
+                        compensation: {
                             /** @enum {string} */
-                            kind?: "voucher" | "review_appointment";
-                            ref?: string | null;
-                            rule?: string | null;
+                            kind: "voucher" | "review_appointment";
+                            ref: string | null;
+                            rule: string | null;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: date-time */
-                        deadlineAt?: string;
+                        deadlineAt: string;
                         /** Format: date-time */
-                        escalatedAt?: string | null;
+                        escalatedAt: string | null;
                         /** @enum {string} */
-                        grade?: "low" | "medium" | "high";
-                        id?: string;
-                        order?: {
-                            id?: string;
+                        grade: "low" | "medium" | "high";
+                        id: string;
+                        order: {
+                            id: string;
                         } | null;
-                        overdue?: boolean;
-                        resolution?: string | null;
+                        overdue: boolean;
+                        resolution: string | null;
                         /** Format: date-time */
-                        resolvedAt?: string | null;
-                        resolvedBy?: {
-                            id?: string;
-                            name?: string;
+                        resolvedAt: string | null;
+                        resolvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** @enum {string} */
-                        source?: "survey" | "complaint";
+                        source: "survey" | "complaint";
                         /** @enum {string} */
-                        status?: "open" | "resolved";
-                        survey?: {
-                            id?: string;
-                            nps?: number | null;
+                        status: "open" | "resolved";
+                        survey: {
+                            id: string;
+                            nps: number | null;
                         } | null;
-                        text?: string | null;
+                        text: string | null;
                     };
                 };
             };
@@ -12195,12 +12195,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        consultant?: {
-                            displayName?: string;
-                            id?: string;
+                        consultant: {
+                            displayName: string;
+                            id: string;
                         } | null;
-                        id?: string;
-                        stage?: string;
+                        id: string;
+                        stage: string;
                     };
                 };
             };
@@ -12553,7 +12553,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
+                        id: string;
                     };
                 };
             };
@@ -12697,13 +12697,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            order?: string;
-                            project?: string;
-                            status?: string;
-                            step?: string;
+                            dueAt: string;
+                            order: string;
+                            project: string;
+                            status: string;
+                            step: string;
                         }[];
                     };
                 };
@@ -12808,11 +12808,11 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied?: boolean;
-                            year?: number;
+                            satisfied: boolean;
+                            year: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -12929,11 +12929,11 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied?: boolean;
-                            year?: number;
+                            satisfied: boolean;
+                            year: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -13065,18 +13065,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            id?: string;
+                        hasMore: boolean;
+                        items: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "message" | "survey_reply";
+                            kind: "message" | "survey_reply";
                             /** Format: date-time */
-                            receivedAt?: string;
-                            score?: number | null;
-                            text?: string | null;
-                            type?: string;
+                            receivedAt: string;
+                            score: number | null;
+                            text: string | null;
+                            type: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -13178,20 +13178,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            author?: {
-                                displayName?: string;
-                                id?: string;
+                        hasMore: boolean;
+                        items: {
+                            author: {
+                                displayName: string;
+                                id: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "note" | "call" | "visit" | "wechat";
-                            text?: string | null;
+                            kind: "note" | "call" | "visit" | "wechat";
+                            text: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -13286,16 +13286,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        author?: {
-                            displayName?: string;
-                            id?: string;
+                        author: {
+                            displayName: string;
+                            id: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
+                        createdAt: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "note" | "call" | "visit" | "wechat";
-                        text?: string | null;
+                        kind: "note" | "call" | "visit" | "wechat";
+                        text: string | null;
                     };
                 };
             };
@@ -13409,7 +13409,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        phone?: string | null;
+                        phone: string | null;
                     };
                 };
             };
@@ -13493,25 +13493,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            open?: boolean;
-                            photos?: {
+                            dueAt: string;
+                            open: boolean;
+                            photos: {
                                 /** @enum {string} */
-                                contentType?: "image/jpeg" | "image/png" | "image/webp";
+                                contentType: "image/jpeg" | "image/png" | "image/webp";
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
-                                sizeBytes?: number;
-                                step?: string;
-                                treatment?: string;
+                                createdAt: string;
+                                id: string;
+                                sizeBytes: number;
+                                step: string;
+                                treatment: string;
                             }[];
-                            project?: string;
-                            step?: string;
-                            treatment?: string;
+                            project: string;
+                            step: string;
+                            treatment: string;
                         }[];
-                        maxBytes?: number;
+                        maxBytes: number;
                     };
                 };
             };
@@ -13610,26 +13610,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            acceptedAt?: string | null;
-                            acceptedRevision?: number | null;
+                            acceptedAt: string | null;
+                            acceptedRevision: number | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            currentRevision?: number;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            currentRevision: number;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            id?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            id: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
+                            proposedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                            status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -13756,85 +13756,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                            analysis: {
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -13972,20 +13972,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balance?: number;
-                        entry?: {
-                            balanceAfter?: number;
+                        balance: number;
+                        entry: {
+                            balanceAfter: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            delta?: number;
+                            createdAt: string;
+                            delta: number;
                             /** Format: date-time */
-                            expiresAt?: string | null;
+                            expiresAt: string | null;
                             /** @enum {string} */
-                            reason?: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
-                            reference?: string | null;
-                            remaining?: number | null;
+                            reason: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
+                            reference: string | null;
+                            remaining: number | null;
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -14136,7 +14136,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        queued?: boolean;
+                        queued: boolean;
                     };
                 };
             };
@@ -14277,23 +14277,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        assigneeId?: string | null;
-                        assigneeRole?: string;
-                        clientId?: string | null;
+                        assigneeId: string | null;
+                        assigneeRole: string;
+                        clientId: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        details?: Record<string, never> | null;
+                        createdAt: string;
+                        details: Record<string, never> | null;
                         /** Format: date-time */
-                        doneAt?: string | null;
-                        doneBy?: string | null;
+                        doneAt: string | null;
+                        doneBy: string | null;
                         /** Format: date-time */
-                        dueAt?: string;
-                        id?: string;
-                        kind?: string;
-                        note?: string | null;
+                        dueAt: string;
+                        id: string;
+                        kind: string;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "open" | "done" | "cancelled";
-                        title?: string;
+                        status: "open" | "done" | "cancelled";
+                        title: string;
                     };
                 };
             };
@@ -14407,26 +14407,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            advice?: string | null;
-                            bodyArea?: string;
-                            client?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        items: {
+                            advice: string | null;
+                            bodyArea: string;
+                            client: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            notes?: string | null;
-                            order?: string;
+                            id: string;
+                            notes: string | null;
+                            order: string;
                             /** Format: date-time */
-                            performedAt?: string;
-                            project?: {
-                                id?: string;
-                                name?: string;
+                            performedAt: string;
+                            project: {
+                                id: string;
+                                name: string;
                             };
-                            sessionNo?: number;
+                            sessionNo: number;
                             /** @enum {string} */
-                            status?: "done" | "cancelled";
+                            status: "done" | "cancelled";
                         }[];
                     };
                 };
@@ -14529,18 +14529,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        items?: {
-                            balanceAfterFen?: number;
+                        balanceFen: number;
+                        hasMore: boolean;
+                        items: {
+                            balanceAfterFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            deltaFen?: number;
+                            createdAt: string;
+                            deltaFen: number;
                             /** @enum {string} */
-                            reason?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
-                            reference?: string | null;
+                            reason: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
+                            reference: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -14695,11 +14695,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            displayName?: string;
-                            id?: string;
+                        items: {
+                            displayName: string;
+                            id: string;
                             /** @enum {string} */
-                            role?: "director" | "doctor" | "consultant" | "customer_service";
+                            role: "director" | "doctor" | "consultant" | "customer_service";
                         }[];
                     };
                 };
@@ -14778,11 +14778,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        checkedAt?: string;
-                        compliant?: boolean;
-                        violations?: {
-                            category?: string;
-                            words?: string[];
+                        checkedAt: string;
+                        compliant: boolean;
+                        violations: {
+                            category: string;
+                            words: string[];
                         }[];
                     };
                 };
@@ -14884,62 +14884,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            approvedAt?: string | null;
-                            approvedBy?: {
-                                id?: string;
-                                name?: string;
+                            approvedAt: string | null;
+                            approvedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            audience?: {
-                                roomTopics?: string[];
-                                tags?: {
+                            audience: {
+                                roomTopics: string[];
+                                tags: {
                                     [key: string]: string[];
                                 };
                             };
-                            card?: {
-                                pagePath?: string;
-                                title?: string;
+                            card: {
+                                pagePath: string;
+                                title: string;
                             } | null;
-                            compliance?: {
-                                checkedAt?: string;
-                                compliant?: boolean;
-                                violations?: {
-                                    category?: string;
-                                    words?: string[];
+                            compliance: {
+                                checkedAt: string;
+                                compliant: boolean;
+                                violations: {
+                                    category: string;
+                                    words: string[];
                                 }[];
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            createdBy?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            createdBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            id?: string;
-                            imageUrl?: string | null;
-                            lastOccurrence?: string | null;
+                            id: string;
+                            imageUrl: string | null;
+                            lastOccurrence: string | null;
                             /** Format: date-time */
-                            nextAt?: string | null;
-                            reviewNote?: string | null;
-                            schedule?: {
+                            nextAt: string | null;
+                            reviewNote: string | null;
+                            schedule: {
                                 /** Format: date-time */
-                                at?: string;
+                                at: string;
                                 /** @enum {string} */
-                                kind?: "once" | "weekly";
-                                time?: string;
-                                weekday?: number;
+                                kind: "once" | "weekly";
+                                time: string;
+                                weekday: number;
                             };
                             /** @enum {string} */
-                            status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                            status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                             /** Format: date-time */
-                            submittedAt?: string | null;
-                            text?: string;
-                            title?: string;
+                            submittedAt: string | null;
+                            text: string;
+                            title: string;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -15040,57 +15040,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
-                            roomTopics?: string[];
-                            tags?: {
+                        audience: {
+                            roomTopics: string[];
+                            tags: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
-                            time?: string;
-                            weekday?: number;
+                            kind: "once" | "weekly";
+                            time: string;
+                            weekday: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -15190,57 +15190,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
-                            roomTopics?: string[];
-                            tags?: {
+                        audience: {
+                            roomTopics: string[];
+                            tags: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
-                            time?: string;
-                            weekday?: number;
+                            kind: "once" | "weekly";
+                            time: string;
+                            weekday: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -15358,57 +15358,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
-                            roomTopics?: string[];
-                            tags?: {
+                        audience: {
+                            roomTopics: string[];
+                            tags: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
-                            time?: string;
-                            weekday?: number;
+                            kind: "once" | "weekly";
+                            time: string;
+                            weekday: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -15553,57 +15553,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
-                            roomTopics?: string[];
-                            tags?: {
+                        audience: {
+                            roomTopics: string[];
+                            tags: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
-                            time?: string;
-                            weekday?: number;
+                            kind: "once" | "weekly";
+                            time: string;
+                            weekday: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -15733,57 +15733,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
-                            roomTopics?: string[];
-                            tags?: {
+                        audience: {
+                            roomTopics: string[];
+                            tags: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
-                            time?: string;
-                            weekday?: number;
+                            kind: "once" | "weekly";
+                            time: string;
+                            weekday: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -15900,23 +15900,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            channel?: string | null;
-                            occurrence?: string;
+                        hasMore: boolean;
+                        items: {
+                            channel: string | null;
+                            occurrence: string;
                             /** Format: date-time */
-                            queuedAt?: string;
+                            queuedAt: string;
                             /** Format: date-time */
-                            sentAt?: string | null;
-                            status?: string;
-                            target?: {
-                                clientId?: string | null;
+                            sentAt: string | null;
+                            status: string;
+                            target: {
+                                clientId: string | null;
                                 /** @enum {string} */
-                                kind?: "room_topic" | "client";
-                                topic?: string;
+                                kind: "room_topic" | "client";
+                                topic: string;
                             };
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -16007,57 +16007,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
-                            roomTopics?: string[];
-                            tags?: {
+                        audience: {
+                            roomTopics: string[];
+                            tags: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
-                            time?: string;
-                            weekday?: number;
+                            kind: "once" | "weekly";
+                            time: string;
+                            weekday: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -16202,57 +16202,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
-                            roomTopics?: string[];
-                            tags?: {
+                        audience: {
+                            roomTopics: string[];
+                            tags: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
-                            time?: string;
-                            weekday?: number;
+                            kind: "once" | "weekly";
+                            time: string;
+                            weekday: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -16379,24 +16379,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        items: {
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            exceptions?: {
-                                date?: string;
-                                hours?: {
-                                    from?: string;
-                                    until?: string;
+                            exceptions: {
+                                date: string;
+                                hours: {
+                                    from: string;
+                                    until: string;
                                 }[];
                             }[];
                             /** @description null while the doctor has no schedule */
-                            slotCapacity?: number | null;
-                            week?: {
-                                from?: string;
-                                until?: string;
-                                weekday?: number;
+                            slotCapacity: number | null;
+                            week: {
+                                from: string;
+                                until: string;
+                                weekday: number;
                             }[];
                         }[];
                     };
@@ -16478,23 +16478,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        exceptions?: {
-                            date?: string;
-                            hours?: {
-                                from?: string;
-                                until?: string;
+                        exceptions: {
+                            date: string;
+                            hours: {
+                                from: string;
+                                until: string;
                             }[];
                         }[];
                         /** @description null while the doctor has no schedule */
-                        slotCapacity?: number | null;
-                        week?: {
-                            from?: string;
-                            until?: string;
-                            weekday?: number;
+                        slotCapacity: number | null;
+                        week: {
+                            from: string;
+                            until: string;
+                            weekday: number;
                         }[];
                     };
                 };
@@ -16634,23 +16634,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        exceptions?: {
-                            date?: string;
-                            hours?: {
-                                from?: string;
-                                until?: string;
+                        exceptions: {
+                            date: string;
+                            hours: {
+                                from: string;
+                                until: string;
                             }[];
                         }[];
                         /** @description null while the doctor has no schedule */
-                        slotCapacity?: number | null;
-                        week?: {
-                            from?: string;
-                            until?: string;
-                            weekday?: number;
+                        slotCapacity: number | null;
+                        week: {
+                            from: string;
+                            until: string;
+                            weekday: number;
                         }[];
                     };
                 };
@@ -16781,23 +16781,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        exceptions?: {
-                            date?: string;
-                            hours?: {
-                                from?: string;
-                                until?: string;
+                        exceptions: {
+                            date: string;
+                            hours: {
+                                from: string;
+                                until: string;
                             }[];
                         }[];
                         /** @description null while the doctor has no schedule */
-                        slotCapacity?: number | null;
-                        week?: {
-                            from?: string;
-                            until?: string;
-                            weekday?: number;
+                        slotCapacity: number | null;
+                        week: {
+                            from: string;
+                            until: string;
+                            weekday: number;
                         }[];
                     };
                 };
@@ -16905,43 +16905,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -17040,43 +17040,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -17184,43 +17184,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -17388,43 +17388,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -17589,50 +17589,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            budgetBand?: string | null;
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            client?: {
-                                age?: number | null;
-                                consultant?: {
-                                    displayName?: string;
-                                    id?: string;
+                        items: {
+                            budgetBand: string | null;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            client: {
+                                age: number | null;
+                                consultant: {
+                                    displayName: string;
+                                    id: string;
                                 } | null;
-                                gender?: string;
-                                id?: string;
-                                name?: string | null;
-                                stage?: string;
+                                gender: string;
+                                id: string;
+                                name: string | null;
+                                stage: string;
                             };
-                            completenessPct?: number;
-                            expectationFlags?: {
-                                code?: string;
-                                label?: string;
+                            completenessPct: number;
+                            expectationFlags: {
+                                code: string;
+                                label: string;
                             }[];
-                            intentComponents?: {
+                            intentComponents: {
                                 [key: string]: number;
                             };
-                            intentScore?: number;
-                            keyAnswers?: {
-                                answer?: unknown;
-                                id?: string;
-                                title?: string;
+                            intentScore: number;
+                            keyAnswers: {
+                                answer: unknown;
+                                id: string;
+                                title: string;
                             }[];
                             /** @enum {string} */
-                            leadGrade?: "A" | "B" | "C" | "D";
-                            projects?: {
-                                label?: string;
-                                value?: string;
+                            leadGrade: "A" | "B" | "C" | "D";
+                            projects: {
+                                label: string;
+                                value: string;
                             }[];
-                            responseId?: string;
+                            responseId: string;
                             /** @enum {string} */
-                            riskTolerance?: "low" | "medium" | "high";
+                            riskTolerance: "low" | "medium" | "high";
                             /** Format: date-time */
-                            submittedAt?: string;
+                            submittedAt: string;
                         }[];
-                        page?: number;
-                        pageSize?: number;
-                        total?: number;
+                        page: number;
+                        pageSize: number;
+                        total: number;
                     };
                 };
             };
@@ -17806,23 +17806,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** @description negative on a correction that lowers its entry */
-                            amountFen?: number;
-                            campaign?: string | null;
-                            channel?: string;
+                            amountFen: number;
+                            campaign: string | null;
+                            channel: string;
                             /** @description the entry this one corrects */
-                            corrects?: string | null;
+                            corrects: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** @description an original entry with its corrections; null on a correction */
-                            effectiveFen?: number | null;
-                            id?: string;
-                            month?: string;
-                            note?: string | null;
-                            recordedBy?: string | null;
+                            effectiveFen: number | null;
+                            id: string;
+                            month: string;
+                            note: string | null;
+                            recordedBy: string | null;
                         }[];
-                        totalFen?: number;
+                        totalFen: number;
                     };
                 };
             };
@@ -17915,17 +17915,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description negative on a correction that lowers its entry */
-                        amountFen?: number;
-                        campaign?: string | null;
-                        channel?: string;
+                        amountFen: number;
+                        campaign: string | null;
+                        channel: string;
                         /** @description the entry this one corrects */
-                        corrects?: string | null;
+                        corrects: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        month?: string;
-                        note?: string | null;
-                        recordedBy?: string | null;
+                        createdAt: string;
+                        id: string;
+                        month: string;
+                        note: string | null;
+                        recordedBy: string | null;
                     };
                 };
             };
@@ -18063,17 +18063,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description negative on a correction that lowers its entry */
-                        amountFen?: number;
-                        campaign?: string | null;
-                        channel?: string;
+                        amountFen: number;
+                        campaign: string | null;
+                        channel: string;
                         /** @description the entry this one corrects */
-                        corrects?: string | null;
+                        corrects: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        month?: string;
-                        note?: string | null;
-                        recordedBy?: string | null;
+                        createdAt: string;
+                        id: string;
+                        month: string;
+                        note: string | null;
+                        recordedBy: string | null;
                     };
                 };
             };
@@ -18215,15 +18215,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        displayName?: string;
-                        id?: string;
+                        active: boolean;
+                        displayName: string;
+                        id: string;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        totpEnabled?: boolean;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        totpEnabled: boolean;
                         /** @description the role must have TOTP; while totpEnabled is false this session may only enrol it */
-                        totpRequired?: boolean;
-                        username?: string;
+                        totpRequired: boolean;
+                        username: string;
                     };
                 };
             };
@@ -18282,7 +18282,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        revoked?: number;
+                        revoked: number;
                     };
                 };
             };
@@ -18475,9 +18475,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description otpauth://totp/… for the QR code */
-                        otpauthUri?: string;
+                        otpauthUri: string;
                         /** @description base32, for typing in when the QR cannot be scanned */
-                        secret?: string;
+                        secret: string;
                     };
                 };
             };
@@ -18695,7 +18695,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description shown this once; each works once */
-                        recoveryCodes?: string[];
+                        recoveryCodes: string[];
                     };
                 };
             };
@@ -18811,101 +18811,101 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        byChannel?: {
-                            channel?: string | null;
+                        byChannel: {
+                            channel: string | null;
                             /** @description clients created in the range */
-                            cohort?: number;
-                            conversion?: {
-                                from?: string;
+                            cohort: number;
+                            conversion: {
+                                from: string;
                                 /** Format: float */
-                                rate?: number | null;
-                                reached?: number;
-                                reachedFrom?: number;
-                                to?: string;
+                                rate: number | null;
+                                reached: number;
+                                reachedFrom: number;
+                                to: string;
                             }[];
-                            stageTimes?: {
-                                clients?: number;
-                                from?: string;
+                            stageTimes: {
+                                clients: number;
+                                from: string;
                                 /** Format: float */
-                                medianHours?: number | null;
-                                to?: string;
+                                medianHours: number | null;
+                                to: string;
                             }[];
-                            survey?: {
+                            survey: {
                                 /** Format: float */
-                                completenessPct?: number | null;
+                                completenessPct: number | null;
                                 /** Format: float */
-                                completionRate?: number | null;
-                                responses?: number;
-                                started?: number;
-                                submitted?: number;
+                                completionRate: number | null;
+                                responses: number;
+                                started: number;
+                                submitted: number;
                             };
                         }[];
-                        channel?: string | null;
-                        from?: string;
-                        overall?: {
-                            channel?: string | null;
+                        channel: string | null;
+                        from: string;
+                        overall: {
+                            channel: string | null;
                             /** @description clients created in the range */
-                            cohort?: number;
-                            conversion?: {
-                                from?: string;
+                            cohort: number;
+                            conversion: {
+                                from: string;
                                 /** Format: float */
-                                rate?: number | null;
-                                reached?: number;
-                                reachedFrom?: number;
-                                to?: string;
+                                rate: number | null;
+                                reached: number;
+                                reachedFrom: number;
+                                to: string;
                             }[];
-                            stageTimes?: {
-                                clients?: number;
-                                from?: string;
+                            stageTimes: {
+                                clients: number;
+                                from: string;
                                 /** Format: float */
-                                medianHours?: number | null;
-                                to?: string;
+                                medianHours: number | null;
+                                to: string;
                             }[];
-                            survey?: {
+                            survey: {
                                 /** Format: float */
-                                completenessPct?: number | null;
+                                completenessPct: number | null;
                                 /** Format: float */
-                                completionRate?: number | null;
-                                responses?: number;
-                                started?: number;
-                                submitted?: number;
+                                completionRate: number | null;
+                                responses: number;
+                                started: number;
+                                submitted: number;
                             };
                         };
                         /** @description the period of the same length just before, for comparison */
-                        previous?: {
-                            from?: string;
-                            overall?: {
-                                channel?: string | null;
+                        previous: {
+                            from: string;
+                            overall: {
+                                channel: string | null;
                                 /** @description clients created in the range */
-                                cohort?: number;
-                                conversion?: {
-                                    from?: string;
+                                cohort: number;
+                                conversion: {
+                                    from: string;
                                     /** Format: float */
-                                    rate?: number | null;
-                                    reached?: number;
-                                    reachedFrom?: number;
-                                    to?: string;
+                                    rate: number | null;
+                                    reached: number;
+                                    reachedFrom: number;
+                                    to: string;
                                 }[];
-                                stageTimes?: {
-                                    clients?: number;
-                                    from?: string;
+                                stageTimes: {
+                                    clients: number;
+                                    from: string;
                                     /** Format: float */
-                                    medianHours?: number | null;
-                                    to?: string;
+                                    medianHours: number | null;
+                                    to: string;
                                 }[];
-                                survey?: {
+                                survey: {
                                     /** Format: float */
-                                    completenessPct?: number | null;
+                                    completenessPct: number | null;
                                     /** Format: float */
-                                    completionRate?: number | null;
-                                    responses?: number;
-                                    started?: number;
-                                    submitted?: number;
+                                    completionRate: number | null;
+                                    responses: number;
+                                    started: number;
+                                    submitted: number;
                                 };
                             };
-                            to?: string;
+                            to: string;
                         };
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -18992,61 +18992,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            amountPaidFen?: number;
-                            amountRefundedFen?: number;
-                            clientId?: string;
-                            consultant?: {
-                                id?: string;
-                                name?: string;
+                        hasMore: boolean;
+                        items: {
+                            amountPaidFen: number;
+                            amountRefundedFen: number;
+                            clientId: string;
+                            consultant: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            items?: {
-                                amountFen?: number;
+                            id: string;
+                            items: {
+                                amountFen: number;
                                 /** @enum {string|null} */
-                                category?: "skin" | "light" | "surgery" | null;
+                                category: "skin" | "light" | "surgery" | null;
                                 /** @description null for staff who may not see procedures */
-                                project?: {
-                                    code?: string;
-                                    id?: string;
-                                    name?: string;
+                                project: {
+                                    code: string;
+                                    id: string;
+                                    name: string;
                                 } | null;
                             }[];
-                            orderNo?: string;
+                            orderNo: string;
                             /** Format: date-time */
-                            paidAt?: string;
-                            pointsEarned?: number;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string;
+                            pointsEarned: number;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refunds?: {
-                                amountFen?: number;
+                            refunds: {
+                                amountFen: number;
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
+                                createdAt: string;
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "refund" | "void";
-                                pointsDebited?: number;
-                                pointsShortfall?: number;
-                                reason?: string | null;
-                                recordedBy?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "refund" | "void";
+                                pointsDebited: number;
+                                pointsShortfall: number;
+                                reason: string | null;
+                                recordedBy: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                refundNo?: string;
+                                refundNo: string;
                             }[];
                             /** @enum {string} */
-                            status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                            status: "paid" | "partially_refunded" | "refunded" | "voided";
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -19153,58 +19153,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        amountPaidFen?: number;
-                        amountRefundedFen?: number;
-                        clientId?: string;
-                        consultant?: {
-                            id?: string;
-                            name?: string;
+                        amountPaidFen: number;
+                        amountRefundedFen: number;
+                        clientId: string;
+                        consultant: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        id?: string;
-                        items?: {
-                            amountFen?: number;
+                        id: string;
+                        items: {
+                            amountFen: number;
                             /** @enum {string|null} */
-                            category?: "skin" | "light" | "surgery" | null;
+                            category: "skin" | "light" | "surgery" | null;
                             /** @description null for staff who may not see procedures */
-                            project?: {
-                                code?: string;
-                                id?: string;
-                                name?: string;
+                            project: {
+                                code: string;
+                                id: string;
+                                name: string;
                             } | null;
                         }[];
-                        orderNo?: string;
+                        orderNo: string;
                         /** Format: date-time */
-                        paidAt?: string;
-                        pointsEarned?: number;
-                        recordedBy?: {
-                            id?: string;
-                            name?: string;
+                        paidAt: string;
+                        pointsEarned: number;
+                        recordedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        refunds?: {
-                            amountFen?: number;
+                        refunds: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         }[];
-                        replayed?: boolean;
+                        replayed: boolean;
                         /** @enum {string} */
-                        status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                        status: "paid" | "partially_refunded" | "refunded" | "voided";
                     };
                 };
             };
@@ -19348,57 +19348,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        amountPaidFen?: number;
-                        amountRefundedFen?: number;
-                        clientId?: string;
-                        consultant?: {
-                            id?: string;
-                            name?: string;
+                        amountPaidFen: number;
+                        amountRefundedFen: number;
+                        clientId: string;
+                        consultant: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        id?: string;
-                        items?: {
-                            amountFen?: number;
+                        id: string;
+                        items: {
+                            amountFen: number;
                             /** @enum {string|null} */
-                            category?: "skin" | "light" | "surgery" | null;
+                            category: "skin" | "light" | "surgery" | null;
                             /** @description null for staff who may not see procedures */
-                            project?: {
-                                code?: string;
-                                id?: string;
-                                name?: string;
+                            project: {
+                                code: string;
+                                id: string;
+                                name: string;
                             } | null;
                         }[];
-                        orderNo?: string;
+                        orderNo: string;
                         /** Format: date-time */
-                        paidAt?: string;
-                        pointsEarned?: number;
-                        recordedBy?: {
-                            id?: string;
-                            name?: string;
+                        paidAt: string;
+                        pointsEarned: number;
+                        recordedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        refunds?: {
-                            amountFen?: number;
+                        refunds: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         }[];
                         /** @enum {string} */
-                        status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                        status: "paid" | "partially_refunded" | "refunded" | "voided";
                     };
                 };
             };
@@ -19491,76 +19491,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        order?: {
-                            amountPaidFen?: number;
-                            amountRefundedFen?: number;
-                            clientId?: string;
-                            consultant?: {
-                                id?: string;
-                                name?: string;
+                        order: {
+                            amountPaidFen: number;
+                            amountRefundedFen: number;
+                            clientId: string;
+                            consultant: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            items?: {
-                                amountFen?: number;
+                            id: string;
+                            items: {
+                                amountFen: number;
                                 /** @enum {string|null} */
-                                category?: "skin" | "light" | "surgery" | null;
+                                category: "skin" | "light" | "surgery" | null;
                                 /** @description null for staff who may not see procedures */
-                                project?: {
-                                    code?: string;
-                                    id?: string;
-                                    name?: string;
+                                project: {
+                                    code: string;
+                                    id: string;
+                                    name: string;
                                 } | null;
                             }[];
-                            orderNo?: string;
+                            orderNo: string;
                             /** Format: date-time */
-                            paidAt?: string;
-                            pointsEarned?: number;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string;
+                            pointsEarned: number;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refunds?: {
-                                amountFen?: number;
+                            refunds: {
+                                amountFen: number;
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
+                                createdAt: string;
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "refund" | "void";
-                                pointsDebited?: number;
-                                pointsShortfall?: number;
-                                reason?: string | null;
-                                recordedBy?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "refund" | "void";
+                                pointsDebited: number;
+                                pointsShortfall: number;
+                                reason: string | null;
+                                recordedBy: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                refundNo?: string;
+                                refundNo: string;
                             }[];
                             /** @enum {string} */
-                            status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                            status: "paid" | "partially_refunded" | "refunded" | "voided";
                         };
-                        refund?: {
-                            amountFen?: number;
+                        refund: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -19712,18 +19712,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        entry?: {
-                            balanceAfterFen?: number;
+                        balanceFen: number;
+                        entry: {
+                            balanceAfterFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            deltaFen?: number;
+                            createdAt: string;
+                            deltaFen: number;
                             /** @enum {string} */
-                            reason?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
-                            reference?: string | null;
+                            reason: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
+                            reference: string | null;
                         };
-                        orderPaidFen?: number;
-                        replayed?: boolean;
+                        orderPaidFen: number;
+                        replayed: boolean;
                     };
                 };
             };
@@ -19873,76 +19873,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        order?: {
-                            amountPaidFen?: number;
-                            amountRefundedFen?: number;
-                            clientId?: string;
-                            consultant?: {
-                                id?: string;
-                                name?: string;
+                        order: {
+                            amountPaidFen: number;
+                            amountRefundedFen: number;
+                            clientId: string;
+                            consultant: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            items?: {
-                                amountFen?: number;
+                            id: string;
+                            items: {
+                                amountFen: number;
                                 /** @enum {string|null} */
-                                category?: "skin" | "light" | "surgery" | null;
+                                category: "skin" | "light" | "surgery" | null;
                                 /** @description null for staff who may not see procedures */
-                                project?: {
-                                    code?: string;
-                                    id?: string;
-                                    name?: string;
+                                project: {
+                                    code: string;
+                                    id: string;
+                                    name: string;
                                 } | null;
                             }[];
-                            orderNo?: string;
+                            orderNo: string;
                             /** Format: date-time */
-                            paidAt?: string;
-                            pointsEarned?: number;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string;
+                            pointsEarned: number;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refunds?: {
-                                amountFen?: number;
+                            refunds: {
+                                amountFen: number;
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
+                                createdAt: string;
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "refund" | "void";
-                                pointsDebited?: number;
-                                pointsShortfall?: number;
-                                reason?: string | null;
-                                recordedBy?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "refund" | "void";
+                                pointsDebited: number;
+                                pointsShortfall: number;
+                                reason: string | null;
+                                recordedBy: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                refundNo?: string;
+                                refundNo: string;
                             }[];
                             /** @enum {string} */
-                            status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                            status: "paid" | "partially_refunded" | "refunded" | "voided";
                         };
-                        refund?: {
-                            amountFen?: number;
+                        refund: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -20273,85 +20273,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                            analysis: {
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -20476,85 +20476,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                            analysis: {
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -20699,85 +20699,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                            analysis: {
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -20892,85 +20892,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment?: string | null;
+                            comment: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                            analysis: {
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
-                                nonSurgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                            createdAt: string;
+                            options: {
+                                nonSurgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
-                                surgical?: {
-                                    description?: string;
-                                    projectCodes?: string[];
+                                surgical: {
+                                    description: string;
+                                    projectCodes: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan?: string | null;
+                            riskPlan: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -21082,12 +21082,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accounts?: number;
-                        drift?: {
-                            balance?: number;
-                            clientId?: number;
-                            lots?: number;
-                            sum?: number;
+                        accounts: number;
+                        drift: {
+                            balance: number;
+                            clientId: number;
+                            lots: number;
+                            sum: number;
                         }[];
                     };
                 };
@@ -21157,20 +21157,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            active?: boolean;
-                            bodyArea?: string;
+                        items: {
+                            active: boolean;
+                            bodyArea: string;
                             /** @enum {string} */
-                            category?: "skin" | "light" | "surgery";
-                            code?: string;
-                            effectDurationDays?: number | null;
-                            followupEachSession?: boolean;
+                            category: "skin" | "light" | "surgery";
+                            code: string;
+                            effectDurationDays: number | null;
+                            followupEachSession: boolean;
                             /** @enum {string|null} */
-                            followupPlan?: "surgery" | "light" | "skin" | null;
-                            id?: string;
-                            listPriceFen?: number;
-                            name?: string;
-                            repurchaseLeadDays?: number | null;
+                            followupPlan: "surgery" | "light" | "skin" | null;
+                            id: string;
+                            listPriceFen: number;
+                            name: string;
+                            repurchaseLeadDays: number | null;
                         }[];
                     };
                 };
@@ -21262,19 +21262,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        bodyArea?: string;
+                        active: boolean;
+                        bodyArea: string;
                         /** @enum {string} */
-                        category?: "skin" | "light" | "surgery";
-                        code?: string;
-                        effectDurationDays?: number | null;
-                        followupEachSession?: boolean;
+                        category: "skin" | "light" | "surgery";
+                        code: string;
+                        effectDurationDays: number | null;
+                        followupEachSession: boolean;
                         /** @enum {string|null} */
-                        followupPlan?: "surgery" | "light" | "skin" | null;
-                        id?: string;
-                        listPriceFen?: number;
-                        name?: string;
-                        repurchaseLeadDays?: number | null;
+                        followupPlan: "surgery" | "light" | "skin" | null;
+                        id: string;
+                        listPriceFen: number;
+                        name: string;
+                        repurchaseLeadDays: number | null;
                     };
                 };
             };
@@ -21426,19 +21426,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        bodyArea?: string;
+                        active: boolean;
+                        bodyArea: string;
                         /** @enum {string} */
-                        category?: "skin" | "light" | "surgery";
-                        code?: string;
-                        effectDurationDays?: number | null;
-                        followupEachSession?: boolean;
+                        category: "skin" | "light" | "surgery";
+                        code: string;
+                        effectDurationDays: number | null;
+                        followupEachSession: boolean;
                         /** @enum {string|null} */
-                        followupPlan?: "surgery" | "light" | "skin" | null;
-                        id?: string;
-                        listPriceFen?: number;
-                        name?: string;
-                        repurchaseLeadDays?: number | null;
+                        followupPlan: "surgery" | "light" | "skin" | null;
+                        id: string;
+                        listPriceFen: number;
+                        name: string;
+                        repurchaseLeadDays: number | null;
                     };
                 };
             };
@@ -21567,19 +21567,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        bodyArea?: string;
+                        active: boolean;
+                        bodyArea: string;
                         /** @enum {string} */
-                        category?: "skin" | "light" | "surgery";
-                        code?: string;
-                        effectDurationDays?: number | null;
-                        followupEachSession?: boolean;
+                        category: "skin" | "light" | "surgery";
+                        code: string;
+                        effectDurationDays: number | null;
+                        followupEachSession: boolean;
                         /** @enum {string|null} */
-                        followupPlan?: "surgery" | "light" | "skin" | null;
-                        id?: string;
-                        listPriceFen?: number;
-                        name?: string;
-                        repurchaseLeadDays?: number | null;
+                        followupPlan: "surgery" | "light" | "skin" | null;
+                        id: string;
+                        listPriceFen: number;
+                        name: string;
+                        repurchaseLeadDays: number | null;
                     };
                 };
             };
@@ -21678,54 +21678,54 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        client?: {
-                            id?: string;
+                        client: {
+                            id: string;
                         };
-                        completenessPct?: number;
-                        expectationFlags?: {
-                            code?: string;
-                            label?: string;
+                        completenessPct: number;
+                        expectationFlags: {
+                            code: string;
+                            label: string;
                         }[];
                         /** @description the client withdrew the health consent; health answers and safety flags are gone */
-                        healthErased?: boolean;
-                        id?: string;
-                        intentComponents?: {
+                        healthErased: boolean;
+                        id: string;
+                        intentComponents: {
                             [key: string]: number;
                         };
-                        intentScore?: number;
+                        intentScore: number;
                         /** @enum {string} */
-                        leadGrade?: "A" | "B" | "C" | "D";
+                        leadGrade: "A" | "B" | "C" | "D";
                         /** @description what this role may not see (health answers, safety flags) */
-                        redacted?: string[];
+                        redacted: string[];
                         /** @enum {string} */
-                        riskTolerance?: "low" | "medium" | "high";
+                        riskTolerance: "low" | "medium" | "high";
                         /** @description doctors and the director only */
-                        safetyFlags?: {
-                            code?: string;
-                            label?: string;
+                        safetyFlags: {
+                            code: string;
+                            label: string;
                             /** @enum {string} */
-                            severity?: "caution" | "contraindication";
+                            severity: "caution" | "contraindication";
                         }[];
-                        sections?: {
-                            answers?: {
-                                display?: unknown;
-                                id?: string;
-                                title?: string;
-                                type?: string;
-                                value?: unknown;
+                        sections: {
+                            answers: {
+                                display: unknown;
+                                id: string;
+                                title: string;
+                                type: string;
+                                value: unknown;
                             }[];
-                            id?: string;
-                            sensitive?: boolean;
-                            title?: string;
+                            id: string;
+                            sensitive: boolean;
+                            title: string;
                         }[];
                         /** Format: date-time */
-                        submittedAt?: string;
-                        template?: {
-                            code?: string;
-                            title?: string;
+                        submittedAt: string;
+                        template: {
+                            code: string;
+                            title: string;
                         };
-                        versionId?: string;
-                        versionNumber?: number;
+                        versionId: string;
+                        versionNumber: number;
                     };
                 };
             };
@@ -21822,21 +21822,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            code?: string;
-                            id?: string;
-                            publishedVersionId?: string | null;
-                            title?: string;
-                            versions?: {
+                        items: {
+                            code: string;
+                            id: string;
+                            publishedVersionId: string | null;
+                            title: string;
+                            versions: {
                                 /** Format: date-time */
-                                createdAt?: string;
-                                current?: boolean;
-                                id?: string;
-                                number?: number;
+                                createdAt: string;
+                                current: boolean;
+                                id: string;
+                                number: number;
                                 /** Format: date-time */
-                                publishedAt?: string | null;
+                                publishedAt: string | null;
                                 /** @enum {string} */
-                                status?: "draft" | "published";
+                                status: "draft" | "published";
                             }[];
                         }[];
                     };
@@ -21898,20 +21898,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        id?: string;
-                        publishedVersionId?: string | null;
-                        title?: string;
-                        versions?: {
+                        code: string;
+                        id: string;
+                        publishedVersionId: string | null;
+                        title: string;
+                        versions: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            current?: boolean;
-                            id?: string;
-                            number?: number;
+                            createdAt: string;
+                            current: boolean;
+                            id: string;
+                            number: number;
                             /** Format: date-time */
-                            publishedAt?: string | null;
+                            publishedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "published";
+                            status: "draft" | "published";
                         }[];
                     };
                 };
@@ -22041,20 +22041,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        id?: string;
-                        publishedVersionId?: string | null;
-                        title?: string;
-                        versions?: {
+                        code: string;
+                        id: string;
+                        publishedVersionId: string | null;
+                        title: string;
+                        versions: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            current?: boolean;
-                            id?: string;
-                            number?: number;
+                            createdAt: string;
+                            current: boolean;
+                            id: string;
+                            number: number;
                             /** Format: date-time */
-                            publishedAt?: string | null;
+                            publishedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "published";
+                            status: "draft" | "published";
                         }[];
                     };
                 };
@@ -22146,18 +22146,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: Record<string, never>;
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -22301,18 +22301,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: Record<string, never>;
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -22403,18 +22403,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: Record<string, never>;
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -22558,18 +22558,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: Record<string, never>;
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -22681,17 +22681,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accounts?: number;
-                        drift?: {
-                            balanceFen?: number;
-                            clientId?: number;
-                            sumFen?: number;
+                        accounts: number;
+                        drift: {
+                            balanceFen: number;
+                            clientId: number;
+                            sumFen: number;
                         }[];
-                        rewards?: {
-                            expectedFen?: number;
-                            rewardId?: number;
-                            status?: string;
-                            sumFen?: number;
+                        rewards: {
+                            expectedFen: number;
+                            rewardId: number;
+                            status: string;
+                            sumFen: number;
                         }[];
                     };
                 };
@@ -22777,28 +22777,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from?: string;
-                        rows?: {
-                            booked?: number;
-                            cancelled?: number;
-                            completed?: number;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        from: string;
+                        rows: {
+                            booked: number;
+                            cancelled: number;
+                            completed: number;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            kind?: string;
-                            noShow?: number;
+                            kind: string;
+                            noShow: number;
                             /** @description still requested or confirmed */
-                            open?: number;
+                            open: number;
                         }[];
-                        to?: string;
-                        totals?: {
-                            booked?: number;
-                            cancelled?: number;
-                            completed?: number;
-                            noShow?: number;
+                        to: string;
+                        totals: {
+                            booked: number;
+                            cancelled: number;
+                            completed: number;
+                            noShow: number;
                             /** @description still requested or confirmed */
-                            open?: number;
+                            open: number;
                         };
                     };
                 };
@@ -22884,31 +22884,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from?: string;
+                        from: string;
                         /** @description the period of the same length just before, for comparison */
-                        previous?: {
-                            from?: string;
-                            tiers?: {
+                        previous: {
+                            from: string;
+                            tiers: {
                                 /** Format: float */
-                                cameBack?: number;
+                                cameBack: number;
                                 /** Format: float */
-                                contacted?: number;
+                                contacted: number;
                                 /** Format: float */
-                                rate?: number;
-                                tier?: string;
+                                rate: number;
+                                tier: string;
                             }[];
-                            to?: string;
+                            to: string;
                         };
-                        tiers?: {
+                        tiers: {
                             /** Format: float */
-                            cameBack?: number;
+                            cameBack: number;
                             /** Format: float */
-                            contacted?: number;
+                            contacted: number;
                             /** Format: float */
-                            rate?: number;
-                            tier?: string;
+                            rate: number;
+                            tier: string;
                         }[];
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -22990,10 +22990,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: float */
-                            clients?: number;
-                            segment?: string;
+                            clients: number;
+                            segment: string;
                         }[];
                     };
                 };
@@ -23067,67 +23067,67 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        attribution?: "first" | "last";
-                        from?: string;
+                        attribution: "first" | "last";
+                        from: string;
                         /** @enum {string} */
-                        groupBy?: "month" | "range";
-                        referrers?: {
-                            clientId?: string;
-                            referredPayingClients?: number;
-                            revenueFen?: number;
+                        groupBy: "month" | "range";
+                        referrers: {
+                            clientId: string;
+                            referredPayingClients: number;
+                            revenueFen: number;
                         }[];
-                        rows?: {
-                            averageTicketFen?: number | null;
-                            cacFen?: number | null;
-                            channel?: string;
-                            conversion?: {
+                        rows: {
+                            averageTicketFen: number | null;
+                            cacFen: number | null;
+                            channel: string;
+                            conversion: {
                                 /** Format: float */
-                                leadToFirstOrder?: number | null;
+                                leadToFirstOrder: number | null;
                                 /** Format: float */
-                                leadToQuestionnaire?: number | null;
+                                leadToQuestionnaire: number | null;
                                 /** Format: float */
-                                planToFirstOrder?: number | null;
+                                planToFirstOrder: number | null;
                                 /** Format: float */
-                                questionnaireToPlan?: number | null;
+                                questionnaireToPlan: number | null;
                             };
-                            costPerLeadFen?: number | null;
-                            firstOrders?: number;
-                            leads?: number;
-                            month?: string | null;
-                            newPayingClients?: number;
-                            payingClients?: number;
-                            plans?: number;
-                            questionnaires?: number;
-                            revenueFen?: number;
+                            costPerLeadFen: number | null;
+                            firstOrders: number;
+                            leads: number;
+                            month: string | null;
+                            newPayingClients: number;
+                            payingClients: number;
+                            plans: number;
+                            questionnaires: number;
+                            revenueFen: number;
                             /** Format: float */
-                            roi?: number | null;
-                            spendFen?: number;
+                            roi: number | null;
+                            spendFen: number;
                         }[];
-                        to?: string;
-                        totals?: {
-                            averageTicketFen?: number | null;
-                            cacFen?: number | null;
-                            conversion?: {
+                        to: string;
+                        totals: {
+                            averageTicketFen: number | null;
+                            cacFen: number | null;
+                            conversion: {
                                 /** Format: float */
-                                leadToFirstOrder?: number | null;
+                                leadToFirstOrder: number | null;
                                 /** Format: float */
-                                leadToQuestionnaire?: number | null;
+                                leadToQuestionnaire: number | null;
                                 /** Format: float */
-                                planToFirstOrder?: number | null;
+                                planToFirstOrder: number | null;
                                 /** Format: float */
-                                questionnaireToPlan?: number | null;
+                                questionnaireToPlan: number | null;
                             };
-                            costPerLeadFen?: number | null;
-                            firstOrders?: number;
-                            leads?: number;
-                            newPayingClients?: number;
-                            payingClients?: number;
-                            plans?: number;
-                            questionnaires?: number;
-                            revenueFen?: number;
+                            costPerLeadFen: number | null;
+                            firstOrders: number;
+                            leads: number;
+                            newPayingClients: number;
+                            payingClients: number;
+                            plans: number;
+                            questionnaires: number;
+                            revenueFen: number;
                             /** Format: float */
-                            roi?: number | null;
-                            spendFen?: number;
+                            roi: number | null;
+                            spendFen: number;
                         };
                     };
                 };
@@ -23300,164 +23300,164 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        byDoctor?: {
-                            detractors?: number;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        byDoctor: {
+                            detractors: number;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            indicators?: {
+                            indicators: {
                                 /** Format: float */
-                                aftercare?: number | null;
+                                aftercare: number | null;
                                 /** Format: float */
-                                attitude?: number | null;
+                                attitude: number | null;
                                 /** Format: float */
-                                communication?: number | null;
+                                communication: number | null;
                                 /** Format: float */
-                                environment?: number | null;
+                                environment: number | null;
                                 /** Format: float */
-                                explanation?: number | null;
+                                explanation: number | null;
                                 /** Format: float */
-                                painManagement?: number | null;
+                                painManagement: number | null;
                                 /** Format: float */
-                                privacy?: number | null;
+                                privacy: number | null;
                                 /** Format: float */
-                                professionalism?: number | null;
+                                professionalism: number | null;
                                 /** Format: float */
-                                value?: number | null;
+                                value: number | null;
                                 /** Format: float */
-                                waiting?: number | null;
+                                waiting: number | null;
                             };
                             /**
                              * Format: float
                              * @description promoters% − detractors%
                              */
-                            nps?: number | null;
-                            passives?: number;
-                            promoters?: number;
-                            responses?: number;
+                            nps: number | null;
+                            passives: number;
+                            promoters: number;
+                            responses: number;
                         }[];
-                        byProject?: {
-                            detractors?: number;
-                            indicators?: {
+                        byProject: {
+                            detractors: number;
+                            indicators: {
                                 /** Format: float */
-                                aftercare?: number | null;
+                                aftercare: number | null;
                                 /** Format: float */
-                                attitude?: number | null;
+                                attitude: number | null;
                                 /** Format: float */
-                                communication?: number | null;
+                                communication: number | null;
                                 /** Format: float */
-                                environment?: number | null;
+                                environment: number | null;
                                 /** Format: float */
-                                explanation?: number | null;
+                                explanation: number | null;
                                 /** Format: float */
-                                painManagement?: number | null;
+                                painManagement: number | null;
                                 /** Format: float */
-                                privacy?: number | null;
+                                privacy: number | null;
                                 /** Format: float */
-                                professionalism?: number | null;
+                                professionalism: number | null;
                                 /** Format: float */
-                                value?: number | null;
+                                value: number | null;
                                 /** Format: float */
-                                waiting?: number | null;
+                                waiting: number | null;
                             };
                             /**
                              * Format: float
                              * @description promoters% − detractors%
                              */
-                            nps?: number | null;
-                            passives?: number;
-                            project?: {
-                                code?: string;
-                                id?: string;
-                                name?: string;
+                            nps: number | null;
+                            passives: number;
+                            project: {
+                                code: string;
+                                id: string;
+                                name: string;
                             };
-                            promoters?: number;
-                            responses?: number;
+                            promoters: number;
+                            responses: number;
                         }[];
                         /** @description cases resolved in the range and what the supervisors gave */
-                        compensations?: {
-                            none?: number;
-                            resolved?: number;
-                            reviewAppointments?: number;
-                            vouchers?: {
-                                count?: number;
-                                rule?: string;
+                        compensations: {
+                            none: number;
+                            resolved: number;
+                            reviewAppointments: number;
+                            vouchers: {
+                                count: number;
+                                rule: string;
                             }[];
                         };
-                        from?: string;
-                        overall?: {
-                            detractors?: number;
-                            indicators?: {
+                        from: string;
+                        overall: {
+                            detractors: number;
+                            indicators: {
                                 /** Format: float */
-                                aftercare?: number | null;
+                                aftercare: number | null;
                                 /** Format: float */
-                                attitude?: number | null;
+                                attitude: number | null;
                                 /** Format: float */
-                                communication?: number | null;
+                                communication: number | null;
                                 /** Format: float */
-                                environment?: number | null;
+                                environment: number | null;
                                 /** Format: float */
-                                explanation?: number | null;
+                                explanation: number | null;
                                 /** Format: float */
-                                painManagement?: number | null;
+                                painManagement: number | null;
                                 /** Format: float */
-                                privacy?: number | null;
+                                privacy: number | null;
                                 /** Format: float */
-                                professionalism?: number | null;
+                                professionalism: number | null;
                                 /** Format: float */
-                                value?: number | null;
+                                value: number | null;
                                 /** Format: float */
-                                waiting?: number | null;
+                                waiting: number | null;
                             };
                             /**
                              * Format: float
                              * @description promoters% − detractors%
                              */
-                            nps?: number | null;
-                            passives?: number;
-                            promoters?: number;
-                            responses?: number;
+                            nps: number | null;
+                            passives: number;
+                            promoters: number;
+                            responses: number;
                         };
                         /** @description the period of the same length just before, for comparison */
-                        previous?: {
-                            from?: string;
-                            overall?: {
-                                detractors?: number;
-                                indicators?: {
+                        previous: {
+                            from: string;
+                            overall: {
+                                detractors: number;
+                                indicators: {
                                     /** Format: float */
-                                    aftercare?: number | null;
+                                    aftercare: number | null;
                                     /** Format: float */
-                                    attitude?: number | null;
+                                    attitude: number | null;
                                     /** Format: float */
-                                    communication?: number | null;
+                                    communication: number | null;
                                     /** Format: float */
-                                    environment?: number | null;
+                                    environment: number | null;
                                     /** Format: float */
-                                    explanation?: number | null;
+                                    explanation: number | null;
                                     /** Format: float */
-                                    painManagement?: number | null;
+                                    painManagement: number | null;
                                     /** Format: float */
-                                    privacy?: number | null;
+                                    privacy: number | null;
                                     /** Format: float */
-                                    professionalism?: number | null;
+                                    professionalism: number | null;
                                     /** Format: float */
-                                    value?: number | null;
+                                    value: number | null;
                                     /** Format: float */
-                                    waiting?: number | null;
+                                    waiting: number | null;
                                 };
                                 /**
                                  * Format: float
                                  * @description promoters% − detractors%
                                  */
-                                nps?: number | null;
-                                passives?: number;
-                                promoters?: number;
-                                responses?: number;
+                                nps: number | null;
+                                passives: number;
+                                promoters: number;
+                                responses: number;
                             };
-                            to?: string;
+                            to: string;
                         };
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -23539,20 +23539,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            active?: boolean;
-                            description?: string;
-                            id?: string;
+                        items: {
+                            active: boolean;
+                            description: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
-                            perClientLimit?: number | null;
-                            pointsPrice?: number;
-                            stock?: number;
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat";
+                            perClientLimit: number | null;
+                            pointsPrice: number;
+                            stock: number;
+                            title: string;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                             /** Format: date-time */
-                            validTo?: string | null;
+                            validTo: string | null;
                         }[];
                     };
                 };
@@ -23622,19 +23622,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        description?: string;
-                        id?: string;
+                        active: boolean;
+                        description: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "project_voucher" | "care_product" | "salon_seat";
-                        perClientLimit?: number | null;
-                        pointsPrice?: number;
-                        stock?: number;
-                        title?: string;
+                        kind: "project_voucher" | "care_product" | "salon_seat";
+                        perClientLimit: number | null;
+                        pointsPrice: number;
+                        stock: number;
+                        title: string;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                         /** Format: date-time */
-                        validTo?: string | null;
+                        validTo: string | null;
                     };
                 };
             };
@@ -23768,19 +23768,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        description?: string;
-                        id?: string;
+                        active: boolean;
+                        description: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "project_voucher" | "care_product" | "salon_seat";
-                        perClientLimit?: number | null;
-                        pointsPrice?: number;
-                        stock?: number;
-                        title?: string;
+                        kind: "project_voucher" | "care_product" | "salon_seat";
+                        perClientLimit: number | null;
+                        pointsPrice: number;
+                        stock: number;
+                        title: string;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                         /** Format: date-time */
-                        validTo?: string | null;
+                        validTo: string | null;
                     };
                 };
             };
@@ -23910,34 +23910,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        runs?: {
-                            error?: string | null;
+                        runs: {
+                            error: string | null;
                             /** Format: date-time */
-                            finishedAt?: string | null;
-                            instance?: string;
-                            items?: number | null;
+                            finishedAt: string | null;
+                            instance: string;
+                            items: number | null;
                             /** Format: date-time */
-                            startedAt?: string;
-                            taskId?: string;
+                            startedAt: string;
+                            taskId: string;
                             /** Format: date-time */
-                            tick?: string;
+                            tick: string;
                         }[];
-                        tasks?: {
-                            description?: string;
-                            id?: string;
-                            lastRun?: {
-                                error?: string | null;
+                        tasks: {
+                            description: string;
+                            id: string;
+                            lastRun: {
+                                error: string | null;
                                 /** Format: date-time */
-                                finishedAt?: string | null;
-                                instance?: string;
-                                items?: number | null;
+                                finishedAt: string | null;
+                                instance: string;
+                                items: number | null;
                                 /** Format: date-time */
-                                startedAt?: string;
-                                taskId?: string;
+                                startedAt: string;
+                                taskId: string;
                                 /** Format: date-time */
-                                tick?: string;
+                                tick: string;
                             } | null;
-                            schedule?: string;
+                            schedule: string;
                         }[];
                     };
                 };
@@ -24023,18 +24023,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            active?: boolean;
+                        items: {
+                            active: boolean;
                             /** Format: date-time */
-                            createdAt?: string;
-                            displayName?: string;
-                            failedAttempts?: number;
-                            id?: string;
+                            createdAt: string;
+                            displayName: string;
+                            failedAttempts: number;
+                            id: string;
                             /** Format: date-time */
-                            lockedUntil?: string | null;
+                            lockedUntil: string | null;
                             /** @enum {string} */
-                            role?: "director" | "doctor" | "consultant" | "customer_service";
-                            username?: string;
+                            role: "director" | "doctor" | "consultant" | "customer_service";
+                            username: string;
                         }[];
                     };
                 };
@@ -24127,17 +24127,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -24275,17 +24275,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -24435,17 +24435,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -24574,7 +24574,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        revoked?: number;
+                        revoked: number;
                     };
                 };
             };
@@ -24673,17 +24673,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -24782,17 +24782,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -24894,27 +24894,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            assigneeId?: string | null;
-                            assigneeRole?: string;
-                            clientId?: string | null;
+                        hasMore: boolean;
+                        items: {
+                            assigneeId: string | null;
+                            assigneeRole: string;
+                            clientId: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            details?: Record<string, never> | null;
+                            createdAt: string;
+                            details: Record<string, never> | null;
                             /** Format: date-time */
-                            doneAt?: string | null;
-                            doneBy?: string | null;
+                            doneAt: string | null;
+                            doneBy: string | null;
                             /** Format: date-time */
-                            dueAt?: string;
-                            id?: string;
-                            kind?: string;
-                            note?: string | null;
+                            dueAt: string;
+                            id: string;
+                            kind: string;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "open" | "done" | "cancelled";
-                            title?: string;
+                            status: "open" | "done" | "cancelled";
+                            title: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -24989,23 +24989,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        assigneeId?: string | null;
-                        assigneeRole?: string;
-                        clientId?: string | null;
+                        assigneeId: string | null;
+                        assigneeRole: string;
+                        clientId: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        details?: Record<string, never> | null;
+                        createdAt: string;
+                        details: Record<string, never> | null;
                         /** Format: date-time */
-                        doneAt?: string | null;
-                        doneBy?: string | null;
+                        doneAt: string | null;
+                        doneBy: string | null;
                         /** Format: date-time */
-                        dueAt?: string;
-                        id?: string;
-                        kind?: string;
-                        note?: string | null;
+                        dueAt: string;
+                        id: string;
+                        kind: string;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "open" | "done" | "cancelled";
-                        title?: string;
+                        status: "open" | "done" | "cancelled";
+                        title: string;
                     };
                 };
             };
@@ -25228,27 +25228,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        replayed?: boolean;
-                        treatment?: {
-                            advice?: string | null;
-                            bodyArea?: string;
-                            client?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        replayed: boolean;
+                        treatment: {
+                            advice: string | null;
+                            bodyArea: string;
+                            client: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            notes?: string | null;
-                            order?: string;
+                            id: string;
+                            notes: string | null;
+                            order: string;
                             /** Format: date-time */
-                            performedAt?: string;
-                            project?: {
-                                id?: string;
-                                name?: string;
+                            performedAt: string;
+                            project: {
+                                id: string;
+                                name: string;
                             };
-                            sessionNo?: number;
+                            sessionNo: number;
                             /** @enum {string} */
-                            status?: "done" | "cancelled";
+                            status: "done" | "cancelled";
                         };
                     };
                 };
@@ -25408,25 +25408,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        advice?: string | null;
-                        bodyArea?: string;
-                        client?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        advice: string | null;
+                        bodyArea: string;
+                        client: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        id?: string;
-                        notes?: string | null;
-                        order?: string;
+                        id: string;
+                        notes: string | null;
+                        order: string;
                         /** Format: date-time */
-                        performedAt?: string;
-                        project?: {
-                            id?: string;
-                            name?: string;
+                        performedAt: string;
+                        project: {
+                            id: string;
+                            name: string;
                         };
-                        sessionNo?: number;
+                        sessionNo: number;
                         /** @enum {string} */
-                        status?: "done" | "cancelled";
+                        status: "done" | "cancelled";
                     };
                 };
             };
@@ -25525,45 +25525,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -25677,46 +25677,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        clientId?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        clientId: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -25823,46 +25823,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        clientId?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        clientId: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -26004,16 +26004,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accounts?: number;
-                        drift?: {
-                            balanceFen?: number;
-                            clientId?: number;
-                            sumFen?: number;
+                        accounts: number;
+                        drift: {
+                            balanceFen: number;
+                            clientId: number;
+                            sumFen: number;
                         }[];
-                        orders?: {
-                            orderId?: number;
-                            paidFen?: number;
-                            restoredFen?: number;
+                        orders: {
+                            orderId: number;
+                            paidFen: number;
+                            restoredFen: number;
                         }[];
                     };
                 };
@@ -26081,31 +26081,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            campaign?: string | null;
-                            channel?: string | null;
-                            counts?: {
+                        items: {
+                            campaign: string | null;
+                            channel: string | null;
+                            counts: {
                                 /** Format: float */
-                                adds?: number;
+                                adds: number;
                                 /** Format: float */
-                                bindings?: number;
+                                bindings: number;
                                 /** Format: float */
-                                paidOrders?: number;
+                                paidOrders: number;
                                 /** Format: float */
-                                plans?: number;
+                                plans: number;
                                 /** Format: float */
-                                questionnaires?: number;
+                                questionnaires: number;
                             };
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            deletedAt?: string | null;
-                            id?: string;
-                            kind?: string;
-                            label?: string | null;
-                            qrCode?: string;
-                            state?: string;
-                            userids?: string[];
+                            deletedAt: string | null;
+                            id: string;
+                            kind: string;
+                            label: string | null;
+                            qrCode: string;
+                            state: string;
+                            userids: string[];
                         }[];
                     };
                 };
@@ -26182,30 +26182,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        campaign?: string | null;
-                        channel?: string | null;
-                        counts?: {
+                        campaign: string | null;
+                        channel: string | null;
+                        counts: {
                             /** Format: float */
-                            adds?: number;
+                            adds: number;
                             /** Format: float */
-                            bindings?: number;
+                            bindings: number;
                             /** Format: float */
-                            paidOrders?: number;
+                            paidOrders: number;
                             /** Format: float */
-                            plans?: number;
+                            plans: number;
                             /** Format: float */
-                            questionnaires?: number;
+                            questionnaires: number;
                         };
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: date-time */
-                        deletedAt?: string | null;
-                        id?: string;
-                        kind?: string;
-                        label?: string | null;
-                        qrCode?: string;
-                        state?: string;
-                        userids?: string[];
+                        deletedAt: string | null;
+                        id: string;
+                        kind: string;
+                        label: string | null;
+                        qrCode: string;
+                        state: string;
+                        userids: string[];
                     };
                 };
             };
@@ -26574,24 +26574,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            accountId?: string;
-                            autoMatch?: boolean;
+                        hasMore: boolean;
+                        items: {
+                            accountId: string;
+                            autoMatch: boolean;
                             /** Format: date-time */
-                            boundAt?: string | null;
+                            boundAt: string | null;
                             /** @enum {string|null} */
-                            boundBy?: "code" | "match" | "staff" | null;
-                            client?: {
-                                id?: string;
-                                name?: string | null;
+                            boundBy: "code" | "match" | "staff" | null;
+                            client: {
+                                id: string;
+                                name: string | null;
                             } | null;
-                            contactId?: string;
+                            contactId: string;
                             /** Format: date-time */
-                            lastSeenAt?: string;
-                            name?: string | null;
+                            lastSeenAt: string;
+                            name: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -26681,20 +26681,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accountId?: string;
-                        autoMatch?: boolean;
+                        accountId: string;
+                        autoMatch: boolean;
                         /** Format: date-time */
-                        boundAt?: string | null;
+                        boundAt: string | null;
                         /** @enum {string|null} */
-                        boundBy?: "code" | "match" | "staff" | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        boundBy: "code" | "match" | "staff" | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         } | null;
-                        contactId?: string;
+                        contactId: string;
                         /** Format: date-time */
-                        lastSeenAt?: string;
-                        name?: string | null;
+                        lastSeenAt: string;
+                        name: string | null;
                     };
                 };
             };
@@ -26838,20 +26838,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accountId?: string;
-                        autoMatch?: boolean;
+                        accountId: string;
+                        autoMatch: boolean;
                         /** Format: date-time */
-                        boundAt?: string | null;
+                        boundAt: string | null;
                         /** @enum {string|null} */
-                        boundBy?: "code" | "match" | "staff" | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        boundBy: "code" | "match" | "staff" | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         } | null;
-                        contactId?: string;
+                        contactId: string;
                         /** Format: date-time */
-                        lastSeenAt?: string;
-                        name?: string | null;
+                        lastSeenAt: string;
+                        name: string | null;
                     };
                 };
             };
@@ -26950,7 +26950,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        clientId?: string;
+                        clientId: string;
                     };
                 };
             };
@@ -27034,18 +27034,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        agentConfig?: {
-                            nonceStr?: string;
-                            signature?: string;
-                            timestamp?: number;
+                        agentConfig: {
+                            nonceStr: string;
+                            signature: string;
+                            timestamp: number;
                         };
-                        agentId?: string;
-                        config?: {
-                            nonceStr?: string;
-                            signature?: string;
-                            timestamp?: number;
+                        agentId: string;
+                        config: {
+                            nonceStr: string;
+                            signature: string;
+                            timestamp: number;
                         };
-                        corpId?: string;
+                        corpId: string;
                     };
                 };
             };
@@ -27150,8 +27150,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        staffId?: string;
-                        userid?: string;
+                        staffId: string;
+                        userid: string;
                     };
                 };
             };
@@ -27556,7 +27556,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        status?: string;
+                        status: string;
                     };
                 };
             };
