@@ -1439,13 +1439,13 @@ export interface operations {
                         /** @description Seconds until the token expires */
                         expiresIn: number;
                         /** @description Only when the login carried a referral code */
-                        referral: {
+                        referral?: {
                             bound: boolean;
                             /**
                              * @description Why the referral code was not bound (the client is registered anyway)
                              * @enum {string}
                              */
-                            reason: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
+                            reason?: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
                         };
                         /** @description Bearer token for /api/mp routes */
                         token: string;
@@ -1887,20 +1887,21 @@ export interface operations {
                                 at: string;
                                 durationMinutes: number;
                                 id: string;
-                                kind: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
                             confirmedAt: string;
                             doctor: {
                                 name: string;
                             } | null;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             planId: string;
@@ -2774,8 +2775,8 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied: boolean;
-                            year: number;
+                            satisfied?: boolean;
+                            year?: number;
                         }[];
                         /** Format: date-time */
                         updatedAt: string | null;
@@ -2848,8 +2849,8 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied: boolean;
-                            year: number;
+                            satisfied?: boolean;
+                            year?: number;
                         }[];
                         /** Format: date-time */
                         updatedAt: string | null;
@@ -3591,7 +3592,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -3611,13 +3612,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -3627,7 +3628,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             /** Format: date-time */
@@ -3772,20 +3773,21 @@ export interface operations {
                                 at: string;
                                 durationMinutes: number;
                                 id: string;
-                                kind: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
                             confirmedAt: string;
                             doctor: {
                                 name: string;
                             } | null;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             planId: string;
@@ -3936,7 +3938,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -3956,13 +3958,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -3972,7 +3974,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             /** Format: date-time */
@@ -4256,25 +4258,31 @@ export interface operations {
                     "application/json": {
                         code: string;
                         healthConsentRequired: boolean;
-                        intro: string;
+                        intro?: string;
                         sections: {
-                            description: string;
+                            description?: string;
                             id: string;
-                            questions: {
+                            questions: ({
                                 id: string;
-                                options: {
+                                options?: ({
                                     label: string;
-                                    none: boolean;
+                                    none?: boolean;
                                     value: string;
-                                }[];
-                                required: boolean;
-                                sensitive: boolean;
-                                showIf: Record<string, never>;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                required?: boolean;
+                                sensitive?: boolean;
+                                showIf?: {
+                                    [key: string]: unknown;
+                                };
                                 title: string;
                                 /** @enum {string} */
                                 type: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
-                            }[];
-                            sensitive: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            sensitive?: boolean;
                             title: string;
                         }[];
                         title: string;
@@ -4378,7 +4386,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
                         carriedOver: boolean;
                         revision: number;
@@ -4498,7 +4508,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
                         carriedOver: boolean;
                         revision: number;

@@ -4,28 +4,12 @@
  */
 import { request } from '../utils/request';
 
-export type WalletLineKind = 'referral_month' | 'order_payment' | 'order_refund' | 'voucher' | 'referral_cashback' | 'cashback_clawback';
+import type { ApiOk, ItemOf } from './api';
 
-export interface WalletLine {
-  kind: WalletLineKind;
-  deltaFen: number;
-  /** Referral cashback: the month (YYYY-MM) the line totals. */
-  month: string | null;
-  createdAt: string | null;
-}
-
-export interface WalletPage {
-  balanceFen: number;
-  items: WalletLine[];
-  page: number;
-  hasMore: boolean;
-}
-
-export interface ConvertResult {
-  balanceFen: number;
-  replayed: boolean;
-  voucher: { publicId: string; code: string; valueFen: number; expiresAt: string | null };
-}
+export type WalletPage = ApiOk<'/api/mp/wallet'>;
+export type WalletLine = ItemOf<WalletPage>;
+export type WalletLineKind = WalletLine['kind'];
+export type ConvertResult = ApiOk<'/api/mp/wallet/vouchers', 'post'>;
 
 export const WALLET_LINE_LABELS: Record<WalletLineKind, string> = {
   referral_month: '推荐返现',

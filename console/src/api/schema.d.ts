@@ -3758,13 +3758,13 @@ export interface operations {
                         /** @description Seconds until the token expires */
                         expiresIn: number;
                         /** @description Only when the login carried a referral code */
-                        referral: {
+                        referral?: {
                             bound: boolean;
                             /**
                              * @description Why the referral code was not bound (the client is registered anyway)
                              * @enum {string}
                              */
-                            reason: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
+                            reason?: "REFERRAL_CODE_UNKNOWN" | "REFERRAL_OWNER_INACTIVE" | "REFERRAL_SELF" | "REFERRAL_CYCLE" | "REFERRAL_NOT_NEW_CLIENT" | "REFERRAL_ALREADY_BOUND" | "REFERRAL_UNAVAILABLE";
                         };
                         /** @description Bearer token for /api/mp routes */
                         token: string;
@@ -4206,20 +4206,21 @@ export interface operations {
                                 at: string;
                                 durationMinutes: number;
                                 id: string;
-                                kind: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
                             confirmedAt: string;
                             doctor: {
                                 name: string;
                             } | null;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             planId: string;
@@ -5093,8 +5094,8 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied: boolean;
-                            year: number;
+                            satisfied?: boolean;
+                            year?: number;
                         }[];
                         /** Format: date-time */
                         updatedAt: string | null;
@@ -5167,8 +5168,8 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied: boolean;
-                            year: number;
+                            satisfied?: boolean;
+                            year?: number;
                         }[];
                         /** Format: date-time */
                         updatedAt: string | null;
@@ -5910,7 +5911,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -5930,13 +5931,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -5946,7 +5947,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             /** Format: date-time */
@@ -6091,20 +6092,21 @@ export interface operations {
                                 at: string;
                                 durationMinutes: number;
                                 id: string;
-                                kind: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
                             confirmedAt: string;
                             doctor: {
                                 name: string;
                             } | null;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             planId: string;
@@ -6255,7 +6257,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -6275,13 +6277,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -6291,7 +6293,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             /** Format: date-time */
@@ -6575,25 +6577,31 @@ export interface operations {
                     "application/json": {
                         code: string;
                         healthConsentRequired: boolean;
-                        intro: string;
+                        intro?: string;
                         sections: {
-                            description: string;
+                            description?: string;
                             id: string;
-                            questions: {
+                            questions: ({
                                 id: string;
-                                options: {
+                                options?: ({
                                     label: string;
-                                    none: boolean;
+                                    none?: boolean;
                                     value: string;
-                                }[];
-                                required: boolean;
-                                sensitive: boolean;
-                                showIf: Record<string, never>;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                required?: boolean;
+                                sensitive?: boolean;
+                                showIf?: {
+                                    [key: string]: unknown;
+                                };
                                 title: string;
                                 /** @enum {string} */
                                 type: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
-                            }[];
-                            sensitive: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            sensitive?: boolean;
                             title: string;
                         }[];
                         title: string;
@@ -6697,7 +6705,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
                         carriedOver: boolean;
                         revision: number;
@@ -6817,7 +6827,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
                         carriedOver: boolean;
                         revision: number;
@@ -9690,7 +9702,8 @@ export interface operations {
                                 name: string;
                             } | null;
                             durationMinutes: number;
-                            events: {
+                            /** @description the change history: GET /api/staff/appointments/:id only */
+                            events?: {
                                 action: string;
                                 actorType: string;
                                 /** Format: date-time */
@@ -9828,7 +9841,8 @@ export interface operations {
                             name: string;
                         } | null;
                         durationMinutes: number;
-                        events: {
+                        /** @description the change history: GET /api/staff/appointments/:id only */
+                        events?: {
                             action: string;
                             actorType: string;
                             /** Format: date-time */
@@ -10014,7 +10028,8 @@ export interface operations {
                             name: string;
                         } | null;
                         durationMinutes: number;
-                        events: {
+                        /** @description the change history: GET /api/staff/appointments/:id only */
+                        events?: {
                             action: string;
                             actorType: string;
                             /** Format: date-time */
@@ -10161,7 +10176,8 @@ export interface operations {
                             name: string;
                         } | null;
                         durationMinutes: number;
-                        events: {
+                        /** @description the change history: GET /api/staff/appointments/:id only */
+                        events?: {
                             action: string;
                             actorType: string;
                             /** Format: date-time */
@@ -10358,7 +10374,8 @@ export interface operations {
                             name: string;
                         } | null;
                         durationMinutes: number;
-                        events: {
+                        /** @description the change history: GET /api/staff/appointments/:id only */
+                        events?: {
                             action: string;
                             actorType: string;
                             /** Format: date-time */
@@ -10566,7 +10583,8 @@ export interface operations {
                             name: string;
                         } | null;
                         durationMinutes: number;
-                        events: {
+                        /** @description the change history: GET /api/staff/appointments/:id only */
+                        events?: {
                             action: string;
                             actorType: string;
                             /** Format: date-time */
@@ -10762,7 +10780,8 @@ export interface operations {
                             name: string;
                         } | null;
                         durationMinutes: number;
-                        events: {
+                        /** @description the change history: GET /api/staff/appointments/:id only */
+                        events?: {
                             action: string;
                             actorType: string;
                             /** Format: date-time */
@@ -10948,7 +10967,8 @@ export interface operations {
                             name: string;
                         } | null;
                         durationMinutes: number;
-                        events: {
+                        /** @description the change history: GET /api/staff/appointments/:id only */
+                        events?: {
                             action: string;
                             actorType: string;
                             /** Format: date-time */
@@ -11101,7 +11121,9 @@ export interface operations {
                             /** Format: date-time */
                             at: string;
                             clientId: string | null;
-                            details: Record<string, never> | null;
+                            details: {
+                                [key: string]: unknown;
+                            } | null;
                             id: string;
                             ip: string | null;
                             requestId: string | null;
@@ -11210,7 +11232,7 @@ export interface operations {
                         };
                         token: string;
                         /** @description present when the role must have TOTP and has none: the session may only enrol it */
-                        totpEnrolmentRequired: boolean;
+                        totpEnrolmentRequired?: boolean;
                     };
                 };
             };
@@ -12808,8 +12830,8 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied: boolean;
-                            year: number;
+                            satisfied?: boolean;
+                            year?: number;
                         }[];
                         /** Format: date-time */
                         updatedAt: string | null;
@@ -12929,8 +12951,8 @@ export interface operations {
                         medications: string[];
                         pastProcedures: {
                             name: string;
-                            satisfied: boolean;
-                            year: number;
+                            satisfied?: boolean;
+                            year?: number;
                         }[];
                         /** Format: date-time */
                         updatedAt: string | null;
@@ -13760,7 +13782,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -13787,7 +13809,7 @@ export interface operations {
                         responseId: string | null;
                         revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis: {
+                            analysis?: {
                                 expectationMatch: string;
                                 feasibility: string;
                                 reasonableness: string;
@@ -13800,13 +13822,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -13816,7 +13838,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             author: {
@@ -14282,7 +14304,9 @@ export interface operations {
                         clientId: string | null;
                         /** Format: date-time */
                         createdAt: string;
-                        details: Record<string, never> | null;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
                         /** Format: date-time */
                         doneAt: string | null;
                         doneBy: string | null;
@@ -14893,8 +14917,8 @@ export interface operations {
                                 name: string;
                             } | null;
                             audience: {
-                                roomTopics: string[];
-                                tags: {
+                                roomTopics?: string[];
+                                tags?: {
                                     [key: string]: string[];
                                 };
                             };
@@ -14924,11 +14948,11 @@ export interface operations {
                             reviewNote: string | null;
                             schedule: {
                                 /** Format: date-time */
-                                at: string;
+                                at?: string;
                                 /** @enum {string} */
                                 kind: "once" | "weekly";
-                                time: string;
-                                weekday: number;
+                                time?: string;
+                                weekday?: number;
                             };
                             /** @enum {string} */
                             status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -15046,8 +15070,8 @@ export interface operations {
                             name: string;
                         } | null;
                         audience: {
-                            roomTopics: string[];
-                            tags: {
+                            roomTopics?: string[];
+                            tags?: {
                                 [key: string]: string[];
                             };
                         };
@@ -15077,11 +15101,11 @@ export interface operations {
                         reviewNote: string | null;
                         schedule: {
                             /** Format: date-time */
-                            at: string;
+                            at?: string;
                             /** @enum {string} */
                             kind: "once" | "weekly";
-                            time: string;
-                            weekday: number;
+                            time?: string;
+                            weekday?: number;
                         };
                         /** @enum {string} */
                         status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -15196,8 +15220,8 @@ export interface operations {
                             name: string;
                         } | null;
                         audience: {
-                            roomTopics: string[];
-                            tags: {
+                            roomTopics?: string[];
+                            tags?: {
                                 [key: string]: string[];
                             };
                         };
@@ -15227,11 +15251,11 @@ export interface operations {
                         reviewNote: string | null;
                         schedule: {
                             /** Format: date-time */
-                            at: string;
+                            at?: string;
                             /** @enum {string} */
                             kind: "once" | "weekly";
-                            time: string;
-                            weekday: number;
+                            time?: string;
+                            weekday?: number;
                         };
                         /** @enum {string} */
                         status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -15364,8 +15388,8 @@ export interface operations {
                             name: string;
                         } | null;
                         audience: {
-                            roomTopics: string[];
-                            tags: {
+                            roomTopics?: string[];
+                            tags?: {
                                 [key: string]: string[];
                             };
                         };
@@ -15395,11 +15419,11 @@ export interface operations {
                         reviewNote: string | null;
                         schedule: {
                             /** Format: date-time */
-                            at: string;
+                            at?: string;
                             /** @enum {string} */
                             kind: "once" | "weekly";
-                            time: string;
-                            weekday: number;
+                            time?: string;
+                            weekday?: number;
                         };
                         /** @enum {string} */
                         status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -15559,8 +15583,8 @@ export interface operations {
                             name: string;
                         } | null;
                         audience: {
-                            roomTopics: string[];
-                            tags: {
+                            roomTopics?: string[];
+                            tags?: {
                                 [key: string]: string[];
                             };
                         };
@@ -15590,11 +15614,11 @@ export interface operations {
                         reviewNote: string | null;
                         schedule: {
                             /** Format: date-time */
-                            at: string;
+                            at?: string;
                             /** @enum {string} */
                             kind: "once" | "weekly";
-                            time: string;
-                            weekday: number;
+                            time?: string;
+                            weekday?: number;
                         };
                         /** @enum {string} */
                         status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -15739,8 +15763,8 @@ export interface operations {
                             name: string;
                         } | null;
                         audience: {
-                            roomTopics: string[];
-                            tags: {
+                            roomTopics?: string[];
+                            tags?: {
                                 [key: string]: string[];
                             };
                         };
@@ -15770,11 +15794,11 @@ export interface operations {
                         reviewNote: string | null;
                         schedule: {
                             /** Format: date-time */
-                            at: string;
+                            at?: string;
                             /** @enum {string} */
                             kind: "once" | "weekly";
-                            time: string;
-                            weekday: number;
+                            time?: string;
+                            weekday?: number;
                         };
                         /** @enum {string} */
                         status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -15910,10 +15934,10 @@ export interface operations {
                             sentAt: string | null;
                             status: string;
                             target: {
-                                clientId: string | null;
+                                clientId?: string | null;
                                 /** @enum {string} */
                                 kind: "room_topic" | "client";
-                                topic: string;
+                                topic?: string;
                             };
                         }[];
                         page: number;
@@ -16013,8 +16037,8 @@ export interface operations {
                             name: string;
                         } | null;
                         audience: {
-                            roomTopics: string[];
-                            tags: {
+                            roomTopics?: string[];
+                            tags?: {
                                 [key: string]: string[];
                             };
                         };
@@ -16044,11 +16068,11 @@ export interface operations {
                         reviewNote: string | null;
                         schedule: {
                             /** Format: date-time */
-                            at: string;
+                            at?: string;
                             /** @enum {string} */
                             kind: "once" | "weekly";
-                            time: string;
-                            weekday: number;
+                            time?: string;
+                            weekday?: number;
                         };
                         /** @enum {string} */
                         status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -16208,8 +16232,8 @@ export interface operations {
                             name: string;
                         } | null;
                         audience: {
-                            roomTopics: string[];
-                            tags: {
+                            roomTopics?: string[];
+                            tags?: {
                                 [key: string]: string[];
                             };
                         };
@@ -16239,11 +16263,11 @@ export interface operations {
                         reviewNote: string | null;
                         schedule: {
                             /** Format: date-time */
-                            at: string;
+                            at?: string;
                             /** @enum {string} */
                             kind: "once" | "weekly";
-                            time: string;
-                            weekday: number;
+                            time?: string;
+                            weekday?: number;
                         };
                         /** @enum {string} */
                         status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
@@ -20277,7 +20301,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -20304,7 +20328,7 @@ export interface operations {
                         responseId: string | null;
                         revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis: {
+                            analysis?: {
                                 expectationMatch: string;
                                 feasibility: string;
                                 reasonableness: string;
@@ -20317,13 +20341,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -20333,7 +20357,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             author: {
@@ -20480,7 +20504,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -20507,7 +20531,7 @@ export interface operations {
                         responseId: string | null;
                         revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis: {
+                            analysis?: {
                                 expectationMatch: string;
                                 feasibility: string;
                                 reasonableness: string;
@@ -20520,13 +20544,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -20536,7 +20560,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             author: {
@@ -20703,7 +20727,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -20730,7 +20754,7 @@ export interface operations {
                         responseId: string | null;
                         revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis: {
+                            analysis?: {
                                 expectationMatch: string;
                                 feasibility: string;
                                 reasonableness: string;
@@ -20743,13 +20767,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -20759,7 +20783,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             author: {
@@ -20896,7 +20920,7 @@ export interface operations {
                         acceptedRevision: number | null;
                         changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
-                            comment: string | null;
+                            comment?: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
@@ -20923,7 +20947,7 @@ export interface operations {
                         responseId: string | null;
                         revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
-                            analysis: {
+                            analysis?: {
                                 expectationMatch: string;
                                 feasibility: string;
                                 reasonableness: string;
@@ -20936,13 +20960,13 @@ export interface operations {
                             /** Format: date-time */
                             createdAt: string;
                             options: {
-                                nonSurgical: {
+                                nonSurgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
-                                surgical: {
+                                surgical?: {
                                     description: string;
-                                    projectCodes: string[];
+                                    projectCodes?: string[];
                                 };
                             };
                             priceMaxFen: number;
@@ -20952,7 +20976,7 @@ export interface operations {
                             recoveryDays: number;
                             revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
-                            riskPlan: string | null;
+                            riskPlan?: string | null;
                         };
                         revisions: {
                             author: {
@@ -21687,7 +21711,7 @@ export interface operations {
                             label: string;
                         }[];
                         /** @description the client withdrew the health consent; health answers and safety flags are gone */
-                        healthErased: boolean;
+                        healthErased?: boolean;
                         id: string;
                         intentComponents: {
                             [key: string]: number;
@@ -21696,7 +21720,7 @@ export interface operations {
                         /** @enum {string} */
                         leadGrade: "A" | "B" | "C" | "D";
                         /** @description what this role may not see (health answers, safety flags) */
-                        redacted: string[];
+                        redacted?: string[];
                         /** @enum {string} */
                         riskTolerance: "low" | "medium" | "high";
                         /** @description doctors and the director only */
@@ -21886,7 +21910,9 @@ export interface operations {
                 "application/json": {
                     code: string;
                     /** @description sections, questions and rules; see questionnaires.definition.ts */
-                    definition: Record<string, never>;
+                    definition: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -22150,7 +22176,9 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         current: boolean;
-                        definition: Record<string, never>;
+                        definition: {
+                            [key: string]: unknown;
+                        };
                         id: string;
                         number: number;
                         /** Format: date-time */
@@ -22305,7 +22333,9 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         current: boolean;
-                        definition: Record<string, never>;
+                        definition: {
+                            [key: string]: unknown;
+                        };
                         id: string;
                         number: number;
                         /** Format: date-time */
@@ -22391,7 +22421,9 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @description sections, questions and rules; see questionnaires.definition.ts */
-                    definition: Record<string, never>;
+                    definition: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -22407,7 +22439,9 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         current: boolean;
-                        definition: Record<string, never>;
+                        definition: {
+                            [key: string]: unknown;
+                        };
                         id: string;
                         number: number;
                         /** Format: date-time */
@@ -22562,7 +22596,9 @@ export interface operations {
                         /** Format: date-time */
                         createdAt: string;
                         current: boolean;
-                        definition: Record<string, never>;
+                        definition: {
+                            [key: string]: unknown;
+                        };
                         id: string;
                         number: number;
                         /** Format: date-time */
@@ -24901,7 +24937,9 @@ export interface operations {
                             clientId: string | null;
                             /** Format: date-time */
                             createdAt: string;
-                            details: Record<string, never> | null;
+                            details: {
+                                [key: string]: unknown;
+                            } | null;
                             /** Format: date-time */
                             doneAt: string | null;
                             doneBy: string | null;
@@ -24994,7 +25032,9 @@ export interface operations {
                         clientId: string | null;
                         /** Format: date-time */
                         createdAt: string;
-                        details: Record<string, never> | null;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
                         /** Format: date-time */
                         doneAt: string | null;
                         doneBy: string | null;

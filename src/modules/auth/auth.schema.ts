@@ -27,6 +27,6 @@ export const loginResponse = Joi.object({
   }).required(),
   referral: Joi.object({
     bound: Joi.boolean().required(),
-    reason: Joi.string().valid(...BIND_REFUSALS).description('Why the referral code was not bound (the client is registered anyway)'),
-  }).description('Only when the login carried a referral code'),
+    reason: Joi.string().valid(...BIND_REFUSALS).optional().description('Why the referral code was not bound (the client is registered anyway)'),
+  }).optional().description('Only when the login carried a referral code'),
 });

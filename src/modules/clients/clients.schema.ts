@@ -56,8 +56,8 @@ export const medicalBody = Joi.object({
     .items(
       Joi.object({
         name: healthText.required(),
-        year: Joi.number().integer().min(1900).max(2100),
-        satisfied: Joi.boolean(),
+        year: Joi.number().integer().min(1900).max(2100).optional(),
+        satisfied: Joi.boolean().optional(),
       }),
     )
     .max(50)

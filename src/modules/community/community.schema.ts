@@ -60,8 +60,8 @@ export const postView = Joi.object({
   text: Joi.string(),
   imageUrl: Joi.string().allow(null),
   card: Joi.object({ title: Joi.string(), pagePath: Joi.string() }).allow(null),
-  audience: Joi.object({ roomTopics: Joi.array().items(Joi.string()), tags: Joi.object().pattern(Joi.string(), Joi.array().items(Joi.string())) }),
-  schedule: Joi.object({ kind: Joi.string().valid('once', 'weekly'), at: Joi.date(), weekday: Joi.number().integer(), time: Joi.string() }),
+  audience: Joi.object({ roomTopics: Joi.array().items(Joi.string()).optional(), tags: Joi.object().pattern(Joi.string(), Joi.array().items(Joi.string())).optional() }),
+  schedule: Joi.object({ kind: Joi.string().valid('once', 'weekly'), at: Joi.date().optional(), weekday: Joi.number().integer().optional(), time: Joi.string().optional() }),
   status: Joi.string().valid(...POST_STATUSES),
   compliance: complianceView.allow(null),
   reviewNote: Joi.string().allow(null),
@@ -78,7 +78,7 @@ export const postsResponse = Joi.object({ items: Joi.array().items(postView), pa
 export const deliveriesResponse = Joi.object({
   items: Joi.array().items(Joi.object({
     occurrence: Joi.string(),
-    target: Joi.object({ kind: Joi.string().valid('room_topic', 'client'), topic: Joi.string(), clientId: Joi.string().allow(null) }),
+    target: Joi.object({ kind: Joi.string().valid('room_topic', 'client'), topic: Joi.string().optional(), clientId: Joi.string().allow(null).optional() }),
     status: Joi.string(),
     channel: Joi.string().allow(null),
     sentAt: Joi.date().allow(null),

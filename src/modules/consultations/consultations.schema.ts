@@ -97,23 +97,23 @@ export const metricsQuery = Joi.object({
 // ---------------------------------------------------------------- responses (for the document)
 
 const staffRef = Joi.object({ id: Joi.string(), name: Joi.string() });
-const optionView = Joi.object({ projectCodes: Joi.array().items(Joi.string()), description: Joi.string() });
+const optionView = Joi.object({ projectCodes: Joi.array().items(Joi.string()).optional(), description: Joi.string() });
 const revisionView = Joi.object({
   revision: Joi.number().integer(),
-  options: Joi.object({ surgical: optionView, nonSurgical: optionView }),
+  options: Joi.object({ surgical: optionView.optional(), nonSurgical: optionView.optional() }),
   priceMinFen: Joi.number().integer(),
   priceMaxFen: Joi.number().integer(),
   recoveryDays: Joi.number().integer(),
   analysis: Joi.object({ reasonableness: Joi.string(), feasibility: Joi.string(), risk: Joi.string(), expectationMatch: Joi.string() })
-    .allow(null).description('doctors and the director only; absent for other roles and for the client'),
-  riskPlan: Joi.string().allow(null).description('doctors, the director and the client; absent for other staff'),
+    .allow(null).optional().description('doctors and the director only; absent for other roles and for the client'),
+  riskPlan: Joi.string().allow(null).optional().description('doctors, the director and the client; absent for other staff'),
   createdAt: Joi.date(),
   proposedAt: Joi.date().allow(null),
 });
 const changeRequestView = Joi.object({
   id: Joi.string(),
   revision: Joi.number().integer(),
-  comment: Joi.string().allow(null).description('the client, doctors and the director; absent for other staff (it may hold health details); null once erased'),
+  comment: Joi.string().allow(null).optional().description('the client, doctors and the director; absent for other staff (it may hold health details); null once erased'),
   createdAt: Joi.date(),
 });
 const status = Joi.string().valid(...PLAN_STATUSES);
@@ -179,7 +179,7 @@ export const staffAppointmentView = appointmentView.keys({
   confirmedBy: staffRef.allow(null),
   events: Joi.array().items(Joi.object({
     action: Joi.string(), from: Joi.date().allow(null), to: Joi.date().allow(null), actorType: Joi.string(), reason: Joi.string().allow(null), at: Joi.date(),
-  })),
+  })).optional().description('the change history: GET /api/staff/appointments/:id only'),
 });
 export const staffAppointmentsResponse = Joi.object({ from: Joi.string(), to: Joi.string(), items: Joi.array().items(staffAppointmentView) });
 
@@ -219,14 +219,14 @@ export const intentLetterView = Joi.object({
     planId: Joi.string(),
     revision: Joi.number().integer(),
     doctor: Joi.object({ name: Joi.string() }).allow(null),
-    options: Joi.object({ surgical: optionView, nonSurgical: optionView }),
+    options: Joi.object({ surgical: optionView.optional(), nonSurgical: optionView.optional() }),
     priceMinFen: Joi.number().integer(),
     priceMaxFen: Joi.number().integer(),
     recoveryDays: Joi.number().integer(),
     riskPlan: Joi.string().allow(null),
     proposedAt: Joi.string().allow(null),
     confirmedAt: Joi.string(),
-    appointment: Joi.object({ id: Joi.string(), kind: Joi.string(), at: Joi.string(), durationMinutes: Joi.number().integer() }),
+    appointment: Joi.object({ id: Joi.string(), kind: Joi.string().valid(...APPOINTMENT_KINDS), at: Joi.string(), durationMinutes: Joi.number().integer() }),
   }).allow(null).description('the frozen copy of what the client accepted'),
   appointment: appointmentView.allow(null).description('the appointment as it is now'),
 });

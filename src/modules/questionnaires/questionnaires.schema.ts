@@ -56,22 +56,22 @@ export const leadsQuery = Joi.object({
 export const leadsExportQuery = leadsQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 // Answers, for the OpenAPI document.
-const option = Joi.object({ value: Joi.string(), label: Joi.string(), none: Joi.boolean() }).unknown(true);
+const option = Joi.object({ value: Joi.string(), label: Joi.string(), none: Joi.boolean().optional() }).unknown(true);
 const question = Joi.object({
-  id: Joi.string(), type: Joi.string().valid(...QUESTION_TYPES), title: Joi.string(), required: Joi.boolean(), sensitive: Joi.boolean(),
-  options: Joi.array().items(option), showIf: Joi.object().unknown(true),
+  id: Joi.string(), type: Joi.string().valid(...QUESTION_TYPES), title: Joi.string(), required: Joi.boolean().optional(), sensitive: Joi.boolean().optional(),
+  options: Joi.array().items(option).optional(), showIf: Joi.object().unknown(true).optional(),
 }).unknown(true);
 export const clientTemplateResponse = Joi.object({
   code: Joi.string(),
   versionId: Joi.string(),
   version: Joi.number().integer(),
   title: Joi.string(),
-  intro: Joi.string(),
+  intro: Joi.string().optional(),
   healthConsentRequired: Joi.boolean(),
-  sections: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), description: Joi.string(), sensitive: Joi.boolean(), questions: Joi.array().items(question) })),
+  sections: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), description: Joi.string().optional(), sensitive: Joi.boolean().optional(), questions: Joi.array().items(question) })),
 });
-// Any question id, any answer (unknown keys: a pattern of Joi.any() would be written as "no keys allowed").
-const answersView = Joi.object().unknown(true);
+// Any question id; the kept answers (empty ones are dropped when saved).
+const answersView = Joi.object().pattern(Joi.string(), Joi.alternatives(Joi.string(), Joi.number(), Joi.array().items(Joi.string())));
 export const draftResponse = Joi.object({
   versionId: Joi.string(),
   answers: answersView,
@@ -149,6 +149,6 @@ export const staffResponseView = Joi.object({
     answers: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), type: Joi.string(), value: Joi.any(), display: Joi.any() })),
   })),
   safetyFlags: Joi.array().items(flagView.keys({ severity: Joi.string().valid('caution', 'contraindication') })).description('doctors and the director only'),
-  healthErased: Joi.boolean().description('the client withdrew the health consent; health answers and safety flags are gone'),
-  redacted: Joi.array().items(Joi.string()).description('what this role may not see (health answers, safety flags)'),
+  healthErased: Joi.boolean().optional().description('the client withdrew the health consent; health answers and safety flags are gone'),
+  redacted: Joi.array().items(Joi.string()).optional().description('what this role may not see (health answers, safety flags)'),
 });

@@ -100,7 +100,7 @@ export const loginResponse = Joi.object({
   token: Joi.string(),
   expiresIn: Joi.number().integer().description('seconds'),
   staff: staffSummaryView,
-  totpEnrolmentRequired: Joi.boolean().valid(true).description('present when the role must have TOTP and has none: the session may only enrol it'),
+  totpEnrolmentRequired: Joi.boolean().valid(true).optional().description('present when the role must have TOTP and has none: the session may only enrol it'),
 });
 
 export const staffListResponse = Joi.object({ items: Joi.array().items(staffView) });

@@ -27,6 +27,8 @@ function nullableIntoBranches(s: unknown): unknown {
   for (const [k, v] of Object.entries(s as JsonSchema)) out[k] = nullableIntoBranches(v);
   // `.valid(…).allow(null)`: OpenAPI 3.0 needs null among the enum values as well as `nullable`.
   if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  // `.unknown(true)`: other keys are allowed; said outright, or openapi-typescript types the object as having no other keys.
+  if (out.type === 'object' && out.additionalProperties === undefined) out.additionalProperties = true;
   if (out.nullable === true && Array.isArray(out.anyOf) && out.type === undefined) {
     out.anyOf = (out.anyOf as JsonSchema[]).map((b) => ({ ...b, nullable: true }));
     delete out.nullable;
