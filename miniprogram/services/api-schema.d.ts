@@ -865,7 +865,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -880,7 +880,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -895,7 +895,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -910,7 +910,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -977,7 +977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -992,7 +992,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1007,7 +1007,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1082,7 +1082,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1097,7 +1097,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1112,7 +1112,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1127,7 +1127,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1142,7 +1142,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1157,7 +1157,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1219,7 +1219,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1234,7 +1234,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1249,7 +1249,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1264,7 +1264,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1326,7 +1326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1341,7 +1341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1356,7 +1356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1371,7 +1371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1386,7 +1386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1459,7 +1459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1474,7 +1474,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1489,7 +1489,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1504,7 +1504,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1519,7 +1519,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1534,7 +1534,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1549,7 +1549,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1564,7 +1564,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1597,7 +1597,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1612,7 +1612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1658,7 +1658,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1673,7 +1673,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1731,7 +1731,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1746,7 +1746,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1761,7 +1761,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1776,7 +1776,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1791,7 +1791,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1806,7 +1806,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1821,7 +1821,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1922,7 +1922,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1937,7 +1937,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1952,7 +1952,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1967,7 +1967,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2027,7 +2027,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2042,7 +2042,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2057,7 +2057,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2096,7 +2096,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2111,7 +2111,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2126,7 +2126,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2141,7 +2141,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2156,7 +2156,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2171,7 +2171,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2241,7 +2241,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2256,7 +2256,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2271,7 +2271,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2286,7 +2286,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2301,7 +2301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2316,7 +2316,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2363,7 +2363,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2378,7 +2378,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2435,7 +2435,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2450,7 +2450,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2465,7 +2465,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2480,7 +2480,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2495,7 +2495,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2510,7 +2510,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2525,7 +2525,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2565,7 +2565,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2580,7 +2580,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2595,7 +2595,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2634,7 +2634,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2649,7 +2649,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2664,7 +2664,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2699,7 +2699,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2714,7 +2714,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2729,7 +2729,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2744,7 +2744,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2790,7 +2790,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2805,7 +2805,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2864,7 +2864,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2879,7 +2879,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2894,7 +2894,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2909,7 +2909,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2924,7 +2924,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2939,7 +2939,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2982,7 +2982,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2997,7 +2997,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3012,7 +3012,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3027,7 +3027,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3042,7 +3042,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3057,7 +3057,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3072,7 +3072,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3087,7 +3087,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3102,7 +3102,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3157,7 +3157,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3172,7 +3172,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3219,7 +3219,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3234,7 +3234,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3249,7 +3249,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3264,7 +3264,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3279,7 +3279,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3294,7 +3294,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3309,7 +3309,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3324,7 +3324,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3363,7 +3363,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3378,7 +3378,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3393,7 +3393,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3408,7 +3408,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3443,7 +3443,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3458,7 +3458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3473,7 +3473,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3488,7 +3488,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3542,7 +3542,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3557,7 +3557,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3604,8 +3604,6 @@ export interface operations {
                         } | null;
                         id: string;
                         letterId: string | null;
-                        priceMaxFen: number;
-                        priceMinFen: number;
                         /** Format: date-time */
                         proposedAt: string | null;
                         revision: {
@@ -3649,7 +3647,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3664,7 +3662,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3679,7 +3677,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3694,7 +3692,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3808,7 +3806,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3823,7 +3821,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3838,7 +3836,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3853,7 +3851,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3868,7 +3866,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3883,7 +3881,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3898,7 +3896,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3950,8 +3948,6 @@ export interface operations {
                         } | null;
                         id: string;
                         letterId: string | null;
-                        priceMaxFen: number;
-                        priceMinFen: number;
                         /** Format: date-time */
                         proposedAt: string | null;
                         revision: {
@@ -3995,7 +3991,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4010,7 +4006,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4025,7 +4021,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4040,7 +4036,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4055,7 +4051,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4070,7 +4066,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4085,7 +4081,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4131,7 +4127,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4146,7 +4142,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4198,7 +4194,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4213,7 +4209,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4228,7 +4224,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4298,7 +4294,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4313,7 +4309,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4328,7 +4324,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4343,7 +4339,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4358,7 +4354,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4409,7 +4405,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4424,7 +4420,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4439,7 +4435,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4454,7 +4450,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4469,7 +4465,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4531,7 +4527,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4546,7 +4542,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4561,7 +4557,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4576,7 +4572,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4591,7 +4587,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4606,7 +4602,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4621,7 +4617,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4636,7 +4632,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4703,7 +4699,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4718,7 +4714,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4733,7 +4729,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4748,7 +4744,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4763,7 +4759,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4778,7 +4774,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4793,7 +4789,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4808,7 +4804,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4823,7 +4819,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4875,7 +4871,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4890,7 +4886,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4905,7 +4901,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4920,7 +4916,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4972,7 +4968,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4987,7 +4983,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5002,7 +4998,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5054,7 +5050,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5069,7 +5065,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5084,7 +5080,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5135,7 +5131,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5150,7 +5146,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5165,7 +5161,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5237,7 +5233,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5252,7 +5248,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5267,7 +5263,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5282,7 +5278,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5315,7 +5311,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5330,7 +5326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5345,7 +5341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5360,7 +5356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5375,7 +5371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5421,7 +5417,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5436,7 +5432,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5451,7 +5447,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5466,7 +5462,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5481,7 +5477,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5496,7 +5492,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5547,7 +5543,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5562,7 +5558,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5646,7 +5642,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5661,7 +5657,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5676,7 +5672,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5691,7 +5687,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5706,7 +5702,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5721,7 +5717,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5736,7 +5732,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5778,7 +5774,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5793,7 +5789,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5841,7 +5837,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5856,7 +5852,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5871,7 +5867,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5886,7 +5882,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5901,7 +5897,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5916,7 +5912,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5999,7 +5995,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6014,7 +6010,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6097,7 +6093,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6112,7 +6108,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6127,7 +6123,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6142,7 +6138,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6247,7 +6243,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6262,7 +6258,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6277,7 +6273,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6292,7 +6288,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6307,7 +6303,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6322,7 +6318,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6337,7 +6333,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6390,7 +6386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6405,7 +6401,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6420,7 +6416,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6435,7 +6431,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6450,7 +6446,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6465,7 +6461,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6480,7 +6476,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6562,7 +6558,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6577,7 +6573,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6592,7 +6588,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6669,7 +6665,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6684,7 +6680,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6699,7 +6695,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6714,7 +6710,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6791,7 +6787,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6806,7 +6802,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6821,7 +6817,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6836,7 +6832,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6851,7 +6847,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6902,7 +6898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6917,7 +6913,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6932,7 +6928,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6985,7 +6981,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7000,7 +6996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7015,7 +7011,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7030,7 +7026,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7045,7 +7041,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7060,7 +7056,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7101,7 +7097,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7116,7 +7112,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7155,7 +7151,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7170,7 +7166,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7185,7 +7181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7200,7 +7196,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7215,7 +7211,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;

@@ -3184,7 +3184,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3199,7 +3199,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3214,7 +3214,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3229,7 +3229,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3296,7 +3296,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3311,7 +3311,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3326,7 +3326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3401,7 +3401,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3416,7 +3416,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3431,7 +3431,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3446,7 +3446,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3461,7 +3461,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3476,7 +3476,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3538,7 +3538,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3553,7 +3553,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3568,7 +3568,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3583,7 +3583,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3645,7 +3645,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3660,7 +3660,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3675,7 +3675,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3690,7 +3690,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3705,7 +3705,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3778,7 +3778,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3793,7 +3793,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3808,7 +3808,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3823,7 +3823,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3838,7 +3838,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3853,7 +3853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3868,7 +3868,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3883,7 +3883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3916,7 +3916,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3931,7 +3931,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3977,7 +3977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3992,7 +3992,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4050,7 +4050,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4065,7 +4065,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4080,7 +4080,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4095,7 +4095,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4110,7 +4110,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4125,7 +4125,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4140,7 +4140,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4241,7 +4241,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4256,7 +4256,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4271,7 +4271,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4286,7 +4286,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4346,7 +4346,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4361,7 +4361,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4376,7 +4376,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4415,7 +4415,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4430,7 +4430,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4445,7 +4445,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4460,7 +4460,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4475,7 +4475,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4490,7 +4490,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4560,7 +4560,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4575,7 +4575,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4590,7 +4590,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4605,7 +4605,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4620,7 +4620,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4635,7 +4635,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4682,7 +4682,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4697,7 +4697,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4754,7 +4754,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4769,7 +4769,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4784,7 +4784,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4799,7 +4799,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4814,7 +4814,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4829,7 +4829,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4844,7 +4844,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4884,7 +4884,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4899,7 +4899,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4914,7 +4914,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4953,7 +4953,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4968,7 +4968,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4983,7 +4983,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5018,7 +5018,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5033,7 +5033,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5048,7 +5048,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5063,7 +5063,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5109,7 +5109,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5124,7 +5124,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5183,7 +5183,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5198,7 +5198,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5213,7 +5213,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5228,7 +5228,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5243,7 +5243,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5258,7 +5258,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5301,7 +5301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5316,7 +5316,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5331,7 +5331,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5346,7 +5346,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5361,7 +5361,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5376,7 +5376,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5391,7 +5391,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5406,7 +5406,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5421,7 +5421,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5476,7 +5476,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5491,7 +5491,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5538,7 +5538,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5553,7 +5553,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5568,7 +5568,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5583,7 +5583,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5598,7 +5598,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5613,7 +5613,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5628,7 +5628,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5643,7 +5643,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5682,7 +5682,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5697,7 +5697,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5712,7 +5712,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5727,7 +5727,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5762,7 +5762,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5777,7 +5777,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5792,7 +5792,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5807,7 +5807,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5861,7 +5861,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5876,7 +5876,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5923,8 +5923,6 @@ export interface operations {
                         } | null;
                         id: string;
                         letterId: string | null;
-                        priceMaxFen: number;
-                        priceMinFen: number;
                         /** Format: date-time */
                         proposedAt: string | null;
                         revision: {
@@ -5968,7 +5966,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5983,7 +5981,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5998,7 +5996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6013,7 +6011,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6127,7 +6125,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6142,7 +6140,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6157,7 +6155,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6172,7 +6170,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6187,7 +6185,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6202,7 +6200,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6217,7 +6215,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6269,8 +6267,6 @@ export interface operations {
                         } | null;
                         id: string;
                         letterId: string | null;
-                        priceMaxFen: number;
-                        priceMinFen: number;
                         /** Format: date-time */
                         proposedAt: string | null;
                         revision: {
@@ -6314,7 +6310,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6329,7 +6325,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6344,7 +6340,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6359,7 +6355,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6374,7 +6370,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6389,7 +6385,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6404,7 +6400,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6450,7 +6446,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6465,7 +6461,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6517,7 +6513,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6532,7 +6528,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6547,7 +6543,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6617,7 +6613,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6632,7 +6628,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6647,7 +6643,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6662,7 +6658,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6677,7 +6673,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6728,7 +6724,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6743,7 +6739,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6758,7 +6754,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6773,7 +6769,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6788,7 +6784,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6850,7 +6846,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6865,7 +6861,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6880,7 +6876,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6895,7 +6891,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6910,7 +6906,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6925,7 +6921,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6940,7 +6936,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6955,7 +6951,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7022,7 +7018,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7037,7 +7033,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7052,7 +7048,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7067,7 +7063,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7082,7 +7078,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7097,7 +7093,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7112,7 +7108,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7127,7 +7123,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7142,7 +7138,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7194,7 +7190,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7209,7 +7205,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7224,7 +7220,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7239,7 +7235,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7291,7 +7287,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7306,7 +7302,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7321,7 +7317,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7373,7 +7369,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7388,7 +7384,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7403,7 +7399,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7454,7 +7450,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7469,7 +7465,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7484,7 +7480,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7556,7 +7552,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7571,7 +7567,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7586,7 +7582,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7601,7 +7597,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7634,7 +7630,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7649,7 +7645,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7664,7 +7660,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7679,7 +7675,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7694,7 +7690,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7740,7 +7736,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7755,7 +7751,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7770,7 +7766,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7785,7 +7781,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7800,7 +7796,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7815,7 +7811,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7866,7 +7862,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7881,7 +7877,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7965,7 +7961,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7980,7 +7976,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7995,7 +7991,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8010,7 +8006,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8025,7 +8021,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8040,7 +8036,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8055,7 +8051,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8097,7 +8093,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8112,7 +8108,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8160,7 +8156,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8175,7 +8171,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8190,7 +8186,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8205,7 +8201,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8220,7 +8216,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8235,7 +8231,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8318,7 +8314,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8333,7 +8329,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8416,7 +8412,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8431,7 +8427,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8446,7 +8442,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8461,7 +8457,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8566,7 +8562,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8581,7 +8577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8596,7 +8592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8611,7 +8607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8626,7 +8622,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8641,7 +8637,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8656,7 +8652,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8709,7 +8705,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8724,7 +8720,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8739,7 +8735,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8754,7 +8750,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8769,7 +8765,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8784,7 +8780,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8799,7 +8795,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8881,7 +8877,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8896,7 +8892,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8911,7 +8907,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8988,7 +8984,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9003,7 +8999,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9018,7 +9014,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9033,7 +9029,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9110,7 +9106,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9125,7 +9121,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9140,7 +9136,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9155,7 +9151,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9170,7 +9166,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9221,7 +9217,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9236,7 +9232,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9251,7 +9247,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9304,7 +9300,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9319,7 +9315,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9334,7 +9330,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9349,7 +9345,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9364,7 +9360,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9379,7 +9375,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9420,7 +9416,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9435,7 +9431,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9474,7 +9470,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9489,7 +9485,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9504,7 +9500,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9519,7 +9515,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9534,7 +9530,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9588,7 +9584,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9603,7 +9599,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9618,7 +9614,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9633,7 +9629,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9648,7 +9644,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9737,7 +9733,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9752,7 +9748,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9767,7 +9763,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9782,7 +9778,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9874,7 +9870,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9889,7 +9885,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9904,7 +9900,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9919,7 +9915,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9934,7 +9930,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9949,7 +9945,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9964,7 +9960,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9979,7 +9975,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10061,7 +10057,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10076,7 +10072,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10091,7 +10087,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10106,7 +10102,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10121,7 +10117,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10209,7 +10205,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10224,7 +10220,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10239,7 +10235,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10254,7 +10250,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10269,7 +10265,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10284,7 +10280,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10299,7 +10295,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10314,7 +10310,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10407,7 +10403,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10422,7 +10418,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10437,7 +10433,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10452,7 +10448,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10467,7 +10463,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10482,7 +10478,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10497,7 +10493,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10512,7 +10508,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10527,7 +10523,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10616,7 +10612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10631,7 +10627,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10646,7 +10642,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10661,7 +10657,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10676,7 +10672,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10691,7 +10687,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10706,7 +10702,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10721,7 +10717,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10813,7 +10809,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10828,7 +10824,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10843,7 +10839,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10858,7 +10854,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10873,7 +10869,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10888,7 +10884,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10903,7 +10899,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10918,7 +10914,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11000,7 +10996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11015,7 +11011,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11030,7 +11026,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11045,7 +11041,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11060,7 +11056,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11075,7 +11071,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11139,7 +11135,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11154,7 +11150,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11169,7 +11165,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11184,7 +11180,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11243,7 +11239,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11258,7 +11254,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11273,7 +11269,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11288,7 +11284,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11303,7 +11299,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11318,7 +11314,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11333,7 +11329,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11348,7 +11344,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11381,7 +11377,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11396,7 +11392,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11443,7 +11439,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11458,7 +11454,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11514,7 +11510,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11529,7 +11525,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11544,7 +11540,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11559,7 +11555,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11574,7 +11570,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11589,7 +11585,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11604,7 +11600,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11619,7 +11615,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11692,7 +11688,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11707,7 +11703,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11722,7 +11718,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11737,7 +11733,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11832,7 +11828,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11847,7 +11843,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11862,7 +11858,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11877,7 +11873,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11892,7 +11888,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12002,7 +11998,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12017,7 +12013,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12032,7 +12028,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12047,7 +12043,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12062,7 +12058,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12077,7 +12073,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12092,7 +12088,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12107,7 +12103,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12146,7 +12142,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12161,7 +12157,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12176,7 +12172,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12233,7 +12229,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12248,7 +12244,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12263,7 +12259,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12278,7 +12274,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12293,7 +12289,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12308,7 +12304,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12323,7 +12319,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12358,7 +12354,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12373,7 +12369,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12388,7 +12384,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12403,7 +12399,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12446,7 +12442,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12461,7 +12457,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12476,7 +12472,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12491,7 +12487,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12506,7 +12502,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12521,7 +12517,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12536,7 +12532,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12586,7 +12582,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12601,7 +12597,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12616,7 +12612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12631,7 +12627,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12646,7 +12642,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12661,7 +12657,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12676,7 +12672,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12691,7 +12687,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12737,7 +12733,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12752,7 +12748,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12767,7 +12763,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12782,7 +12778,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12797,7 +12793,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12845,7 +12841,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12860,7 +12856,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12875,7 +12871,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12890,7 +12886,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12905,7 +12901,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12966,7 +12962,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12981,7 +12977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12996,7 +12992,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13011,7 +13007,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13026,7 +13022,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13041,7 +13037,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13056,7 +13052,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13109,7 +13105,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13124,7 +13120,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13139,7 +13135,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13154,7 +13150,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13169,7 +13165,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13224,7 +13220,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13239,7 +13235,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13254,7 +13250,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13269,7 +13265,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13328,7 +13324,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13343,7 +13339,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13358,7 +13354,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13373,7 +13369,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13388,7 +13384,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13403,7 +13399,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13442,7 +13438,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13457,7 +13453,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13472,7 +13468,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13487,7 +13483,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13544,7 +13540,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13559,7 +13555,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13574,7 +13570,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13589,7 +13585,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13604,7 +13600,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13663,7 +13659,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13678,7 +13674,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13693,7 +13689,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13708,7 +13704,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13723,7 +13719,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13867,7 +13863,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13882,7 +13878,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13897,7 +13893,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13912,7 +13908,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13927,7 +13923,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13942,7 +13938,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13957,7 +13953,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14018,7 +14014,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14033,7 +14029,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14048,7 +14044,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14063,7 +14059,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14078,7 +14074,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14093,7 +14089,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14108,7 +14104,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14123,7 +14119,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14169,7 +14165,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14184,7 +14180,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14199,7 +14195,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14214,7 +14210,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14229,7 +14225,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14244,7 +14240,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14259,7 +14255,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14328,7 +14324,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14343,7 +14339,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14358,7 +14354,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14373,7 +14369,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14388,7 +14384,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14403,7 +14399,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14462,7 +14458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14477,7 +14473,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14492,7 +14488,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14507,7 +14503,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14522,7 +14518,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14575,7 +14571,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14590,7 +14586,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14605,7 +14601,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14620,7 +14616,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14661,7 +14657,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14676,7 +14672,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14691,7 +14687,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14735,7 +14731,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14750,7 +14746,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14765,7 +14761,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14818,7 +14814,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14833,7 +14829,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14848,7 +14844,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14863,7 +14859,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14878,7 +14874,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14974,7 +14970,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14989,7 +14985,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15004,7 +15000,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15125,7 +15121,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15140,7 +15136,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15155,7 +15151,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15170,7 +15166,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15185,7 +15181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15275,7 +15271,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15290,7 +15286,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15305,7 +15301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15320,7 +15316,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15443,7 +15439,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15458,7 +15454,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15473,7 +15469,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15488,7 +15484,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15503,7 +15499,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15518,7 +15514,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15533,7 +15529,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15548,7 +15544,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15638,7 +15634,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15653,7 +15649,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15668,7 +15664,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15683,7 +15679,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15698,7 +15694,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15713,7 +15709,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15728,7 +15724,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15818,7 +15814,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15833,7 +15829,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15848,7 +15844,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15863,7 +15859,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15878,7 +15874,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15893,7 +15889,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15951,7 +15947,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15966,7 +15962,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15981,7 +15977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15996,7 +15992,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16092,7 +16088,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16107,7 +16103,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16122,7 +16118,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16137,7 +16133,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16152,7 +16148,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16167,7 +16163,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16182,7 +16178,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16197,7 +16193,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16287,7 +16283,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16302,7 +16298,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16317,7 +16313,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16332,7 +16328,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16347,7 +16343,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16362,7 +16358,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16377,7 +16373,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16433,7 +16429,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16448,7 +16444,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16463,7 +16459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16530,7 +16526,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16545,7 +16541,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16560,7 +16556,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16575,7 +16571,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16590,7 +16586,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16605,7 +16601,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16620,7 +16616,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16686,7 +16682,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16701,7 +16697,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16716,7 +16712,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16731,7 +16727,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16746,7 +16742,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16761,7 +16757,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16776,7 +16772,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16833,7 +16829,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16848,7 +16844,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16863,7 +16859,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16878,7 +16874,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16893,7 +16889,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16976,7 +16972,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16991,7 +16987,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17006,7 +17002,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17021,7 +17017,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17036,7 +17032,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17111,7 +17107,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17126,7 +17122,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17141,7 +17137,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17156,7 +17152,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17171,7 +17167,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17255,7 +17251,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17270,7 +17266,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17285,7 +17281,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17300,7 +17296,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17315,7 +17311,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17330,7 +17326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17345,7 +17341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17360,7 +17356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17375,7 +17371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17459,7 +17455,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17474,7 +17470,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17489,7 +17485,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17504,7 +17500,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17519,7 +17515,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17534,7 +17530,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17549,7 +17545,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17564,7 +17560,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17579,7 +17575,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17667,7 +17663,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17682,7 +17678,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17697,7 +17693,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17712,7 +17708,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17755,7 +17751,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17770,7 +17766,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17785,7 +17781,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17800,7 +17796,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17857,7 +17853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17872,7 +17868,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17887,7 +17883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17902,7 +17898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17960,7 +17956,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17975,7 +17971,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17990,7 +17986,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18005,7 +18001,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18020,7 +18016,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18035,7 +18031,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18050,7 +18046,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18108,7 +18104,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18123,7 +18119,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18138,7 +18134,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18153,7 +18149,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18168,7 +18164,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18183,7 +18179,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18198,7 +18194,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18213,7 +18209,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18258,7 +18254,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18273,7 +18269,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18317,7 +18313,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18332,7 +18328,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18347,7 +18343,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18362,7 +18358,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18377,7 +18373,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18392,7 +18388,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18407,7 +18403,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18422,7 +18418,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18457,7 +18453,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18472,7 +18468,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18512,7 +18508,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18527,7 +18523,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18542,7 +18538,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18581,7 +18577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18596,7 +18592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18611,7 +18607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18626,7 +18622,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18641,7 +18637,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18656,7 +18652,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18671,7 +18667,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18686,7 +18682,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18730,7 +18726,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18745,7 +18741,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18760,7 +18756,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18775,7 +18771,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18790,7 +18786,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18805,7 +18801,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18940,7 +18936,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18955,7 +18951,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18970,7 +18966,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18985,7 +18981,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19081,7 +19077,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19096,7 +19092,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19111,7 +19107,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19126,7 +19122,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19239,7 +19235,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19254,7 +19250,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19269,7 +19265,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19284,7 +19280,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19299,7 +19295,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19314,7 +19310,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19329,7 +19325,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19344,7 +19340,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19433,7 +19429,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19448,7 +19444,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19463,7 +19459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19478,7 +19474,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19595,7 +19591,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19610,7 +19606,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19625,7 +19621,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19640,7 +19636,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19655,7 +19651,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19670,7 +19666,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19685,7 +19681,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19700,7 +19696,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19758,7 +19754,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19773,7 +19769,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19788,7 +19784,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19803,7 +19799,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19818,7 +19814,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19833,7 +19829,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19848,7 +19844,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19863,7 +19859,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19977,7 +19973,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19992,7 +19988,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20007,7 +20003,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20022,7 +20018,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20037,7 +20033,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20052,7 +20048,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20067,7 +20063,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20082,7 +20078,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20122,7 +20118,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20137,7 +20133,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20152,7 +20148,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20167,7 +20163,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20206,7 +20202,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20221,7 +20217,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20236,7 +20232,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20251,7 +20247,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20266,7 +20262,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20386,7 +20382,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20401,7 +20397,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20416,7 +20412,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20431,7 +20427,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20446,7 +20442,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20589,7 +20585,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20604,7 +20600,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20619,7 +20615,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20634,7 +20630,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20649,7 +20645,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20664,7 +20660,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20679,7 +20675,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20694,7 +20690,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20812,7 +20808,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20827,7 +20823,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20842,7 +20838,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20857,7 +20853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20872,7 +20868,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20887,7 +20883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21005,7 +21001,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21020,7 +21016,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21035,7 +21031,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21050,7 +21046,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21065,7 +21061,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21080,7 +21076,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21123,7 +21119,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21138,7 +21134,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21153,7 +21149,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21206,7 +21202,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21221,7 +21217,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21236,7 +21232,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21309,7 +21305,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21324,7 +21320,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21339,7 +21335,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21354,7 +21350,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21369,7 +21365,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21384,7 +21380,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21399,7 +21395,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21473,7 +21469,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21488,7 +21484,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21503,7 +21499,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21518,7 +21514,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21533,7 +21529,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21548,7 +21544,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21563,7 +21559,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21614,7 +21610,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21629,7 +21625,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21644,7 +21640,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21659,7 +21655,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21674,7 +21670,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21760,7 +21756,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21775,7 +21771,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21790,7 +21786,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21805,7 +21801,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21820,7 +21816,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21873,7 +21869,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21888,7 +21884,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21949,7 +21945,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21964,7 +21960,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21979,7 +21975,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21994,7 +21990,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22009,7 +22005,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22024,7 +22020,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22039,7 +22035,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22092,7 +22088,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22107,7 +22103,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22122,7 +22118,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22137,7 +22133,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22196,7 +22192,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22211,7 +22207,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22226,7 +22222,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22241,7 +22237,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22256,7 +22252,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22271,7 +22267,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22286,7 +22282,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22301,7 +22297,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22353,7 +22349,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22368,7 +22364,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22383,7 +22379,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22398,7 +22394,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22459,7 +22455,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22474,7 +22470,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22489,7 +22485,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22504,7 +22500,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22519,7 +22515,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22534,7 +22530,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22549,7 +22545,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22564,7 +22560,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22616,7 +22612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22631,7 +22627,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22646,7 +22642,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22661,7 +22657,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22676,7 +22672,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22691,7 +22687,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22739,7 +22735,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22754,7 +22750,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22769,7 +22765,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22784,7 +22780,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22846,7 +22842,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22861,7 +22857,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22876,7 +22872,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22891,7 +22887,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22955,7 +22951,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22970,7 +22966,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22985,7 +22981,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23000,7 +22996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23041,7 +23037,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23056,7 +23052,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23071,7 +23067,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23175,7 +23171,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23190,7 +23186,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23205,7 +23201,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23220,7 +23216,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23262,7 +23258,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23277,7 +23273,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23292,7 +23288,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23307,7 +23303,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23504,7 +23500,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23519,7 +23515,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23534,7 +23530,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23549,7 +23545,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23600,7 +23596,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23615,7 +23611,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23681,7 +23677,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23696,7 +23692,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23711,7 +23707,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23726,7 +23722,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23741,7 +23737,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23756,7 +23752,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23827,7 +23823,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23842,7 +23838,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23857,7 +23853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23872,7 +23868,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23887,7 +23883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23902,7 +23898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23917,7 +23913,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23985,7 +23981,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24000,7 +23996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24015,7 +24011,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24030,7 +24026,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24082,7 +24078,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24097,7 +24093,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24112,7 +24108,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24127,7 +24123,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24184,7 +24180,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24199,7 +24195,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24214,7 +24210,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24229,7 +24225,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24244,7 +24240,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24259,7 +24255,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24274,7 +24270,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24332,7 +24328,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24347,7 +24343,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24362,7 +24358,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24377,7 +24373,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24392,7 +24388,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24407,7 +24403,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24422,7 +24418,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24437,7 +24433,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24492,7 +24488,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24507,7 +24503,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24522,7 +24518,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24537,7 +24533,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24552,7 +24548,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24567,7 +24563,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24582,7 +24578,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24621,7 +24617,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24636,7 +24632,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24651,7 +24647,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24666,7 +24662,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24681,7 +24677,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24730,7 +24726,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24745,7 +24741,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24760,7 +24756,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24775,7 +24771,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24790,7 +24786,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24839,7 +24835,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24854,7 +24850,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24869,7 +24865,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24884,7 +24880,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24899,7 +24895,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24963,7 +24959,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24978,7 +24974,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24993,7 +24989,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25056,7 +25052,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25071,7 +25067,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25086,7 +25082,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25101,7 +25097,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25116,7 +25112,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25131,7 +25127,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25146,7 +25142,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25186,7 +25182,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25201,7 +25197,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25216,7 +25212,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25300,7 +25296,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25315,7 +25311,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25330,7 +25326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25345,7 +25341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25360,7 +25356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25375,7 +25371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25390,7 +25386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25405,7 +25401,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25420,7 +25416,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25477,7 +25473,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25492,7 +25488,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25507,7 +25503,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25522,7 +25518,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25537,7 +25533,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25614,7 +25610,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25629,7 +25625,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25644,7 +25640,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25659,7 +25655,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25674,7 +25670,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25689,7 +25685,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25767,7 +25763,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25782,7 +25778,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25797,7 +25793,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25812,7 +25808,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25827,7 +25823,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25913,7 +25909,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25928,7 +25924,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25943,7 +25939,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25958,7 +25954,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25973,7 +25969,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25988,7 +25984,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26003,7 +25999,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26018,7 +26014,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26065,7 +26061,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26080,7 +26076,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26095,7 +26091,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26157,7 +26153,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26172,7 +26168,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26187,7 +26183,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26256,7 +26252,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26271,7 +26267,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26286,7 +26282,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26301,7 +26297,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26316,7 +26312,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26331,7 +26327,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26346,7 +26342,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26361,7 +26357,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26396,7 +26392,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26411,7 +26407,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26426,7 +26422,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26441,7 +26437,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26456,7 +26452,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26471,7 +26467,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26509,7 +26505,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26524,7 +26520,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26539,7 +26535,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26554,7 +26550,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26569,7 +26565,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26584,7 +26580,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26642,7 +26638,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26657,7 +26653,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26672,7 +26668,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26687,7 +26683,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26745,7 +26741,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26760,7 +26756,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26775,7 +26771,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26790,7 +26786,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26805,7 +26801,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26820,7 +26816,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26835,7 +26831,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26850,7 +26846,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26902,7 +26898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26917,7 +26913,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26932,7 +26928,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26947,7 +26943,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26962,7 +26958,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27001,7 +26997,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27016,7 +27012,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27031,7 +27027,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27046,7 +27042,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27096,7 +27092,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27111,7 +27107,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27126,7 +27122,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27141,7 +27137,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27156,7 +27152,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27202,7 +27198,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27217,7 +27213,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27232,7 +27228,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27247,7 +27243,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27262,7 +27258,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27277,7 +27273,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27292,7 +27288,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27330,7 +27326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27345,7 +27341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27360,7 +27356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27375,7 +27371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27412,7 +27408,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27427,7 +27423,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27442,7 +27438,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27457,7 +27453,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27472,7 +27468,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27505,7 +27501,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27540,7 +27536,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27555,7 +27551,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27570,7 +27566,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27607,7 +27603,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27640,7 +27636,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27673,7 +27669,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27706,7 +27702,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27721,7 +27717,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;

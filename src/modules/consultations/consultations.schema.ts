@@ -151,6 +151,7 @@ export const staffPlansResponse = Joi.object({ items: Joi.array().items(Joi.obje
 export const clientPlansResponse = Joi.object({ items: Joi.array().items(Joi.object({ ...summary, doctor: Joi.object({ name: Joi.string() }).allow(null) })) });
 export const clientPlanView = Joi.object({
   ...summary,
+  priceMinFen: Joi.forbidden(), priceMaxFen: Joi.forbidden(), // one plan's prices are its revision's
   doctor: Joi.object({ name: Joi.string() }).allow(null),
   revision: revisionView.keys({ analysis: Joi.forbidden() }),
   revisions: Joi.array().items(Joi.object({ revision: Joi.number().integer(), proposedAt: Joi.date().allow(null) })),

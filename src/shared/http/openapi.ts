@@ -5,6 +5,7 @@ import { statusOf } from '../errors';
 
 const errorBody = {
   type: 'object',
+  required: ['error'],
   properties: {
     error: {
       type: 'object',
