@@ -1,10 +1,10 @@
 import Joi from 'joi';
-import { idParams, pageQuery } from '../../shared/http/schemas';
+import { idParams, pageKeys, pageQuery, type Paging } from '../../shared/http/schemas';
 export { idParams, pageQuery };
 import { TAG_DIMENSIONS } from '../tags';
 import { POST_STATUSES } from './community.entity';
 
-export const listQuery = pageQuery.keys({ status: Joi.string().valid(...POST_STATUSES) });
+export const listQuery = Joi.object<Paging & { status?: (typeof POST_STATUSES)[number] }>({ ...pageKeys, status: Joi.string().valid(...POST_STATUSES) });
 
 const PRINTABLE_LINE = /^[^\u0000-\u001f\u007f]*$/;
 const PRINTABLE_TEXT = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;

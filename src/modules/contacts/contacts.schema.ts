@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { idParams, pageQuery, publicIdParam } from '../../shared/http/schemas';
+import { idParams, pageKeys, pageQuery, publicIdParam, type Paging } from '../../shared/http/schemas';
 import { STAFF_SENDS } from './contacts.service';
 export { idParams, pageQuery };
 
@@ -7,7 +7,7 @@ export { idParams, pageQuery };
 const contactIdParam = Joi.string().pattern(/^[A-Za-z0-9@._:-]{1,64}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid contact id' });
 
 export const contactParams = Joi.object({ contactId: contactIdParam });
-export const contactsQuery = pageQuery.keys({ bound: Joi.boolean().description('false: only unlinked contacts; true: only linked ones') });
+export const contactsQuery = Joi.object<Paging & { bound?: boolean }>({ ...pageKeys, bound: Joi.boolean().description('false: only unlinked contacts; true: only linked ones') });
 export const bindBody = Joi.object({ clientId: publicIdParam }).required();
 
 export const bindingCodeResponse = Joi.object({
