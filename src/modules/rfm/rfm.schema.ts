@@ -1,6 +1,6 @@
 import Joi from 'joi';
 
-export const reportQuery = Joi.object({
+export const reportQuery = Joi.object<{ from: Date; to: Date }>({
   from: Joi.date().iso().required(),
   to: Joi.date().iso().greater(Joi.ref('from')).required(),
 });
