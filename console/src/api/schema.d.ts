@@ -21720,7 +21720,7 @@ export interface operations {
                         /** @enum {string} */
                         riskTolerance: "low" | "medium" | "high";
                         /** @description doctors and the director only */
-                        safetyFlags: {
+                        safetyFlags?: {
                             code: string;
                             label: string;
                             /** @enum {string} */

@@ -148,7 +148,7 @@ export const staffResponseView = Joi.object({
     id: Joi.string(), title: Joi.string(), sensitive: Joi.boolean(),
     answers: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), type: Joi.string(), value: Joi.any(), display: Joi.any() })),
   })),
-  safetyFlags: Joi.array().items(flagView.keys({ severity: Joi.string().valid('caution', 'contraindication') })).description('doctors and the director only'),
+  safetyFlags: Joi.array().items(flagView.keys({ severity: Joi.string().valid('caution', 'contraindication') })).optional().description('doctors and the director only'),
   healthErased: Joi.boolean().optional().description('the client withdrew the health consent; health answers and safety flags are gone'),
   redacted: Joi.array().items(Joi.string()).optional().description('what this role may not see (health answers, safety flags)'),
 });
