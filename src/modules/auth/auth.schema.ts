@@ -1,20 +1,11 @@
 import { BIND_REFUSALS } from '../referrals';
 import Joi from 'joi';
+import type { LaunchQuery, LoginInput } from './auth.service';
 
 const text = (max: number) => Joi.string().max(max).allow('', null);
 
-/** Where the client came from, as the mini-program's first launch tells it. */
-export interface Launch {
-  referralCode?: string | null;
-  utmSource?: string | null;
-  utmMedium?: string | null;
-  utmCampaign?: string | null;
-  scene?: number | null;
-  wecomState?: string | null;
-}
-
 /** The mini-program's launch query on first launch: where the client came from. */
-export const launchSchema = Joi.object<Launch | null>({
+export const launchSchema = Joi.object<LaunchQuery | null>({
   referralCode: Joi.string().pattern(/^[A-Za-z0-9]{4,32}$/).allow('', null).description('Referral code from a share link or poster'),
   utmSource: text(64),
   utmMedium: text(64),
@@ -23,7 +14,7 @@ export const launchSchema = Joi.object<Launch | null>({
   wecomState: text(64).description('WeCom "contact me" state'),
 }).allow(null);
 
-export const loginBody = Joi.object<{ code: string; launch?: Launch | null }>({
+export const loginBody = Joi.object<Omit<LoginInput, 'ip'>>({
   code: Joi.string().min(1).max(128).required().description('The code from wx.login (single-use, valid 5 minutes)'),
   launch: launchSchema.optional(),
 });
