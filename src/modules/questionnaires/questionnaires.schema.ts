@@ -3,9 +3,10 @@ import { idParams, publicIdParam, publicIdSchema } from '../../shared/http/schem
 import { exportFormat } from '../../shared/http/export';
 export { idParams };
 import { LEAD_GRADES, QUESTION_TYPES, RISK_LEVELS } from './questionnaires.definition';
+import type { AnswerValue } from './questionnaires.answers';
 
 const code = Joi.string().pattern(/^[a-z][a-z0-9_-]{1,31}$/).messages({ 'string.pattern.base': '{{#label}} must be 2–32 lower-case letters, digits, _ or -' });
-export const codeParams = Joi.object({ code: code.required() });
+export const codeParams = Joi.object<{ code: string }>({ code: code.required() });
 
 /**
  * Answers by question id. Only the envelope is checked here; what each answer must be comes from
@@ -18,13 +19,13 @@ const answers = Joi.object()
   )
   .max(300);
 
-export const draftBody = Joi.object({
+export const draftBody = Joi.object<{ versionId: string; answers: Record<string, AnswerValue | null>; revision?: number }>({
   versionId: publicIdParam,
   answers: answers.required(),
   revision: Joi.number().integer().min(0).description('the revision this save builds on; a newer one on the server → 409 QUESTIONNAIRE_DRAFT_CONFLICT'),
 }).required();
 
-export const submitBody = Joi.object({
+export const submitBody = Joi.object<{ submissionId: string; versionId: string; answers: Record<string, AnswerValue | null> }>({
   submissionId: Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required().description('client-generated; a retry with the same id returns the same result'),
   versionId: publicIdParam,
   answers: answers.required(),
@@ -33,14 +34,14 @@ export const submitBody = Joi.object({
 // A definition is checked in full by the service (structure and meaning), so its errors name the reason.
 const definition = Joi.object().unknown(true).description('sections, questions and rules; see questionnaires.definition.ts');
 
-export const createTemplateBody = Joi.object({
+export const createTemplateBody = Joi.object<{ code: string; definition: Record<string, unknown> }>({
   code: code.required(),
   definition: definition.required(),
 }).required();
-export const newVersionBody = Joi.object({
+export const newVersionBody = Joi.object<{ fromVersionId?: string }>({
   fromVersionId: publicIdSchema.description('copy this version (default: the published one, else the newest)'),
 }).required();
-export const updateVersionBody = Joi.object({ definition: definition.required() }).required();
+export const updateVersionBody = Joi.object<{ definition: Record<string, unknown> }>({ definition: definition.required() }).required();
 
 export const leadsQuery = Joi.object({
   grade: Joi.array().items(Joi.string().valid(...LEAD_GRADES)).single().max(4),
