@@ -1,7 +1,8 @@
 import Joi from 'joi';
 import { idParams, pageQuery, publicIdParam, publicIdSchema } from '../../shared/http/schemas';
 export { idParams, pageQuery };
-import { APPOINTMENT_KINDS, APPOINTMENT_STATUSES, PLAN_STATUSES } from './consultations.entity';
+import { APPOINTMENT_KINDS, APPOINTMENT_STATUSES, PLAN_STATUSES, type AppointmentKind } from './consultations.entity';
+import type { PlanContent } from './consultations.plans';
 
 
 
@@ -39,13 +40,13 @@ const planContent = {
   recoveryDays: Joi.number().integer().min(0).max(365).required(),
 };
 
-export const createPlanBody = Joi.object({ ...planContent, responseId: publicIdParam.optional() }).required();
-export const revisePlanBody = Joi.object(planContent).required();
-export const revisionQuery = Joi.object({ revision: Joi.number().integer().min(1).max(100000) });
+export const createPlanBody = Joi.object<PlanContent & { responseId?: string }>({ ...planContent, responseId: publicIdParam.optional() }).required();
+export const revisePlanBody = Joi.object<PlanContent>(planContent).required();
+export const revisionQuery = Joi.object<{ revision?: number }>({ revision: Joi.number().integer().min(1).max(100000) });
 
 const revisionRef = Joi.number().integer().min(1).max(100000).required();
-export const changeRequestBody = Joi.object({ revision: revisionRef, comment: text(1000).required() }).required();
-export const acceptBody = Joi.object({
+export const changeRequestBody = Joi.object<{ revision: number; comment: string }>({ revision: revisionRef, comment: text(1000).required() }).required();
+export const acceptBody = Joi.object<{ revision: number; appointment: { at: string; kind: AppointmentKind; note?: string } }>({
   revision: revisionRef,
   appointment: Joi.object({
     at: instant.required(),
@@ -55,16 +56,16 @@ export const acceptBody = Joi.object({
 }).required();
 
 const kind = Joi.string().valid(...APPOINTMENT_KINDS);
-export const requestAppointmentBody = Joi.object({
+export const requestAppointmentBody = Joi.object<{ at: string; note?: string; kind: AppointmentKind; doctor?: string }>({
   at: instant.required(), note: text(200), kind: kind.default('consultation'), doctor: publicIdSchema.description('a doctor from the slots offered'),
 }).required();
-export const createAppointmentBody = Joi.object({
+export const createAppointmentBody = Joi.object<{ client: string; kind: AppointmentKind; doctor: string; at: string; note?: string }>({
   client: publicIdParam, kind: kind.required(), doctor: publicIdParam, at: instant.required(), note: text(200),
 }).required();
-export const confirmAppointmentBody = Joi.object({ doctor: publicIdSchema.description('names the doctor of a request made without one') });
-export const moveAppointmentBody = Joi.object({ at: instant.required(), doctor: publicIdSchema.description('another doctor (default: the same)'), reason: text(200) }).required();
-export const cancelAppointmentBody = Joi.object({ reason: text(200) });
-export const completeAppointmentBody = Joi.object({
+export const confirmAppointmentBody = Joi.object<{ doctor?: string }>({ doctor: publicIdSchema.description('names the doctor of a request made without one') });
+export const moveAppointmentBody = Joi.object<{ at: string; doctor?: string; reason?: string }>({ at: instant.required(), doctor: publicIdSchema.description('another doctor (default: the same)'), reason: text(200) }).required();
+export const cancelAppointmentBody = Joi.object<{ reason?: string }>({ reason: text(200) });
+export const completeAppointmentBody = Joi.object<{ order?: string; project?: string; notes?: string; advice?: string }>({
   order: publicIdSchema.description('a procedure: the order that paid for it (its treatment is recorded)'),
   project: publicIdSchema.description('a procedure: the project treated'),
   notes: text(2000),
@@ -76,16 +77,16 @@ export const staffAppointmentsQuery = Joi.object({
   status: Joi.string().valid(...APPOINTMENT_STATUSES),
   doctor: publicIdSchema,
 });
-export const slotsQuery = Joi.object({ date: isoDate.required(), kind: kind.default('consultation'), doctor: publicIdSchema });
+export const slotsQuery = Joi.object<{ date: string; kind: AppointmentKind; doctor?: string }>({ date: isoDate.required(), kind: kind.default('consultation'), doctor: publicIdSchema });
 const hhmm = Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });
 const until = Joi.string().pattern(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });
 const range = { from: hhmm.required(), until: until.required() };
-export const scheduleBody = Joi.object({
+export const scheduleBody = Joi.object<{ slotCapacity: number; week: { weekday: number; from: string; until: string }[] }>({
   slotCapacity: Joi.number().integer().min(1).max(50).required(),
   week: Joi.array().items(Joi.object({ weekday: Joi.number().integer().min(1).max(7).required(), ...range })).max(70).required(),
 }).required();
-export const exceptionBody = Joi.object({ hours: Joi.array().items(Joi.object(range)).max(10).required() }).required();
-export const exceptionParams = Joi.object({ id: publicIdParam, date: isoDate.required() });
+export const exceptionBody = Joi.object<{ hours: { from: string; until: string }[] }>({ hours: Joi.array().items(Joi.object(range)).max(10).required() }).required();
+export const exceptionParams = Joi.object<{ id: string; date: string }>({ id: publicIdParam, date: isoDate.required() });
 export const reportQuery = Joi.object({ from: isoDate, to: isoDate });
 
 export const metricsQuery = Joi.object({

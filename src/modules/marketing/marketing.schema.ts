@@ -22,7 +22,7 @@ export const correctSpendBody = Joi.object<{ amountFen: number; reason: string }
   reason: Joi.string().min(1).max(200).pattern(/\S/).pattern(PRINTABLE, 'printable').required(),
 }).required();
 
-export const listSpendQuery = Joi.object<{ from: string; to: string; channel?: string }>({
+export const listSpendQuery = Joi.object({
   from: month.required(),
   to: month.required(),
   channel: Joi.string().max(64),

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 
-export const reportQuery = Joi.object<{ from: Date; to: Date }>({
+export const reportQuery = Joi.object({
   from: Joi.date().iso().required(),
   to: Joi.date().iso().greater(Joi.ref('from')).required(),
 });
