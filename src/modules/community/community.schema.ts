@@ -2,7 +2,8 @@ import Joi from 'joi';
 import { idParams, pageKeys, pageQuery, type Paging } from '../../shared/http/schemas';
 export { idParams, pageQuery };
 import { TAG_DIMENSIONS } from '../tags';
-import { POST_STATUSES } from './community.entity';
+import { POST_STATUSES, type PostCard } from './community.entity';
+import type { PostInput, PostPatch } from './community.service';
 
 export const listQuery = Joi.object<Paging & { status?: (typeof POST_STATUSES)[number] }>({ ...pageKeys, status: Joi.string().valid(...POST_STATUSES) });
 
@@ -34,7 +35,7 @@ export const scheduleSchema = Joi.alternatives().try(
   }),
 );
 
-export const createBody = Joi.object({
+export const createBody = Joi.object<PostInput>({
   title: title.required(),
   text: text.required(),
   imageUrl,
@@ -43,10 +44,10 @@ export const createBody = Joi.object({
   schedule: scheduleSchema.required(),
 }).required();
 
-export const updateBody = Joi.object({ title, text, imageUrl, card, audience: audienceSchema, schedule: scheduleSchema }).min(1).required();
+export const updateBody = Joi.object<PostPatch>({ title, text, imageUrl, card, audience: audienceSchema, schedule: scheduleSchema }).min(1).required();
 
-export const checkBody = Joi.object({ title: Joi.string().max(64).allow(''), text: Joi.string().max(2000).allow('').required(), card: card.optional() }).required();
-export const rejectBody = Joi.object({ reason: Joi.string().min(2).max(500).pattern(/\S/).pattern(PRINTABLE_TEXT, 'printable').required() }).required();
+export const checkBody = Joi.object<{ title?: string; text: string; card?: PostCard | null }>({ title: Joi.string().max(64).allow(''), text: Joi.string().max(2000).allow('').required(), card: card.optional() }).required();
+export const rejectBody = Joi.object<{ reason: string }>({ reason: Joi.string().min(2).max(500).pattern(/\S/).pattern(PRINTABLE_TEXT, 'printable').required() }).required();
 
 const staffRef = Joi.object({ id: Joi.string(), name: Joi.string().allow('') }).allow(null);
 export const complianceView = Joi.object({
