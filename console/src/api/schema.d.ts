@@ -26120,7 +26120,8 @@ export interface operations {
                         items: {
                             campaign: string | null;
                             channel: string | null;
-                            counts: {
+                            /** @description in the list only */
+                            counts?: {
                                 /** Format: float */
                                 adds: number;
                                 /** Format: float */
@@ -26220,7 +26221,8 @@ export interface operations {
                     "application/json": {
                         campaign: string | null;
                         channel: string | null;
-                        counts: {
+                        /** @description in the list only */
+                        counts?: {
                             /** Format: float */
                             adds: number;
                             /** Format: float */
