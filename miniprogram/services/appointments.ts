@@ -3,7 +3,6 @@
  * Beijing-time instants sent with their +08:00 offset.
  */
 import { request } from '../utils/request';
-
 import type { ApiBody, ApiOk, ItemOf } from './api';
 
 export type Appointment = ApiOk<'/api/mp/appointments/{id}'>;

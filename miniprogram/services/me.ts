@@ -3,7 +3,6 @@ import { request } from '../utils/request';
 import { session } from '../utils/session';
 import { POLICY } from '../utils/policy';
 import { ageOn } from '../utils/format';
-
 import type { ApiBody, ApiOk } from './api';
 
 export type Profile = ApiOk<'/api/mp/me'>;

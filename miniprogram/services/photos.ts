@@ -4,7 +4,6 @@
  * and the director ever see them (GET/POST /api/mp/photos, GET/DELETE /api/mp/photos/:id).
  */
 import { request } from '../utils/request';
-
 import type { ApiOk, ItemOf } from './api';
 
 export type PhotoSteps = ApiOk<'/api/mp/photos'>;

@@ -2,7 +2,6 @@
  * 积分: the client's balance, what expires soon, and the ledger (GET /api/mp/points, /entries).
  */
 import { request } from '../utils/request';
-
 import type { ApiOk, ItemOf } from './api';
 
 export type PointsSummary = ApiOk<'/api/mp/points'>;

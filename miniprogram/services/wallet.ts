@@ -3,7 +3,6 @@
  * an amount into a voucher of equal value (GET /api/mp/wallet, POST /api/mp/wallet/vouchers).
  */
 import { request } from '../utils/request';
-
 import type { ApiOk, ItemOf } from './api';
 
 export type WalletPage = ApiOk<'/api/mp/wallet'>;
