@@ -841,18 +841,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        date?: string;
-                        durationMinutes?: number;
-                        kind?: string;
-                        slots?: {
+                        date: string;
+                        durationMinutes: number;
+                        kind: string;
+                        slots: {
                             /** Format: date-time */
-                            at?: string;
-                            doctors?: {
-                                booked?: number;
-                                capacity?: number;
-                                free?: number;
-                                id?: string;
-                                name?: string;
+                            at: string;
+                            doctors: {
+                                booked: number;
+                                capacity: number;
+                                free: number;
+                                id: string;
+                                name: string;
                             }[];
                         }[];
                     };
@@ -865,7 +865,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -880,7 +880,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -895,7 +895,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -910,7 +910,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -939,34 +939,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -977,7 +977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -992,7 +992,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1007,7 +1007,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1049,29 +1049,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -1082,7 +1082,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1097,7 +1097,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1112,7 +1112,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1127,7 +1127,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1142,7 +1142,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1157,7 +1157,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1186,29 +1186,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -1219,7 +1219,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1234,7 +1234,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1249,7 +1249,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1264,7 +1264,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1293,29 +1293,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -1326,7 +1326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1341,7 +1341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1356,7 +1356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1371,7 +1371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1386,7 +1386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1459,7 +1459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1474,7 +1474,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1489,7 +1489,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1504,7 +1504,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1519,7 +1519,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1534,7 +1534,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1549,7 +1549,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1564,7 +1564,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1597,7 +1597,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1612,7 +1612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1638,15 +1638,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            category?: string | null;
+                        items: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         }[];
                     };
                 };
@@ -1658,7 +1658,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1673,7 +1673,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1710,17 +1710,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        complaint?: {
-                            category?: string | null;
+                        complaint: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -1731,7 +1731,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1746,7 +1746,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1761,7 +1761,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1776,7 +1776,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1791,7 +1791,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1806,7 +1806,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1821,7 +1821,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1850,66 +1850,67 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -1921,7 +1922,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1936,7 +1937,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1951,7 +1952,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1966,7 +1967,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -1992,30 +1993,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -2026,7 +2027,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2041,7 +2042,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2056,7 +2057,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2095,7 +2096,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2110,7 +2111,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2125,7 +2126,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2140,7 +2141,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2155,7 +2156,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2170,7 +2171,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2206,30 +2207,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -2240,7 +2241,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2255,7 +2256,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2270,7 +2271,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2285,7 +2286,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2300,7 +2301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2315,7 +2316,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2341,17 +2342,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     }[];
                 };
             };
@@ -2362,7 +2363,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2377,7 +2378,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2413,17 +2414,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -2434,7 +2435,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2449,7 +2450,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2464,7 +2465,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2479,7 +2480,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2494,7 +2495,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2509,7 +2510,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2524,7 +2525,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2553,7 +2554,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: float */
-                        withdrawn?: number;
+                        withdrawn: number;
                     };
                 };
             };
@@ -2564,7 +2565,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2579,7 +2580,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2594,7 +2595,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2621,8 +2622,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                     };
                 };
             };
@@ -2633,7 +2634,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2648,7 +2649,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2663,7 +2664,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2698,7 +2699,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2713,7 +2714,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2728,7 +2729,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2743,7 +2744,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2778,7 +2779,7 @@ export interface operations {
                             year?: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -2789,7 +2790,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2804,7 +2805,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2852,7 +2853,7 @@ export interface operations {
                             year?: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -2863,7 +2864,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2878,7 +2879,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2893,7 +2894,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2908,7 +2909,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2923,7 +2924,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2938,7 +2939,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2970,7 +2971,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        phone?: string;
+                        phone: string;
                     };
                 };
             };
@@ -2981,7 +2982,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -2996,7 +2997,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3011,7 +3012,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3026,7 +3027,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3041,7 +3042,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3056,7 +3057,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3071,7 +3072,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3086,7 +3087,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3101,7 +3102,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3127,25 +3128,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            open?: boolean;
-                            photos?: {
+                            dueAt: string;
+                            open: boolean;
+                            photos: {
                                 /** @enum {string} */
-                                contentType?: "image/jpeg" | "image/png" | "image/webp";
+                                contentType: "image/jpeg" | "image/png" | "image/webp";
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
-                                sizeBytes?: number;
-                                step?: string;
-                                treatment?: string;
+                                createdAt: string;
+                                id: string;
+                                sizeBytes: number;
+                                step: string;
+                                treatment: string;
                             }[];
-                            project?: string;
-                            step?: string;
-                            treatment?: string;
+                            project: string;
+                            step: string;
+                            treatment: string;
                         }[];
-                        maxBytes?: number;
+                        maxBytes: number;
                     };
                 };
             };
@@ -3156,7 +3157,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3171,7 +3172,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3201,13 +3202,13 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        contentType?: "image/jpeg" | "image/png" | "image/webp";
+                        contentType: "image/jpeg" | "image/png" | "image/webp";
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        sizeBytes?: number;
-                        step?: string;
-                        treatment?: string;
+                        createdAt: string;
+                        id: string;
+                        sizeBytes: number;
+                        step: string;
+                        treatment: string;
                     };
                 };
             };
@@ -3218,7 +3219,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3233,7 +3234,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3248,7 +3249,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3263,7 +3264,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3278,7 +3279,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3293,7 +3294,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3308,7 +3309,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3323,7 +3324,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3362,7 +3363,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3377,7 +3378,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3392,7 +3393,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3407,7 +3408,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3442,7 +3443,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3457,7 +3458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3472,7 +3473,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3487,7 +3488,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3513,23 +3514,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            acceptedAt?: string | null;
-                            acceptedRevision?: number | null;
-                            currentRevision?: number;
-                            doctor?: {
-                                name?: string;
+                            acceptedAt: string | null;
+                            acceptedRevision: number | null;
+                            currentRevision: number;
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            id: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
+                            proposedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                            status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -3541,7 +3542,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3556,7 +3557,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3587,57 +3588,55 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3648,7 +3647,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3663,7 +3662,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3678,7 +3677,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3693,7 +3692,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3735,66 +3734,67 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -3806,7 +3806,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3821,7 +3821,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3836,7 +3836,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3851,7 +3851,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3866,7 +3866,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3881,7 +3881,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3896,7 +3896,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3932,57 +3932,55 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3993,7 +3991,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4008,7 +4006,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4023,7 +4021,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4038,7 +4036,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4053,7 +4051,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4068,7 +4066,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4083,7 +4081,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4109,15 +4107,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balance?: number;
-                        expiringSoon?: {
-                            lots?: {
+                        balance: number;
+                        expiringSoon: {
+                            lots: {
                                 /** Format: date-time */
-                                expiresAt?: string;
-                                points?: number;
+                                expiresAt: string;
+                                points: number;
                             }[];
-                            points?: number;
-                            withinDays?: number;
+                            points: number;
+                            withinDays: number;
                         };
                     };
                 };
@@ -4129,7 +4127,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4144,7 +4142,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4173,19 +4171,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            balanceAfter?: number;
+                        hasMore: boolean;
+                        items: {
+                            balanceAfter: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            delta?: number;
+                            createdAt: string;
+                            delta: number;
                             /** Format: date-time */
-                            expiresAt?: string | null;
+                            expiresAt: string | null;
                             /** @enum {string} */
-                            reason?: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
-                            remaining?: number | null;
+                            reason: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
+                            remaining: number | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -4196,7 +4194,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4211,7 +4209,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4226,7 +4224,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4254,32 +4252,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        healthConsentRequired?: boolean;
+                        code: string;
+                        healthConsentRequired: boolean;
                         intro?: string;
-                        sections?: {
+                        sections: {
                             description?: string;
-                            id?: string;
-                            questions?: {
-                                id?: string;
-                                options?: {
-                                    label?: string;
+                            id: string;
+                            questions: ({
+                                id: string;
+                                options?: ({
+                                    label: string;
                                     none?: boolean;
-                                    value?: string;
-                                }[];
+                                    value: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                                 required?: boolean;
                                 sensitive?: boolean;
-                                showIf?: Record<string, never>;
-                                title?: string;
+                                showIf?: {
+                                    [key: string]: unknown;
+                                };
+                                title: string;
                                 /** @enum {string} */
-                                type?: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
-                            }[];
+                                type: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             sensitive?: boolean;
-                            title?: string;
+                            title: string;
                         }[];
-                        title?: string;
-                        version?: number;
-                        versionId?: string;
+                        title: string;
+                        version: number;
+                        versionId: string;
                     };
                 };
             };
@@ -4290,7 +4294,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4305,7 +4309,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4320,7 +4324,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4335,7 +4339,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4350,7 +4354,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4378,17 +4382,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -4399,7 +4405,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4414,7 +4420,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4429,7 +4435,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4444,7 +4450,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4459,7 +4465,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4498,17 +4504,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -4519,7 +4527,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4534,7 +4542,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4549,7 +4557,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4564,7 +4572,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4579,7 +4587,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4594,7 +4602,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4609,7 +4617,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4624,7 +4632,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4666,21 +4674,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
-                        replayed?: boolean;
+                        id: string;
+                        pointsEarned: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -4691,7 +4699,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4706,7 +4714,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4721,7 +4729,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4736,7 +4744,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4751,7 +4759,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4766,7 +4774,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4781,7 +4789,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4796,7 +4804,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4811,7 +4819,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4839,20 +4847,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
+                        id: string;
+                        pointsEarned: number;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -4863,7 +4871,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4878,7 +4886,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4893,7 +4901,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4908,7 +4916,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4937,19 +4945,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        heldFen?: number;
+                        balanceFen: number;
+                        hasMore: boolean;
+                        heldFen: number;
                         /** @description monthly totals, newest first: never one line per reward */
-                        items?: {
+                        items: {
                             /** @description taken back in the month after refunds (zero or negative) */
-                            adjustedFen?: number;
+                            adjustedFen: number;
                             /** @description cashback credited in the month */
-                            earnedFen?: number;
+                            earnedFen: number;
                             /** @description YYYY-MM, Asia/Shanghai */
-                            month?: string;
+                            month: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -4960,7 +4968,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4975,7 +4983,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4990,7 +4998,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5019,19 +5027,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
+                        hasMore: boolean;
                         /** @description only friends who agreed to share their status */
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            boundAt?: string;
+                            boundAt: string;
                             /** @description masked */
-                            name?: string;
+                            name: string;
                             /** @enum {string} */
-                            status?: "joined" | "reward_pending" | "reward_earned";
+                            status: "joined" | "reward_pending" | "reward_earned";
                         }[];
                         /** @description friends who did not agree: a count only */
-                        others?: number;
-                        page?: number;
+                        others: number;
+                        page: number;
                     };
                 };
             };
@@ -5042,7 +5050,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5057,7 +5065,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5072,7 +5080,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5100,18 +5108,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        me?: {
-                            converted?: number;
-                            rank?: number | null;
+                        me: {
+                            converted: number;
+                            rank: number | null;
                         };
                         /** @enum {string} */
-                        period?: "month" | "quarter";
-                        periodKey?: string;
-                        top?: {
-                            converted?: number;
-                            isMe?: boolean;
-                            name?: string;
-                            rank?: number;
+                        period: "month" | "quarter";
+                        periodKey: string;
+                        top: {
+                            converted: number;
+                            isMe: boolean;
+                            name: string;
+                            rank: number;
                         }[];
                     };
                 };
@@ -5123,7 +5131,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5138,7 +5146,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5153,7 +5161,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5179,41 +5187,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        cashback?: {
+                        cashback: {
                             /** @description released cashback; negative after a clawback larger than the balance (offset against future cashback) */
-                            balanceFen?: number;
+                            balanceFen: number;
                             /** @description cashback waiting for the refund window to pass */
-                            heldFen?: number;
+                            heldFen: number;
                         };
                         /** @description the client's referral code 推荐码 */
-                        code?: string;
-                        friends?: number;
+                        code: string;
+                        friends: number;
                         /** @description referral points waiting for the refund window (as referrer, and welcome points as a referred friend) */
-                        heldPoints?: number;
+                        heldPoints: number;
                         /** @description GET this (with the session) for the QR code image */
-                        qrCodePath?: string;
+                        qrCodePath: string;
                         /** @description for a referred client: whether the referrer may see their status */
-                        referredBy?: {
+                        referredBy: {
                             /** Format: date-time */
-                            decidedAt?: string | null;
+                            decidedAt: string | null;
                             /** @description the referrer sees this client as joined / reward pending / reward earned */
-                            sharesStatus?: boolean;
+                            sharesStatus: boolean;
                         } | null;
                         /** @description path for onShareAppMessage, with the code as `ref` */
-                        sharePath?: string;
-                        tier?: {
+                        sharePath: string;
+                        tier: {
                             /** @description converted referrals so far in the period */
-                            converted?: number;
-                            next?: {
-                                converted?: number;
-                                rateBp?: number;
+                            converted: number;
+                            next: {
+                                converted: number;
+                                rateBp: number;
                             } | null;
                             /** @enum {string} */
-                            period?: "month" | "quarter";
+                            period: "month" | "quarter";
                             /** @description YYYY-MM or YYYY-Qn */
-                            periodKey?: string;
+                            periodKey: string;
                             /** @description cashback rate of the next paid order of a friend, basis points */
-                            rateBp?: number;
+                            rateBp: number;
                         };
                     };
                 };
@@ -5225,7 +5233,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5240,7 +5248,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5255,7 +5263,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5270,7 +5278,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5303,7 +5311,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5318,7 +5326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5333,7 +5341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5348,7 +5356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5363,7 +5371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5396,9 +5404,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        decidedAt?: string | null;
+                        decidedAt: string | null;
                         /** @description the referrer sees this client as joined / reward pending / reward earned */
-                        sharesStatus?: boolean;
+                        sharesStatus: boolean;
                     };
                 };
             };
@@ -5409,7 +5417,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5424,7 +5432,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5439,7 +5447,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5454,7 +5462,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5469,7 +5477,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5484,7 +5492,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5510,20 +5518,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            description?: string;
-                            id?: string;
+                        items: {
+                            description: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
-                            perClientLimit?: number | null;
-                            pointsPrice?: number;
-                            redeemedByMe?: number;
-                            stock?: number;
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat";
+                            perClientLimit: number | null;
+                            pointsPrice: number;
+                            redeemedByMe: number;
+                            stock: number;
+                            title: string;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                             /** Format: date-time */
-                            validTo?: string | null;
+                            validTo: string | null;
                         }[];
                     };
                 };
@@ -5535,7 +5543,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5550,7 +5558,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5585,45 +5593,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -5634,7 +5642,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5649,7 +5657,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5664,7 +5672,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5679,7 +5687,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5694,7 +5702,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5709,7 +5717,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5724,7 +5732,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5750,11 +5758,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            credits?: number;
-                            templateId?: string;
+                        items: {
+                            credits: number;
+                            templateId: string;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -5766,7 +5774,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5781,7 +5789,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5815,10 +5823,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        credits?: number;
-                        templateId?: string;
+                        credits: number;
+                        templateId: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -5829,7 +5837,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5844,7 +5852,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5859,7 +5867,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5874,7 +5882,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5889,7 +5897,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5904,7 +5912,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5930,52 +5938,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            answer?: {
+                        items: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         }[];
                     };
                 };
@@ -5987,7 +5995,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6002,7 +6010,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6030,51 +6038,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
+                        answer: {
                             /** Format: date-time */
-                            answeredAt?: string;
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                            answeredAt: string;
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number;
+                            nps: number;
                             /** @enum {string} */
-                            via?: "miniprogram" | "bot";
+                            via: "miniprogram" | "bot";
                         } | null;
-                        canShare?: boolean;
+                        canShare: boolean;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
-                        order?: {
-                            doctor?: {
-                                name?: string;
+                        expiresAt: string;
+                        id: string;
+                        order: {
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
+                            id: string;
                             /** Format: date-time */
-                            paidAt?: string | null;
-                            projects?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string | null;
+                            projects: {
+                                id: string;
+                                name: string;
                             }[];
                         };
-                        questions?: {
+                        questions: {
                             /** @enum {string} */
-                            key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                            label?: string;
+                            key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                            label: string;
                         }[];
                         /** Format: date-time */
-                        sharedAt?: string | null;
+                        sharedAt: string | null;
                         /** @enum {string} */
-                        status?: "open" | "answered" | "expired";
+                        status: "open" | "answered" | "expired";
                     };
                 };
             };
@@ -6085,7 +6093,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6100,7 +6108,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6115,7 +6123,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6130,7 +6138,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6177,53 +6185,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        replayed?: boolean;
-                        survey?: {
-                            answer?: {
+                        replayed: boolean;
+                        survey: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         };
                     };
                 };
@@ -6235,7 +6243,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6250,7 +6258,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6265,7 +6273,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6280,7 +6288,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6295,7 +6303,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6310,7 +6318,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6325,7 +6333,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6363,11 +6371,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        channel?: string;
-                        points?: number;
-                        replayed?: boolean;
+                        channel: string;
+                        points: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        sharedAt?: string;
+                        sharedAt: string;
                     };
                 };
             };
@@ -6378,7 +6386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6393,7 +6401,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6408,7 +6416,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6423,7 +6431,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6438,7 +6446,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6453,7 +6461,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6468,7 +6476,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6497,49 +6505,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            benefit?: {
-                                capFen?: number | null;
+                        hasMore: boolean;
+                        items: {
+                            benefit: {
+                                capFen: number | null;
                                 /** @enum {string} */
-                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                                percent?: number | null;
+                                kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent: number | null;
                                 /** @description project codes the voucher may be used on; null: any */
-                                projects?: string[] | null;
-                                service?: string | null;
+                                projects: string[] | null;
+                                service: string | null;
                                 /** @description what it gives, as the client reads it */
-                                text?: string;
-                                title?: string;
-                                valueFen?: number | null;
+                                text: string;
+                                title: string;
+                                valueFen: number | null;
                             } | null;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
-                            code?: string;
+                            cancelledAt: string | null;
+                            code: string;
                             /** Format: date-time */
-                            createdAt?: string;
-                            discountFen?: number | null;
+                            createdAt: string;
+                            discountFen: number | null;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
+                            expiresAt: string;
+                            id: string;
                             /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                            item?: {
-                                id?: string;
+                            item: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                                title?: string;
+                                kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                                title: string;
                             };
-                            orderAmountFen?: number | null;
-                            points?: number;
+                            orderAmountFen: number | null;
+                            points: number;
                             /** @enum {string} */
-                            source?: "points" | "rule";
+                            source: "points" | "rule";
                             /** @enum {string} */
-                            status?: "issued" | "used" | "cancelled" | "expired";
+                            status: "issued" | "used" | "cancelled" | "expired";
                             /** Format: date-time */
-                            usedAt?: string | null;
+                            usedAt: string | null;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -6550,7 +6558,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6565,7 +6573,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6580,7 +6588,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6608,45 +6616,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -6657,7 +6665,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6672,7 +6680,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6687,7 +6695,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6702,7 +6710,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6730,45 +6738,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -6779,7 +6787,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6794,7 +6802,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6809,7 +6817,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6824,7 +6832,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6839,7 +6847,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6868,18 +6876,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        items?: {
+                        balanceFen: number;
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            createdAt?: string | null;
-                            deltaFen?: number;
+                            createdAt: string | null;
+                            deltaFen: number;
                             /** @enum {string} */
-                            kind?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
+                            kind: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
                             /** @description Referral cashback lines: the Shanghai month (YYYY-MM) they total */
-                            month?: string | null;
+                            month: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -6890,7 +6898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6905,7 +6913,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6920,7 +6928,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6954,14 +6962,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        replayed?: boolean;
-                        voucher?: {
-                            code?: string;
+                        balanceFen: number;
+                        replayed: boolean;
+                        voucher: {
+                            code: string;
                             /** Format: date-time */
-                            expiresAt?: string | null;
-                            publicId?: string;
-                            valueFen?: number;
+                            expiresAt: string | null;
+                            publicId: string;
+                            valueFen: number;
                         };
                     };
                 };
@@ -6973,7 +6981,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6988,7 +6996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7003,7 +7011,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7018,7 +7026,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7033,7 +7041,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7048,7 +7056,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7074,11 +7082,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        bound?: boolean;
-                        code?: string;
+                        bound: boolean;
+                        code: string;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        instructions?: string;
+                        expiresAt: string;
+                        instructions: string;
                     };
                 };
             };
@@ -7089,7 +7097,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7104,7 +7112,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7130,9 +7138,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        configId?: string;
-                        qrCode?: string;
-                        state?: string;
+                        configId: string;
+                        qrCode: string;
+                        state: string;
                     };
                 };
             };
@@ -7143,7 +7151,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7158,7 +7166,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7173,7 +7181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7188,7 +7196,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7203,7 +7211,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;

@@ -3,23 +3,13 @@
  * Beijing-time instants sent with their +08:00 offset.
  */
 import { request } from '../utils/request';
+import type { ApiBody, ApiOk, ItemOf } from './api';
 
-export type AppointmentKind = 'consultation' | 'procedure' | 'review';
-export type AppointmentStatus = 'requested' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
-
-export interface Appointment {
-  id: string;
-  kind: AppointmentKind;
-  status: AppointmentStatus;
-  at: string;
-  durationMinutes: number;
-  note: string | null;
-  letterId: string | null;
-  confirmedAt: string | null;
-  cancelledAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+export type Appointment = ApiOk<'/api/mp/appointments/{id}'>;
+export type AppointmentKind = Appointment['kind'];
+export type AppointmentStatus = Appointment['status'];
+export type Appointments = ApiOk<'/api/mp/appointments'>;
+export type AppointmentRequest = ApiBody<'/api/mp/appointments', 'post'>;
 
 /**
  * The clinic's booking grid as the API is configured by default (APPOINTMENT_OPEN_FROM/UNTIL,
@@ -38,19 +28,20 @@ export const BOOKING = {
 /**
  * Asks for a slot. Safe to retry: the same slot asked twice answers the same appointment.
  */
-export function requestAppointment(body: { at: string; note?: string; doctor?: string }): Promise<Appointment> {
-  return request<Appointment>({ method: 'POST', path: '/api/mp/appointments', data: body, idempotent: true });
+export function requestAppointment(body: AppointmentRequest): Promise<ApiOk<'/api/mp/appointments', 'post'>> {
+  return request<ApiOk<'/api/mp/appointments', 'post'>>({ method: 'POST', path: '/api/mp/appointments', data: body, idempotent: true });
 }
 
+export type Slots = ApiOk<'/api/mp/appointment-slots'>;
 /** The doctors who work at the slots of a date, with their places left (none: the clinic keeps no schedules). */
-export interface SlotDoctors { at: string; doctors: { id: string; name: string; free: number }[] }
+export type SlotDoctors = Slots['slots'][number];
 
-export function appointmentSlots(date: string, kind: AppointmentKind = 'consultation'): Promise<{ slots: SlotDoctors[] }> {
-  return request<{ slots: SlotDoctors[] }>({ path: '/api/mp/appointment-slots', query: { date, kind } });
+export function appointmentSlots(date: string, kind: AppointmentKind = 'consultation'): Promise<Slots> {
+  return request<Slots>({ path: '/api/mp/appointment-slots', query: { date, kind } });
 }
 
-export function listAppointments(page = 1, pageSize = 20): Promise<{ items: Appointment[]; page: number; hasMore: boolean }> {
-  return request<{ items: Appointment[]; page: number; hasMore: boolean }>({ path: '/api/mp/appointments', query: { page, pageSize } });
+export function listAppointments(page = 1, pageSize = 20): Promise<Appointments> {
+  return request<Appointments>({ path: '/api/mp/appointments', query: { page, pageSize } });
 }
 
 export function getAppointment(id: string): Promise<Appointment> {
@@ -58,11 +49,11 @@ export function getAppointment(id: string): Promise<Appointment> {
 }
 
 /** Cancels an own open appointment; cancelling twice is refused (409), so a retry cannot do harm. */
-export function cancelAppointment(id: string): Promise<Appointment> {
-  return request<Appointment>({ method: 'POST', path: `/api/mp/appointments/${encodeURIComponent(id)}/cancel`, idempotent: true });
+export function cancelAppointment(id: string): Promise<ApiOk<'/api/mp/appointments/{id}/cancel', 'post'>> {
+  return request<ApiOk<'/api/mp/appointments/{id}/cancel', 'post'>>({ method: 'POST', path: `/api/mp/appointments/${encodeURIComponent(id)}/cancel`, idempotent: true });
 }
 
 /** An open appointment: asked for or confirmed, and not started yet. */
-export function isOpen(a: Appointment, now: number = Date.now()): boolean {
+export function isOpen(a: Pick<ItemOf<Appointments>, 'status' | 'at'>, now: number = Date.now()): boolean {
   return (a.status === 'requested' || a.status === 'confirmed') && new Date(a.at).getTime() > now;
 }

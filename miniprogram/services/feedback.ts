@@ -4,26 +4,16 @@
  */
 import { request } from '../utils/request';
 import { newRequestId } from './questionnaire';
+import type { ApiBody, ApiOk } from './api';
 
-export const INDICATORS = [
-  'attitude', 'professionalism', 'environment', 'communication', 'waiting', 'explanation', 'painManagement', 'aftercare', 'value', 'privacy',
-] as const;
-export type Indicator = (typeof INDICATORS)[number];
-
-export interface Survey {
-  id: string;
-  status: 'open' | 'answered' | 'expired';
-  expiresAt: string;
-  order: { id: string; paidAt: string | null; doctor: { name: string } | null; projects: { id: string; name: string }[] };
-  questions: { key: Indicator; label: string }[];
-  answer: { indicators: Record<Indicator, number> | null; nps: number; comment: string | null; answeredAt: string; via: 'miniprogram' | 'bot' } | null;
-  /** A promoter (NPS 9–10) who has not shared yet. */
-  canShare: boolean;
-  sharedAt: string | null;
-}
+export type Survey = ApiOk<'/api/mp/surveys/{id}'>;
+/** The survey's indicators (1–5 each) as the API names them. */
+export type Indicator = Survey['questions'][number]['key'];
+export type SurveyAnswer = ApiBody<'/api/mp/surveys/{id}/answers', 'post'>;
+export type ShareChannel = ApiBody<'/api/mp/surveys/{id}/share', 'post'>['channel'];
 
 /** Where a shared experience counts; WeChat chats and Moments are left out (WeChat forbids rewarding shares). */
-export const SHARE_CHANNELS: { value: string; label: string }[] = [
+export const SHARE_CHANNELS: { value: ShareChannel; label: string }[] = [
   { value: 'xiaohongshu', label: '小红书' },
   { value: 'dianping', label: '大众点评' },
   { value: 'douyin', label: '抖音' },
@@ -31,7 +21,8 @@ export const SHARE_CHANNELS: { value: string; label: string }[] = [
   { value: 'other', label: '其他平台' },
 ];
 
-export type ComplaintCategory = 'treatment_effect' | 'complication' | 'service_attitude' | 'billing' | 'waiting' | 'environment' | 'privacy' | 'other';
+export type ComplaintRequest = ApiBody<'/api/mp/complaints', 'post'>;
+export type ComplaintCategory = ComplaintRequest['category'];
 
 export const COMPLAINT_CATEGORIES: { value: ComplaintCategory; label: string }[] = [
   { value: 'treatment_effect', label: '治疗效果' },
@@ -44,16 +35,11 @@ export const COMPLAINT_CATEGORIES: { value: ComplaintCategory; label: string }[]
   { value: 'other', label: '其他' },
 ];
 
-export interface Complaint {
-  id: string;
-  category: ComplaintCategory | null;
-  status: 'open' | 'resolved';
-  createdAt: string;
-  resolvedAt: string | null;
-}
+export type Complaints = ApiOk<'/api/mp/complaints'>;
+export type Complaint = Complaints['items'][number];
 
-export function listSurveys(): Promise<{ items: Survey[] }> {
-  return request<{ items: Survey[] }>({ path: '/api/mp/surveys' });
+export function listSurveys(): Promise<ApiOk<'/api/mp/surveys'>> {
+  return request<ApiOk<'/api/mp/surveys'>>({ path: '/api/mp/surveys' });
 }
 
 export function getSurvey(id: string): Promise<Survey> {
@@ -61,22 +47,22 @@ export function getSurvey(id: string): Promise<Survey> {
 }
 
 /** Answers once; the same answer again replays, so a retry is safe. */
-export function answerSurvey(id: string, body: { indicators: Record<Indicator, number>; nps: number; comment?: string }): Promise<{ survey: Survey; replayed: boolean }> {
-  return request<{ survey: Survey; replayed: boolean }>({ method: 'POST', path: `/api/mp/surveys/${encodeURIComponent(id)}/answers`, data: body, idempotent: true });
+export function answerSurvey(id: string, body: SurveyAnswer): Promise<ApiOk<'/api/mp/surveys/{id}/answers', 'post'>> {
+  return request<ApiOk<'/api/mp/surveys/{id}/answers', 'post'>>({ method: 'POST', path: `/api/mp/surveys/${encodeURIComponent(id)}/answers`, data: body, idempotent: true });
 }
 
 /** Records where a promoter shared their experience; the points come once. */
-export function shareSurvey(id: string, channel: string): Promise<{ sharedAt: string; channel: string; points: number; replayed: boolean }> {
-  return request({ method: 'POST', path: `/api/mp/surveys/${encodeURIComponent(id)}/share`, data: { channel }, idempotent: true });
+export function shareSurvey(id: string, channel: ShareChannel): Promise<ApiOk<'/api/mp/surveys/{id}/share', 'post'>> {
+  return request<ApiOk<'/api/mp/surveys/{id}/share', 'post'>>({ method: 'POST', path: `/api/mp/surveys/${encodeURIComponent(id)}/share`, data: { channel }, idempotent: true });
 }
 
 /** Files a complaint; `requestId` (kept by the page until success) makes a retry harmless. */
-export function fileComplaint(body: { category: ComplaintCategory; text: string; orderId?: string; requestId: string }): Promise<{ complaint: Complaint; replayed: boolean }> {
-  return request<{ complaint: Complaint; replayed: boolean }>({ method: 'POST', path: '/api/mp/complaints', data: body, idempotent: true });
+export function fileComplaint(body: ComplaintRequest): Promise<ApiOk<'/api/mp/complaints', 'post'>> {
+  return request<ApiOk<'/api/mp/complaints', 'post'>>({ method: 'POST', path: '/api/mp/complaints', data: body, idempotent: true });
 }
 
-export function listComplaints(): Promise<{ items: Complaint[] }> {
-  return request<{ items: Complaint[] }>({ path: '/api/mp/complaints' });
+export function listComplaints(): Promise<Complaints> {
+  return request<Complaints>({ path: '/api/mp/complaints' });
 }
 
 export { newRequestId };

@@ -4,44 +4,14 @@
  */
 import { request, isApiError, type ApiError } from '../utils/request';
 import { friendlyDateTime } from '../utils/format';
+import type { ApiOk, ItemOf } from './api';
 import type { Profile } from './me';
+import type { Plans, PlanSummary } from './plans';
+import type { Appointment, AppointmentKind, Appointments } from './appointments';
+import type { LatestSubmission } from './questionnaire';
 
-export interface PlanSummary {
-  id: string;
-  status: 'draft' | 'proposed' | 'change_requested' | 'accepted' | 'withdrawn';
-  currentRevision: number;
-  acceptedRevision: number | null;
-  priceMinFen: number;
-  priceMaxFen: number;
-  proposedAt: string | null;
-  acceptedAt: string | null;
-  updatedAt: string;
-  doctor: { name: string } | null;
-}
-
-export interface Appointment {
-  id: string;
-  kind: 'consultation' | 'procedure';
-  status: 'requested' | 'confirmed' | 'cancelled' | 'completed' | 'no_show';
-  at: string;
-  durationMinutes: number;
-  note: string | null;
-  letterId: string | null;
-}
-
-export interface SurveySummary {
-  id: string;
-  status: 'open' | 'answered' | 'expired';
-  expiresAt: string;
-  order: { id: string; paidAt: string | null; doctor: { name: string } | null; projects: { id: string; name: string }[] };
-}
-
-export interface LatestSubmission {
-  id: string;
-  submittedAt: string;
-  pointsEarned: number;
-  summary: { areas: { value: string; label: string }[]; budgetMinFen: number | null; budgetMaxFen: number | null; message: string };
-}
+type Surveys = ApiOk<'/api/mp/surveys'>;
+export type SurveySummary = ItemOf<Surveys>;
 
 /** One thing to do, as a card on the home page. */
 export interface NextStep {
@@ -81,7 +51,7 @@ const PROGRESS: Record<string, number> = { lead: 0, surveyed: 1, consulting: 1, 
 
 export const STEP_LABELS = ['问卷', '面诊', '方案', '预约', '术后'];
 
-const KIND = { consultation: '面诊', procedure: '治疗' };
+const KIND: Record<AppointmentKind, string> = { consultation: '面诊', procedure: '治疗', review: '复查' };
 
 async function settle<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: ApiError }> {
   try {
@@ -170,9 +140,9 @@ export function nextSteps(input: {
 export async function loadHome(): Promise<HomeView> {
   const [me, plans, appts, surveys, latest] = await Promise.all([
     settle(request<Profile>({ path: '/api/mp/me' })),
-    settle(request<{ items: PlanSummary[] }>({ path: '/api/mp/plans' })),
-    settle(request<{ items: Appointment[] }>({ path: '/api/mp/appointments' })),
-    settle(request<{ items: SurveySummary[] }>({ path: '/api/mp/surveys' })),
+    settle(request<Plans>({ path: '/api/mp/plans' })),
+    settle(request<Appointments>({ path: '/api/mp/appointments' })),
+    settle(request<Surveys>({ path: '/api/mp/surveys' })),
     settle(latestIntentSubmission()),
   ]);
   const failed = [me, plans, appts, surveys, latest].find((r) => !r.ok) as { ok: false; error: ApiError } | undefined;

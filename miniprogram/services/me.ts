@@ -3,58 +3,17 @@ import { request } from '../utils/request';
 import { session } from '../utils/session';
 import { POLICY } from '../utils/policy';
 import { ageOn } from '../utils/format';
+import type { ApiBody, ApiOk } from './api';
 
-export type Gender = 'unknown' | 'female' | 'male';
-export type ConsentPurpose = 'privacy' | 'health' | 'guardian';
-
-export interface ConsentSummaryItem {
-  policyVersion: string;
-  /** For the policy version in force now. */
-  current: boolean;
-}
-
-export interface Profile {
-  id: string;
-  name: string | null;
-  gender: Gender;
-  birthDate: string | null;
-  /** Masked: 138****5678 */
-  phone: string | null;
-  address: string | null;
-  referralCode: string;
-  stage: string;
-  consents: Record<ConsentPurpose, ConsentSummaryItem | null>;
-}
-
-export interface ProfileUpdate {
-  name?: string;
-  gender?: Gender;
-  birthDate?: string | null;
-  address?: string | null;
-}
-
-export interface Consent {
-  id: string;
-  purpose: ConsentPurpose;
-  policyVersion: string;
-  current: boolean;
-  guardianName: string | null;
-  guardianRelation: string | null;
-  grantedAt: string;
-  withdrawnAt: string | null;
-}
-
-export interface BindingCode {
-  code: string;
-  expiresAt: string;
-  bound: boolean;
-  instructions: string;
-}
-
-export interface ExportCreated {
-  id: string;
-  expiresAt: string;
-}
+export type Profile = ApiOk<'/api/mp/me'>;
+export type Gender = Profile['gender'];
+export type ConsentPurpose = keyof Profile['consents'];
+/** For the policy version in force now (`current`). */
+export type ConsentSummaryItem = NonNullable<Profile['consents'][ConsentPurpose]>;
+export type ProfileUpdate = ApiBody<'/api/mp/me', 'patch'>;
+export type Consent = ApiOk<'/api/mp/me/consents', 'post'>;
+export type BindingCode = ApiOk<'/api/mp/wecom/binding-code'>;
+export type ExportCreated = ApiOk<'/api/mp/me/exports', 'post'>;
 
 export function getProfile(): Promise<Profile> {
   return request<Profile>({ path: '/api/mp/me' });
@@ -65,12 +24,12 @@ export function updateProfile(patch: ProfileUpdate): Promise<Profile> {
 }
 
 /** Binds the phone number behind a getPhoneNumber button's code; answers the masked number. */
-export function bindPhone(code: string): Promise<{ phone: string }> {
-  return request<{ phone: string }>({ method: 'POST', path: '/api/mp/me/phone', data: { code } });
+export function bindPhone(code: string): Promise<ApiOk<'/api/mp/me/phone', 'post'>> {
+  return request<ApiOk<'/api/mp/me/phone', 'post'>>({ method: 'POST', path: '/api/mp/me/phone', data: { code } });
 }
 
-export function listConsents(): Promise<Consent[]> {
-  return request<Consent[]>({ path: '/api/mp/me/consents' });
+export function listConsents(): Promise<ApiOk<'/api/mp/me/consents'>> {
+  return request<ApiOk<'/api/mp/me/consents'>>({ path: '/api/mp/me/consents' });
 }
 
 /** Gives a consent for the version this build shows (granting again is harmless). */
@@ -83,16 +42,16 @@ export function grantConsent(purpose: ConsentPurpose, guardian?: { guardianName:
   });
 }
 
-export function withdrawConsent(purpose: ConsentPurpose): Promise<{ withdrawn: number }> {
-  return request<{ withdrawn: number }>({ method: 'DELETE', path: `/api/mp/me/consents/${purpose}`, idempotent: true });
+export function withdrawConsent(purpose: ConsentPurpose): Promise<ApiOk<'/api/mp/me/consents/{purpose}', 'delete'>> {
+  return request<ApiOk<'/api/mp/me/consents/{purpose}', 'delete'>>({ method: 'DELETE', path: `/api/mp/me/consents/${purpose}`, idempotent: true });
 }
 
 export function createExport(): Promise<ExportCreated> {
   return request<ExportCreated>({ method: 'POST', path: '/api/mp/me/exports' });
 }
 
-export function getExport(id: string): Promise<Record<string, unknown>> {
-  return request<Record<string, unknown>>({ path: `/api/mp/me/exports/${encodeURIComponent(id)}` });
+export function getExport(id: string): Promise<ApiOk<'/api/mp/me/exports/{id}'>> {
+  return request<ApiOk<'/api/mp/me/exports/{id}'>>({ path: `/api/mp/me/exports/${encodeURIComponent(id)}` });
 }
 
 /** Deletes the account (personal data erased, legal evidence kept) and forgets the session. */

@@ -4,30 +4,12 @@
  * and the director ever see them (GET/POST /api/mp/photos, GET/DELETE /api/mp/photos/:id).
  */
 import { request } from '../utils/request';
+import type { ApiOk, ItemOf } from './api';
 
-export interface Photo {
-  id: string;
-  treatment: string;
-  step: string;
-  contentType: string;
-  sizeBytes: number;
-  createdAt: string;
-}
-
-export interface PhotoStep {
-  treatment: string;
-  project: string;
-  step: string;
-  dueAt: string;
-  /** Uploads open once the step is due. */
-  open: boolean;
-  photos: Photo[];
-}
-
-export interface PhotoSteps {
-  maxBytes: number;
-  items: PhotoStep[];
-}
+export type PhotoSteps = ApiOk<'/api/mp/photos'>;
+/** Uploads open once the step is due (`open`). */
+export type PhotoStep = ItemOf<PhotoSteps>;
+export type Photo = ApiOk<'/api/mp/photos', 'post'>;
 
 export const STEP_LABELS: Record<string, string> = { effect_1m: '术后1个月', effect_3m: '术后3个月', effect_6m: '术后6个月' };
 

@@ -2,33 +2,13 @@
  * 积分: the client's balance, what expires soon, and the ledger (GET /api/mp/points, /entries).
  */
 import { request } from '../utils/request';
+import type { ApiOk, ItemOf } from './api';
 
-export interface ExpiringLot {
-  points: number;
-  expiresAt: string;
-}
-
-export interface PointsSummary {
-  balance: number;
-  expiringSoon: { points: number; withinDays: number; lots: ExpiringLot[] };
-}
-
-export type PointsReason = 'questionnaire' | 'spend' | 'review_shared' | 'referral' | 'manual_adjust' | 'redeem' | 'redeem_cancel' | 'expire';
-
-export interface PointsEntry {
-  delta: number;
-  reason: PointsReason;
-  balanceAfter: number;
-  expiresAt: string | null;
-  remaining: number | null;
-  createdAt: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  page: number;
-  hasMore: boolean;
-}
+export type PointsSummary = ApiOk<'/api/mp/points'>;
+export type ExpiringLot = ItemOf<PointsSummary['expiringSoon']['lots']>;
+export type PointsEntries = ApiOk<'/api/mp/points/entries'>;
+export type PointsEntry = ItemOf<PointsEntries>;
+export type PointsReason = PointsEntry['reason'];
 
 /** How each ledger reason reads to the client. */
 export const REASON_LABELS: Record<PointsReason, string> = {
@@ -50,6 +30,6 @@ export function getPointsSummary(): Promise<PointsSummary> {
   return request<PointsSummary>({ path: '/api/mp/points' });
 }
 
-export function getPointsEntries(page = 1, pageSize = 20): Promise<Page<PointsEntry>> {
-  return request<Page<PointsEntry>>({ path: '/api/mp/points/entries', query: { page, pageSize } });
+export function getPointsEntries(page = 1, pageSize = 20): Promise<PointsEntries> {
+  return request<PointsEntries>({ path: '/api/mp/points/entries', query: { page, pageSize } });
 }

@@ -3,37 +3,19 @@
  * (/api/mp/questionnaires/:code/...). The health-data consent comes from services/me.
  */
 import { request } from '../utils/request';
-import type { Answers, QuestionnaireTemplate } from './questionnaire.types';
+import type { QuestionnaireTemplate } from './questionnaire.types';
+import type { ApiBody, ApiOk } from './api';
 
 export type { QuestionType, QuestionOption, LeafCondition, Condition, Question, Section, QuestionnaireTemplate, AnswerValue, Answers } from './questionnaire.types';
 
-export interface Draft {
-  versionId: string;
-  answers: Answers;
-  revision: number;
-  startedAt: string | null;
-  updatedAt: string | null;
-  /** A response was submitted before. */
-  submitted: boolean;
-  /** Saved on an older version: answers that no longer fit were left out. */
-  carriedOver: boolean;
-}
-
-export interface SubmissionSummary {
-  areas: { value: string; label: string }[];
-  budgetMaxFen: number | null;
-  budgetMinFen: number | null;
-  message: string;
-}
-
-export interface SubmissionResult {
-  id: string;
-  versionId: string;
-  submittedAt: string;
-  pointsEarned: number;
-  replayed?: boolean;
-  summary: SubmissionSummary;
-}
+type Q = '/api/mp/questionnaires/{code}';
+/** A saved draft; `submitted`: a response was submitted before; `carriedOver`: saved on an older version, answers that no longer fit were left out. */
+export type Draft = ApiOk<`${Q}/draft`>;
+export type DraftSave = ApiBody<`${Q}/draft`, 'put'>;
+export type Submission = ApiBody<`${Q}/submissions`, 'post'>;
+export type SubmissionResult = ApiOk<`${Q}/submissions`, 'post'>;
+export type LatestSubmission = ApiOk<`${Q}/submissions/latest`>;
+export type SubmissionSummary = SubmissionResult['summary'];
 
 const base = (code: string) => `/api/mp/questionnaires/${encodeURIComponent(code)}`;
 
@@ -49,17 +31,17 @@ export function getDraft(code: string): Promise<Draft> {
  * Autosave. `revision` is the one this save builds on: a newer one on the server (another phone)
  * answers 409 QUESTIONNAIRE_DRAFT_CONFLICT. A PUT of the whole draft is safe to repeat.
  */
-export function saveDraft(code: string, body: { versionId: string; answers: Answers; revision?: number }): Promise<Draft> {
-  return request<Draft>({ method: 'PUT', path: `${base(code)}/draft`, data: body, idempotent: true });
+export function saveDraft(code: string, body: DraftSave): Promise<ApiOk<`${Q}/draft`, 'put'>> {
+  return request<ApiOk<`${Q}/draft`, 'put'>>({ method: 'PUT', path: `${base(code)}/draft`, data: body, idempotent: true });
 }
 
 /** Submits; the client-generated submissionId makes a retry return the first result (no second points). */
-export function submitQuestionnaire(code: string, body: { submissionId: string; versionId: string; answers: Answers }): Promise<SubmissionResult> {
+export function submitQuestionnaire(code: string, body: Submission): Promise<SubmissionResult> {
   return request<SubmissionResult>({ method: 'POST', path: `${base(code)}/submissions`, data: body, idempotent: true });
 }
 
-export function latestSubmission(code: string): Promise<SubmissionResult> {
-  return request<SubmissionResult>({ path: `${base(code)}/submissions/latest` });
+export function latestSubmission(code: string): Promise<LatestSubmission> {
+  return request<LatestSubmission>({ path: `${base(code)}/submissions/latest` });
 }
 
 // ------------------------------------------------------------------ submission ids

@@ -3,68 +3,20 @@
  * leaderboard, and the mini-program code image for the poster (GET /api/mp/referrals/…).
  */
 import { request } from '../utils/request';
-import type { Page } from './points';
+import type { ApiOk, ItemOf } from './api';
 
-export interface ReferralSummary {
-  code: string;
-  /** For onShareAppMessage: the share page with the code as `ref`. */
-  sharePath: string;
-  qrCodePath: string;
-  tier: {
-    period: 'month' | 'quarter';
-    periodKey: string;
-    converted: number;
-    rateBp: number;
-    next: { converted: number; rateBp: number } | null;
-  };
-  friends: number;
-  cashback: { balanceFen: number; heldFen: number };
-  heldPoints: number;
-  /** When the client was referred: whether their referrer may see their status. */
-  referredBy: StatusConsent | null;
-}
-
-export interface StatusConsent {
-  sharesStatus: boolean;
-  decidedAt: string | null;
-}
-
-/** Only what a friend agreed to share: never what they bought or paid. */
-export type FriendStatus = 'joined' | 'reward_pending' | 'reward_earned';
-
-export interface Friend {
-  name: string;
-  boundAt: string;
-  status: FriendStatus;
-}
-
-/** Friends who agreed to share their status, and how many others (a count only). */
-export interface Friends extends Page<Friend> {
-  others: number;
-}
-
-/** One month of own cashback (totals only: never one line per friend's purchase). */
-export interface CashbackMonth {
-  /** YYYY-MM, Asia/Shanghai. */
-  month: string;
-  earnedFen: number;
-  /** Taken back after refunds: zero or negative. */
-  adjustedFen: number;
-}
-
-export interface Cashback extends Page<CashbackMonth> {
-  balanceFen: number;
-  heldFen: number;
-}
-
-export type LeaderboardPeriod = 'month' | 'quarter';
-
-export interface Leaderboard {
-  period: LeaderboardPeriod;
-  periodKey: string;
-  top: { rank: number; name: string; converted: number; isMe: boolean }[];
-  me: { rank: number | null; converted: number };
-}
+export type ReferralSummary = ApiOk<'/api/mp/referrals/me'>;
+/** When the client was referred: whether their referrer may see their status. */
+export type StatusConsent = ApiOk<'/api/mp/referrals/status-consent', 'put'>;
+/** Friends who agreed to share their status (never what they bought or paid), and how many others (a count only). */
+export type Friends = ApiOk<'/api/mp/referrals/friends'>;
+export type Friend = ItemOf<Friends>;
+export type FriendStatus = Friend['status'];
+/** Own cashback by month (YYYY-MM, Asia/Shanghai; totals only, never one line per friend's purchase). */
+export type Cashback = ApiOk<'/api/mp/referrals/cashback'>;
+export type CashbackMonth = ItemOf<Cashback>;
+export type Leaderboard = ApiOk<'/api/mp/referrals/leaderboard'>;
+export type LeaderboardPeriod = Leaderboard['period'];
 
 export const FRIEND_STATUS_LABELS: Record<FriendStatus, string> = {
   joined: '已加入',

@@ -3,36 +3,14 @@
  * vouchers with their one-time code (GET/POST /api/mp/rewards…, /api/mp/vouchers…).
  */
 import { isApiError, request, type ApiError } from '../utils/request';
-import type { Page } from './points';
+import type { ApiOk, ItemOf } from './api';
 
-export type RewardKind = 'project_voucher' | 'care_product' | 'salon_seat';
-
-export interface RewardItem {
-  id: string;
-  kind: RewardKind;
-  title: string;
-  description: string;
-  pointsPrice: number;
-  stock: number;
-  perClientLimit: number | null;
-  validFrom: string | null;
-  validTo: string | null;
-  redeemedByMe: number;
-}
-
-export type VoucherStatus = 'issued' | 'used' | 'cancelled' | 'expired';
-
-export interface Voucher {
-  id: string;
-  item: { id: string; kind: RewardKind; title: string };
-  points: number;
-  code: string;
-  status: VoucherStatus;
-  expiresAt: string;
-  usedAt: string | null;
-  cancelledAt: string | null;
-  createdAt: string;
-}
+export type Catalog = ApiOk<'/api/mp/rewards'>;
+export type RewardItem = ItemOf<Catalog>;
+export type RewardKind = RewardItem['kind'];
+export type Vouchers = ApiOk<'/api/mp/vouchers'>;
+export type Voucher = ApiOk<'/api/mp/vouchers/{id}'>;
+export type VoucherStatus = Voucher['status'];
 
 export const KIND_LABELS: Record<RewardKind, string> = {
   project_voucher: '项目抵扣',
@@ -74,12 +52,12 @@ export function groupCode(code: string): string {
   return code.replace(/(.{4})(?=.)/g, '$1 ');
 }
 
-export function getCatalog(): Promise<{ items: RewardItem[] }> {
-  return request<{ items: RewardItem[] }>({ path: '/api/mp/rewards' });
+export function getCatalog(): Promise<Catalog> {
+  return request<Catalog>({ path: '/api/mp/rewards' });
 }
 
-export function listVouchers(page = 1, pageSize = 20): Promise<Page<Voucher>> {
-  return request<Page<Voucher>>({ path: '/api/mp/vouchers', query: { page, pageSize } });
+export function listVouchers(page = 1, pageSize = 20): Promise<Vouchers> {
+  return request<Vouchers>({ path: '/api/mp/vouchers', query: { page, pageSize } });
 }
 
 export function getVoucher(id: string): Promise<Voucher> {
@@ -89,7 +67,7 @@ export function getVoucher(id: string): Promise<Voucher> {
 /** Cancels an unused voucher; the points and the stock come back. */
 export function cancelVoucher(id: string): Promise<Voucher> {
   // Idempotent in effect: a repeat answers 409 VOUCHER_CANCELLED, never a second refund.
-  return request<Voucher>({ method: 'POST', path: `/api/mp/vouchers/${encodeURIComponent(id)}/cancel`, idempotent: true });
+  return request<ApiOk<'/api/mp/vouchers/{id}/cancel', 'post'>>({ method: 'POST', path: `/api/mp/vouchers/${encodeURIComponent(id)}/cancel`, idempotent: true });
 }
 
 // ------------------------------------------------------------------ redemption
@@ -142,7 +120,7 @@ export async function redeem(itemId: string): Promise<Voucher> {
   const requestId = reused ?? uuid4();
   if (!reused) writePending({ ...readPending(), [itemId]: { requestId, at: Date.now() } });
   try {
-    const voucher = await request<Voucher>({
+    const voucher = await request<ApiOk<'/api/mp/rewards/{id}/redeem', 'post'>>({
       method: 'POST', path: `/api/mp/rewards/${encodeURIComponent(itemId)}/redeem`, data: { requestId }, idempotent: true,
     });
     forget(itemId, requestId);

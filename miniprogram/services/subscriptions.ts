@@ -4,6 +4,7 @@
  * can reach a client who is not a WeCom contact.
  */
 import { request } from '../utils/request';
+import type { ApiBody, ApiOk } from './api';
 
 /**
  * Template ids as configured on the API: `followup` is CARE_SUBSCRIBE_TEMPLATE_ID, the template of
@@ -15,14 +16,10 @@ export const REMINDER_TEMPLATES = {
 };
 
 /** What wx.requestSubscribeMessage answers per template, as the API accepts it. */
-export type SubscribeResult = 'accept' | 'acceptWithAudio' | 'acceptWithAlert' | 'reject' | 'ban' | 'filter';
+export type SubscribeResult = ApiBody<'/api/mp/subscriptions', 'post'>['result'];
 const RESULTS: SubscribeResult[] = ['accept', 'acceptWithAudio', 'acceptWithAlert', 'reject', 'ban', 'filter'];
 
-export interface SubscriptionCredit {
-  templateId: string;
-  credits: number;
-  updatedAt: string;
-}
+export type SubscriptionCredit = ApiOk<'/api/mp/subscriptions', 'post'>;
 
 export function isAccepted(result: string): boolean {
   return result === 'accept' || result === 'acceptWithAudio' || result === 'acceptWithAlert';
@@ -44,6 +41,6 @@ export function reportSubscription(templateId: string, result: SubscribeResult):
   return request<SubscriptionCredit>({ method: 'POST', path: '/api/mp/subscriptions', data: { templateId, result } });
 }
 
-export function getSubscriptions(): Promise<{ items: SubscriptionCredit[] }> {
-  return request<{ items: SubscriptionCredit[] }>({ path: '/api/mp/subscriptions' });
+export function getSubscriptions(): Promise<ApiOk<'/api/mp/subscriptions'>> {
+  return request<ApiOk<'/api/mp/subscriptions'>>({ path: '/api/mp/subscriptions' });
 }

@@ -3,29 +3,12 @@
  * an amount into a voucher of equal value (GET /api/mp/wallet, POST /api/mp/wallet/vouchers).
  */
 import { request } from '../utils/request';
+import type { ApiOk, ItemOf } from './api';
 
-export type WalletLineKind = 'referral_month' | 'order_payment' | 'order_refund' | 'voucher' | 'referral_cashback' | 'cashback_clawback';
-
-export interface WalletLine {
-  kind: WalletLineKind;
-  deltaFen: number;
-  /** Referral cashback: the month (YYYY-MM) the line totals. */
-  month: string | null;
-  createdAt: string | null;
-}
-
-export interface WalletPage {
-  balanceFen: number;
-  items: WalletLine[];
-  page: number;
-  hasMore: boolean;
-}
-
-export interface ConvertResult {
-  balanceFen: number;
-  replayed: boolean;
-  voucher: { publicId: string; code: string; valueFen: number; expiresAt: string | null };
-}
+export type WalletPage = ApiOk<'/api/mp/wallet'>;
+export type WalletLine = ItemOf<WalletPage>;
+export type WalletLineKind = WalletLine['kind'];
+export type ConvertResult = ApiOk<'/api/mp/wallet/vouchers', 'post'>;
 
 export const WALLET_LINE_LABELS: Record<WalletLineKind, string> = {
   referral_month: '推荐返现',

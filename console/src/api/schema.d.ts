@@ -3494,18 +3494,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        date?: string;
-                        durationMinutes?: number;
-                        kind?: string;
-                        slots?: {
+                        date: string;
+                        durationMinutes: number;
+                        kind: string;
+                        slots: {
                             /** Format: date-time */
-                            at?: string;
-                            doctors?: {
-                                booked?: number;
-                                capacity?: number;
-                                free?: number;
-                                id?: string;
-                                name?: string;
+                            at: string;
+                            doctors: {
+                                booked: number;
+                                capacity: number;
+                                free: number;
+                                id: string;
+                                name: string;
                             }[];
                         }[];
                     };
@@ -3518,7 +3518,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3533,7 +3533,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3548,7 +3548,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3563,7 +3563,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3592,34 +3592,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -3630,7 +3630,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3645,7 +3645,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3660,7 +3660,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3702,29 +3702,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3735,7 +3735,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3750,7 +3750,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3765,7 +3765,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3780,7 +3780,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3795,7 +3795,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3810,7 +3810,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3839,29 +3839,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3872,7 +3872,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3887,7 +3887,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3902,7 +3902,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3917,7 +3917,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3946,29 +3946,29 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
+                        cancelledAt: string | null;
                         /** Format: date-time */
-                        confirmedAt?: string | null;
+                        confirmedAt: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
-                        id?: string;
+                        durationMinutes: number;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -3979,7 +3979,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -3994,7 +3994,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4009,7 +4009,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4024,7 +4024,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4039,7 +4039,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4112,7 +4112,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4127,7 +4127,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4142,7 +4142,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4157,7 +4157,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4172,7 +4172,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4187,7 +4187,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4202,7 +4202,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4217,7 +4217,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4250,7 +4250,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4265,7 +4265,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4291,15 +4291,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            category?: string | null;
+                        items: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         }[];
                     };
                 };
@@ -4311,7 +4311,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4326,7 +4326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4363,17 +4363,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        complaint?: {
-                            category?: string | null;
+                        complaint: {
+                            category: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "resolved";
+                            status: "open" | "resolved";
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -4384,7 +4384,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4399,7 +4399,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4414,7 +4414,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4429,7 +4429,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4444,7 +4444,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4459,7 +4459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4474,7 +4474,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4503,66 +4503,67 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -4574,7 +4575,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4589,7 +4590,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4604,7 +4605,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4619,7 +4620,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4645,30 +4646,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -4679,7 +4680,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4694,7 +4695,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4709,7 +4710,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4748,7 +4749,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4763,7 +4764,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4778,7 +4779,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4793,7 +4794,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4808,7 +4809,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4823,7 +4824,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4859,30 +4860,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        address?: string | null;
-                        birthDate?: string | null;
-                        consents?: {
-                            guardian?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                        address: string | null;
+                        birthDate: string | null;
+                        consents: {
+                            guardian: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            health?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            health: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
-                            privacy?: {
-                                current?: boolean;
-                                policyVersion?: string;
+                            privacy: {
+                                current: boolean;
+                                policyVersion: string;
                             } | null;
                         };
                         /** @enum {string} */
-                        gender?: "unknown" | "female" | "male";
-                        id?: string;
-                        name?: string | null;
+                        gender: "unknown" | "female" | "male";
+                        id: string;
+                        name: string | null;
                         /** @description masked, e.g. 138****5678 */
-                        phone?: string | null;
-                        referralCode?: string;
-                        stage?: string;
+                        phone: string | null;
+                        referralCode: string;
+                        stage: string;
                     };
                 };
             };
@@ -4893,7 +4894,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4908,7 +4909,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4923,7 +4924,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4938,7 +4939,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4953,7 +4954,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4968,7 +4969,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -4994,17 +4995,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     }[];
                 };
             };
@@ -5015,7 +5016,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5030,7 +5031,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5066,17 +5067,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        current?: boolean;
+                        current: boolean;
                         /** Format: date-time */
-                        grantedAt?: string;
-                        guardianName?: string | null;
-                        guardianRelation?: string | null;
-                        id?: string;
-                        policyVersion?: string;
+                        grantedAt: string;
+                        guardianName: string | null;
+                        guardianRelation: string | null;
+                        id: string;
+                        policyVersion: string;
                         /** @enum {string} */
-                        purpose?: "privacy" | "health" | "guardian";
+                        purpose: "privacy" | "health" | "guardian";
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -5087,7 +5088,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5102,7 +5103,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5117,7 +5118,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5132,7 +5133,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5147,7 +5148,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5162,7 +5163,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5177,7 +5178,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5206,7 +5207,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: float */
-                        withdrawn?: number;
+                        withdrawn: number;
                     };
                 };
             };
@@ -5217,7 +5218,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5232,7 +5233,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5247,7 +5248,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5274,8 +5275,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                     };
                 };
             };
@@ -5286,7 +5287,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5301,7 +5302,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5316,7 +5317,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5351,7 +5352,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5366,7 +5367,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5381,7 +5382,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5396,7 +5397,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5431,7 +5432,7 @@ export interface operations {
                             year?: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -5442,7 +5443,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5457,7 +5458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5505,7 +5506,7 @@ export interface operations {
                             year?: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -5516,7 +5517,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5531,7 +5532,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5546,7 +5547,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5561,7 +5562,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5576,7 +5577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5591,7 +5592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5623,7 +5624,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        phone?: string;
+                        phone: string;
                     };
                 };
             };
@@ -5634,7 +5635,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5649,7 +5650,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5664,7 +5665,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5679,7 +5680,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5694,7 +5695,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5709,7 +5710,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5724,7 +5725,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5739,7 +5740,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5754,7 +5755,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5780,25 +5781,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            open?: boolean;
-                            photos?: {
+                            dueAt: string;
+                            open: boolean;
+                            photos: {
                                 /** @enum {string} */
-                                contentType?: "image/jpeg" | "image/png" | "image/webp";
+                                contentType: "image/jpeg" | "image/png" | "image/webp";
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
-                                sizeBytes?: number;
-                                step?: string;
-                                treatment?: string;
+                                createdAt: string;
+                                id: string;
+                                sizeBytes: number;
+                                step: string;
+                                treatment: string;
                             }[];
-                            project?: string;
-                            step?: string;
-                            treatment?: string;
+                            project: string;
+                            step: string;
+                            treatment: string;
                         }[];
-                        maxBytes?: number;
+                        maxBytes: number;
                     };
                 };
             };
@@ -5809,7 +5810,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5824,7 +5825,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5854,13 +5855,13 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        contentType?: "image/jpeg" | "image/png" | "image/webp";
+                        contentType: "image/jpeg" | "image/png" | "image/webp";
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        sizeBytes?: number;
-                        step?: string;
-                        treatment?: string;
+                        createdAt: string;
+                        id: string;
+                        sizeBytes: number;
+                        step: string;
+                        treatment: string;
                     };
                 };
             };
@@ -5871,7 +5872,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5886,7 +5887,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5901,7 +5902,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5916,7 +5917,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5931,7 +5932,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5946,7 +5947,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5961,7 +5962,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -5976,7 +5977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6015,7 +6016,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6030,7 +6031,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6045,7 +6046,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6060,7 +6061,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6095,7 +6096,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6110,7 +6111,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6125,7 +6126,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6140,7 +6141,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6166,23 +6167,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            acceptedAt?: string | null;
-                            acceptedRevision?: number | null;
-                            currentRevision?: number;
-                            doctor?: {
-                                name?: string;
+                            acceptedAt: string | null;
+                            acceptedRevision: number | null;
+                            currentRevision: number;
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            id: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
+                            proposedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                            status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -6194,7 +6195,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6209,7 +6210,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6240,57 +6241,55 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -6301,7 +6300,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6316,7 +6315,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6331,7 +6330,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6346,7 +6345,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6388,66 +6387,67 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description the appointment as it is now */
-                        appointment?: {
+                        appointment: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
+                            cancelledAt: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string | null;
+                            confirmedAt: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
-                            id?: string;
+                            durationMinutes: number;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         } | null;
                         /** Format: date-time */
-                        confirmedAt?: string;
-                        id?: string;
-                        planId?: string;
-                        revision?: number;
+                        confirmedAt: string;
+                        id: string;
+                        planId: string;
+                        revision: number;
                         /** @description the frozen copy of what the client accepted */
-                        snapshot?: {
-                            appointment?: {
-                                at?: string;
-                                durationMinutes?: number;
-                                id?: string;
-                                kind?: string;
+                        snapshot: {
+                            appointment: {
+                                at: string;
+                                durationMinutes: number;
+                                id: string;
+                                /** @enum {string} */
+                                kind: "consultation" | "procedure" | "review";
                             };
-                            confirmedAt?: string;
-                            doctor?: {
-                                name?: string;
+                            confirmedAt: string;
+                            doctor: {
+                                name: string;
                             } | null;
-                            options?: {
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            planId?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
-                            riskPlan?: string | null;
+                            planId: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
+                            riskPlan: string | null;
                         } | null;
                     };
                 };
@@ -6459,7 +6459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6474,7 +6474,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6489,7 +6489,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6504,7 +6504,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6519,7 +6519,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6534,7 +6534,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6549,7 +6549,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6585,57 +6585,55 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        currentRevision?: number;
-                        doctor?: {
-                            name?: string;
+                        currentRevision: number;
+                        doctor: {
+                            name: string;
                         } | null;
-                        id?: string;
-                        letterId?: string | null;
-                        priceMaxFen?: number;
-                        priceMinFen?: number;
+                        id: string;
+                        letterId: string | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        revision: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
+                        revisions: {
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -6646,7 +6644,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6661,7 +6659,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6676,7 +6674,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6691,7 +6689,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6706,7 +6704,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6721,7 +6719,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6736,7 +6734,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6762,15 +6760,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balance?: number;
-                        expiringSoon?: {
-                            lots?: {
+                        balance: number;
+                        expiringSoon: {
+                            lots: {
                                 /** Format: date-time */
-                                expiresAt?: string;
-                                points?: number;
+                                expiresAt: string;
+                                points: number;
                             }[];
-                            points?: number;
-                            withinDays?: number;
+                            points: number;
+                            withinDays: number;
                         };
                     };
                 };
@@ -6782,7 +6780,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6797,7 +6795,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6826,19 +6824,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            balanceAfter?: number;
+                        hasMore: boolean;
+                        items: {
+                            balanceAfter: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            delta?: number;
+                            createdAt: string;
+                            delta: number;
                             /** Format: date-time */
-                            expiresAt?: string | null;
+                            expiresAt: string | null;
                             /** @enum {string} */
-                            reason?: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
-                            remaining?: number | null;
+                            reason: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
+                            remaining: number | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -6849,7 +6847,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6864,7 +6862,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6879,7 +6877,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6907,32 +6905,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        healthConsentRequired?: boolean;
+                        code: string;
+                        healthConsentRequired: boolean;
                         intro?: string;
-                        sections?: {
+                        sections: {
                             description?: string;
-                            id?: string;
-                            questions?: {
-                                id?: string;
-                                options?: {
-                                    label?: string;
+                            id: string;
+                            questions: ({
+                                id: string;
+                                options?: ({
+                                    label: string;
                                     none?: boolean;
-                                    value?: string;
-                                }[];
+                                    value: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
                                 required?: boolean;
                                 sensitive?: boolean;
-                                showIf?: Record<string, never>;
-                                title?: string;
+                                showIf?: {
+                                    [key: string]: unknown;
+                                };
+                                title: string;
                                 /** @enum {string} */
-                                type?: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
-                            }[];
+                                type: "single" | "multiple" | "scale" | "number" | "text" | "textarea" | "date" | "body_area";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
                             sensitive?: boolean;
-                            title?: string;
+                            title: string;
                         }[];
-                        title?: string;
-                        version?: number;
-                        versionId?: string;
+                        title: string;
+                        version: number;
+                        versionId: string;
                     };
                 };
             };
@@ -6943,7 +6947,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6958,7 +6962,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6973,7 +6977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -6988,7 +6992,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7003,7 +7007,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7031,17 +7035,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -7052,7 +7058,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7067,7 +7073,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7082,7 +7088,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7097,7 +7103,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7112,7 +7118,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7151,17 +7157,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answers?: Record<string, never>;
+                        answers: {
+                            [key: string]: string | number | string[];
+                        };
                         /** @description saved on an older version: answers that no longer fit were left out */
-                        carriedOver?: boolean;
-                        revision?: number;
+                        carriedOver: boolean;
+                        revision: number;
                         /** Format: date-time */
-                        startedAt?: string | null;
+                        startedAt: string | null;
                         /** @description a response was submitted before (the draft is kept to resume or refill) */
-                        submitted?: boolean;
+                        submitted: boolean;
                         /** Format: date-time */
-                        updatedAt?: string | null;
-                        versionId?: string;
+                        updatedAt: string | null;
+                        versionId: string;
                     };
                 };
             };
@@ -7172,7 +7180,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7187,7 +7195,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7202,7 +7210,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7217,7 +7225,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7232,7 +7240,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7247,7 +7255,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7262,7 +7270,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7277,7 +7285,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7319,21 +7327,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
-                        replayed?: boolean;
+                        id: string;
+                        pointsEarned: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -7344,7 +7352,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7359,7 +7367,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7374,7 +7382,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7389,7 +7397,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7404,7 +7412,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7419,7 +7427,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7434,7 +7442,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7449,7 +7457,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7464,7 +7472,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7492,20 +7500,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
-                        pointsEarned?: number;
+                        id: string;
+                        pointsEarned: number;
                         /** Format: date-time */
-                        submittedAt?: string;
-                        summary?: {
-                            areas?: {
-                                label?: string;
-                                value?: string;
+                        submittedAt: string;
+                        summary: {
+                            areas: {
+                                label: string;
+                                value: string;
                             }[];
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            message?: string;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            message: string;
                         };
-                        versionId?: string;
+                        versionId: string;
                     };
                 };
             };
@@ -7516,7 +7524,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7531,7 +7539,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7546,7 +7554,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7561,7 +7569,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7590,19 +7598,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        heldFen?: number;
+                        balanceFen: number;
+                        hasMore: boolean;
+                        heldFen: number;
                         /** @description monthly totals, newest first: never one line per reward */
-                        items?: {
+                        items: {
                             /** @description taken back in the month after refunds (zero or negative) */
-                            adjustedFen?: number;
+                            adjustedFen: number;
                             /** @description cashback credited in the month */
-                            earnedFen?: number;
+                            earnedFen: number;
                             /** @description YYYY-MM, Asia/Shanghai */
-                            month?: string;
+                            month: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -7613,7 +7621,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7628,7 +7636,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7643,7 +7651,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7672,19 +7680,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
+                        hasMore: boolean;
                         /** @description only friends who agreed to share their status */
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            boundAt?: string;
+                            boundAt: string;
                             /** @description masked */
-                            name?: string;
+                            name: string;
                             /** @enum {string} */
-                            status?: "joined" | "reward_pending" | "reward_earned";
+                            status: "joined" | "reward_pending" | "reward_earned";
                         }[];
                         /** @description friends who did not agree: a count only */
-                        others?: number;
-                        page?: number;
+                        others: number;
+                        page: number;
                     };
                 };
             };
@@ -7695,7 +7703,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7710,7 +7718,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7725,7 +7733,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7753,18 +7761,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        me?: {
-                            converted?: number;
-                            rank?: number | null;
+                        me: {
+                            converted: number;
+                            rank: number | null;
                         };
                         /** @enum {string} */
-                        period?: "month" | "quarter";
-                        periodKey?: string;
-                        top?: {
-                            converted?: number;
-                            isMe?: boolean;
-                            name?: string;
-                            rank?: number;
+                        period: "month" | "quarter";
+                        periodKey: string;
+                        top: {
+                            converted: number;
+                            isMe: boolean;
+                            name: string;
+                            rank: number;
                         }[];
                     };
                 };
@@ -7776,7 +7784,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7791,7 +7799,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7806,7 +7814,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7832,41 +7840,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        cashback?: {
+                        cashback: {
                             /** @description released cashback; negative after a clawback larger than the balance (offset against future cashback) */
-                            balanceFen?: number;
+                            balanceFen: number;
                             /** @description cashback waiting for the refund window to pass */
-                            heldFen?: number;
+                            heldFen: number;
                         };
                         /** @description the client's referral code 推荐码 */
-                        code?: string;
-                        friends?: number;
+                        code: string;
+                        friends: number;
                         /** @description referral points waiting for the refund window (as referrer, and welcome points as a referred friend) */
-                        heldPoints?: number;
+                        heldPoints: number;
                         /** @description GET this (with the session) for the QR code image */
-                        qrCodePath?: string;
+                        qrCodePath: string;
                         /** @description for a referred client: whether the referrer may see their status */
-                        referredBy?: {
+                        referredBy: {
                             /** Format: date-time */
-                            decidedAt?: string | null;
+                            decidedAt: string | null;
                             /** @description the referrer sees this client as joined / reward pending / reward earned */
-                            sharesStatus?: boolean;
+                            sharesStatus: boolean;
                         } | null;
                         /** @description path for onShareAppMessage, with the code as `ref` */
-                        sharePath?: string;
-                        tier?: {
+                        sharePath: string;
+                        tier: {
                             /** @description converted referrals so far in the period */
-                            converted?: number;
-                            next?: {
-                                converted?: number;
-                                rateBp?: number;
+                            converted: number;
+                            next: {
+                                converted: number;
+                                rateBp: number;
                             } | null;
                             /** @enum {string} */
-                            period?: "month" | "quarter";
+                            period: "month" | "quarter";
                             /** @description YYYY-MM or YYYY-Qn */
-                            periodKey?: string;
+                            periodKey: string;
                             /** @description cashback rate of the next paid order of a friend, basis points */
-                            rateBp?: number;
+                            rateBp: number;
                         };
                     };
                 };
@@ -7878,7 +7886,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7893,7 +7901,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7908,7 +7916,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7923,7 +7931,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7956,7 +7964,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7971,7 +7979,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -7986,7 +7994,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8001,7 +8009,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8016,7 +8024,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8049,9 +8057,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        decidedAt?: string | null;
+                        decidedAt: string | null;
                         /** @description the referrer sees this client as joined / reward pending / reward earned */
-                        sharesStatus?: boolean;
+                        sharesStatus: boolean;
                     };
                 };
             };
@@ -8062,7 +8070,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8077,7 +8085,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8092,7 +8100,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8107,7 +8115,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8122,7 +8130,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8137,7 +8145,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8163,20 +8171,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            description?: string;
-                            id?: string;
+                        items: {
+                            description: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
-                            perClientLimit?: number | null;
-                            pointsPrice?: number;
-                            redeemedByMe?: number;
-                            stock?: number;
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat";
+                            perClientLimit: number | null;
+                            pointsPrice: number;
+                            redeemedByMe: number;
+                            stock: number;
+                            title: string;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                             /** Format: date-time */
-                            validTo?: string | null;
+                            validTo: string | null;
                         }[];
                     };
                 };
@@ -8188,7 +8196,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8203,7 +8211,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8238,45 +8246,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -8287,7 +8295,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8302,7 +8310,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8317,7 +8325,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8332,7 +8340,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8347,7 +8355,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8362,7 +8370,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8377,7 +8385,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8403,11 +8411,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            credits?: number;
-                            templateId?: string;
+                        items: {
+                            credits: number;
+                            templateId: string;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -8419,7 +8427,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8434,7 +8442,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8468,10 +8476,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        credits?: number;
-                        templateId?: string;
+                        credits: number;
+                        templateId: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -8482,7 +8490,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8497,7 +8505,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8512,7 +8520,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8527,7 +8535,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8542,7 +8550,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8557,7 +8565,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8583,52 +8591,52 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            answer?: {
+                        items: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         }[];
                     };
                 };
@@ -8640,7 +8648,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8655,7 +8663,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8683,51 +8691,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
+                        answer: {
                             /** Format: date-time */
-                            answeredAt?: string;
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                            answeredAt: string;
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number;
+                            nps: number;
                             /** @enum {string} */
-                            via?: "miniprogram" | "bot";
+                            via: "miniprogram" | "bot";
                         } | null;
-                        canShare?: boolean;
+                        canShare: boolean;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
-                        order?: {
-                            doctor?: {
-                                name?: string;
+                        expiresAt: string;
+                        id: string;
+                        order: {
+                            doctor: {
+                                name: string;
                             } | null;
-                            id?: string;
+                            id: string;
                             /** Format: date-time */
-                            paidAt?: string | null;
-                            projects?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string | null;
+                            projects: {
+                                id: string;
+                                name: string;
                             }[];
                         };
-                        questions?: {
+                        questions: {
                             /** @enum {string} */
-                            key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                            label?: string;
+                            key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                            label: string;
                         }[];
                         /** Format: date-time */
-                        sharedAt?: string | null;
+                        sharedAt: string | null;
                         /** @enum {string} */
-                        status?: "open" | "answered" | "expired";
+                        status: "open" | "answered" | "expired";
                     };
                 };
             };
@@ -8738,7 +8746,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8753,7 +8761,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8768,7 +8776,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8783,7 +8791,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8830,53 +8838,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        replayed?: boolean;
-                        survey?: {
-                            answer?: {
+                        replayed: boolean;
+                        survey: {
+                            answer: {
                                 /** Format: date-time */
-                                answeredAt?: string;
-                                comment?: string | null;
-                                indicators?: {
-                                    aftercare?: number;
-                                    attitude?: number;
-                                    communication?: number;
-                                    environment?: number;
-                                    explanation?: number;
-                                    painManagement?: number;
-                                    privacy?: number;
-                                    professionalism?: number;
-                                    value?: number;
-                                    waiting?: number;
+                                answeredAt: string;
+                                comment: string | null;
+                                indicators: {
+                                    aftercare: number;
+                                    attitude: number;
+                                    communication: number;
+                                    environment: number;
+                                    explanation: number;
+                                    painManagement: number;
+                                    privacy: number;
+                                    professionalism: number;
+                                    value: number;
+                                    waiting: number;
                                 } | null;
-                                nps?: number;
+                                nps: number;
                                 /** @enum {string} */
-                                via?: "miniprogram" | "bot";
+                                via: "miniprogram" | "bot";
                             } | null;
-                            canShare?: boolean;
+                            canShare: boolean;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
-                            order?: {
-                                doctor?: {
-                                    name?: string;
+                            expiresAt: string;
+                            id: string;
+                            order: {
+                                doctor: {
+                                    name: string;
                                 } | null;
-                                id?: string;
+                                id: string;
                                 /** Format: date-time */
-                                paidAt?: string | null;
-                                projects?: {
-                                    id?: string;
-                                    name?: string;
+                                paidAt: string | null;
+                                projects: {
+                                    id: string;
+                                    name: string;
                                 }[];
                             };
-                            questions?: {
+                            questions: {
                                 /** @enum {string} */
-                                key?: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
-                                label?: string;
+                                key: "attitude" | "professionalism" | "environment" | "communication" | "waiting" | "explanation" | "painManagement" | "aftercare" | "value" | "privacy";
+                                label: string;
                             }[];
                             /** Format: date-time */
-                            sharedAt?: string | null;
+                            sharedAt: string | null;
                             /** @enum {string} */
-                            status?: "open" | "answered" | "expired";
+                            status: "open" | "answered" | "expired";
                         };
                     };
                 };
@@ -8888,7 +8896,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8903,7 +8911,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8918,7 +8926,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8933,7 +8941,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8948,7 +8956,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8963,7 +8971,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -8978,7 +8986,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9016,11 +9024,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        channel?: string;
-                        points?: number;
-                        replayed?: boolean;
+                        channel: string;
+                        points: number;
+                        replayed: boolean;
                         /** Format: date-time */
-                        sharedAt?: string;
+                        sharedAt: string;
                     };
                 };
             };
@@ -9031,7 +9039,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9046,7 +9054,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9061,7 +9069,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9076,7 +9084,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9091,7 +9099,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9106,7 +9114,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9121,7 +9129,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9150,49 +9158,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            benefit?: {
-                                capFen?: number | null;
+                        hasMore: boolean;
+                        items: {
+                            benefit: {
+                                capFen: number | null;
                                 /** @enum {string} */
-                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                                percent?: number | null;
+                                kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent: number | null;
                                 /** @description project codes the voucher may be used on; null: any */
-                                projects?: string[] | null;
-                                service?: string | null;
+                                projects: string[] | null;
+                                service: string | null;
                                 /** @description what it gives, as the client reads it */
-                                text?: string;
-                                title?: string;
-                                valueFen?: number | null;
+                                text: string;
+                                title: string;
+                                valueFen: number | null;
                             } | null;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
-                            code?: string;
+                            cancelledAt: string | null;
+                            code: string;
                             /** Format: date-time */
-                            createdAt?: string;
-                            discountFen?: number | null;
+                            createdAt: string;
+                            discountFen: number | null;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
+                            expiresAt: string;
+                            id: string;
                             /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                            item?: {
-                                id?: string;
+                            item: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                                title?: string;
+                                kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                                title: string;
                             };
-                            orderAmountFen?: number | null;
-                            points?: number;
+                            orderAmountFen: number | null;
+                            points: number;
                             /** @enum {string} */
-                            source?: "points" | "rule";
+                            source: "points" | "rule";
                             /** @enum {string} */
-                            status?: "issued" | "used" | "cancelled" | "expired";
+                            status: "issued" | "used" | "cancelled" | "expired";
                             /** Format: date-time */
-                            usedAt?: string | null;
+                            usedAt: string | null;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -9203,7 +9211,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9218,7 +9226,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9233,7 +9241,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9261,45 +9269,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -9310,7 +9318,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9325,7 +9333,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9340,7 +9348,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9355,7 +9363,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9383,45 +9391,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -9432,7 +9440,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9447,7 +9455,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9462,7 +9470,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9477,7 +9485,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9492,7 +9500,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9521,18 +9529,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        items?: {
+                        balanceFen: number;
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            createdAt?: string | null;
-                            deltaFen?: number;
+                            createdAt: string | null;
+                            deltaFen: number;
                             /** @enum {string} */
-                            kind?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
+                            kind: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher" | "referral_month";
                             /** @description Referral cashback lines: the Shanghai month (YYYY-MM) they total */
-                            month?: string | null;
+                            month: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -9543,7 +9551,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9558,7 +9566,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9573,7 +9581,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9607,14 +9615,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        replayed?: boolean;
-                        voucher?: {
-                            code?: string;
+                        balanceFen: number;
+                        replayed: boolean;
+                        voucher: {
+                            code: string;
                             /** Format: date-time */
-                            expiresAt?: string | null;
-                            publicId?: string;
-                            valueFen?: number;
+                            expiresAt: string | null;
+                            publicId: string;
+                            valueFen: number;
                         };
                     };
                 };
@@ -9626,7 +9634,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9641,7 +9649,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9656,7 +9664,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9671,7 +9679,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9686,7 +9694,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9701,7 +9709,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9727,11 +9735,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        bound?: boolean;
-                        code?: string;
+                        bound: boolean;
+                        code: string;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        instructions?: string;
+                        expiresAt: string;
+                        instructions: string;
                     };
                 };
             };
@@ -9742,7 +9750,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9757,7 +9765,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9783,9 +9791,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        configId?: string;
-                        qrCode?: string;
-                        state?: string;
+                        configId: string;
+                        qrCode: string;
+                        state: string;
                     };
                 };
             };
@@ -9796,7 +9804,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9811,7 +9819,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9826,7 +9834,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9841,7 +9849,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9856,7 +9864,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9886,18 +9894,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        date?: string;
-                        durationMinutes?: number;
-                        kind?: string;
-                        slots?: {
+                        date: string;
+                        durationMinutes: number;
+                        kind: string;
+                        slots: {
                             /** Format: date-time */
-                            at?: string;
-                            doctors?: {
-                                booked?: number;
-                                capacity?: number;
-                                free?: number;
-                                id?: string;
-                                name?: string;
+                            at: string;
+                            doctors: {
+                                booked: number;
+                                capacity: number;
+                                free: number;
+                                id: string;
+                                name: string;
                             }[];
                         }[];
                     };
@@ -9910,7 +9918,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9925,7 +9933,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9940,7 +9948,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9955,7 +9963,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -9970,7 +9978,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10001,53 +10009,54 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from?: string;
-                        items?: {
+                        from: string;
+                        items: {
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
-                            client?: {
-                                id?: string;
-                                name?: string | null;
+                            cancelledAt: string | null;
+                            client: {
+                                id: string;
+                                name: string | null;
                             };
                             /** Format: date-time */
-                            confirmedAt?: string | null;
-                            confirmedBy?: {
-                                id?: string;
-                                name?: string;
+                            confirmedAt: string | null;
+                            confirmedBy: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            durationMinutes?: number;
+                            durationMinutes: number;
+                            /** @description the change history: GET /api/staff/appointments/:id only */
                             events?: {
-                                action?: string;
-                                actorType?: string;
+                                action: string;
+                                actorType: string;
                                 /** Format: date-time */
-                                at?: string;
+                                at: string;
                                 /** Format: date-time */
-                                from?: string | null;
-                                reason?: string | null;
+                                from: string | null;
+                                reason: string | null;
                                 /** Format: date-time */
-                                to?: string | null;
+                                to: string | null;
                             }[];
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "consultation" | "procedure" | "review";
-                            letterId?: string | null;
-                            note?: string | null;
+                            kind: "consultation" | "procedure" | "review";
+                            letterId: string | null;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                            status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                             /** @description the treatment recorded when a procedure was completed */
-                            treatmentId?: string | null;
+                            treatmentId: string | null;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -10058,7 +10067,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10073,7 +10082,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10088,7 +10097,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10103,7 +10112,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10142,48 +10151,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
+                        durationMinutes: number;
+                        /** @description the change history: GET /api/staff/appointments/:id only */
                         events?: {
-                            action?: string;
-                            actorType?: string;
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10194,7 +10204,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10209,7 +10219,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10224,7 +10234,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10239,7 +10249,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10254,7 +10264,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10269,7 +10279,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10284,7 +10294,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10299,7 +10309,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10328,48 +10338,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
+                        durationMinutes: number;
+                        /** @description the change history: GET /api/staff/appointments/:id only */
                         events?: {
-                            action?: string;
-                            actorType?: string;
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10380,7 +10391,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10395,7 +10406,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10410,7 +10421,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10425,7 +10436,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10440,7 +10451,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10475,48 +10486,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
+                        durationMinutes: number;
+                        /** @description the change history: GET /api/staff/appointments/:id only */
                         events?: {
-                            action?: string;
-                            actorType?: string;
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10527,7 +10539,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10542,7 +10554,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10557,7 +10569,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10572,7 +10584,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10587,7 +10599,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10602,7 +10614,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10617,7 +10629,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10632,7 +10644,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10672,48 +10684,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
+                        durationMinutes: number;
+                        /** @description the change history: GET /api/staff/appointments/:id only */
                         events?: {
-                            action?: string;
-                            actorType?: string;
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10724,7 +10737,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10739,7 +10752,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10754,7 +10767,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10769,7 +10782,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10784,7 +10797,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10799,7 +10812,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10814,7 +10827,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10829,7 +10842,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10844,7 +10857,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10880,48 +10893,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
+                        durationMinutes: number;
+                        /** @description the change history: GET /api/staff/appointments/:id only */
                         events?: {
-                            action?: string;
-                            actorType?: string;
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -10932,7 +10946,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10947,7 +10961,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10962,7 +10976,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10977,7 +10991,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -10992,7 +11006,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11007,7 +11021,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11022,7 +11036,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11037,7 +11051,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11076,48 +11090,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
+                        durationMinutes: number;
+                        /** @description the change history: GET /api/staff/appointments/:id only */
                         events?: {
-                            action?: string;
-                            actorType?: string;
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -11128,7 +11143,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11143,7 +11158,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11158,7 +11173,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11173,7 +11188,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11188,7 +11203,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11203,7 +11218,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11218,7 +11233,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11233,7 +11248,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11262,48 +11277,49 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        at?: string;
+                        at: string;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        cancelledAt: string | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         };
                         /** Format: date-time */
-                        confirmedAt?: string | null;
-                        confirmedBy?: {
-                            id?: string;
-                            name?: string;
+                        confirmedAt: string | null;
+                        confirmedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        durationMinutes?: number;
+                        durationMinutes: number;
+                        /** @description the change history: GET /api/staff/appointments/:id only */
                         events?: {
-                            action?: string;
-                            actorType?: string;
+                            action: string;
+                            actorType: string;
                             /** Format: date-time */
-                            at?: string;
+                            at: string;
                             /** Format: date-time */
-                            from?: string | null;
-                            reason?: string | null;
+                            from: string | null;
+                            reason: string | null;
                             /** Format: date-time */
-                            to?: string | null;
+                            to: string | null;
                         }[];
-                        id?: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "consultation" | "procedure" | "review";
-                        letterId?: string | null;
-                        note?: string | null;
+                        kind: "consultation" | "procedure" | "review";
+                        letterId: string | null;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
+                        status: "requested" | "confirmed" | "cancelled" | "completed" | "no_show";
                         /** @description the treatment recorded when a procedure was completed */
-                        treatmentId?: string | null;
+                        treatmentId: string | null;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -11314,7 +11330,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11329,7 +11345,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11344,7 +11360,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11359,7 +11375,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11374,7 +11390,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11389,7 +11405,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11431,7 +11447,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11446,7 +11462,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11461,7 +11477,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11476,7 +11492,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11510,24 +11526,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            action?: string;
-                            actor?: {
-                                id?: string | null;
-                                role?: string | null;
+                        items: {
+                            action: string;
+                            actor: {
+                                id: string | null;
+                                role: string | null;
                                 /** @enum {string} */
-                                type?: "staff" | "client" | "system";
+                                type: "staff" | "client" | "system";
                             };
-                            allowed?: boolean;
+                            allowed: boolean;
                             /** Format: date-time */
-                            at?: string;
-                            clientId?: string | null;
-                            details?: Record<string, never> | null;
-                            id?: string;
-                            ip?: string | null;
-                            requestId?: string | null;
+                            at: string;
+                            clientId: string | null;
+                            details: {
+                                [key: string]: unknown;
+                            } | null;
+                            id: string;
+                            ip: string | null;
+                            requestId: string | null;
                         }[];
-                        nextBefore?: string | null;
+                        nextBefore: string | null;
                     };
                 };
             };
@@ -11538,7 +11556,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11553,7 +11571,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11568,7 +11586,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11583,7 +11601,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11626,7 +11644,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11641,7 +11659,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11656,7 +11674,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11671,7 +11689,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11709,15 +11727,15 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description seconds */
-                        expiresIn?: number;
-                        staff?: {
-                            displayName?: string;
-                            id?: string;
+                        expiresIn: number;
+                        staff: {
+                            displayName: string;
+                            id: string;
                             /** @enum {string} */
-                            role?: "director" | "doctor" | "consultant" | "customer_service";
-                            username?: string;
+                            role: "director" | "doctor" | "consultant" | "customer_service";
+                            username: string;
                         };
-                        token?: string;
+                        token: string;
                         /** @description present when the role must have TOTP and has none: the session may only enrol it */
                         totpEnrolmentRequired?: boolean;
                     };
@@ -11730,7 +11748,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11745,7 +11763,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11760,7 +11778,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11775,7 +11793,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11790,7 +11808,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11805,7 +11823,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11820,7 +11838,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11835,7 +11853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11868,7 +11886,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11883,7 +11901,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11909,16 +11927,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** @enum {string} */
-                            action?: "message" | "task" | "survey" | "photo_request" | "repurchase";
-                            active?: boolean;
-                            assigneeRole?: string | null;
-                            id?: number;
-                            offsetMinutes?: number | null;
-                            plan?: string;
-                            step?: string;
-                            text?: string;
+                            action: "message" | "task" | "survey" | "photo_request" | "repurchase";
+                            active: boolean;
+                            assigneeRole: string | null;
+                            id: number;
+                            offsetMinutes: number | null;
+                            plan: string;
+                            step: string;
+                            text: string;
                         }[];
                     };
                 };
@@ -11930,7 +11948,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11945,7 +11963,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11960,7 +11978,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -11998,14 +12016,14 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        action?: "message" | "task" | "survey" | "photo_request" | "repurchase";
-                        active?: boolean;
-                        assigneeRole?: string | null;
-                        id?: number;
-                        offsetMinutes?: number | null;
-                        plan?: string;
-                        step?: string;
-                        text?: string;
+                        action: "message" | "task" | "survey" | "photo_request" | "repurchase";
+                        active: boolean;
+                        assigneeRole: string | null;
+                        id: number;
+                        offsetMinutes: number | null;
+                        plan: string;
+                        step: string;
+                        text: string;
                     };
                 };
             };
@@ -12016,7 +12034,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12031,7 +12049,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12046,7 +12064,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12061,7 +12079,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12076,7 +12094,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12091,7 +12109,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12106,7 +12124,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12121,7 +12139,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12152,38 +12170,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            assigneeRole?: string;
-                            category?: string | null;
-                            client?: {
-                                id?: string;
+                        hasMore: boolean;
+                        items: {
+                            assigneeRole: string;
+                            category: string | null;
+                            client: {
+                                id: string;
                             };
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            deadlineAt?: string;
+                            deadlineAt: string;
                             /** Format: date-time */
-                            escalatedAt?: string | null;
+                            escalatedAt: string | null;
                             /** @enum {string} */
-                            grade?: "low" | "medium" | "high";
-                            id?: string;
-                            order?: {
-                                id?: string;
+                            grade: "low" | "medium" | "high";
+                            id: string;
+                            order: {
+                                id: string;
                             } | null;
-                            overdue?: boolean;
+                            overdue: boolean;
                             /** Format: date-time */
-                            resolvedAt?: string | null;
+                            resolvedAt: string | null;
                             /** @enum {string} */
-                            source?: "survey" | "complaint";
+                            source: "survey" | "complaint";
                             /** @enum {string} */
-                            status?: "open" | "resolved";
-                            survey?: {
-                                id?: string;
-                                nps?: number | null;
+                            status: "open" | "resolved";
+                            survey: {
+                                id: string;
+                                nps: number | null;
                             } | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -12194,7 +12212,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12209,7 +12227,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12224,7 +12242,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12239,7 +12257,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12267,63 +12285,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                        answer: {
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number | null;
+                            nps: number | null;
                         } | null;
-                        assigneeRole?: string;
-                        category?: string | null;
-                        client?: {
-                            id?: string;
+                        assigneeRole: string;
+                        category: string | null;
+                        client: {
+                            id: string;
                         };
                         /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
-                        compensation?: {
+                        compensation: {
                             /** @enum {string} */
-                            kind?: "voucher" | "review_appointment";
-                            ref?: string | null;
-                            rule?: string | null;
+                            kind: "voucher" | "review_appointment";
+                            ref: string | null;
+                            rule: string | null;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: date-time */
-                        deadlineAt?: string;
+                        deadlineAt: string;
                         /** Format: date-time */
-                        escalatedAt?: string | null;
+                        escalatedAt: string | null;
                         /** @enum {string} */
-                        grade?: "low" | "medium" | "high";
-                        id?: string;
-                        order?: {
-                            id?: string;
+                        grade: "low" | "medium" | "high";
+                        id: string;
+                        order: {
+                            id: string;
                         } | null;
-                        overdue?: boolean;
-                        resolution?: string | null;
+                        overdue: boolean;
+                        resolution: string | null;
                         /** Format: date-time */
-                        resolvedAt?: string | null;
-                        resolvedBy?: {
-                            id?: string;
-                            name?: string;
+                        resolvedAt: string | null;
+                        resolvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** @enum {string} */
-                        source?: "survey" | "complaint";
+                        source: "survey" | "complaint";
                         /** @enum {string} */
-                        status?: "open" | "resolved";
-                        survey?: {
-                            id?: string;
-                            nps?: number | null;
+                        status: "open" | "resolved";
+                        survey: {
+                            id: string;
+                            nps: number | null;
                         } | null;
-                        text?: string | null;
+                        text: string | null;
                     };
                 };
             };
@@ -12334,7 +12352,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12349,7 +12367,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12364,7 +12382,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12379,7 +12397,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12394,7 +12412,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12437,63 +12455,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        answer?: {
-                            comment?: string | null;
-                            indicators?: {
-                                aftercare?: number;
-                                attitude?: number;
-                                communication?: number;
-                                environment?: number;
-                                explanation?: number;
-                                painManagement?: number;
-                                privacy?: number;
-                                professionalism?: number;
-                                value?: number;
-                                waiting?: number;
+                        answer: {
+                            comment: string | null;
+                            indicators: {
+                                aftercare: number;
+                                attitude: number;
+                                communication: number;
+                                environment: number;
+                                explanation: number;
+                                painManagement: number;
+                                privacy: number;
+                                professionalism: number;
+                                value: number;
+                                waiting: number;
                             } | null;
-                            nps?: number | null;
+                            nps: number | null;
                         } | null;
-                        assigneeRole?: string;
-                        category?: string | null;
-                        client?: {
-                            id?: string;
+                        assigneeRole: string;
+                        category: string | null;
+                        client: {
+                            id: string;
                         };
                         /** @description what the supervisor gave: the voucher's rule and id, or the free review appointment's id */
-                        compensation?: {
+                        compensation: {
                             /** @enum {string} */
-                            kind?: "voucher" | "review_appointment";
-                            ref?: string | null;
-                            rule?: string | null;
+                            kind: "voucher" | "review_appointment";
+                            ref: string | null;
+                            rule: string | null;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: date-time */
-                        deadlineAt?: string;
+                        deadlineAt: string;
                         /** Format: date-time */
-                        escalatedAt?: string | null;
+                        escalatedAt: string | null;
                         /** @enum {string} */
-                        grade?: "low" | "medium" | "high";
-                        id?: string;
-                        order?: {
-                            id?: string;
+                        grade: "low" | "medium" | "high";
+                        id: string;
+                        order: {
+                            id: string;
                         } | null;
-                        overdue?: boolean;
-                        resolution?: string | null;
+                        overdue: boolean;
+                        resolution: string | null;
                         /** Format: date-time */
-                        resolvedAt?: string | null;
-                        resolvedBy?: {
-                            id?: string;
-                            name?: string;
+                        resolvedAt: string | null;
+                        resolvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** @enum {string} */
-                        source?: "survey" | "complaint";
+                        source: "survey" | "complaint";
                         /** @enum {string} */
-                        status?: "open" | "resolved";
-                        survey?: {
-                            id?: string;
-                            nps?: number | null;
+                        status: "open" | "resolved";
+                        survey: {
+                            id: string;
+                            nps: number | null;
                         } | null;
-                        text?: string | null;
+                        text: string | null;
                     };
                 };
             };
@@ -12504,7 +12522,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12519,7 +12537,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12534,7 +12552,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12549,7 +12567,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12564,7 +12582,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12579,7 +12597,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12594,7 +12612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12609,7 +12627,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12649,7 +12667,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12664,7 +12682,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12679,7 +12697,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12694,7 +12712,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12733,7 +12751,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12748,7 +12766,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12763,7 +12781,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12778,7 +12796,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12819,12 +12837,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        consultant?: {
-                            displayName?: string;
-                            id?: string;
+                        consultant: {
+                            displayName: string;
+                            id: string;
                         } | null;
-                        id?: string;
-                        stage?: string;
+                        id: string;
+                        stage: string;
                     };
                 };
             };
@@ -12835,7 +12853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12850,7 +12868,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12865,7 +12883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12880,7 +12898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12895,7 +12913,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12910,7 +12928,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12925,7 +12943,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12960,7 +12978,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12975,7 +12993,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -12990,7 +13008,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13005,7 +13023,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13020,7 +13038,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13063,7 +13081,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13078,7 +13096,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13093,7 +13111,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13108,7 +13126,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13123,7 +13141,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13138,7 +13156,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13153,7 +13171,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13192,7 +13210,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
+                        id: string;
                     };
                 };
             };
@@ -13203,7 +13221,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13218,7 +13236,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13233,7 +13251,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13248,7 +13266,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13263,7 +13281,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13278,7 +13296,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13293,7 +13311,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13308,7 +13326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13336,13 +13354,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            order?: string;
-                            project?: string;
-                            status?: string;
-                            step?: string;
+                            dueAt: string;
+                            order: string;
+                            project: string;
+                            status: string;
+                            step: string;
                         }[];
                     };
                 };
@@ -13354,7 +13372,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13369,7 +13387,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13384,7 +13402,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13399,7 +13417,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13414,7 +13432,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13451,7 +13469,7 @@ export interface operations {
                             year?: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -13462,7 +13480,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13477,7 +13495,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13492,7 +13510,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13507,7 +13525,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13522,7 +13540,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13572,7 +13590,7 @@ export interface operations {
                             year?: number;
                         }[];
                         /** Format: date-time */
-                        updatedAt?: string | null;
+                        updatedAt: string | null;
                     };
                 };
             };
@@ -13583,7 +13601,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13598,7 +13616,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13613,7 +13631,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13628,7 +13646,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13643,7 +13661,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13658,7 +13676,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13673,7 +13691,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13704,18 +13722,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            id?: string;
+                        hasMore: boolean;
+                        items: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "message" | "survey_reply";
+                            kind: "message" | "survey_reply";
                             /** Format: date-time */
-                            receivedAt?: string;
-                            score?: number | null;
-                            text?: string | null;
-                            type?: string;
+                            receivedAt: string;
+                            score: number | null;
+                            text: string | null;
+                            type: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -13726,7 +13744,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13741,7 +13759,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13756,7 +13774,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13771,7 +13789,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13786,7 +13804,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13817,20 +13835,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            author?: {
-                                displayName?: string;
-                                id?: string;
+                        hasMore: boolean;
+                        items: {
+                            author: {
+                                displayName: string;
+                                id: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "note" | "call" | "visit" | "wechat";
-                            text?: string | null;
+                            kind: "note" | "call" | "visit" | "wechat";
+                            text: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -13841,7 +13859,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13856,7 +13874,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13871,7 +13889,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13886,7 +13904,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13901,7 +13919,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13940,16 +13958,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        author?: {
-                            displayName?: string;
-                            id?: string;
+                        author: {
+                            displayName: string;
+                            id: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
+                        createdAt: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "note" | "call" | "visit" | "wechat";
-                        text?: string | null;
+                        kind: "note" | "call" | "visit" | "wechat";
+                        text: string | null;
                     };
                 };
             };
@@ -13960,7 +13978,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13975,7 +13993,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -13990,7 +14008,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14005,7 +14023,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14020,7 +14038,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14035,7 +14053,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14050,7 +14068,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14078,7 +14096,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        phone?: string | null;
+                        phone: string | null;
                     };
                 };
             };
@@ -14089,7 +14107,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14104,7 +14122,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14119,7 +14137,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14134,7 +14152,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14149,7 +14167,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14177,25 +14195,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            dueAt?: string;
-                            open?: boolean;
-                            photos?: {
+                            dueAt: string;
+                            open: boolean;
+                            photos: {
                                 /** @enum {string} */
-                                contentType?: "image/jpeg" | "image/png" | "image/webp";
+                                contentType: "image/jpeg" | "image/png" | "image/webp";
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
-                                sizeBytes?: number;
-                                step?: string;
-                                treatment?: string;
+                                createdAt: string;
+                                id: string;
+                                sizeBytes: number;
+                                step: string;
+                                treatment: string;
                             }[];
-                            project?: string;
-                            step?: string;
-                            treatment?: string;
+                            project: string;
+                            step: string;
+                            treatment: string;
                         }[];
-                        maxBytes?: number;
+                        maxBytes: number;
                     };
                 };
             };
@@ -14206,7 +14224,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14221,7 +14239,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14236,7 +14254,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14251,7 +14269,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14266,7 +14284,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14294,26 +14312,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: date-time */
-                            acceptedAt?: string | null;
-                            acceptedRevision?: number | null;
+                            acceptedAt: string | null;
+                            acceptedRevision: number | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            currentRevision?: number;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            currentRevision: number;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            id?: string;
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            id: string;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
+                            proposedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                            status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
                     };
                 };
@@ -14325,7 +14343,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14340,7 +14358,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14355,7 +14373,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14370,7 +14388,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14385,7 +14403,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14440,85 +14458,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
                             analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -14529,7 +14547,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14544,7 +14562,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14559,7 +14577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14574,7 +14592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14589,7 +14607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14604,7 +14622,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14619,7 +14637,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14656,20 +14674,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balance?: number;
-                        entry?: {
-                            balanceAfter?: number;
+                        balance: number;
+                        entry: {
+                            balanceAfter: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            delta?: number;
+                            createdAt: string;
+                            delta: number;
                             /** Format: date-time */
-                            expiresAt?: string | null;
+                            expiresAt: string | null;
                             /** @enum {string} */
-                            reason?: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
-                            reference?: string | null;
-                            remaining?: number | null;
+                            reason: "questionnaire" | "spend" | "review_shared" | "referral" | "manual_adjust" | "redeem" | "redeem_cancel" | "expire";
+                            reference: string | null;
+                            remaining: number | null;
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -14680,7 +14698,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14695,7 +14713,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14710,7 +14728,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14725,7 +14743,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14740,7 +14758,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14755,7 +14773,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14770,7 +14788,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14785,7 +14803,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14820,7 +14838,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        queued?: boolean;
+                        queued: boolean;
                     };
                 };
             };
@@ -14831,7 +14849,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14846,7 +14864,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14861,7 +14879,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14876,7 +14894,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14891,7 +14909,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14906,7 +14924,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14921,7 +14939,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -14961,23 +14979,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        assigneeId?: string | null;
-                        assigneeRole?: string;
-                        clientId?: string | null;
+                        assigneeId: string | null;
+                        assigneeRole: string;
+                        clientId: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        details?: Record<string, never> | null;
+                        createdAt: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
                         /** Format: date-time */
-                        doneAt?: string | null;
-                        doneBy?: string | null;
+                        doneAt: string | null;
+                        doneBy: string | null;
                         /** Format: date-time */
-                        dueAt?: string;
-                        id?: string;
-                        kind?: string;
-                        note?: string | null;
+                        dueAt: string;
+                        id: string;
+                        kind: string;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "open" | "done" | "cancelled";
-                        title?: string;
+                        status: "open" | "done" | "cancelled";
+                        title: string;
                     };
                 };
             };
@@ -14988,7 +15008,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15003,7 +15023,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15018,7 +15038,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15033,7 +15053,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15048,7 +15068,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15063,7 +15083,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15078,7 +15098,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15106,26 +15126,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            advice?: string | null;
-                            bodyArea?: string;
-                            client?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        items: {
+                            advice: string | null;
+                            bodyArea: string;
+                            client: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            notes?: string | null;
-                            order?: string;
+                            id: string;
+                            notes: string | null;
+                            order: string;
                             /** Format: date-time */
-                            performedAt?: string;
-                            project?: {
-                                id?: string;
-                                name?: string;
+                            performedAt: string;
+                            project: {
+                                id: string;
+                                name: string;
                             };
-                            sessionNo?: number;
+                            sessionNo: number;
                             /** @enum {string} */
-                            status?: "done" | "cancelled";
+                            status: "done" | "cancelled";
                         }[];
                     };
                 };
@@ -15137,7 +15157,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15152,7 +15172,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15167,7 +15187,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15182,7 +15202,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15197,7 +15217,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15228,49 +15248,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            benefit?: {
-                                capFen?: number | null;
+                        hasMore: boolean;
+                        items: {
+                            benefit: {
+                                capFen: number | null;
                                 /** @enum {string} */
-                                kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                                percent?: number | null;
+                                kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                                percent: number | null;
                                 /** @description project codes the voucher may be used on; null: any */
-                                projects?: string[] | null;
-                                service?: string | null;
+                                projects: string[] | null;
+                                service: string | null;
                                 /** @description what it gives, as the client reads it */
-                                text?: string;
-                                title?: string;
-                                valueFen?: number | null;
+                                text: string;
+                                title: string;
+                                valueFen: number | null;
                             } | null;
                             /** Format: date-time */
-                            cancelledAt?: string | null;
-                            code?: string;
+                            cancelledAt: string | null;
+                            code: string;
                             /** Format: date-time */
-                            createdAt?: string;
-                            discountFen?: number | null;
+                            createdAt: string;
+                            discountFen: number | null;
                             /** Format: date-time */
-                            expiresAt?: string;
-                            id?: string;
+                            expiresAt: string;
+                            id: string;
                             /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                            item?: {
-                                id?: string;
+                            item: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                                title?: string;
+                                kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                                title: string;
                             };
-                            orderAmountFen?: number | null;
-                            points?: number;
+                            orderAmountFen: number | null;
+                            points: number;
                             /** @enum {string} */
-                            source?: "points" | "rule";
+                            source: "points" | "rule";
                             /** @enum {string} */
-                            status?: "issued" | "used" | "cancelled" | "expired";
+                            status: "issued" | "used" | "cancelled" | "expired";
                             /** Format: date-time */
-                            usedAt?: string | null;
+                            usedAt: string | null;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -15281,7 +15301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15296,7 +15316,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15311,7 +15331,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15326,7 +15346,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15341,7 +15361,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15372,18 +15392,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        hasMore?: boolean;
-                        items?: {
-                            balanceAfterFen?: number;
+                        balanceFen: number;
+                        hasMore: boolean;
+                        items: {
+                            balanceAfterFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            deltaFen?: number;
+                            createdAt: string;
+                            deltaFen: number;
                             /** @enum {string} */
-                            reason?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
-                            reference?: string | null;
+                            reason: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
+                            reference: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -15394,7 +15414,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15409,7 +15429,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15424,7 +15444,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15439,7 +15459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15454,7 +15474,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15495,7 +15515,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15510,7 +15530,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15525,7 +15545,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15540,7 +15560,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15568,11 +15588,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            displayName?: string;
-                            id?: string;
+                        items: {
+                            displayName: string;
+                            id: string;
                             /** @enum {string} */
-                            role?: "director" | "doctor" | "consultant" | "customer_service";
+                            role: "director" | "doctor" | "consultant" | "customer_service";
                         }[];
                     };
                 };
@@ -15584,7 +15604,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15599,7 +15619,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15614,7 +15634,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15629,7 +15649,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15666,11 +15686,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        checkedAt?: string;
-                        compliant?: boolean;
-                        violations?: {
-                            category?: string;
-                            words?: string[];
+                        checkedAt: string;
+                        compliant: boolean;
+                        violations: {
+                            category: string;
+                            words: string[];
                         }[];
                     };
                 };
@@ -15682,7 +15702,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15697,7 +15717,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15712,7 +15732,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15727,7 +15747,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15742,7 +15762,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15757,7 +15777,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15787,62 +15807,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
+                        hasMore: boolean;
+                        items: {
                             /** Format: date-time */
-                            approvedAt?: string | null;
-                            approvedBy?: {
-                                id?: string;
-                                name?: string;
+                            approvedAt: string | null;
+                            approvedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            audience?: {
+                            audience: {
                                 roomTopics?: string[];
                                 tags?: {
                                     [key: string]: string[];
                                 };
                             };
-                            card?: {
-                                pagePath?: string;
-                                title?: string;
+                            card: {
+                                pagePath: string;
+                                title: string;
                             } | null;
-                            compliance?: {
-                                checkedAt?: string;
-                                compliant?: boolean;
-                                violations?: {
-                                    category?: string;
-                                    words?: string[];
+                            compliance: {
+                                checkedAt: string;
+                                compliant: boolean;
+                                violations: {
+                                    category: string;
+                                    words: string[];
                                 }[];
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            createdBy?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            createdBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            id?: string;
-                            imageUrl?: string | null;
-                            lastOccurrence?: string | null;
+                            id: string;
+                            imageUrl: string | null;
+                            lastOccurrence: string | null;
                             /** Format: date-time */
-                            nextAt?: string | null;
-                            reviewNote?: string | null;
-                            schedule?: {
+                            nextAt: string | null;
+                            reviewNote: string | null;
+                            schedule: {
                                 /** Format: date-time */
                                 at?: string;
                                 /** @enum {string} */
-                                kind?: "once" | "weekly";
+                                kind: "once" | "weekly";
                                 time?: string;
                                 weekday?: number;
                             };
                             /** @enum {string} */
-                            status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                            status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                             /** Format: date-time */
-                            submittedAt?: string | null;
-                            text?: string;
-                            title?: string;
+                            submittedAt: string | null;
+                            text: string;
+                            title: string;
                             /** Format: date-time */
-                            updatedAt?: string;
+                            updatedAt: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -15853,7 +15873,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15868,7 +15888,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15883,7 +15903,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15898,7 +15918,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -15958,57 +15978,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
+                        audience: {
                             roomTopics?: string[];
                             tags?: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
                             at?: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
+                            kind: "once" | "weekly";
                             time?: string;
                             weekday?: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -16019,7 +16039,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16034,7 +16054,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16049,7 +16069,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16064,7 +16084,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16079,7 +16099,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16094,7 +16114,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16123,57 +16143,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
+                        audience: {
                             roomTopics?: string[];
                             tags?: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
                             at?: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
+                            kind: "once" | "weekly";
                             time?: string;
                             weekday?: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -16184,7 +16204,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16199,7 +16219,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16214,7 +16234,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16229,7 +16249,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16244,7 +16264,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16306,57 +16326,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
+                        audience: {
                             roomTopics?: string[];
                             tags?: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
                             at?: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
+                            kind: "once" | "weekly";
                             time?: string;
                             weekday?: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -16367,7 +16387,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16382,7 +16402,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16397,7 +16417,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16412,7 +16432,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16427,7 +16447,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16442,7 +16462,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16457,7 +16477,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16472,7 +16492,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16501,57 +16521,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
+                        audience: {
                             roomTopics?: string[];
                             tags?: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
                             at?: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
+                            kind: "once" | "weekly";
                             time?: string;
                             weekday?: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -16562,7 +16582,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16577,7 +16597,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16592,7 +16612,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16607,7 +16627,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16622,7 +16642,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16637,7 +16657,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16652,7 +16672,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16681,57 +16701,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
+                        audience: {
                             roomTopics?: string[];
                             tags?: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
                             at?: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
+                            kind: "once" | "weekly";
                             time?: string;
                             weekday?: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -16742,7 +16762,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16757,7 +16777,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16772,7 +16792,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16787,7 +16807,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16802,7 +16822,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16817,7 +16837,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16848,23 +16868,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            channel?: string | null;
-                            occurrence?: string;
+                        hasMore: boolean;
+                        items: {
+                            channel: string | null;
+                            occurrence: string;
                             /** Format: date-time */
-                            queuedAt?: string;
+                            queuedAt: string;
                             /** Format: date-time */
-                            sentAt?: string | null;
-                            status?: string;
-                            target?: {
+                            sentAt: string | null;
+                            status: string;
+                            target: {
                                 clientId?: string | null;
                                 /** @enum {string} */
-                                kind?: "room_topic" | "client";
+                                kind: "room_topic" | "client";
                                 topic?: string;
                             };
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -16875,7 +16895,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16890,7 +16910,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16905,7 +16925,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16920,7 +16940,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16935,7 +16955,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -16970,57 +16990,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
+                        audience: {
                             roomTopics?: string[];
                             tags?: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
                             at?: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
+                            kind: "once" | "weekly";
                             time?: string;
                             weekday?: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -17031,7 +17051,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17046,7 +17066,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17061,7 +17081,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17076,7 +17096,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17091,7 +17111,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17106,7 +17126,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17121,7 +17141,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17136,7 +17156,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17165,57 +17185,57 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        approvedAt?: string | null;
-                        approvedBy?: {
-                            id?: string;
-                            name?: string;
+                        approvedAt: string | null;
+                        approvedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        audience?: {
+                        audience: {
                             roomTopics?: string[];
                             tags?: {
                                 [key: string]: string[];
                             };
                         };
-                        card?: {
-                            pagePath?: string;
-                            title?: string;
+                        card: {
+                            pagePath: string;
+                            title: string;
                         } | null;
-                        compliance?: {
-                            checkedAt?: string;
-                            compliant?: boolean;
-                            violations?: {
-                                category?: string;
-                                words?: string[];
+                        compliance: {
+                            checkedAt: string;
+                            compliant: boolean;
+                            violations: {
+                                category: string;
+                                words: string[];
                             }[];
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        createdBy?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        createdBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        imageUrl?: string | null;
-                        lastOccurrence?: string | null;
+                        id: string;
+                        imageUrl: string | null;
+                        lastOccurrence: string | null;
                         /** Format: date-time */
-                        nextAt?: string | null;
-                        reviewNote?: string | null;
-                        schedule?: {
+                        nextAt: string | null;
+                        reviewNote: string | null;
+                        schedule: {
                             /** Format: date-time */
                             at?: string;
                             /** @enum {string} */
-                            kind?: "once" | "weekly";
+                            kind: "once" | "weekly";
                             time?: string;
                             weekday?: number;
                         };
                         /** @enum {string} */
-                        status?: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
+                        status: "draft" | "pending_approval" | "approved" | "rejected" | "scheduled" | "sent" | "cancelled";
                         /** Format: date-time */
-                        submittedAt?: string | null;
-                        text?: string;
-                        title?: string;
+                        submittedAt: string | null;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                     };
                 };
             };
@@ -17226,7 +17246,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17241,7 +17261,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17256,7 +17276,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17271,7 +17291,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17286,7 +17306,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17301,7 +17321,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17316,7 +17336,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17355,7 +17375,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17370,7 +17390,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17385,7 +17405,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17400,7 +17420,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17426,24 +17446,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        items: {
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            exceptions?: {
-                                date?: string;
-                                hours?: {
-                                    from?: string;
-                                    until?: string;
+                            exceptions: {
+                                date: string;
+                                hours: {
+                                    from: string;
+                                    until: string;
                                 }[];
                             }[];
                             /** @description null while the doctor has no schedule */
-                            slotCapacity?: number | null;
-                            week?: {
-                                from?: string;
-                                until?: string;
-                                weekday?: number;
+                            slotCapacity: number | null;
+                            week: {
+                                from: string;
+                                until: string;
+                                weekday: number;
                             }[];
                         }[];
                     };
@@ -17456,7 +17476,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17471,7 +17491,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17486,7 +17506,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17525,23 +17545,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        exceptions?: {
-                            date?: string;
-                            hours?: {
-                                from?: string;
-                                until?: string;
+                        exceptions: {
+                            date: string;
+                            hours: {
+                                from: string;
+                                until: string;
                             }[];
                         }[];
                         /** @description null while the doctor has no schedule */
-                        slotCapacity?: number | null;
-                        week?: {
-                            from?: string;
-                            until?: string;
-                            weekday?: number;
+                        slotCapacity: number | null;
+                        week: {
+                            from: string;
+                            until: string;
+                            weekday: number;
                         }[];
                     };
                 };
@@ -17553,7 +17573,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17568,7 +17588,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17583,7 +17603,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17598,7 +17618,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17613,7 +17633,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17628,7 +17648,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17643,7 +17663,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17681,23 +17701,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        exceptions?: {
-                            date?: string;
-                            hours?: {
-                                from?: string;
-                                until?: string;
+                        exceptions: {
+                            date: string;
+                            hours: {
+                                from: string;
+                                until: string;
                             }[];
                         }[];
                         /** @description null while the doctor has no schedule */
-                        slotCapacity?: number | null;
-                        week?: {
-                            from?: string;
-                            until?: string;
-                            weekday?: number;
+                        slotCapacity: number | null;
+                        week: {
+                            from: string;
+                            until: string;
+                            weekday: number;
                         }[];
                     };
                 };
@@ -17709,7 +17729,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17724,7 +17744,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17739,7 +17759,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17754,7 +17774,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17769,7 +17789,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17784,7 +17804,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17799,7 +17819,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17828,23 +17848,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        exceptions?: {
-                            date?: string;
-                            hours?: {
-                                from?: string;
-                                until?: string;
+                        exceptions: {
+                            date: string;
+                            hours: {
+                                from: string;
+                                until: string;
                             }[];
                         }[];
                         /** @description null while the doctor has no schedule */
-                        slotCapacity?: number | null;
-                        week?: {
-                            from?: string;
-                            until?: string;
-                            weekday?: number;
+                        slotCapacity: number | null;
+                        week: {
+                            from: string;
+                            until: string;
+                            weekday: number;
                         }[];
                     };
                 };
@@ -17856,7 +17876,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17871,7 +17891,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17886,7 +17906,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17901,7 +17921,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17916,7 +17936,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -17952,43 +17972,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -17999,7 +18019,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18014,7 +18034,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18029,7 +18049,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18044,7 +18064,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18059,7 +18079,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18087,43 +18107,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -18134,7 +18154,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18149,7 +18169,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18164,7 +18184,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18179,7 +18199,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18194,7 +18214,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18231,43 +18251,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -18278,7 +18298,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18293,7 +18313,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18308,7 +18328,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18323,7 +18343,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18338,7 +18358,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18353,7 +18373,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18368,7 +18388,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18383,7 +18403,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18398,7 +18418,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18413,7 +18433,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18450,43 +18470,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        counts?: {
-                            created?: number;
-                            failed?: number;
-                            matched?: number;
-                            unchanged?: number;
+                        counts: {
+                            created: number;
+                            failed: number;
+                            matched: number;
+                            unchanged: number;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        fields?: {
-                            key?: string;
-                            label?: string;
-                            required?: boolean;
+                        createdAt: string;
+                        fields: {
+                            key: string;
+                            label: string;
+                            required: boolean;
                         }[];
-                        filename?: string;
+                        filename: string;
                         /** Format: date-time */
-                        finishedAt?: string | null;
+                        finishedAt: string | null;
                         /** @enum {string} */
-                        format?: "xlsx" | "csv";
-                        headers?: string[];
-                        id?: string;
+                        format: "xlsx" | "csv";
+                        headers: string[];
+                        id: string;
                         /** @enum {string} */
-                        kind?: "clients" | "orders" | "treatments";
-                        mapping?: {
+                        kind: "clients" | "orders" | "treatments";
+                        mapping: {
                             [key: string]: number;
                         };
-                        problemCount?: number;
+                        problemCount: number;
                         /** @description at most 5000 listed; problemCount counts all */
-                        problems?: {
-                            column?: string | null;
-                            line?: number;
-                            reason?: string;
+                        problems: {
+                            column: string | null;
+                            line: number;
+                            reason: string;
                         }[];
-                        rowsDone?: number;
-                        rowsTotal?: number | null;
-                        sourceSystem?: string;
+                        rowsDone: number;
+                        rowsTotal: number | null;
+                        sourceSystem: string;
                         /** @enum {string} */
-                        status?: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
+                        status: "uploaded" | "checking" | "checked" | "running" | "done" | "failed";
                     };
                 };
             };
@@ -18497,7 +18517,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18512,7 +18532,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18527,7 +18547,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18542,7 +18562,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18557,7 +18577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18572,7 +18592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18587,7 +18607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18602,7 +18622,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18617,7 +18637,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18632,7 +18652,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18666,50 +18686,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            budgetBand?: string | null;
-                            budgetMaxFen?: number | null;
-                            budgetMinFen?: number | null;
-                            client?: {
-                                age?: number | null;
-                                consultant?: {
-                                    displayName?: string;
-                                    id?: string;
+                        items: {
+                            budgetBand: string | null;
+                            budgetMaxFen: number | null;
+                            budgetMinFen: number | null;
+                            client: {
+                                age: number | null;
+                                consultant: {
+                                    displayName: string;
+                                    id: string;
                                 } | null;
-                                gender?: string;
-                                id?: string;
-                                name?: string | null;
-                                stage?: string;
+                                gender: string;
+                                id: string;
+                                name: string | null;
+                                stage: string;
                             };
-                            completenessPct?: number;
-                            expectationFlags?: {
-                                code?: string;
-                                label?: string;
+                            completenessPct: number;
+                            expectationFlags: {
+                                code: string;
+                                label: string;
                             }[];
-                            intentComponents?: {
+                            intentComponents: {
                                 [key: string]: number;
                             };
-                            intentScore?: number;
-                            keyAnswers?: {
-                                answer?: unknown;
-                                id?: string;
-                                title?: string;
+                            intentScore: number;
+                            keyAnswers: {
+                                answer: unknown;
+                                id: string;
+                                title: string;
                             }[];
                             /** @enum {string} */
-                            leadGrade?: "A" | "B" | "C" | "D";
-                            projects?: {
-                                label?: string;
-                                value?: string;
+                            leadGrade: "A" | "B" | "C" | "D";
+                            projects: {
+                                label: string;
+                                value: string;
                             }[];
-                            responseId?: string;
+                            responseId: string;
                             /** @enum {string} */
-                            riskTolerance?: "low" | "medium" | "high";
+                            riskTolerance: "low" | "medium" | "high";
                             /** Format: date-time */
-                            submittedAt?: string;
+                            submittedAt: string;
                         }[];
-                        page?: number;
-                        pageSize?: number;
-                        total?: number;
+                        page: number;
+                        pageSize: number;
+                        total: number;
                     };
                 };
             };
@@ -18720,7 +18740,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18735,7 +18755,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18750,7 +18770,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18765,7 +18785,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18808,7 +18828,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18823,7 +18843,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18838,7 +18858,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18853,7 +18873,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18883,23 +18903,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** @description negative on a correction that lowers its entry */
-                            amountFen?: number;
-                            campaign?: string | null;
-                            channel?: string;
+                            amountFen: number;
+                            campaign: string | null;
+                            channel: string;
                             /** @description the entry this one corrects */
-                            corrects?: string | null;
+                            corrects: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** @description an original entry with its corrections; null on a correction */
-                            effectiveFen?: number | null;
-                            id?: string;
-                            month?: string;
-                            note?: string | null;
-                            recordedBy?: string | null;
+                            effectiveFen: number | null;
+                            id: string;
+                            month: string;
+                            note: string | null;
+                            recordedBy: string | null;
                         }[];
-                        totalFen?: number;
+                        totalFen: number;
                     };
                 };
             };
@@ -18910,7 +18930,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18925,7 +18945,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18940,7 +18960,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18955,7 +18975,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -18992,17 +19012,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description negative on a correction that lowers its entry */
-                        amountFen?: number;
-                        campaign?: string | null;
-                        channel?: string;
+                        amountFen: number;
+                        campaign: string | null;
+                        channel: string;
                         /** @description the entry this one corrects */
-                        corrects?: string | null;
+                        corrects: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        month?: string;
-                        note?: string | null;
-                        recordedBy?: string | null;
+                        createdAt: string;
+                        id: string;
+                        month: string;
+                        note: string | null;
+                        recordedBy: string | null;
                     };
                 };
             };
@@ -19013,7 +19033,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19028,7 +19048,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19043,7 +19063,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19058,7 +19078,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19073,7 +19093,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19088,7 +19108,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19103,7 +19123,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19140,17 +19160,17 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description negative on a correction that lowers its entry */
-                        amountFen?: number;
-                        campaign?: string | null;
-                        channel?: string;
+                        amountFen: number;
+                        campaign: string | null;
+                        channel: string;
                         /** @description the entry this one corrects */
-                        corrects?: string | null;
+                        corrects: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        id?: string;
-                        month?: string;
-                        note?: string | null;
-                        recordedBy?: string | null;
+                        createdAt: string;
+                        id: string;
+                        month: string;
+                        note: string | null;
+                        recordedBy: string | null;
                     };
                 };
             };
@@ -19161,7 +19181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19176,7 +19196,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19191,7 +19211,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19206,7 +19226,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19221,7 +19241,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19236,7 +19256,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19251,7 +19271,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19266,7 +19286,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19292,15 +19312,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        displayName?: string;
-                        id?: string;
+                        active: boolean;
+                        displayName: string;
+                        id: string;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        totpEnabled?: boolean;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        totpEnabled: boolean;
                         /** @description the role must have TOTP; while totpEnabled is false this session may only enrol it */
-                        totpRequired?: boolean;
-                        username?: string;
+                        totpRequired: boolean;
+                        username: string;
                     };
                 };
             };
@@ -19311,7 +19331,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19326,7 +19346,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19359,7 +19379,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        revoked?: number;
+                        revoked: number;
                     };
                 };
             };
@@ -19370,7 +19390,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19385,7 +19405,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19400,7 +19420,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19415,7 +19435,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19430,7 +19450,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19445,7 +19465,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19460,7 +19480,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19475,7 +19495,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19510,7 +19530,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19525,7 +19545,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19540,7 +19560,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19567,9 +19587,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description otpauth://totp/… for the QR code */
-                        otpauthUri?: string;
+                        otpauthUri: string;
                         /** @description base32, for typing in when the QR cannot be scanned */
-                        secret?: string;
+                        secret: string;
                     };
                 };
             };
@@ -19580,7 +19600,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19595,7 +19615,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19610,7 +19630,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19649,7 +19669,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19664,7 +19684,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19679,7 +19699,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19694,7 +19714,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19709,7 +19729,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19724,7 +19744,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19739,7 +19759,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19754,7 +19774,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19787,7 +19807,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description shown this once; each works once */
-                        recoveryCodes?: string[];
+                        recoveryCodes: string[];
                     };
                 };
             };
@@ -19798,7 +19818,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19813,7 +19833,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19828,7 +19848,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19843,7 +19863,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19858,7 +19878,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19873,7 +19893,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -19903,101 +19923,101 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        byChannel?: {
-                            channel?: string | null;
+                        byChannel: {
+                            channel: string | null;
                             /** @description clients created in the range */
-                            cohort?: number;
-                            conversion?: {
-                                from?: string;
+                            cohort: number;
+                            conversion: {
+                                from: string;
                                 /** Format: float */
-                                rate?: number | null;
-                                reached?: number;
-                                reachedFrom?: number;
-                                to?: string;
+                                rate: number | null;
+                                reached: number;
+                                reachedFrom: number;
+                                to: string;
                             }[];
-                            stageTimes?: {
-                                clients?: number;
-                                from?: string;
+                            stageTimes: {
+                                clients: number;
+                                from: string;
                                 /** Format: float */
-                                medianHours?: number | null;
-                                to?: string;
+                                medianHours: number | null;
+                                to: string;
                             }[];
-                            survey?: {
+                            survey: {
                                 /** Format: float */
-                                completenessPct?: number | null;
+                                completenessPct: number | null;
                                 /** Format: float */
-                                completionRate?: number | null;
-                                responses?: number;
-                                started?: number;
-                                submitted?: number;
+                                completionRate: number | null;
+                                responses: number;
+                                started: number;
+                                submitted: number;
                             };
                         }[];
-                        channel?: string | null;
-                        from?: string;
-                        overall?: {
-                            channel?: string | null;
+                        channel: string | null;
+                        from: string;
+                        overall: {
+                            channel: string | null;
                             /** @description clients created in the range */
-                            cohort?: number;
-                            conversion?: {
-                                from?: string;
+                            cohort: number;
+                            conversion: {
+                                from: string;
                                 /** Format: float */
-                                rate?: number | null;
-                                reached?: number;
-                                reachedFrom?: number;
-                                to?: string;
+                                rate: number | null;
+                                reached: number;
+                                reachedFrom: number;
+                                to: string;
                             }[];
-                            stageTimes?: {
-                                clients?: number;
-                                from?: string;
+                            stageTimes: {
+                                clients: number;
+                                from: string;
                                 /** Format: float */
-                                medianHours?: number | null;
-                                to?: string;
+                                medianHours: number | null;
+                                to: string;
                             }[];
-                            survey?: {
+                            survey: {
                                 /** Format: float */
-                                completenessPct?: number | null;
+                                completenessPct: number | null;
                                 /** Format: float */
-                                completionRate?: number | null;
-                                responses?: number;
-                                started?: number;
-                                submitted?: number;
+                                completionRate: number | null;
+                                responses: number;
+                                started: number;
+                                submitted: number;
                             };
                         };
                         /** @description the period of the same length just before, for comparison */
-                        previous?: {
-                            from?: string;
-                            overall?: {
-                                channel?: string | null;
+                        previous: {
+                            from: string;
+                            overall: {
+                                channel: string | null;
                                 /** @description clients created in the range */
-                                cohort?: number;
-                                conversion?: {
-                                    from?: string;
+                                cohort: number;
+                                conversion: {
+                                    from: string;
                                     /** Format: float */
-                                    rate?: number | null;
-                                    reached?: number;
-                                    reachedFrom?: number;
-                                    to?: string;
+                                    rate: number | null;
+                                    reached: number;
+                                    reachedFrom: number;
+                                    to: string;
                                 }[];
-                                stageTimes?: {
-                                    clients?: number;
-                                    from?: string;
+                                stageTimes: {
+                                    clients: number;
+                                    from: string;
                                     /** Format: float */
-                                    medianHours?: number | null;
-                                    to?: string;
+                                    medianHours: number | null;
+                                    to: string;
                                 }[];
-                                survey?: {
+                                survey: {
                                     /** Format: float */
-                                    completenessPct?: number | null;
+                                    completenessPct: number | null;
                                     /** Format: float */
-                                    completionRate?: number | null;
-                                    responses?: number;
-                                    started?: number;
-                                    submitted?: number;
+                                    completionRate: number | null;
+                                    responses: number;
+                                    started: number;
+                                    submitted: number;
                                 };
                             };
-                            to?: string;
+                            to: string;
                         };
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -20008,7 +20028,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20023,7 +20043,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20038,7 +20058,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20053,7 +20073,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20094,7 +20114,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20109,7 +20129,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20124,7 +20144,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20139,7 +20159,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20170,61 +20190,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            amountPaidFen?: number;
-                            amountRefundedFen?: number;
-                            clientId?: string;
-                            consultant?: {
-                                id?: string;
-                                name?: string;
+                        hasMore: boolean;
+                        items: {
+                            amountPaidFen: number;
+                            amountRefundedFen: number;
+                            clientId: string;
+                            consultant: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            items?: {
-                                amountFen?: number;
+                            id: string;
+                            items: {
+                                amountFen: number;
                                 /** @enum {string|null} */
-                                category?: "skin" | "light" | "surgery" | null;
+                                category: "skin" | "light" | "surgery" | null;
                                 /** @description null for staff who may not see procedures */
-                                project?: {
-                                    code?: string;
-                                    id?: string;
-                                    name?: string;
+                                project: {
+                                    code: string;
+                                    id: string;
+                                    name: string;
                                 } | null;
                             }[];
-                            orderNo?: string;
+                            orderNo: string;
                             /** Format: date-time */
-                            paidAt?: string;
-                            pointsEarned?: number;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string;
+                            pointsEarned: number;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refunds?: {
-                                amountFen?: number;
+                            refunds: {
+                                amountFen: number;
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
+                                createdAt: string;
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "refund" | "void";
-                                pointsDebited?: number;
-                                pointsShortfall?: number;
-                                reason?: string | null;
-                                recordedBy?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "refund" | "void";
+                                pointsDebited: number;
+                                pointsShortfall: number;
+                                reason: string | null;
+                                recordedBy: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                refundNo?: string;
+                                refundNo: string;
                             }[];
                             /** @enum {string} */
-                            status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                            status: "paid" | "partially_refunded" | "refunded" | "voided";
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -20235,7 +20255,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20250,7 +20270,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20265,7 +20285,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20280,7 +20300,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20295,7 +20315,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20346,58 +20366,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        amountPaidFen?: number;
-                        amountRefundedFen?: number;
-                        clientId?: string;
-                        consultant?: {
-                            id?: string;
-                            name?: string;
+                        amountPaidFen: number;
+                        amountRefundedFen: number;
+                        clientId: string;
+                        consultant: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        id?: string;
-                        items?: {
-                            amountFen?: number;
+                        id: string;
+                        items: {
+                            amountFen: number;
                             /** @enum {string|null} */
-                            category?: "skin" | "light" | "surgery" | null;
+                            category: "skin" | "light" | "surgery" | null;
                             /** @description null for staff who may not see procedures */
-                            project?: {
-                                code?: string;
-                                id?: string;
-                                name?: string;
+                            project: {
+                                code: string;
+                                id: string;
+                                name: string;
                             } | null;
                         }[];
-                        orderNo?: string;
+                        orderNo: string;
                         /** Format: date-time */
-                        paidAt?: string;
-                        pointsEarned?: number;
-                        recordedBy?: {
-                            id?: string;
-                            name?: string;
+                        paidAt: string;
+                        pointsEarned: number;
+                        recordedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        refunds?: {
-                            amountFen?: number;
+                        refunds: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         }[];
-                        replayed?: boolean;
+                        replayed: boolean;
                         /** @enum {string} */
-                        status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                        status: "paid" | "partially_refunded" | "refunded" | "voided";
                     };
                 };
             };
@@ -20408,7 +20428,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20423,7 +20443,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20438,7 +20458,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20453,7 +20473,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20468,7 +20488,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20483,7 +20503,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20498,7 +20518,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20513,7 +20533,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20541,57 +20561,57 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        amountPaidFen?: number;
-                        amountRefundedFen?: number;
-                        clientId?: string;
-                        consultant?: {
-                            id?: string;
-                            name?: string;
+                        amountPaidFen: number;
+                        amountRefundedFen: number;
+                        clientId: string;
+                        consultant: {
+                            id: string;
+                            name: string;
                         } | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        id?: string;
-                        items?: {
-                            amountFen?: number;
+                        id: string;
+                        items: {
+                            amountFen: number;
                             /** @enum {string|null} */
-                            category?: "skin" | "light" | "surgery" | null;
+                            category: "skin" | "light" | "surgery" | null;
                             /** @description null for staff who may not see procedures */
-                            project?: {
-                                code?: string;
-                                id?: string;
-                                name?: string;
+                            project: {
+                                code: string;
+                                id: string;
+                                name: string;
                             } | null;
                         }[];
-                        orderNo?: string;
+                        orderNo: string;
                         /** Format: date-time */
-                        paidAt?: string;
-                        pointsEarned?: number;
-                        recordedBy?: {
-                            id?: string;
-                            name?: string;
+                        paidAt: string;
+                        pointsEarned: number;
+                        recordedBy: {
+                            id: string;
+                            name: string;
                         } | null;
-                        refunds?: {
-                            amountFen?: number;
+                        refunds: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         }[];
                         /** @enum {string} */
-                        status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                        status: "paid" | "partially_refunded" | "refunded" | "voided";
                     };
                 };
             };
@@ -20602,7 +20622,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20617,7 +20637,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20632,7 +20652,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20647,7 +20667,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20662,7 +20682,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20699,76 +20719,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        order?: {
-                            amountPaidFen?: number;
-                            amountRefundedFen?: number;
-                            clientId?: string;
-                            consultant?: {
-                                id?: string;
-                                name?: string;
+                        order: {
+                            amountPaidFen: number;
+                            amountRefundedFen: number;
+                            clientId: string;
+                            consultant: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            items?: {
-                                amountFen?: number;
+                            id: string;
+                            items: {
+                                amountFen: number;
                                 /** @enum {string|null} */
-                                category?: "skin" | "light" | "surgery" | null;
+                                category: "skin" | "light" | "surgery" | null;
                                 /** @description null for staff who may not see procedures */
-                                project?: {
-                                    code?: string;
-                                    id?: string;
-                                    name?: string;
+                                project: {
+                                    code: string;
+                                    id: string;
+                                    name: string;
                                 } | null;
                             }[];
-                            orderNo?: string;
+                            orderNo: string;
                             /** Format: date-time */
-                            paidAt?: string;
-                            pointsEarned?: number;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string;
+                            pointsEarned: number;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refunds?: {
-                                amountFen?: number;
+                            refunds: {
+                                amountFen: number;
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
+                                createdAt: string;
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "refund" | "void";
-                                pointsDebited?: number;
-                                pointsShortfall?: number;
-                                reason?: string | null;
-                                recordedBy?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "refund" | "void";
+                                pointsDebited: number;
+                                pointsShortfall: number;
+                                reason: string | null;
+                                recordedBy: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                refundNo?: string;
+                                refundNo: string;
                             }[];
                             /** @enum {string} */
-                            status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                            status: "paid" | "partially_refunded" | "refunded" | "voided";
                         };
-                        refund?: {
-                            amountFen?: number;
+                        refund: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -20779,7 +20799,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20794,7 +20814,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20809,7 +20829,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20824,7 +20844,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20839,7 +20859,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20854,7 +20874,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20869,7 +20889,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20884,7 +20904,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20920,18 +20940,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        balanceFen?: number;
-                        entry?: {
-                            balanceAfterFen?: number;
+                        balanceFen: number;
+                        entry: {
+                            balanceAfterFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            deltaFen?: number;
+                            createdAt: string;
+                            deltaFen: number;
                             /** @enum {string} */
-                            reason?: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
-                            reference?: string | null;
+                            reason: "referral_cashback" | "cashback_clawback" | "order_payment" | "order_refund" | "voucher";
+                            reference: string | null;
                         };
-                        orderPaidFen?: number;
-                        replayed?: boolean;
+                        orderPaidFen: number;
+                        replayed: boolean;
                     };
                 };
             };
@@ -20942,7 +20962,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20957,7 +20977,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20972,7 +20992,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -20987,7 +21007,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21002,7 +21022,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21017,7 +21037,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21032,7 +21052,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21047,7 +21067,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21081,76 +21101,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        order?: {
-                            amountPaidFen?: number;
-                            amountRefundedFen?: number;
-                            clientId?: string;
-                            consultant?: {
-                                id?: string;
-                                name?: string;
+                        order: {
+                            amountPaidFen: number;
+                            amountRefundedFen: number;
+                            clientId: string;
+                            consultant: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                            createdAt: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            items?: {
-                                amountFen?: number;
+                            id: string;
+                            items: {
+                                amountFen: number;
                                 /** @enum {string|null} */
-                                category?: "skin" | "light" | "surgery" | null;
+                                category: "skin" | "light" | "surgery" | null;
                                 /** @description null for staff who may not see procedures */
-                                project?: {
-                                    code?: string;
-                                    id?: string;
-                                    name?: string;
+                                project: {
+                                    code: string;
+                                    id: string;
+                                    name: string;
                                 } | null;
                             }[];
-                            orderNo?: string;
+                            orderNo: string;
                             /** Format: date-time */
-                            paidAt?: string;
-                            pointsEarned?: number;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            paidAt: string;
+                            pointsEarned: number;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refunds?: {
-                                amountFen?: number;
+                            refunds: {
+                                amountFen: number;
                                 /** Format: date-time */
-                                createdAt?: string;
-                                id?: string;
+                                createdAt: string;
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "refund" | "void";
-                                pointsDebited?: number;
-                                pointsShortfall?: number;
-                                reason?: string | null;
-                                recordedBy?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "refund" | "void";
+                                pointsDebited: number;
+                                pointsShortfall: number;
+                                reason: string | null;
+                                recordedBy: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                refundNo?: string;
+                                refundNo: string;
                             }[];
                             /** @enum {string} */
-                            status?: "paid" | "partially_refunded" | "refunded" | "voided";
+                            status: "paid" | "partially_refunded" | "refunded" | "voided";
                         };
-                        refund?: {
-                            amountFen?: number;
+                        refund: {
+                            amountFen: number;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
+                            createdAt: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "refund" | "void";
-                            pointsDebited?: number;
-                            pointsShortfall?: number;
-                            reason?: string | null;
-                            recordedBy?: {
-                                id?: string;
-                                name?: string;
+                            kind: "refund" | "void";
+                            pointsDebited: number;
+                            pointsShortfall: number;
+                            reason: string | null;
+                            recordedBy: {
+                                id: string;
+                                name: string;
                             } | null;
-                            refundNo?: string;
+                            refundNo: string;
                         };
-                        replayed?: boolean;
+                        replayed: boolean;
                     };
                 };
             };
@@ -21161,7 +21181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21176,7 +21196,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21191,7 +21211,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21206,7 +21226,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21221,7 +21241,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21236,7 +21256,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21251,7 +21271,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21266,7 +21286,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21306,7 +21326,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21321,7 +21341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21336,7 +21356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21351,7 +21371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21366,7 +21386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21405,7 +21425,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21420,7 +21440,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21435,7 +21455,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21450,7 +21470,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21465,7 +21485,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21496,85 +21516,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
                             analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -21585,7 +21605,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21600,7 +21620,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21615,7 +21635,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21630,7 +21650,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21645,7 +21665,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21699,85 +21719,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
                             analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -21788,7 +21808,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21803,7 +21823,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21818,7 +21838,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21833,7 +21853,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21848,7 +21868,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21863,7 +21883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21878,7 +21898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21893,7 +21913,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -21922,85 +21942,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
                             analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -22011,7 +22031,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22026,7 +22046,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22041,7 +22061,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22056,7 +22076,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22071,7 +22091,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22086,7 +22106,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22115,85 +22135,85 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date-time */
-                        acceptedAt?: string | null;
-                        acceptedRevision?: number | null;
-                        changeRequests?: {
+                        acceptedAt: string | null;
+                        acceptedRevision: number | null;
+                        changeRequests: {
                             /** @description the client, doctors and the director; absent for other staff (it may hold health details); null once erased */
                             comment?: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            id?: string;
-                            revision?: number;
+                            createdAt: string;
+                            id: string;
+                            revision: number;
                         }[];
-                        clientId?: string;
+                        clientId: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        currentRevision?: number;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        createdAt: string;
+                        currentRevision: number;
+                        doctor: {
+                            id: string;
+                            name: string;
                         } | null;
-                        id?: string;
-                        letter?: {
-                            appointmentId?: string | null;
+                        id: string;
+                        letter: {
+                            appointmentId: string | null;
                             /** Format: date-time */
-                            confirmedAt?: string;
-                            id?: string;
-                            revision?: number;
+                            confirmedAt: string;
+                            id: string;
+                            revision: number;
                         } | null;
                         /** Format: date-time */
-                        proposedAt?: string | null;
-                        responseId?: string | null;
-                        revision?: {
+                        proposedAt: string | null;
+                        responseId: string | null;
+                        revision: {
                             /** @description doctors and the director only; absent for other roles and for the client */
                             analysis?: {
-                                expectationMatch?: string;
-                                feasibility?: string;
-                                reasonableness?: string;
-                                risk?: string;
+                                expectationMatch: string;
+                                feasibility: string;
+                                reasonableness: string;
+                                risk: string;
                             } | null;
-                            author?: {
-                                id?: string;
-                                name?: string;
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            options?: {
+                            createdAt: string;
+                            options: {
                                 nonSurgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                                 surgical?: {
-                                    description?: string;
+                                    description: string;
                                     projectCodes?: string[];
                                 };
                             };
-                            priceMaxFen?: number;
-                            priceMinFen?: number;
+                            priceMaxFen: number;
+                            priceMinFen: number;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            recoveryDays?: number;
-                            revision?: number;
+                            proposedAt: string | null;
+                            recoveryDays: number;
+                            revision: number;
                             /** @description doctors, the director and the client; absent for other staff */
                             riskPlan?: string | null;
                         };
-                        revisions?: {
-                            author?: {
-                                id?: string;
-                                name?: string;
+                        revisions: {
+                            author: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            proposedAt?: string | null;
-                            revision?: number;
+                            proposedAt: string | null;
+                            revision: number;
                         }[];
                         /** @enum {string} */
-                        status?: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
+                        status: "draft" | "proposed" | "change_requested" | "accepted" | "withdrawn";
                         /** Format: date-time */
-                        updatedAt?: string;
+                        updatedAt: string;
                         /** Format: date-time */
-                        withdrawnAt?: string | null;
+                        withdrawnAt: string | null;
                     };
                 };
             };
@@ -22204,7 +22224,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22219,7 +22239,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22234,7 +22254,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22249,7 +22269,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22264,7 +22284,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22279,7 +22299,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22305,12 +22325,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accounts?: number;
-                        drift?: {
-                            balance?: number;
-                            clientId?: number;
-                            lots?: number;
-                            sum?: number;
+                        accounts: number;
+                        drift: {
+                            balance: number;
+                            clientId: number;
+                            lots: number;
+                            sum: number;
                         }[];
                     };
                 };
@@ -22322,7 +22342,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22337,7 +22357,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22352,7 +22372,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22380,20 +22400,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            active?: boolean;
-                            bodyArea?: string;
+                        items: {
+                            active: boolean;
+                            bodyArea: string;
                             /** @enum {string} */
-                            category?: "skin" | "light" | "surgery";
-                            code?: string;
-                            effectDurationDays?: number | null;
-                            followupEachSession?: boolean;
+                            category: "skin" | "light" | "surgery";
+                            code: string;
+                            effectDurationDays: number | null;
+                            followupEachSession: boolean;
                             /** @enum {string|null} */
-                            followupPlan?: "surgery" | "light" | "skin" | null;
-                            id?: string;
-                            listPriceFen?: number;
-                            name?: string;
-                            repurchaseLeadDays?: number | null;
+                            followupPlan: "surgery" | "light" | "skin" | null;
+                            id: string;
+                            listPriceFen: number;
+                            name: string;
+                            repurchaseLeadDays: number | null;
                         }[];
                     };
                 };
@@ -22405,7 +22425,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22420,7 +22440,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22435,7 +22455,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22450,7 +22470,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22500,19 +22520,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        bodyArea?: string;
+                        active: boolean;
+                        bodyArea: string;
                         /** @enum {string} */
-                        category?: "skin" | "light" | "surgery";
-                        code?: string;
-                        effectDurationDays?: number | null;
-                        followupEachSession?: boolean;
+                        category: "skin" | "light" | "surgery";
+                        code: string;
+                        effectDurationDays: number | null;
+                        followupEachSession: boolean;
                         /** @enum {string|null} */
-                        followupPlan?: "surgery" | "light" | "skin" | null;
-                        id?: string;
-                        listPriceFen?: number;
-                        name?: string;
-                        repurchaseLeadDays?: number | null;
+                        followupPlan: "surgery" | "light" | "skin" | null;
+                        id: string;
+                        listPriceFen: number;
+                        name: string;
+                        repurchaseLeadDays: number | null;
                     };
                 };
             };
@@ -22523,7 +22543,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22538,7 +22558,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22553,7 +22573,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22568,7 +22588,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22583,7 +22603,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22598,7 +22618,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22613,7 +22633,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22664,19 +22684,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        bodyArea?: string;
+                        active: boolean;
+                        bodyArea: string;
                         /** @enum {string} */
-                        category?: "skin" | "light" | "surgery";
-                        code?: string;
-                        effectDurationDays?: number | null;
-                        followupEachSession?: boolean;
+                        category: "skin" | "light" | "surgery";
+                        code: string;
+                        effectDurationDays: number | null;
+                        followupEachSession: boolean;
                         /** @enum {string|null} */
-                        followupPlan?: "surgery" | "light" | "skin" | null;
-                        id?: string;
-                        listPriceFen?: number;
-                        name?: string;
-                        repurchaseLeadDays?: number | null;
+                        followupPlan: "surgery" | "light" | "skin" | null;
+                        id: string;
+                        listPriceFen: number;
+                        name: string;
+                        repurchaseLeadDays: number | null;
                     };
                 };
             };
@@ -22687,7 +22707,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22702,7 +22722,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22717,7 +22737,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22732,7 +22752,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22747,7 +22767,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22762,7 +22782,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22777,7 +22797,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22805,19 +22825,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        bodyArea?: string;
+                        active: boolean;
+                        bodyArea: string;
                         /** @enum {string} */
-                        category?: "skin" | "light" | "surgery";
-                        code?: string;
-                        effectDurationDays?: number | null;
-                        followupEachSession?: boolean;
+                        category: "skin" | "light" | "surgery";
+                        code: string;
+                        effectDurationDays: number | null;
+                        followupEachSession: boolean;
                         /** @enum {string|null} */
-                        followupPlan?: "surgery" | "light" | "skin" | null;
-                        id?: string;
-                        listPriceFen?: number;
-                        name?: string;
-                        repurchaseLeadDays?: number | null;
+                        followupPlan: "surgery" | "light" | "skin" | null;
+                        id: string;
+                        listPriceFen: number;
+                        name: string;
+                        repurchaseLeadDays: number | null;
                     };
                 };
             };
@@ -22828,7 +22848,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22843,7 +22863,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22858,7 +22878,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22873,7 +22893,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22888,7 +22908,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22916,54 +22936,54 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        client?: {
-                            id?: string;
+                        client: {
+                            id: string;
                         };
-                        completenessPct?: number;
-                        expectationFlags?: {
-                            code?: string;
-                            label?: string;
+                        completenessPct: number;
+                        expectationFlags: {
+                            code: string;
+                            label: string;
                         }[];
                         /** @description the client withdrew the health consent; health answers and safety flags are gone */
                         healthErased?: boolean;
-                        id?: string;
-                        intentComponents?: {
+                        id: string;
+                        intentComponents: {
                             [key: string]: number;
                         };
-                        intentScore?: number;
+                        intentScore: number;
                         /** @enum {string} */
-                        leadGrade?: "A" | "B" | "C" | "D";
+                        leadGrade: "A" | "B" | "C" | "D";
                         /** @description what this role may not see (health answers, safety flags) */
                         redacted?: string[];
                         /** @enum {string} */
-                        riskTolerance?: "low" | "medium" | "high";
+                        riskTolerance: "low" | "medium" | "high";
                         /** @description doctors and the director only */
                         safetyFlags?: {
-                            code?: string;
-                            label?: string;
+                            code: string;
+                            label: string;
                             /** @enum {string} */
-                            severity?: "caution" | "contraindication";
+                            severity: "caution" | "contraindication";
                         }[];
-                        sections?: {
-                            answers?: {
-                                display?: unknown;
-                                id?: string;
-                                title?: string;
-                                type?: string;
-                                value?: unknown;
+                        sections: {
+                            answers: {
+                                display: unknown;
+                                id: string;
+                                title: string;
+                                type: string;
+                                value: unknown;
                             }[];
-                            id?: string;
-                            sensitive?: boolean;
-                            title?: string;
+                            id: string;
+                            sensitive: boolean;
+                            title: string;
                         }[];
                         /** Format: date-time */
-                        submittedAt?: string;
-                        template?: {
-                            code?: string;
-                            title?: string;
+                        submittedAt: string;
+                        template: {
+                            code: string;
+                            title: string;
                         };
-                        versionId?: string;
-                        versionNumber?: number;
+                        versionId: string;
+                        versionNumber: number;
                     };
                 };
             };
@@ -22974,7 +22994,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -22989,7 +23009,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23004,7 +23024,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23019,7 +23039,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23034,7 +23054,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23060,21 +23080,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            code?: string;
-                            id?: string;
-                            publishedVersionId?: string | null;
-                            title?: string;
-                            versions?: {
+                        items: {
+                            code: string;
+                            id: string;
+                            publishedVersionId: string | null;
+                            title: string;
+                            versions: {
                                 /** Format: date-time */
-                                createdAt?: string;
-                                current?: boolean;
-                                id?: string;
-                                number?: number;
+                                createdAt: string;
+                                current: boolean;
+                                id: string;
+                                number: number;
                                 /** Format: date-time */
-                                publishedAt?: string | null;
+                                publishedAt: string | null;
                                 /** @enum {string} */
-                                status?: "draft" | "published";
+                                status: "draft" | "published";
                             }[];
                         }[];
                     };
@@ -23087,7 +23107,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23102,7 +23122,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23117,7 +23137,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23139,7 +23159,9 @@ export interface operations {
                 "application/json": {
                     code: string;
                     /** @description sections, questions and rules; see questionnaires.definition.ts */
-                    definition: Record<string, never>;
+                    definition: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -23151,20 +23173,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        id?: string;
-                        publishedVersionId?: string | null;
-                        title?: string;
-                        versions?: {
+                        code: string;
+                        id: string;
+                        publishedVersionId: string | null;
+                        title: string;
+                        versions: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            current?: boolean;
-                            id?: string;
-                            number?: number;
+                            createdAt: string;
+                            current: boolean;
+                            id: string;
+                            number: number;
                             /** Format: date-time */
-                            publishedAt?: string | null;
+                            publishedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "published";
+                            status: "draft" | "published";
                         }[];
                     };
                 };
@@ -23176,7 +23198,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23191,7 +23213,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23206,7 +23228,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23221,7 +23243,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23236,7 +23258,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23251,7 +23273,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23266,7 +23288,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23294,20 +23316,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
-                        id?: string;
-                        publishedVersionId?: string | null;
-                        title?: string;
-                        versions?: {
+                        code: string;
+                        id: string;
+                        publishedVersionId: string | null;
+                        title: string;
+                        versions: {
                             /** Format: date-time */
-                            createdAt?: string;
-                            current?: boolean;
-                            id?: string;
-                            number?: number;
+                            createdAt: string;
+                            current: boolean;
+                            id: string;
+                            number: number;
                             /** Format: date-time */
-                            publishedAt?: string | null;
+                            publishedAt: string | null;
                             /** @enum {string} */
-                            status?: "draft" | "published";
+                            status: "draft" | "published";
                         }[];
                     };
                 };
@@ -23319,7 +23341,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23334,7 +23356,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23349,7 +23371,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23364,7 +23386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23379,7 +23401,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23414,18 +23436,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: {
+                            [key: string]: unknown;
+                        };
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -23436,7 +23460,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23451,7 +23475,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23466,7 +23490,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23481,7 +23505,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23496,7 +23520,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23511,7 +23535,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23526,7 +23550,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23541,7 +23565,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23569,18 +23593,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: {
+                            [key: string]: unknown;
+                        };
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -23591,7 +23617,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23606,7 +23632,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23621,7 +23647,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23636,7 +23662,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23651,7 +23677,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23674,7 +23700,9 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @description sections, questions and rules; see questionnaires.definition.ts */
-                    definition: Record<string, never>;
+                    definition: {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -23686,18 +23714,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: {
+                            [key: string]: unknown;
+                        };
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -23708,7 +23738,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23723,7 +23753,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23738,7 +23768,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23753,7 +23783,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23768,7 +23798,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23783,7 +23813,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23798,7 +23828,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23813,7 +23843,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23841,18 +23871,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        code?: string;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        current?: boolean;
-                        definition?: Record<string, never>;
-                        id?: string;
-                        number?: number;
+                        createdAt: string;
+                        current: boolean;
+                        definition: {
+                            [key: string]: unknown;
+                        };
+                        id: string;
+                        number: number;
                         /** Format: date-time */
-                        publishedAt?: string | null;
+                        publishedAt: string | null;
                         /** @enum {string} */
-                        status?: "draft" | "published";
-                        templateId?: string;
+                        status: "draft" | "published";
+                        templateId: string;
                     };
                 };
             };
@@ -23863,7 +23895,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23878,7 +23910,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23893,7 +23925,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23908,7 +23940,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23923,7 +23955,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23938,7 +23970,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -23964,17 +23996,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accounts?: number;
-                        drift?: {
-                            balanceFen?: number;
-                            clientId?: number;
-                            sumFen?: number;
+                        accounts: number;
+                        drift: {
+                            balanceFen: number;
+                            clientId: number;
+                            sumFen: number;
                         }[];
-                        rewards?: {
-                            expectedFen?: number;
-                            rewardId?: number;
-                            status?: string;
-                            sumFen?: number;
+                        rewards: {
+                            expectedFen: number;
+                            rewardId: number;
+                            status: string;
+                            sumFen: number;
                         }[];
                     };
                 };
@@ -23986,7 +24018,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24001,7 +24033,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24016,7 +24048,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24031,7 +24063,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24060,28 +24092,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from?: string;
-                        rows?: {
-                            booked?: number;
-                            cancelled?: number;
-                            completed?: number;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        from: string;
+                        rows: {
+                            booked: number;
+                            cancelled: number;
+                            completed: number;
+                            doctor: {
+                                id: string;
+                                name: string;
                             } | null;
-                            kind?: string;
-                            noShow?: number;
+                            kind: string;
+                            noShow: number;
                             /** @description still requested or confirmed */
-                            open?: number;
+                            open: number;
                         }[];
-                        to?: string;
-                        totals?: {
-                            booked?: number;
-                            cancelled?: number;
-                            completed?: number;
-                            noShow?: number;
+                        to: string;
+                        totals: {
+                            booked: number;
+                            cancelled: number;
+                            completed: number;
+                            noShow: number;
                             /** @description still requested or confirmed */
-                            open?: number;
+                            open: number;
                         };
                     };
                 };
@@ -24093,7 +24125,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24108,7 +24140,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24123,7 +24155,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24138,7 +24170,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24178,7 +24210,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24193,7 +24225,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24208,7 +24240,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24223,7 +24255,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24261,7 +24293,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24276,7 +24308,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24291,7 +24323,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24306,7 +24338,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24335,35 +24367,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        from?: string;
+                        from: string;
                         /** @description the period of the same length just before, for comparison */
-                        previous?: {
-                            from?: string;
-                            tiers?: {
+                        previous: {
+                            from: string;
+                            tiers: {
                                 /** Format: float */
-                                cameBack?: number;
+                                cameBack: number;
                                 /** Format: float */
-                                contacted?: number;
+                                contacted: number;
                                 /** Format: float */
-                                rate?: number;
+                                rate: number;
                                 /** @description what those who came back spent since the step, net of refunds (fen) */
-                                revenueFen?: number;
-                                tier?: string;
+                                revenueFen: number;
+                                tier: string;
                             }[];
-                            to?: string;
+                            to: string;
                         };
-                        tiers?: {
+                        tiers: {
                             /** Format: float */
-                            cameBack?: number;
+                            cameBack: number;
                             /** Format: float */
-                            contacted?: number;
+                            contacted: number;
                             /** Format: float */
-                            rate?: number;
+                            rate: number;
                             /** @description what those who came back spent since the step, net of refunds (fen) */
-                            revenueFen?: number;
-                            tier?: string;
+                            revenueFen: number;
+                            tier: string;
                         }[];
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -24374,7 +24406,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24389,7 +24421,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24404,7 +24436,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24419,7 +24451,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24459,7 +24491,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24474,7 +24506,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24489,7 +24521,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24504,7 +24536,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24530,10 +24562,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
+                        items: {
                             /** Format: float */
-                            clients?: number;
-                            segment?: string;
+                            clients: number;
+                            segment: string;
                         }[];
                     };
                 };
@@ -24545,7 +24577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24560,7 +24592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24575,7 +24607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24613,7 +24645,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24628,7 +24660,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24643,7 +24675,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24658,7 +24690,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24690,69 +24722,69 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        attribution?: "first" | "last";
-                        from?: string;
+                        attribution: "first" | "last";
+                        from: string;
                         /** @enum {string} */
-                        groupBy?: "month" | "range";
-                        referrers?: {
-                            clientId?: string;
-                            referredPayingClients?: number;
-                            revenueFen?: number;
+                        groupBy: "month" | "range";
+                        referrers: {
+                            clientId: string;
+                            referredPayingClients: number;
+                            revenueFen: number;
                         }[];
-                        rows?: {
-                            averageTicketFen?: number | null;
-                            cacFen?: number | null;
-                            channel?: string;
-                            conversion?: {
+                        rows: {
+                            averageTicketFen: number | null;
+                            cacFen: number | null;
+                            channel: string;
+                            conversion: {
                                 /** Format: float */
-                                leadToFirstOrder?: number | null;
+                                leadToFirstOrder: number | null;
                                 /** Format: float */
-                                leadToQuestionnaire?: number | null;
+                                leadToQuestionnaire: number | null;
                                 /** Format: float */
-                                planToFirstOrder?: number | null;
+                                planToFirstOrder: number | null;
                                 /** Format: float */
-                                questionnaireToPlan?: number | null;
+                                questionnaireToPlan: number | null;
                             };
-                            costPerLeadFen?: number | null;
-                            firstOrders?: number;
-                            leads?: number;
-                            month?: string | null;
-                            newPayingClients?: number;
-                            payingClients?: number;
-                            plans?: number;
-                            questionnaires?: number;
+                            costPerLeadFen: number | null;
+                            firstOrders: number;
+                            leads: number;
+                            month: string | null;
+                            newPayingClients: number;
+                            payingClients: number;
+                            plans: number;
+                            questionnaires: number;
                             /** @description orders paid in the period net of refunds, at the amount paid — the part paid from stored value 储值 (released referral cashback) included: the order was sold at that price and the stored value is settled by it. Only the referral cashback base leaves stored value out (no cashback on cashback). */
-                            revenueFen?: number;
+                            revenueFen: number;
                             /** Format: float */
-                            roi?: number | null;
-                            spendFen?: number;
+                            roi: number | null;
+                            spendFen: number;
                         }[];
-                        to?: string;
-                        totals?: {
-                            averageTicketFen?: number | null;
-                            cacFen?: number | null;
-                            conversion?: {
+                        to: string;
+                        totals: {
+                            averageTicketFen: number | null;
+                            cacFen: number | null;
+                            conversion: {
                                 /** Format: float */
-                                leadToFirstOrder?: number | null;
+                                leadToFirstOrder: number | null;
                                 /** Format: float */
-                                leadToQuestionnaire?: number | null;
+                                leadToQuestionnaire: number | null;
                                 /** Format: float */
-                                planToFirstOrder?: number | null;
+                                planToFirstOrder: number | null;
                                 /** Format: float */
-                                questionnaireToPlan?: number | null;
+                                questionnaireToPlan: number | null;
                             };
-                            costPerLeadFen?: number | null;
-                            firstOrders?: number;
-                            leads?: number;
-                            newPayingClients?: number;
-                            payingClients?: number;
-                            plans?: number;
-                            questionnaires?: number;
+                            costPerLeadFen: number | null;
+                            firstOrders: number;
+                            leads: number;
+                            newPayingClients: number;
+                            payingClients: number;
+                            plans: number;
+                            questionnaires: number;
                             /** @description orders paid in the period net of refunds, at the amount paid — the part paid from stored value 储值 (released referral cashback) included: the order was sold at that price and the stored value is settled by it. Only the referral cashback base leaves stored value out (no cashback on cashback). */
-                            revenueFen?: number;
+                            revenueFen: number;
                             /** Format: float */
-                            roi?: number | null;
-                            spendFen?: number;
+                            roi: number | null;
+                            spendFen: number;
                         };
                     };
                 };
@@ -24764,7 +24796,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24779,7 +24811,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24794,7 +24826,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24809,7 +24841,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24851,7 +24883,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24866,7 +24898,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24881,7 +24913,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24896,7 +24928,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -24925,164 +24957,164 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        byDoctor?: {
-                            detractors?: number;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        byDoctor: {
+                            detractors: number;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            indicators?: {
+                            indicators: {
                                 /** Format: float */
-                                aftercare?: number | null;
+                                aftercare: number | null;
                                 /** Format: float */
-                                attitude?: number | null;
+                                attitude: number | null;
                                 /** Format: float */
-                                communication?: number | null;
+                                communication: number | null;
                                 /** Format: float */
-                                environment?: number | null;
+                                environment: number | null;
                                 /** Format: float */
-                                explanation?: number | null;
+                                explanation: number | null;
                                 /** Format: float */
-                                painManagement?: number | null;
+                                painManagement: number | null;
                                 /** Format: float */
-                                privacy?: number | null;
+                                privacy: number | null;
                                 /** Format: float */
-                                professionalism?: number | null;
+                                professionalism: number | null;
                                 /** Format: float */
-                                value?: number | null;
+                                value: number | null;
                                 /** Format: float */
-                                waiting?: number | null;
+                                waiting: number | null;
                             };
                             /**
                              * Format: float
                              * @description promoters% − detractors%
                              */
-                            nps?: number | null;
-                            passives?: number;
-                            promoters?: number;
-                            responses?: number;
+                            nps: number | null;
+                            passives: number;
+                            promoters: number;
+                            responses: number;
                         }[];
-                        byProject?: {
-                            detractors?: number;
-                            indicators?: {
+                        byProject: {
+                            detractors: number;
+                            indicators: {
                                 /** Format: float */
-                                aftercare?: number | null;
+                                aftercare: number | null;
                                 /** Format: float */
-                                attitude?: number | null;
+                                attitude: number | null;
                                 /** Format: float */
-                                communication?: number | null;
+                                communication: number | null;
                                 /** Format: float */
-                                environment?: number | null;
+                                environment: number | null;
                                 /** Format: float */
-                                explanation?: number | null;
+                                explanation: number | null;
                                 /** Format: float */
-                                painManagement?: number | null;
+                                painManagement: number | null;
                                 /** Format: float */
-                                privacy?: number | null;
+                                privacy: number | null;
                                 /** Format: float */
-                                professionalism?: number | null;
+                                professionalism: number | null;
                                 /** Format: float */
-                                value?: number | null;
+                                value: number | null;
                                 /** Format: float */
-                                waiting?: number | null;
+                                waiting: number | null;
                             };
                             /**
                              * Format: float
                              * @description promoters% − detractors%
                              */
-                            nps?: number | null;
-                            passives?: number;
-                            project?: {
-                                code?: string;
-                                id?: string;
-                                name?: string;
+                            nps: number | null;
+                            passives: number;
+                            project: {
+                                code: string;
+                                id: string;
+                                name: string;
                             };
-                            promoters?: number;
-                            responses?: number;
+                            promoters: number;
+                            responses: number;
                         }[];
                         /** @description cases resolved in the range and what the supervisors gave */
-                        compensations?: {
-                            none?: number;
-                            resolved?: number;
-                            reviewAppointments?: number;
-                            vouchers?: {
-                                count?: number;
-                                rule?: string;
+                        compensations: {
+                            none: number;
+                            resolved: number;
+                            reviewAppointments: number;
+                            vouchers: {
+                                count: number;
+                                rule: string;
                             }[];
                         };
-                        from?: string;
-                        overall?: {
-                            detractors?: number;
-                            indicators?: {
+                        from: string;
+                        overall: {
+                            detractors: number;
+                            indicators: {
                                 /** Format: float */
-                                aftercare?: number | null;
+                                aftercare: number | null;
                                 /** Format: float */
-                                attitude?: number | null;
+                                attitude: number | null;
                                 /** Format: float */
-                                communication?: number | null;
+                                communication: number | null;
                                 /** Format: float */
-                                environment?: number | null;
+                                environment: number | null;
                                 /** Format: float */
-                                explanation?: number | null;
+                                explanation: number | null;
                                 /** Format: float */
-                                painManagement?: number | null;
+                                painManagement: number | null;
                                 /** Format: float */
-                                privacy?: number | null;
+                                privacy: number | null;
                                 /** Format: float */
-                                professionalism?: number | null;
+                                professionalism: number | null;
                                 /** Format: float */
-                                value?: number | null;
+                                value: number | null;
                                 /** Format: float */
-                                waiting?: number | null;
+                                waiting: number | null;
                             };
                             /**
                              * Format: float
                              * @description promoters% − detractors%
                              */
-                            nps?: number | null;
-                            passives?: number;
-                            promoters?: number;
-                            responses?: number;
+                            nps: number | null;
+                            passives: number;
+                            promoters: number;
+                            responses: number;
                         };
                         /** @description the period of the same length just before, for comparison */
-                        previous?: {
-                            from?: string;
-                            overall?: {
-                                detractors?: number;
-                                indicators?: {
+                        previous: {
+                            from: string;
+                            overall: {
+                                detractors: number;
+                                indicators: {
                                     /** Format: float */
-                                    aftercare?: number | null;
+                                    aftercare: number | null;
                                     /** Format: float */
-                                    attitude?: number | null;
+                                    attitude: number | null;
                                     /** Format: float */
-                                    communication?: number | null;
+                                    communication: number | null;
                                     /** Format: float */
-                                    environment?: number | null;
+                                    environment: number | null;
                                     /** Format: float */
-                                    explanation?: number | null;
+                                    explanation: number | null;
                                     /** Format: float */
-                                    painManagement?: number | null;
+                                    painManagement: number | null;
                                     /** Format: float */
-                                    privacy?: number | null;
+                                    privacy: number | null;
                                     /** Format: float */
-                                    professionalism?: number | null;
+                                    professionalism: number | null;
                                     /** Format: float */
-                                    value?: number | null;
+                                    value: number | null;
                                     /** Format: float */
-                                    waiting?: number | null;
+                                    waiting: number | null;
                                 };
                                 /**
                                  * Format: float
                                  * @description promoters% − detractors%
                                  */
-                                nps?: number | null;
-                                passives?: number;
-                                promoters?: number;
-                                responses?: number;
+                                nps: number | null;
+                                passives: number;
+                                promoters: number;
+                                responses: number;
                             };
-                            to?: string;
+                            to: string;
                         };
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -25093,7 +25125,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25108,7 +25140,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25123,7 +25155,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25138,7 +25170,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25178,7 +25210,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25193,7 +25225,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25208,7 +25240,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25223,7 +25255,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25253,170 +25285,170 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description every active consultant, and a former one with figures in either period */
-                        consultants?: {
+                        consultants: {
                             /** @description current − previous, figure by figure (rates in points of 0–1); null where either side is null */
-                            change?: {
+                            change: {
                                 /** Format: float */
-                                averageScore?: number | null;
+                                averageScore: number | null;
                                 /** Format: float */
-                                conversionRate?: number | null;
+                                conversionRate: number | null;
                                 /** Format: float */
-                                convertedLeads?: number | null;
+                                convertedLeads: number | null;
                                 /** Format: float */
-                                firstPaidOrders?: number | null;
+                                firstPaidOrders: number | null;
                                 /** Format: float */
-                                leads?: number | null;
+                                leads: number | null;
                                 /** Format: float */
-                                nps?: number | null;
+                                nps: number | null;
                                 /** Format: float */
-                                plans?: number | null;
+                                plans: number | null;
                                 /** Format: float */
-                                questionnaires?: number | null;
+                                questionnaires: number | null;
                                 /** Format: float */
-                                revenueFen?: number | null;
+                                revenueFen: number | null;
                                 /** Format: float */
-                                surveys?: number | null;
+                                surveys: number | null;
                             };
-                            current?: {
+                            current: {
                                 /**
                                  * Format: float
                                  * @description the mean of every indicator score (1–5) given in those surveys, two decimals; null without scores
                                  */
-                                averageScore?: number | null;
+                                averageScore: number | null;
                                 /**
                                  * Format: float
                                  * @description convertedLeads / leads (0–1, four decimals); null without leads
                                  */
-                                conversionRate?: number | null;
+                                conversionRate: number | null;
                                 /** @description of `leads`, those with an order still worth something paid before the end of the period */
-                                convertedLeads?: number;
+                                convertedLeads: number;
                                 /** @description this consultant's clients whose first order still worth something (not voided, not refunded in full) was paid in the period: new paying clients */
-                                firstPaidOrders?: number;
+                                firstPaidOrders: number;
                                 /** @description clients created in the period whose dedicated consultant is this consultant (the archive's consultant when the report is read: assignments keep no history) */
-                                leads?: number;
+                                leads: number;
                                 /**
                                  * Format: float
                                  * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
                                  */
-                                nps?: number | null;
+                                nps: number | null;
                                 /** @description doctors' plans first proposed in the period to this consultant's clients (drafts never shown do not count) */
-                                plans?: number;
+                                plans: number;
                                 /** @description questionnaire responses submitted in the period by this consultant's clients */
-                                questionnaires?: number;
+                                questionnaires: number;
                                 /** @description orders of this consultant's clients paid in the period, paid minus refunded as they stand when read (a later refund lowers the period of the payment), voided orders nothing; fen */
-                                revenueFen?: number;
+                                revenueFen: number;
                                 /** @description satisfaction surveys answered in the period by this consultant's clients */
-                                surveys?: number;
+                                surveys: number;
                             };
                             /** @description the same figures over the previous period */
-                            previous?: {
+                            previous: {
                                 /**
                                  * Format: float
                                  * @description the mean of every indicator score (1–5) given in those surveys, two decimals; null without scores
                                  */
-                                averageScore?: number | null;
+                                averageScore: number | null;
                                 /**
                                  * Format: float
                                  * @description convertedLeads / leads (0–1, four decimals); null without leads
                                  */
-                                conversionRate?: number | null;
+                                conversionRate: number | null;
                                 /** @description of `leads`, those with an order still worth something paid before the end of the period */
-                                convertedLeads?: number;
+                                convertedLeads: number;
                                 /** @description this consultant's clients whose first order still worth something (not voided, not refunded in full) was paid in the period: new paying clients */
-                                firstPaidOrders?: number;
+                                firstPaidOrders: number;
                                 /** @description clients created in the period whose dedicated consultant is this consultant (the archive's consultant when the report is read: assignments keep no history) */
-                                leads?: number;
+                                leads: number;
                                 /**
                                  * Format: float
                                  * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
                                  */
-                                nps?: number | null;
+                                nps: number | null;
                                 /** @description doctors' plans first proposed in the period to this consultant's clients (drafts never shown do not count) */
-                                plans?: number;
+                                plans: number;
                                 /** @description questionnaire responses submitted in the period by this consultant's clients */
-                                questionnaires?: number;
+                                questionnaires: number;
                                 /** @description orders of this consultant's clients paid in the period, paid minus refunded as they stand when read (a later refund lowers the period of the payment), voided orders nothing; fen */
-                                revenueFen?: number;
+                                revenueFen: number;
                                 /** @description satisfaction surveys answered in the period by this consultant's clients */
-                                surveys?: number;
+                                surveys: number;
                             };
-                            staff?: {
-                                active?: boolean;
-                                id?: string;
-                                name?: string;
+                            staff: {
+                                active: boolean;
+                                id: string;
+                                name: string;
                             };
                         }[];
                         /** @description every active doctor, and a former one with figures in either period */
-                        doctors?: {
+                        doctors: {
                             /** @description current − previous, figure by figure (rates in points of 0–1); null where either side is null */
-                            change?: {
+                            change: {
                                 /** Format: float */
-                                acceptanceRate?: number | null;
+                                acceptanceRate: number | null;
                                 /** Format: float */
-                                nps?: number | null;
+                                nps: number | null;
                                 /** Format: float */
-                                plansAccepted?: number | null;
+                                plansAccepted: number | null;
                                 /** Format: float */
-                                plansProposed?: number | null;
+                                plansProposed: number | null;
                                 /** Format: float */
-                                surveys?: number | null;
+                                surveys: number | null;
                                 /** Format: float */
-                                treatments?: number | null;
+                                treatments: number | null;
                             };
-                            current?: {
+                            current: {
                                 /**
                                  * Format: float
                                  * @description plansAccepted / plansProposed (0–1, four decimals); null without proposed plans
                                  */
-                                acceptanceRate?: number | null;
+                                acceptanceRate: number | null;
                                 /**
                                  * Format: float
                                  * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
                                  */
-                                nps?: number | null;
+                                nps: number | null;
                                 /** @description of `plansProposed`, those the client accepted before the end of the period */
-                                plansAccepted?: number;
+                                plansAccepted: number;
                                 /** @description this doctor's plans first proposed to the client in the period */
-                                plansProposed?: number;
+                                plansProposed: number;
                                 /** @description satisfaction surveys answered in the period about orders naming this doctor (as the satisfaction report counts them) */
-                                surveys?: number;
+                                surveys: number;
                                 /** @description treatments (procedure sessions) this doctor performed in the period */
-                                treatments?: number;
+                                treatments: number;
                             };
                             /** @description the same figures over the previous period */
-                            previous?: {
+                            previous: {
                                 /**
                                  * Format: float
                                  * @description plansAccepted / plansProposed (0–1, four decimals); null without proposed plans
                                  */
-                                acceptanceRate?: number | null;
+                                acceptanceRate: number | null;
                                 /**
                                  * Format: float
                                  * @description NPS of those surveys: % promoters (9–10) − % detractors (0–6) of the surveys with an NPS answer, one decimal; null without one
                                  */
-                                nps?: number | null;
+                                nps: number | null;
                                 /** @description of `plansProposed`, those the client accepted before the end of the period */
-                                plansAccepted?: number;
+                                plansAccepted: number;
                                 /** @description this doctor's plans first proposed to the client in the period */
-                                plansProposed?: number;
+                                plansProposed: number;
                                 /** @description satisfaction surveys answered in the period about orders naming this doctor (as the satisfaction report counts them) */
-                                surveys?: number;
+                                surveys: number;
                                 /** @description treatments (procedure sessions) this doctor performed in the period */
-                                treatments?: number;
+                                treatments: number;
                             };
-                            staff?: {
-                                active?: boolean;
-                                id?: string;
-                                name?: string;
+                            staff: {
+                                active: boolean;
+                                id: string;
+                                name: string;
                             };
                         }[];
-                        from?: string;
+                        from: string;
                         /** @description the period of the same length (calendar days) ending the day before `from` */
-                        previous?: {
-                            from?: string;
-                            to?: string;
+                        previous: {
+                            from: string;
+                            to: string;
                         };
-                        to?: string;
+                        to: string;
                     };
                 };
             };
@@ -25427,7 +25459,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25442,7 +25474,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25457,7 +25489,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25472,7 +25504,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25512,7 +25544,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25527,7 +25559,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25542,7 +25574,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25557,7 +25589,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25583,20 +25615,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            active?: boolean;
-                            description?: string;
-                            id?: string;
+                        items: {
+                            active: boolean;
+                            description: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat";
-                            perClientLimit?: number | null;
-                            pointsPrice?: number;
-                            stock?: number;
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat";
+                            perClientLimit: number | null;
+                            pointsPrice: number;
+                            stock: number;
+                            title: string;
                             /** Format: date-time */
-                            validFrom?: string | null;
+                            validFrom: string | null;
                             /** Format: date-time */
-                            validTo?: string | null;
+                            validTo: string | null;
                         }[];
                     };
                 };
@@ -25608,7 +25640,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25623,7 +25655,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25638,7 +25670,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25681,19 +25713,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        description?: string;
-                        id?: string;
+                        active: boolean;
+                        description: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "project_voucher" | "care_product" | "salon_seat";
-                        perClientLimit?: number | null;
-                        pointsPrice?: number;
-                        stock?: number;
-                        title?: string;
+                        kind: "project_voucher" | "care_product" | "salon_seat";
+                        perClientLimit: number | null;
+                        pointsPrice: number;
+                        stock: number;
+                        title: string;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                         /** Format: date-time */
-                        validTo?: string | null;
+                        validTo: string | null;
                     };
                 };
             };
@@ -25704,7 +25736,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25719,7 +25751,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25734,7 +25766,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25749,7 +25781,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25764,7 +25796,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25779,7 +25811,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25827,19 +25859,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        description?: string;
-                        id?: string;
+                        active: boolean;
+                        description: string;
+                        id: string;
                         /** @enum {string} */
-                        kind?: "project_voucher" | "care_product" | "salon_seat";
-                        perClientLimit?: number | null;
-                        pointsPrice?: number;
-                        stock?: number;
-                        title?: string;
+                        kind: "project_voucher" | "care_product" | "salon_seat";
+                        perClientLimit: number | null;
+                        pointsPrice: number;
+                        stock: number;
+                        title: string;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                         /** Format: date-time */
-                        validTo?: string | null;
+                        validTo: string | null;
                     };
                 };
             };
@@ -25850,7 +25882,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25865,7 +25897,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25880,7 +25912,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25895,7 +25927,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25910,7 +25942,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25925,7 +25957,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25940,7 +25972,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -25969,34 +26001,34 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        runs?: {
-                            error?: string | null;
+                        runs: {
+                            error: string | null;
                             /** Format: date-time */
-                            finishedAt?: string | null;
-                            instance?: string;
-                            items?: number | null;
+                            finishedAt: string | null;
+                            instance: string;
+                            items: number | null;
                             /** Format: date-time */
-                            startedAt?: string;
-                            taskId?: string;
+                            startedAt: string;
+                            taskId: string;
                             /** Format: date-time */
-                            tick?: string;
+                            tick: string;
                         }[];
-                        tasks?: {
-                            description?: string;
-                            id?: string;
-                            lastRun?: {
-                                error?: string | null;
+                        tasks: {
+                            description: string;
+                            id: string;
+                            lastRun: {
+                                error: string | null;
                                 /** Format: date-time */
-                                finishedAt?: string | null;
-                                instance?: string;
-                                items?: number | null;
+                                finishedAt: string | null;
+                                instance: string;
+                                items: number | null;
                                 /** Format: date-time */
-                                startedAt?: string;
-                                taskId?: string;
+                                startedAt: string;
+                                taskId: string;
                                 /** Format: date-time */
-                                tick?: string;
+                                tick: string;
                             } | null;
-                            schedule?: string;
+                            schedule: string;
                         }[];
                     };
                 };
@@ -26008,7 +26040,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26023,7 +26055,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26038,7 +26070,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26053,7 +26085,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26082,18 +26114,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            active?: boolean;
+                        items: {
+                            active: boolean;
                             /** Format: date-time */
-                            createdAt?: string;
-                            displayName?: string;
-                            failedAttempts?: number;
-                            id?: string;
+                            createdAt: string;
+                            displayName: string;
+                            failedAttempts: number;
+                            id: string;
                             /** Format: date-time */
-                            lockedUntil?: string | null;
+                            lockedUntil: string | null;
                             /** @enum {string} */
-                            role?: "director" | "doctor" | "consultant" | "customer_service";
-                            username?: string;
+                            role: "director" | "doctor" | "consultant" | "customer_service";
+                            username: string;
                         }[];
                     };
                 };
@@ -26105,7 +26137,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26120,7 +26152,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26135,7 +26167,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26150,7 +26182,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26186,17 +26218,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -26207,7 +26239,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26222,7 +26254,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26237,7 +26269,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26252,7 +26284,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26267,7 +26299,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26282,7 +26314,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26297,7 +26329,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26334,17 +26366,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -26355,7 +26387,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26370,7 +26402,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26385,7 +26417,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26400,7 +26432,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26415,7 +26447,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26430,7 +26462,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26445,7 +26477,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26460,7 +26492,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26494,17 +26526,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -26515,7 +26547,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26530,7 +26562,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26545,7 +26577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26560,7 +26592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26575,7 +26607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26590,7 +26622,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26605,7 +26637,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26633,7 +26665,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        revoked?: number;
+                        revoked: number;
                     };
                 };
             };
@@ -26644,7 +26676,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26659,7 +26691,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26674,7 +26706,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26689,7 +26721,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26704,7 +26736,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26732,17 +26764,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -26753,7 +26785,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26768,7 +26800,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26783,7 +26815,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26798,7 +26830,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26813,7 +26845,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26841,17 +26873,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
+                        active: boolean;
                         /** Format: date-time */
-                        createdAt?: string;
-                        displayName?: string;
-                        failedAttempts?: number;
-                        id?: string;
+                        createdAt: string;
+                        displayName: string;
+                        failedAttempts: number;
+                        id: string;
                         /** Format: date-time */
-                        lockedUntil?: string | null;
+                        lockedUntil: string | null;
                         /** @enum {string} */
-                        role?: "director" | "doctor" | "consultant" | "customer_service";
-                        username?: string;
+                        role: "director" | "doctor" | "consultant" | "customer_service";
+                        username: string;
                     };
                 };
             };
@@ -26862,7 +26894,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26877,7 +26909,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26892,7 +26924,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26907,7 +26939,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26922,7 +26954,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26953,27 +26985,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            assigneeId?: string | null;
-                            assigneeRole?: string;
-                            clientId?: string | null;
+                        hasMore: boolean;
+                        items: {
+                            assigneeId: string | null;
+                            assigneeRole: string;
+                            clientId: string | null;
                             /** Format: date-time */
-                            createdAt?: string;
-                            details?: Record<string, never> | null;
+                            createdAt: string;
+                            details: {
+                                [key: string]: unknown;
+                            } | null;
                             /** Format: date-time */
-                            doneAt?: string | null;
-                            doneBy?: string | null;
+                            doneAt: string | null;
+                            doneBy: string | null;
                             /** Format: date-time */
-                            dueAt?: string;
-                            id?: string;
-                            kind?: string;
-                            note?: string | null;
+                            dueAt: string;
+                            id: string;
+                            kind: string;
+                            note: string | null;
                             /** @enum {string} */
-                            status?: "open" | "done" | "cancelled";
-                            title?: string;
+                            status: "open" | "done" | "cancelled";
+                            title: string;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -26984,7 +27018,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -26999,7 +27033,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27014,7 +27048,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27029,7 +27063,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27063,23 +27097,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        assigneeId?: string | null;
-                        assigneeRole?: string;
-                        clientId?: string | null;
+                        assigneeId: string | null;
+                        assigneeRole: string;
+                        clientId: string | null;
                         /** Format: date-time */
-                        createdAt?: string;
-                        details?: Record<string, never> | null;
+                        createdAt: string;
+                        details: {
+                            [key: string]: unknown;
+                        } | null;
                         /** Format: date-time */
-                        doneAt?: string | null;
-                        doneBy?: string | null;
+                        doneAt: string | null;
+                        doneBy: string | null;
                         /** Format: date-time */
-                        dueAt?: string;
-                        id?: string;
-                        kind?: string;
-                        note?: string | null;
+                        dueAt: string;
+                        id: string;
+                        kind: string;
+                        note: string | null;
                         /** @enum {string} */
-                        status?: "open" | "done" | "cancelled";
-                        title?: string;
+                        status: "open" | "done" | "cancelled";
+                        title: string;
                     };
                 };
             };
@@ -27090,7 +27126,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27105,7 +27141,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27120,7 +27156,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27135,7 +27171,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27150,7 +27186,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27165,7 +27201,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27180,7 +27216,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27195,7 +27231,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27235,7 +27271,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27250,7 +27286,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27265,7 +27301,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27280,7 +27316,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27332,27 +27368,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        replayed?: boolean;
-                        treatment?: {
-                            advice?: string | null;
-                            bodyArea?: string;
-                            client?: string;
-                            doctor?: {
-                                id?: string;
-                                name?: string;
+                        replayed: boolean;
+                        treatment: {
+                            advice: string | null;
+                            bodyArea: string;
+                            client: string;
+                            doctor: {
+                                id: string;
+                                name: string;
                             };
-                            id?: string;
-                            notes?: string | null;
-                            order?: string;
+                            id: string;
+                            notes: string | null;
+                            order: string;
                             /** Format: date-time */
-                            performedAt?: string;
-                            project?: {
-                                id?: string;
-                                name?: string;
+                            performedAt: string;
+                            project: {
+                                id: string;
+                                name: string;
                             };
-                            sessionNo?: number;
+                            sessionNo: number;
                             /** @enum {string} */
-                            status?: "done" | "cancelled";
+                            status: "done" | "cancelled";
                         };
                     };
                 };
@@ -27364,7 +27400,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27379,7 +27415,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27394,7 +27430,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27409,7 +27445,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27424,7 +27460,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27439,7 +27475,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27454,7 +27490,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27469,7 +27505,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27484,7 +27520,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27512,25 +27548,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        advice?: string | null;
-                        bodyArea?: string;
-                        client?: string;
-                        doctor?: {
-                            id?: string;
-                            name?: string;
+                        advice: string | null;
+                        bodyArea: string;
+                        client: string;
+                        doctor: {
+                            id: string;
+                            name: string;
                         };
-                        id?: string;
-                        notes?: string | null;
-                        order?: string;
+                        id: string;
+                        notes: string | null;
+                        order: string;
                         /** Format: date-time */
-                        performedAt?: string;
-                        project?: {
-                            id?: string;
-                            name?: string;
+                        performedAt: string;
+                        project: {
+                            id: string;
+                            name: string;
                         };
-                        sessionNo?: number;
+                        sessionNo: number;
                         /** @enum {string} */
-                        status?: "done" | "cancelled";
+                        status: "done" | "cancelled";
                     };
                 };
             };
@@ -27541,7 +27577,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27556,7 +27592,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27571,7 +27607,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27586,7 +27622,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27601,7 +27637,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27643,7 +27679,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27658,7 +27694,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27673,7 +27709,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27688,7 +27724,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27703,7 +27739,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27729,23 +27765,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            active?: boolean;
-                            capFen?: number | null;
-                            code?: string;
+                        items: {
+                            active: boolean;
+                            capFen: number | null;
+                            code: string;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
+                            text: string;
+                            title: string;
                             /** Format: date-time */
-                            updatedAt?: string;
-                            validDays?: number;
-                            valueFen?: number | null;
+                            updatedAt: string;
+                            validDays: number;
+                            valueFen: number | null;
                         }[];
                     };
                 };
@@ -27757,7 +27793,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27772,7 +27808,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27787,7 +27823,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27837,22 +27873,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        active?: boolean;
-                        capFen?: number | null;
-                        code?: string;
+                        active: boolean;
+                        capFen: number | null;
+                        code: string;
                         /** @enum {string} */
-                        kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                        percent?: number | null;
+                        kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                        percent: number | null;
                         /** @description project codes the voucher may be used on; null: any */
-                        projects?: string[] | null;
-                        service?: string | null;
+                        projects: string[] | null;
+                        service: string | null;
                         /** @description what it gives, as the client reads it */
-                        text?: string;
-                        title?: string;
+                        text: string;
+                        title: string;
                         /** Format: date-time */
-                        updatedAt?: string;
-                        validDays?: number;
-                        valueFen?: number | null;
+                        updatedAt: string;
+                        validDays: number;
+                        valueFen: number | null;
                     };
                 };
             };
@@ -27863,7 +27899,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27878,7 +27914,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27893,7 +27929,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27908,7 +27944,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27923,7 +27959,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27938,7 +27974,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27953,7 +27989,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -27981,45 +28017,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -28030,7 +28066,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28045,7 +28081,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28060,7 +28096,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28075,7 +28111,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28090,7 +28126,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28105,7 +28141,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28146,7 +28182,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28161,7 +28197,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28176,7 +28212,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28191,7 +28227,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28206,7 +28242,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28234,46 +28270,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        clientId?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        clientId: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -28284,7 +28320,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28299,7 +28335,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28314,7 +28350,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28329,7 +28365,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28344,7 +28380,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28380,46 +28416,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        benefit?: {
-                            capFen?: number | null;
+                        benefit: {
+                            capFen: number | null;
                             /** @enum {string} */
-                            kind?: "amount_off" | "percent_off" | "free_service" | "gift";
-                            percent?: number | null;
+                            kind: "amount_off" | "percent_off" | "free_service" | "gift";
+                            percent: number | null;
                             /** @description project codes the voucher may be used on; null: any */
-                            projects?: string[] | null;
-                            service?: string | null;
+                            projects: string[] | null;
+                            service: string | null;
                             /** @description what it gives, as the client reads it */
-                            text?: string;
-                            title?: string;
-                            valueFen?: number | null;
+                            text: string;
+                            title: string;
+                            valueFen: number | null;
                         } | null;
                         /** Format: date-time */
-                        cancelledAt?: string | null;
-                        clientId?: string | null;
-                        code?: string;
+                        cancelledAt: string | null;
+                        clientId: string | null;
+                        code: string;
                         /** Format: date-time */
-                        createdAt?: string;
-                        discountFen?: number | null;
+                        createdAt: string;
+                        discountFen: number | null;
                         /** Format: date-time */
-                        expiresAt?: string;
-                        id?: string;
+                        expiresAt: string;
+                        id: string;
                         /** @description the points-mall item; for a rule's voucher the rule, with the voucher's kind and title */
-                        item?: {
-                            id?: string;
+                        item: {
+                            id: string;
                             /** @enum {string} */
-                            kind?: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
-                            title?: string;
+                            kind: "project_voucher" | "care_product" | "salon_seat" | "amount_off" | "percent_off" | "free_service" | "gift";
+                            title: string;
                         };
-                        orderAmountFen?: number | null;
-                        points?: number;
+                        orderAmountFen: number | null;
+                        points: number;
                         /** @enum {string} */
-                        source?: "points" | "rule";
+                        source: "points" | "rule";
                         /** @enum {string} */
-                        status?: "issued" | "used" | "cancelled" | "expired";
+                        status: "issued" | "used" | "cancelled" | "expired";
                         /** Format: date-time */
-                        usedAt?: string | null;
+                        usedAt: string | null;
                         /** Format: date-time */
-                        validFrom?: string | null;
+                        validFrom: string | null;
                     };
                 };
             };
@@ -28430,7 +28466,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28445,7 +28481,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28460,7 +28496,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28475,7 +28511,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28490,7 +28526,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28505,7 +28541,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28520,7 +28556,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28535,7 +28571,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28561,16 +28597,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accounts?: number;
-                        drift?: {
-                            balanceFen?: number;
-                            clientId?: number;
-                            sumFen?: number;
+                        accounts: number;
+                        drift: {
+                            balanceFen: number;
+                            clientId: number;
+                            sumFen: number;
                         }[];
-                        orders?: {
-                            orderId?: number;
-                            paidFen?: number;
-                            restoredFen?: number;
+                        orders: {
+                            orderId: number;
+                            paidFen: number;
+                            restoredFen: number;
                         }[];
                     };
                 };
@@ -28582,7 +28618,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28597,7 +28633,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28612,7 +28648,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28638,31 +28674,32 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items?: {
-                            campaign?: string | null;
-                            channel?: string | null;
+                        items: {
+                            campaign: string | null;
+                            channel: string | null;
+                            /** @description in the list only */
                             counts?: {
                                 /** Format: float */
-                                adds?: number;
+                                adds: number;
                                 /** Format: float */
-                                bindings?: number;
+                                bindings: number;
                                 /** Format: float */
-                                paidOrders?: number;
+                                paidOrders: number;
                                 /** Format: float */
-                                plans?: number;
+                                plans: number;
                                 /** Format: float */
-                                questionnaires?: number;
+                                questionnaires: number;
                             };
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            deletedAt?: string | null;
-                            id?: string;
-                            kind?: string;
-                            label?: string | null;
-                            qrCode?: string;
-                            state?: string;
-                            userids?: string[];
+                            deletedAt: string | null;
+                            id: string;
+                            kind: string;
+                            label: string | null;
+                            qrCode: string;
+                            state: string;
+                            userids: string[];
                         }[];
                     };
                 };
@@ -28674,7 +28711,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28689,7 +28726,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28704,7 +28741,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28739,30 +28776,31 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        campaign?: string | null;
-                        channel?: string | null;
+                        campaign: string | null;
+                        channel: string | null;
+                        /** @description in the list only */
                         counts?: {
                             /** Format: float */
-                            adds?: number;
+                            adds: number;
                             /** Format: float */
-                            bindings?: number;
+                            bindings: number;
                             /** Format: float */
-                            paidOrders?: number;
+                            paidOrders: number;
                             /** Format: float */
-                            plans?: number;
+                            plans: number;
                             /** Format: float */
-                            questionnaires?: number;
+                            questionnaires: number;
                         };
                         /** Format: date-time */
-                        createdAt?: string;
+                        createdAt: string;
                         /** Format: date-time */
-                        deletedAt?: string | null;
-                        id?: string;
-                        kind?: string;
-                        label?: string | null;
-                        qrCode?: string;
-                        state?: string;
-                        userids?: string[];
+                        deletedAt: string | null;
+                        id: string;
+                        kind: string;
+                        label: string | null;
+                        qrCode: string;
+                        state: string;
+                        userids: string[];
                     };
                 };
             };
@@ -28773,7 +28811,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28788,7 +28826,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28803,7 +28841,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28818,7 +28856,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28833,7 +28871,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28848,7 +28886,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28863,7 +28901,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28878,7 +28916,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28913,7 +28951,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28928,7 +28966,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28943,7 +28981,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28958,7 +28996,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28973,7 +29011,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -28988,7 +29026,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29026,7 +29064,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29041,7 +29079,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29056,7 +29094,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29071,7 +29109,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29086,7 +29124,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29101,7 +29139,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29131,24 +29169,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        hasMore?: boolean;
-                        items?: {
-                            accountId?: string;
-                            autoMatch?: boolean;
+                        hasMore: boolean;
+                        items: {
+                            accountId: string;
+                            autoMatch: boolean;
                             /** Format: date-time */
-                            boundAt?: string | null;
+                            boundAt: string | null;
                             /** @enum {string|null} */
-                            boundBy?: "code" | "match" | "staff" | null;
-                            client?: {
-                                id?: string;
-                                name?: string | null;
+                            boundBy: "code" | "match" | "staff" | null;
+                            client: {
+                                id: string;
+                                name: string | null;
                             } | null;
-                            contactId?: string;
+                            contactId: string;
                             /** Format: date-time */
-                            lastSeenAt?: string;
-                            name?: string | null;
+                            lastSeenAt: string;
+                            name: string | null;
                         }[];
-                        page?: number;
+                        page: number;
                     };
                 };
             };
@@ -29159,7 +29197,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29174,7 +29212,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29189,7 +29227,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29204,7 +29242,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29238,20 +29276,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accountId?: string;
-                        autoMatch?: boolean;
+                        accountId: string;
+                        autoMatch: boolean;
                         /** Format: date-time */
-                        boundAt?: string | null;
+                        boundAt: string | null;
                         /** @enum {string|null} */
-                        boundBy?: "code" | "match" | "staff" | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        boundBy: "code" | "match" | "staff" | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         } | null;
-                        contactId?: string;
+                        contactId: string;
                         /** Format: date-time */
-                        lastSeenAt?: string;
-                        name?: string | null;
+                        lastSeenAt: string;
+                        name: string | null;
                     };
                 };
             };
@@ -29262,7 +29300,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29277,7 +29315,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29292,7 +29330,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29307,7 +29345,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29322,7 +29360,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29337,7 +29375,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29352,7 +29390,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29367,7 +29405,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29395,20 +29433,20 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        accountId?: string;
-                        autoMatch?: boolean;
+                        accountId: string;
+                        autoMatch: boolean;
                         /** Format: date-time */
-                        boundAt?: string | null;
+                        boundAt: string | null;
                         /** @enum {string|null} */
-                        boundBy?: "code" | "match" | "staff" | null;
-                        client?: {
-                            id?: string;
-                            name?: string | null;
+                        boundBy: "code" | "match" | "staff" | null;
+                        client: {
+                            id: string;
+                            name: string | null;
                         } | null;
-                        contactId?: string;
+                        contactId: string;
                         /** Format: date-time */
-                        lastSeenAt?: string;
-                        name?: string | null;
+                        lastSeenAt: string;
+                        name: string | null;
                     };
                 };
             };
@@ -29419,7 +29457,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29434,7 +29472,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29449,7 +29487,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29464,7 +29502,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29479,7 +29517,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29507,7 +29545,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        clientId?: string;
+                        clientId: string;
                     };
                 };
             };
@@ -29518,7 +29556,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29533,7 +29571,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29548,7 +29586,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29563,7 +29601,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29578,7 +29616,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29606,18 +29644,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        agentConfig?: {
-                            nonceStr?: string;
-                            signature?: string;
-                            timestamp?: number;
+                        agentConfig: {
+                            nonceStr: string;
+                            signature: string;
+                            timestamp: number;
                         };
-                        agentId?: string;
-                        config?: {
-                            nonceStr?: string;
-                            signature?: string;
-                            timestamp?: number;
+                        agentId: string;
+                        config: {
+                            nonceStr: string;
+                            signature: string;
+                            timestamp: number;
                         };
-                        corpId?: string;
+                        corpId: string;
                     };
                 };
             };
@@ -29628,7 +29666,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29643,7 +29681,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29658,7 +29696,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29673,7 +29711,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29688,7 +29726,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29703,7 +29741,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29737,8 +29775,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        staffId?: string;
-                        userid?: string;
+                        staffId: string;
+                        userid: string;
                     };
                 };
             };
@@ -29749,7 +29787,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29764,7 +29802,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29779,7 +29817,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29794,7 +29832,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29809,7 +29847,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29824,7 +29862,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29839,7 +29877,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29877,7 +29915,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29892,7 +29930,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29907,7 +29945,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29922,7 +29960,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29959,7 +29997,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29974,7 +30012,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -29989,7 +30027,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30004,7 +30042,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30019,7 +30057,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30052,7 +30090,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30087,7 +30125,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30102,7 +30140,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30117,7 +30155,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30143,7 +30181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        status?: string;
+                        status: string;
                     };
                 };
             };
@@ -30154,7 +30192,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30187,7 +30225,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30220,7 +30258,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30253,7 +30291,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;
@@ -30268,7 +30306,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        error?: {
+                        error: {
                             code: string;
                             details?: unknown;
                             message: string;

@@ -13,7 +13,7 @@ const PENDING_KEY = 'complaint.pendingRequestId';
 const TEXT_MIN = 5;
 const TEXT_MAX = 1000;
 
-const label = (c: ComplaintCategory | null) => COMPLAINT_CATEGORIES.find((x) => x.value === c)?.label ?? '其他';
+const label = (c: string | null) => COMPLAINT_CATEGORIES.find((x) => x.value === c)?.label ?? '其他';
 const errorOf = (e: unknown): ApiError | undefined => (isApiError(e) ? e : undefined);
 
 /** The kept request id of the complaint being filed (a fresh one when none is pending). */

@@ -7,7 +7,7 @@
  */
 import {
   getDraft, getQuestionnaire, saveDraft, submitQuestionnaire, latestSubmission, pendingSubmissionId, clearPendingSubmissionId,
-  type Answers, type AnswerValue, type Question, type QuestionnaireTemplate, type SubmissionResult,
+  type Answers, type AnswerValue, type Question, type QuestionnaireTemplate, type LatestSubmission, type SubmissionResult,
 } from '../../services/questionnaire';
 import { requireHealthConsent } from '../../services/me';
 import { isApiError, type ApiError } from '../../utils/request';
@@ -40,7 +40,7 @@ const SAVE_TEXT: Record<string, string> = {
   failed: '暂未保存，稍后会再试',
 };
 
-function outcomeOf(r: SubmissionResult): Outcome {
+function outcomeOf(r: LatestSubmission): Outcome {
   const { budgetMinFen: lo, budgetMaxFen: hi } = r.summary;
   const budget = hi !== null && lo !== null && lo !== hi ? `${money(lo)} – ${money(hi)}` : hi !== null ? `${money(hi)} 以内` : '';
   return {

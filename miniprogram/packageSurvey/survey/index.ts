@@ -4,7 +4,7 @@
  * (points once; WeChat chats and Moments are not offered: WeChat forbids rewarding shares).
  * Query: id (a survey; otherwise the client's open surveys, or the only one).
  */
-import { answerSurvey, getSurvey, listSurveys, shareSurvey, SHARE_CHANNELS, type Indicator, type Survey } from '../../services/feedback';
+import { answerSurvey, getSurvey, listSurveys, shareSurvey, SHARE_CHANNELS, type Indicator, type ShareChannel, type Survey } from '../../services/feedback';
 import { date } from '../../utils/format';
 import { isApiError, type ApiError } from '../../utils/request';
 
@@ -167,7 +167,7 @@ Page({
     if (this.data.busy) return;
     this.setData({ busy: true });
     try {
-      const res = await shareSurvey(this.surveyId, e.currentTarget.dataset.channel as string);
+      const res = await shareSurvey(this.surveyId, e.currentTarget.dataset.channel as ShareChannel);
       this.setData({ busy: false, canShare: false, sharedAt: date(res.sharedAt) });
       wx.showToast({ title: res.points > 0 ? `谢谢分享，获得 ${res.points} 积分` : '谢谢分享', icon: 'none', duration: 2500 });
     } catch (err) {

@@ -1,10 +1,11 @@
 import { BIND_REFUSALS } from '../referrals';
 import Joi from 'joi';
+import type { LaunchQuery, LoginInput } from './auth.service';
 
 const text = (max: number) => Joi.string().max(max).allow('', null);
 
 /** The mini-program's launch query on first launch: where the client came from. */
-export const launchSchema = Joi.object({
+export const launchSchema = Joi.object<LaunchQuery | null>({
   referralCode: Joi.string().pattern(/^[A-Za-z0-9]{4,32}$/).allow('', null).description('Referral code from a share link or poster'),
   utmSource: text(64),
   utmMedium: text(64),
@@ -13,7 +14,7 @@ export const launchSchema = Joi.object({
   wecomState: text(64).description('WeCom "contact me" state'),
 }).allow(null);
 
-export const loginBody = Joi.object({
+export const loginBody = Joi.object<Omit<LoginInput, 'ip'>>({
   code: Joi.string().min(1).max(128).required().description('The code from wx.login (single-use, valid 5 minutes)'),
   launch: launchSchema.optional(),
 });
@@ -27,6 +28,6 @@ export const loginResponse = Joi.object({
   }).required(),
   referral: Joi.object({
     bound: Joi.boolean().required(),
-    reason: Joi.string().valid(...BIND_REFUSALS).description('Why the referral code was not bound (the client is registered anyway)'),
-  }).description('Only when the login carried a referral code'),
+    reason: Joi.string().valid(...BIND_REFUSALS).optional().description('Why the referral code was not bound (the client is registered anyway)'),
+  }).optional().description('Only when the login carried a referral code'),
 });

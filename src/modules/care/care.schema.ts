@@ -41,7 +41,9 @@ export const treatmentExportQuery = Joi.object({
   format: exportFormat,
 });
 
-export const recordTreatmentBody = Joi.object({
+export const recordTreatmentBody = Joi.object<{
+  requestId: string; order: string; project: string; doctor?: string; performedAt: string; bodyArea?: string; notes?: string; advice?: string; sessionNo?: number;
+}>({
   requestId: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/, 'key').required()
     .description('The caller\'s key for this recording (a UUID); sent again by a retry or a double click, it records once'),
   order: publicIdSchema.required().description('The paid order the treatment consumes'),

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { idParams, publicIdParam } from '../../shared/http/schemas';
 import { exportFormat } from '../../shared/http/export';
 export { idParams };
+import type { GrantConsentInput, ProfileUpdate } from './clients.types';
 
 /** Client stages: the list lives with the stage service (journey). */
 export { CLIENT_STAGES } from '../journey';
@@ -26,7 +27,7 @@ const isoDate = Joi.string()
 
 const name = Joi.string().min(1).max(32).pattern(/\S/).pattern(PRINTABLE, 'printable');
 
-export const updateProfileBody = Joi.object({
+export const updateProfileBody = Joi.object<ProfileUpdate>({
   name,
   gender: Joi.string().valid(...GENDERS),
   birthDate: isoDate.allow(null),
@@ -35,9 +36,9 @@ export const updateProfileBody = Joi.object({
   .min(1)
   .required();
 
-export const bindPhoneBody = Joi.object({ code: Joi.string().min(1).max(128).required() }).required();
+export const bindPhoneBody = Joi.object<{ code: string }>({ code: Joi.string().min(1).max(128).required() }).required();
 
-export const grantConsentBody = Joi.object({
+export const grantConsentBody = Joi.object<GrantConsentInput>({
   purpose: Joi.string().valid(...CONSENT_PURPOSES).required(),
   policyVersion: Joi.string().min(1).max(32).required(),
   guardianName: Joi.string().min(1).max(32).pattern(/\S/).pattern(PRINTABLE, 'printable')
@@ -46,7 +47,7 @@ export const grantConsentBody = Joi.object({
     .when('purpose', { is: 'guardian', then: Joi.required(), otherwise: Joi.forbidden() }),
 }).required();
 
-export const consentPurposeParams = Joi.object({ purpose: Joi.string().valid(...CONSENT_PURPOSES).required() });
+export const consentPurposeParams = Joi.object<{ purpose: (typeof CONSENT_PURPOSES)[number] }>({ purpose: Joi.string().valid(...CONSENT_PURPOSES).required() });
 
 const healthText = Joi.string().min(1).max(200).pattern(PRINTABLE, 'printable');
 export const medicalBody = Joi.object({
@@ -56,8 +57,8 @@ export const medicalBody = Joi.object({
     .items(
       Joi.object({
         name: healthText.required(),
-        year: Joi.number().integer().min(1900).max(2100),
-        satisfied: Joi.boolean(),
+        year: Joi.number().integer().min(1900).max(2100).optional(),
+        satisfied: Joi.boolean().optional(),
       }),
     )
     .max(50)
@@ -65,7 +66,7 @@ export const medicalBody = Joi.object({
   conditions: Joi.array().items(healthText).max(50).required(),
 }).required();
 
-export const deleteAccountBody = Joi.object({ confirm: Joi.boolean().valid(true).required() }).required();
+export const deleteAccountBody = Joi.object<{ confirm: true }>({ confirm: Joi.boolean().valid(true).required() }).required();
 
 export const staffListQuery = Joi.object({
   phone: Joi.string().pattern(/^\+?[\d\s-]{5,20}$/),
@@ -78,7 +79,7 @@ export const staffListQuery = Joi.object({
 /** The list's filters, without paging: the export is the whole filtered list. */
 export const staffExportQuery = staffListQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
-export const staffUpdateBody = Joi.object({
+export const staffUpdateBody = Joi.object<{ consultantId?: string | null; stage?: (typeof CLIENT_STAGES)[number] }>({
   consultantId: publicIdParam.optional().allow(null),
   stage: Joi.string().valid(...CLIENT_STAGES),
 })

@@ -1,11 +1,12 @@
 import Joi from 'joi';
 import { exportFormat } from '../../shared/http/export';
-import { idParams, pageQuery } from '../../shared/http/schemas';
+import { idParams, pageKeys, pageQuery, type Paging } from '../../shared/http/schemas';
 export { idParams, pageQuery };
 import { TAG_DIMENSIONS } from '../tags';
-import { POST_STATUSES } from './community.entity';
+import { POST_STATUSES, type PostCard } from './community.entity';
+import type { PostInput, PostPatch } from './community.service';
 
-export const listQuery = pageQuery.keys({ status: Joi.string().valid(...POST_STATUSES) });
+export const listQuery = Joi.object<Paging & { status?: (typeof POST_STATUSES)[number] }>({ ...pageKeys, status: Joi.string().valid(...POST_STATUSES) });
 export const postExportQuery = Joi.object({ status: Joi.string().valid(...POST_STATUSES), format: exportFormat });
 
 const PRINTABLE_LINE = /^[^\u0000-\u001f\u007f]*$/;
@@ -36,7 +37,7 @@ export const scheduleSchema = Joi.alternatives().try(
   }),
 );
 
-export const createBody = Joi.object({
+export const createBody = Joi.object<PostInput>({
   title: title.required(),
   text: text.required(),
   imageUrl,
@@ -45,10 +46,10 @@ export const createBody = Joi.object({
   schedule: scheduleSchema.required(),
 }).required();
 
-export const updateBody = Joi.object({ title, text, imageUrl, card, audience: audienceSchema, schedule: scheduleSchema }).min(1).required();
+export const updateBody = Joi.object<PostPatch>({ title, text, imageUrl, card, audience: audienceSchema, schedule: scheduleSchema }).min(1).required();
 
-export const checkBody = Joi.object({ title: Joi.string().max(64).allow(''), text: Joi.string().max(2000).allow('').required(), card: card.optional() }).required();
-export const rejectBody = Joi.object({ reason: Joi.string().min(2).max(500).pattern(/\S/).pattern(PRINTABLE_TEXT, 'printable').required() }).required();
+export const checkBody = Joi.object<{ title?: string; text: string; card?: PostCard | null }>({ title: Joi.string().max(64).allow(''), text: Joi.string().max(2000).allow('').required(), card: card.optional() }).required();
+export const rejectBody = Joi.object<{ reason: string }>({ reason: Joi.string().min(2).max(500).pattern(/\S/).pattern(PRINTABLE_TEXT, 'printable').required() }).required();
 
 const staffRef = Joi.object({ id: Joi.string(), name: Joi.string().allow('') }).allow(null);
 export const complianceView = Joi.object({
@@ -62,8 +63,8 @@ export const postView = Joi.object({
   text: Joi.string(),
   imageUrl: Joi.string().allow(null),
   card: Joi.object({ title: Joi.string(), pagePath: Joi.string() }).allow(null),
-  audience: Joi.object({ roomTopics: Joi.array().items(Joi.string()), tags: Joi.object().pattern(Joi.string(), Joi.array().items(Joi.string())) }),
-  schedule: Joi.object({ kind: Joi.string().valid('once', 'weekly'), at: Joi.date(), weekday: Joi.number().integer(), time: Joi.string() }),
+  audience: Joi.object({ roomTopics: Joi.array().items(Joi.string()).optional(), tags: Joi.object().pattern(Joi.string(), Joi.array().items(Joi.string())).optional() }),
+  schedule: Joi.object({ kind: Joi.string().valid('once', 'weekly'), at: Joi.date().optional(), weekday: Joi.number().integer().optional(), time: Joi.string().optional() }),
   status: Joi.string().valid(...POST_STATUSES),
   compliance: complianceView.allow(null),
   reviewNote: Joi.string().allow(null),
@@ -80,7 +81,7 @@ export const postsResponse = Joi.object({ items: Joi.array().items(postView), pa
 export const deliveriesResponse = Joi.object({
   items: Joi.array().items(Joi.object({
     occurrence: Joi.string(),
-    target: Joi.object({ kind: Joi.string().valid('room_topic', 'client'), topic: Joi.string(), clientId: Joi.string().allow(null) }),
+    target: Joi.object({ kind: Joi.string().valid('room_topic', 'client'), topic: Joi.string().optional(), clientId: Joi.string().allow(null).optional() }),
     status: Joi.string(),
     channel: Joi.string().allow(null),
     sentAt: Joi.date().allow(null),

@@ -2,7 +2,8 @@ import Joi from 'joi';
 import { idParams, pageQuery, publicIdParam, publicIdSchema } from '../../shared/http/schemas';
 import { exportFormat } from '../../shared/http/export';
 export { idParams, pageQuery };
-import { APPOINTMENT_KINDS, APPOINTMENT_STATUSES, PLAN_STATUSES } from './consultations.entity';
+import { APPOINTMENT_KINDS, APPOINTMENT_STATUSES, PLAN_STATUSES, type AppointmentKind } from './consultations.entity';
+import type { PlanContent } from './consultations.plans';
 
 
 
@@ -40,13 +41,13 @@ const planContent = {
   recoveryDays: Joi.number().integer().min(0).max(365).required(),
 };
 
-export const createPlanBody = Joi.object({ ...planContent, responseId: publicIdParam.optional() }).required();
-export const revisePlanBody = Joi.object(planContent).required();
-export const revisionQuery = Joi.object({ revision: Joi.number().integer().min(1).max(100000) });
+export const createPlanBody = Joi.object<PlanContent & { responseId?: string }>({ ...planContent, responseId: publicIdParam.optional() }).required();
+export const revisePlanBody = Joi.object<PlanContent>(planContent).required();
+export const revisionQuery = Joi.object<{ revision?: number }>({ revision: Joi.number().integer().min(1).max(100000) });
 
 const revisionRef = Joi.number().integer().min(1).max(100000).required();
-export const changeRequestBody = Joi.object({ revision: revisionRef, comment: text(1000).required() }).required();
-export const acceptBody = Joi.object({
+export const changeRequestBody = Joi.object<{ revision: number; comment: string }>({ revision: revisionRef, comment: text(1000).required() }).required();
+export const acceptBody = Joi.object<{ revision: number; appointment: { at: string; kind: AppointmentKind; note?: string } }>({
   revision: revisionRef,
   appointment: Joi.object({
     at: instant.required(),
@@ -56,16 +57,16 @@ export const acceptBody = Joi.object({
 }).required();
 
 const kind = Joi.string().valid(...APPOINTMENT_KINDS);
-export const requestAppointmentBody = Joi.object({
+export const requestAppointmentBody = Joi.object<{ at: string; note?: string; kind: AppointmentKind; doctor?: string }>({
   at: instant.required(), note: text(200), kind: kind.default('consultation'), doctor: publicIdSchema.description('a doctor from the slots offered'),
 }).required();
-export const createAppointmentBody = Joi.object({
+export const createAppointmentBody = Joi.object<{ client: string; kind: AppointmentKind; doctor: string; at: string; note?: string }>({
   client: publicIdParam, kind: kind.required(), doctor: publicIdParam, at: instant.required(), note: text(200),
 }).required();
-export const confirmAppointmentBody = Joi.object({ doctor: publicIdSchema.description('names the doctor of a request made without one') });
-export const moveAppointmentBody = Joi.object({ at: instant.required(), doctor: publicIdSchema.description('another doctor (default: the same)'), reason: text(200) }).required();
-export const cancelAppointmentBody = Joi.object({ reason: text(200) });
-export const completeAppointmentBody = Joi.object({
+export const confirmAppointmentBody = Joi.object<{ doctor?: string }>({ doctor: publicIdSchema.description('names the doctor of a request made without one') });
+export const moveAppointmentBody = Joi.object<{ at: string; doctor?: string; reason?: string }>({ at: instant.required(), doctor: publicIdSchema.description('another doctor (default: the same)'), reason: text(200) }).required();
+export const cancelAppointmentBody = Joi.object<{ reason?: string }>({ reason: text(200) });
+export const completeAppointmentBody = Joi.object<{ order?: string; project?: string; notes?: string; advice?: string }>({
   order: publicIdSchema.description('a procedure: the order that paid for it (its treatment is recorded)'),
   project: publicIdSchema.description('a procedure: the project treated'),
   notes: text(2000),
@@ -78,16 +79,16 @@ export const staffAppointmentsQuery = Joi.object({
   doctor: publicIdSchema,
 });
 export const staffAppointmentsExportQuery = staffAppointmentsQuery.keys({ format: exportFormat });
-export const slotsQuery = Joi.object({ date: isoDate.required(), kind: kind.default('consultation'), doctor: publicIdSchema });
+export const slotsQuery = Joi.object<{ date: string; kind: AppointmentKind; doctor?: string }>({ date: isoDate.required(), kind: kind.default('consultation'), doctor: publicIdSchema });
 const hhmm = Joi.string().pattern(/^([01]\d|2[0-3]):[0-5]\d$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });
 const until = Joi.string().pattern(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/).messages({ 'string.pattern.base': '{{#label}} must be a time as HH:MM' });
 const range = { from: hhmm.required(), until: until.required() };
-export const scheduleBody = Joi.object({
+export const scheduleBody = Joi.object<{ slotCapacity: number; week: { weekday: number; from: string; until: string }[] }>({
   slotCapacity: Joi.number().integer().min(1).max(50).required(),
   week: Joi.array().items(Joi.object({ weekday: Joi.number().integer().min(1).max(7).required(), ...range })).max(70).required(),
 }).required();
-export const exceptionBody = Joi.object({ hours: Joi.array().items(Joi.object(range)).max(10).required() }).required();
-export const exceptionParams = Joi.object({ id: publicIdParam, date: isoDate.required() });
+export const exceptionBody = Joi.object<{ hours: { from: string; until: string }[] }>({ hours: Joi.array().items(Joi.object(range)).max(10).required() }).required();
+export const exceptionParams = Joi.object<{ id: string; date: string }>({ id: publicIdParam, date: isoDate.required() });
 export const reportQuery = Joi.object({ from: isoDate, to: isoDate });
 
 export const metricsQuery = Joi.object({
@@ -99,23 +100,23 @@ export const metricsQuery = Joi.object({
 // ---------------------------------------------------------------- responses (for the document)
 
 const staffRef = Joi.object({ id: Joi.string(), name: Joi.string() });
-const optionView = Joi.object({ projectCodes: Joi.array().items(Joi.string()), description: Joi.string() });
+const optionView = Joi.object({ projectCodes: Joi.array().items(Joi.string()).optional(), description: Joi.string() });
 const revisionView = Joi.object({
   revision: Joi.number().integer(),
-  options: Joi.object({ surgical: optionView, nonSurgical: optionView }),
+  options: Joi.object({ surgical: optionView.optional(), nonSurgical: optionView.optional() }),
   priceMinFen: Joi.number().integer(),
   priceMaxFen: Joi.number().integer(),
   recoveryDays: Joi.number().integer(),
   analysis: Joi.object({ reasonableness: Joi.string(), feasibility: Joi.string(), risk: Joi.string(), expectationMatch: Joi.string() })
-    .allow(null).description('doctors and the director only; absent for other roles and for the client'),
-  riskPlan: Joi.string().allow(null).description('doctors, the director and the client; absent for other staff'),
+    .allow(null).optional().description('doctors and the director only; absent for other roles and for the client'),
+  riskPlan: Joi.string().allow(null).optional().description('doctors, the director and the client; absent for other staff'),
   createdAt: Joi.date(),
   proposedAt: Joi.date().allow(null),
 });
 const changeRequestView = Joi.object({
   id: Joi.string(),
   revision: Joi.number().integer(),
-  comment: Joi.string().allow(null).description('the client, doctors and the director; absent for other staff (it may hold health details); null once erased'),
+  comment: Joi.string().allow(null).optional().description('the client, doctors and the director; absent for other staff (it may hold health details); null once erased'),
   createdAt: Joi.date(),
 });
 const status = Joi.string().valid(...PLAN_STATUSES);
@@ -153,6 +154,7 @@ export const staffPlansResponse = Joi.object({ items: Joi.array().items(Joi.obje
 export const clientPlansResponse = Joi.object({ items: Joi.array().items(Joi.object({ ...summary, doctor: Joi.object({ name: Joi.string() }).allow(null) })) });
 export const clientPlanView = Joi.object({
   ...summary,
+  priceMinFen: Joi.forbidden(), priceMaxFen: Joi.forbidden(), // one plan's prices are its revision's
   doctor: Joi.object({ name: Joi.string() }).allow(null),
   revision: revisionView.keys({ analysis: Joi.forbidden() }),
   revisions: Joi.array().items(Joi.object({ revision: Joi.number().integer(), proposedAt: Joi.date().allow(null) })),
@@ -181,7 +183,7 @@ export const staffAppointmentView = appointmentView.keys({
   confirmedBy: staffRef.allow(null),
   events: Joi.array().items(Joi.object({
     action: Joi.string(), from: Joi.date().allow(null), to: Joi.date().allow(null), actorType: Joi.string(), reason: Joi.string().allow(null), at: Joi.date(),
-  })),
+  })).optional().description('the change history: GET /api/staff/appointments/:id only'),
 });
 export const staffAppointmentsResponse = Joi.object({ from: Joi.string(), to: Joi.string(), items: Joi.array().items(staffAppointmentView) });
 
@@ -221,14 +223,14 @@ export const intentLetterView = Joi.object({
     planId: Joi.string(),
     revision: Joi.number().integer(),
     doctor: Joi.object({ name: Joi.string() }).allow(null),
-    options: Joi.object({ surgical: optionView, nonSurgical: optionView }),
+    options: Joi.object({ surgical: optionView.optional(), nonSurgical: optionView.optional() }),
     priceMinFen: Joi.number().integer(),
     priceMaxFen: Joi.number().integer(),
     recoveryDays: Joi.number().integer(),
     riskPlan: Joi.string().allow(null),
     proposedAt: Joi.string().allow(null),
     confirmedAt: Joi.string(),
-    appointment: Joi.object({ id: Joi.string(), kind: Joi.string(), at: Joi.string(), durationMinutes: Joi.number().integer() }),
+    appointment: Joi.object({ id: Joi.string(), kind: Joi.string().valid(...APPOINTMENT_KINDS), at: Joi.string(), durationMinutes: Joi.number().integer() }),
   }).allow(null).description('the frozen copy of what the client accepted'),
   appointment: appointmentView.allow(null).description('the appointment as it is now'),
 });

@@ -1,14 +1,14 @@
 import Joi from 'joi';
-import { idParams, pageQuery, publicIdParam } from '../../shared/http/schemas';
+import { idParams, pageKeys, pageQuery, publicIdParam, type Paging } from '../../shared/http/schemas';
 import { STAFF_SENDS } from './contacts.service';
 export { idParams, pageQuery };
 
 // Puppet contact ids differ by puppet (WeCom external user ids, wxid_…, cuids): a safe, bounded shape.
 const contactIdParam = Joi.string().pattern(/^[A-Za-z0-9@._:-]{1,64}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid contact id' });
 
-export const contactParams = Joi.object({ contactId: contactIdParam });
-export const contactsQuery = pageQuery.keys({ bound: Joi.boolean().description('false: only unlinked contacts; true: only linked ones') });
-export const bindBody = Joi.object({ clientId: publicIdParam }).required();
+export const contactParams = Joi.object<{ contactId: string }>({ contactId: contactIdParam });
+export const contactsQuery = Joi.object<Paging & { bound?: boolean }>({ ...pageKeys, bound: Joi.boolean().description('false: only unlinked contacts; true: only linked ones') });
+export const bindBody = Joi.object<{ clientId: string }>({ clientId: publicIdParam }).required();
 
 export const bindingCodeResponse = Joi.object({
   code: Joi.string(),
@@ -41,6 +41,6 @@ export const messagesResponse = Joi.object({
 });
 
 /** What the sidebar sends a client (see ContactsService.sendToClient). */
-export const sendBody = Joi.object({ what: Joi.string().valid(...STAFF_SENDS).required() }).required();
+export const sendBody = Joi.object<{ what: (typeof STAFF_SENDS)[number] }>({ what: Joi.string().valid(...STAFF_SENDS).required() }).required();
 /** queued=false: the same was sent to this client today already. */
 export const sendResponse = Joi.object({ queued: Joi.boolean() });

@@ -5,7 +5,7 @@ import { IMPORT_STATUSES } from './impex.entity';
 
 export { idParams };
 
-export const uploadQuery = Joi.object({
+export const uploadQuery = Joi.object<{ kind: (typeof IMPORT_KINDS)[number]; filename: string; sourceSystem: string }>({
   kind: Joi.string().valid(...IMPORT_KINDS).required(),
   filename: Joi.string().min(1).max(255).pattern(/^[^\u0000-\u001f\u007f/\\]+$/, 'file name').required(),
   sourceSystem: Joi.string().min(1).max(32).pattern(/^[A-Za-z0-9_.-]+$/, 'source system id').default('legacy')
@@ -15,7 +15,7 @@ export const uploadQuery = Joi.object({
 /** Field key → 0-based column index. */
 const mapping = Joi.object().pattern(Joi.string().max(32), Joi.number().integer().min(0).max(1000));
 
-export const startBody = Joi.object({ mapping: mapping.description('field key → 0-based column; default: the last mapping (first: guessed from the headers)') }).required();
+export const startBody = Joi.object<{ mapping?: Record<string, number> }>({ mapping: mapping.description('field key → 0-based column; default: the last mapping (first: guessed from the headers)') }).required();
 
 const problem = Joi.object({ line: Joi.number().integer(), column: Joi.string().allow(null), reason: Joi.string() });
 const counts = Joi.object({ created: Joi.number().integer(), matched: Joi.number().integer(), unchanged: Joi.number().integer(), failed: Joi.number().integer() });

@@ -9,7 +9,7 @@ const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 // Up to ¥10 billion in fen: far above any real month of advertising, well inside a JS safe integer.
 const fen = Joi.number().integer().min(0).max(1_000_000_000_000);
 
-export const addSpendBody = Joi.object({
+export const addSpendBody = Joi.object<{ channel: string; month: string; campaign?: string | null; amountFen: number; note?: string | null }>({
   channel: Joi.string().min(1).max(64).pattern(/^[a-z0-9_]+$/, 'channel id').required(),
   month: month.required(),
   campaign: Joi.string().min(1).max(128).pattern(PRINTABLE, 'printable').allow(null),
@@ -17,7 +17,7 @@ export const addSpendBody = Joi.object({
   note: Joi.string().max(200).pattern(PRINTABLE, 'printable').allow(null, ''),
 }).required();
 
-export const correctSpendBody = Joi.object({
+export const correctSpendBody = Joi.object<{ amountFen: number; reason: string }>({
   amountFen: fen.required().description('the right amount of the corrected entry; the difference is recorded as a new entry'),
   reason: Joi.string().min(1).max(200).pattern(/\S/).pattern(PRINTABLE, 'printable').required(),
 }).required();

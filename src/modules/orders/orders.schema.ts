@@ -3,6 +3,7 @@ import { exportFormat } from '../../shared/http/export';
 import { idParams, publicIdParam, publicIdSchema } from '../../shared/http/schemas';
 export { idParams };
 import { FOLLOWUP_PLANS, ORDER_STATUSES, PROJECT_CATEGORIES } from './orders.entity';
+import type { ProjectInput, ProjectPatch, RecordOrderInput } from './orders.service';
 
 
 const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
@@ -22,9 +23,9 @@ const repurchaseLeadDays = Joi.number().integer().min(1).max(365).allow(null)
 const followupPlan = Joi.string().valid(...FOLLOWUP_PLANS).allow(null).description('null: the plan of the project\'s category');
 const followupEachSession = Joi.boolean().description('a course: each later session restarts the follow-up plan');
 
-export const projectListQuery = Joi.object({ active: Joi.boolean() });
+export const projectListQuery = Joi.object<{ active?: boolean }>({ active: Joi.boolean() });
 
-export const createProjectBody = Joi.object({
+export const createProjectBody = Joi.object<ProjectInput>({
   code: projectCode.required(),
   name: projectName.required(),
   category: Joi.string().valid(...PROJECT_CATEGORIES).required(),
@@ -38,7 +39,7 @@ export const createProjectBody = Joi.object({
 }).required();
 
 // The code is the project's stable name: not changeable.
-export const updateProjectBody = Joi.object({
+export const updateProjectBody = Joi.object<ProjectPatch>({
   name: projectName,
   category: Joi.string().valid(...PROJECT_CATEGORIES),
   listPriceFen: Joi.number().integer().min(0).max(MAX_FEN),
@@ -71,7 +72,7 @@ const orderItemBody = Joi.object({
   amountFen: Joi.number().integer().min(1).max(MAX_FEN).required().description('what was paid for this project, in fen'),
 }).xor('projectId', 'projectCode');
 
-export const recordOrderBody = Joi.object({
+export const recordOrderBody = Joi.object<RecordOrderInput>({
   orderNo: externalNo.required().description('the cashier system\'s order number: the same number with the same content replays'),
   clientId: publicIdParam,
   doctorId: publicIdParam.description('an active staff member with the doctor role'),
@@ -91,13 +92,13 @@ export const orderListQuery = Joi.object({
 /** The list's filters, without paging: the export is the whole filtered list. */
 export const orderExportQuery = orderListQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
-export const refundBody = Joi.object({
+export const refundBody = Joi.object<{ refundNo: string; amountFen: number; reason: string }>({
   refundNo: externalNo.required().description('unique per refund: the same number with the same content replays'),
   amountFen: Joi.number().integer().min(1).max(MAX_FEN).required(),
   reason: Joi.string().min(2).max(255).pattern(/\S/).pattern(PRINTABLE, 'printable').required(),
 }).required();
 
-export const voidBody = Joi.object({
+export const voidBody = Joi.object<{ reason: string }>({
   reason: Joi.string().min(2).max(255).pattern(/\S/).pattern(PRINTABLE, 'printable').required(),
 }).required();
 

@@ -2,7 +2,7 @@ import Joi from 'joi';
 import { idParams, publicIdParam } from '../../shared/http/schemas';
 export { idParams };
 
-export const uploadQuery = Joi.object({
+export const uploadQuery = Joi.object<{ treatment: string; step: string }>({
   treatment: publicIdParam,
   step: Joi.string().pattern(/^[a-z0-9_]{1,32}$/).required(),
 });

@@ -6,7 +6,7 @@ export { idParams, pageQuery };
 export const requestId = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required();
 
 
-export const adjustBody = Joi.object({
+export const adjustBody = Joi.object<{ delta: number; reason: string; requestId: string }>({
   delta: Joi.number().integer().min(-1_000_000).max(1_000_000).invalid(0).required(),
   reason: Joi.string().min(2).max(128).pattern(/\S/).pattern(/^[^\u0000-\u001f\u007f]*$/, 'printable').required(),
   requestId,

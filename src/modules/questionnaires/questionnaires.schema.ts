@@ -3,9 +3,10 @@ import { idParams, publicIdParam, publicIdSchema } from '../../shared/http/schem
 import { exportFormat } from '../../shared/http/export';
 export { idParams };
 import { LEAD_GRADES, QUESTION_TYPES, RISK_LEVELS } from './questionnaires.definition';
+import type { AnswerValue } from './questionnaires.answers';
 
 const code = Joi.string().pattern(/^[a-z][a-z0-9_-]{1,31}$/).messages({ 'string.pattern.base': '{{#label}} must be 2–32 lower-case letters, digits, _ or -' });
-export const codeParams = Joi.object({ code: code.required() });
+export const codeParams = Joi.object<{ code: string }>({ code: code.required() });
 
 /**
  * Answers by question id. Only the envelope is checked here; what each answer must be comes from
@@ -18,13 +19,13 @@ const answers = Joi.object()
   )
   .max(300);
 
-export const draftBody = Joi.object({
+export const draftBody = Joi.object<{ versionId: string; answers: Record<string, AnswerValue | null>; revision?: number }>({
   versionId: publicIdParam,
   answers: answers.required(),
   revision: Joi.number().integer().min(0).description('the revision this save builds on; a newer one on the server → 409 QUESTIONNAIRE_DRAFT_CONFLICT'),
 }).required();
 
-export const submitBody = Joi.object({
+export const submitBody = Joi.object<{ submissionId: string; versionId: string; answers: Record<string, AnswerValue | null> }>({
   submissionId: Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required().description('client-generated; a retry with the same id returns the same result'),
   versionId: publicIdParam,
   answers: answers.required(),
@@ -33,14 +34,14 @@ export const submitBody = Joi.object({
 // A definition is checked in full by the service (structure and meaning), so its errors name the reason.
 const definition = Joi.object().unknown(true).description('sections, questions and rules; see questionnaires.definition.ts');
 
-export const createTemplateBody = Joi.object({
+export const createTemplateBody = Joi.object<{ code: string; definition: Record<string, unknown> }>({
   code: code.required(),
   definition: definition.required(),
 }).required();
-export const newVersionBody = Joi.object({
+export const newVersionBody = Joi.object<{ fromVersionId?: string }>({
   fromVersionId: publicIdSchema.description('copy this version (default: the published one, else the newest)'),
 }).required();
-export const updateVersionBody = Joi.object({ definition: definition.required() }).required();
+export const updateVersionBody = Joi.object<{ definition: Record<string, unknown> }>({ definition: definition.required() }).required();
 
 export const leadsQuery = Joi.object({
   grade: Joi.array().items(Joi.string().valid(...LEAD_GRADES)).single().max(4),
@@ -56,22 +57,22 @@ export const leadsQuery = Joi.object({
 export const leadsExportQuery = leadsQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
 // Answers, for the OpenAPI document.
-const option = Joi.object({ value: Joi.string(), label: Joi.string(), none: Joi.boolean() }).unknown(true);
+const option = Joi.object({ value: Joi.string(), label: Joi.string(), none: Joi.boolean().optional() }).unknown(true);
 const question = Joi.object({
-  id: Joi.string(), type: Joi.string().valid(...QUESTION_TYPES), title: Joi.string(), required: Joi.boolean(), sensitive: Joi.boolean(),
-  options: Joi.array().items(option), showIf: Joi.object().unknown(true),
+  id: Joi.string(), type: Joi.string().valid(...QUESTION_TYPES), title: Joi.string(), required: Joi.boolean().optional(), sensitive: Joi.boolean().optional(),
+  options: Joi.array().items(option).optional(), showIf: Joi.object().unknown(true).optional(),
 }).unknown(true);
 export const clientTemplateResponse = Joi.object({
   code: Joi.string(),
   versionId: Joi.string(),
   version: Joi.number().integer(),
   title: Joi.string(),
-  intro: Joi.string(),
+  intro: Joi.string().optional(),
   healthConsentRequired: Joi.boolean(),
-  sections: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), description: Joi.string(), sensitive: Joi.boolean(), questions: Joi.array().items(question) })),
+  sections: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), description: Joi.string().optional(), sensitive: Joi.boolean().optional(), questions: Joi.array().items(question) })),
 });
-// Any question id, any answer (unknown keys: a pattern of Joi.any() would be written as "no keys allowed").
-const answersView = Joi.object().unknown(true);
+// Any question id; the kept answers (empty ones are dropped when saved).
+const answersView = Joi.object().pattern(Joi.string(), Joi.alternatives(Joi.string(), Joi.number(), Joi.array().items(Joi.string())));
 export const draftResponse = Joi.object({
   versionId: Joi.string(),
   answers: answersView,
@@ -148,7 +149,7 @@ export const staffResponseView = Joi.object({
     id: Joi.string(), title: Joi.string(), sensitive: Joi.boolean(),
     answers: Joi.array().items(Joi.object({ id: Joi.string(), title: Joi.string(), type: Joi.string(), value: Joi.any(), display: Joi.any() })),
   })),
-  safetyFlags: Joi.array().items(flagView.keys({ severity: Joi.string().valid('caution', 'contraindication') })).description('doctors and the director only'),
-  healthErased: Joi.boolean().description('the client withdrew the health consent; health answers and safety flags are gone'),
-  redacted: Joi.array().items(Joi.string()).description('what this role may not see (health answers, safety flags)'),
+  safetyFlags: Joi.array().items(flagView.keys({ severity: Joi.string().valid('caution', 'contraindication') })).optional().description('doctors and the director only'),
+  healthErased: Joi.boolean().optional().description('the client withdrew the health consent; health answers and safety flags are gone'),
+  redacted: Joi.array().items(Joi.string()).optional().description('what this role may not see (health answers, safety flags)'),
 });

@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { idParams, pageQuery, publicIdSchema } from '../../shared/http/schemas';
 import { exportFormat } from '../../shared/http/export';
 import { BENEFIT_KINDS } from './rewards.entity';
+import type { RedeemInput, RewardItemInput, RewardItemPatch } from './rewards.service';
 export { idParams, pageQuery };
 
 /** A client-generated UUID that makes a retried redemption harmless. */
@@ -14,7 +15,7 @@ const description = Joi.string().max(1000).allow('');
 // Bodies are validated without conversion, so an ISO string becomes a Date here, explicitly.
 const instant = Joi.string().isoDate().custom((v: string) => new Date(v));
 
-export const createItemBody = Joi.object({
+export const createItemBody = Joi.object<RewardItemInput>({
   kind: Joi.string().valid(...KINDS).required(),
   title: title.required(),
   description,
@@ -26,7 +27,7 @@ export const createItemBody = Joi.object({
   active: Joi.boolean(),
 }).required();
 
-export const updateItemBody = Joi.object({
+export const updateItemBody = Joi.object<RewardItemPatch>({
   kind: Joi.string().valid(...KINDS),
   title,
   description,
@@ -44,9 +45,9 @@ export const updateItemBody = Joi.object({
   .min(1)
   .required();
 
-export const redeemBody = Joi.object({ requestId }).required();
-export const voucherCodeQuery = Joi.object({ code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required() });
-export const redeemCodeBody = Joi.object({
+export const redeemBody = Joi.object<{ requestId: string }>({ requestId }).required();
+export const voucherCodeQuery = Joi.object<{ code: string }>({ code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required() });
+export const redeemCodeBody = Joi.object<RedeemInput & { code: string }>({
   code: Joi.string().trim().pattern(/^[2-9A-HJKMNP-Za-hjkmnp-z]{10}$/, 'voucher code').required(),
   orderAmountFen: Joi.number().integer().min(0).max(100_000_000).description('the order amount in fen; a percent-off voucher needs it (the discount is rounded down to the fen, then capped)'),
   projectId: Joi.string().max(64).description('public id of the project the voucher is used on; a voucher limited to projects needs it'),

@@ -1,5 +1,6 @@
 import Joi from 'joi';
 import { STAFF_ROLES } from './staff.entity';
+import type { StaffRole } from '../../shared/roles';
 import { commonPasswordReason } from './staff.passwords';
 
 export const PASSWORD_MIN_LENGTH = 10;
@@ -27,7 +28,7 @@ const password = Joi.string()
 
 const otp = Joi.string().pattern(/^\d{6}$/, '6 digits');
 
-export const loginBody = Joi.object({
+export const loginBody = Joi.object<{ username: string; password: string; otp?: string; recoveryCode?: string }>({
   // No pattern here: an unknown or malformed username gets the same answer as a wrong password.
   username: Joi.string().min(1).max(64).required(),
   password: Joi.string().min(1).max(128).required(),
@@ -35,33 +36,33 @@ export const loginBody = Joi.object({
   recoveryCode: Joi.string().min(1).max(32).description('a single-use recovery code, instead of otp'),
 }).oxor('otp', 'recoveryCode');
 
-export const totpCodeBody = Joi.object({ otp: otp.required() });
+export const totpCodeBody = Joi.object<{ otp: string }>({ otp: otp.required() });
 
-export const createStaffBody = Joi.object({
+export const createStaffBody = Joi.object<{ username: string; displayName: string; role: StaffRole; password: string }>({
   username: Joi.string().pattern(/^[A-Za-z0-9_.-]{3,64}$/, 'letters, digits, . _ -').required(),
   displayName: displayName.required(),
   role: role.required(),
   password: password.required(),
 });
 
-export const changePasswordBody = Joi.object({
+export const changePasswordBody = Joi.object<{ currentPassword: string; newPassword: string }>({
   currentPassword: Joi.string().min(1).max(128).required(),
   newPassword: password.invalid(Joi.ref('currentPassword')).messages({ 'any.invalid': '{{#label}} must differ from the current password' }).required(),
 });
 
-export const resetPasswordBody = Joi.object({
+export const resetPasswordBody = Joi.object<{ newPassword: string }>({
   newPassword: password.required(),
 });
 
-export const updateStaffBody = Joi.object({
+export const updateStaffBody = Joi.object<{ displayName?: string; role?: StaffRole; active?: boolean }>({
   displayName,
   role,
   active: Joi.boolean(),
 }).min(1);
 
-export const staffIdParams = Joi.object({ id: publicIdSchema.required() });
+export const staffIdParams = Joi.object<{ id: string }>({ id: publicIdSchema.required() });
 
-export const listStaffQuery = Joi.object({
+export const listStaffQuery = Joi.object<{ role?: StaffRole; active?: boolean }>({
   role,
   active: Joi.boolean(),
 });
@@ -100,10 +101,10 @@ export const loginResponse = Joi.object({
   token: Joi.string(),
   expiresIn: Joi.number().integer().description('seconds'),
   staff: staffSummaryView,
-  totpEnrolmentRequired: Joi.boolean().valid(true).description('present when the role must have TOTP and has none: the session may only enrol it'),
+  totpEnrolmentRequired: Joi.boolean().valid(true).optional().description('present when the role must have TOTP and has none: the session may only enrol it'),
 });
 
 export const staffListResponse = Joi.object({ items: Joi.array().items(staffView) });
-export const colleaguesQuery = Joi.object({ role });
+export const colleaguesQuery = Joi.object<{ role?: StaffRole }>({ role });
 export const colleaguesResponse = Joi.object({ items: Joi.array().items(Joi.object({ id: Joi.string(), displayName: Joi.string(), role })) });
 export const revokeResponse = Joi.object({ revoked: Joi.number().integer() });

@@ -8,8 +8,8 @@ const requestId = Joi.string().guid({ version: ['uuidv4', 'uuidv7'] }).required(
 // Up to ¥1,000,000 in fen: far above any order, far below int overflow.
 const amountFen = Joi.number().integer().min(1).max(100_000_000).required();
 
-export const payBody = Joi.object({ amountFen, requestId }).required();
-export const convertBody = Joi.object({ amountFen, requestId }).required();
+export const payBody = Joi.object<{ amountFen: number; requestId: string }>({ amountFen, requestId }).required();
+export const convertBody = Joi.object<{ amountFen: number; requestId: string }>({ amountFen, requestId }).required();
 
 const entryView = Joi.object({
   deltaFen: Joi.number().integer(),

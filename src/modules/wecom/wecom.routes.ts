@@ -20,7 +20,7 @@ const signedQuery = {
 const wayView = Joi.object({
   id: Joi.string(), kind: Joi.string(), state: Joi.string(), label: Joi.string().allow(null), channel: Joi.string().allow(null), campaign: Joi.string().allow(null),
   userids: Joi.array().items(Joi.string()), qrCode: Joi.string(), createdAt: Joi.date(), deletedAt: Joi.date().allow(null),
-  counts: Joi.object({ adds: Joi.number(), bindings: Joi.number(), questionnaires: Joi.number(), plans: Joi.number(), paidOrders: Joi.number() }),
+  counts: Joi.object({ adds: Joi.number(), bindings: Joi.number(), questionnaires: Joi.number(), plans: Joi.number(), paidOrders: Joi.number() }).optional().description('in the list only'),
 });
 const publicIdSchema = Joi.string().pattern(/^[A-Za-z0-9_-]{10,32}$/);
 const WAY_STAFF = ['director', 'consultant'] as const;

@@ -1,10 +1,11 @@
 import Joi from 'joi';
 import { exportFormat } from '../../shared/http/export';
 import { STAFF_ROLES } from '../staff';
+import type { StaffRole } from '../../shared/roles';
 
 const PRINTABLE = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/;
 
-export const idParams = Joi.object({
+export const idParams = Joi.object<{ id: string }>({
   id: Joi.string().pattern(/^[A-Za-z0-9_-]{22}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid id' }),
 });
 
@@ -18,7 +19,7 @@ export const tasksQuery = Joi.object({
 /** The task list's file: the list's filters, no paging. */
 export const tasksExportQuery = tasksQuery.fork(['page', 'pageSize'], (f) => f.forbidden()).keys({ format: exportFormat });
 
-export const completeBody = Joi.object({
+export const completeBody = Joi.object<{ note?: string }>({
   note: Joi.string().max(500).pattern(PRINTABLE, 'printable').allow(''),
 }).required();
 
@@ -40,7 +41,7 @@ export const taskView = Joi.object({
 export const tasksResponse = Joi.object({ items: Joi.array().items(taskView), page: Joi.number().integer(), hasMore: Joi.boolean() });
 
 /** A task about a client, from the sidebar; requestId makes a double tap create one task. */
-export const clientTaskBody = Joi.object({
+export const clientTaskBody = Joi.object<{ requestId: string; title: string; details?: string; dueAt?: string; assigneeRole?: StaffRole }>({
   requestId: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/).required().messages({ 'string.pattern.base': '{{#label}} is not a valid request id' }),
   title: Joi.string().max(200).pattern(/\S/, 'not blank').pattern(PRINTABLE, 'printable').required(),
   details: Joi.string().max(1000).pattern(PRINTABLE, 'printable').allow(''),

@@ -5,6 +5,7 @@ import { statusOf } from '../errors';
 
 const errorBody = {
   type: 'object',
+  required: ['error'],
   properties: {
     error: {
       type: 'object',
@@ -27,6 +28,8 @@ function nullableIntoBranches(s: unknown): unknown {
   for (const [k, v] of Object.entries(s as JsonSchema)) out[k] = nullableIntoBranches(v);
   // `.valid(…).allow(null)`: OpenAPI 3.0 needs null among the enum values as well as `nullable`.
   if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+  // `.unknown(true)`: other keys are allowed; said outright, or openapi-typescript types the object as having no other keys.
+  if (out.type === 'object' && out.additionalProperties === undefined) out.additionalProperties = true;
   if (out.nullable === true && Array.isArray(out.anyOf) && out.type === undefined) {
     out.anyOf = (out.anyOf as JsonSchema[]).map((b) => ({ ...b, nullable: true }));
     delete out.nullable;
@@ -37,6 +40,43 @@ function nullableIntoBranches(s: unknown): unknown {
 /** The OpenAPI schema of a joi schema. */
 function schemaOf(schema: Joi.Schema): unknown {
   return nullableIntoBranches(j2s(schema).swagger);
+}
+
+type Description = { flags?: { presence?: string }; keys?: Record<string, Description>; items?: Description[]; [k: string]: unknown };
+type Branch = { schema?: Description; then?: Description; otherwise?: Description; switch?: Branch[]; rule?: Description; [k: string]: unknown };
+
+/**
+ * A joi description whose object keys are required unless their schema says otherwise
+ * (`.optional()`, `.forbidden()`): joi's describe() names a key's presence only where it was set.
+ */
+function keysRequired(d: Description): Description {
+  const out: Description = { ...d };
+  if (d.keys) {
+    out.keys = Object.fromEntries(Object.entries(d.keys).map(([k, child]) => {
+      const c = keysRequired(child);
+      return [k, c.flags?.presence ? c : { ...c, flags: { ...c.flags, presence: 'required' } }];
+    }));
+  }
+  if (d.items) out.items = d.items.map(keysRequired);
+  const branch = (b: Branch): Branch => ({
+    ...b,
+    ...(b.schema ? { schema: keysRequired(b.schema) } : {}),
+    ...(b.then ? { then: keysRequired(b.then) } : {}),
+    ...(b.otherwise ? { otherwise: keysRequired(b.otherwise) } : {}),
+    ...(b.rule ? { rule: keysRequired(b.rule) } : {}),
+    ...(b.switch ? { switch: b.switch.map(branch) } : {}),
+  });
+  for (const list of ['matches', 'whens', 'patterns'] as const) if (Array.isArray(d[list])) out[list] = (d[list] as Branch[]).map(branch);
+  return out;
+}
+
+/**
+ * The OpenAPI schema of a response: every object key is required unless its joi schema says
+ * `.optional()`, so the generated types say what the API always sends. (Requests keep joi's own
+ * rule — a key is optional unless `.required()` — in `schemaOf`.)
+ */
+function responseSchemaOf(schema: Joi.Schema): unknown {
+  return schemaOf(Joi.build(keysRequired(schema.describe() as Description)));
 }
 
 function toOpenApiPath(path: string): string {
@@ -66,7 +106,7 @@ export function buildOpenApi(
     const responses: Record<string, object> = {
       [spec.status ?? 200]: {
         description: 'OK',
-        ...(spec.response ? { content: { 'application/json': { schema: schemaOf(spec.response) } } } : {}),
+        ...(spec.response ? { content: { 'application/json': { schema: responseSchemaOf(spec.response) } } } : {}),
         ...(spec.files ? { content: Object.fromEntries(spec.files.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) } : {}),
       },
     };
