@@ -8,7 +8,7 @@ export const crypto = area('Encryption of personal and health data (required in 
     doc: [
       'AES-256-GCM data keys as version:base64(32 bytes), comma separated. The highest version',
       'encrypts; every listed version still decrypts. Rotate: add a new version, restart, then run',
-      '`npm run keys:reencrypt`. Make one: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"',
+      '`npm run keys:reencrypt`. Make one: `openssl rand -base64 32`.',
       'Development default: random keys made once per installation into LOCAL_DIR/dev-keys.json (0600);',
       'tests use fixed published keys, which production refuses. Required in production.',
     ].join('\n'),
