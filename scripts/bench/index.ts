@@ -125,7 +125,7 @@ const benches: Record<string, () => Promise<void>> = {
   voucher_issue: () => voucherIssueBench(withDatabase),
   roi_report: () => roiBench(withDatabase),
   /** `npm run import` of a generated 100,000-client, 300,000-order workbook (seconds, peak memory). */
-  import: () => importBench(withDatabase),
+  import: () => importBench(withDatabase, BENCH_ENV),
   /** outbox messages per second through the simulated WeCom, budgets off. */
   outbox_drain: () => outboxDrainBench(withDatabase),
   /** WeCom callbacks verified, decrypted and recorded per second by one API process. */
