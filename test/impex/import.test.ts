@@ -250,5 +250,28 @@ describe('imports of clients, orders and treatments', () => {
         expect([month(rollup, '2025-12'), month(rollup, '2026-03')]).toEqual([{ revenue: 100_000, fresh: 1 }, { revenue: 530_000, fresh: 1 }]);
       }
     });
+
+    it('a run started again after the orders were written but before the rollup was refreshed brings the rollup up to date (its rows come back unchanged)', async () => {
+      const header = ['客户编号', '姓名', '手机号', '性别', '出生日期', '专属咨询师'];
+      await importFile(csv([header, ['S1', '孙八', '13800000088', '女', '', '']]), 'clients', '客户S.csv');
+      const orders = csv([['订单号', '客户编号', '项目编码', '实付金额', '支付日期', '医师'], ['SO1', 'S1', 'photorejuvenation', '700', '2025-11-05', doctorName]]);
+      expect((await importFile(orders, 'orders', '订单S.csv')).done.counts.created).toBe(1);
+      const q = { from: '2025-11', to: '2025-11', attribution: 'first' as const, groupBy: 'month' as const };
+      const truth = await t.services.marketing.recomputeRoi(q);
+      expect(truth.totals.revenueFen).toBeGreaterThanOrEqual(70_000);
+      // Arrange: the state a process that died after its last batch leaves, the month's rollup without these orders.
+      await t.deps.db.query("DELETE FROM marketing_roi_months WHERE month = '2025-11'");
+      await t.deps.db.query("DELETE FROM marketing_roi_client_months WHERE month = '2025-11'");
+      expect((await t.services.marketing.roiReport(SYSTEM_ACTOR, q)).totals.revenueFen).toBe(0);
+
+      // Act: the director starts it again.
+      const again = await importFile(orders, 'orders', '订单S.csv');
+
+      // Assert
+      expect(again.done.counts).toEqual({ created: 0, matched: 0, unchanged: 1, failed: 0 });
+      const rollup = await t.services.marketing.roiReport(SYSTEM_ACTOR, q);
+      expect(rollup.rows).toEqual(truth.rows);
+      expect(rollup.totals).toEqual(truth.totals);
+    });
   });
 });

@@ -247,6 +247,8 @@ export class ImportEngine {
     for (const row of batch) {
       if (linked.has(row.sourceId)) {
         out.outcomes.push({ row, outcome: 'unchanged', targetId: linked.get(row.sourceId)!, write: null });
+        // Its month is refreshed again: a run started again after a failure heals what the failed run left.
+        if (o.write) state.paidMonths.add(shanghaiDate(row.values.paidAt as Date).slice(0, 7));
         continue;
       }
       const problems: RowProblem[] = [];
