@@ -255,7 +255,7 @@ describe('imports of clients, orders and treatments', () => {
       const header = ['客户编号', '姓名', '手机号', '性别', '出生日期', '专属咨询师'];
       await importFile(csv([header, ['S1', '孙八', '13800000088', '女', '', '']]), 'clients', '客户S.csv');
       const orders = csv([['订单号', '客户编号', '项目编码', '实付金额', '支付日期', '医师'], ['SO1', 'S1', 'photorejuvenation', '700', '2025-11-05', doctorName]]);
-      expect((await importFile(orders, 'orders', '订单S.csv')).done.counts.created).toBe(1);
+      expect((await importFile(orders, 'orders', '订单S.csv')).done.counts?.created).toBe(1);
       const q = { from: '2025-11', to: '2025-11', attribution: 'first' as const, groupBy: 'month' as const };
       const truth = await t.services.marketing.recomputeRoi(q);
       expect(truth.totals.revenueFen).toBeGreaterThanOrEqual(70_000);

@@ -134,6 +134,15 @@ describe('RFM and dormant clients', () => {
     expect(await outboxKeys(care, 'client_message')).toHaveLength(2);
     // … and a second care voucher for the new period.
     expect((await vouchersOf(care)).map((v: any) => v.rule)).toEqual(['care_3m', 'care_3m']);
+
+    // Back again after the second offer: over both offers, each order counts once for the tier (not once per offer before it).
+    t.clock.advance(2 * DAY);
+    await paid(care, daysAgo(1), 100_000);
+    const both = await t.http.get('/api/staff/reports/dormant')
+      .query({ from: daysAgo(200).toISOString(), to: new Date(t.clock.now().getTime() + DAY).toISOString() })
+      .set(bearer(await staffToken(t, director)));
+    // (The VIP's first care offer, made in the same run as the second one here, is the third contact: no order after it.)
+    expect(both.body.tiers[0]).toEqual({ tier: 'care_3m', contacted: 3, cameBack: 2, rate: 0.667, revenueFen: 1 + 100_000 });
   });
 
   it('answers the reports to the director only and checks the date range', async () => {

@@ -282,16 +282,27 @@ export class RfmService {
     return issued;
   }
 
-  /** How many clients reached by each dormant action (in the range) paid an order afterwards. */
+  /** How many clients reached by each dormant action (in the range) paid an order afterwards, and what they spent. */
   async dormantReport(from: Date, to: Date): Promise<DormantReport> {
-    // What they spent: every order paid after the step, less what was refunded of it (a wholly refunded order is no coming back).
-    const rows: { tier: DormantTier; contacted: number; came_back: number; revenue: number | string | null }[] = await this.deps.db.query(
-      `SELECT a.tier, COUNT(*) AS contacted,
-              SUM(EXISTS (SELECT 1 FROM orders o WHERE o.client_id = a.client_id AND ${PAID} AND o.paid_at > a.at)) AS came_back,
-              SUM((SELECT COALESCE(SUM(o.amount_paid_fen - o.amount_refunded_fen), 0) FROM orders o WHERE o.client_id = a.client_id AND ${PAID} AND o.paid_at > a.at)) AS revenue
-         FROM dormant_actions a WHERE a.at >= ? AND a.at < ? GROUP BY a.tier`,
-      [from, to],
-    );
+    const [counts, spent]: [{ tier: DormantTier; contacted: number; came_back: number }[], { tier: DormantTier; revenue: number | string | null }[]] = await Promise.all([
+      this.deps.db.query(
+        `SELECT a.tier, COUNT(*) AS contacted,
+                SUM(EXISTS (SELECT 1 FROM orders o WHERE o.client_id = a.client_id AND ${PAID} AND o.paid_at > a.at)) AS came_back
+           FROM dormant_actions a WHERE a.at >= ? AND a.at < ? GROUP BY a.tier`,
+        [from, to],
+      ),
+      // What they spent: each order paid after the client's first action of the tier in the range, once
+      // (a client offered twice does not count the later orders twice), less what was refunded of it.
+      this.deps.db.query(
+        `SELECT f.tier, SUM(o.amount_paid_fen - o.amount_refunded_fen) AS revenue
+           FROM (SELECT tier, client_id, MIN(at) AS first_at FROM dormant_actions WHERE at >= ? AND at < ? GROUP BY tier, client_id) f
+           JOIN orders o ON o.client_id = f.client_id AND ${PAID} AND o.paid_at > f.first_at
+          GROUP BY f.tier`,
+        [from, to],
+      ),
+    ]);
+    const revenue = new Map(spent.map((r) => [r.tier, Number(r.revenue ?? 0)]));
+    const rows = counts.map((r) => ({ ...r, revenue: revenue.get(r.tier) ?? 0 }));
     const byTier = new Map(rows.map((r) => [r.tier, r]));
     return {
       from: from.toISOString(),
