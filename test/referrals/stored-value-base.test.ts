@@ -54,13 +54,13 @@ describe('referral cashback base: stored value is not new spend', () => {
   const order = (c: Client, amountFen: number) => t1.services.orders.recordOrder(staffActor(director), {
     orderNo: externalNo(), clientId: c.publicId, doctorId: doctor.publicId, paidAt: t1.clock.now(), items: [{ projectId, amountFen }],
   });
-  const pay = (t: TestContext, token: string, orderId: string, amountFen: number) =>
-    t.http.post(`/api/staff/orders/${orderId}/stored-value`).set(bearer(token)).send({ amountFen, requestId: randomUUID() });
+  const pay = (t: TestContext, token: string, orderId: string, amountFen: number, requestId = randomUUID()) =>
+    t.http.post(`/api/staff/orders/${orderId}/stored-value`).set(bearer(token)).send({ amountFen, requestId });
   const refund = (t: TestContext, token: string, orderId: string, amountFen: number) =>
     t.http.post(`/api/staff/orders/${orderId}/refunds`).set(bearer(token)).send({ refundNo: externalNo('R'), amountFen, reason: '客户要求退款' });
   const rewardOf = async (orderNo: string): Promise<Record<string, number | string>> => {
     const [r] = await t1.deps.db.query(
-      'SELECT status, cashback_fen, stored_value_fen, clawed_fen, conversion, referrer_points, referee_points, lb_pending FROM referral_rewards WHERE order_no = ?', [orderNo],
+      'SELECT status, cashback_fen, stored_value_fen, clawed_fen, cashback_shortfall_fen, refunded_fen, conversion, referrer_points, referee_points, lb_pending FROM referral_rewards WHERE order_no = ?', [orderNo],
     );
     return r && Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'status' ? v : Number(v)])) as Record<string, number | string>;
   };
@@ -208,15 +208,99 @@ describe('referral cashback base: stored value is not new spend', () => {
     });
   });
 
-  it('a reward already released is not recomputed by a later stored-value payment', async () => {
-    const { a, o } = await friendsOrder(1_000_00, 1_000_00);
-    await releaseAfterHold();
+  describe('stored value paid after the reward was released (REFERRAL_HOLD_DAYS may be 0, the desk may record it late)', () => {
+    /** The referral ledger's and the stored value's clawback entries of one referrer. */
+    const clawbacksOf = async (c: Client) => {
+      const [[ledger], [wallet]] = await Promise.all([
+        t1.deps.db.query("SELECT COUNT(*) AS n, COALESCE(SUM(delta_fen), 0) AS fen FROM cashback_entries WHERE client_id = ? AND reason = 'clawback'", [c.id]),
+        t1.deps.db.query("SELECT COUNT(*) AS n, COALESCE(SUM(delta_fen), 0) AS fen FROM wallet_entries WHERE client_id = ? AND reason = 'cashback_clawback'", [c.id]),
+      ]);
+      return { ledger: [Number(ledger.n), Number(ledger.fen)], wallet: [Number(wallet.n), Number(wallet.fen)] };
+    };
 
-    expect((await pay(t1, token1, o.id, 1_000_00)).status).toBe(201);
+    it('claws back the cashback beyond the cash part\'s and keeps the stored value paid; a later refund computes from that base', async () => {
+      const { a, b, o } = await friendsOrder(400_00, 1_000_00);
+      await releaseAfterHold();
+      expect(await walletOf(a)).toBe(50_00);
 
-    expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'released', cashback_fen: 50_00, stored_value_fen: 0, conversion: 1 });
-    expect(await walletOf(a)).toBe(50_00);
-    await expectConsistent(t1);
+      expect((await pay(t1, token1, o.id, 400_00)).status).toBe(201);
+
+      // 5 % of the ¥600 cash is ¥30: ¥20 of the ¥50 released comes back.
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'released', cashback_fen: 50_00, stored_value_fen: 400_00, clawed_fen: 20_00, cashback_shortfall_fen: 0, conversion: 1 });
+      expect(await walletOf(a)).toBe(30_00);
+      expect(await clawbacksOf(a)).toEqual({ ledger: [1, -20_00], wallet: [1, -20_00] });
+      await expectConsistent(t1);
+
+      // Half refunded: ¥200 back to stored value, ¥300 in cash; ¥300 cash left → keep ¥15, claw ¥15 more (not ¥25 off the whole ¥500 paid).
+      expect((await refund(t1, token1, o.id, 500_00)).status).toBe(201);
+      expect(await walletOf(b)).toBe(200_00);
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'released', clawed_fen: 35_00, refunded_fen: 500_00, stored_value_fen: 400_00 });
+      expect(await walletOf(a)).toBe(15_00);
+      expect((await refund(t1, token1, o.id, 500_00)).status).toBe(201);
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'clawed_back', clawed_fen: 50_00 });
+      expect(await walletOf(a)).toBe(0);
+      await expectConsistent(t1);
+    });
+
+    it('one fen of stored value that leaves the floored cashback as it was claws nothing; the next fen that lowers it claws one', async () => {
+      const { a, o } = await friendsOrder(20, 1_000_19);
+      await releaseAfterHold();
+      expect(await walletOf(a)).toBe(50_00); // 5 % of 100,019 = 5,000.95 → 5,000
+
+      await pay(t1, token1, o.id, 19); // 5 % of 100,000 = 5,000: as released
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'released', stored_value_fen: 19, clawed_fen: 0 });
+      await pay(t1, token1, o.id, 1); // 5 % of 99,999 = 4,999.95 → 4,999
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'released', stored_value_fen: 20, clawed_fen: 1 });
+      expect(await walletOf(a)).toBe(50_00 - 1);
+      expect(await clawbacksOf(a)).toEqual({ ledger: [1, -1], wallet: [1, -1] });
+      await expectConsistent(t1);
+    });
+
+    it('a clawback larger than the referrer\'s stored value takes what is left and records the rest as the shortfall', async () => {
+      const { a, o } = await friendsOrder(600_00, 1_000_00);
+      await releaseAfterHold();
+      // The referrer spends ¥40 of the ¥50 on an order of their own.
+      const own = await order(a, 100_00);
+      expect((await pay(t1, token1, own.id, 40_00)).status).toBe(201);
+
+      expect((await pay(t1, token1, o.id, 600_00)).status).toBe(201);
+
+      // Keep 5 % of ¥400 = ¥20, claw ¥30: ¥10 is there, ¥20 is short.
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'released', clawed_fen: 30_00, cashback_shortfall_fen: 20_00, stored_value_fen: 600_00 });
+      expect(await walletOf(a)).toBe(0);
+      expect(await clawbacksOf(a)).toEqual({ ledger: [1, -30_00], wallet: [1, -10_00] });
+      await expectConsistent(t1);
+    });
+
+    it('the same payment retried (two desks at once, same request id) claws back once', async () => {
+      const { a, b, o } = await friendsOrder(1_000_00, 1_000_00);
+      await releaseAfterHold();
+      const requestId = randomUUID();
+
+      const results = await Promise.all([pay(t1, token1, o.id, 500_00, requestId), pay(t2, token2, o.id, 500_00, requestId)]);
+      const again = await pay(t1, token1, o.id, 500_00, requestId);
+
+      expect([...results, again].map((r) => r.body.replayed).sort()).toEqual([false, true, true]);
+      expect(await walletOf(b)).toBe(500_00);
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'released', stored_value_fen: 500_00, clawed_fen: 25_00 });
+      expect(await clawbacksOf(a)).toEqual({ ledger: [1, -25_00], wallet: [1, -25_00] });
+      expect(await walletOf(a)).toBe(25_00);
+      await expectConsistent(t1);
+    });
+
+    it('an order then paid wholly from stored value is clawed back in full, with both sides\' points, as a full refund is', async () => {
+      const { a, b, o } = await friendsOrder(1_000_00, 1_000_00);
+      await releaseAfterHold();
+      const friendsPoints = await t1.services.points.balance(b.id); // the welcome 100 and the friend's own order's points
+      expect(await t1.services.points.balance(a.id)).toBe(400);
+
+      expect((await pay(t1, token1, o.id, 1_000_00)).status).toBe(201);
+
+      expect([await t1.services.points.balance(a.id), await t1.services.points.balance(b.id)]).toEqual([0, friendsPoints - 100]);
+      expect(await rewardOf(o.orderNo)).toMatchObject({ status: 'clawed_back', cashback_fen: 50_00, clawed_fen: 50_00, stored_value_fen: 1_000_00, lb_pending: 1 });
+      expect(await walletOf(a)).toBe(0);
+      await expectConsistent(t1);
+    });
   });
 
   describe('two desks at once (two app instances)', () => {

@@ -97,10 +97,8 @@ export class ReferralRewards {
    * A refund of a referred friend's order. Inside the hold: a full refund cancels the reward (no
    * ledger was written, none is), a partial one lowers the held cashback to the rate of the cash
    * still paid (cashBaseFen: stored value is not in the base, and the refund's stored-value share is
-   * not taken from it twice). After the release: the cashback beyond that is clawed back with a
-   * negative entry in the referral ledger, and from the stored value as far as it goes (the rest is
-   * recorded as `cashback_shortfall_fen`; stored value never goes negative), and a
-   * full refund also takes back both sides' points as far as their balances allow, recording the shortfall.
+   * not taken from it twice). After the release: the cashback beyond that is clawed back, and a full
+   * refund also takes back both sides' points (clawBackReleased).
    * A refund that leaves no cash paid counts as full: converting needs real money spent.
    */
   async onRefunded(m: EntityManager, order: PaidOrder, refund: OrderRefundEvent): Promise<void> {
@@ -127,25 +125,7 @@ export class ReferralRewards {
       return;
     }
 
-    const keep = full ? 0 : cashbackFen(stillPaid, Number(r.rate_bp));
-    const claw = Math.max(0, Number(r.cashback_fen) - Number(r.clawed_fen) - keep);
-    let cashbackShortfall = 0;
-    if (claw > 0) {
-      await this.ledger.write(m, Number(r.referrer_id), -claw, 'clawback', r.id, `clawback:${r.id}:${refund.refundId}`);
-      // Only what is left of the stored value comes back (it may have paid an order already); the rest is recorded.
-      ({ shortfallFen: cashbackShortfall } = await this.s.deps.wallet.clawBack(m, {
-        clientId: Number(r.referrer_id), amountFen: claw, reference: `reward:${r.id}`, idempotencyKey: `clawback:${r.id}:${refund.refundId}`, actor: SYSTEM_ACTOR,
-      }));
-    }
-    let shortfall = { referrer: 0, referee: 0 };
-    if (full) shortfall = await this.clawPoints(m, r);
-    await m.query(
-      `UPDATE referral_rewards SET clawed_fen = clawed_fen + ?, refunded_fen = ?, status = ?, clawed_back_at = ?,
-         referrer_points_shortfall = ?, referee_points_shortfall = ?, cashback_shortfall_fen = cashback_shortfall_fen + ?, lb_pending = lb_pending OR ?,
-         updated_at = ? WHERE id = ?`,
-      [claw, refunded, full ? 'clawed_back' : 'released', full ? now : null, shortfall.referrer, shortfall.referee, cashbackShortfall, full && conversion, now, r.id],
-    );
-    this.s.log.info({ rewardId: r.id, orderId: order.id, clawFen: claw, cashbackShortfallFen: cashbackShortfall, full, shortfall }, 'released referral reward clawed back');
+    await this.clawBackReleased(m, r, { stillPaidFen: stillPaid, event: String(refund.refundId), column: 'refunded_fen', value: refunded });
   }
 
   /**
@@ -153,19 +133,21 @@ export class ReferralRewards {
    * cash left in it (cashBaseFen; no refund yet, the wallet refuses stored value on a refunded
    * order). An order paid wholly from stored value brought no new money: its reward is cancelled
    * like a full refund's — no cashback, no conversion, no points — and the friend's next order paid
-   * with real money converts. A reward already released (or cancelled) is left as it is: its
-   * cashback may be spent already, and a payment at the desk comes the same day, long before the
-   * refund window ends (logged, so the rare late one can be looked at).
+   * with real money converts. A reward already released (REFERRAL_HOLD_DAYS may be 0, the desk may
+   * record the payment after the window) is clawed back to the cashback of the cash left, as a
+   * refund after the release is (clawBackReleased; wholly from stored value: all of it and the
+   * points), once per payment (its request id); its `stored_value_fen` is kept, so a later refund
+   * computes from it. A cancelled or clawed-back reward is left as it is.
    */
   async onStoredValuePaid(m: EntityManager, payment: StoredValuePayment): Promise<void> {
     const r = await this.lockReward(m, 'order_id', payment.orderId);
-    if (!r) return;
-    if (r.status !== 'held') {
-      this.s.log.info({ rewardId: r.id, orderId: payment.orderId, status: r.status }, 'stored value paid on an order whose referral reward is settled; not recomputed');
-      return;
-    }
+    if (!r || r.status === 'cancelled' || r.status === 'clawed_back') return;
     const now = this.s.now();
     const base = cashBaseFen(Number(r.amount_paid_fen), payment.paidFromStoredValueFen, 0, false);
+    if (r.status === 'released') {
+      await this.clawBackReleased(m, r, { stillPaidFen: base, event: `pay:${payment.requestId}`, column: 'stored_value_fen', value: payment.paidFromStoredValueFen });
+      return;
+    }
     if (base === 0) {
       await m.query(
         "UPDATE referral_rewards SET status = 'cancelled', cancelled_at = ?, stored_value_fen = ?, lb_pending = lb_pending OR conversion, updated_at = ? WHERE id = ?",
@@ -177,6 +159,43 @@ export class ReferralRewards {
     await m.query('UPDATE referral_rewards SET stored_value_fen = ?, cashback_fen = ?, updated_at = ? WHERE id = ?', [
       payment.paidFromStoredValueFen, cashbackFen(base, Number(r.rate_bp)), now, r.id,
     ]);
+  }
+
+  /**
+   * A released reward whose cash base dropped to `stillPaidFen` (a refund, or stored value paid after
+   * the release): the cashback beyond the rate of it is clawed back with a negative entry in the
+   * referral ledger, then from the referrer's stored value as far as it goes (the rest is recorded as
+   * `cashback_shortfall_fen`; stored value never goes negative). No cash left counts as full: the
+   * reward ends clawed back and both sides' points go back as far as their balances allow. Keyed by
+   * the reward and `event`, so the same refund or payment claws once; `column` records what changed.
+   */
+  private async clawBackReleased(
+    m: EntityManager, r: RewardRow, change: { stillPaidFen: number; event: string; column: 'refunded_fen' | 'stored_value_fen'; value: number },
+  ): Promise<void> {
+    const now = this.s.now();
+    const full = change.stillPaidFen === 0;
+    const keep = full ? 0 : cashbackFen(change.stillPaidFen, Number(r.rate_bp));
+    const claw = Math.max(0, Number(r.cashback_fen) - Number(r.clawed_fen) - keep);
+    const key = `clawback:${r.id}:${change.event}`;
+    let cashbackShortfall = 0;
+    if (claw > 0) {
+      await this.ledger.write(m, Number(r.referrer_id), -claw, 'clawback', r.id, key);
+      // Only what is left of the stored value comes back (it may have paid an order already); the rest is recorded.
+      ({ shortfallFen: cashbackShortfall } = await this.s.deps.wallet.clawBack(m, {
+        clientId: Number(r.referrer_id), amountFen: claw, reference: `reward:${r.id}`, idempotencyKey: key, actor: SYSTEM_ACTOR,
+      }));
+    }
+    let shortfall = { referrer: 0, referee: 0 };
+    if (full) shortfall = await this.clawPoints(m, r);
+    await m.query(
+      `UPDATE referral_rewards SET clawed_fen = clawed_fen + ?, ${change.column} = ?, status = ?, clawed_back_at = ?,
+         referrer_points_shortfall = ?, referee_points_shortfall = ?, cashback_shortfall_fen = cashback_shortfall_fen + ?, lb_pending = lb_pending OR ?,
+         updated_at = ? WHERE id = ?`,
+      [claw, change.value, full ? 'clawed_back' : 'released', full ? now : null, shortfall.referrer, shortfall.referee, cashbackShortfall,
+        full && Number(r.conversion) === 1, now, r.id],
+    );
+    this.s.log.info({ rewardId: r.id, orderNo: r.order_no, event: change.event, clawFen: claw, cashbackShortfallFen: cashbackShortfall, full, shortfall },
+      'released referral reward clawed back');
   }
 
   /**

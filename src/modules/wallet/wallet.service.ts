@@ -29,6 +29,8 @@ export interface StoredValuePayment {
   orderPaidFen: number;
   /** What stored value has paid of the order so far, this payment included. */
   paidFromStoredValueFen: number;
+  /** The payment's request id (its retries carry the same one): a hook's writes are keyed by it. */
+  requestId: string;
 }
 
 /**
@@ -229,7 +231,7 @@ export class WalletService {
       }
       // Hooks before the account lock: a refund takes the referrer's locks before this client's account, so this payment does too.
       const payment: StoredValuePayment = {
-        orderId: order.id, orderNo: order.orderNo, clientId: order.clientId, orderPaidFen: order.amountPaidFen, paidFromStoredValueFen: paidBefore + input.amountFen,
+        orderId: order.id, orderNo: order.orderNo, clientId: order.clientId, orderPaidFen: order.amountPaidFen, paidFromStoredValueFen: paidBefore + input.amountFen, requestId: input.requestId,
       };
       for (const hook of this.paymentHooks) await hook.onStoredValuePaid(m, payment);
       const lock = await this.lock(m, order.clientId);
