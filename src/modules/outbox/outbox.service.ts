@@ -136,9 +136,12 @@ export class OutboxService {
    */
   readonly clientDataHooks = {
     onAccountDeleted: async (m: EntityManager, clientId: number): Promise<void> => {
+      // What no drain has begun to send is withdrawn (and let go by its drain, as every withdrawal);
+      // a send already begun is the drain's to record. MySQL applies SET left to right: status last.
       await m.query(
         `UPDATE outbox_messages SET payload_enc = NULL,
-                status = IF(status IN ('pending', 'sending'), 'cancelled', status) WHERE client_id = ?`,
+                lease_until = IF(${WITHDRAWABLE}, NULL, lease_until), claim_token = IF(${WITHDRAWABLE}, NULL, claim_token),
+                status = IF(${WITHDRAWABLE}, 'cancelled', status) WHERE client_id = ?`,
         [clientId],
       );
     },
