@@ -135,7 +135,7 @@ describe('console walkthrough: the director reads the reports (real API, real da
     await page.locator('[data-test=pipeline-channels] .el-table__row').first().waitFor();
     const report = await apiGet('/api/staff/metrics/pipeline?from=2026-10-01&to=2026-11-30');
     expect(report.overall.cohort).toBe(5);
-    // The previous 61 days (1 August – 30 September) had no leads: the first step compares with nothing.
+    // The previous two whole months (1 August – 30 September) had no leads: the first step compares with nothing.
     expect(report.previous).toMatchObject({ from: '2026-08-01', to: '2026-09-30', overall: { cohort: 0 } });
     expect(await cellsOf(page, 'pipeline-steps')).toEqual(
       report.overall.conversion.map((c: any, i: number) => {

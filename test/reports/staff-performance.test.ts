@@ -60,7 +60,7 @@ describe('staff performance report (per consultant and per doctor, beside the pr
     doctorY = await createStaff(t, 'doctor', { displayName: '医师乙' });
     directorToken = await staffToken(t, director);
 
-    // March 2026 in Shanghai is [28 Feb 16:00Z, 31 Mar 16:00Z); its previous period is 29 Jan – 28 Feb.
+    // March 2026 in Shanghai is [28 Feb 16:00Z, 31 Mar 16:00Z); its previous period is February (1–28).
     const l1 = await lead(consultantA, '2026-02-28T16:00:00Z'); // 1 March 00:00: March
     const l2 = await lead(consultantA, '2026-03-31T15:59:59Z'); // 31 March 23:59:59: March
     await lead(consultantA, '2026-03-31T16:00:00Z'); // 1 April 00:00: not March
@@ -96,7 +96,7 @@ describe('staff performance report (per consultant and per doctor, beside the pr
   it("a consultant's leads count from 00:00 of the first day to 23:59:59 of the last (Shanghai); conversion is the period's leads who paid before its end", async () => {
     const res = await march();
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ from: '2026-03-01', to: '2026-03-31', previous: { from: '2026-01-29', to: '2026-02-28' } });
+    expect(res.body).toMatchObject({ from: '2026-03-01', to: '2026-03-31', previous: { from: '2026-02-01', to: '2026-02-28' } });
     const a = rowOf(res.body.consultants, consultantA);
     expect(a.staff).toEqual({ id: consultantA.publicId, name: '咨询师甲', active: true });
     expect(a.current).toMatchObject({ leads: 2, convertedLeads: 1, conversionRate: 0.5, firstPaidOrders: 1 });
@@ -137,36 +137,42 @@ describe('staff performance report (per consultant and per doctor, beside the pr
     expect(b.change.conversionRate).toBeNull();
     const y = rowOf(res.body.doctors, doctorY);
     expect(y.current).toEqual({ plansProposed: 0, plansAccepted: 0, acceptanceRate: null, treatments: 0, surveys: 0, nps: null });
-    // A (leap) year with nothing at all; its previous period is the 366 days before, from 31 December.
+    // A (leap) year with nothing at all; its previous period is the year before (12 whole months, 365 days).
     const empty = await get('/api/staff/reports/staff-performance?from=2020-01-01&to=2020-12-31');
     expect(empty.status).toBe(200);
-    expect(empty.body.previous).toEqual({ from: '2018-12-31', to: '2019-12-31' });
+    expect(empty.body.previous).toEqual({ from: '2019-01-01', to: '2019-12-31' });
     expect(JSON.stringify(empty.body)).not.toMatch(/NaN|Infinity/);
     expect(empty.body.consultants.every((r: Row) => r.current.conversionRate === null && r.previous.nps === null)).toBe(true);
   });
 
-  it('the previous period of a March ending on the 31st in a leap year runs 30 January – 29 February, the leap day to 23:59:59 included', async () => {
-    await lead(consultantB, '2024-02-29T15:59:59Z'); // 29 Feb 23:59:59: previous
-    await lead(consultantB, '2024-02-29T16:00:00Z'); // 1 March 00:00: current
-    await lead(consultantB, '2024-01-29T15:59:59Z'); // 29 Jan 23:59:59: before the previous period
-    await lead(consultantB, '2024-01-29T16:00:00Z'); // 30 Jan 00:00: previous
+  it('March 2024 is compared with the leap February (1st 00:00 to the leap day 23:59:59); 1–30 March with the 30 days before, 31 January – 29 February', async () => {
+    await lead(consultantB, '2024-02-29T15:59:59Z'); // 29 Feb 23:59:59: February
+    await lead(consultantB, '2024-02-29T16:00:00Z'); // 1 March 00:00: March
+    await lead(consultantB, '2024-01-31T16:00:00Z'); // 1 Feb 00:00: February
+    await lead(consultantB, '2024-01-31T15:59:59Z'); // 31 Jan 23:59:59: January, in the 30 days before 1–30 March
+    await lead(consultantB, '2024-01-30T16:00:00Z'); // 31 Jan 00:00: January, the first instant of the 30 days before 1–30 March
+    await lead(consultantB, '2024-01-30T15:59:59Z'); // 30 Jan 23:59:59: January only
     const res = await get('/api/staff/reports/staff-performance?from=2024-03-01&to=2024-03-31');
-    expect(res.body.previous).toEqual({ from: '2024-01-30', to: '2024-02-29' });
+    expect(res.body.previous).toEqual({ from: '2024-02-01', to: '2024-02-29' });
     const b = rowOf(res.body.consultants, consultantB);
     expect([b.current.leads, b.previous.leads, b.change.leads]).toEqual([1, 2, -1]);
-    // A leap February itself is compared with the 29 days before it.
+    // Not a whole month: the same number of calendar days, ending the day before.
+    const days = await get('/api/staff/reports/staff-performance?from=2024-03-01&to=2024-03-30');
+    expect(days.body.previous).toEqual({ from: '2024-01-31', to: '2024-02-29' });
+    expect([rowOf(days.body.consultants, consultantB).current.leads, rowOf(days.body.consultants, consultantB).previous.leads]).toEqual([1, 4]);
+    // A leap February itself is compared with January.
     const feb = await get('/api/staff/reports/staff-performance?from=2024-02-01&to=2024-02-29');
-    expect(feb.body.previous).toEqual({ from: '2024-01-03', to: '2024-01-31' });
-    expect([rowOf(feb.body.consultants, consultantB).current.leads, rowOf(feb.body.consultants, consultantB).previous.leads]).toEqual([1, 2]);
+    expect(feb.body.previous).toEqual({ from: '2024-01-01', to: '2024-01-31' });
+    expect([rowOf(feb.body.consultants, consultantB).current.leads, rowOf(feb.body.consultants, consultantB).previous.leads]).toEqual([2, 3]);
   });
 
-  it('without dates it is this quarter (Shanghai), compared with the same number of days before', async () => {
+  it('without dates it is this quarter (Shanghai), compared with the quarter before', async () => {
     expect(quarterOf(at('2026-03-31T16:00:00Z'))).toEqual({ from: '2026-04-01', to: '2026-06-30' });
     expect(quarterOf(at('2026-03-31T15:59:59Z'))).toEqual({ from: '2026-01-01', to: '2026-03-31' });
     expect(quarterOf(at('2024-02-10T00:00:00Z'))).toEqual({ from: '2024-01-01', to: '2024-03-31' });
     const res = await get('/api/staff/reports/staff-performance');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ from: '2026-04-01', to: '2026-06-30', previous: { from: '2025-12-31', to: '2026-03-31' } });
+    expect(res.body).toMatchObject({ from: '2026-04-01', to: '2026-06-30', previous: { from: '2026-01-01', to: '2026-03-31' } });
     expect(rowOf(res.body.consultants, consultantA).current.leads).toBe(1);
   });
 

@@ -19983,7 +19983,7 @@ export interface operations {
                                 submitted: number;
                             };
                         };
-                        /** @description the period of the same length just before, for comparison */
+                        /** @description the period just before, for comparison: whole calendar months as many months before (Q1 → Q4 of the year before), any other range as many days before */
                         previous: {
                             from: string;
                             overall: {
@@ -24368,7 +24368,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         from: string;
-                        /** @description the period of the same length just before, for comparison */
+                        /** @description the period just before, for comparison: whole Shanghai months (midnight of a 1st to midnight of a 1st) as many months before, any other span the equal span before */
                         previous: {
                             from: string;
                             tiers: {
@@ -25076,7 +25076,7 @@ export interface operations {
                             promoters: number;
                             responses: number;
                         };
-                        /** @description the period of the same length just before, for comparison */
+                        /** @description the period just before, for comparison: whole calendar months as many months before (Q1 → Q4 of the year before), any other range as many days before */
                         previous: {
                             from: string;
                             overall: {
@@ -25443,7 +25443,7 @@ export interface operations {
                             };
                         }[];
                         from: string;
-                        /** @description the period of the same length (calendar days) ending the day before `from` */
+                        /** @description the period ending the day before `from`: whole calendar months as many months before (Q1 → Q4 of the year before), any other range as many calendar days before */
                         previous: {
                             from: string;
                             to: string;

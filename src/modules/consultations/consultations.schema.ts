@@ -247,5 +247,5 @@ const channelMetrics = Joi.object({
 });
 export const pipelineResponse = Joi.object({
   from: Joi.string(), to: Joi.string(), channel: Joi.string().allow(null), overall: channelMetrics, byChannel: Joi.array().items(channelMetrics),
-  previous: Joi.object({ from: Joi.string(), to: Joi.string(), overall: channelMetrics }).description('the period of the same length just before, for comparison'),
+  previous: Joi.object({ from: Joi.string(), to: Joi.string(), overall: channelMetrics }).description('the period just before, for comparison: whole calendar months as many months before (Q1 → Q4 of the year before), any other range as many days before'),
 });

@@ -135,5 +135,5 @@ export const reportResponse = Joi.object({
     vouchers: Joi.array().items(Joi.object({ rule: Joi.string(), count: Joi.number().integer() })),
     reviewAppointments: Joi.number().integer(),
   }).description('cases resolved in the range and what the supervisors gave'),
-  previous: Joi.object({ from: Joi.string(), to: Joi.string(), overall: Joi.object(figures) }).description('the period of the same length just before, for comparison'),
+  previous: Joi.object({ from: Joi.string(), to: Joi.string(), overall: Joi.object(figures) }).description('the period just before, for comparison: whole calendar months as many months before (Q1 → Q4 of the year before), any other range as many days before'),
 });

@@ -45,7 +45,7 @@ const row = (figures: Joi.ObjectSchema) => Joi.object({
 export const staffPerformanceResponse = Joi.object({
   from: Joi.string(),
   to: Joi.string(),
-  previous: Joi.object({ from: Joi.string(), to: Joi.string() }).description('the period of the same length (calendar days) ending the day before `from`'),
+  previous: Joi.object({ from: Joi.string(), to: Joi.string() }).description('the period ending the day before `from`: whole calendar months as many months before (Q1 → Q4 of the year before), any other range as many calendar days before'),
   consultants: Joi.array().items(row(consultantFigures)).description('every active consultant, and a former one with figures in either period'),
   doctors: Joi.array().items(row(doctorFigures)).description('every active doctor, and a former one with figures in either period'),
 });

@@ -66,7 +66,7 @@ interface PeriodFigures { consultants: Map<number, ConsultantFigures>; doctors: 
  * 员工绩效 (DOMAIN.md, channels and ROI: staff performance is reviewed quarterly): per consultant
  * leads, questionnaires, plans, first paid orders and conversion, revenue and their clients'
  * satisfaction; per doctor plans proposed and accepted, treatments and NPS; each beside the period
- * of the same length just before. Every figure comes from the module that owns its rows.
+ * just before (`previousDates`: the quarter before a quarter). Every figure comes from the module that owns its rows.
  */
 export class StaffPerformance {
   constructor(private readonly deps: StaffPerformanceDeps) {}

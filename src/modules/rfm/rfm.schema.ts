@@ -10,7 +10,7 @@ export const dormantReportResponse = Joi.object({
   from: Joi.string(),
   to: Joi.string(),
   tiers,
-  previous: Joi.object({ from: Joi.string(), to: Joi.string(), tiers }).description('the period of the same length just before, for comparison'),
+  previous: Joi.object({ from: Joi.string(), to: Joi.string(), tiers }).description('the period just before, for comparison: whole Shanghai months (midnight of a 1st to midnight of a 1st) as many months before, any other span the equal span before'),
 });
 
 export const segmentsResponse = Joi.object({ items: Joi.array().items(Joi.object({ segment: Joi.string(), clients: Joi.number() })) });
