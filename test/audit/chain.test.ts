@@ -145,6 +145,18 @@ describe('audit log hash chain', () => {
     expect(allTasks().find((x) => x.id === 'audit-chain-sweep')).toMatchObject({ schedule: '* * * * *' });
   });
 
+  it('an unlinked row dated in the future is a finding at once (no process of the product writes one)', async () => {
+    await t.deps.db.query(
+      "INSERT INTO audit_log (at, actor_type, actor_id, actor_role, action, client_id, allowed, ip, request_id, details) VALUES (?, 'system', NULL, 'system', 'forged', NULL, 1, NULL, NULL, NULL)",
+      [new Date(Date.now() + 86_400_000)],
+    );
+    const [forged] = await t.deps.db.query("SELECT id FROM audit_log WHERE action = 'forged'");
+    expect(await audit().verifyChain({ unchainedBoundSeconds: 86_400 })).toMatchObject({ ok: false, unchained: 1, broken: { id: String(forged.id), reason: 'unchained' } });
+    // Linked, it is part of the record like any other row.
+    expect(await audit().chainer.sweep()).toBe(1);
+    await expectOneChain();
+  });
+
   it('the sweep stops looking below ids missing for longer than the grace period', async () => {
     await audit().record(actor, 'before.floor');
     await audit().chainer.idle();

@@ -17,6 +17,8 @@ export interface ChainReport {
 
 /** Unlinked rows older than this are a finding of `verifyChain` (the sweep links rows within a minute or two). */
 export const UNCHAINED_BOUND_SECONDS = 900;
+/** How far ahead of the verifier's clock an unlinked row may be dated (clocks of several servers) before it is a finding. */
+export const FUTURE_SKEW_SECONDS = 300;
 
 type LinkRow = RawAuditRow & { seq: string | number; audit_id: string | number; prev_hash: string; hash: string; found: string | number | null };
 
@@ -57,10 +59,12 @@ export async function verifyAuditChain(db: DataSource, now: Date, opts: { batchS
   if (seq !== head.seq || prev !== head.hash) return fail(rows, lastAuditId, 'head_mismatch');
 
   // Rows with no link: the chainer's backlog, or rows it never got to (a row committed long after its id was taken, or a chainer that never ran).
+  // A row dated in the future is no backlog: it was written around the product (its own clock cannot have put it there).
   const bound = new Date(now.getTime() - (opts.unchainedBoundSeconds ?? UNCHAINED_BOUND_SECONDS) * 1000);
+  const future = new Date(now.getTime() + FUTURE_SKEW_SECONDS * 1000);
   const [u] = (await db.query(
-    'SELECT COUNT(*) AS n, MIN(CASE WHEN a.at < ? THEN a.id END) AS oldest FROM audit_log a WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.audit_id = a.id)',
-    [bound],
+    'SELECT COUNT(*) AS n, MIN(CASE WHEN a.at < ? OR a.at > ? THEN a.id END) AS oldest FROM audit_log a WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.audit_id = a.id)',
+    [bound, future],
   )) as Array<{ n: string | number; oldest: string | number | null }>;
   const unchained = Number(u.n);
   if (u.oldest !== null) return { ...fail(rows, String(u.oldest), 'unchained'), unchained };
