@@ -3,7 +3,7 @@ import jsQR from 'jsqr';
 import type { Browser, Page } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { createStaff, TEST_PASSWORD } from '../helpers/factories';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, listen, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -31,16 +31,12 @@ describe('console walkthrough: 我的账号 — change my password, turn TOTP on
   let consultant: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: BROWSER_ENV });
     consultant = await createStaff(t, 'consultant', { displayName: '陈咨询' });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   const totpNow = (secret: string) => OTPAuth.TOTP.generate({ secret: OTPAuth.Secret.fromBase32(secret), timestamp: t.clock.now().getTime() });

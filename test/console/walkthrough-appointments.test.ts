@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import { publicId } from '../../src/shared/crypto';
 import type { Staff } from '../../src/modules/staff';
 
@@ -18,7 +18,6 @@ describe('console walkthrough: customer service runs a doctor\'s appointment cal
   let service: Staff, doctor: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     // A database of its own: the calendar shows every appointment of the doctor's week.
     t = await createTestContext({ env: BROWSER_ENV, isolatedDatabase: true });
     service = await createStaff(t, 'customer_service', { displayName: '孙客服' });
@@ -26,13 +25,10 @@ describe('console walkthrough: customer service runs a doctor\'s appointment cal
     const director = await staffToken(t, await createStaff(t, 'director'));
     const week = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, from: '09:00', until: '18:00' }));
     await t.http.put(`/api/staff/doctor-schedules/${doctor.publicId}`).set(bearer(director)).send({ slotCapacity: 1, week }).expect(200);
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   async function calendar(): Promise<{ page: Page; errors: string[] }> {

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createStaff, staffToken } from '../helpers/factories';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -13,17 +13,13 @@ describe('console walkthrough: a consultant writes a community post with the com
   let consultant: Staff, director: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: BROWSER_ENV });
     consultant = await createStaff(t, 'consultant', { displayName: '黄咨询' });
     director = await createStaff(t, 'director', { displayName: '郑院长' });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   const title = `换季护肤小课堂 ${Date.now()}`;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createClient, createStaff } from '../helpers/factories';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import { SYSTEM_ACTOR } from '../../src/modules/audit';
 import type { Staff } from '../../src/modules/staff';
 
@@ -15,18 +15,14 @@ describe('console walkthrough: customer service redeems a voucher by its code (�
   let service: Staff, doctor: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     // A database of its own: the workbench lists every open case, and other files file complaints too.
     t = await createTestContext({ env: BROWSER_ENV, isolatedDatabase: true });
     service = await createStaff(t, 'customer_service', { displayName: '孙客服' });
     doctor = await createStaff(t, 'doctor');
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   async function issuedVoucher(): Promise<{ code: string; clientId: number }> {

@@ -5,7 +5,7 @@ import { bearer, clientToken, createClient, createStaff, staffToken } from '../h
 import { consentingClient } from '../helpers/consultations';
 import { scores } from '../helpers/feedback';
 import { recordOrder, seededProject, staffActor } from '../helpers/orders';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -19,7 +19,6 @@ describe('console walkthrough: the director reads the reports (real API, real da
   const at = (iso: string) => new Date(iso);
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     // Its own database: the reports count every client and order of the hospital.
     t = await createTestContext({ now: '2026-12-01T01:00:00Z', isolatedDatabase: true, env: { ...BROWSER_ENV, ORDER_MAX_BACKDATE_DAYS: '400' } });
     [director, consultant, doctor] = await Promise.all([
@@ -50,13 +49,10 @@ describe('console walkthrough: the director reads the reports (real API, real da
     token = await staffToken(t, director);
     await seedAppointments();
     await t.services.rfm.run();
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   // Two consultations with 周医生 on 2 December: one kept, one missed.

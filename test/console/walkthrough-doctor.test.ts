@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createStaff } from '../helpers/factories';
 import { consentingClient, slot } from '../helpers/consultations';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -14,16 +14,12 @@ describe('console walkthrough: a doctor writes and proposes a plan the client ac
   let doctor: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: BROWSER_ENV });
     doctor = await createStaff(t, 'doctor', { displayName: '周医生' });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   it('writes a plan from the client view, refuses an inverted price range beside its field, proposes it, and shows the accepted letter', async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { createStaff } from '../helpers/factories';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -18,16 +18,12 @@ describe('console walkthrough: the director imports clients (dry run with errors
   const phones = [1, 2].map((i) => `136${String(Date.now() % 1e7).padStart(7, '0')}${i}`);
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: BROWSER_ENV });
     director = await createStaff(t, 'director', { displayName: '陈院长' });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   it('uploads, sees each bad row in the dry run, fixes the file, runs it and sees the rows done', async () => {

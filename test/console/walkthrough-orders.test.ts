@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createStaff, staffToken } from '../helpers/factories';
 import { createProject, externalNo } from '../helpers/orders';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -23,7 +23,6 @@ describe('console walkthrough: the desk records an order, refunds part of it; th
   let projectName: string;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: BROWSER_ENV });
     consultant = await createStaff(t, 'consultant', { displayName: '李咨询' });
     director = await createStaff(t, 'director', { displayName: '周院长' });
@@ -34,13 +33,10 @@ describe('console walkthrough: the desk records an order, refunds part of it; th
       .send({ name: '欧阳娜娜', phone: `139${String(Date.now()).slice(-8)}`, gender: 'female', sourceChannel: 'walk_in' });
     expect(created.status).toBe(201);
     clientId = created.body.id;
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   const ordersOf = () => t.deps.db.query(

@@ -3,7 +3,7 @@ import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
 import { recordOrder, seededProject } from '../helpers/orders';
 import { INTENT_TEMPLATE_ID } from '../helpers/questionnaires';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 
@@ -19,20 +19,16 @@ describe('console walkthrough: the director’s settings', () => {
   let director: Staff, doctor: Staff, consultant: Staff, service: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     // A database of its own: the follow-up plans and the intent questionnaire are shared rows this file changes.
     t = await createTestContext({ env: BROWSER_ENV, isolatedDatabase: true });
     director = await createStaff(t, 'director', { displayName: '陈院长' });
     doctor = await createStaff(t, 'doctor');
     consultant = await createStaff(t, 'consultant');
     service = await createStaff(t, 'customer_service');
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   async function pageAs(staff: Staff): Promise<{ page: Page; errors: string[] }> {

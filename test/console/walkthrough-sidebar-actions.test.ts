@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, createClient, createStaff, staffToken } from '../helpers/factories';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 import type { Client } from '../../src/modules/clients';
 
@@ -16,17 +16,13 @@ describe("console walkthrough: the WeCom sidebar's quick actions (a task for the
   let client: Client;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: BROWSER_ENV });
     [consultant, other] = await Promise.all([createStaff(t, 'consultant', { displayName: '林咨询' }), createStaff(t, 'consultant', { displayName: '周咨询' })]);
     client = await createClient(t, { consultantId: consultant.id });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   async function openSidebar(staff: Staff): Promise<{ page: Page; errors: string[] }> {

@@ -4,7 +4,7 @@ import { createTestContext, TestContext } from '../helpers/context';
 import { bearer, clientToken, createClient, createStaff, staffToken } from '../helpers/factories';
 import { scores } from '../helpers/feedback';
 import { recordOrder, seededProject } from '../helpers/orders';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, pageAs, tableCells } from '../helpers/browser';
+import { BROWSER_ENV, pageAs, tableCells, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -18,7 +18,6 @@ describe('console walkthrough: the director reviews staff performance for the qu
   const at = (iso: string) => new Date(iso);
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     // Its own database: the report counts every client, order and survey of the hospital.
     t = await createTestContext({ now: '2026-11-20T02:00:00Z', isolatedDatabase: true, env: { ...BROWSER_ENV, ORDER_MAX_BACKDATE_DAYS: '400' } });
     [director, consultant, doctor] = await Promise.all([
@@ -42,13 +41,10 @@ describe('console walkthrough: the director reviews staff performance for the qu
     await lead('2026-11-03T03:00:00Z', null, 0, 0);
     await lead('2026-08-03T03:00:00Z', '2026-08-09T03:00:00Z', 100_000, 3);
     token = await staffToken(t, director);
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   const pageFor = (staff: Staff, path: string) => pageAs(browser, server.url, staff, path);

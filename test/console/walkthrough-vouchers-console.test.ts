@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { createClient, createStaff } from '../helpers/factories';
 import { seededProject } from '../helpers/orders';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import { validUntil } from '../../src/modules/rewards';
 import type { Staff } from '../../src/modules/staff';
 
@@ -21,18 +21,14 @@ describe('console walkthrough: voucher rules, the project at 核销, and a clien
   let director: Staff, desk: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     // A database of its own: this file changes the shared voucher_rules rows.
     t = await createTestContext({ env: BROWSER_ENV, isolatedDatabase: true });
     director = await createStaff(t, 'director', { displayName: '陈院长' });
     desk = await createStaff(t, 'customer_service', { displayName: '何客服' });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   async function pageAs(staff: Staff, at?: string): Promise<{ page: Page; errors: string[] }> {

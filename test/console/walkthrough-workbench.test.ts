@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { createStaff } from '../helpers/factories';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Staff } from '../../src/modules/staff';
 
 jest.setTimeout(180_000);
@@ -13,16 +13,12 @@ describe('console walkthrough: new work reaches the workbench without a reload (
   let consultant: Staff;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: { ...BROWSER_ENV, STAFF_STREAM_POLL_MS: '300' } });
     consultant = await createStaff(t, 'consultant', { displayName: '林咨询' });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   const task = (title: string) => t.services.worklist.create(null, { kind: 'callback', dedupeKey: `wb:${title}`, assigneeRole: 'consultant', assigneeId: consultant.id, title });

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createTestContext, TestContext } from '../helpers/context';
 import { clientToken, createClient, createStaff } from '../helpers/factories';
 import { giveHealthConsent, intentAnswers, submitIntent } from '../helpers/questionnaires';
-import { BROWSER_ENV, ensureConsoleBuilt, launchBrowser, listen, loginThroughPage, watchErrors } from '../helpers/browser';
+import { BROWSER_ENV, loginThroughPage, watchErrors, openConsole, closeConsole } from '../helpers/browser';
 import type { Client } from '../../src/modules/clients';
 import type { Staff } from '../../src/modules/staff';
 
@@ -19,7 +19,6 @@ describe('console walkthroughs: consultant, customer service, doctor (real API, 
   let lead: Client, othersClient: Client;
 
   beforeAll(async () => {
-    ensureConsoleBuilt();
     t = await createTestContext({ env: BROWSER_ENV });
     [consultant, otherConsultant, service, doctor] = await Promise.all([
       createStaff(t, 'consultant', { displayName: '李咨询' }), createStaff(t, 'consultant', { displayName: '赵咨询' }),
@@ -31,13 +30,10 @@ describe('console walkthroughs: consultant, customer service, doctor (real API, 
     const res = await submitIntent(t, await clientToken(t, lead), intentAnswers());
     expect(res.status).toBe(201);
     othersClient = await createClient(t, { consultantId: otherConsultant.id });
-    server = await listen(t);
-    browser = await launchBrowser();
+    ({ server, browser } = await openConsole(t));
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await t?.close();
+    await closeConsole({ browser, server, t });
   });
 
   async function pageFor(staff: Staff, at = '/console/'): Promise<{ page: Page; errors: string[] }> {

@@ -40,6 +40,23 @@ export async function listen(t: TestContext): Promise<{ url: string; close(): Pr
   };
 }
 
+/**
+ * What a console walkthrough stands on: the console built, the context's API on a real origin and
+ * Chromium. Called after the walkthrough's own seeding, in its beforeAll.
+ */
+export async function openConsole(t: TestContext): Promise<{ server: { url: string; close(): Promise<void> }; browser: Browser }> {
+  ensureConsoleBuilt();
+  const server = await listen(t);
+  return { server, browser: await launchBrowser() };
+}
+
+/** A walkthrough's afterAll: the browser, the server and the context, whichever of them were started. */
+export async function closeConsole(rig: { browser?: Browser; server?: { close(): Promise<void> }; t?: TestContext }): Promise<void> {
+  await rig.browser?.close();
+  await rig.server?.close();
+  await rig.t?.close();
+}
+
 /** Logs a staff member in through the console's login page, as a person would. */
 export async function loginThroughPage(page: Page, base: string, staff: Staff, at = '/console/'): Promise<void> {
   // Eight test files share two cores in CI: give each step a minute rather than Playwright's 30 s.
